@@ -1,0 +1,85 @@
+"""Lernwerk: hybrid learning for small and mid-sized companies."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from config import Config, profile_from_env
+
+__version__ = "0.1.0"
+
+
+class ConfigurationError(RuntimeError):
+    """The configuration is unsafe or incomplete; the message says what to fix."""
+
+
+def create_app(config: type[Config] | None = None, overrides: Mapping[str, Any] | None = None) -> Flask:
+    """Build the application: settings, database, languages, security, pages, commands."""
+    instance_path = os.environ.get("LMS_INSTANCE_PATH")
+    app = Flask(__name__, instance_path=str(Path(instance_path).resolve()) if instance_path else None)
+    profile = config or profile_from_env()
+    _load_settings(app, profile, overrides or {})
+
+    from lms import errors, i18n, permissions, security, templating
+    from lms.db import db
+
+    db.init_app(app)
+    i18n.init_app(app)
+    security.init_app(app)
+    permissions.init_app(app)
+    templating.init_app(app)
+    _register_blueprints(app)
+    errors.init_app(app)
+    return app
+
+
+def _load_settings(app: Flask, profile: type[Config], overrides: Mapping[str, Any]) -> None:
+    app.config.from_object(profile)
+    app.config.update(overrides)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SECRET_KEY") and profile.ENV_NAME != "production":
+        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
+    url = app.config.get("DATABASE_URL") or f"sqlite:///{Path(app.instance_path) / 'lms.sqlite3'}"
+    app.config["SQLALCHEMY_DATABASE_URL"] = url
+    app.config.setdefault("SERVER_NAME", None)
+    problems = profile.validate(dict(app.config))
+    if problems:
+        raise ConfigurationError(
+            "Lernwerk refuses to start with these production settings:\n- " + "\n- ".join(problems)
+        )
+
+
+def _instance_secret(instance: Path) -> str:
+    """A secret key generated once per install and kept in the instance folder."""
+    path = instance / "secret_key"
+    if not path.exists():
+        # Write a temporary file, then link it into place: of several workers
+        # starting at once, one wins and all read the same complete key.
+        tmp = instance / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_text().strip()
+
+
+def _register_blueprints(app: Flask) -> None:
+    from lms import admin, auth, author, learn, main, manage
+
+    auth.init_app(app)
+    app.register_blueprint(main.bp)
+    app.register_blueprint(learn.bp, url_prefix="/learn")
+    app.register_blueprint(manage.bp, url_prefix="/team")
+    app.register_blueprint(author.bp, url_prefix="/author")
+    app.register_blueprint(admin.bp, url_prefix="/admin")

@@ -1,0 +1,47 @@
+"""Logging in and out, passwords, invitations, and the own profile."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask
+from flask_babel import lazy_gettext as _l
+from flask_login import LoginManager
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from lms.db import db
+from lms.models import User
+
+bp = Blueprint("auth", __name__)
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.login_message = _l("Please log in to see this page.")
+login_manager.login_message_category = "info"
+# Flask-Login's own session protection would log users out when their IP
+# changes (a tablet moving between Wi-Fi and mobile data); the session version
+# already ends sessions when it matters.
+login_manager.session_protection = None
+
+
+@login_manager.user_loader
+def load_user(session_id: str) -> User | None:
+    """Load the user of a session; a stale session version logs them out."""
+    user_id, _sep, version = session_id.partition(":")
+    if not user_id.isdigit() or not version.isdigit():
+        return None
+    user = db.session.scalar(
+        select(User)
+        .where(User.id == int(user_id))
+        .options(selectinload(User.company), selectinload(User.role_rows))
+    )
+    if user is None or user.session_version != int(version):
+        return None
+    from lms.services.accounts import can_log_in
+
+    return user if can_log_in(user) else None
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+    from lms.auth import routes  # noqa: F401  (registers the views)
+
+    app.register_blueprint(bp)

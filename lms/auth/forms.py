@@ -1,0 +1,60 @@
+"""Forms of the auth blueprint. Labels and messages are translated lazily."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+_required = DataRequired(message=_l("Please fill in this field."))
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("E-mail address"), validators=[_required, Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[_required, Length(max=1024)])
+    remember = BooleanField(_l("Stay logged in on this device (14 days)"))
+    next = HiddenField()
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(_l("E-mail address"), validators=[_required, Length(max=254)])
+
+
+class NewPasswordMixin:
+    new_password = PasswordField(
+        _l("New password"),
+        description=_l("At least 12 characters. A short sentence is easy to remember."),
+        validators=[_required, Length(max=1024)],
+    )
+    confirm_password = PasswordField(
+        _l("Repeat the new password"),
+        validators=[_required, EqualTo("new_password", message=_l("The two passwords differ."))],
+    )
+
+
+class ResetPasswordForm(NewPasswordMixin, FlaskForm):
+    pass
+
+
+class AcceptInvitationForm(NewPasswordMixin, FlaskForm):
+    display_name = StringField(
+        _l("Your name"),
+        description=_l("As colleagues and trainers should see it."),
+        validators=[_required, Length(max=200)],
+    )
+
+
+class ChangePasswordForm(NewPasswordMixin, FlaskForm):
+    current_password = PasswordField(
+        _l("Current password"), validators=[_required, Length(max=1024)]
+    )
+
+
+def language_choices() -> list[tuple[str, str]]:
+    return [("de", "Deutsch"), ("en", "English")]
+
+
+class ProfileForm(FlaskForm):
+    display_name = StringField(_l("Your name"), validators=[_required, Length(max=200)])
+    language = SelectField(_l("Language"), choices=language_choices(), validators=[_required])

@@ -1,0 +1,241 @@
+"""The `lms` command: database, accounts, demo data, and serving the app."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy import select
+
+from lms import ConfigurationError, create_app
+from lms.clock import now
+
+
+def _create_app() -> Flask:
+    try:
+        return create_app()
+    except ConfigurationError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
+def main() -> None:
+    """Lernwerk: hybrid learning for small and mid-sized companies."""
+
+
+# --- Database -----------------------------------------------------------------
+
+
+@main.group("db")
+def db_group() -> None:
+    """Create and migrate the database schema (Alembic)."""
+
+
+@db_group.command("upgrade")
+@click.argument("revision", default="head")
+@with_appcontext
+def db_upgrade(revision: str) -> None:
+    """Bring the schema up to REVISION (default: the newest)."""
+    from lms import migrate
+
+    migrate.upgrade(current_app, revision)
+    click.echo(f"Database is at revision {migrate.current_revision(current_app)}.")
+
+
+@db_group.command("downgrade")
+@click.argument("revision")
+@with_appcontext
+def db_downgrade(revision: str) -> None:
+    """Take the schema back to REVISION (e.g. -1 or base)."""
+    from lms import migrate
+
+    migrate.downgrade(current_app, revision)
+    click.echo(f"Database is at revision {migrate.current_revision(current_app)}.")
+
+
+@db_group.command("current")
+@with_appcontext
+def db_current() -> None:
+    """Show the schema revision of the database and the newest one."""
+    from lms import migrate
+
+    click.echo(f"database: {migrate.current_revision(current_app)}")
+    click.echo(f"newest:   {migrate.head_revision(current_app)}")
+
+
+@db_group.command("revision")
+@click.option("-m", "--message", required=True)
+@with_appcontext
+def db_revision(message: str) -> None:
+    """Write a new migration from the difference between models and database (review it!)."""
+    from alembic import command
+
+    from lms import migrate
+
+    command.revision(migrate.alembic_config(current_app), message=message, autogenerate=True)
+
+
+# --- Accounts -----------------------------------------------------------------
+
+
+@main.command("create-admin")
+@click.argument("email")
+@with_appcontext
+def create_admin_command(email: str) -> None:
+    """Create an administrator (or make EMAIL one) and print a first password once."""
+    from lms.db import db
+    from lms.services.accounts import AccountError, create_admin
+
+    try:
+        with db.begin() as session:
+            user, password = create_admin(session, email, now())
+            address = user.email
+    except AccountError as exc:
+        raise click.ClickException(f"Cannot create the administrator: {exc.code}") from exc
+    click.echo(f"Administrator {address} is ready.")
+    click.echo(f"First password (shown only now, must be changed at first login): {password}")
+
+
+@main.command("invite")
+@click.argument("email")
+@click.option("--name", default="", help="Display name.")
+@click.option("--company", "company_short", help="Short name of the company.")
+@click.option("--department", default=None, help="Department name within the company.")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    type=click.Choice(["learner", "manager", "trainer", "admin"]),
+    default=["learner"],
+    show_default=True,
+)
+@click.option("--language", type=click.Choice(["de", "en"]), default=None)
+@with_appcontext
+def invite_command(
+    email: str,
+    name: str,
+    company_short: str | None,
+    department: str | None,
+    roles: tuple[str, ...],
+    language: str | None,
+) -> None:
+    """Create an account for EMAIL and send an invitation link by e-mail."""
+    from datetime import timedelta
+
+    from flask import url_for
+
+    from lms.auth.routes import send_invitation_mail
+    from lms.db import db
+    from lms.models import Company, Department, Role, TokenPurpose
+    from lms.services.accounts import AccountError, NewPerson, create_user, issue_token
+
+    with db.begin() as session:
+        company = None
+        if company_short:
+            company = session.scalar(select(Company).where(Company.short_name == company_short))
+            if company is None:
+                raise click.ClickException(f"No company with the short name {company_short!r}.")
+        dept = None
+        if department:
+            if company is None:
+                raise click.ClickException("--department needs --company.")
+            dept = session.scalar(
+                select(Department).where(
+                    Department.company_id == company.id, Department.name == department
+                )
+            )
+            if dept is None:
+                raise click.ClickException(f"No department {department!r} in {company.name}.")
+        try:
+            user = create_user(
+                session,
+                NewPerson(
+                    email=email,
+                    display_name=name,
+                    roles=tuple(Role(r) for r in roles),
+                    company=company,
+                    department=dept,
+                    language=language,
+                ),
+                now(),
+            )
+        except AccountError as exc:
+            raise click.ClickException(f"Cannot invite {email}: {exc.code}") from exc
+        lifetime = timedelta(days=current_app.config["INVITE_TOKEN_DAYS"])
+        raw = issue_token(session, user, TokenPurpose.INVITE, now(), lifetime)
+        with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
+            send_invitation_mail(user, raw)
+            link = url_for("auth.accept_invitation", token=raw, _external=True)
+    click.echo(f"Invitation sent to {user.email}.")
+    click.echo(f"Link: {link}")
+
+
+# --- Demo data ----------------------------------------------------------------
+
+
+@main.command("demo")
+@click.option("--password", default=None, help="Password for every demo account.")
+@click.option("--json", "as_json", is_flag=True, help="Print the accounts as JSON.")
+@click.option("--force", is_flag=True, help="Allow demo data in the production profile.")
+@with_appcontext
+def demo_command(password: str | None, as_json: bool, force: bool) -> None:
+    """Create (or refresh) demo companies, people and accounts. Safe to run twice."""
+    from lms import demo, migrate
+    from lms.db import db
+
+    if current_app.config["ENV_NAME"] == "production" and not force:
+        raise click.ClickException("Refusing to add demo data to a production install (use --force).")
+    migrate.upgrade(current_app)
+    with db.begin() as session:
+        accounts = demo.seed(session, password or demo.DEFAULT_PASSWORD, now())
+    if as_json:
+        click.echo(json.dumps([a.as_dict() for a in accounts], ensure_ascii=False, indent=2))
+        return
+    click.echo(demo.format_table(accounts, password or demo.DEFAULT_PASSWORD))
+
+
+# --- Serving --------------------------------------------------------------------
+
+
+def default_workers() -> int:
+    return (os.cpu_count() or 1) * 2 + 1
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=None, type=int, help="Default: 2 × CPU cores + 1.")
+@click.option("--access-log/--no-access-log", default=True)
+def serve_command(host: str, port: int, workers: int | None, access_log: bool) -> None:
+    """Serve the app with gunicorn (for development with reload use `lms run --debug`)."""
+    from gunicorn.app.base import BaseApplication
+
+    _create_app()  # fail early, in this process, on a bad configuration
+
+    class Server(BaseApplication):  # type: ignore[misc]
+        def __init__(self, options: dict[str, Any]) -> None:
+            self.options = options
+            super().__init__()
+
+        def load_config(self) -> None:
+            for key, value in self.options.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Flask:
+            return create_app()
+
+    options: dict[str, Any] = {
+        "bind": f"{host}:{port}",
+        "workers": workers or default_workers(),
+        "accesslog": "-" if access_log else None,
+        "timeout": 60,
+        "graceful_timeout": 20,
+    }
+    click.echo(f"Lernwerk runs at http://{host}:{port} with {options['workers']} workers.")
+    Server(options).run()

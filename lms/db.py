@@ -1,0 +1,135 @@
+"""Engine, per-request session and the SQLite settings that make it safe to share.
+
+One `Database` lives in `app.extensions["db"]`. Views use `db.session` (a
+session scoped to the app context, so one per request); services receive a
+session argument and only flush; the view commits. Any exception rolls back.
+
+SQLite runs in WAL mode with foreign keys on and a busy timeout. Python's
+sqlite3 driver starts transactions lazily and, when a reading transaction later
+wants to write while another process writes, fails at once with "database is
+locked" instead of waiting. We therefore take transaction control from the
+driver and start write transactions with BEGIN IMMEDIATE: the writer waits for
+the lock (busy timeout) before it has read anything, so concurrent writers
+queue instead of failing. Read-only requests (GET/HEAD) begin DEFERRED and
+never block writers thanks to WAL.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from flask import Flask, g, has_app_context
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+# Whether transactions started now may write. Requests set it from the HTTP
+# method; commands and tests keep the default (write).
+write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=True)
+
+
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Autocommit at the driver level: SQLAlchemy's "begin" event below
+        # emits BEGIN itself, so the transaction mode is ours to choose.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
+
+
+def make_engine(url: str, *, busy_timeout_ms: int = 15_000, echo: bool = False) -> Engine:
+    """Create an engine for `url` with the settings this app relies on."""
+    parsed = make_url(url)
+    kwargs: dict[str, Any] = {"echo": echo, "future": True}
+    if parsed.get_backend_name() == "sqlite":
+        kwargs["connect_args"] = {"timeout": busy_timeout_ms / 1000, "check_same_thread": False}
+        if parsed.database in (None, "", ":memory:"):
+            raise ValueError("In-memory SQLite is not supported: give a file path.")
+    else:
+        kwargs["pool_pre_ping"] = True
+    engine = create_engine(parsed, **kwargs)
+    if parsed.get_backend_name() == "sqlite":
+        _configure_sqlite(engine, busy_timeout_ms)
+    return engine
+
+
+class Database:
+    """Holds the engine and hands out one session per app context."""
+
+    def __init__(self) -> None:
+        self.engine: Engine | None = None
+        self._factory: sessionmaker[Session] | None = None
+        # Tests bind sessions to one outer connection so each test rolls back.
+        self.bind_override: Connection | None = None
+
+    def init_app(self, app: Flask) -> None:
+        self.engine = make_engine(
+            app.config["SQLALCHEMY_DATABASE_URL"],
+            busy_timeout_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"],
+        )
+        self._factory = sessionmaker(expire_on_commit=False)
+        app.extensions["db"] = self
+        app.teardown_appcontext(self._teardown)
+
+    @property
+    def dialect(self) -> str:
+        assert self.engine is not None
+        return self.engine.dialect.name
+
+    def new_session(self) -> Session:
+        assert self._factory is not None and self.engine is not None
+        if self.bind_override is not None:
+            return self._factory(bind=self.bind_override, join_transaction_mode="create_savepoint")
+        return self._factory(bind=self.engine)
+
+    @property
+    def session(self) -> Session:
+        """The session of the current app context (created on first use)."""
+        if not has_app_context():
+            raise RuntimeError("db.session needs an app context")
+        session: Session | None = g.get("_db_session")
+        if session is None:
+            session = self.new_session()
+            g._db_session = session
+        return session
+
+    @contextmanager
+    def begin(self) -> Iterator[Session]:
+        """A standalone unit of work for commands: commit on success, roll back on error."""
+        session = self.new_session()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def _teardown(self, exc: BaseException | None) -> None:
+        session: Session | None = g.pop("_db_session", None)
+        if session is None:
+            return
+        try:
+            if exc is not None or session.in_transaction():
+                # Anything not committed by the view is discarded: nothing
+                # half-written stays after an error.
+                session.rollback()
+        finally:
+            session.close()
+
+
+db = Database()

@@ -1,0 +1,210 @@
+"""Demo data: a training provider with two customer companies. Safe to run again.
+
+Every object is looked up by a natural key (company short name, department
+name, e-mail) and created only when missing, so a second run changes nothing
+but the demo passwords, when a different one is given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lms.auth.passwords import hash_password, verify_password
+from lms.models import Company, Department, Role, User
+
+DEFAULT_PASSWORD = "Lernwerk-Demo-2026"  # noqa: S105  (printed for the demo, documented)
+PROVIDER_DOMAIN = "zukunftszentrum.example"
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    email: str
+    name: str
+    roles: tuple[str, ...]
+    company: str | None
+    department: str | None
+
+    def as_dict(self) -> dict[str, object]:
+        data = asdict(self)
+        data["roles"] = list(self.roles)
+        return data
+
+
+@dataclass(frozen=True)
+class DemoCompany:
+    short_name: str
+    name: str
+    domain: str
+    departments: tuple[str, ...]
+    manager: tuple[str, str]  # (name, department)
+    employees: tuple[tuple[str, str], ...]
+
+
+COMPANIES = (
+    DemoCompany(
+        short_name="mueller-metall",
+        name="Müller Metallbau GmbH",
+        domain="mueller-metallbau.example",
+        departments=("Fertigung", "Schweißerei", "Qualitätssicherung", "Verwaltung"),
+        manager=("Sabine Krüger", "Verwaltung"),
+        employees=(
+            ("Jonas Becker", "Fertigung"),
+            ("Ayşe Yılmaz", "Fertigung"),
+            ("Piotr Nowak", "Fertigung"),
+            ("Lena Hoffmann", "Fertigung"),
+            ("Marco Rossi", "Schweißerei"),
+            ("Dennis Wagner", "Schweißerei"),
+            ("Olena Kovalenko", "Schweißerei"),
+            ("Katrin Schulz", "Qualitätssicherung"),
+            ("Tim Schröder", "Qualitätssicherung"),
+            ("Fatma Demir", "Verwaltung"),
+            ("Uwe Richter", "Verwaltung"),
+            ("Nina Lange", "Fertigung"),
+        ),
+    ),
+    DemoCompany(
+        short_name="nordlicht-logistik",
+        name="Nordlicht Logistik GmbH",
+        domain="nordlicht-logistik.example",
+        departments=("Lager", "Versand", "Fuhrpark", "Büro"),
+        manager=("Thomas Brandt", "Büro"),
+        employees=(
+            ("Mehmet Kaya", "Lager"),
+            ("Julia Neumann", "Lager"),
+            ("Andrzej Wiśniewski", "Lager"),
+            ("Sarah Klein", "Versand"),
+            ("Kevin Braun", "Versand"),
+            ("Miriam Vogel", "Versand"),
+            ("Stefan Wolf", "Fuhrpark"),
+            ("Daria Popescu", "Fuhrpark"),
+            ("Erik Zimmermann", "Fuhrpark"),
+            ("Hanna Fischer", "Büro"),
+            ("Luca Bianchi", "Lager"),
+            ("Emine Arslan", "Versand"),
+        ),
+    ),
+)
+
+
+def _email(name: str, domain: str) -> str:
+    local = name.lower()
+    for src, dst in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss"), ("ş", "s"), ("ı", "i"),
+                     ("ś", "s"), ("ń", "n"), (" ", ".")):
+        local = local.replace(src, dst)
+    return f"{local}@{domain}"
+
+
+def _company(session: Session, spec: DemoCompany, now: datetime) -> Company:
+    company = session.scalar(select(Company).where(Company.short_name == spec.short_name))
+    if company is None:
+        company = Company(short_name=spec.short_name, name=spec.name, default_language="de", created_at=now)
+        session.add(company)
+        session.flush()
+    return company
+
+
+def _department(session: Session, company: Company, name: str) -> Department:
+    department = session.scalar(
+        select(Department).where(Department.company_id == company.id, Department.name == name)
+    )
+    if department is None:
+        department = Department(company_id=company.id, name=name)
+        session.add(department)
+        session.flush()
+    return department
+
+
+def _user(
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    roles: tuple[Role, ...],
+    password: str,
+    now: datetime,
+    company: Company | None = None,
+    department: Department | None = None,
+) -> User:
+    user = session.scalar(select(User).where(User.email == email))
+    if user is None:
+        user = User(email=email, display_name=name, company=company, department=department, created_at=now)
+        session.add(user)
+    for role in roles:
+        user.grant(role)
+    if not verify_password(user.password_hash, password):
+        user.password_hash = hash_password(password)
+    user.must_change_password = False
+    user.is_active = True
+    session.flush()
+    return user
+
+
+def seed(session: Session, password: str, now: datetime) -> list[DemoAccount]:
+    """Create the demo data if missing; return every demo account."""
+    accounts: list[DemoAccount] = []
+
+    def add(user: User, roles: tuple[Role, ...], company: Company | None, department: str | None) -> None:
+        accounts.append(
+            DemoAccount(
+                email=user.email,
+                name=user.display_name,
+                roles=tuple(r.value for r in roles),
+                company=company.name if company else None,
+                department=department,
+            )
+        )
+
+    companies = []
+    for spec in COMPANIES:
+        company = _company(session, spec, now)
+        companies.append(company)
+        departments = {name: _department(session, company, name) for name in spec.departments}
+        manager_name, manager_department = spec.manager
+        roles = (Role.MANAGER, Role.LEARNER)
+        manager = _user(
+            session, email=_email(manager_name, spec.domain), name=manager_name, roles=roles,
+            password=password, now=now, company=company, department=departments[manager_department],
+        )
+        add(manager, roles, company, manager_department)
+        for name, department in spec.employees:
+            learner = _user(
+                session, email=_email(name, spec.domain), name=name, roles=(Role.LEARNER,),
+                password=password, now=now, company=company, department=departments[department],
+            )
+            add(learner, (Role.LEARNER,), company, department)
+
+    trainer = _user(
+        session, email=f"trainer@{PROVIDER_DOMAIN}", name="Claudia Weber", roles=(Role.TRAINER,),
+        password=password, now=now,
+    )
+    for company in companies:
+        if company not in trainer.trainer_companies:
+            trainer.trainer_companies.append(company)
+    add(trainer, (Role.TRAINER,), None, None)
+    admin = _user(
+        session, email=f"admin@{PROVIDER_DOMAIN}", name="Markus Albrecht", roles=(Role.ADMIN,),
+        password=password, now=now,
+    )
+    add(admin, (Role.ADMIN,), None, None)
+    session.flush()
+    return accounts
+
+
+def format_table(accounts: list[DemoAccount], password: str) -> str:
+    """The demo logins as a readable table, most useful accounts first."""
+    order = {"admin": 0, "trainer": 1, "manager": 2, "learner": 3}
+    rows = sorted(accounts, key=lambda a: (min(order[r] for r in a.roles), a.company or "", a.email))
+    headers = ("E-mail", "Roles", "Company", "Department")
+    table = [headers] + [
+        (a.email, ", ".join(a.roles), a.company or "(training provider)", a.department or "–") for a in rows
+    ]
+    widths = [max(len(row[i]) for row in table) for i in range(len(headers))]
+    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in table]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    lines.append("")
+    lines.append(f"Password for every demo account: {password}")
+    return "\n".join(lines)

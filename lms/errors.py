@@ -1,0 +1,73 @@
+"""Friendly error pages: translated, no stack traces, nothing half-written kept."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, current_app, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from lms.db import db
+
+log = logging.getLogger("lms.errors")
+
+MESSAGES = {
+    400: (_l("This request could not be processed"),
+          _l("Please go back, reload the page and try again.")),
+    401: (_l("Please log in"), _l("You need to log in to see this page.")),
+    403: (_l("No access"), _l("Your account has no access to this page. "
+                               "If you think it should, ask your manager or the administrator.")),
+    404: (_l("Page not found"), _l("This page does not exist or is not available to you. "
+                                    "Check the address or go to the start page.")),
+    405: (_l("This request could not be processed"),
+          _l("Please go back, reload the page and try again.")),
+    413: (_l("The upload is too large"), _l("Please send a smaller file or less text.")),
+    429: (_l("Too many attempts"), _l("Please wait a few minutes and try again.")),
+    500: (_l("Something went wrong"), _l("We could not finish this action and nothing was saved. "
+                                          "Please try again in a moment.")),
+}
+
+CSRF_MESSAGE = (
+    _l("The form has expired"),
+    _l("For your security this form could not be sent. Please reload the page and send it again."),
+)
+
+
+def _render(code: int, title: object, message: object) -> ResponseReturnValue:
+    try:
+        return render_template("errors/error.html", code=code, title=title, message=message), code
+    except Exception:  # the error page itself failed: answer plainly, never with a trace
+        log.exception("Error page %s failed to render", code)
+        return f"{title}\n\n{message}\n", code, {"Content-Type": "text/plain; charset=utf-8"}
+
+
+def handle_http_error(error: HTTPException) -> ResponseReturnValue:
+    code = error.code or 500
+    if code == 401:
+        # Anonymous users are sent to the login page rather than shown an error.
+        return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
+    title, message = MESSAGES.get(code, MESSAGES[400 if code < 500 else 500])
+    return _render(code, title, message)
+
+
+def handle_csrf_error(error: CSRFError) -> ResponseReturnValue:
+    log.info("CSRF check failed for %s %s: %s", request.method, request.path, error.description)
+    return _render(400, *CSRF_MESSAGE)
+
+
+def handle_unexpected(error: Exception) -> ResponseReturnValue:
+    if isinstance(error, HTTPException):
+        return handle_http_error(error)
+    log.exception("Unhandled error on %s %s", request.method, request.path)
+    db.session.rollback()
+    return _render(500, *MESSAGES[500])
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(InternalServerError, handle_unexpected)
+    app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,7 @@
+"""Pages every visitor shares: the start page redirect, language switch, health check."""
+
+from flask import Blueprint
+
+bp = Blueprint("main", __name__)
+
+from lms.main import routes  # noqa: E402,F401

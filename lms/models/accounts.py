@@ -1,0 +1,147 @@
+"""People, their roles, and the single-use tokens sent to them by e-mail."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms.models.base import Base, utcnow
+from lms.models.tenancy import Company, Department
+
+
+class Role(enum.StrEnum):
+    LEARNER = "learner"
+    MANAGER = "manager"
+    TRAINER = "trainer"
+    ADMIN = "admin"
+
+
+class User(Base):
+    """A person who can log in.
+
+    Learners and managers belong to one company; trainers of the training
+    provider and admins may have none. `session_version` is part of every
+    session and remember-me cookie: raising it logs the user out everywhere.
+    """
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    language: Mapped[str | None] = mapped_column(String(5))
+    is_active: Mapped[bool] = mapped_column(default=True)
+    company_id: Mapped[int | None] = mapped_column(
+        ForeignKey("companies.id", ondelete="CASCADE"), index=True
+    )
+    department_id: Mapped[int | None] = mapped_column(
+        ForeignKey("departments.id", ondelete="SET NULL"), index=True
+    )
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    must_change_password: Mapped[bool] = mapped_column(default=False)
+    session_version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    company: Mapped[Company | None] = relationship(back_populates="users")
+    department: Mapped[Department | None] = relationship()
+    role_rows: Mapped[list[UserRole]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+    managed_departments: Mapped[list[Department]] = relationship(
+        secondary="manager_departments", order_by="Department.name"
+    )
+    trainer_companies: Mapped[list[Company]] = relationship(
+        secondary="trainer_companies", order_by="Company.name"
+    )
+
+    @property
+    def roles(self) -> frozenset[Role]:
+        return frozenset(Role(row.role) for row in self.role_rows)
+
+    def has_role(self, role: Role) -> bool:
+        return any(row.role == role.value for row in self.role_rows)
+
+    def grant(self, role: Role) -> None:
+        if not self.has_role(role):
+            self.role_rows.append(UserRole(role=role.value))
+
+    def revoke(self, role: Role) -> None:
+        self.role_rows = [row for row in self.role_rows if row.role != role.value]
+
+    # Flask-Login protocol -------------------------------------------------
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    def __repr__(self) -> str:
+        return f"<User {self.email}>"
+
+
+class UserRole(Base):
+    __tablename__ = "user_roles"
+    __table_args__ = (UniqueConstraint("user_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(20))
+
+    user: Mapped[User] = relationship(back_populates="role_rows")
+
+
+class ManagerDepartment(Base):
+    """Limits a manager to some departments; a manager without rows sees the whole company."""
+
+    __tablename__ = "manager_departments"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    department_id: Mapped[int] = mapped_column(
+        ForeignKey("departments.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class TrainerCompany(Base):
+    """The companies a trainer of the training provider serves."""
+
+    __tablename__ = "trainer_companies"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    company_id: Mapped[int] = mapped_column(
+        ForeignKey("companies.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class TokenPurpose(enum.StrEnum):
+    RESET = "reset"
+    INVITE = "invite"
+
+
+class AccountToken(Base):
+    """A single-use, expiring link token. Only its SHA-256 is stored."""
+
+    __tablename__ = "account_tokens"
+    __table_args__ = (Index("ix_account_tokens_user_purpose", "user_id", "purpose"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    purpose: Mapped[str] = mapped_column(String(20))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()

@@ -1,0 +1,49 @@
+"""Companies (the tenants) and their departments."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms.models.base import Base, utcnow
+
+if TYPE_CHECKING:
+    from lms.models.accounts import User
+
+
+class Company(Base):
+    """A customer company. Every company-owned row carries its `company_id`."""
+
+    __tablename__ = "companies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    short_name: Mapped[str] = mapped_column(String(60), unique=True)
+    default_language: Mapped[str] = mapped_column(String(5), default="de")
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    departments: Mapped[list[Department]] = relationship(
+        back_populates="company", order_by="Department.name"
+    )
+    users: Mapped[list[User]] = relationship(back_populates="company")
+
+    def __repr__(self) -> str:
+        return f"<Company {self.short_name}>"
+
+
+class Department(Base):
+    __tablename__ = "departments"
+    __table_args__ = (UniqueConstraint("company_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+
+    company: Mapped[Company] = relationship(back_populates="departments")
+
+    def __repr__(self) -> str:
+        return f"<Department {self.name}>"

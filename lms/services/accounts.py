@@ -1,0 +1,255 @@
+"""Accounts: log-in checks, passwords, single-use links, invitations.
+
+Plain functions: they take a session and the time, flush, and never commit;
+the caller (a view or a command) commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from lms.auth.passwords import hash_password, needs_rehash, password_problems, verify_password
+from lms.models import AccountToken, Company, Department, Role, TokenPurpose, User
+
+
+class AccountError(ValueError):
+    """A request about an account that cannot be carried out.
+
+    `code` names the reason (e.g. "invalid-token"); views turn it into words.
+    """
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+class PasswordRejected(AccountError):
+    """The new password breaks the policy; `problems` are translated sentences."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("password-rejected")
+        self.problems = problems
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_user_by_email(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(User.email == normalize_email(email)))
+
+
+def can_log_in(user: User) -> bool:
+    """Active people of an active company (or of none, for provider staff)."""
+    if not user.is_active or user.password_hash is None:
+        return False
+    return user.company is None or user.company.is_active
+
+
+def authenticate(session: Session, email: str, password: str, now: datetime) -> User | None:
+    """The user if e-mail and password match an account that may log in, else None.
+
+    Unknown e-mail, wrong password and a deactivated account give the same
+    answer and take the same time.
+    """
+    user = find_user_by_email(session, email)
+    ok = verify_password(user.password_hash if user else None, password)
+    if user is None or not ok or not can_log_in(user):
+        return None
+    assert user.password_hash is not None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = now
+    session.flush()
+    return user
+
+
+def password_context(user: User) -> tuple[str, ...]:
+    return (user.email, user.display_name)
+
+
+def set_password(session: Session, user: User, new_password: str) -> None:
+    """Set a new password and end every other session of the user."""
+    problems = password_problems(new_password, context=password_context(user))
+    if problems:
+        raise PasswordRejected(problems)
+    user.password_hash = hash_password(new_password)
+    user.must_change_password = False
+    end_all_sessions(user)
+    session.flush()
+
+
+def end_all_sessions(user: User) -> None:
+    """Invalidate every session and remember-me cookie of the user."""
+    user.session_version = (user.session_version or 0) + 1
+
+
+def deactivate_user(session: Session, user: User) -> None:
+    user.is_active = False
+    end_all_sessions(user)
+    session.flush()
+
+
+# --- Single-use links -----------------------------------------------------
+
+
+def _digest(raw_token: str) -> str:
+    return hashlib.sha256(raw_token.encode("utf-8")).hexdigest()
+
+
+def issue_token(
+    session: Session, user: User, purpose: TokenPurpose, now: datetime, lifetime: timedelta
+) -> str:
+    """Create a token and return its raw value (sent once by e-mail, never stored).
+
+    Earlier unused tokens of the same purpose stop working.
+    """
+    session.execute(
+        update(AccountToken)
+        .where(
+            AccountToken.user_id == user.id,
+            AccountToken.purpose == purpose.value,
+            AccountToken.used_at.is_(None),
+        )
+        .values(used_at=now)
+    )
+    raw = secrets.token_urlsafe(32)
+    session.add(
+        AccountToken(
+            user_id=user.id,
+            purpose=purpose.value,
+            token_hash=_digest(raw),
+            created_at=now,
+            expires_at=now + lifetime,
+        )
+    )
+    session.flush()
+    return raw
+
+
+def peek_token(session: Session, raw_token: str, purpose: TokenPurpose, now: datetime) -> User | None:
+    """The user a still valid token belongs to, without using it up."""
+    token = session.scalar(
+        select(AccountToken).where(
+            AccountToken.token_hash == _digest(raw_token),
+            AccountToken.purpose == purpose.value,
+        )
+    )
+    if token is None or token.used_at is not None or token.expires_at <= now:
+        return None
+    if not token.user.is_active or (token.user.company and not token.user.company.is_active):
+        return None
+    return token.user
+
+
+def consume_token(session: Session, raw_token: str, purpose: TokenPurpose, now: datetime) -> User | None:
+    """Use a token up. Of two concurrent uses only one succeeds."""
+    user = peek_token(session, raw_token, purpose, now)
+    if user is None:
+        return None
+    result = session.execute(
+        update(AccountToken)
+        .where(
+            AccountToken.token_hash == _digest(raw_token),
+            AccountToken.used_at.is_(None),
+        )
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    return user
+
+
+def reset_password_with_token(
+    session: Session, raw_token: str, new_password: str, now: datetime
+) -> User:
+    user = peek_token(session, raw_token, TokenPurpose.RESET, now)
+    if user is None:
+        raise AccountError("invalid-token")
+    set_password(session, user, new_password)
+    if consume_token(session, raw_token, TokenPurpose.RESET, now) is None:
+        raise AccountError("invalid-token")
+    return user
+
+
+def accept_invitation(
+    session: Session, raw_token: str, display_name: str, new_password: str, now: datetime
+) -> User:
+    user = peek_token(session, raw_token, TokenPurpose.INVITE, now)
+    if user is None:
+        raise AccountError("invalid-token")
+    if display_name.strip():
+        user.display_name = display_name.strip()
+    set_password(session, user, new_password)
+    if consume_token(session, raw_token, TokenPurpose.INVITE, now) is None:
+        raise AccountError("invalid-token")
+    return user
+
+
+# --- Creating people ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewPerson:
+    email: str
+    display_name: str
+    roles: tuple[Role, ...]
+    company: Company | None = None
+    department: Department | None = None
+    language: str | None = None
+
+
+def create_user(session: Session, person: NewPerson, now: datetime) -> User:
+    """Create an account without a password (it is set through an invitation)."""
+    email = normalize_email(person.email)
+    if not email or "@" not in email:
+        raise AccountError("invalid-email")
+    if session.scalar(select(func.count()).select_from(User).where(User.email == email)):
+        raise AccountError("email-taken")
+    if person.department is not None and (
+        person.company is None or person.department.company_id != person.company.id
+    ):
+        raise AccountError("department-of-other-company")
+    if (Role.LEARNER in person.roles or Role.MANAGER in person.roles) and person.company is None:
+        raise AccountError("company-required")
+    user = User(
+        email=email,
+        display_name=person.display_name.strip() or email,
+        company=person.company,
+        department=person.department,
+        language=person.language,
+        created_at=now,
+    )
+    for role in person.roles:
+        user.grant(role)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def create_admin(session: Session, email: str, now: datetime) -> tuple[User, str]:
+    """An admin with a random first password that must be changed at first login.
+
+    If the e-mail belongs to an existing account, it is made admin and given a
+    new first password.
+    """
+    password = secrets.token_urlsafe(15)
+    user = find_user_by_email(session, email)
+    if user is None:
+        user = create_user(
+            session, NewPerson(email=email, display_name=email.split("@")[0], roles=(Role.ADMIN,)), now
+        )
+    user.grant(Role.ADMIN)
+    user.is_active = True
+    user.password_hash = hash_password(password)
+    user.must_change_password = True
+    end_all_sessions(user)
+    session.flush()
+    return user, password

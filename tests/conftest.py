@@ -1,0 +1,123 @@
+"""Fixtures: one app and one migrated database per run; every test rolls back.
+
+Set LMS_DATABASE_URL to a PostgreSQL URL to run the same suite against
+PostgreSQL; otherwise a SQLite file in a temporary folder is used.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from config import TestingConfig
+from lms import create_app, migrate
+from lms.db import Database
+from lms.mail import Mail, outbox
+from lms.models import Base, Company, Role, User
+from lms.security import limiter
+from tests import factories
+
+PASSWORD = factories.PASSWORD
+
+
+def database_url(tmp_dir: Path, name: str = "test") -> str:
+    return os.environ.get("LMS_DATABASE_URL") or f"sqlite:///{tmp_dir / (name + '.sqlite3')}"
+
+
+def reset_database(app: Flask) -> None:
+    """Drop everything, then build the schema through the migrations."""
+    engine = app.extensions["db"].engine
+    with engine.begin() as connection:
+        Base.metadata.drop_all(connection)
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    migrate.upgrade(app)
+
+
+def make_test_app(tmp_dir: Path, **overrides: Any) -> Flask:
+    settings = {
+        "DATABASE_URL": database_url(tmp_dir),
+        "WTF_CSRF_ENABLED": False,
+        "SERVER_NAME": "lernwerk.test",
+    }
+    settings.update(overrides)
+    os.environ.setdefault("LMS_INSTANCE_PATH", str(tmp_dir / "instance"))
+    return create_app(TestingConfig, settings)
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    tmp_dir = tmp_path_factory.mktemp("lms")
+    application = make_test_app(tmp_dir)
+    reset_database(application)
+    yield application
+    application.extensions["db"].engine.dispose()
+
+
+@pytest.fixture
+def db(app: Flask) -> Iterator[Session]:
+    """A session inside a transaction that is rolled back after the test.
+
+    Requests made during the test share this connection, so what a test
+    creates is visible to the app, and what the app commits is undone.
+    """
+    database: Database = app.extensions["db"]
+    assert database.engine is not None
+    connection = database.engine.connect()
+    transaction = connection.begin()
+    database.bind_override = connection
+    session = database.new_session()
+    app.config["WTF_CSRF_ENABLED"] = False
+    app.config.pop("CLOCK", None)
+    limiter.reset()
+    outbox(app).clear()
+    try:
+        yield session
+    finally:
+        session.close()
+        database.bind_override = None
+        transaction.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def client(app: Flask, db: Session) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def mails(app: Flask, db: Session) -> list[Mail]:
+    return outbox(app)
+
+
+@pytest.fixture
+def world(db: Session) -> factories.World:
+    """Two companies, each with departments, a manager and employees; a trainer and an admin."""
+    return factories.make_world(db)
+
+
+@pytest.fixture
+def login(client: FlaskClient) -> Callable[..., FlaskClient]:
+    def do_login(user: User, password: str = PASSWORD, target: FlaskClient | None = None) -> FlaskClient:
+        c = target or client
+        response = c.post("/login", data={"email": user.email, "password": password})
+        assert response.status_code == 302, f"login of {user.email} failed"
+        return c
+
+    return do_login
+
+
+@pytest.fixture
+def other_client(app: Flask, db: Session) -> FlaskClient:
+    """A second browser."""
+    return app.test_client()
+
+
+__all__ = ["PASSWORD", "Company", "Role", "User"]

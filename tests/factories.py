@@ -1,0 +1,114 @@
+"""Factories: small functions that create valid objects with sensible defaults."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session
+
+from argon2 import PasswordHasher
+
+from config import TestingConfig
+from lms.auth.passwords import normalize
+from lms.models import Company, Department, Role, User
+
+PASSWORD = "korrekt Pferd Batterie Heftklammer"  # noqa: S105
+# The same parameters as the testing profile, so logins need no rehash.
+_hasher = PasswordHasher(
+    time_cost=TestingConfig.ARGON2_TIME_COST,
+    memory_cost=TestingConfig.ARGON2_MEMORY_COST,
+    parallelism=TestingConfig.ARGON2_PARALLELISM,
+)
+_PASSWORD_HASH = _hasher.hash(normalize(PASSWORD))
+
+
+def hash_password(password: str) -> str:
+    return _PASSWORD_HASH if password == PASSWORD else _hasher.hash(normalize(password))
+_seq = itertools.count(1)
+
+
+def make_company(session: Session, name: str | None = None, **kwargs: object) -> Company:
+    n = next(_seq)
+    company = Company(name=name or f"Firma {n} GmbH", short_name=f"firma-{n}", **kwargs)
+    session.add(company)
+    session.flush()
+    return company
+
+
+def make_department(session: Session, company: Company, name: str | None = None) -> Department:
+    department = Department(company_id=company.id, name=name or f"Abteilung {next(_seq)}")
+    session.add(department)
+    session.flush()
+    return department
+
+
+def make_user(
+    session: Session,
+    company: Company | None = None,
+    *roles: Role,
+    department: Department | None = None,
+    name: str | None = None,
+    email: str | None = None,
+    password: str | None = PASSWORD,
+    language: str | None = None,
+    **kwargs: object,
+) -> User:
+    n = next(_seq)
+    user = User(
+        email=email or f"person{n}@example.com",
+        display_name=name or f"Person {n}",
+        company=company,
+        department=department,
+        password_hash=hash_password(password) if password else None,
+        language=language,
+        created_at=datetime.now(UTC),
+        **kwargs,
+    )
+    for role in roles or (Role.LEARNER,):
+        user.grant(role)
+    session.add(user)
+    session.flush()
+    return user
+
+
+@dataclass
+class CompanySetup:
+    company: Company
+    departments: list[Department]
+    manager: User
+    employees: list[User]
+    limited_manager: User
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass
+class World:
+    a: CompanySetup
+    b: CompanySetup
+    trainer: User
+    admin: User
+
+
+def make_company_setup(session: Session, name: str) -> CompanySetup:
+    company = make_company(session, name)
+    first, second = make_department(session, company, "Lager"), make_department(session, company, "Büro")
+    manager = make_user(session, company, Role.MANAGER, Role.LEARNER, department=second, name=f"Chef {name}")
+    employees = [
+        make_user(session, company, Role.LEARNER, department=first, name=f"{name} Lager {i}") for i in range(2)
+    ] + [make_user(session, company, Role.LEARNER, department=second, name=f"{name} Büro 1")]
+    limited = make_user(session, company, Role.MANAGER, department=first, name=f"Lagerleitung {name}")
+    limited.managed_departments.append(first)
+    session.flush()
+    return CompanySetup(company, [first, second], manager, employees, limited)
+
+
+def make_world(session: Session) -> World:
+    a = make_company_setup(session, "Alpha")
+    b = make_company_setup(session, "Beta")
+    trainer = make_user(session, None, Role.TRAINER, name="Trainerin Tina")
+    trainer.trainer_companies.append(a.company)
+    admin = make_user(session, None, Role.ADMIN, name="Admin Anna")
+    session.flush()
+    return World(a=a, b=b, trainer=trainer, admin=admin)
