@@ -142,8 +142,12 @@ class ProductionConfig(Config):
         if settings.get("DEBUG"):
             problems.append("Debug mode is on: never run production with debug.")
         if not settings.get("SESSION_COOKIE_SECURE") or not settings.get("REMEMBER_COOKIE_SECURE"):
-            problems.append("Cookies are not marked Secure: serve over HTTPS and unset LMS_COOKIE_SECURE=0.")
-        if not settings.get("SESSION_COOKIE_HTTPONLY") or not settings.get("REMEMBER_COOKIE_HTTPONLY"):
+            problems.append(
+                "Cookies are not marked Secure: serve over HTTPS and unset LMS_COOKIE_SECURE=0."
+            )
+        if not settings.get("SESSION_COOKIE_HTTPONLY") or not settings.get(
+            "REMEMBER_COOKIE_HTTPONLY"
+        ):
             problems.append("Cookies are readable by scripts: HttpOnly must stay on.")
         if settings.get("SESSION_COOKIE_SAMESITE") not in ("Lax", "Strict"):
             problems.append("SESSION_COOKIE_SAMESITE must be Lax or Strict.")

@@ -19,14 +19,18 @@ class ConfigurationError(RuntimeError):
     """The configuration is unsafe or incomplete; the message says what to fix."""
 
 
-def create_app(config: type[Config] | None = None, overrides: Mapping[str, Any] | None = None) -> Flask:
+def create_app(
+    config: type[Config] | None = None, overrides: Mapping[str, Any] | None = None
+) -> Flask:
     """Build the application: settings, database, languages, security, pages, commands."""
     instance_path = os.environ.get("LMS_INSTANCE_PATH")
-    app = Flask(__name__, instance_path=str(Path(instance_path).resolve()) if instance_path else None)
+    app = Flask(
+        __name__, instance_path=str(Path(instance_path).resolve()) if instance_path else None
+    )
     profile = config or profile_from_env()
     _load_settings(app, profile, overrides or {})
 
-    from lms import errors, i18n, permissions, security, templating
+    from lms import cli, errors, i18n, permissions, security, templating
     from lms.db import db
 
     db.init_app(app)
@@ -36,6 +40,7 @@ def create_app(config: type[Config] | None = None, overrides: Mapping[str, Any] 
     templating.init_app(app)
     _register_blueprints(app)
     errors.init_app(app)
+    cli.register(app)
     return app
 
 

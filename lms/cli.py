@@ -29,10 +29,16 @@ def main() -> None:
     """Lernwerk: hybrid learning for small and mid-sized companies."""
 
 
+def register(app: Flask) -> None:
+    """Add the commands to `app.cli`, where both `lms` and `flask --app lms` find them."""
+    for command in (db_group, create_admin_command, invite_command, demo_command, serve_command):
+        app.cli.add_command(command)
+
+
 # --- Database -----------------------------------------------------------------
 
 
-@main.group("db")
+@click.group("db")
 def db_group() -> None:
     """Create and migrate the database schema (Alembic)."""
 
@@ -84,7 +90,7 @@ def db_revision(message: str) -> None:
 # --- Accounts -----------------------------------------------------------------
 
 
-@main.command("create-admin")
+@click.command("create-admin")
 @click.argument("email")
 @with_appcontext
 def create_admin_command(email: str) -> None:
@@ -102,7 +108,7 @@ def create_admin_command(email: str) -> None:
     click.echo(f"First password (shown only now, must be changed at first login): {password}")
 
 
-@main.command("invite")
+@click.command("invite")
 @click.argument("email")
 @click.option("--name", default="", help="Display name.")
 @click.option("--company", "company_short", help="Short name of the company.")
@@ -179,7 +185,7 @@ def invite_command(
 # --- Demo data ----------------------------------------------------------------
 
 
-@main.command("demo")
+@click.command("demo")
 @click.option("--password", default=None, help="Password for every demo account.")
 @click.option("--json", "as_json", is_flag=True, help="Print the accounts as JSON.")
 @click.option("--force", is_flag=True, help="Allow demo data in the production profile.")
@@ -190,7 +196,9 @@ def demo_command(password: str | None, as_json: bool, force: bool) -> None:
     from lms.db import db
 
     if current_app.config["ENV_NAME"] == "production" and not force:
-        raise click.ClickException("Refusing to add demo data to a production install (use --force).")
+        raise click.ClickException(
+            "Refusing to add demo data to a production install (use --force)."
+        )
     migrate.upgrade(current_app)
     with db.begin() as session:
         accounts = demo.seed(session, password or demo.DEFAULT_PASSWORD, now())
@@ -207,7 +215,7 @@ def default_workers() -> int:
     return (os.cpu_count() or 1) * 2 + 1
 
 
-@main.command("serve")
+@click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=None, type=int, help="Default: 2 × CPU cores + 1.")
@@ -218,7 +226,7 @@ def serve_command(host: str, port: int, workers: int | None, access_log: bool) -
 
     _create_app()  # fail early, in this process, on a bad configuration
 
-    class Server(BaseApplication):  # type: ignore[misc]
+    class Server(BaseApplication):
         def __init__(self, options: dict[str, Any]) -> None:
             self.options = options
             super().__init__()

@@ -1,6 +1,6 @@
 """Engine, per-request session and the SQLite settings that make it safe to share.
 
-One `Database` lives in `app.extensions["db"]`. Views use `db.session` (a
+Each app keeps an `AppDatabase` in `app.extensions["db"]`. Views use `db.session` (a
 session scoped to the app context, so one per request); services receive a
 session argument and only flush; the view commits. Any exception rolls back.
 
@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import contextvars
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
-from flask import Flask, g, has_app_context
+from flask import Flask, current_app, g, has_app_context, request
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -66,45 +66,34 @@ def make_engine(url: str, *, busy_timeout_ms: int = 15_000, echo: bool = False) 
     return engine
 
 
-class Database:
-    """Holds the engine and hands out one session per app context."""
+def _declare_write_intent() -> None:
+    # GET and HEAD never change state, so their transactions may begin DEFERRED.
+    g._write_intent_token = write_intent.set(request.method not in ("GET", "HEAD", "OPTIONS"))
 
-    def __init__(self) -> None:
-        self.engine: Engine | None = None
-        self._factory: sessionmaker[Session] | None = None
+
+def _forget_write_intent(_exc: BaseException | None) -> None:
+    token = g.pop("_write_intent_token", None)
+    if token is not None:
+        write_intent.reset(token)
+
+
+class AppDatabase:
+    """One app's engine and session factory (kept in `app.extensions["db"]`)."""
+
+    def __init__(self, url: str, busy_timeout_ms: int) -> None:
+        self.engine: Engine = make_engine(url, busy_timeout_ms=busy_timeout_ms)
+        self._factory: sessionmaker[Session] = sessionmaker(expire_on_commit=False)
         # Tests bind sessions to one outer connection so each test rolls back.
         self.bind_override: Connection | None = None
 
-    def init_app(self, app: Flask) -> None:
-        self.engine = make_engine(
-            app.config["SQLALCHEMY_DATABASE_URL"],
-            busy_timeout_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"],
-        )
-        self._factory = sessionmaker(expire_on_commit=False)
-        app.extensions["db"] = self
-        app.teardown_appcontext(self._teardown)
-
     @property
     def dialect(self) -> str:
-        assert self.engine is not None
         return self.engine.dialect.name
 
     def new_session(self) -> Session:
-        assert self._factory is not None and self.engine is not None
         if self.bind_override is not None:
             return self._factory(bind=self.bind_override, join_transaction_mode="create_savepoint")
         return self._factory(bind=self.engine)
-
-    @property
-    def session(self) -> Session:
-        """The session of the current app context (created on first use)."""
-        if not has_app_context():
-            raise RuntimeError("db.session needs an app context")
-        session: Session | None = g.get("_db_session")
-        if session is None:
-            session = self.new_session()
-            g._db_session = session
-        return session
 
     @contextmanager
     def begin(self) -> Iterator[Session]:
@@ -118,6 +107,52 @@ class Database:
             raise
         finally:
             session.close()
+
+
+class Database:
+    """The handle views and commands use: `db.session`, `db.begin()`, `db.engine`.
+
+    It holds no state itself; each app keeps its own `AppDatabase`, so several
+    apps (tests, benchmarks) can live in one process.
+    """
+
+    def init_app(self, app: Flask) -> None:
+        app.extensions["db"] = AppDatabase(
+            app.config["SQLALCHEMY_DATABASE_URL"], app.config["SQLITE_BUSY_TIMEOUT_MS"]
+        )
+        app.before_request(_declare_write_intent)
+        app.teardown_request(_forget_write_intent)
+        app.teardown_appcontext(self._teardown)
+
+    @property
+    def _state(self) -> AppDatabase:
+        state: AppDatabase = current_app.extensions["db"]
+        return state
+
+    @property
+    def engine(self) -> Engine:
+        return self._state.engine
+
+    @property
+    def dialect(self) -> str:
+        return self._state.dialect
+
+    def new_session(self) -> Session:
+        return self._state.new_session()
+
+    def begin(self) -> AbstractContextManager[Session]:
+        return self._state.begin()
+
+    @property
+    def session(self) -> Session:
+        """The session of the current app context (created on first use)."""
+        if not has_app_context():
+            raise RuntimeError("db.session needs an app context")
+        session: Session | None = g.get("_db_session")
+        if session is None:
+            session = self.new_session()
+            g._db_session = session
+        return session
 
     def _teardown(self, exc: BaseException | None) -> None:
         session: Session | None = g.pop("_db_session", None)

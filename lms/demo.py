@@ -92,8 +92,17 @@ COMPANIES = (
 
 def _email(name: str, domain: str) -> str:
     local = name.lower()
-    for src, dst in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss"), ("ş", "s"), ("ı", "i"),
-                     ("ś", "s"), ("ń", "n"), (" ", ".")):
+    for src, dst in (
+        ("ä", "ae"),
+        ("ö", "oe"),
+        ("ü", "ue"),
+        ("ß", "ss"),
+        ("ş", "s"),
+        ("ı", "i"),
+        ("ś", "s"),
+        ("ń", "n"),
+        (" ", "."),
+    ):
         local = local.replace(src, dst)
     return f"{local}@{domain}"
 
@@ -101,7 +110,9 @@ def _email(name: str, domain: str) -> str:
 def _company(session: Session, spec: DemoCompany, now: datetime) -> Company:
     company = session.scalar(select(Company).where(Company.short_name == spec.short_name))
     if company is None:
-        company = Company(short_name=spec.short_name, name=spec.name, default_language="de", created_at=now)
+        company = Company(
+            short_name=spec.short_name, name=spec.name, default_language="de", created_at=now
+        )
         session.add(company)
         session.flush()
     return company
@@ -131,7 +142,9 @@ def _user(
 ) -> User:
     user = session.scalar(select(User).where(User.email == email))
     if user is None:
-        user = User(email=email, display_name=name, company=company, department=department, created_at=now)
+        user = User(
+            email=email, display_name=name, company=company, department=department, created_at=now
+        )
         session.add(user)
     for role in roles:
         user.grant(role)
@@ -147,7 +160,9 @@ def seed(session: Session, password: str, now: datetime) -> list[DemoAccount]:
     """Create the demo data if missing; return every demo account."""
     accounts: list[DemoAccount] = []
 
-    def add(user: User, roles: tuple[Role, ...], company: Company | None, department: str | None) -> None:
+    def add(
+        user: User, roles: tuple[Role, ...], company: Company | None, department: str | None
+    ) -> None:
         accounts.append(
             DemoAccount(
                 email=user.email,
@@ -166,28 +181,48 @@ def seed(session: Session, password: str, now: datetime) -> list[DemoAccount]:
         manager_name, manager_department = spec.manager
         roles = (Role.MANAGER, Role.LEARNER)
         manager = _user(
-            session, email=_email(manager_name, spec.domain), name=manager_name, roles=roles,
-            password=password, now=now, company=company, department=departments[manager_department],
+            session,
+            email=_email(manager_name, spec.domain),
+            name=manager_name,
+            roles=roles,
+            password=password,
+            now=now,
+            company=company,
+            department=departments[manager_department],
         )
         add(manager, roles, company, manager_department)
         for name, department in spec.employees:
             learner = _user(
-                session, email=_email(name, spec.domain), name=name, roles=(Role.LEARNER,),
-                password=password, now=now, company=company, department=departments[department],
+                session,
+                email=_email(name, spec.domain),
+                name=name,
+                roles=(Role.LEARNER,),
+                password=password,
+                now=now,
+                company=company,
+                department=departments[department],
             )
             add(learner, (Role.LEARNER,), company, department)
 
     trainer = _user(
-        session, email=f"trainer@{PROVIDER_DOMAIN}", name="Claudia Weber", roles=(Role.TRAINER,),
-        password=password, now=now,
+        session,
+        email=f"trainer@{PROVIDER_DOMAIN}",
+        name="Claudia Weber",
+        roles=(Role.TRAINER,),
+        password=password,
+        now=now,
     )
     for company in companies:
         if company not in trainer.trainer_companies:
             trainer.trainer_companies.append(company)
     add(trainer, (Role.TRAINER,), None, None)
     admin = _user(
-        session, email=f"admin@{PROVIDER_DOMAIN}", name="Markus Albrecht", roles=(Role.ADMIN,),
-        password=password, now=now,
+        session,
+        email=f"admin@{PROVIDER_DOMAIN}",
+        name="Markus Albrecht",
+        roles=(Role.ADMIN,),
+        password=password,
+        now=now,
     )
     add(admin, (Role.ADMIN,), None, None)
     session.flush()
@@ -197,13 +232,18 @@ def seed(session: Session, password: str, now: datetime) -> list[DemoAccount]:
 def format_table(accounts: list[DemoAccount], password: str) -> str:
     """The demo logins as a readable table, most useful accounts first."""
     order = {"admin": 0, "trainer": 1, "manager": 2, "learner": 3}
-    rows = sorted(accounts, key=lambda a: (min(order[r] for r in a.roles), a.company or "", a.email))
+    rows = sorted(
+        accounts, key=lambda a: (min(order[r] for r in a.roles), a.company or "", a.email)
+    )
     headers = ("E-mail", "Roles", "Company", "Department")
     table = [headers] + [
-        (a.email, ", ".join(a.roles), a.company or "(training provider)", a.department or "–") for a in rows
+        (a.email, ", ".join(a.roles), a.company or "(training provider)", a.department or "–")
+        for a in rows
     ]
     widths = [max(len(row[i]) for row in table) for i in range(len(headers))]
-    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in table]
+    lines = [
+        "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in table
+    ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     lines.append("")
     lines.append(f"Password for every demo account: {password}")

@@ -15,19 +15,35 @@ from lms.db import db
 log = logging.getLogger("lms.errors")
 
 MESSAGES = {
-    400: (_l("This request could not be processed"),
-          _l("Please go back, reload the page and try again.")),
+    400: (
+        _l("This request could not be processed"),
+        _l("Please go back, reload the page and try again."),
+    ),
     401: (_l("Please log in"), _l("You need to log in to see this page.")),
-    403: (_l("No access"), _l("Your account has no access to this page. "
-                               "If you think it should, ask your manager or the administrator.")),
-    404: (_l("Page not found"), _l("This page does not exist or is not available to you. "
-                                    "Check the address or go to the start page.")),
-    405: (_l("This request could not be processed"),
-          _l("Please go back, reload the page and try again.")),
+    403: (
+        _l("No access"),
+        _l(
+            "Your account has no access to this page. "
+            "If you think it should, ask your manager or the administrator."
+        ),
+    ),
+    404: (
+        _l("Page not found"),
+        _l(
+            "This page does not exist or is not available to you. "
+            "Check the address or go to the start page."
+        ),
+    ),
+    405: (
+        _l("This request could not be processed"),
+        _l("Please go back, reload the page and try again."),
+    ),
     413: (_l("The upload is too large"), _l("Please send a smaller file or less text.")),
     429: (_l("Too many attempts"), _l("Please wait a few minutes and try again.")),
-    500: (_l("Something went wrong"), _l("We could not finish this action and nothing was saved. "
-                                          "Please try again in a moment.")),
+    500: (
+        _l("Something went wrong"),
+        _l("We could not finish this action and nothing was saved. Please try again in a moment."),
+    ),
 }
 
 CSRF_MESSAGE = (

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import Babel
 from flask_login import current_user
 
@@ -23,7 +23,10 @@ babel = Babel()
 
 
 def select_locale() -> str:
+    """The user's preference, then the choice made in this session, then the browser's."""
     supported = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return str(current_app.config["BABEL_DEFAULT_LOCALE"])
     if current_user and current_user.is_authenticated and current_user.language in supported:
         return str(current_user.language)
     chosen = session.get("lang")
@@ -40,7 +43,11 @@ def _writable(directory: Path) -> bool:
 def compile_catalogues(target: Path | None = None) -> Path:
     """Compile every `.po` newer than its `.mo`; return the directory holding the `.mo` files."""
     if target is None:
-        target = SOURCE_DIR if _writable(SOURCE_DIR) else Path(tempfile.gettempdir()) / "lms-translations"
+        target = (
+            SOURCE_DIR
+            if _writable(SOURCE_DIR)
+            else Path(tempfile.gettempdir()) / "lms-translations"
+        )
     for po_path in sorted(SOURCE_DIR.glob("*/LC_MESSAGES/messages.po")):
         relative = po_path.relative_to(SOURCE_DIR).with_suffix(".mo")
         mo_path = target / relative

@@ -17,6 +17,10 @@ def alembic_config(app: Flask) -> AlembicConfig:
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.attributes["app"] = app
+    # Inside a test transaction, migrate on that same connection.
+    override = app.extensions["db"].bind_override
+    if override is not None:
+        cfg.attributes["connection"] = override
     return cfg
 
 
@@ -29,8 +33,10 @@ def downgrade(app: Flask, revision: str) -> None:
 
 
 def current_revision(app: Flask) -> str | None:
-    engine = app.extensions["db"].engine
-    with engine.connect() as connection:
+    override = app.extensions["db"].bind_override
+    if override is not None:
+        return MigrationContext.configure(override).get_current_revision()
+    with app.extensions["db"].engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
 

@@ -106,7 +106,7 @@ def managed_department_ids(user: User) -> list[int] | None:
     return ids or None
 
 
-def people_visible_to_manager(manager: User) -> Select[tuple[User]]:
+def people_visible_to_manager(manager: User) -> Select[User]:
     """The query for the people a manager may see: their company, their departments."""
     stmt = select(User).where(User.company_id == manager.company_id)
     limited = managed_department_ids(manager)
@@ -124,7 +124,9 @@ def get_person_for_manager(session: Session, manager: User, user_id: Any) -> Use
     return person
 
 
-def departments_of(session: Session, company_id: int, only: Iterable[int] | None = None) -> list[Department]:
+def departments_of(
+    session: Session, company_id: int, only: Iterable[int] | None = None
+) -> list[Department]:
     stmt = select(Department).where(Department.company_id == company_id).order_by(Department.name)
     if only is not None:
         stmt = stmt.where(Department.id.in_(list(only)))

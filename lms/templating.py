@@ -69,7 +69,10 @@ def datetime_filter(value: datetime | None) -> str:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
-        nav_items=nav_items, is_current=is_current, role_labels=ROLE_LABELS, page_language=page_language
+        nav_items=nav_items,
+        is_current=is_current,
+        role_labels=ROLE_LABELS,
+        page_language=page_language,
     )
     app.jinja_env.filters["date"] = date_filter
     app.jinja_env.filters["datetime"] = datetime_filter

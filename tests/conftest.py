@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from config import TestingConfig
 from lms import create_app, migrate
-from lms.db import Database
+from lms.db import AppDatabase
 from lms.mail import Mail, outbox
 from lms.models import Base, Company, Role, User
 from lms.security import limiter
@@ -45,7 +45,6 @@ def make_test_app(tmp_dir: Path, **overrides: Any) -> Flask:
     settings = {
         "DATABASE_URL": database_url(tmp_dir),
         "WTF_CSRF_ENABLED": False,
-        "SERVER_NAME": "lernwerk.test",
     }
     settings.update(overrides)
     os.environ.setdefault("LMS_INSTANCE_PATH", str(tmp_dir / "instance"))
@@ -68,8 +67,7 @@ def db(app: Flask) -> Iterator[Session]:
     Requests made during the test share this connection, so what a test
     creates is visible to the app, and what the app commits is undone.
     """
-    database: Database = app.extensions["db"]
-    assert database.engine is not None
+    database: AppDatabase = app.extensions["db"]
     connection = database.engine.connect()
     transaction = connection.begin()
     database.bind_override = connection
@@ -105,7 +103,9 @@ def world(db: Session) -> factories.World:
 
 @pytest.fixture
 def login(client: FlaskClient) -> Callable[..., FlaskClient]:
-    def do_login(user: User, password: str = PASSWORD, target: FlaskClient | None = None) -> FlaskClient:
+    def do_login(
+        user: User, password: str = PASSWORD, target: FlaskClient | None = None
+    ) -> FlaskClient:
         c = target or client
         response = c.post("/login", data={"email": user.email, "password": password})
         assert response.status_code == 302, f"login of {user.email} failed"

@@ -6,15 +6,14 @@ import itertools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy.orm import Session
-
 from argon2 import PasswordHasher
+from sqlalchemy.orm import Session
 
 from config import TestingConfig
 from lms.auth.passwords import normalize
 from lms.models import Company, Department, Role, User
 
-PASSWORD = "korrekt Pferd Batterie Heftklammer"  # noqa: S105
+PASSWORD = "korrekt Pferd Batterie Heftklammer"
 # The same parameters as the testing profile, so logins need no rehash.
 _hasher = PasswordHasher(
     time_cost=TestingConfig.ARGON2_TIME_COST,
@@ -26,6 +25,8 @@ _PASSWORD_HASH = _hasher.hash(normalize(PASSWORD))
 
 def hash_password(password: str) -> str:
     return _PASSWORD_HASH if password == PASSWORD else _hasher.hash(normalize(password))
+
+
 _seq = itertools.count(1)
 
 
@@ -93,12 +94,20 @@ class World:
 
 def make_company_setup(session: Session, name: str) -> CompanySetup:
     company = make_company(session, name)
-    first, second = make_department(session, company, "Lager"), make_department(session, company, "Büro")
-    manager = make_user(session, company, Role.MANAGER, Role.LEARNER, department=second, name=f"Chef {name}")
+    first, second = (
+        make_department(session, company, "Lager"),
+        make_department(session, company, "Büro"),
+    )
+    manager = make_user(
+        session, company, Role.MANAGER, Role.LEARNER, department=second, name=f"Chef {name}"
+    )
     employees = [
-        make_user(session, company, Role.LEARNER, department=first, name=f"{name} Lager {i}") for i in range(2)
+        make_user(session, company, Role.LEARNER, department=first, name=f"{name} Lager {i}")
+        for i in range(2)
     ] + [make_user(session, company, Role.LEARNER, department=second, name=f"{name} Büro 1")]
-    limited = make_user(session, company, Role.MANAGER, department=first, name=f"Lagerleitung {name}")
+    limited = make_user(
+        session, company, Role.MANAGER, department=first, name=f"Lagerleitung {name}"
+    )
     limited.managed_departments.append(first)
     session.flush()
     return CompanySetup(company, [first, second], manager, employees, limited)

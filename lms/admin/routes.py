@@ -47,4 +47,6 @@ def company(company_id: int) -> ResponseReturnValue:
             select(Department).where(Department.company_id == company.id).order_by(Department.name)
         )
     )
-    return render_template("admin/company.html", company=company, people=people, departments=departments)
+    return render_template(
+        "admin/company.html", company=company, people=people, departments=departments
+    )

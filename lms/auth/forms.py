@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+)
 from wtforms.validators import DataRequired, EqualTo, Length
 
 _required = DataRequired(message=_l("Please fill in this field."))
@@ -51,8 +59,12 @@ class ChangePasswordForm(NewPasswordMixin, FlaskForm):
     )
 
 
-def language_choices() -> list[tuple[str, str]]:
-    return [("de", "Deutsch"), ("en", "English")]
+def language_choices() -> list[SelectChoice]:
+    # Each language names itself, marked with its own language for screen readers.
+    return [
+        SelectChoice("de", "Deutsch", render_kw={"lang": "de"}),
+        SelectChoice("en", "English", render_kw={"lang": "en"}),
+    ]
 
 
 class ProfileForm(FlaskForm):

@@ -83,8 +83,10 @@ def password_problems(password: str, *, context: tuple[str, ...] = ()) -> list[s
     problems: list[str] = []
     if len(candidate) < cfg["PASSWORD_MIN_LENGTH"]:
         problems.append(
-            _("Use at least %(n)d characters. A short sentence is easy to remember.",
-              n=cfg["PASSWORD_MIN_LENGTH"])
+            _(
+                "Use at least %(n)d characters. A short sentence is easy to remember.",
+                n=cfg["PASSWORD_MIN_LENGTH"],
+            )
         )
         return problems
     if len(candidate) > cfg["PASSWORD_MAX_LENGTH"]:

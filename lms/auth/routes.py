@@ -73,7 +73,9 @@ def login() -> ResponseReturnValue:
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
-        user = accounts.authenticate(db.session, form.email.data or "", form.password.data or "", now())
+        user = accounts.authenticate(
+            db.session, form.email.data or "", form.password.data or "", now()
+        )
         if user is not None:
             db.session.commit()
             _start_session(user, bool(form.remember.data))
@@ -143,8 +145,10 @@ def forgot_password() -> ResponseReturnValue:
             send_reset_mail(user, raw)
         # The same answer whether or not the address is known.
         flash(
-            _("If an account exists for this address, we have sent a link to reset the password. "
-              "Please check your e-mail."),
+            _(
+                "If an account exists for this address, we have sent a link to reset the password. "
+                "Please check your e-mail."
+            ),
             "success",
         )
         return redirect(url_for("auth.login"))
@@ -164,7 +168,9 @@ def reset_password(token: str) -> ResponseReturnValue:
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
-            accounts.reset_password_with_token(db.session, token, form.new_password.data or "", now())
+            accounts.reset_password_with_token(
+                db.session, token, form.new_password.data or "", now()
+            )
         except accounts.PasswordRejected as exc:
             form.new_password.errors = list(exc.problems)
         except accounts.AccountError:

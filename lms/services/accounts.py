@@ -133,7 +133,9 @@ def issue_token(
     return raw
 
 
-def peek_token(session: Session, raw_token: str, purpose: TokenPurpose, now: datetime) -> User | None:
+def peek_token(
+    session: Session, raw_token: str, purpose: TokenPurpose, now: datetime
+) -> User | None:
     """The user a still valid token belongs to, without using it up."""
     token = session.scalar(
         select(AccountToken).where(
@@ -148,7 +150,9 @@ def peek_token(session: Session, raw_token: str, purpose: TokenPurpose, now: dat
     return token.user
 
 
-def consume_token(session: Session, raw_token: str, purpose: TokenPurpose, now: datetime) -> User | None:
+def consume_token(
+    session: Session, raw_token: str, purpose: TokenPurpose, now: datetime
+) -> User | None:
     """Use a token up. Of two concurrent uses only one succeeds."""
     user = peek_token(session, raw_token, purpose, now)
     if user is None:
@@ -244,7 +248,9 @@ def create_admin(session: Session, email: str, now: datetime) -> tuple[User, str
     user = find_user_by_email(session, email)
     if user is None:
         user = create_user(
-            session, NewPerson(email=email, display_name=email.split("@")[0], roles=(Role.ADMIN,)), now
+            session,
+            NewPerson(email=email, display_name=email.split("@")[0], roles=(Role.ADMIN,)),
+            now,
         )
     user.grant(Role.ADMIN)
     user.is_active = True

@@ -1,0 +1,78 @@
+"""The `lms` command: demo data, administrators."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import func, select
+
+from lms.models import Company, Role, User
+
+
+def run(app, *args):
+    result = app.test_cli_runner().invoke(args=list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_demo_creates_two_companies_with_departments_managers_and_employees(app, db):
+    accounts = json.loads(run(app, "demo", "--json", "--password", "Demo Passwort 2026"))
+    companies = {a["company"] for a in accounts if a["company"]}
+    assert len(companies) >= 2
+    for company in companies:
+        people = [a for a in accounts if a["company"] == company]
+        assert sum("manager" in a["roles"] for a in people) >= 1
+        assert sum(a["roles"] == ["learner"] for a in people) >= 10
+        assert all(a["department"] for a in people)
+    roles = {r for a in accounts for r in a["roles"]}
+    assert {"trainer", "admin"} <= roles
+    assert set(accounts[0]) == {"email", "name", "roles", "company", "department"}
+
+
+def test_demo_is_idempotent(app, db):
+    run(app, "demo", "--json")
+    counts = (
+        db.scalar(select(func.count()).select_from(User)),
+        db.scalar(select(func.count()).select_from(Company)),
+    )
+    run(app, "demo", "--json")
+    assert counts == (
+        db.scalar(select(func.count()).select_from(User)),
+        db.scalar(select(func.count()).select_from(Company)),
+    )
+
+
+def test_demo_accounts_log_in_with_the_given_password(app, client, db):
+    run(app, "demo", "--password", "Mein Demo Passwort")
+    response = client.post(
+        "/login", data={"email": "admin@zukunftszentrum.example", "password": "Mein Demo Passwort"}
+    )
+    assert response.status_code == 302
+
+
+def test_demo_prints_a_readable_table_with_the_password(app, db):
+    output = run(app, "demo")
+    assert "admin@zukunftszentrum.example" in output
+    assert "Password for every demo account: Lernwerk-Demo-2026" in output
+
+
+def test_create_admin_prints_a_first_password_that_must_be_changed(app, client, db):
+    output = run(app, "create-admin", "chefin@provider.example")
+    password = output.split("first login): ")[1].strip()
+    user = db.scalar(select(User).where(User.email == "chefin@provider.example"))
+    assert user.has_role(Role.ADMIN) and user.must_change_password
+    response = client.post("/login", data={"email": user.email, "password": password})
+    assert response.status_code == 302
+    assert client.get("/admin/").location == "/profile/password"
+
+
+def test_demo_refuses_a_production_install(tmp_path):
+    from config import ProductionConfig
+    from lms import create_app
+
+    prod = create_app(
+        ProductionConfig,
+        {"SECRET_KEY": "k" * 40, "DATABASE_URL": f"sqlite:///{tmp_path / 'p.sqlite3'}"},
+    )
+    result = prod.test_cli_runner().invoke(args=["demo"])
+    assert result.exit_code != 0 and "production" in result.output

@@ -1,0 +1,90 @@
+"""The database layer: SQLite settings, concurrent writers, rollback on error."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sys
+
+import pytest
+from sqlalchemy import func, select, text
+
+from lms.db import make_engine
+from lms.models import Company
+
+
+def sqlite_only(app):
+    if app.extensions["db"].dialect != "sqlite":
+        pytest.skip("SQLite-specific")
+
+
+def test_sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout(app):
+    sqlite_only(app)
+    with app.extensions["db"].engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert connection.execute(text("PRAGMA busy_timeout")).scalar() >= 5000
+
+
+def test_foreign_keys_are_enforced(app, db):
+    from sqlalchemy.exc import IntegrityError
+
+    from lms.models import Department
+
+    db.add(Department(company_id=987654, name="Geister"))
+    with pytest.raises(IntegrityError):
+        db.flush()
+
+
+def _writer(url: str, worker: int, rounds: int) -> None:
+    """Each transaction reads, then writes: the pattern that fails with plain sqlite3."""
+    from sqlalchemy.orm import Session
+
+    engine = make_engine(url, busy_timeout_ms=30_000)
+    for i in range(rounds):
+        with Session(engine) as session, session.begin():
+            session.scalar(select(func.count()).select_from(Company))
+            session.add(Company(name=f"W{worker}-{i}", short_name=f"w{worker}-{i}"))
+    engine.dispose()
+
+
+def test_concurrent_writers_do_not_fail_with_database_is_locked(app, tmp_path):
+    sqlite_only(app)
+    from tests.conftest import make_test_app, reset_database
+
+    url = f"sqlite:///{tmp_path / 'concurrent.sqlite3'}"
+    other = make_test_app(tmp_path, DATABASE_URL=url)
+    reset_database(other)
+    other.extensions["db"].engine.dispose()
+    context = multiprocessing.get_context("spawn" if sys.platform == "darwin" else "fork")
+    workers, rounds = 6, 40
+    processes = [context.Process(target=_writer, args=(url, w, rounds)) for w in range(workers)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout=120)
+    assert [p.exitcode for p in processes] == [0] * workers
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        assert (
+            connection.execute(select(func.count()).select_from(Company)).scalar()
+            == workers * rounds
+        )
+    engine.dispose()
+
+
+def test_in_memory_sqlite_is_refused():
+    with pytest.raises(ValueError, match="file path"):
+        make_engine("sqlite://")
+
+
+def test_uncommitted_changes_of_a_request_are_discarded(app, db):
+    from lms.db import db as handle
+
+    with app.test_request_context():
+        handle.session.add(Company(name="Verworfen GmbH", short_name="verworfen"))
+        handle.session.flush()
+    with app.app_context():
+        assert (
+            handle.session.scalar(select(func.count()).where(Company.short_name == "verworfen"))
+            == 0
+        )

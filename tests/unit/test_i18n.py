@@ -1,0 +1,111 @@
+"""German first: every string translated, the right language chosen, formats right."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from lms.i18n import SOURCE_DIR, compile_catalogues
+from lms.templating import date_filter, datetime_filter
+
+LMS = Path(__file__).resolve().parents[2] / "lms"
+METHOD_MAP = [("**.py", "python"), ("templates/**.html", "jinja2"), ("templates/**.txt", "jinja2")]
+OPTIONS = {
+    "templates/**.html": {"extensions": "jinja2.ext.do"},
+    "templates/**.txt": {"extensions": "jinja2.ext.do"},
+}
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
+
+
+def source_messages() -> set[str]:
+    found = set()
+    for _file, _line, message, _comments, _context in extract_from_dir(
+        LMS, METHOD_MAP, OPTIONS, keywords=KEYWORDS
+    ):
+        found.add(message if isinstance(message, str) else message[0])
+    return found
+
+
+def german_catalog():
+    with (SOURCE_DIR / "de" / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        return read_po(handle, locale="de")
+
+
+def test_every_string_in_the_code_has_a_german_translation():
+    catalog = german_catalog()
+    missing = []
+    for message in sorted(source_messages()):
+        entry = catalog.get(message)
+        if entry is None or not entry.string or entry.fuzzy:
+            missing.append(message)
+    assert not missing, "German translation missing for:\n" + "\n".join(missing)
+
+
+def test_the_extraction_finds_the_strings_of_templates_and_code():
+    messages = source_messages()
+    assert "Log in" in messages  # template
+    assert "E-mail address or password is not correct." in messages  # Python
+
+
+def test_translations_keep_their_placeholders():
+    for entry in german_catalog():
+        if not entry.id:
+            continue
+        source = entry.id if isinstance(entry.id, str) else entry.id[0]
+        for placeholder in ("%(name)s", "%(company)s", "%(email)s", "%(n)d", "%(count)d"):
+            assert (placeholder in source) == (placeholder in entry.string), source
+
+
+def test_catalogues_compile_without_a_manual_step(tmp_path):
+    target = compile_catalogues(tmp_path)
+    assert (target / "de" / "LC_MESSAGES" / "messages.mo").stat().st_size > 1000
+
+
+def test_language_from_user_preference_then_session_then_browser(client, world, login):
+    assert 'lang="en"' in client.get(
+        "/login", headers={"Accept-Language": "en-US,en;q=0.9"}
+    ).get_data(as_text=True)
+    assert 'lang="de"' in client.get("/login", headers={"Accept-Language": "fr"}).get_data(
+        as_text=True
+    )
+    client.post("/language", data={"lang": "en", "next": "/login"})
+    assert 'lang="en"' in client.get("/login", headers={"Accept-Language": "de"}).get_data(
+        as_text=True
+    )
+    user = world.a.employees[0]
+    login(user)
+    client.post("/language", data={"lang": "de", "next": "/learn/"})
+    page = client.get("/learn/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert 'lang="de"' in page and "Meine Lernmodule" in page
+
+
+def test_language_switch_stores_the_users_preference(client, db, world, login):
+    user = world.a.employees[0]
+    login(user)
+    response = client.post("/language", data={"lang": "en", "next": "/learn/"})
+    assert response.location == "/learn/"
+    db.refresh(user)
+    assert user.language == "en"
+
+
+def test_language_switch_ignores_unknown_languages_and_foreign_next(client):
+    response = client.post("/language", data={"lang": "xx", "next": "https://evil.example/"})
+    assert response.location == "/"
+
+
+def test_dates_follow_the_design_sheet(app):
+    moment = datetime(2026, 11, 23, 13, 30, tzinfo=UTC)  # 14:30 in Berlin
+    with app.test_request_context(headers={"Accept-Language": "de"}):
+        assert date_filter(moment) == "23.11.2026"
+        assert datetime_filter(moment) == "23.11.2026, 14:30 Uhr"
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert date_filter(moment) == "23 Nov 2026"
+        assert datetime_filter(moment).startswith("23 Nov 2026, 2:30")
+
+
+def test_summer_time_is_shown_in_berlin_time(app):
+    with app.test_request_context(headers={"Accept-Language": "de"}):
+        assert datetime_filter(datetime(2026, 7, 1, 12, 0, tzinfo=UTC)) == "01.07.2026, 14:00 Uhr"

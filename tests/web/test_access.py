@@ -1,0 +1,139 @@
+"""Deny by default: a walk over every route of the app.
+
+Every non-public route must refuse anonymous users (to the login page), users
+without the area's role (403) and, where it takes an id, the objects of
+another company (404). A new route is covered automatically; a new public
+route must be added to PUBLIC on purpose.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from lms.models import Role
+from lms.permissions import is_public_endpoint
+
+PUBLIC = {
+    "static",
+    "auth.login",
+    "auth.forgot_password",
+    "auth.reset_password",
+    "auth.accept_invitation",
+    "main.set_language",
+    "main.healthz",
+}
+
+# Roles that may use each guarded area.
+AREA_ROLES = {
+    "learn": {Role.LEARNER},
+    "manage": {Role.MANAGER},
+    "author": {Role.TRAINER},
+    "admin": {Role.ADMIN},
+}
+
+# Routes any logged-in user may reach, whatever their role.
+FOR_EVERYONE = {"main.index", "auth.logout", "auth.profile", "auth.change_password"}
+
+
+def rules(app):
+    return [r for r in app.url_map.iter_rules() if r.endpoint != "static"]
+
+
+def methods(rule):
+    return sorted(rule.methods - {"HEAD", "OPTIONS"})
+
+
+def _build(rule, ids):
+    path = rule.rule
+    for arg in rule.arguments:
+        value = ids.get(arg, "1")
+        path = path.replace(f"<int:{arg}>", str(value)).replace(f"<{arg}>", str(value))
+    return path
+
+
+def request(client, method, path):
+    return client.open(path, method=method)
+
+
+def test_public_endpoints_are_exactly_the_reviewed_ones(app):
+    public = {r.endpoint for r in app.url_map.iter_rules() if is_public_endpoint(app, r.endpoint)}
+    assert public == PUBLIC
+
+
+def test_every_route_belongs_to_a_guarded_area_or_is_for_everyone(app):
+    for rule in rules(app):
+        if rule.endpoint in PUBLIC or rule.endpoint in FOR_EVERYONE:
+            continue
+        area = rule.endpoint.split(".")[0]
+        assert area in AREA_ROLES, f"{rule.endpoint} is in no guarded area"
+        guarded = set(getattr(app.blueprints[area], "allowed_roles", ()))
+        assert guarded == AREA_ROLES[area], f"{area} is guarded by {guarded}"
+
+
+def test_anonymous_users_are_sent_to_login_everywhere(app, client, world):
+    ids = {"user_id": world.a.employees[0].id, "company_id": world.a.company.id}
+    for rule in rules(app):
+        if rule.endpoint in PUBLIC:
+            continue
+        for method in methods(rule):
+            response = request(client, method, _build(rule, ids))
+            assert response.status_code == 302, (method, rule.rule, response.status_code)
+            assert response.location.startswith("/login"), (method, rule.rule)
+
+
+@pytest.mark.parametrize("area", sorted(AREA_ROLES))
+def test_users_without_the_role_get_403(app, client, db, world, login, area):
+    from tests.factories import make_user
+
+    other_roles = [r for r in Role if r not in AREA_ROLES[area]]
+    user = make_user(db, world.a.company, *other_roles, department=world.a.departments[0])
+    login(user)
+    ids = {"user_id": world.a.employees[0].id, "company_id": world.a.company.id}
+    checked = 0
+    for rule in rules(app):
+        if rule.endpoint.split(".")[0] != area:
+            continue
+        for method in methods(rule):
+            response = request(client, method, _build(rule, ids))
+            assert response.status_code == 403, (method, rule.rule, response.status_code)
+            checked += 1
+    assert checked > 0
+
+
+def test_routes_with_ids_refuse_other_companies_objects(app, client, world, login):
+    """A manager of company A asks for objects of company B: 404, while A's own answer 200."""
+    login(world.a.manager)
+    own = {"user_id": world.a.employees[0].id}
+    foreign = {"user_id": world.b.employees[0].id}
+    checked = 0
+    for rule in rules(app):
+        if rule.endpoint.split(".")[0] != "manage" or not rule.arguments:
+            continue
+        for method in methods(rule):
+            assert request(client, method, _build(rule, own)).status_code == 200, rule.rule
+            assert request(client, method, _build(rule, foreign)).status_code == 404, rule.rule
+            checked += 1
+    assert checked > 0
+
+
+def test_manager_limited_to_departments_sees_only_those(client, world, login):
+    login(world.a.limited_manager)
+    warehouse, office = world.a.employees[0], world.a.employees[2]
+    assert client.get(f"/team/people/{warehouse.id}").status_code == 200
+    assert client.get(f"/team/people/{office.id}").status_code == 404
+    page = client.get("/team/").get_data(as_text=True)
+    assert warehouse.display_name in page and office.display_name not in page
+
+
+def test_malformed_and_unknown_ids_answer_404(client, world, login):
+    login(world.a.manager)
+    assert client.get("/team/people/abc").status_code == 404
+    assert client.get("/team/people/99999999").status_code == 404
+    assert client.get("/team/people/-1").status_code == 404
+
+
+def test_team_page_lists_only_the_own_company(client, world, login):
+    login(world.a.manager)
+    page = client.get("/team/").get_data(as_text=True)
+    assert world.a.employees[0].display_name in page
+    assert world.b.employees[0].display_name not in page
