@@ -40,8 +40,8 @@ import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
+from email.message import Message
 from html.parser import HTMLParser
-from http.client import HTTPMessage
 from http.cookiejar import CookieJar
 from pathlib import Path
 from types import FrameType
@@ -293,7 +293,7 @@ def plain_opener(jar: CookieJar | None = None) -> urllib.request.OpenerDirector:
 @dataclass(frozen=True)
 class Answer:
     status: int
-    headers: HTTPMessage
+    headers: Message
     body: bytes
 
 
@@ -464,17 +464,38 @@ def measure_logins(base: str, email: str, password: str, count: int) -> Timing:
 def format_table(rows: Sequence[Row]) -> str:
     """The wrk results as an aligned text table."""
     headers = (
-        "page", "path", "bytes", "conc", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors",
-        "bare req/s", "bare p99", "app/bare",
+        "page",
+        "path",
+        "bytes",
+        "conc",
+        "req/s",
+        "p50 ms",
+        "p95 ms",
+        "p99 ms",
+        "errors",
+        "bare req/s",
+        "bare p99",
+        "app/bare",
     )
     table = [headers]
     for row in rows:
         app, bare = row.app, row.bare
-        table.append((
-            row.profile, row.path, str(row.body_bytes), str(row.concurrency),
-            f"{app.rps:.1f}", f"{app.p50_ms:.1f}", f"{app.p95_ms:.1f}", f"{app.p99_ms:.1f}",
-            str(app.error_count), f"{bare.rps:.1f}", f"{bare.p99_ms:.1f}", f"{row.ratio:.3f}",
-        ))
+        table.append(
+            (
+                row.profile,
+                row.path,
+                str(row.body_bytes),
+                str(row.concurrency),
+                f"{app.rps:.1f}",
+                f"{app.p50_ms:.1f}",
+                f"{app.p95_ms:.1f}",
+                f"{app.p99_ms:.1f}",
+                str(app.error_count),
+                f"{bare.rps:.1f}",
+                f"{bare.p99_ms:.1f}",
+                f"{row.ratio:.3f}",
+            )
+        )
     widths = [max(len(r[i]) for r in table) for i in range(len(headers))]
     left = {0, 1}
     lines = [
@@ -558,13 +579,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def server_env(instance: Path, database_url: str | None) -> dict[str, str]:
     """This process's environment without any LMS_* setting, plus the benchmark's own."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LMS_")}
-    env.update({
-        "LMS_ENV": "development",
-        "LMS_INSTANCE_PATH": str(instance),
-        "LMS_SECRET_KEY": SECRET_KEY,
-        "LMS_RATELIMIT_ENABLED": "0",
-        "LMS_MAIL_BACKEND": "log",
-    })
+    env.update(
+        {
+            "LMS_ENV": "development",
+            "LMS_INSTANCE_PATH": str(instance),
+            "LMS_SECRET_KEY": SECRET_KEY,
+            "LMS_RATELIMIT_ENABLED": "0",
+            "LMS_MAIL_BACKEND": "log",
+        }
+    )
     if database_url:
         env["LMS_DATABASE_URL"] = database_url
     return env
@@ -575,18 +598,23 @@ def benchmark(args: argparse.Namespace, instance: Path, stack: ExitStack) -> Rep
     if shutil.which("wrk") is None:
         raise BenchError("wrk is not installed (Debian: apt-get install wrk).")
     env = server_env(instance, args.database_url)
-    report = Report(settings={
-        "workers": args.workers,
-        "cpus": os.cpu_count(),
-        "duration_s": args.duration,
-        "warmup_s": args.warmup,
-        "concurrency": args.concurrency,
-        "database": "postgresql/other (--database-url)" if args.database_url else "sqlite",
-        "wrk": wrk_version(),
-        "python": sys.version.split()[0],
-    })
-    print(f"Workers {args.workers} on {os.cpu_count()} CPUs, {args.duration} s per run, "
-          f"{report.settings['database']}; {report.settings['wrk']}", flush=True)
+    report = Report(
+        settings={
+            "workers": args.workers,
+            "cpus": os.cpu_count(),
+            "duration_s": args.duration,
+            "warmup_s": args.warmup,
+            "concurrency": args.concurrency,
+            "database": "postgresql/other (--database-url)" if args.database_url else "sqlite",
+            "wrk": wrk_version(),
+            "python": sys.version.split()[0],
+        }
+    )
+    print(
+        f"Workers {args.workers} on {os.cpu_count()} CPUs, {args.duration} s per run, "
+        f"{report.settings['database']}; {report.settings['wrk']}",
+        flush=True,
+    )
 
     print("Measuring argon2 verification …", flush=True)
     report.argon2 = measure_argon2(args.argon2_rounds, args.password)
@@ -594,13 +622,21 @@ def benchmark(args: argparse.Namespace, instance: Path, stack: ExitStack) -> Rep
     report.settings["loadavg_before"] = [round(x, 2) for x in os.getloadavg()]
     busy = report.settings["loadavg_before"][0]
     if busy > (os.cpu_count() or 1) / 2:
-        print(f"warning: load average is {busy} before the servers start; other processes "
-              "compete for the CPU and the figures will be noisy.", flush=True)
+        print(
+            f"warning: load average is {busy} before the servers start; other processes "
+            "compete for the CPU and the figures will be noisy.",
+            flush=True,
+        )
 
     print("Seeding demo data (lms demo) …", flush=True)
     seeded = subprocess.run(
         [venv_tool("lms"), "demo", "--password", args.password],
-        cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=300, check=False,
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     if seeded.returncode != 0:
         raise BenchError(f"lms demo failed:\n{seeded.stdout}{seeded.stderr}")
@@ -609,18 +645,49 @@ def benchmark(args: argparse.Namespace, instance: Path, stack: ExitStack) -> Rep
     while bare_port == app_port:
         bare_port = free_port()
     app_base, bare_base = f"http://{HOST}:{app_port}", f"http://{HOST}:{bare_port}"
-    app = stack.enter_context(running(Server(
-        "lms serve",
-        [venv_tool("lms"), "serve", "--host", HOST, "--port", str(app_port),
-         "--workers", str(args.workers), "--no-access-log"],
-        env, instance / "lms-serve.log",
-    )))
-    bare = stack.enter_context(running(Server(
-        "bare app",
-        [sys.executable, "-m", "gunicorn", "--chdir", str(BENCH_DIR), "--bind",
-         f"{HOST}:{bare_port}", "--workers", str(args.workers), "--timeout", "60", "bare_app:app"],
-        env, instance / "bare-app.log",
-    )))
+    app = stack.enter_context(
+        running(
+            Server(
+                "lms serve",
+                [
+                    venv_tool("lms"),
+                    "serve",
+                    "--host",
+                    HOST,
+                    "--port",
+                    str(app_port),
+                    "--workers",
+                    str(args.workers),
+                    "--no-access-log",
+                ],
+                env,
+                instance / "lms-serve.log",
+            )
+        )
+    )
+    bare = stack.enter_context(
+        running(
+            Server(
+                "bare app",
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "--chdir",
+                    str(BENCH_DIR),
+                    "--bind",
+                    f"{HOST}:{bare_port}",
+                    "--workers",
+                    str(args.workers),
+                    "--timeout",
+                    "60",
+                    "bare_app:app",
+                ],
+                env,
+                instance / "bare-app.log",
+            )
+        )
+    )
     app.wait_ready(f"{app_base}/healthz")
     bare.wait_ready(f"{bare_base}/?bytes=1")
     print(f"Lernwerk on {app_base}, bare app on {bare_base}", flush=True)
@@ -641,8 +708,11 @@ def benchmark(args: argparse.Namespace, instance: Path, stack: ExitStack) -> Rep
             results[label] = []
             for concurrency in args.concurrency:
                 result = run_wrk(target, concurrency, args.duration, target_cookie)
-                print(f"  {label:4} c={concurrency:<3} {result.rps:8.1f} req/s  "
-                      f"p99 {result.p99_ms:7.1f} ms  errors {result.error_count}", flush=True)
+                print(
+                    f"  {label:4} c={concurrency:<3} {result.rps:8.1f} req/s  "
+                    f"p99 {result.p99_ms:7.1f} ms  errors {result.error_count}",
+                    flush=True,
+                )
                 results[label].append(result)
         for concurrency, app_result, bare_result in zip(
             args.concurrency, results["app"], results["bare"], strict=True
@@ -675,12 +745,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(format_table(report.rows))
     print()
     print(format_login(report))
-    print("Load average (1, 5, 15 min) before the servers started: "
-          f"{report.settings['loadavg_before']}, at the end: {report.settings['loadavg_after']}")
+    print(
+        "Load average (1, 5, 15 min) before the servers started: "
+        f"{report.settings['loadavg_before']}, at the end: {report.settings['loadavg_after']}"
+    )
     errors = [r for r in report.rows if r.app.error_count or r.bare.error_count]
     for row in errors:
-        print(f"warning: {row.profile} c={row.concurrency}: app {row.app.non2xx} non-2xx, "
-              f"{row.app.socket_errors}; bare {row.bare.non2xx} non-2xx, {row.bare.socket_errors}")
+        print(
+            f"warning: {row.profile} c={row.concurrency}: app {row.app.non2xx} non-2xx, "
+            f"{row.app.socket_errors}; bare {row.bare.non2xx} non-2xx, {row.bare.socket_errors}"
+        )
     if args.json_out:
         args.json_out.write_text(json.dumps(report.as_dict(), indent=2) + "\n")
         print(f"Results written to {args.json_out}")

@@ -114,6 +114,33 @@ def login(client: FlaskClient) -> Callable[..., FlaskClient]:
     return do_login
 
 
+class QueryCounter:
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def __call__(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+            self.statements.append(statement)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_queries(app: Flask, db: Session) -> Iterator[QueryCounter]:
+    """Counts the SQL statements the app sends while the test runs (savepoints aside)."""
+    from sqlalchemy import event
+
+    counter = QueryCounter()
+    engine = app.extensions["db"].engine
+    event.listen(engine, "before_cursor_execute", counter)
+    try:
+        yield counter
+    finally:
+        event.remove(engine, "before_cursor_execute", counter)
+
+
 @pytest.fixture
 def other_client(app: Flask, db: Session) -> FlaskClient:
     """A second browser."""

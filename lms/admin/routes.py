@@ -38,7 +38,7 @@ def company(company_id: int) -> ResponseReturnValue:
         db.session.scalars(
             select(User)
             .where(User.company_id == company.id)
-            .options(selectinload(User.department))
+            .options(selectinload(User.department), selectinload(User.role_rows))
             .order_by(User.display_name)
         )
     )

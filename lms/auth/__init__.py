@@ -6,7 +6,7 @@ from flask import Blueprint, Flask
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from lms.db import db
 from lms.models import User
@@ -28,10 +28,16 @@ def load_user(session_id: str) -> User | None:
     user_id, _sep, version = session_id.partition(":")
     if not user_id.isdigit() or not version.isdigit():
         return None
-    user = db.session.scalar(
-        select(User)
-        .where(User.id == int(user_id))
-        .options(selectinload(User.company), selectinload(User.role_rows))
+    user = (
+        db.session.scalars(
+            select(User)
+            .where(User.id == int(user_id))
+            .options(
+                joinedload(User.company), joinedload(User.department), joinedload(User.role_rows)
+            )
+        )
+        .unique()
+        .one_or_none()
     )
     if user is None or user.session_version != int(version):
         return None

@@ -49,7 +49,7 @@ class User(Base):
     company: Mapped[Company | None] = relationship(back_populates="users")
     department: Mapped[Department | None] = relationship()
     role_rows: Mapped[list[UserRole]] = relationship(
-        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+        back_populates="user", cascade="all, delete-orphan"
     )
     managed_departments: Mapped[list[Department]] = relationship(
         secondary="manager_departments", order_by="Department.name"

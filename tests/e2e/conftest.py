@@ -82,7 +82,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     skip = None
     if missing and not _required():
         skip = pytest.mark.skip(
-            reason="browser tests need: " + "; ".join(missing)
+            reason="browser tests need: "
+            + "; ".join(missing)
             + ". Set LMS_E2E_REQUIRED=1 to make this a failure."
         )
     for item in ours:
@@ -133,7 +134,7 @@ def _postgres_url() -> str | None:
 
 
 def _create_postgres_database(url: str) -> tuple[str, Callable[[], None]]:
-    """Create `<name>_e2e` next to the database of `url`; return its URL and a function dropping it."""
+    """Create `<name>_e2e` beside the database of `url`; return its URL and a dropper."""
     import psycopg
     from psycopg import sql
     from sqlalchemy.engine import make_url
@@ -149,7 +150,10 @@ def _create_postgres_database(url: str) -> tuple[str, Callable[[], None]]:
                 connection.execute(statement)
 
     ident = sql.Identifier(name)
-    run(sql.SQL("DROP DATABASE IF EXISTS {}").format(ident), sql.SQL("CREATE DATABASE {}").format(ident))
+    run(
+        sql.SQL("DROP DATABASE IF EXISTS {}").format(ident),
+        sql.SQL("CREATE DATABASE {}").format(ident),
+    )
     e2e_url = parsed.set(database=name).render_as_string(hide_password=False)
     return e2e_url, lambda: run(sql.SQL("DROP DATABASE IF EXISTS {}").format(ident))
 
@@ -165,7 +169,9 @@ class LiveServer:
 
 
 @pytest.fixture(scope="session")
-def live_server(e2e_requirements: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def live_server(
+    e2e_requirements: None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
     """The app with demo data on http://127.0.0.1:<free port>, in a background thread."""
     from werkzeug.serving import make_server
 

@@ -111,3 +111,24 @@ def test_static_assets_ship_with_the_package(client):
     response = client.get("/static/css/app.css")
     assert response.status_code == 200 and b"--color-accent" in response.data
     response.close()
+
+
+def test_pages_need_few_queries_whatever_the_team_size(client, db, world, login, count_queries):
+    """One query loads the user with company, department and roles; pages add a fixed few."""
+    from lms.models import Role
+    from tests.factories import make_user
+
+    login(world.a.manager)
+    count_queries.statements.clear()
+    client.get("/learn/")
+    assert count_queries.count == 1, count_queries.statements
+    count_queries.statements.clear()
+    client.get("/team/")
+    small_team = count_queries.count
+    for i in range(20):
+        make_user(
+            db, world.a.company, Role.LEARNER, department=world.a.departments[0], name=f"Neu {i}"
+        )
+    count_queries.statements.clear()
+    client.get("/team/")
+    assert count_queries.count == small_team <= 5, count_queries.statements
