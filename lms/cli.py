@@ -31,7 +31,10 @@ def main() -> None:
 
 def register(app: Flask) -> None:
     """Add the commands to `app.cli`, where both `lms` and `flask --app lms` find them."""
-    for command in (db_group, create_admin_command, invite_command, demo_command, serve_command):
+    from lms.content.cli import courses_group
+
+    for command in (db_group, create_admin_command, invite_command, demo_command, serve_command,
+                    courses_group):  # fmt: skip
         app.cli.add_command(command)
 
 

@@ -1,0 +1,105 @@
+"""Reading a course file: safe text decoding and the YAML front matter, with line numbers."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from lms.content.problems import Problem, Severity
+
+MAX_FILE_BYTES = 512 * 1024
+
+
+@dataclass
+class Source:
+    """A file being parsed: its path (for messages) and where problems are collected."""
+
+    path: str
+    problems: list[Problem] = field(default_factory=list)
+
+    def error(self, line: int, code: str, **params: Any) -> None:
+        self.problems.append(Problem(self.path, line, code, params, Severity.ERROR))
+
+    def warn(self, line: int, code: str, **params: Any) -> None:
+        self.problems.append(Problem(self.path, line, code, params, Severity.WARNING))
+
+
+def decode(data: bytes, source: Source) -> str | None:
+    """The file's text, or None (with a problem) for oversized, binary or non-UTF-8 files."""
+    if len(data) > MAX_FILE_BYTES:
+        source.error(0, "file-too-large", limit="512 KiB")
+        return None
+    if b"\x00" in data:
+        source.error(0, "binary-file")
+        return None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        source.error(line, "not-utf8", offset=exc.start)
+        return None
+    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+
+
+@dataclass(frozen=True)
+class FrontMatter:
+    values: dict[str, Any]
+    lines: dict[str, int]  # key -> line in the file
+    body: str
+    body_line: int  # line in the file where the body starts
+
+
+def split(text: str, source: Source) -> FrontMatter | None:
+    """Separate the `---` block from the Markdown body; None (with a problem) if broken."""
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        source.error(1, "front-matter-missing")
+        return None
+    try:
+        end = next(i for i in range(1, len(lines)) if lines[i].strip() in ("---", "..."))
+    except StopIteration:
+        source.error(1, "front-matter-unclosed")
+        return None
+    yaml_text = "\n".join(lines[1:end])
+    loader = yaml.SafeLoader(yaml_text)
+    try:
+        node = loader.get_single_node()
+        values: dict[str, Any] = {}
+        key_lines: dict[str, int] = {}
+        if node is not None:
+            if not isinstance(node, yaml.MappingNode):
+                source.error(2, "front-matter-not-mapping")
+                return None
+            for key_node, value_node in node.value:
+                key = str(loader.construct_object(key_node, deep=True))
+                values[key] = loader.construct_object(value_node, deep=True)
+                key_lines[key] = key_node.start_mark.line + 2
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else 2
+        detail = getattr(exc, "problem", None) or str(exc).split("\n")[0]
+        source.error(line, "front-matter-syntax", detail=detail)
+        return None
+    finally:
+        loader.dispose()
+    body_lines = lines[end + 1 :]
+    return FrontMatter(values, key_lines, "\n".join(body_lines), end + 2)
+
+
+def check_keys(front: FrontMatter, allowed: tuple[str, ...], source: Source) -> None:
+    """Report unknown keys, with a did-you-mean where one is close."""
+    for key, line in front.lines.items():
+        if key in allowed:
+            continue
+        report_unknown_key(key, line, allowed, source)
+
+
+def report_unknown_key(key: str, line: int, allowed: tuple[str, ...], source: Source) -> None:
+    close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+    if close:
+        source.error(line, "unknown-key", key=key, suggestion=close[0])
+    else:
+        source.error(line, "unknown-key-no-suggestion", key=key, allowed=", ".join(allowed))

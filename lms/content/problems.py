@@ -1,0 +1,305 @@
+"""Problems found in course files: where, what, and how to fix it, in the reader's language.
+
+A problem keeps a code and its parameters; the sentence is made when it is
+shown, so the same problem reads in German for one trainer and in English for
+another. Every code has a message and a hint below.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
+
+
+class Severity(enum.StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str  # relative to the courses root
+    line: int  # 1-based; 0 when the problem concerns the whole file
+    code: str
+    params: dict[str, Any] = field(default_factory=dict)
+    severity: Severity = Severity.ERROR
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+    def message(self) -> str:
+        template, _hint = MESSAGES[self.code]
+        return str(template) % self.params if self.params else str(template)
+
+    def hint(self) -> str:
+        _template, hint = MESSAGES[self.code]
+        return str(hint) % self.params if self.params else str(hint)
+
+    def location(self) -> str:
+        return f"{self.path}:{self.line}" if self.line else self.path
+
+    def format(self) -> str:
+        """`path:line: message (hint)` as printed by `lms courses check`."""
+        label = "" if self.is_error else str(_l("warning")) + ": "
+        return f"{self.location()}: {label}{self.message()} {self.hint()}".rstrip()
+
+
+def sort_key(problem: Problem) -> tuple[str, int, str]:
+    return (problem.path, problem.line, problem.code)
+
+
+# code -> (message, hint). Messages name the problem; hints say what to do.
+MESSAGES: dict[str, tuple[LazyString, LazyString]] = {
+    # Files and folders
+    "not-a-folder": (
+        _l("This is not a course folder."),
+        _l("Give the path of a folder that contains a course.md."),
+    ),
+    "course-md-missing": (
+        _l("The folder has no course.md."),
+        _l("Every course needs a course.md with title, summary and language."),
+    ),
+    "bad-slug": (
+        _l("The folder name %(name)s cannot be used as the course's address."),
+        _l("Use lower-case letters, digits and hyphens only, e.g. it-sicherheit."),
+    ),
+    "bad-file-name": (
+        _l("The file name %(name)s does not follow the pattern NN-name.md."),
+        _l(
+            "Name units like 01-einfuehrung.md: two digits, a hyphen, lower-case letters, "
+            "digits and hyphens."
+        ),
+    ),
+    "duplicate-position": (
+        _l("Two units have the number %(position)s."),
+        _l("Give every unit its own number."),
+    ),
+    "duplicate-unit-id": (
+        _l("Two units are called %(id)s."),
+        _l("The part after the number must be unique in the course."),
+    ),
+    "no-units": (
+        _l("The course has no units."),
+        _l("Add at least one file such as 01-einfuehrung.md."),
+    ),
+    "file-too-large": (
+        _l("The file is larger than %(limit)s."),
+        _l("Split the unit into several smaller units."),
+    ),
+    "not-utf8": (
+        _l("The file is not valid UTF-8 text (byte %(offset)s)."),
+        _l("Save the file as UTF-8 in your editor."),
+    ),
+    "binary-file": (
+        _l("The file contains binary data, not text."),
+        _l("Unit files must be Markdown text."),
+    ),
+    "unknown-language-file": (
+        _l("The language %(lang)s of this file is not supported."),
+        _l("Use .de.md or .en.md, or no language for the main language."),
+    ),
+    "translation-without-original": (
+        _l("This translation has no original file %(name)s."),
+        _l("Rename it to match a unit of the main language."),
+    ),
+    "translation-of-main-language": (
+        _l("This file is marked as %(lang)s, the course's main language."),
+        _l("The main language has no language ending; remove .%(lang)s."),
+    ),
+    # Front matter
+    "front-matter-missing": (
+        _l("The file does not start with a front matter block."),
+        _l("Start the file with a line ---, then key: value lines, then another ---."),
+    ),
+    "front-matter-unclosed": (
+        _l("The front matter block is not closed."),
+        _l("Add a line with --- after the last key."),
+    ),
+    "front-matter-syntax": (
+        _l("The front matter cannot be read: %(detail)s."),
+        _l("Write one key: value per line; put text with a colon in quotes."),
+    ),
+    "front-matter-not-mapping": (
+        _l("The front matter must be a list of key: value lines."),
+        _l("Write one key: value per line."),
+    ),
+    "unknown-key": (_l("The key %(key)s is unknown here."), _l("Did you mean %(suggestion)s?")),
+    "unknown-key-no-suggestion": (
+        _l("The key %(key)s is unknown here."),
+        _l("Allowed keys: %(allowed)s."),
+    ),
+    "missing-key": (
+        _l("The key %(key)s is missing."),
+        _l("Add a line %(key)s: … to the front matter."),
+    ),
+    "bad-value": (_l("%(key)s: %(value)s is not a valid value."), _l("Allowed: %(allowed)s.")),
+    "bad-number": (
+        _l("%(key)s must be a whole number from %(low)s to %(high)s, not %(value)s."),
+        _l("Write a number without a unit, e.g. %(key)s: %(example)s."),
+    ),
+    "bad-validity": (
+        _l("valid_for: %(value)s is not a period."),
+        _l("Write a number and days, months or years, e.g. valid_for: 12 months."),
+    ),
+    "empty-value": (_l("%(key)s is empty."), _l("Write a text after %(key)s:.")),
+    "bad-language": (_l("The language %(value)s is not supported."), _l("Use de or en.")),
+    "empty-unit": (
+        _l("The unit has no content."),
+        _l("Write the text of the unit below the front matter."),
+    ),
+    # Quizzes
+    "no-questions": (
+        _l("The quiz has no questions."),
+        _l("Start each question with a line ## Question text {#question-id}."),
+    ),
+    "question-without-id": (
+        _l("The question has no id."),
+        _l("End the heading with an id in braces, e.g. ## How long? {#pw-length}."),
+    ),
+    "bad-question-id": (
+        _l("The id %(id)s contains characters that are not allowed."),
+        _l("Use letters, digits, - and _ only."),
+    ),
+    "duplicate-question-id": (
+        _l("The question id %(id)s is used twice in this course."),
+        _l("Give each question its own id; the first use is in %(other)s."),
+    ),
+    "no-answer-part": (
+        _l("The question has no answers."),
+        _l(
+            "Add choices (- ( ) / - [ ]), answer: lines, gaps [[…]], pairs a -> b, "
+            "or a numbered list."
+        ),
+    ),
+    "mixed-choices": (
+        _l("The question mixes ( ) and [ ] choices."),
+        _l("Use ( ) for single choice or [ ] for multiple choice, not both."),
+    ),
+    "no-correct-choice": (
+        _l("The question has no correct answer."),
+        _l("Mark at least one answer with [x] or (x)."),
+    ),
+    "several-correct-single": (
+        _l("The single-choice question has %(count)s correct answers."),
+        _l("Mark exactly one with (x), or use [ ] and [x] for multiple choice."),
+    ),
+    "too-few-choices": (
+        _l("The question has fewer than two choices."),
+        _l("Give at least two choices."),
+    ),
+    "bad-boolean": (
+        _l("answer: %(value)s is neither true nor false."),
+        _l("Write answer: true or answer: false (also wahr/falsch)."),
+    ),
+    "number-missing": (
+        _l("The number question has no number as its answer."),
+        _l("Write e.g. answer: 24 (decimal point or comma)."),
+    ),
+    "bad-decimal": (
+        _l("%(key)s: %(value)s is not a number."),
+        _l("Write a number such as 2.5 or 2,5."),
+    ),
+    "negative-tolerance": (
+        _l("The tolerance must not be negative."),
+        _l("Write e.g. tolerance: 0.5."),
+    ),
+    "bad-regex": (
+        _l("The regular expression cannot be used: %(detail)s."),
+        _l("Check brackets and special characters, or leave regex: out."),
+    ),
+    "text-answer-missing": (
+        _l("The text question has no accepted answer."),
+        _l("Add at least one answer: line or a regex: line."),
+    ),
+    "unbalanced-gap": (
+        _l("A gap is opened with [[ but not closed with ]]."),
+        _l("Close every gap with ]] on the same line."),
+    ),
+    "stray-gap-close": (
+        _l("]] closes a gap that was never opened."),
+        _l("Open the gap with [[ or remove the ]]."),
+    ),
+    "empty-gap": (_l("A gap has no answer."), _l("Write the accepted answer inside [[ ]].")),
+    "no-gaps": (
+        _l("The cloze question has no gaps."),
+        _l("Write gaps as [[answer]] or [[( ) wrong | (x) right]]."),
+    ),
+    "bad-pair": (
+        _l("A pair needs a text on both sides of ->."),
+        _l("Write - left -> right, or - -> right for a distractor."),
+    ),
+    "too-few-pairs": (_l("A matching question needs at least two pairs."), _l("Add another pair.")),
+    "too-few-items": (
+        _l("An ordering question needs at least two steps."),
+        _l("Add another step."),
+    ),
+    "duplicate-item": (
+        _l("The step %(text)s appears twice."),
+        _l("Each step must be distinct, otherwise the order is ambiguous."),
+    ),
+    "wrong-type-parts": (
+        _l("A %(type)s question cannot have %(part)s."),
+        _l("Remove them, or change type: to fit the answers."),
+    ),
+    "draw-too-large": (
+        _l("draw: %(draw)s is more than the %(count)s questions of the quiz."),
+        _l("Lower draw: or add questions."),
+    ),
+    "bad-points": (_l("points: %(value)s is not a positive number."), _l("Write e.g. points: 2.")),
+    "checklist-missing": (
+        _l("The on-the-job task has no checklist."),
+        _l("Add a section ## Checkliste with lines - [ ] item."),
+    ),
+    "duplicate-checklist-id": (
+        _l("The checklist id %(id)s is used twice."),
+        _l("Give each item its own id {#…}."),
+    ),
+    # Translations
+    "question-missing-in-translation": (
+        _l("The question %(id)s is missing in the %(lang)s translation."),
+        _l("Add it to %(path)s with the same id, or remove it from the original."),
+    ),
+    "question-only-in-translation": (
+        _l("The question %(id)s exists only in the %(lang)s translation."),
+        _l("Use the ids of the original file %(path)s."),
+    ),
+    "translation-differs": (
+        _l("The question %(id)s differs from the original: %(detail)s."),
+        _l("A translation changes texts only; answers and settings must match the original."),
+    ),
+    "translation-type-differs": (
+        _l("The translated unit is of type %(type)s, the original %(original)s."),
+        _l("Use the same type as the original."),
+    ),
+    # Assets and Markdown
+    "asset-missing": (
+        _l("The file %(target)s does not exist."),
+        _l("Put it into the course's assets folder or correct the name."),
+    ),
+    "asset-outside": (
+        _l("The link %(target)s points outside the course folder."),
+        _l("Link only to files in assets/, e.g. assets/bild.png."),
+    ),
+    "asset-type": (_l("Files of type %(ext)s cannot be used."), _l("Allowed: %(allowed)s.")),
+    "asset-too-large": (
+        _l("The file %(target)s is larger than %(limit)s."),
+        _l("Make it smaller (e.g. compress the image or video)."),
+    ),
+    "image-without-alt": (
+        _l("The image %(target)s has no description (alt text)."),
+        _l("Describe it in the brackets: ![What the image shows](%(target)s)."),
+    ),
+    "raw-html": (
+        _l("Raw HTML %(tag)s will be removed or shown as text."),
+        _l("Use Markdown instead of HTML."),
+    ),
+    "bad-link-scheme": (
+        _l("The link %(target)s uses a scheme that is not allowed."),
+        _l("Use http, https or mailto links, or links to assets/."),
+    ),
+}

@@ -1,0 +1,202 @@
+"""Immutable, typed descriptions of a course as written in its Markdown files.
+
+The parser turns a course folder into a `CourseSpec`; nothing here knows about
+HTTP or the database. Text fields hold Markdown source; rendering to sanitised
+HTML happens once, at import. `line` fields point into the source file so that
+later checks can still say where a problem is.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+
+class UnitType(enum.StrEnum):
+    LESSON = "lesson"
+    QUIZ = "quiz"
+    IN_PERSON = "in-person"
+    PRACTICAL = "practical"
+
+
+class QuestionType(enum.StrEnum):
+    SINGLE = "single"
+    MULTIPLE = "multiple"
+    TRUE_FALSE = "true-false"
+    NUMBER = "number"
+    TEXT = "text"
+    CLOZE = "cloze"
+    MATCHING = "matching"
+    ORDERING = "ordering"
+
+
+class ShowAnswers(enum.StrEnum):
+    NEVER = "never"
+    AFTER_SUBMIT = "after_submit"
+    AFTER_PASSING = "after_passing"
+
+
+class Scoring(enum.StrEnum):
+    ALL_OR_NOTHING = "all"
+    PARTIAL = "partial"
+
+
+# --- Questions -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Choice:
+    text: str
+    correct: bool
+    feedback: str = ""
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class TextRule:
+    """How a typed answer is compared with the accepted answers."""
+
+    answers: tuple[str, ...]
+    case_sensitive: bool = False
+    exact_whitespace: bool = False
+    regex: str | None = None
+
+
+@dataclass(frozen=True)
+class Gap:
+    """One gap of a cloze text: either choices or typed text."""
+
+    choices: tuple[Choice, ...] = ()
+    text: TextRule | None = None
+
+    @property
+    def is_choice(self) -> bool:
+        return bool(self.choices)
+
+
+@dataclass(frozen=True)
+class Pair:
+    left: str
+    right: str
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question of any type; the fields that apply depend on `type`.
+
+    - single/multiple: `choices` (and `scoring` for multiple)
+    - true-false: `answer_bool`, `feedback_true`, `feedback_false`
+    - number: `number`, `tolerance`, `unit`
+    - text: `text_rule`
+    - cloze: `prompt` holds the text with gaps replaced by `{{gap:N}}`; `gaps`
+    - matching: `pairs` and `distractors` (right-hand options without a partner)
+    - ordering: `items` in the correct order
+    """
+
+    id: str
+    type: QuestionType
+    prompt: str
+    line: int
+    points: Decimal = Decimal(1)
+    explanation: str = ""
+    choices: tuple[Choice, ...] = ()
+    scoring: Scoring = Scoring.ALL_OR_NOTHING
+    answer_bool: bool | None = None
+    feedback_true: str = ""
+    feedback_false: str = ""
+    number: Decimal | None = None
+    tolerance: Decimal = Decimal(0)
+    unit: str = ""
+    text_rule: TextRule | None = None
+    gaps: tuple[Gap, ...] = ()
+    pairs: tuple[Pair, ...] = ()
+    distractors: tuple[str, ...] = ()
+    items: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class QuizSettings:
+    pass_mark: int = 80
+    max_attempts: int = 0
+    shuffle: bool = False
+    draw: int | None = None
+    show_answers: ShowAnswers = ShowAnswers.AFTER_SUBMIT
+
+
+# --- Units and courses -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    id: str
+    text: str
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One unit file in one language."""
+
+    id: str  # the slug part of NN-<slug>.md
+    position: int  # NN
+    language: str
+    path: str  # relative to the courses root, e.g. it-sicherheit/01-warum.md
+    type: UnitType
+    title: str
+    minutes: int
+    body: str  # Markdown: the lesson, the quiz intro, the description of the others
+    body_line: int = 1  # line of the file where `body` starts
+    quiz: QuizSettings | None = None
+    questions: tuple[Question, ...] = ()
+    goals: tuple[str, ...] = ()  # in-person
+    bring: tuple[str, ...] = ()  # in-person
+    checklist: tuple[ChecklistItem, ...] = ()  # practical
+
+
+@dataclass(frozen=True)
+class CourseTexts:
+    """The translatable texts of course.md in one language."""
+
+    language: str
+    title: str
+    summary: str
+    audience: str = ""
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Validity:
+    """How long a certificate stays valid, e.g. 12 months."""
+
+    amount: int
+    unit: str  # "days", "months" or "years"
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.unit}"
+
+
+@dataclass(frozen=True)
+class CourseSpec:
+    slug: str
+    language: str  # the main language
+    texts: dict[str, CourseTexts]  # by language, the main language always present
+    minutes: int
+    tags: tuple[str, ...] = ()
+    valid_for: Validity | None = None
+    completion: str = "all"
+    requalification: bool = False
+    # units[language][position] – the main language holds every unit
+    units: dict[str, tuple[Unit, ...]] = field(default_factory=dict)
+    assets: tuple[str, ...] = ()  # paths relative to the course folder, e.g. assets/a.png
+
+    @property
+    def main_units(self) -> tuple[Unit, ...]:
+        return self.units[self.language]
+
+    def unit_in(self, unit_id: str, language: str) -> Unit:
+        """The unit in `language`, falling back to the main language."""
+        for unit in self.units.get(language, ()):
+            if unit.id == unit_id:
+                return unit
+        return next(u for u in self.main_units if u.id == unit_id)
