@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -33,6 +34,7 @@ def register(app: Flask) -> None:
     """Add the commands to `app.cli`, where both `lms` and `flask --app lms` find them."""
     from lms.content.cli import courses_group
 
+    courses_group.add_command(courses_import_command)
     for command in (db_group, create_admin_command, invite_command, demo_command, serve_command,
                     courses_group):  # fmt: skip
         app.cli.add_command(command)
@@ -250,3 +252,38 @@ def serve_command(host: str, port: int, workers: int | None, access_log: bool) -
     }
     click.echo(f"Lernwerk runs at http://{host}:{port} with {options['workers']} workers.")
     Server(options).run()
+
+
+# --- Courses ----------------------------------------------------------------------
+
+
+@click.command("import")
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@with_appcontext
+def courses_import_command(path: Path | None) -> None:
+    """Import one course folder, or every course in PATH (default: ./courses).
+
+    Each course is imported completely or not at all; a course with errors keeps
+    its previous version. Exits with status 1 if any course failed.
+    """
+    from lms.content.cli import course_folders, default_courses_dir
+    from lms.content.importer import ImportStatus, import_course
+    from lms.db import db
+
+    failed = 0
+    with current_app.test_request_context():
+        for folder in course_folders(path or default_courses_dir()):
+            with db.begin() as session:
+                outcome = import_course(session, folder, now())
+                for problem in outcome.problems:
+                    click.echo(problem.format())
+                number = outcome.version.number if outcome.version else None
+            if outcome.status is ImportStatus.FAILED:
+                failed += 1
+                click.echo(f"{outcome.slug}: not imported, the live version stays.")
+            elif outcome.status is ImportStatus.UNCHANGED:
+                click.echo(f"{outcome.slug}: unchanged (version {number}).")
+            else:
+                click.echo(f"{outcome.slug}: imported as version {number}.")
+    if failed:
+        raise SystemExit(1)

@@ -10,12 +10,16 @@ from lms.models.accounts import (
     UserRole,
 )
 from lms.models.base import Base, utcnow
+from lms.models.content import AssetBlob, Course, CourseVersion, VersionAsset
 from lms.models.tenancy import Company, Department
 
 __all__ = [
     "AccountToken",
+    "AssetBlob",
     "Base",
     "Company",
+    "Course",
+    "CourseVersion",
     "Department",
     "ManagerDepartment",
     "Role",
@@ -23,5 +27,6 @@ __all__ = [
     "TrainerCompany",
     "User",
     "UserRole",
+    "VersionAsset",
     "utcnow",
 ]

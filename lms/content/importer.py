@@ -1,0 +1,227 @@
+"""Versioned import: a course folder becomes a new `CourseVersion` when its content changed.
+
+A course with errors is not imported and its live version stays as it was.
+Unchanged content (same hash over every file) makes no new version. Markdown is
+rendered and sanitised here, once; pages only show the stored HTML.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from lms.content.markdown_checks import ASSET_TYPES
+from lms.content.parser import parse_course
+from lms.content.problems import Problem
+from lms.content.render import render_inline, render_markdown
+from lms.content.spec import CourseSpec, Question, QuestionType, Unit
+from lms.models import AssetBlob, Course, CourseVersion, VersionAsset
+
+
+class ImportStatus(enum.StrEnum):
+    CREATED = "created"
+    UNCHANGED = "unchanged"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    slug: str
+    status: ImportStatus
+    problems: tuple[Problem, ...]
+    version: CourseVersion | None = None
+
+
+def content_hash(folder: Path) -> str:
+    """SHA-256 over every file's relative path and bytes, in a fixed order."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.is_symlink()):
+        relative = path.relative_to(folder).as_posix()
+        digest.update(relative.encode("utf-8") + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def asset_url_for(slug: str, digest: str) -> Any:
+    def url(path: str) -> str:
+        return f"/content/{slug}/{digest[:16]}/{path}"
+
+    return url
+
+
+def import_course(session: Session, folder: Path, now: datetime) -> ImportOutcome:
+    """Import one course folder; flushes, never commits."""
+    folder = Path(folder)
+    result = parse_course(folder)
+    if result.spec is None:
+        return ImportOutcome(folder.name, ImportStatus.FAILED, result.problems)
+    spec = result.spec
+    digest = content_hash(folder)
+    course = session.scalar(select(Course).where(Course.slug == spec.slug))
+    if course is None:
+        course = Course(slug=spec.slug, created_at=now)
+        session.add(course)
+        session.flush()
+    latest = session.scalar(
+        select(CourseVersion)
+        .where(CourseVersion.course_id == course.id)
+        .order_by(CourseVersion.number.desc())
+        .limit(1)
+    )
+    if latest is not None and latest.content_hash == digest:
+        return ImportOutcome(spec.slug, ImportStatus.UNCHANGED, result.problems, latest)
+    number = (
+        session.scalar(
+            select(func.max(CourseVersion.number)).where(CourseVersion.course_id == course.id)
+        )
+        or 0
+    ) + 1
+    main = spec.texts[spec.language]
+    version = CourseVersion(
+        course_id=course.id,
+        number=number,
+        content_hash=digest,
+        title=main.title,
+        language=spec.language,
+        requalification=spec.requalification,
+        valid_for=str(spec.valid_for) if spec.valid_for else None,
+        minutes=spec.minutes,
+        unit_count=len(spec.main_units),
+        warnings=len(result.problems),
+        spec=spec_to_json(spec),
+        rendered=render_course(spec, asset_url_for(spec.slug, digest)),
+        imported_at=now,
+    )
+    session.add(version)
+    session.flush()
+    _store_assets(session, version, folder, spec)
+    return ImportOutcome(spec.slug, ImportStatus.CREATED, result.problems, version)
+
+
+def _store_assets(session: Session, version: CourseVersion, folder: Path, spec: CourseSpec) -> None:
+    for relative in spec.assets:
+        data = (folder / relative).read_bytes()
+        sha = hashlib.sha256(data).hexdigest()
+        if session.get(AssetBlob, sha) is None:
+            session.add(AssetBlob(sha256=sha, size=len(data), data=data))
+            session.flush()
+        suffix = Path(relative).suffix.lower()
+        session.add(
+            VersionAsset(
+                version_id=version.id, path=relative, content_type=ASSET_TYPES[suffix], sha256=sha
+            )
+        )
+    session.flush()
+
+
+# --- Serialisation ---------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def spec_to_json(spec: CourseSpec) -> dict[str, Any]:
+    """The whole spec, answer keys included, as JSON-ready data (server side only)."""
+    data: dict[str, Any] = _plain(spec)
+    return data
+
+
+def render_course(spec: CourseSpec, asset_url: Any) -> dict[str, Any]:
+    """HTML and question texts per language, every unit present in every language.
+
+    `units` holds what a learner may see before answering (no correct flags, and
+    ordering steps and matching options in a neutral, sorted order); `review`
+    holds feedback and explanations, shown only after submission.
+    """
+    languages = sorted(spec.units)
+    rendered: dict[str, Any] = {"languages": languages, "texts": {}, "units": {}, "review": {}}
+    for lang in languages:
+        texts = spec.texts.get(lang, spec.texts[spec.language])
+        rendered["texts"][lang] = {
+            "title": texts.title,
+            "summary": texts.summary,
+            "audience": texts.audience,
+            "description_html": render_markdown(texts.description, asset_url),
+        }
+        units = [spec.unit_in(unit.id, lang) for unit in spec.main_units]
+        rendered["units"][lang] = [_render_unit(unit, asset_url) for unit in units]
+        rendered["review"][lang] = {
+            question.id: _render_review(question, asset_url)
+            for unit in units
+            for question in unit.questions
+        }
+    return rendered
+
+
+def _render_unit(unit: Unit, asset_url: Any) -> dict[str, Any]:
+    return {
+        "id": unit.id,
+        "position": unit.position,
+        "type": unit.type.value,
+        "title": unit.title,
+        "minutes": unit.minutes,
+        "language": unit.language,
+        "html": render_markdown(unit.body, asset_url),
+        "quiz": _plain(unit.quiz) if unit.quiz else None,
+        "questions": [_render_question(q, asset_url) for q in unit.questions],
+        "goals": [render_inline(g, asset_url) for g in unit.goals],
+        "bring": [render_inline(b, asset_url) for b in unit.bring],
+        "checklist": [
+            {"id": item.id, "html": render_inline(item.text, asset_url)} for item in unit.checklist
+        ],
+    }
+
+
+def _render_question(question: Question, asset_url: Any) -> dict[str, Any]:
+    public: dict[str, Any] = {
+        "id": question.id,
+        "type": question.type.value,
+        "points": str(question.points),
+        "prompt_html": render_markdown(question.prompt, asset_url),
+    }
+    if question.type in (QuestionType.SINGLE, QuestionType.MULTIPLE):
+        public["choices"] = [render_inline(c.text, asset_url) for c in question.choices]
+    elif question.type is QuestionType.NUMBER:
+        public["unit"] = question.unit
+    elif question.type is QuestionType.CLOZE:
+        public["gaps"] = [
+            {"kind": "choice", "options": [render_inline(c.text) for c in gap.choices]}
+            if gap.is_choice
+            else {"kind": "text"}
+            for gap in question.gaps
+        ]
+    elif question.type is QuestionType.MATCHING:
+        public["left"] = [render_inline(p.left, asset_url) for p in question.pairs]
+        public["right"] = sorted([p.right for p in question.pairs] + list(question.distractors))
+    elif question.type is QuestionType.ORDERING:
+        public["items"] = sorted(question.items)
+    return public
+
+
+def _render_review(question: Question, asset_url: Any) -> dict[str, Any]:
+    return {
+        "explanation_html": render_markdown(question.explanation, asset_url),
+        "choice_feedback_html": [render_inline(c.feedback, asset_url) for c in question.choices],
+        "feedback_true_html": render_inline(question.feedback_true, asset_url),
+        "feedback_false_html": render_inline(question.feedback_false, asset_url),
+    }

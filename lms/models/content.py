@@ -1,0 +1,76 @@
+"""Courses and their immutable versions, as imported from Markdown folders."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms.models.base import Base, utcnow
+
+
+class Course(Base):
+    """A course, known by the slug of its folder. Its content lives in versions."""
+
+    __tablename__ = "courses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    versions: Mapped[list[CourseVersion]] = relationship(
+        back_populates="course", order_by="CourseVersion.number"
+    )
+
+
+class CourseVersion(Base):
+    """One imported state of a course. Never changed after import.
+
+    `spec` holds the whole parsed course, answer keys included, for the server
+    only; `rendered` holds the sanitised HTML and the question texts without
+    answers, per language, for pages.
+    """
+
+    __tablename__ = "course_versions"
+    __table_args__ = (UniqueConstraint("course_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int]
+    content_hash: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(300))
+    language: Mapped[str] = mapped_column(String(5))
+    requalification: Mapped[bool] = mapped_column(default=False)
+    valid_for: Mapped[str | None] = mapped_column(String(30))
+    minutes: Mapped[int] = mapped_column(default=0)
+    unit_count: Mapped[int] = mapped_column(default=0)
+    warnings: Mapped[int] = mapped_column(default=0)
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    rendered: Mapped[dict[str, Any]] = mapped_column(JSON)
+    imported_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    course: Mapped[Course] = relationship(back_populates="versions")
+    assets: Mapped[list[VersionAsset]] = relationship(cascade="all, delete-orphan")
+
+
+class AssetBlob(Base):
+    """The bytes of an asset file, stored once however many versions use it."""
+
+    __tablename__ = "asset_blobs"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int]
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class VersionAsset(Base):
+    __tablename__ = "version_assets"
+    __table_args__ = (Index("ix_version_assets_version_path", "version_id", "path", unique=True),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("course_versions.id", ondelete="CASCADE"))
+    path: Mapped[str] = mapped_column(String(300))
+    content_type: Mapped[str] = mapped_column(String(100))
+    sha256: Mapped[str] = mapped_column(ForeignKey("asset_blobs.sha256"))
