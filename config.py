@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 
@@ -54,6 +55,9 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+    # Static files (stylesheet, icons) may be cached for an hour.
+    SEND_FILE_MAX_AGE_DEFAULT = timedelta(hours=1)
 
     # Requests larger than this answer 413.
     MAX_CONTENT_LENGTH = _env_int("LMS_MAX_CONTENT_LENGTH", 16 * 1024 * 1024)
@@ -101,6 +105,8 @@ class Config:
     BASE_URL = _env("LMS_BASE_URL", "http://127.0.0.1:5000")
     # Number of trusted reverse proxies in front of the app (X-Forwarded-*).
     PROXY_COUNT = _env_int("LMS_PROXY_COUNT", 0)
+    # Where the course folders (Markdown) live.
+    COURSES_DIR = _env("LMS_COURSES_DIR", str(Path(__file__).resolve().parent / "courses"))
     # Name of the platform operator shown in the footer.
     PROVIDER_NAME = _env("LMS_PROVIDER_NAME", "Lernwerk")
 

@@ -48,7 +48,10 @@ def _set_headers(response: Response) -> Response:
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     if request.is_secure:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-    if current_user and current_user.is_authenticated and request.endpoint != "static":
+    cacheable = request.endpoint == "static" or "Cache-Control" in headers
+    if current_user and current_user.is_authenticated and not cacheable:
+        # Pages of logged-in users are never cached; views that serve immutable
+        # files (static, course assets) set their own Cache-Control.
         headers["Cache-Control"] = "no-store"
         headers["Vary"] = "Cookie"
     return response

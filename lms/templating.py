@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from flask import Flask, request
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 from lms.models import Role
 
@@ -35,6 +37,14 @@ ROLE_LABELS = {
     Role.MANAGER: _l("Manager"),
     Role.TRAINER: _l("Trainer"),
     Role.ADMIN: _l("Administrator"),
+}
+
+
+UNIT_TYPE_LABELS = {
+    "lesson": _l("Lesson"),
+    "quiz": _l("Knowledge check"),
+    "in-person": _l("In-person part"),
+    "practical": _l("On-the-job task"),
 }
 
 
@@ -67,12 +77,48 @@ def datetime_filter(value: datetime | None) -> str:
     return format_datetime(value, DATETIME_PATTERNS[page_language()]) if value else "–"
 
 
+GAP_MARK = re.compile(r"\{\{gap:(\d+)\}\}")
+
+
+def fill_gaps(question: dict[str, Any], name: str, disabled: bool = False) -> Markup:
+    """A cloze question's stored, sanitised HTML with its gaps turned into fields."""
+    gaps = question.get("gaps", [])
+    off = " disabled" if disabled else ""
+
+    def field(match: re.Match[str]) -> str:
+        index = int(match.group(1))
+        if index >= len(gaps):
+            return ""
+        field_name = escape(f"{name}-{index}")
+        label = escape(gettext("Gap %(n)d", n=index + 1))
+        if gaps[index]["kind"] == "choice":
+            # Options hold sanitised inline HTML; an <option> shows plain text only.
+            options = "".join(
+                f'<option value="{i}">{escape(Markup(text).striptags())}</option>'  # noqa: S704
+                for i, text in enumerate(gaps[index]["options"])
+            )
+            blank = escape(gettext("Please choose"))
+            return (
+                f'<select name="{field_name}" aria-label="{label}"{off}>'
+                f'<option value="">{blank}</option>{options}</select>'
+            )
+        return (
+            f'<input type="text" class="gap" name="{field_name}" aria-label="{label}"'
+            f' autocomplete="off"{off}>'
+        )
+
+    # The stored HTML was sanitised at import; only the gap marks are replaced.
+    return Markup(GAP_MARK.sub(field, str(question.get("prompt_html", ""))))  # noqa: S704
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         nav_items=nav_items,
         is_current=is_current,
         role_labels=ROLE_LABELS,
         page_language=page_language,
+        fill_gaps=fill_gaps,
+        unit_type_labels=UNIT_TYPE_LABELS,
     )
     app.jinja_env.filters["date"] = date_filter
     app.jinja_env.filters["datetime"] = datetime_filter

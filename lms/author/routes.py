@@ -1,12 +1,19 @@
-"""The trainer's start page."""
+"""The trainer's area: courses with their versions, a check of the source folder, previews."""
 
 from __future__ import annotations
 
-from flask import render_template
+from pathlib import Path
+from typing import Any
+
+from flask import abort, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from sqlalchemy import func, select
 
 from lms.author import bp
+from lms.content.parser import parse_course
+from lms.db import db
+from lms.models import Course, CourseVersion
 
 
 @bp.get("/")
@@ -14,4 +21,95 @@ def index() -> ResponseReturnValue:
     companies = list(current_user.trainer_companies)
     if current_user.company is not None and current_user.company not in companies:
         companies.insert(0, current_user.company)
-    return render_template("author/index.html", companies=companies)
+    newest = (
+        select(CourseVersion.course_id, func.max(CourseVersion.number).label("number"))
+        .group_by(CourseVersion.course_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(Course, CourseVersion)
+        .join(newest, newest.c.course_id == Course.id)
+        .join(
+            CourseVersion,
+            (CourseVersion.course_id == Course.id) & (CourseVersion.number == newest.c.number),
+        )
+        .order_by(CourseVersion.title)
+    ).all()
+    return render_template("author/index.html", companies=companies, rows=rows)
+
+
+def _course(slug: str) -> Course:
+    course = db.session.scalar(select(Course).where(Course.slug == slug))
+    if course is None:
+        abort(404)
+    return course
+
+
+def _version(course: Course, number: int) -> CourseVersion:
+    version = db.session.scalar(
+        select(CourseVersion).where(
+            CourseVersion.course_id == course.id, CourseVersion.number == number
+        )
+    )
+    if version is None:
+        abort(404)
+    return version
+
+
+@bp.get("/courses/<slug>")
+def course(slug: str) -> ResponseReturnValue:
+    course = _course(slug)
+    versions = list(
+        db.session.scalars(
+            select(CourseVersion)
+            .where(CourseVersion.course_id == course.id)
+            .order_by(CourseVersion.number.desc())
+        )
+    )
+    return render_template("author/course.html", course=course, versions=versions)
+
+
+@bp.get("/courses/<slug>/check")
+def check(slug: str) -> ResponseReturnValue:
+    """Check the course's source folder now, as `lms courses check` does."""
+    course = _course(slug)
+    folder = Path(current_app.config["COURSES_DIR"]) / course.slug
+    result = parse_course(folder) if folder.is_dir() else None
+    return render_template("author/check.html", course=course, result=result, folder=folder)
+
+
+def _preview_language(version: CourseVersion) -> str:
+    languages: list[str] = version.rendered["languages"]
+    asked = request.args.get("lang", "")
+    return asked if asked in languages else version.language
+
+
+@bp.get("/courses/<slug>/v<int:number>/")
+def preview(slug: str, number: int) -> ResponseReturnValue:
+    version = _version(_course(slug), number)
+    lang = _preview_language(version)
+    return render_template(
+        "author/preview.html",
+        version=version,
+        lang=lang,
+        texts=version.rendered["texts"][lang],
+        units=version.rendered["units"][lang],
+    )
+
+
+@bp.get("/courses/<slug>/v<int:number>/<unit_id>")
+def preview_unit(slug: str, number: int, unit_id: str) -> ResponseReturnValue:
+    version = _version(_course(slug), number)
+    lang = _preview_language(version)
+    units: list[dict[str, Any]] = version.rendered["units"][lang]
+    index = next((i for i, unit in enumerate(units) if unit["id"] == unit_id), None)
+    if index is None:
+        abort(404)
+    return render_template(
+        "author/unit.html",
+        version=version,
+        lang=lang,
+        unit=units[index],
+        previous=units[index - 1] if index > 0 else None,
+        next=units[index + 1] if index + 1 < len(units) else None,
+    )

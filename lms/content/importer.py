@@ -16,7 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lms.content.markdown_checks import ASSET_TYPES
@@ -59,36 +59,29 @@ def asset_url_for(slug: str, digest: str) -> Any:
 
 
 def import_course(session: Session, folder: Path, now: datetime) -> ImportOutcome:
-    """Import one course folder; flushes, never commits."""
+    """Import one course folder; flushes, never commits.
+
+    The content hash is checked first: an unchanged folder is not even parsed
+    again, so re-importing a whole library is cheap.
+    """
     folder = Path(folder)
+    digest = content_hash(folder) if folder.is_dir() else ""
+    course = session.scalar(select(Course).where(Course.slug == folder.name))
+    latest = latest_version(session, course) if course is not None else None
+    if latest is not None and latest.content_hash == digest:
+        return ImportOutcome(folder.name, ImportStatus.UNCHANGED, (), latest)
     result = parse_course(folder)
     if result.spec is None:
         return ImportOutcome(folder.name, ImportStatus.FAILED, result.problems)
     spec = result.spec
-    digest = content_hash(folder)
-    course = session.scalar(select(Course).where(Course.slug == spec.slug))
     if course is None:
         course = Course(slug=spec.slug, created_at=now)
         session.add(course)
         session.flush()
-    latest = session.scalar(
-        select(CourseVersion)
-        .where(CourseVersion.course_id == course.id)
-        .order_by(CourseVersion.number.desc())
-        .limit(1)
-    )
-    if latest is not None and latest.content_hash == digest:
-        return ImportOutcome(spec.slug, ImportStatus.UNCHANGED, result.problems, latest)
-    number = (
-        session.scalar(
-            select(func.max(CourseVersion.number)).where(CourseVersion.course_id == course.id)
-        )
-        or 0
-    ) + 1
     main = spec.texts[spec.language]
     version = CourseVersion(
         course_id=course.id,
-        number=number,
+        number=(latest.number if latest else 0) + 1,
         content_hash=digest,
         title=main.title,
         language=spec.language,
@@ -105,6 +98,16 @@ def import_course(session: Session, folder: Path, now: datetime) -> ImportOutcom
     session.flush()
     _store_assets(session, version, folder, spec)
     return ImportOutcome(spec.slug, ImportStatus.CREATED, result.problems, version)
+
+
+def latest_version(session: Session, course: Course) -> CourseVersion | None:
+    """The live version: the one with the highest number."""
+    return session.scalar(
+        select(CourseVersion)
+        .where(CourseVersion.course_id == course.id)
+        .order_by(CourseVersion.number.desc())
+        .limit(1)
+    )
 
 
 def _store_assets(session: Session, version: CourseVersion, folder: Path, spec: CourseSpec) -> None:

@@ -388,6 +388,8 @@ def _parse_unit(
         common["checklist"] = _checklist(front, source)
         if not common["checklist"]:
             return None
+        # The checklist is shown as its own part, not as a list inside the text.
+        common["body"] = _without_section(front.body, CHECKLIST).strip("\n")
     return Unit(**common)
 
 
@@ -435,6 +437,18 @@ def _sections(front: FrontMatter) -> dict[str, list[tuple[int, str]]]:
         elif current is not None:
             current.append((front.body_line + offset, line))
     return sections
+
+
+def _without_section(body: str, names: set[str]) -> str:
+    kept: list[str] = []
+    skipping = False
+    for line in body.split("\n"):
+        heading = SECTION.match(line)
+        if heading:
+            skipping = heading.group("title").strip().lower() in names
+        if not skipping:
+            kept.append(line)
+    return "\n".join(kept)
 
 
 def _list_items(sections: dict[str, list[tuple[int, str]]], names: set[str]) -> list[str]:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import current_app, redirect, request, session, url_for
+from flask import abort, current_app, make_response, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from lms.db import db
 from lms.main import bp
-from lms.models import Role, User
+from lms.models import AssetBlob, Course, CourseVersion, Role, User, VersionAsset
 from lms.permissions import public
 from lms.redirects import safe_next
 
@@ -53,3 +53,38 @@ def healthz() -> ResponseReturnValue:
     except Exception:  # any failure means unhealthy, whatever the driver raises
         return {"status": "unavailable"}, 503
     return {"status": "ok"}
+
+
+# Course assets under versioned URLs never change: cache them for a year.
+ASSET_CACHE = "private, max-age=31536000, immutable"
+# An SVG opened directly must not run script or load anything.
+SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+
+
+@bp.get("/content/<slug>/<digest>/<path:asset_path>")
+def course_asset(slug: str, digest: str, asset_path: str) -> ResponseReturnValue:
+    """An image, audio, video or PDF of a course version (logged-in users only)."""
+    row = db.session.execute(
+        select(VersionAsset.content_type, AssetBlob.data)
+        .join(AssetBlob, AssetBlob.sha256 == VersionAsset.sha256)
+        .join(CourseVersion, CourseVersion.id == VersionAsset.version_id)
+        .join(Course, Course.id == CourseVersion.course_id)
+        .where(
+            Course.slug == slug,
+            CourseVersion.content_hash.startswith(digest, autoescape=True),
+            VersionAsset.path == asset_path,
+            func.length(digest) == 16,
+        )
+        .limit(1)
+    ).first()
+    if row is None:
+        abort(404)
+    content_type, data = row
+    response = make_response(data)
+    response.headers["Content-Type"] = content_type
+    response.headers["Cache-Control"] = ASSET_CACHE
+    if content_type == "image/svg+xml":
+        response.headers["Content-Security-Policy"] = SVG_POLICY
+    if content_type == "application/pdf":
+        response.headers["Content-Disposition"] = "attachment"
+    return response

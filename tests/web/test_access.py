@@ -32,7 +32,13 @@ AREA_ROLES = {
 }
 
 # Routes any logged-in user may reach, whatever their role.
-FOR_EVERYONE = {"main.index", "auth.logout", "auth.profile", "auth.change_password"}
+FOR_EVERYONE = {
+    "main.index",
+    "main.course_asset",
+    "auth.logout",
+    "auth.profile",
+    "auth.change_password",
+}
 
 
 def rules(app):
@@ -71,7 +77,15 @@ def test_every_route_belongs_to_a_guarded_area_or_is_for_everyone(app):
 
 
 def test_anonymous_users_are_sent_to_login_everywhere(app, client, world):
-    ids = {"user_id": world.a.employees[0].id, "company_id": world.a.company.id}
+    ids = {
+        "user_id": world.a.employees[0].id,
+        "company_id": world.a.company.id,
+        "slug": "kurs",
+        "digest": "0" * 16,
+        "asset_path": "assets/a.png",
+        "number": 1,
+        "unit_id": "einstieg",
+    }
     for rule in rules(app):
         if rule.endpoint in PUBLIC:
             continue
