@@ -207,10 +207,13 @@ def demo_command(password: str | None, as_json: bool, force: bool) -> None:
     migrate.upgrade(current_app)
     with db.begin() as session:
         accounts = demo.seed(session, password or demo.DEFAULT_PASSWORD, now())
+    imported = _import_all_courses(quiet=as_json)
     if as_json:
         click.echo(json.dumps([a.as_dict() for a in accounts], ensure_ascii=False, indent=2))
         return
     click.echo(demo.format_table(accounts, password or demo.DEFAULT_PASSWORD))
+    if imported:
+        click.echo(f"Courses: {', '.join(imported)}")
 
 
 # --- Serving --------------------------------------------------------------------
@@ -267,23 +270,45 @@ def courses_import_command(path: Path | None) -> None:
     its previous version. Exits with status 1 if any course failed.
     """
     from lms.content.cli import course_folders, default_courses_dir
+
+    failed = _import_courses(course_folders(path or default_courses_dir()), quiet=False)[1]
+    if failed:
+        raise SystemExit(1)
+
+
+def _import_courses(folders: list[Path], quiet: bool) -> tuple[list[str], int]:
+    """Import each folder in its own transaction; return the live titles and the failures."""
     from lms.content.importer import ImportStatus, import_course
     from lms.db import db
 
+    titles: list[str] = []
     failed = 0
     with current_app.test_request_context():
-        for folder in course_folders(path or default_courses_dir()):
+        for folder in folders:
             with db.begin() as session:
                 outcome = import_course(session, folder, now())
+                number = outcome.version.number if outcome.version else None
+                title = outcome.version.title if outcome.version else outcome.slug
+            messages = {
+                ImportStatus.FAILED: f"{outcome.slug}: not imported, the live version stays.",
+                ImportStatus.UNCHANGED: f"{outcome.slug}: unchanged (version {number}).",
+                ImportStatus.CREATED: f"{outcome.slug}: imported as version {number}.",
+            }
+            if not quiet:
                 for problem in outcome.problems:
                     click.echo(problem.format())
-                number = outcome.version.number if outcome.version else None
+                click.echo(messages[outcome.status])
             if outcome.status is ImportStatus.FAILED:
                 failed += 1
-                click.echo(f"{outcome.slug}: not imported, the live version stays.")
-            elif outcome.status is ImportStatus.UNCHANGED:
-                click.echo(f"{outcome.slug}: unchanged (version {number}).")
             else:
-                click.echo(f"{outcome.slug}: imported as version {number}.")
-    if failed:
-        raise SystemExit(1)
+                titles.append(f"{title} (v{number})")
+    return titles, failed
+
+
+def _import_all_courses(quiet: bool) -> list[str]:
+    from lms.content.cli import course_folders, default_courses_dir
+
+    folder = default_courses_dir()
+    if not folder.is_dir():
+        return []
+    return _import_courses(course_folders(folder), quiet=quiet)[0]

@@ -72,13 +72,15 @@ def db(app: Flask) -> Iterator[Session]:
     transaction = connection.begin()
     database.bind_override = connection
     session = database.new_session()
-    app.config["WTF_CSRF_ENABLED"] = False
-    app.config.pop("CLOCK", None)
+    saved_config = dict(app.config)
     limiter.reset()
     outbox(app).clear()
     try:
         yield session
     finally:
+        # Tests may change settings (clock, limits, folders): put them back.
+        app.config.clear()
+        app.config.update(saved_config)
         session.close()
         database.bind_override = None
         transaction.rollback()

@@ -8,6 +8,7 @@ links are rewritten to the versioned URL the caller supplies.
 
 from __future__ import annotations
 
+import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import PurePosixPath
@@ -119,7 +120,20 @@ class _AdjustExtension(Extension):
         md.treeprocessors.register(_Adjust(md), "lms_adjust", 1)
 
 
+_local = threading.local()
+
+
 def _markdown() -> markdown.Markdown:
+    """One converter per thread, reset between documents (building one is costly)."""
+    converter: markdown.Markdown | None = getattr(_local, "converter", None)
+    if converter is None:
+        converter = _new_markdown()
+        _local.converter = converter
+    converter.reset()
+    return converter
+
+
+def _new_markdown() -> markdown.Markdown:
     return markdown.Markdown(
         extensions=[
             "tables",
