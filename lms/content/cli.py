@@ -52,3 +52,85 @@ def check_command(path: Path | None, lang: str) -> None:
             click.echo(f"{folder.name}: {status} ({len(result.errors)} / {warnings})", err=True)
     if errors:
         raise SystemExit(1)
+
+
+@courses_group.command("import-gift")
+@click.argument("gift_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--title", help="Title of the quiz unit (default: made from the file name).")
+@click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
+def import_gift_command(gift_file: Path, out: Path, title: str | None, force: bool) -> None:
+    """Convert the Moodle GIFT file GIFT_FILE into the quiz unit OUT (e.g. 03-quiz.md).
+
+    Prints a note, with its line in GIFT_FILE, for everything that could not be
+    converted exactly. Exits with status 1, writing nothing, when no question
+    could be converted.
+    """
+    from lms.content.gift import gift_to_questions, questions_to_markdown
+    from lms.content.parser import UNIT_FILE
+
+    if out.exists() and not force:
+        raise click.ClickException(f"{out} exists; use --force to overwrite it.")
+    if not out.parent.is_dir():
+        raise click.ClickException(f"The folder {out.parent} does not exist.")
+    try:
+        text = gift_file.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise click.ClickException(f"{gift_file} is not UTF-8 text (byte {exc.start}).") from exc
+    result = gift_to_questions(text)
+    for note in result.notes:
+        click.echo(f"{gift_file.name}:{note.line}: {note.message}")
+    if not result.questions:
+        raise click.ClickException(f"No question of {gift_file.name} could be converted.")
+    quiz_title = title or gift_file.stem.replace("_", " ").replace("-", " ").strip().capitalize()
+    out.write_text(questions_to_markdown(result.questions, title=quiz_title), encoding="utf-8")
+    click.echo(f"{out}: {len(result.questions)} of {result.found} questions converted.")
+    if not UNIT_FILE.match(out.name):
+        click.echo(f"Rename {out.name} to NN-name.md (e.g. 03-quiz.md) to use it as a unit.")
+
+
+@courses_group.command("export-gift")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--lang", type=click.Choice(["de", "en"]), default="de", show_default=True,
+              help="Language of the messages.")  # fmt: skip
+@with_appcontext
+def export_gift_command(path: Path, out: Path, lang: str) -> None:
+    """Write the quiz questions of a course folder, or of one quiz unit file, to OUT as GIFT.
+
+    PATH is a course folder (all its quiz units) or a unit file in one. A course
+    with errors is refused. Questions GIFT cannot express are skipped and listed.
+    """
+    from lms.content.gift import questions_to_gift
+
+    folder = path if path.is_dir() else path.parent
+    with current_app.test_request_context(), force_locale(lang):
+        result = parse_course(folder)
+        for problem in result.errors:
+            click.echo(problem.format())
+    if result.spec is None:
+        raise click.ClickException(f"{folder.name} has errors; fix them first (lms courses check).")
+    if path.is_dir():
+        units = [u for u in result.spec.main_units if u.questions]
+    else:
+        wanted = f"{folder.name}/{path.name}"
+        units = [u for lang_units in result.spec.units.values() for u in lang_units
+                 if u.path == wanted]  # fmt: skip
+        if not units:
+            raise click.ClickException(f"{path.name} is not a unit of the course {folder.name}.")
+        if not units[0].questions:
+            raise click.ClickException(f"{path.name} is not a quiz.")
+    parts: list[str] = []
+    exported = total = 0
+    for unit in units:
+        export = questions_to_gift(unit.questions)
+        for note in export.notes:
+            click.echo(f"{unit.path}:{note.line}: {note.message}")
+        if export.text:
+            parts.append(export.text)
+        exported += export.exported
+        total += len(unit.questions)
+    if not exported:
+        raise click.ClickException("None of the questions can be written as GIFT.")
+    out.write_text("\n".join(parts), encoding="utf-8")
+    click.echo(f"{out}: {exported} of {total} questions exported.")

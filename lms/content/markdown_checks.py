@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path, PurePosixPath
 
+from lms.content.fences import Fences
 from lms.content.frontmatter import Source
 
 ASSET_TYPES = {
@@ -30,7 +31,6 @@ LINK = re.compile(
 SCHEME = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*):")
 RAW_TAG = re.compile(r"<\s*(?P<tag>[A-Za-z][A-Za-z0-9]*)(?=[\s/>])[^>]*>")
 INLINE_CODE = re.compile(r"`+[^`]*`+")
-FENCE = re.compile(r"^\s*(```|~~~)")
 
 
 def collect_assets(folder: Path, source: Source) -> set[str]:
@@ -80,13 +80,10 @@ def normalize_target(target: str) -> str | None:
 
 def check(text: str, first_line: int, source: Source, assets: set[str]) -> None:
     """Check links, images and raw HTML in `text`, which starts at `first_line` of the file."""
-    in_fence = False
+    fences = Fences()
     for offset, line in enumerate(text.split("\n")):
         number = first_line + offset
-        if FENCE.match(line):
-            in_fence = not in_fence
-            continue
-        if in_fence:
+        if fences.step(line):
             continue
         visible = INLINE_CODE.sub("", line)
         for match in LINK.finditer(visible):

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from lms.content.fences import Fences
 from lms.content.frontmatter import Source, report_unknown_key
 from lms.content.spec import Choice, Gap, Pair, Question, QuestionType, Scoring, TextRule
 
@@ -26,7 +27,6 @@ CONTINUATION = re.compile(r"^\s{2,}(?P<text>\S.*)$")
 KEY_LINE = re.compile(r"^(?P<key>[a-z_]+):\s*(?P<value>.*)$")
 GAP = re.compile(r"\[\[(?P<body>.*?)\]\]")
 CHOICE_GAP_PART = re.compile(r"^\((?P<mark>[ xX])\)\s*(?P<text>.*)$")
-FENCE = re.compile(r"^\s*(```|~~~)")
 
 QUESTION_KEYS = (
     "type",
@@ -98,12 +98,11 @@ def parse_questions(body: str, body_line: int, source: Source) -> tuple[str, tup
     """Split a quiz body into its introduction and its questions."""
     intro: list[str] = []
     drafts: list[_Draft] = []
-    in_fence = False
+    fences = Fences()
     current_choice: list[object] | None = None  # [kind, text, correct, feedback, line]
     for offset, raw in enumerate(body.split("\n")):
         line = body_line + offset
-        if FENCE.match(raw):
-            in_fence = not in_fence
+        in_fence = fences.step(raw)
         heading = None if in_fence else HEADING.match(raw)
         if heading:
             _flush_choice(drafts, current_choice)
@@ -393,6 +392,11 @@ def _cloze(draft: _Draft, source: Source, qtype: QuestionType) -> dict[str, obje
     if not ok:
         return None
     prompt = _prompt_text(draft)
+    regex = draft.key("regex")
+    if regex is not None:
+        # Gaps are compared with their own answers; one pattern cannot serve them all.
+        source.error(regex[0], "wrong-type-parts", type=qtype.value, part="regex")
+        return None
     rule = _text_rule(draft, source, ())
     if rule is None:
         return None

@@ -629,3 +629,18 @@ def test_quiz_inside_code_fence_is_not_a_question(tmp_path, en):
     result = parse_course(write_course(tmp_path, {"02-q.md": quiz(body)}))
     assert result.problems == ()
     assert len(result.spec.main_units[1].questions) == 1
+
+
+def test_a_tilde_line_inside_a_backtick_fence_stays_code(tmp_path, en):
+    body = "## Was zeigt der Code? {#code}\n```\n~~~\n- ( ) im Code\n```\n- (x) ja\n- ( ) nein\n"
+    result = parse_course(write_course(tmp_path, {"02-q.md": quiz(body)}))
+    assert result.problems == ()
+    question = result.spec.main_units[1].questions[0]
+    assert [c.text for c in question.choices] == ["ja", "nein"]
+    assert "- ( ) im Code" in question.prompt
+
+
+def test_regex_on_a_cloze_is_reported(tmp_path, en):
+    body = "## F? {#f}\nregex: ^a$\n\nEine [[Mail]].\n"
+    result = parse_course(write_course(tmp_path, {"02-q.md": quiz(body)}))
+    assert ("testkurs/02-q.md", 6, "wrong-type-parts") in [(p.path, p.line, p.code) for p in result.problems]
