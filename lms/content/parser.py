@@ -13,6 +13,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
+
 from lms.content import markdown_checks
 from lms.content.frontmatter import FrontMatter, Source, check_keys, decode, split
 from lms.content.problems import Problem, sort_key
@@ -189,7 +192,8 @@ def parse_course(folder: Path) -> ParseResult:
             unit = _parse_unit(path, rel(path), match, lang, source, assets)
             if unit is not None:
                 _compare_translation(original, unit, source)
-                units.setdefault(lang, []).append(unit)
+                # Settings come from the original; a translation changes texts only.
+                units.setdefault(lang, []).append(replace(unit, quiz=original.quiz))
         problems.extend(source.problems)
 
     problems.extend(_check_question_ids(units.get(main_language, [])))
@@ -550,25 +554,34 @@ def _compare_translation(original: Unit, translation: Unit, source: Source) -> N
                 lang=translation.language,
                 path=original.path,
             )
-    if original.quiz != translation.quiz and translation.quiz is not None:
-        source.error(1, "translation-differs", id=translation.id, detail="quiz settings")
+    our_items = [item.id for item in original.checklist]
+    their_items = [item.id for item in translation.checklist]
+    if our_items != their_items:
+        source.error(
+            0,
+            "translation-checklist-differs",
+            original=", ".join(our_items) or "–",
+            translation=", ".join(their_items) or "–",
+        )
 
 
-def _first_difference(a: Question, b: Question) -> str:
-    names = (
-        "type",
-        "points",
-        "correct answers",
-        "scoring",
-        "true/false answer",
-        "number",
-        "tolerance",
-        "gaps",
-        "pairs",
-        "distractors",
-        "steps",
-    )
-    for name, left, right in zip(names, answer_signature(a), answer_signature(b), strict=True):
-        if left != right:
-            return name
-    return "answers"
+# What `answer_signature` compares, in its order, as named in messages.
+SIGNATURE_PARTS = (
+    _l("type"),
+    _l("points"),
+    _l("correct answers"),
+    _l("scoring"),
+    _l("true/false answer"),
+    _l("number"),
+    _l("tolerance"),
+    _l("gaps"),
+    _l("pairs"),
+    _l("distractors"),
+    _l("steps"),
+)
+
+
+def _first_difference(a: Question, b: Question) -> LazyString:
+    """The name of the first differing part; translated only when the message is shown."""
+    parts = zip(SIGNATURE_PARTS, answer_signature(a), answer_signature(b), strict=True)
+    return next((name for name, left, right in parts if left != right), _l("answers"))

@@ -163,7 +163,7 @@ MESSAGES: dict[str, tuple[LazyString, LazyString]] = {
     ),
     "bad-question-id": (
         _l("The id %(id)s contains characters that are not allowed."),
-        _l("Use letters, digits, - and _ only."),
+        _l("Use a–z, A–Z, digits, - and _ only (no umlauts or spaces)."),
     ),
     "duplicate-question-id": (
         _l("The question id %(id)s is used twice in this course."),
@@ -271,6 +271,10 @@ MESSAGES: dict[str, tuple[LazyString, LazyString]] = {
     "translation-differs": (
         _l("The question %(id)s differs from the original: %(detail)s."),
         _l("A translation changes texts only; answers and settings must match the original."),
+    ),
+    "translation-checklist-differs": (
+        _l("The checklist ids differ from the original (%(original)s ≠ %(translation)s)."),
+        _l("Give every checklist item the same id {#…} in both languages."),
     ),
     "translation-type-differs": (
         _l("The translated unit is of type %(type)s, the original %(original)s."),

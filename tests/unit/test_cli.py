@@ -56,6 +56,18 @@ def test_demo_prints_a_readable_table_with_the_password(app, db):
     assert "Password for every demo account: Lernwerk-Demo-2026" in output
 
 
+def test_demo_imports_the_sample_courses_once(app, db):
+    from lms.models import Course, CourseVersion
+
+    output = run(app, "demo")
+    assert "IT-Sicherheit am Arbeitsplatz (v1)" in output
+    run(app, "demo")
+    assert db.scalar(select(func.count()).select_from(Course)) >= 3
+    assert db.scalar(select(func.count()).select_from(CourseVersion)) == db.scalar(
+        select(func.count()).select_from(Course)
+    )
+
+
 def test_create_admin_prints_a_first_password_that_must_be_changed(app, client, db):
     output = run(app, "create-admin", "chefin@provider.example")
     password = output.split("first login): ")[1].strip()

@@ -553,7 +553,12 @@ def test_each_problem_is_reported_with_file_and_line(tmp_path, en, files, expect
 
 
 def test_every_message_is_tested():
-    tested = {c[2][2] for c in CASES} | {"not-a-folder", "bad-slug", "no-units"}
+    tested = {c[2][2] for c in CASES} | {
+        "not-a-folder",
+        "bad-slug",
+        "no-units",
+        "translation-checklist-differs",
+    }
     assert set(MESSAGES) == tested
 
 
@@ -643,4 +648,34 @@ def test_a_tilde_line_inside_a_backtick_fence_stays_code(tmp_path, en):
 def test_regex_on_a_cloze_is_reported(tmp_path, en):
     body = "## F? {#f}\nregex: ^a$\n\nEine [[Mail]].\n"
     result = parse_course(write_course(tmp_path, {"02-q.md": quiz(body)}))
-    assert ("testkurs/02-q.md", 6, "wrong-type-parts") in [(p.path, p.line, p.code) for p in result.problems]
+    assert ("testkurs/02-q.md", 6, "wrong-type-parts") in [
+        (p.path, p.line, p.code) for p in result.problems
+    ]
+
+
+def test_a_translated_quiz_takes_the_settings_of_the_original(tmp_path, en):
+    files = {
+        "02-q.md": quiz(QUESTION, "pass_mark: 70\nmax_attempts: 2\n"),
+        "02-q.en.md": quiz("## Question? {#f}\n- (x) Yes\n- ( ) No\n"),
+    }
+    result = parse_course(write_course(tmp_path, files))
+    assert result.problems == ()
+    assert result.spec.unit_in("q", "en").quiz.pass_mark == 70
+
+
+def test_translated_checklist_ids_must_match(tmp_path, en):
+    practical = "---\ntype: practical\ntitle: P\n---\n## Checkliste\n- [ ] Sperren {#sperren}\n"
+    translated = (
+        "---\ntype: practical\ntitle: P\n---\n## Checklist\n- [ ] Lock the screen {#lock}\n"
+    )
+    result = parse_course(write_course(tmp_path, {"02-p.md": practical, "02-p.en.md": translated}))
+    assert [(p.path, p.code) for p in result.problems] == [
+        ("testkurs/02-p.en.md", "translation-checklist-differs")
+    ]
+
+
+def test_differences_in_a_translation_are_named_in_the_readers_language(tmp_path, app):
+    files = {"02-q.md": quiz(QUESTION), "02-q.en.md": quiz("## Q? {#f}\n- ( ) Yes\n- (x) No\n")}
+    (problem,) = parse_course(write_course(tmp_path, files)).problems
+    with app.test_request_context(headers={"Accept-Language": "de"}):
+        assert "richtige Antworten" in problem.message()

@@ -1,0 +1,39 @@
+"""The sample courses in courses/: clean, and together they use the whole format."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lms.content.parser import parse_course
+from lms.content.spec import QuestionType, UnitType
+
+COURSES = Path(__file__).resolve().parents[2] / "courses"
+FOLDERS = sorted(p for p in COURSES.iterdir() if p.is_dir())
+
+
+@pytest.mark.parametrize("folder", FOLDERS, ids=[f.name for f in FOLDERS])
+def test_sample_course_has_no_problems(app, folder):
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        result = parse_course(folder)
+        assert [p.format() for p in result.problems] == []
+    spec = result.spec
+    assert spec.language == "de"
+    assert 5 <= len(spec.main_units) <= 8
+    assert all(5 <= unit.minutes <= 15 for unit in spec.main_units)
+
+
+def test_samples_use_every_unit_and_question_type(app):
+    specs = [parse_course(folder).spec for folder in FOLDERS]
+    assert len(specs) >= 3
+    units = [unit for spec in specs for unit in spec.main_units]
+    assert {unit.type for unit in units} == set(UnitType)
+    assert {q.type for unit in units for q in unit.questions} == set(QuestionType)
+
+
+def test_the_yearly_instruction_is_fully_translated(app):
+    spec = parse_course(COURSES / "it-sicherheit").spec
+    assert str(spec.valid_for) == "12 months"
+    assert [u.id for u in spec.units["en"]] == [u.id for u in spec.units["de"]]
+    assert spec.texts["en"].title != spec.texts["de"].title
