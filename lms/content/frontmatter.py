@@ -11,6 +11,8 @@ import yaml
 from lms.content.problems import Problem, Severity
 
 MAX_FILE_BYTES = 512 * 1024
+MAX_FRONT_MATTER = 20_000  # characters; real front matter is a few hundred
+MAX_NESTING = 20  # brackets inside brackets; real front matter has one level
 
 
 @dataclass
@@ -64,6 +66,14 @@ def split(text: str, source: Source) -> FrontMatter | None:
         source.error(1, "front-matter-unclosed")
         return None
     yaml_text = "\n".join(lines[1:end])
+    if len(yaml_text) > MAX_FRONT_MATTER or _nesting(yaml_text) > MAX_NESTING:
+        source.error(2, "front-matter-syntax", detail="too long or too deeply nested")
+        return None
+    alias = _first_alias(yaml_text)
+    if alias is not None:
+        # Anchors and aliases can blow up a small file into a huge value.
+        source.error(alias, "front-matter-syntax", detail="& and * (anchors, aliases)")
+        return None
     loader = yaml.SafeLoader(yaml_text)
     try:
         node = loader.get_single_node()
@@ -77,6 +87,9 @@ def split(text: str, source: Source) -> FrontMatter | None:
                 key = str(loader.construct_object(key_node, deep=True))
                 values[key] = loader.construct_object(value_node, deep=True)
                 key_lines[key] = key_node.start_mark.line + 2
+    except RecursionError:
+        source.error(2, "front-matter-syntax", detail="too deeply nested")
+        return None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 2
@@ -87,6 +100,29 @@ def split(text: str, source: Source) -> FrontMatter | None:
         loader.dispose()
     body_lines = lines[end + 1 :]
     return FrontMatter(values, key_lines, "\n".join(body_lines), end + 2)
+
+
+def _nesting(text: str) -> int:
+    """The deepest nesting of [ and { (quotes ignored: a cheap upper bound)."""
+    depth = deepest = 0
+    for char in text:
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+    return deepest
+
+
+def _first_alias(yaml_text: str) -> int | None:
+    """The file line of the first YAML anchor or alias, or None."""
+    try:
+        for event in yaml.parse(yaml_text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                return int(event.start_mark.line) + 2
+    except yaml.YAMLError:
+        return None  # reported with its line by the loader
+    return None
 
 
 def check_keys(front: FrontMatter, allowed: tuple[str, ...], source: Source) -> None:

@@ -123,3 +123,54 @@ def test_import_command_reports_each_course(app, db, tmp_path):
     assert "kaputt/02-x.md:1:" in result.output and "kaputt: not imported" in result.output
     again = app.test_cli_runner().invoke(args=["courses", "import", str(tmp_path / "testkurs")])
     assert again.exit_code == 0 and "unchanged (version 1)" in again.output
+
+
+def test_an_error_while_storing_leaves_nothing_half_imported(app, tmp_path, ctx, monkeypatch):
+    from lms.content import importer
+    from lms.db import db as handle
+
+    folder = write_course(tmp_path, {})
+
+    def broken(*_args, **_kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(importer, "_store_assets", broken)
+    with pytest.raises(OSError), handle.begin() as session:
+        import_course(session, folder, NOW)
+    with app.app_context():
+        assert handle.session.scalar(select(func.count()).select_from(Course)) == 0
+        assert handle.session.scalar(select(func.count()).select_from(CourseVersion)) == 0
+
+
+BILLION_LAUGHS = """---
+a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+title: *f
+type: lesson
+---
+Text
+"""
+
+JUNK = [
+    b"\xff\xfe\x00\x00" * 100,
+    bytes(range(256)) * 4,
+    b"---\n" * 50,
+    b"---\ntype: lesson\ntitle: X\n---\n" + "\u202e\u0000".encode("utf-8"),
+    BILLION_LAUGHS.encode(),
+    b"---\ntype: !!python/object/apply:os.system ['echo pwned']\ntitle: x\n---\nText\n",
+    b"---\n" + b"[" * 5000 + b"\n---\n",
+    ("---\ntype: quiz\ntitle: Q\n---\n" + "## F {#f}\n[[" * 2000).encode(),
+]
+
+
+@pytest.mark.parametrize("content", JUNK, ids=range(len(JUNK)))
+def test_malformed_files_are_refused_without_crashing(tmp_path, db, ctx, content):
+    folder = write_course(tmp_path, {"02-junk.md": content})
+    outcome = import_course(db, folder, NOW)
+    assert outcome.status is ImportStatus.FAILED
+    assert any(p.path == "testkurs/02-junk.md" for p in outcome.problems)
+    assert db.scalar(select(func.count()).select_from(Course)) == 0
