@@ -1,14 +1,177 @@
-"""The learner's start page."""
+"""The learner's pages: my modules and the catalogue, a course as a path, its units."""
 
 from __future__ import annotations
 
-from flask import render_template
-from flask.typing import ResponseReturnValue
-from flask_login import current_user
+from typing import Any
 
+from flask import abort, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from lms.clock import now
+from lms.db import db
 from lms.learn import bp
+from lms.models import Course, CourseVersion, Enrollment, User
+from lms.services import learning
+from lms.templating import page_language
+
+
+def _user() -> User:
+    """The logged-in learner (loaded once per request by the login manager)."""
+    user: User = current_user._get_current_object()
+    return user
+
+
+def _live_courses() -> list[tuple[Course, CourseVersion]]:
+    """Every course with its live version (the catalogue; per-company catalogues come later)."""
+    newest = (
+        select(CourseVersion.course_id, func.max(CourseVersion.number).label("number"))
+        .group_by(CourseVersion.course_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(Course, CourseVersion)
+        .join(newest, newest.c.course_id == Course.id)
+        .join(
+            CourseVersion,
+            (CourseVersion.course_id == Course.id) & (CourseVersion.number == newest.c.number),
+        )
+        .order_by(CourseVersion.title)
+    ).all()
+    return [(course, version) for course, version in rows]
 
 
 @bp.get("/")
 def index() -> ResponseReturnValue:
-    return render_template("learn/index.html", user=current_user)
+    user = _user()
+    lang = page_language()
+    enrollments = db.session.scalars(
+        select(Enrollment)
+        .where(Enrollment.user_id == user.id)
+        .options(selectinload(Enrollment.version), selectinload(Enrollment.course))
+        .order_by(Enrollment.enrolled_at)
+    ).all()
+    progresses = learning.progresses(db.session, enrollments, lang)
+    enrolled = {e.course_id for e in enrollments}
+    catalogue = [(c, v) for c, v in _live_courses() if c.id not in enrolled]
+    return render_template(
+        "learn/index.html",
+        user=user,
+        in_progress=[p for p in progresses if p.enrollment.completed_at is None],
+        completed=[p for p in progresses if p.enrollment.completed_at is not None],
+        catalogue=catalogue,
+        lang=lang,
+    )
+
+
+def _course(slug: str) -> Course:
+    course = db.session.scalar(select(Course).where(Course.slug == slug))
+    if course is None:
+        abort(404)
+    return course
+
+
+def _texts(version: CourseVersion, lang: str) -> dict[str, Any]:
+    texts: dict[str, Any] = version.rendered["texts"]
+    return texts.get(lang) or texts[version.language]
+
+
+@bp.get("/courses/<slug>")
+def course(slug: str) -> ResponseReturnValue:
+    course = _course(slug)
+    user = _user()
+    lang = page_language()
+    enrollment = learning.get_enrollment(db.session, user, course)
+    if enrollment is None:
+        live = learning.latest_version(db.session, course)
+        if live is None:
+            abort(404)
+        return render_template(
+            "learn/course_intro.html", course=course, version=live, texts=_texts(live, lang)
+        )
+    progress = learning.course_progress(db.session, enrollment, lang)
+    newer = learning.newer_version(db.session, enrollment)
+    return render_template(
+        "learn/course.html",
+        course=course,
+        progress=progress,
+        texts=_texts(enrollment.version, lang),
+        newer=newer,
+        requalification=newer is not None
+        and learning.requalification_between(db.session, enrollment, newer),
+    )
+
+
+@bp.post("/courses/<slug>/enroll")
+def enroll(slug: str) -> ResponseReturnValue:
+    course = _course(slug)
+    try:
+        enrollment = learning.enroll(db.session, _user(), course, now())
+    except learning.LearningError:
+        abort(404)
+    db.session.commit()
+    progress = learning.course_progress(db.session, enrollment, page_language())
+    first = progress.next_unit
+    if first is None:
+        return redirect(url_for("learn.course", slug=slug))
+    return redirect(url_for("learn.unit", slug=slug, unit_id=first["id"]))
+
+
+@bp.post("/courses/<slug>/move")
+def move(slug: str) -> ResponseReturnValue:
+    course = _course(slug)
+    enrollment = learning.get_enrollment(db.session, _user(), course)
+    if enrollment is None:
+        abort(404)
+    if learning.move_to_live_version(db.session, enrollment, now()):
+        db.session.commit()
+        flash(_("You now work with the newest version of this module."), "success")
+    return redirect(url_for("learn.course", slug=slug))
+
+
+def _enrolled_unit(slug: str, unit_id: str) -> tuple[Enrollment, learning.CourseProgress, int]:
+    course = _course(slug)
+    enrollment = learning.get_enrollment(db.session, _user(), course)
+    if enrollment is None:
+        abort(404)
+    progress = learning.course_progress(db.session, enrollment, page_language())
+    index = next((i for i, s in enumerate(progress.units) if s.unit["id"] == unit_id), None)
+    if index is None:
+        abort(404)
+    return enrollment, progress, index
+
+
+@bp.get("/courses/<slug>/<unit_id>")
+def unit(slug: str, unit_id: str) -> ResponseReturnValue:
+    enrollment, progress, index = _enrolled_unit(slug, unit_id)
+    states = progress.units
+    return render_template(
+        "learn/unit.html",
+        course=enrollment.course,
+        progress=progress,
+        state=states[index],
+        number=index + 1,
+        previous=states[index - 1].unit if index > 0 else None,
+        next=states[index + 1].unit if index + 1 < len(states) else None,
+    )
+
+
+@bp.post("/courses/<slug>/<unit_id>/done")
+def unit_done(slug: str, unit_id: str) -> ResponseReturnValue:
+    enrollment, progress, index = _enrolled_unit(slug, unit_id)
+    try:
+        progress = learning.mark_lesson_done(db.session, enrollment, unit_id, now())
+    except learning.LearningError:
+        abort(404)
+    db.session.commit()
+    if progress.complete:
+        flash(_("Well done! You have completed this module."), "success")
+        return redirect(url_for("learn.course", slug=slug))
+    following = progress.units[index + 1].unit if index + 1 < len(progress.units) else None
+    target = following or progress.next_unit
+    if target is None:
+        return redirect(url_for("learn.course", slug=slug))
+    return redirect(url_for("learn.unit", slug=slug, unit_id=target["id"]))

@@ -11,6 +11,7 @@ from lms.models.accounts import (
 )
 from lms.models.base import Base, utcnow
 from lms.models.content import AssetBlob, Course, CourseVersion, VersionAsset
+from lms.models.progress import Completion, Enrollment, UnitProgress
 from lms.models.tenancy import Company, Department
 
 __all__ = [
@@ -18,13 +19,16 @@ __all__ = [
     "AssetBlob",
     "Base",
     "Company",
+    "Completion",
     "Course",
     "CourseVersion",
     "Department",
+    "Enrollment",
     "ManagerDepartment",
     "Role",
     "TokenPurpose",
     "TrainerCompany",
+    "UnitProgress",
     "User",
     "UserRole",
     "VersionAsset",

@@ -44,9 +44,9 @@ def test_layout_has_landmarks_skip_link_and_language_switch(client, world, login
 
 
 def test_start_page_says_plainly_what_is_not_built_yet(client, world, login):
-    login(world.a.employees[0])
-    page = client.get("/learn/", headers=EN).get_data(as_text=True)
-    assert "does not yet offer modules to take online" in page
+    login(world.a.manager)
+    page = client.get("/team/", headers=EN).get_data(as_text=True)
+    assert "come with a later version of Lernwerk" in page
 
 
 def test_manager_team_page_counts_people_and_departments(client, world, login):
@@ -121,7 +121,7 @@ def test_pages_need_few_queries_whatever_the_team_size(client, db, world, login,
     login(world.a.manager)
     count_queries.statements.clear()
     client.get("/learn/")
-    assert count_queries.count == 1, count_queries.statements
+    assert count_queries.count <= 3, count_queries.statements  # user, enrolments, catalogue
     count_queries.statements.clear()
     client.get("/team/")
     small_team = count_queries.count

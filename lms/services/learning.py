@@ -1,0 +1,261 @@
+"""Taking a course: enrolling, completing units, moving to a new version, completion.
+
+Plain functions over a session; they flush and never commit. The learner's
+version is pinned at enrolment. Progress belongs to a unit id, so it carries
+over when the learner moves to a newer version, unless a version in between
+asks for requalification: then only progress made after the move counts.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lms.content.importer import latest_version
+from lms.models import Completion, Course, CourseVersion, Enrollment, UnitProgress, User
+
+
+class LearningError(ValueError):
+    """A learning action that cannot be done; `code` names why."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+class UnitStatus(enum.StrEnum):
+    DONE = "done"  # lesson read
+    PASSED = "passed"  # quiz passed
+    ATTENDED = "attended"  # in-person date attended
+    SIGNED_OFF = "signed_off"  # practical task signed off
+    OPEN = "open"  # not yet completed by the learner
+    PENDING = "pending"  # waits for a trainer or supervisor to record it
+
+
+# Who completes each unit type: the learner (here) or someone else (recorded later).
+LEARNER_COMPLETES = {"lesson"}
+
+
+@dataclass(frozen=True)
+class UnitState:
+    unit: dict[str, Any]
+    status: UnitStatus
+    completed_at: datetime | None
+
+    @property
+    def complete(self) -> bool:
+        return self.status not in (UnitStatus.OPEN, UnitStatus.PENDING)
+
+
+@dataclass(frozen=True)
+class CourseProgress:
+    enrollment: Enrollment
+    version: CourseVersion
+    units: tuple[UnitState, ...]
+
+    @property
+    def done(self) -> int:
+        return sum(state.complete for state in self.units)
+
+    @property
+    def total(self) -> int:
+        return len(self.units)
+
+    @property
+    def minutes_left(self) -> int:
+        return sum(int(state.unit["minutes"]) for state in self.units if not state.complete)
+
+    @property
+    def next_unit(self) -> dict[str, Any] | None:
+        """The first unit the learner can do now; else the first unit still missing."""
+        for state in self.units:
+            if state.status is UnitStatus.OPEN:
+                return state.unit
+        return next((state.unit for state in self.units if not state.complete), None)
+
+    @property
+    def complete(self) -> bool:
+        return self.done == self.total
+
+
+def rendered_units(version: CourseVersion, language: str) -> list[dict[str, Any]]:
+    """The units of a version in `language`, or in its main language."""
+    units = version.rendered["units"]
+    chosen: list[dict[str, Any]] = units.get(language) or units[version.language]
+    return chosen
+
+
+def get_enrollment(session: Session, user: User, course: Course) -> Enrollment | None:
+    return session.scalar(
+        select(Enrollment).where(Enrollment.user_id == user.id, Enrollment.course_id == course.id)
+    )
+
+
+def enroll(session: Session, user: User, course: Course, now: datetime) -> Enrollment:
+    """Enrol the learner on the live version; enrolling twice changes nothing."""
+    existing = get_enrollment(session, user, course)
+    if existing is not None:
+        return existing
+    if user.company_id is None:
+        raise LearningError("no-company")
+    version = latest_version(session, course)
+    if version is None:
+        raise LearningError("no-version")
+    enrollment = Enrollment(
+        company_id=user.company_id,
+        user_id=user.id,
+        course_id=course.id,
+        version_id=version.id,
+        enrolled_at=now,
+        counts_from=now,
+    )
+    session.add(enrollment)
+    session.flush()
+    return enrollment
+
+
+def course_progress(session: Session, enrollment: Enrollment, language: str) -> CourseProgress:
+    """The status of every unit of the learner's version."""
+    return progresses(session, [enrollment], language)[0]
+
+
+def progresses(
+    session: Session, enrollments: Sequence[Enrollment], language: str
+) -> list[CourseProgress]:
+    """`course_progress` for several enrolments with one query for all their progress."""
+    if not enrollments:
+        return []
+    rows = session.scalars(
+        select(UnitProgress)
+        .where(UnitProgress.enrollment_id.in_([e.id for e in enrollments]))
+        .order_by(UnitProgress.completed_at)
+    ).all()
+    result = []
+    for enrollment in enrollments:
+        by_unit = {
+            row.unit_id: row
+            for row in rows
+            if row.enrollment_id == enrollment.id and row.completed_at >= enrollment.counts_from
+        }
+        states = []
+        for unit in rendered_units(enrollment.version, language):
+            row = by_unit.get(unit["id"])
+            if row is not None:
+                states.append(UnitState(unit, UnitStatus(row.status), row.completed_at))
+            elif unit["type"] in LEARNER_COMPLETES:
+                states.append(UnitState(unit, UnitStatus.OPEN, None))
+            else:
+                states.append(UnitState(unit, UnitStatus.PENDING, None))
+        result.append(CourseProgress(enrollment, enrollment.version, tuple(states)))
+    return result
+
+
+def mark_lesson_done(
+    session: Session, enrollment: Enrollment, unit_id: str, now: datetime
+) -> CourseProgress:
+    """Record that the learner read a lesson; doing it twice records it once."""
+    units = {u["id"]: u for u in rendered_units(enrollment.version, enrollment.version.language)}
+    unit = units.get(unit_id)
+    if unit is None:
+        raise LearningError("unknown-unit")
+    if unit["type"] not in LEARNER_COMPLETES:
+        raise LearningError("not-a-lesson")
+    _record(session, enrollment, unit_id, UnitStatus.DONE, now)
+    progress = course_progress(session, enrollment, enrollment.version.language)
+    _complete_if_done(session, enrollment, progress, now)
+    return progress
+
+
+def _record(
+    session: Session, enrollment: Enrollment, unit_id: str, status: UnitStatus, now: datetime
+) -> None:
+    already = session.scalar(
+        select(UnitProgress).where(
+            UnitProgress.enrollment_id == enrollment.id,
+            UnitProgress.unit_id == unit_id,
+            UnitProgress.completed_at >= enrollment.counts_from,
+        )
+    )
+    if already is not None:
+        return
+    session.add(
+        UnitProgress(
+            company_id=enrollment.company_id,
+            enrollment_id=enrollment.id,
+            unit_id=unit_id,
+            version_id=enrollment.version_id,
+            status=status.value,
+            completed_at=now,
+        )
+    )
+    session.flush()
+
+
+def _complete_if_done(
+    session: Session, enrollment: Enrollment, progress: CourseProgress, now: datetime
+) -> None:
+    if enrollment.completed_at is not None or not progress.complete:
+        return
+    enrollment.completed_at = now
+    session.add(
+        Completion(
+            company_id=enrollment.company_id,
+            user_id=enrollment.user_id,
+            enrollment_id=enrollment.id,
+            course_id=enrollment.course_id,
+            version_id=enrollment.version_id,
+            completed_at=now,
+        )
+    )
+    session.flush()
+
+
+def newer_version(session: Session, enrollment: Enrollment) -> CourseVersion | None:
+    """The live version if it is newer than the learner's, else None."""
+    live = latest_version(session, enrollment.course)
+    if live is None or live.number <= enrollment.version.number:
+        return None
+    return live
+
+
+def requalification_between(
+    session: Session, enrollment: Enrollment, target: CourseVersion
+) -> bool:
+    """Whether a version after the learner's, up to `target`, asks for requalification."""
+    return bool(
+        session.scalar(
+            select(CourseVersion.id)
+            .where(
+                CourseVersion.course_id == enrollment.course_id,
+                CourseVersion.number > enrollment.version.number,
+                CourseVersion.number <= target.number,
+                CourseVersion.requalification.is_(True),
+            )
+            .limit(1)
+        )
+    )
+
+
+def move_to_live_version(session: Session, enrollment: Enrollment, now: datetime) -> bool:
+    """Move the learner to the live version; False if they are on it already.
+
+    Completed units carry over by unit id. Across a requalification, nothing
+    carries over and a completed course must be taken again (its completion
+    stays on record).
+    """
+    live = newer_version(session, enrollment)
+    if live is None:
+        return False
+    if requalification_between(session, enrollment, live):
+        enrollment.counts_from = now
+        enrollment.completed_at = None
+    enrollment.version_id = live.id
+    enrollment.version = live
+    session.flush()
+    return True

@@ -1,0 +1,167 @@
+"""The learner's journey so far: catalogue, enrolment, the course path, lessons, versions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from lms.content.importer import import_course
+from lms.models import Completion, Enrollment, UnitProgress
+from tests.factories import make_user
+from tests.unit.test_course_parser import quiz, write_course
+
+EN = {"Accept-Language": "en"}
+
+LESSON_2 = "---\ntype: lesson\ntitle: Vertiefung\nminutes: 6\n---\nMehr Text.\n"
+
+
+@pytest.fixture
+def courses(app, db, tmp_path):
+    """A course of two lessons, imported; returns a function that publishes changes."""
+    folder = write_course(tmp_path, {"02-vertiefung.md": LESSON_2})
+
+    def publish(**files: str) -> None:
+        for name, text in files.items():
+            (folder / name).write_text(text)
+        with app.test_request_context():
+            import_course(db, folder, datetime.now(UTC))
+
+    publish()
+    return publish
+
+
+def enroll(client):
+    return client.post("/learn/courses/testkurs/enroll")
+
+
+def test_catalogue_lists_the_course_and_enrolling_opens_the_first_unit(
+    client, world, login, courses
+):
+    login(world.a.employees[0])
+    page = client.get("/learn/", headers=EN).get_data(as_text=True)
+    assert "Catalogue" in page and "Testkurs" in page and "2 units" in page
+    response = enroll(client)
+    assert response.location == "/learn/courses/testkurs/einstieg"
+    lesson = client.get(response.location, headers=EN).get_data(as_text=True)
+    assert "<h1>Einstieg</h1>" in lesson and "Worum es geht" in lesson
+    assert "Unit 1 of 2" in lesson and "Mark as done" in lesson
+
+
+def test_enrolling_twice_makes_one_enrolment(client, db, world, login, courses):
+    login(world.a.employees[0])
+    enroll(client)
+    enroll(client)
+    assert db.scalar(select(func.count()).select_from(Enrollment)) == 1
+
+
+def test_marking_lessons_done_advances_and_completes_the_course(client, db, world, login, courses):
+    user = world.a.employees[0]
+    login(user)
+    enroll(client)
+    first = client.post("/learn/courses/testkurs/einstieg/done")
+    assert first.location == "/learn/courses/testkurs/vertiefung"
+    page = client.get("/learn/courses/testkurs", headers=EN).get_data(as_text=True)
+    assert "1 of 2 units" in page and "Still needed: approx. 6 min" in page
+    assert 'aria-current="step"' in page
+    client.post("/learn/courses/testkurs/einstieg/done")  # twice: counted once
+    assert db.scalar(select(func.count()).select_from(UnitProgress)) == 1
+    last = client.post("/learn/courses/testkurs/vertiefung/done", headers=EN)
+    assert last.location == "/learn/courses/testkurs"
+    completion = db.scalar(select(Completion))
+    assert completion.user_id == user.id and completion.version.number == 1
+    start = client.get("/learn/", headers=EN).get_data(as_text=True)
+    assert "Completed" in start and "completed on" in start
+
+
+def test_the_start_page_offers_continue_at_the_exact_unit(client, world, login, courses):
+    login(world.a.employees[0])
+    enroll(client)
+    client.post("/learn/courses/testkurs/einstieg/done")
+    page = client.get("/learn/", headers=EN).get_data(as_text=True)
+    assert 'href="/learn/courses/testkurs/vertiefung">Continue' in page
+
+
+def test_a_learner_keeps_the_version_they_started_on(client, world, login, courses):
+    login(world.a.employees[0])
+    enroll(client)
+    courses(**{"01-einstieg.md": "---\ntype: lesson\ntitle: Einstieg\n---\nNeuer Text.\n"})
+    started = client.get("/learn/courses/testkurs/einstieg").get_data(as_text=True)
+    assert "Worum es geht" in started and "Neuer Text" not in started
+    assert "Eine neue Version dieses Lernmoduls ist da" in client.get(
+        "/learn/courses/testkurs"
+    ).get_data(as_text=True)
+
+
+def test_a_new_learner_starts_on_the_live_version(client, world, login, courses):
+    courses(**{"01-einstieg.md": "---\ntype: lesson\ntitle: Einstieg\n---\nNeuer Text.\n"})
+    login(world.a.employees[1])
+    enroll(client)
+    assert "Neuer Text" in client.get("/learn/courses/testkurs/einstieg").get_data(as_text=True)
+
+
+def test_progress_carries_over_to_a_new_version_by_unit_id(client, world, login, courses):
+    login(world.a.employees[0])
+    enroll(client)
+    client.post("/learn/courses/testkurs/einstieg/done")
+    courses(**{"02-vertiefung.md": LESSON_2 + "\nErgänzt.\n"})
+    client.post("/learn/courses/testkurs/move")
+    page = client.get("/learn/courses/testkurs", headers=EN).get_data(as_text=True)
+    assert "1 of 2 units" in page
+    assert "Ergänzt" in client.get("/learn/courses/testkurs/vertiefung").get_data(as_text=True)
+
+
+def test_requalification_asks_completed_learners_to_repeat(
+    client, db, world, login, courses, tmp_path
+):
+    login(world.a.employees[0])
+    enroll(client)
+    client.post("/learn/courses/testkurs/einstieg/done")
+    client.post("/learn/courses/testkurs/vertiefung/done")
+    course_md = (tmp_path / "testkurs" / "course.md").read_text()
+    courses(**{"course.md": course_md.replace("tags:", "requalification: required\ntags:")})
+    page = client.get("/learn/courses/testkurs", headers=EN).get_data(as_text=True)
+    assert "This module must be taken again" in page
+    client.post("/learn/courses/testkurs/move")
+    page = client.get("/learn/courses/testkurs", headers=EN).get_data(as_text=True)
+    assert "0 of 2 units" in page
+    assert db.scalar(select(func.count()).select_from(Completion)) == 1  # history kept
+
+
+def test_quiz_and_pending_units_say_plainly_they_cannot_be_done_yet(client, world, login, courses):
+    courses(**{"03-check.md": quiz("## F? {#f}\n- (x) a\n- ( ) b\n")})
+    login(world.a.employees[1])
+    enroll(client)
+    page = client.get("/learn/courses/testkurs/check", headers=EN).get_data(as_text=True)
+    assert "cannot be taken in the browser in this version" in page
+    assert 'name="q-f"' not in page  # no questions shown, no answers leaked
+    assert client.post("/learn/courses/testkurs/check/done").status_code == 404
+
+
+def test_units_need_an_enrolment_of_ones_own(client, world, login, courses):
+    login(world.a.employees[0])
+    enroll(client)
+    client.post("/logout")
+    login(world.a.employees[1])
+    assert client.get("/learn/courses/testkurs/einstieg").status_code == 404
+    assert client.post("/learn/courses/testkurs/einstieg/done").status_code == 404
+    assert client.get("/learn/courses/gibtsnicht").status_code == 404
+
+
+def test_learner_pages_need_a_fixed_number_of_queries(
+    app, client, db, world, login, courses, count_queries, tmp_path
+):
+    login(make_user(db, world.a.company))
+    enroll(client)
+    count_queries.statements.clear()
+    client.get("/learn/")
+    one_course = count_queries.count
+    second = write_course(tmp_path / "mehr", {}, slug="zweiter-kurs")
+    with app.test_request_context():
+        import_course(db, second, datetime.now(UTC))
+    client.post("/learn/courses/zweiter-kurs/enroll")
+    client.post("/learn/courses/zweiter-kurs/einstieg/done")
+    count_queries.statements.clear()
+    client.get("/learn/")
+    assert count_queries.count == one_course <= 6, count_queries.statements
