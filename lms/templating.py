@@ -80,10 +80,16 @@ def datetime_filter(value: datetime | None) -> str:
 GAP_MARK = re.compile(r"\{\{gap:(\d+)\}\}")
 
 
-def fill_gaps(question: dict[str, Any], name: str, disabled: bool = False) -> Markup:
+def fill_gaps(
+    question: dict[str, Any],
+    name: str,
+    disabled: bool = False,
+    saved: dict[str, Any] | None = None,
+) -> Markup:
     """A cloze question's stored, sanitised HTML with its gaps turned into fields."""
     gaps = question.get("gaps", [])
     off = " disabled" if disabled else ""
+    saved = saved or {}
 
     def field(match: re.Match[str]) -> str:
         index = int(match.group(1))
@@ -93,8 +99,10 @@ def fill_gaps(question: dict[str, Any], name: str, disabled: bool = False) -> Ma
         label = escape(gettext("Gap %(n)d", n=index + 1))
         if gaps[index]["kind"] == "choice":
             # Options hold sanitised inline HTML; an <option> shows plain text only.
+            chosen = str(saved.get(f"{name}-{index}", ""))
             options = "".join(
-                f'<option value="{i}">{escape(Markup(text).striptags())}</option>'  # noqa: S704
+                f'<option value="{i}"{" selected" if chosen == str(i) else ""}>'
+                f"{escape(Markup(text).striptags())}</option>"  # noqa: S704
                 for i, text in enumerate(gaps[index]["options"])
             )
             blank = escape(gettext("Please choose"))
@@ -102,9 +110,10 @@ def fill_gaps(question: dict[str, Any], name: str, disabled: bool = False) -> Ma
                 f'<select name="{field_name}" aria-label="{label}"{off}>'
                 f'<option value="">{blank}</option>{options}</select>'
             )
+        value = escape(str(saved.get(f"{name}-{index}", "")))
         return (
             f'<input type="text" class="gap" name="{field_name}" aria-label="{label}"'
-            f' autocomplete="off"{off}>'
+            f' value="{value}" autocomplete="off"{off}>'
         )
 
     # The stored HTML was sanitised at import; only the gap marks are replaced.

@@ -227,4 +227,32 @@ def _render_review(question: Question, asset_url: Any) -> dict[str, Any]:
         "choice_feedback_html": [render_inline(c.feedback, asset_url) for c in question.choices],
         "feedback_true_html": render_inline(question.feedback_true, asset_url),
         "feedback_false_html": render_inline(question.feedback_false, asset_url),
+        "solution_html": render_inline(_solution(question), asset_url),
     }
+
+
+def _solution(question: Question) -> str:
+    """The correct answer in words (Markdown), for the review after submission."""
+    kind = question.type
+    if kind in (QuestionType.SINGLE, QuestionType.MULTIPLE):
+        return "; ".join(c.text for c in question.choices if c.correct)
+    if kind is QuestionType.TRUE_FALSE:
+        return "✓" if question.answer_bool else "✕"
+    if kind is QuestionType.NUMBER:
+        tolerance = f" ± {question.tolerance}" if question.tolerance else ""
+        return f"{question.number}{tolerance} {question.unit}".strip()
+    if kind is QuestionType.TEXT and question.text_rule is not None:
+        return " / ".join(question.text_rule.answers)
+    if kind is QuestionType.CLOZE:
+        answers = [
+            next(c.text for c in gap.choices if c.correct)
+            if gap.is_choice
+            else (gap.text.answers[0] if gap.text and gap.text.answers else "")
+            for gap in question.gaps
+        ]
+        return "; ".join(f"{i + 1}: {a}" for i, a in enumerate(answers))
+    if kind is QuestionType.MATCHING:
+        return "; ".join(f"{p.left} → {p.right}" for p in question.pairs)
+    if kind is QuestionType.ORDERING:
+        return " → ".join(question.items)
+    return ""

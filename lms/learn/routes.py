@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -12,10 +12,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from lms.clock import now
+from lms.content.stored import stored_quiz_settings
 from lms.db import db
 from lms.learn import bp
-from lms.models import Course, CourseVersion, Enrollment, User
-from lms.services import learning
+from lms.models import Course, CourseVersion, Enrollment, QuizAttempt, User
+from lms.services import learning, quizzes
 from lms.templating import page_language
 
 
@@ -148,8 +149,17 @@ def _enrolled_unit(slug: str, unit_id: str) -> tuple[Enrollment, learning.Course
 def unit(slug: str, unit_id: str) -> ResponseReturnValue:
     enrollment, progress, index = _enrolled_unit(slug, unit_id)
     states = progress.units
+    quiz: dict[str, Any] = {}
+    if states[index].unit["type"] == "quiz":
+        attempts = quizzes.round_attempts(db.session, enrollment, unit_id)
+        quiz = {
+            "attempts": attempts,
+            "open": next((a for a in attempts if a.status == "open"), None),
+            "left": quizzes.attempts_left(db.session, enrollment, unit_id),
+        }
     return render_template(
         "learn/unit.html",
+        quiz=quiz,
         course=enrollment.course,
         progress=progress,
         state=states[index],
@@ -175,3 +185,105 @@ def unit_done(slug: str, unit_id: str) -> ResponseReturnValue:
     if target is None:
         return redirect(url_for("learn.course", slug=slug))
     return redirect(url_for("learn.unit", slug=slug, unit_id=target["id"]))
+
+
+# --- Quizzes ------------------------------------------------------------------------
+
+
+def _quiz_state(slug: str, unit_id: str) -> tuple[Enrollment, dict[str, Any]]:
+    enrollment, progress, index = _enrolled_unit(slug, unit_id)
+    unit = progress.units[index].unit
+    if unit["type"] != "quiz":
+        abort(404)
+    return enrollment, unit
+
+
+def _attempt(enrollment: Enrollment, unit_id: str, number: int) -> QuizAttempt:
+    attempt = db.session.scalar(
+        select(QuizAttempt).where(
+            QuizAttempt.enrollment_id == enrollment.id,
+            QuizAttempt.unit_id == unit_id,
+            QuizAttempt.number == number,
+        )
+    )
+    if attempt is None:
+        abort(404)
+    return attempt
+
+
+@bp.post("/courses/<slug>/<unit_id>/attempts")
+def start_attempt(slug: str, unit_id: str) -> ResponseReturnValue:
+    enrollment, _unit = _quiz_state(slug, unit_id)
+    try:
+        attempt = quizzes.start_attempt(db.session, enrollment, unit_id, page_language(), now())
+    except learning.LearningError:
+        flash(_("You have no attempts left for this knowledge check."), "error")
+        return redirect(url_for("learn.unit", slug=slug, unit_id=unit_id))
+    db.session.commit()
+    return redirect(url_for("learn.attempt", slug=slug, unit_id=unit_id, number=attempt.number))
+
+
+def _page(attempt: QuizAttempt) -> int:
+    page = request.args.get("page", type=int) or request.form.get("page", type=int) or 1
+    return min(max(page, 1), quizzes.page_count(attempt))
+
+
+@bp.route("/courses/<slug>/<unit_id>/attempts/<int:number>", methods=["GET", "POST"])
+def attempt(slug: str, unit_id: str, number: int) -> ResponseReturnValue:
+    enrollment, unit = _quiz_state(slug, unit_id)
+    attempt = _attempt(enrollment, unit_id, number)
+    result_url = url_for("learn.attempt_result", slug=slug, unit_id=unit_id, number=number)
+    if attempt.status != "open":
+        return redirect(result_url)
+    page = _page(attempt)
+    if request.method == "POST":
+        quizzes.save_page(db.session, attempt, page, request.form.to_dict(flat=False))
+        action = request.form.get("action", "next")
+        if action == "submit":
+            quizzes.submit(db.session, attempt, now())
+            db.session.commit()
+            return redirect(result_url)
+        db.session.commit()
+        page = page - 1 if action == "previous" else page + 1
+        return redirect(
+            url_for("learn.attempt", slug=slug, unit_id=unit_id, number=number, page=page)
+        )
+    public = quizzes.public_questions(attempt)
+    entries = quizzes.page_entries(attempt, page)
+    first = (page - 1) * quizzes.PAGE_SIZE
+    return render_template(
+        "learn/attempt.html",
+        course=enrollment.course,
+        unit=unit,
+        attempt=attempt,
+        page=page,
+        pages=quizzes.page_count(attempt),
+        items=[(first + i + 1, public[e["id"]], e) for i, e in enumerate(entries)],
+    )
+
+
+@bp.get("/courses/<slug>/<unit_id>/attempts/<int:number>/result")
+def attempt_result(slug: str, unit_id: str, number: int) -> ResponseReturnValue:
+    enrollment, unit = _quiz_state(slug, unit_id)
+    attempt = _attempt(enrollment, unit_id, number)
+    if attempt.status == "open":
+        return redirect(url_for("learn.attempt", slug=slug, unit_id=unit_id, number=number))
+    settings = stored_quiz_settings(attempt.version, unit_id)
+    assert settings is not None
+    show = settings.show_answers.value == "after_submit" or (
+        settings.show_answers.value == "after_passing" and bool(attempt.passed)
+    )
+    public = quizzes.public_questions(attempt)
+    review = attempt.version.rendered["review"].get(attempt.language, {})
+    return render_template(
+        "learn/result.html",
+        course=enrollment.course,
+        unit=unit,
+        attempt=attempt,
+        show_answers=show,
+        answers=[
+            (a, public[a.question_id], review.get(a.question_id, {})) for a in attempt.answers
+        ],
+        left=quizzes.attempts_left(db.session, enrollment, unit_id),
+        policy=settings.show_answers.value,
+    )

@@ -11,12 +11,19 @@ from lms.models.accounts import (
 )
 from lms.models.base import Base, utcnow
 from lms.models.content import AssetBlob, Course, CourseVersion, VersionAsset
-from lms.models.progress import Completion, Enrollment, UnitProgress
+from lms.models.progress import (
+    AttemptAnswer,
+    Completion,
+    Enrollment,
+    QuizAttempt,
+    UnitProgress,
+)
 from lms.models.tenancy import Company, Department
 
 __all__ = [
     "AccountToken",
     "AssetBlob",
+    "AttemptAnswer",
     "Base",
     "Company",
     "Completion",
@@ -25,6 +32,7 @@ __all__ = [
     "Department",
     "Enrollment",
     "ManagerDepartment",
+    "QuizAttempt",
     "Role",
     "TokenPurpose",
     "TrainerCompany",

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.models.base import Base, utcnow
@@ -73,3 +75,62 @@ class Completion(Base):
     completed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     version: Mapped[CourseVersion] = relationship()
+
+
+class QuizAttempt(Base):
+    """One attempt at a quiz, pinned to the version and language it started on.
+
+    `layout` holds the questions drawn, in the order shown, and the order of
+    their choices; `responses` what the learner entered, saved page by page.
+    """
+
+    __tablename__ = "quiz_attempts"
+    __table_args__ = (UniqueConstraint("enrollment_id", "unit_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(
+        ForeignKey("companies.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    enrollment_id: Mapped[int] = mapped_column(
+        ForeignKey("enrollments.id", ondelete="CASCADE"), index=True
+    )
+    version_id: Mapped[int] = mapped_column(ForeignKey("course_versions.id"))
+    unit_id: Mapped[str] = mapped_column(String(100))
+    language: Mapped[str] = mapped_column(String(5))
+    number: Mapped[int]
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open, submitted
+    layout: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    responses: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    submitted_at: Mapped[datetime | None]
+    score: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    max_score: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    percent: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    passed: Mapped[bool | None]
+
+    version: Mapped[CourseVersion] = relationship()
+    answers: Mapped[list[AttemptAnswer]] = relationship(
+        back_populates="attempt", cascade="all, delete-orphan", order_by="AttemptAnswer.position"
+    )
+
+
+class AttemptAnswer(Base):
+    """The graded answer to one question of a submitted attempt (for results and statistics)."""
+
+    __tablename__ = "attempt_answers"
+    __table_args__ = (UniqueConstraint("attempt_id", "question_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(
+        ForeignKey("quiz_attempts.id", ondelete="CASCADE"), index=True
+    )
+    question_id: Mapped[str] = mapped_column(String(100))
+    position: Mapped[int]
+    response: Mapped[Any] = mapped_column(JSON)
+    score: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    max_score: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    correct: Mapped[bool]
+    answered: Mapped[bool]
+
+    attempt: Mapped[QuizAttempt] = relationship(back_populates="answers")

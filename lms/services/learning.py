@@ -39,7 +39,7 @@ class UnitStatus(enum.StrEnum):
 
 
 # Who completes each unit type: the learner (here) or someone else (recorded later).
-LEARNER_COMPLETES = {"lesson"}
+LEARNER_COMPLETES = {"lesson", "quiz"}
 
 
 @dataclass(frozen=True)
@@ -164,9 +164,19 @@ def mark_lesson_done(
     unit = units.get(unit_id)
     if unit is None:
         raise LearningError("unknown-unit")
-    if unit["type"] not in LEARNER_COMPLETES:
+    if unit["type"] != "lesson":
         raise LearningError("not-a-lesson")
     _record(session, enrollment, unit_id, UnitStatus.DONE, now)
+    progress = course_progress(session, enrollment, enrollment.version.language)
+    _complete_if_done(session, enrollment, progress, now)
+    return progress
+
+
+def record_quiz_passed(
+    session: Session, enrollment: Enrollment, unit_id: str, now: datetime
+) -> CourseProgress:
+    """Record a passed quiz (called by the grading of an attempt)."""
+    _record(session, enrollment, unit_id, UnitStatus.PASSED, now)
     progress = course_progress(session, enrollment, enrollment.version.language)
     _complete_if_done(session, enrollment, progress, now)
     return progress

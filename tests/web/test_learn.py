@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from lms.content.importer import import_course
 from lms.models import Completion, Enrollment, UnitProgress
 from tests.factories import make_user
-from tests.unit.test_course_parser import quiz, write_course
+from tests.unit.test_course_parser import write_course
 
 EN = {"Accept-Language": "en"}
 
@@ -129,14 +129,14 @@ def test_requalification_asks_completed_learners_to_repeat(
     assert db.scalar(select(func.count()).select_from(Completion)) == 1  # history kept
 
 
-def test_quiz_and_pending_units_say_plainly_they_cannot_be_done_yet(client, world, login, courses):
-    courses(**{"03-check.md": quiz("## F? {#f}\n- (x) a\n- ( ) b\n")})
+def test_pending_units_say_plainly_they_cannot_be_done_yet(client, world, login, courses):
+    practical = "---\ntype: practical\ntitle: P\n---\nText.\n\n## Checkliste\n- [ ] Sperren {#s}\n"
+    courses(**{"03-praxis.md": practical})
     login(world.a.employees[1])
     enroll(client)
-    page = client.get("/learn/courses/testkurs/check", headers=EN).get_data(as_text=True)
-    assert "cannot be taken in the browser in this version" in page
-    assert 'name="q-f"' not in page  # no questions shown, no answers leaked
-    assert client.post("/learn/courses/testkurs/check/done").status_code == 404
+    page = client.get("/learn/courses/testkurs/praxis", headers=EN).get_data(as_text=True)
+    assert "Signing off in Lernwerk comes with a later version" in page
+    assert client.post("/learn/courses/testkurs/praxis/done").status_code == 404
 
 
 def test_units_need_an_enrolment_of_ones_own(client, world, login, courses):

@@ -1,0 +1,95 @@
+"""Reading the spec stored with a course version back into typed objects (server side only).
+
+`CourseVersion.spec` is `spec_to_json` of the parsed course; grading needs the
+`Question` objects, answer keys included, of one quiz unit in one language.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from lms.content.spec import (
+    Choice,
+    Gap,
+    Pair,
+    Question,
+    QuestionType,
+    QuizSettings,
+    Scoring,
+    ShowAnswers,
+    TextRule,
+)
+from lms.models import CourseVersion
+
+
+def _choice(data: dict[str, Any]) -> Choice:
+    return Choice(
+        data["text"], bool(data["correct"]), data.get("feedback", ""), data.get("line", 0)
+    )
+
+
+def _rule(data: dict[str, Any] | None) -> TextRule | None:
+    if data is None:
+        return None
+    return TextRule(
+        tuple(data["answers"]),
+        bool(data["case_sensitive"]),
+        bool(data["exact_whitespace"]),
+        data.get("regex"),
+    )
+
+
+def question_from_json(data: dict[str, Any]) -> Question:
+    return Question(
+        id=data["id"],
+        type=QuestionType(data["type"]),
+        prompt=data["prompt"],
+        line=data["line"],
+        points=Decimal(data["points"]),
+        explanation=data["explanation"],
+        choices=tuple(_choice(c) for c in data["choices"]),
+        scoring=Scoring(data["scoring"]),
+        answer_bool=data["answer_bool"],
+        feedback_true=data["feedback_true"],
+        feedback_false=data["feedback_false"],
+        number=Decimal(data["number"]) if data["number"] is not None else None,
+        tolerance=Decimal(data["tolerance"]),
+        unit=data["unit"],
+        text_rule=_rule(data["text_rule"]),
+        gaps=tuple(
+            Gap(tuple(_choice(c) for c in g["choices"]), _rule(g["text"])) for g in data["gaps"]
+        ),
+        pairs=tuple(Pair(p["left"], p["right"]) for p in data["pairs"]),
+        distractors=tuple(data["distractors"]),
+        items=tuple(data["items"]),
+    )
+
+
+def _unit_json(version: CourseVersion, language: str, unit_id: str) -> dict[str, Any] | None:
+    units: dict[str, list[dict[str, Any]]] = version.spec["units"]
+    for lang in (language, version.language):
+        for unit in units.get(lang, []):
+            if unit["id"] == unit_id:
+                return unit
+    return None
+
+
+def stored_questions(version: CourseVersion, language: str, unit_id: str) -> list[Question]:
+    """The questions of a quiz unit in `language` (or the main language), with answer keys."""
+    unit = _unit_json(version, language, unit_id)
+    return [question_from_json(q) for q in unit["questions"]] if unit else []
+
+
+def stored_quiz_settings(version: CourseVersion, unit_id: str) -> QuizSettings | None:
+    unit = _unit_json(version, version.language, unit_id)
+    if unit is None or unit.get("quiz") is None:
+        return None
+    data = unit["quiz"]
+    return QuizSettings(
+        pass_mark=data["pass_mark"],
+        max_attempts=data["max_attempts"],
+        shuffle=data["shuffle"],
+        draw=data["draw"],
+        show_answers=ShowAnswers(data["show_answers"]),
+    )

@@ -1,0 +1,273 @@
+"""Quiz attempts: start (draw and shuffle), save page by page, submit once, grade.
+
+Grading happens only here, on the server, with the pure graders of
+`lms.content.grading` and the answer keys stored with the attempt's version.
+Submitting is a conditional update from "open" to "submitted": of two submits
+(two tabs, a replayed request, a double click) exactly one grades.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from lms.content.grading import QuizResult, grade_quiz
+from lms.content.spec import Question, QuestionType
+from lms.content.stored import stored_questions, stored_quiz_settings
+from lms.models import AttemptAnswer, Enrollment, QuizAttempt
+from lms.services import learning
+
+PAGE_SIZE = 5
+MAX_FIELD_LENGTH = 500
+
+
+def public_questions(attempt: QuizAttempt) -> dict[str, dict[str, Any]]:
+    """The questions as learners see them (no answers), by id, in the attempt's language."""
+    units = learning.rendered_units(attempt.version, attempt.language)
+    unit = next(u for u in units if u["id"] == attempt.unit_id)
+    return {q["id"]: q for q in unit["questions"]}
+
+
+def round_attempts(session: Session, enrollment: Enrollment, unit_id: str) -> list[QuizAttempt]:
+    """The attempts of the current round (after a requalification, earlier ones do not count)."""
+    return list(
+        session.scalars(
+            select(QuizAttempt)
+            .where(
+                QuizAttempt.enrollment_id == enrollment.id,
+                QuizAttempt.unit_id == unit_id,
+                QuizAttempt.started_at >= enrollment.counts_from,
+            )
+            .order_by(QuizAttempt.number)
+        )
+    )
+
+
+def attempts_left(session: Session, enrollment: Enrollment, unit_id: str) -> int | None:
+    """How many attempts the learner may still start; None for unlimited."""
+    settings = stored_quiz_settings(enrollment.version, unit_id)
+    if settings is None or not settings.max_attempts:
+        return None
+    used = sum(1 for a in round_attempts(session, enrollment, unit_id) if a.status == "submitted")
+    return max(settings.max_attempts - used, 0)
+
+
+def start_attempt(
+    session: Session,
+    enrollment: Enrollment,
+    unit_id: str,
+    language: str,
+    now: datetime,
+    rng: random.Random | None = None,
+) -> QuizAttempt:
+    """The open attempt, or a new one on the learner's version (drawn and shuffled)."""
+    settings = stored_quiz_settings(enrollment.version, unit_id)
+    if settings is None:
+        raise learning.LearningError("not-a-quiz")
+    for attempt in round_attempts(session, enrollment, unit_id):
+        if attempt.status == "open":
+            return attempt
+    if attempts_left(session, enrollment, unit_id) == 0:
+        raise learning.LearningError("no-attempts-left")
+    rng = rng or random.SystemRandom()
+    questions = stored_questions(enrollment.version, language, unit_id)
+    chosen = list(questions)
+    if settings.draw and settings.draw < len(chosen):
+        picked = set(rng.sample([q.id for q in chosen], settings.draw))
+        chosen = [q for q in chosen if q.id in picked]
+    if settings.shuffle:
+        rng.shuffle(chosen)
+    layout = [_layout(question, settings.shuffle, rng) for question in chosen]
+    number = (
+        session.scalar(
+            select(func.max(QuizAttempt.number)).where(
+                QuizAttempt.enrollment_id == enrollment.id, QuizAttempt.unit_id == unit_id
+            )
+        )
+        or 0
+    ) + 1
+    attempt = QuizAttempt(
+        company_id=enrollment.company_id,
+        user_id=enrollment.user_id,
+        enrollment_id=enrollment.id,
+        version_id=enrollment.version_id,
+        unit_id=unit_id,
+        language=language,
+        number=number,
+        status="open",
+        layout=layout,
+        responses={},
+        started_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(attempt)
+    except IntegrityError:
+        # Another request started the same attempt a moment ago: use that one.
+        existing = next(
+            (a for a in round_attempts(session, enrollment, unit_id) if a.status == "open"), None
+        )
+        if existing is None:
+            raise
+        return existing
+    return attempt
+
+
+def _layout(question: Question, shuffle: bool, rng: random.Random) -> dict[str, Any]:
+    """The order in which this attempt shows the question's parts."""
+    entry: dict[str, Any] = {"id": question.id}
+    if question.type in (QuestionType.SINGLE, QuestionType.MULTIPLE):
+        order = list(range(len(question.choices)))
+        if shuffle:
+            rng.shuffle(order)
+        entry["choices"] = order
+    elif question.type is QuestionType.MATCHING:
+        order = list(range(len(question.pairs) + len(question.distractors)))
+        rng.shuffle(order)
+        entry["right"] = order
+    elif question.type is QuestionType.ORDERING:
+        order = list(range(len(question.items)))
+        rng.shuffle(order)
+        entry["items"] = order
+    return entry
+
+
+def page_count(attempt: QuizAttempt) -> int:
+    return max(1, math.ceil(len(attempt.layout) / PAGE_SIZE))
+
+
+def page_entries(attempt: QuizAttempt, page: int) -> list[dict[str, Any]]:
+    return attempt.layout[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+
+
+def field_names(question: dict[str, Any]) -> list[str]:
+    """The form fields a question uses (see templates/macros/questions.html)."""
+    name = f"q-{question['id']}"
+    if question["type"] == "cloze":
+        return [f"{name}-{i}" for i in range(len(question["gaps"]))]
+    if question["type"] == "matching":
+        return [f"{name}-{i}" for i in range(len(question["left"]))]
+    if question["type"] == "ordering":
+        return [f"{name}-{i}" for i in range(len(question["items"]))]
+    return [name]
+
+
+def save_page(
+    session: Session, attempt: QuizAttempt, page: int, form: Mapping[str, Sequence[str]]
+) -> bool:
+    """Keep what the learner entered on one page; False if the attempt is already submitted."""
+    if attempt.status != "open":
+        return False
+    public = public_questions(attempt)
+    responses = dict(attempt.responses)
+    for entry in page_entries(attempt, page):
+        question = public[entry["id"]]
+        saved: dict[str, Any] = {}
+        for field in field_names(question):
+            values = [v[:MAX_FIELD_LENGTH] for v in form.get(field, []) if isinstance(v, str)]
+            if question["type"] == "multiple":
+                saved[field] = values[:50]
+            elif values and values[0].strip():
+                saved[field] = values[0]
+        responses[entry["id"]] = saved
+    attempt.responses = responses
+    session.flush()
+    return True
+
+
+def submit(session: Session, attempt: QuizAttempt, now: datetime) -> bool:
+    """Grade the attempt once. False if it had been submitted already (nothing changes)."""
+    result = session.execute(
+        update(QuizAttempt)
+        .where(QuizAttempt.id == attempt.id, QuizAttempt.status == "open")
+        .values(status="submitted", submitted_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        session.refresh(attempt)
+        return False
+    session.refresh(attempt)
+    settings = stored_quiz_settings(attempt.version, attempt.unit_id)
+    assert settings is not None
+    keys = {q.id: q for q in stored_questions(attempt.version, attempt.language, attempt.unit_id)}
+    public = public_questions(attempt)
+    drawn = [keys[entry["id"]] for entry in attempt.layout]
+    responses = {
+        q.id: response_from_fields(q, public[q.id], attempt.responses.get(q.id, {})) for q in drawn
+    }
+    graded: QuizResult = grade_quiz(drawn, responses, settings.pass_mark)
+    attempt.score, attempt.max_score = graded.score, graded.max
+    attempt.percent, attempt.passed = graded.percent, graded.passed
+    for position, question in enumerate(drawn):
+        mark = graded.results[question.id]
+        session.add(
+            AttemptAnswer(
+                attempt_id=attempt.id,
+                question_id=question.id,
+                position=position,
+                response=attempt.responses.get(question.id, {}),
+                score=mark.score,
+                max_score=mark.max,
+                correct=mark.correct,
+                answered=mark.answered,
+            )
+        )
+    session.flush()
+    if graded.passed:
+        enrollment = session.get(Enrollment, attempt.enrollment_id)
+        assert enrollment is not None
+        learning.record_quiz_passed(session, enrollment, attempt.unit_id, now)
+    return True
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def response_from_fields(
+    question: Question, public: dict[str, Any], fields: Mapping[str, Any]
+) -> object:
+    """Turn saved form fields into the response format of the question's grader."""
+    name = f"q-{question.id}"
+    kind = question.type
+    if kind is QuestionType.SINGLE:
+        return _int(fields.get(name))
+    if kind is QuestionType.MULTIPLE:
+        values = fields.get(name) or []
+        return frozenset(i for i in (_int(v) for v in values) if i is not None)
+    if kind is QuestionType.TRUE_FALSE:
+        return {"true": True, "false": False}.get(str(fields.get(name)))
+    if kind in (QuestionType.NUMBER, QuestionType.TEXT):
+        value = fields.get(name)
+        return value if isinstance(value, str) else None
+    if kind is QuestionType.CLOZE:
+        gaps: list[int | str | None] = []
+        for index, gap in enumerate(question.gaps):
+            value = fields.get(f"{name}-{index}")
+            gaps.append(_int(value) if gap.is_choice else value if isinstance(value, str) else None)
+        return tuple(gaps)
+    if kind is QuestionType.MATCHING:
+        options: list[str] = public["right"]
+        chosen = [_int(fields.get(f"{name}-{i}")) for i in range(len(question.pairs))]
+        return tuple(
+            options[i] if i is not None and 0 <= i < len(options) else None for i in chosen
+        )
+    if kind is QuestionType.ORDERING:
+        items: list[str] = public["items"]
+        slots: dict[int, str] = {}
+        for index, item in enumerate(items):
+            position = _int(fields.get(f"{name}-{index}"))
+            if position is not None and position not in slots:
+                slots[position] = item
+        return tuple(slots.get(p, "") for p in range(1, len(items) + 1))
+    return None

@@ -1,0 +1,248 @@
+"""Quizzes: attempts pinned to their version, saved per page, graded once, on the server."""
+
+from __future__ import annotations
+
+import re
+import threading
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from lms.content.importer import import_course
+from lms.models import AttemptAnswer, Completion, QuizAttempt
+from tests.unit.test_course_parser import FULL_QUIZ, quiz, write_course
+
+EN = {"Accept-Language": "en"}
+CHECK = "/learn/courses/testkurs/check"
+
+# The answers to FULL_QUIZ as form fields (choice values are authored indexes).
+RIGHT = {
+    "q-laenge": "1",
+    "q-merkmale": ["0", "1"],
+    "q-zettel": "false",
+    "q-zahl": "2,9",
+    "q-begriff": "Phishing",
+    "q-luecke-0": "E-Mail",
+    "q-luecke-1": "1",
+}
+
+
+@pytest.fixture
+def publish(app, db, tmp_path):
+    folder = write_course(
+        tmp_path, {"02-check.md": quiz(FULL_QUIZ, "pass_mark: 60\nmax_attempts: 2\n")}
+    )
+
+    def run(**files: str) -> None:
+        for name, text in files.items():
+            (folder / name).write_text(text)
+        with app.test_request_context():
+            import_course(db, folder, datetime.now(UTC))
+
+    run()
+    return run
+
+
+@pytest.fixture
+def learner(client, world, login, publish):
+    login(world.a.employees[0])
+    client.post("/learn/courses/testkurs/enroll")
+    return world.a.employees[0]
+
+
+def start(client) -> str:
+    response = client.post(f"{CHECK}/attempts")
+    assert response.status_code == 302
+    return response.location
+
+
+def form_for_page(client, url):
+    """Fields of the page, answered right where we know the answer."""
+    page = client.get(url).get_data(as_text=True)
+    names = set(re.findall(r'name="(q-[^"]+)"', page))
+    data = {name: RIGHT[name] for name in names if name in RIGHT}
+    # Matching: the right option per left item, by option text.
+    for left_index, right_text in ((0, "gefälschte Mail"), (1, "Sicherung")):
+        field = f"q-paare-{left_index}"
+        if field in names:
+            options = dict(
+                re.findall(
+                    r'<option value="(\d+)">([^<]+)</option>',
+                    page.split(f'name="{field}"')[1].split("</select>")[0],
+                )
+            )
+            data[field] = next(k for k, v in options.items() if v == right_text)
+    # Ordering: items are shown shuffled; give each its correct position.
+    for index in range(3):
+        field = f"q-schritte-{index}"
+        if field in names:
+            label = page.split(f'for="{field}">')[1].split("<")[0]
+            data[field] = str(["Nicht öffnen", "Melden", "Löschen"].index(label) + 1)
+    return page, data
+
+
+def answer_all(client, url, *, right=True):
+    page_url = url
+    while True:
+        page, data = form_for_page(client, page_url)
+        if not right:
+            data = {}
+        last = "Hand in the knowledge check" in client.get(page_url, headers=EN).get_data(
+            as_text=True
+        )
+        data["action"] = "submit" if last else "next"
+        page_no = re.search(r'name="page" value="(\d+)"', page).group(1)
+        data["page"] = page_no
+        response = client.post(url.split("?")[0], data=data)
+        if last:
+            return response
+        page_url = response.location
+
+
+def test_a_full_quiz_is_graded_on_the_server_and_completes_the_unit(client, db, learner):
+    url = start(client)
+    assert url == f"{CHECK}/attempts/1"
+    response = answer_all(client, url)
+    assert response.location == f"{CHECK}/attempts/1/result"
+    attempt = db.scalar(select(QuizAttempt))
+    assert attempt.status == "submitted" and attempt.passed and attempt.percent == 100
+    result = client.get(response.location, headers=EN).get_data(as_text=True)
+    assert "Passed" in result and "100 % of the points" in result
+    assert "Lange Passphrasen sind sicher." in result  # explanation after submit
+    course = client.get("/learn/courses/testkurs", headers=EN).get_data(as_text=True)
+    assert "✓</span> passed" in course
+
+
+def test_answer_keys_never_reach_the_browser_before_submission(client, learner):
+    url = start(client)
+    for page_number in (1, 2):
+        page = client.get(f"{url}?page={page_number}").get_data(as_text=True)
+        for secret in (
+            "Richtig.",
+            "Zu kurz.",
+            "Lange Passphrasen",
+            "Leider nein",
+            "correct",
+            "E-Mail |",
+            "^ph?ishing$",
+            "2.5",
+            "tolerance",
+        ):
+            assert secret not in page, secret
+
+
+def test_answers_are_saved_per_page_and_shown_again(client, db, learner):
+    url = start(client)
+    client.post(url, data={"page": "1", "action": "next", "q-laenge": "2", "q-zettel": "true"})
+    page = client.get(f"{url}?page=1").get_data(as_text=True)
+    assert re.search(r'name="q-laenge" value="2" checked', page)
+    assert re.search(r'value="true" checked', page)
+    assert db.scalar(select(QuizAttempt)).responses["laenge"] == {"q-laenge": "2"}
+
+
+def test_submitting_twice_grades_once(client, db, learner):
+    url = start(client)
+    last_page = f"{url}?page=2"
+    client.post(url, data={"page": "2", "action": "submit"})
+    again = client.post(url, data={"page": "2", "action": "submit", "q-laenge": "1"})
+    assert again.location.endswith("/result")
+    assert db.scalar(select(func.count()).select_from(QuizAttempt)) == 1
+    assert db.scalar(select(func.count()).select_from(AttemptAnswer)) == 8
+    assert client.get(last_page).location.endswith("/result")
+
+
+def test_a_failed_attempt_offers_a_retry_until_attempts_run_out(client, db, learner):
+    answer_all(client, start(client), right=False)
+    result = client.get(f"{CHECK}/attempts/1/result", headers=EN).get_data(as_text=True)
+    assert "Not passed" in result and "1 attempt left." in result
+    second = start(client)
+    assert second == f"{CHECK}/attempts/2"
+    answer_all(client, second, right=False)
+    assert client.post(f"{CHECK}/attempts").location == CHECK  # none left
+    page = client.get(CHECK, headers=EN).get_data(as_text=True)
+    assert "no attempts left" in page
+    assert db.scalar(select(func.count()).select_from(Completion)) == 0
+
+
+def test_starting_twice_continues_the_open_attempt(client, db, learner):
+    assert start(client) == start(client)
+    assert db.scalar(select(func.count()).select_from(QuizAttempt)) == 1
+
+
+def test_an_attempt_stays_on_its_version_when_the_content_changes(client, db, learner, publish):
+    url = start(client)
+    changed = quiz(FULL_QUIZ.replace("- ( ) 6 Zeichen", "- ( ) 7 Zeichen"), "pass_mark: 60\n")
+    publish(**{"02-check.md": changed})
+    page = client.get(url).get_data(as_text=True)
+    assert "6 Zeichen" in page and "7 Zeichen" not in page
+    answer_all(client, url)
+    assert db.scalar(select(QuizAttempt)).version.number == 1
+
+
+def test_answers_are_hidden_when_the_quiz_says_never(client, db, world, login, publish):
+    publish(**{"02-check.md": quiz(FULL_QUIZ, "show_answers: never\n")})
+    login(world.a.employees[1])
+    client.post("/learn/courses/testkurs/enroll")
+    response = answer_all(client, start(client))
+    result = client.get(response.location, headers=EN).get_data(as_text=True)
+    assert "are not shown" in result and "Lange Passphrasen" not in result
+
+
+def test_another_learners_attempt_is_not_reachable(client, world, login, learner):
+    url = start(client)
+    client.post("/logout")
+    login(world.a.employees[1])
+    client.post("/learn/courses/testkurs/enroll")
+    assert client.get(url).status_code == 404
+    assert client.get(f"{url}/result").status_code == 404
+
+
+def test_concurrent_submits_from_threads_grade_once(app, tmp_path):
+    """Two requests hand in the same attempt at the same moment: one grade."""
+    from lms.db import db as handle
+    from lms.services import learning, quizzes
+    from tests.conftest import make_test_app, reset_database
+    from tests.factories import make_company, make_user
+
+    separate = make_test_app(tmp_path, DATABASE_URL=database_for(tmp_path))
+    reset_database(separate)
+    folder = write_course(tmp_path / "c", {"02-check.md": quiz(FULL_QUIZ)})
+    now = datetime.now(UTC)
+    with separate.test_request_context(), handle.begin() as session:
+        import_course(session, folder, now)
+        user = make_user(session, make_company(session))
+        enrollment = learning.enroll(session, user, _course(session), now)
+        attempt_id = quizzes.start_attempt(session, enrollment, "check", "de", now).id
+    outcomes: list[bool] = []
+    barrier = threading.Barrier(2)
+
+    def hand_in() -> None:
+        barrier.wait(timeout=30)
+        with separate.app_context(), handle.begin() as session:
+            attempt = session.get(QuizAttempt, attempt_id)
+            outcomes.append(quizzes.submit(session, attempt, datetime.now(UTC)))
+
+    threads = [threading.Thread(target=hand_in) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes) == [False, True]
+    with separate.app_context():
+        assert handle.session.scalar(select(func.count()).select_from(AttemptAnswer)) == 8
+    reset_database(separate)
+    separate.extensions["db"].engine.dispose()
+
+
+def _course(session):
+    from lms.models import Course
+
+    return session.scalar(select(Course))
+
+
+def database_for(tmp_path) -> str:
+    import os
+
+    url = os.environ.get("LMS_DATABASE_URL")
+    return url if url else f"sqlite:///{tmp_path / 'threads.sqlite3'}"
