@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import Flask, request
-from flask_babel import format_date, format_datetime, get_locale, gettext
+from flask_babel import format_date, format_datetime, format_decimal, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup, escape
@@ -77,6 +77,16 @@ def datetime_filter(value: datetime | None) -> str:
     return format_datetime(value, DATETIME_PATTERNS[page_language()]) if value else "–"
 
 
+def points_filter(value: Any) -> str:
+    """Points as the locale writes them, without needless decimals: 1,5 / 1.5 / 2."""
+    return format_decimal(value if value is not None else 0, format="#,##0.##")
+
+
+def percent_filter(value: Any) -> str:
+    """A whole percentage with a non-breaking space: 80 %."""
+    return f"{format_decimal(round(value or 0), format='#,##0')}\u00a0%"
+
+
 GAP_MARK = re.compile(r"\{\{gap:(\d+)\}\}")
 
 
@@ -130,6 +140,8 @@ def init_app(app: Flask) -> None:
         unit_type_labels=UNIT_TYPE_LABELS,
     )
     app.jinja_env.filters["date"] = date_filter
+    app.jinja_env.filters["points"] = points_filter
+    app.jinja_env.filters["percent"] = percent_filter
     app.jinja_env.filters["datetime"] = datetime_filter
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.trim_blocks = True

@@ -228,6 +228,7 @@ def _render_review(question: Question, asset_url: Any) -> dict[str, Any]:
         "feedback_true_html": render_inline(question.feedback_true, asset_url),
         "feedback_false_html": render_inline(question.feedback_false, asset_url),
         "solution_html": render_inline(_solution(question), asset_url),
+        "solution_bool": question.answer_bool,
     }
 
 

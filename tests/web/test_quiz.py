@@ -108,7 +108,7 @@ def test_a_full_quiz_is_graded_on_the_server_and_completes_the_unit(client, db, 
     attempt = db.scalar(select(QuizAttempt))
     assert attempt.status == "submitted" and attempt.passed and attempt.percent == 100
     result = client.get(response.location, headers=EN).get_data(as_text=True)
-    assert "Passed" in result and "100 % of the points" in result
+    assert "Passed" in result and "100\u00a0% of the points" in result
     assert "Lange Passphrasen sind sicher." in result  # explanation after submit
     course = client.get("/learn/courses/testkurs", headers=EN).get_data(as_text=True)
     assert "✓</span> passed" in course
