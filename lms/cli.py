@@ -208,6 +208,8 @@ def demo_command(password: str | None, as_json: bool, force: bool) -> None:
     with db.begin() as session:
         accounts = demo.seed(session, password or demo.DEFAULT_PASSWORD, now())
     imported = _import_all_courses(quiet=as_json)
+    with db.begin() as session, current_app.test_request_context():
+        demo.seed_progress(session, now())
     if as_json:
         click.echo(json.dumps([a.as_dict() for a in accounts], ensure_ascii=False, indent=2))
         return

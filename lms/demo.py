@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lms.auth.passwords import hash_password, verify_password
+from lms.content.spec import Question, QuestionType
 from lms.models import Company, Department, Role, User
 
 DEFAULT_PASSWORD = "Lernwerk-Demo-2026"  # noqa: S105  (printed for the demo, documented)
@@ -248,3 +250,92 @@ def format_table(accounts: list[DemoAccount], password: str) -> str:
     lines.append("")
     lines.append(f"Password for every demo account: {password}")
     return "\n".join(lines)
+
+
+# --- Learning progress ------------------------------------------------------------
+
+
+def right_fields(question: Question, public: dict[str, Any]) -> dict[str, Any]:
+    """The form fields of a fully correct answer (for demo data and benchmarks)."""
+    name = f"q-{question.id}"
+    kind = question.type
+    if kind is QuestionType.SINGLE:
+        return {name: str(next(i for i, c in enumerate(question.choices) if c.correct))}
+    if kind is QuestionType.MULTIPLE:
+        return {name: [str(i) for i, c in enumerate(question.choices) if c.correct]}
+    if kind is QuestionType.TRUE_FALSE:
+        return {name: "true" if question.answer_bool else "false"}
+    if kind is QuestionType.NUMBER:
+        return {name: str(question.number)}
+    if kind is QuestionType.TEXT:
+        rule = question.text_rule
+        return {name: rule.answers[0]} if rule and rule.answers else {}
+    if kind is QuestionType.CLOZE:
+        fields: dict[str, Any] = {}
+        for index, gap in enumerate(question.gaps):
+            if gap.is_choice:
+                fields[f"{name}-{index}"] = str(
+                    next(i for i, c in enumerate(gap.choices) if c.correct)
+                )
+            elif gap.text and gap.text.answers:
+                fields[f"{name}-{index}"] = gap.text.answers[0]
+        return fields
+    if kind is QuestionType.MATCHING:
+        options: list[str] = public["right"]
+        return {f"{name}-{i}": str(options.index(p.right)) for i, p in enumerate(question.pairs)}
+    if kind is QuestionType.ORDERING:
+        items: list[str] = public["items"]
+        return {
+            f"{name}-{items.index(item)}": str(pos) for pos, item in enumerate(question.items, 1)
+        }
+    return {}
+
+
+def take_quiz(session: Session, enrollment: Any, unit_id: str, now: datetime, right: bool) -> None:
+    """Take and hand in one attempt, all right or all blank."""
+    from lms.content.stored import stored_questions
+    from lms.services import quizzes
+
+    attempt = quizzes.start_attempt(session, enrollment, unit_id, enrollment.version.language, now)
+    public = quizzes.public_questions(attempt)
+    keys = {q.id: q for q in stored_questions(attempt.version, attempt.language, unit_id)}
+    for page in range(1, quizzes.page_count(attempt) + 1):
+        form: dict[str, list[str]] = {}
+        if right:
+            for entry in quizzes.page_entries(attempt, page):
+                fields = right_fields(keys[entry["id"]], public[entry["id"]])
+                for field, value in fields.items():
+                    form[field] = value if isinstance(value, list) else [value]
+        quizzes.save_page(session, attempt, page, form)
+    quizzes.submit(session, attempt, now)
+
+
+# Who has done what in the demo: (e-mail, course, lessons read, quiz results).
+PROGRESS = (
+    ("jonas.becker@mueller-metallbau.example", "it-sicherheit", 3, ()),
+    ("lena.hoffmann@mueller-metallbau.example", "datenschutz-im-arbeitsalltag", 6,
+     (("wissenscheck", False), ("wissenscheck", True))),
+    ("sarah.klein@nordlicht-logistik.example", "ki-im-betrieb", 5, (("kurzcheck", True),)),
+)  # fmt: skip
+
+
+def seed_progress(session: Session, now: datetime) -> int:
+    """Give some demo learners progress, once. Returns how many were set up now."""
+    from lms.models import Course
+    from lms.services import learning
+
+    done = 0
+    for email, slug, lessons, quizzes_taken in PROGRESS:
+        user = session.scalar(select(User).where(User.email == email))
+        course = session.scalar(select(Course).where(Course.slug == slug))
+        if user is None or course is None or learning.get_enrollment(session, user, course):
+            continue
+        enrollment = learning.enroll(session, user, course, now)
+        units = learning.rendered_units(enrollment.version, enrollment.version.language)
+        for unit in [u for u in units if u["type"] == "lesson"][:lessons]:
+            learning.mark_lesson_done(session, enrollment, unit["id"], now)
+        for unit_id, right in quizzes_taken:
+            take_quiz(session, enrollment, unit_id, now, right)
+        done += 1
+    session.flush()
+    return done

@@ -88,3 +88,15 @@ def test_demo_refuses_a_production_install(tmp_path):
     )
     result = prod.test_cli_runner().invoke(args=["demo"])
     assert result.exit_code != 0 and "production" in result.output
+
+
+def test_demo_gives_learners_progress_and_quiz_attempts_once(app, db):
+    from lms.models import QuizAttempt, UnitProgress
+
+    run(app, "demo")
+    attempts = db.scalars(select(QuizAttempt).order_by(QuizAttempt.id)).all()
+    assert [a.passed for a in attempts] == [False, True, True]
+    progress = db.scalar(select(func.count()).select_from(UnitProgress))
+    run(app, "demo")
+    assert db.scalar(select(func.count()).select_from(QuizAttempt)) == 3
+    assert db.scalar(select(func.count()).select_from(UnitProgress)) == progress

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from lms.content.parser import parse_course
 from lms.content.spec import QuestionType, UnitType
@@ -37,3 +38,27 @@ def test_the_yearly_instruction_is_fully_translated(app):
     assert str(spec.valid_for) == "12 months"
     assert [u.id for u in spec.units["en"]] == [u.id for u in spec.units["de"]]
     assert spec.texts["en"].title != spec.texts["de"].title
+
+
+def test_every_sample_quiz_can_be_passed_with_its_own_answer_key(app, db):
+    """Right answers built from each quiz's key score 100 % through forms and graders."""
+    from datetime import UTC, datetime
+
+    from lms.content.importer import import_course
+    from lms.demo import take_quiz
+    from lms.models import QuizAttempt
+    from lms.services import learning
+    from tests.factories import make_company, make_user
+
+    now = datetime.now(UTC)
+    user = make_user(db, make_company(db))
+    with app.test_request_context():
+        for folder in FOLDERS:
+            course = import_course(db, folder, now).version.course
+            enrollment = learning.enroll(db, user, course, now)
+            for unit in enrollment.version.rendered["units"]["de"]:
+                if unit["type"] == "quiz":
+                    take_quiz(db, enrollment, unit["id"], now, right=True)
+    attempts = db.scalars(select(QuizAttempt)).all()
+    assert len(attempts) >= 4
+    assert all(a.percent == 100 for a in attempts), [(a.unit_id, a.percent) for a in attempts]
