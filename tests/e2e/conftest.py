@@ -163,6 +163,7 @@ class LiveServer:
     url: str
     password: str
     accounts: tuple[Any, ...]  # lms.demo.DemoAccount
+    app: Any = None  # the Flask app, for reading answer keys in tests
 
     def __call__(self, path: str = "/") -> str:
         return self.url + path
@@ -201,6 +202,15 @@ def live_server(
     migrate.upgrade(app)
     with app.app_context(), database.begin() as session:
         accounts = demo.seed(session, demo.DEFAULT_PASSWORD, datetime.now(UTC))
+    with app.test_request_context():
+        from lms.content.cli import course_folders
+        from lms.content.importer import import_course
+
+        for folder in course_folders(Path(app.config["COURSES_DIR"])):
+            with database.begin() as session:
+                import_course(session, folder, datetime.now(UTC))
+        with database.begin() as session:
+            demo.seed_progress(session, datetime.now(UTC))
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
     url = f"http://127.0.0.1:{server.server_port}"
@@ -208,7 +218,7 @@ def live_server(
     thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
     thread.start()
     try:
-        yield LiveServer(url=url, password=demo.DEFAULT_PASSWORD, accounts=tuple(accounts))
+        yield LiveServer(url=url, password=demo.DEFAULT_PASSWORD, accounts=tuple(accounts), app=app)
     finally:
         server.shutdown()
         thread.join(timeout=10)
