@@ -73,6 +73,12 @@ class Profile:
 
 PROFILES: tuple[Profile, ...] = (
     Profile("learn", "/learn/", "jonas.becker@mueller-metallbau.example"),
+    # A lesson of the demo learner's course (the page of issue 4's lesson target).
+    Profile(
+        "lesson",
+        "/learn/courses/it-sicherheit/passwoerter",
+        "jonas.becker@mueller-metallbau.example",
+    ),
     Profile("team", "/team/", "sabine.krueger@mueller-metallbau.example"),
     Profile("admin", "/admin/", "admin@zukunftszentrum.example"),
     Profile("login", "/login", None),

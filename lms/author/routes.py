@@ -79,7 +79,7 @@ def check(slug: str) -> ResponseReturnValue:
 
 
 def _preview_language(version: CourseVersion) -> str:
-    languages: list[str] = version.rendered["languages"]
+    languages: list[str] = version.content["languages"]
     asked = request.args.get("lang", "")
     return asked if asked in languages else version.language
 
@@ -92,8 +92,8 @@ def preview(slug: str, number: int) -> ResponseReturnValue:
         "author/preview.html",
         version=version,
         lang=lang,
-        texts=version.rendered["texts"][lang],
-        units=version.rendered["units"][lang],
+        texts=version.content["texts"][lang],
+        units=version.content["units"][lang],
     )
 
 
@@ -101,7 +101,7 @@ def preview(slug: str, number: int) -> ResponseReturnValue:
 def preview_unit(slug: str, number: int, unit_id: str) -> ResponseReturnValue:
     version = _version(_course(slug), number)
     lang = _preview_language(version)
-    units: list[dict[str, Any]] = version.rendered["units"][lang]
+    units: list[dict[str, Any]] = version.content["units"][lang]
     index = next((i for i, unit in enumerate(units) if unit["id"] == unit_id), None)
     if index is None:
         abort(404)

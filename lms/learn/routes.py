@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from lms.clock import now
 from lms.content.stored import stored_quiz_settings
@@ -76,7 +76,7 @@ def _course(slug: str) -> Course:
 
 
 def _texts(version: CourseVersion, lang: str) -> dict[str, Any]:
-    texts: dict[str, Any] = version.rendered["texts"]
+    texts: dict[str, Any] = version.content["texts"]
     return texts.get(lang) or texts[version.language]
 
 
@@ -133,11 +133,21 @@ def move(slug: str) -> ResponseReturnValue:
     return redirect(url_for("learn.course", slug=slug))
 
 
-def _enrolled_unit(slug: str, unit_id: str) -> tuple[Enrollment, learning.CourseProgress, int]:
-    course = _course(slug)
-    enrollment = learning.get_enrollment(db.session, _user(), course)
+def _own_enrollment(slug: str) -> Enrollment:
+    """The learner's enrolment in the course `slug` with course and version, in one query."""
+    enrollment = db.session.scalar(
+        select(Enrollment)
+        .join(Course, Course.id == Enrollment.course_id)
+        .where(Course.slug == slug, Enrollment.user_id == current_user.id)
+        .options(contains_eager(Enrollment.course), joinedload(Enrollment.version))
+    )
     if enrollment is None:
         abort(404)
+    return enrollment
+
+
+def _enrolled_unit(slug: str, unit_id: str) -> tuple[Enrollment, learning.CourseProgress, int]:
+    enrollment = _own_enrollment(slug)
     progress = learning.course_progress(db.session, enrollment, page_language())
     index = next((i for i, s in enumerate(progress.units) if s.unit["id"] == unit_id), None)
     if index is None:
@@ -274,7 +284,7 @@ def attempt_result(slug: str, unit_id: str, number: int) -> ResponseReturnValue:
         settings.show_answers.value == "after_passing" and bool(attempt.passed)
     )
     public = quizzes.public_questions(attempt)
-    review = attempt.version.rendered["review"].get(attempt.language, {})
+    review = attempt.version.content["review"].get(attempt.language, {})
     return render_template(
         "learn/result.html",
         course=enrollment.course,

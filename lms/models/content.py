@@ -47,12 +47,31 @@ class CourseVersion(Base):
     minutes: Mapped[int] = mapped_column(default=0)
     unit_count: Mapped[int] = mapped_column(default=0)
     warnings: Mapped[int] = mapped_column(default=0)
-    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
-    rendered: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Large: loaded only when used; pages read `content`, which is cached per process.
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)
+    rendered: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)
     imported_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     course: Mapped[Course] = relationship(back_populates="versions")
     assets: Mapped[list[VersionAsset]] = relationship(cascade="all, delete-orphan")
+
+    @property
+    def content(self) -> dict[str, Any]:
+        """`rendered`, parsed once per process: a version never changes after import."""
+        key = (self.id, self.content_hash)
+        cached = _CONTENT_CACHE.get(key)
+        if cached is None:
+            cached = self.rendered
+            if len(_CONTENT_CACHE) >= _CONTENT_CACHE_SIZE:
+                _CONTENT_CACHE.pop(next(iter(_CONTENT_CACHE)))
+            _CONTENT_CACHE[key] = cached
+        return cached
+
+
+# (version id, content hash) -> rendered content; the hash keeps ids reused by a
+# rolled-back transaction (tests) from returning another version's content.
+_CONTENT_CACHE: dict[tuple[int, str], dict[str, Any]] = {}
+_CONTENT_CACHE_SIZE = 256
 
 
 class AssetBlob(Base):

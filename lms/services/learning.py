@@ -86,7 +86,7 @@ class CourseProgress:
 
 def rendered_units(version: CourseVersion, language: str) -> list[dict[str, Any]]:
     """The units of a version in `language`, or in its main language."""
-    units = version.rendered["units"]
+    units = version.content["units"]
     chosen: list[dict[str, Any]] = units.get(language) or units[version.language]
     return chosen
 
