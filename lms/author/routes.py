@@ -8,9 +8,10 @@ from typing import Any
 from flask import abort, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from lms.author import bp
+from lms.content.importer import live_versions
 from lms.content.parser import parse_course
 from lms.db import db
 from lms.models import Course, CourseVersion
@@ -21,20 +22,7 @@ def index() -> ResponseReturnValue:
     companies = list(current_user.trainer_companies)
     if current_user.company is not None and current_user.company not in companies:
         companies.insert(0, current_user.company)
-    newest = (
-        select(CourseVersion.course_id, func.max(CourseVersion.number).label("number"))
-        .group_by(CourseVersion.course_id)
-        .subquery()
-    )
-    rows = db.session.execute(
-        select(Course, CourseVersion)
-        .join(newest, newest.c.course_id == Course.id)
-        .join(
-            CourseVersion,
-            (CourseVersion.course_id == Course.id) & (CourseVersion.number == newest.c.number),
-        )
-        .order_by(CourseVersion.title)
-    ).all()
+    rows = live_versions(db.session)
     return render_template("author/index.html", companies=companies, rows=rows)
 
 

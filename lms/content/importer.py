@@ -16,7 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lms.content.markdown_checks import ASSET_TYPES
@@ -98,6 +98,25 @@ def import_course(session: Session, folder: Path, now: datetime) -> ImportOutcom
     session.flush()
     _store_assets(session, version, folder, spec)
     return ImportOutcome(spec.slug, ImportStatus.CREATED, result.problems, version)
+
+
+def live_versions(session: Session) -> list[tuple[Course, CourseVersion]]:
+    """Every course with its live (highest) version, ordered by title; one query."""
+    newest = (
+        select(CourseVersion.course_id, func.max(CourseVersion.number).label("number"))
+        .group_by(CourseVersion.course_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Course, CourseVersion)
+        .join(newest, newest.c.course_id == Course.id)
+        .join(
+            CourseVersion,
+            (CourseVersion.course_id == Course.id) & (CourseVersion.number == newest.c.number),
+        )
+        .order_by(CourseVersion.title)
+    ).all()
+    return [(course, version) for course, version in rows]
 
 
 def latest_version(session: Session, course: Course) -> CourseVersion | None:

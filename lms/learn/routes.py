@@ -8,10 +8,11 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from lms.clock import now
+from lms.content.importer import live_versions
 from lms.content.stored import stored_quiz_settings
 from lms.db import db
 from lms.learn import bp
@@ -26,25 +27,6 @@ def _user() -> User:
     return user
 
 
-def _live_courses() -> list[tuple[Course, CourseVersion]]:
-    """Every course with its live version (the catalogue; per-company catalogues come later)."""
-    newest = (
-        select(CourseVersion.course_id, func.max(CourseVersion.number).label("number"))
-        .group_by(CourseVersion.course_id)
-        .subquery()
-    )
-    rows = db.session.execute(
-        select(Course, CourseVersion)
-        .join(newest, newest.c.course_id == Course.id)
-        .join(
-            CourseVersion,
-            (CourseVersion.course_id == Course.id) & (CourseVersion.number == newest.c.number),
-        )
-        .order_by(CourseVersion.title)
-    ).all()
-    return [(course, version) for course, version in rows]
-
-
 @bp.get("/")
 def index() -> ResponseReturnValue:
     user = _user()
@@ -57,7 +39,7 @@ def index() -> ResponseReturnValue:
     ).all()
     progresses = learning.progresses(db.session, enrollments, lang)
     enrolled = {e.course_id for e in enrollments}
-    catalogue = [(c, v) for c, v in _live_courses() if c.id not in enrolled]
+    catalogue = [(c, v) for c, v in live_versions(db.session) if c.id not in enrolled]
     return render_template(
         "learn/index.html",
         user=user,
