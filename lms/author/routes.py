@@ -8,13 +8,13 @@ from typing import Any
 from flask import abort, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from lms.author import bp
 from lms.content.importer import live_versions
 from lms.content.parser import parse_course
 from lms.db import db
-from lms.models import Course, CourseVersion
+from lms.models import Course, CourseVersion, UnitFeedback
 
 
 @bp.get("/")
@@ -54,7 +54,25 @@ def course(slug: str) -> ResponseReturnValue:
             .order_by(CourseVersion.number.desc())
         )
     )
-    return render_template("author/course.html", course=course, versions=versions)
+    ratings = {
+        unit_id: (count, average)
+        for unit_id, count, average in db.session.execute(
+            select(UnitFeedback.unit_id, func.count(), func.avg(UnitFeedback.rating))
+            .where(UnitFeedback.course_id == course.id)
+            .group_by(UnitFeedback.unit_id)
+        )
+    }
+    comments = db.session.execute(
+        select(
+            UnitFeedback.unit_id, UnitFeedback.rating, UnitFeedback.comment, UnitFeedback.updated_at
+        )
+        .where(UnitFeedback.course_id == course.id, UnitFeedback.comment != "")
+        .order_by(UnitFeedback.updated_at.desc())
+        .limit(20)
+    ).all()
+    return render_template(
+        "author/course.html", course=course, versions=versions, ratings=ratings, comments=comments
+    )
 
 
 @bp.get("/courses/<slug>/check")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -16,8 +17,10 @@ from lms.content.importer import live_versions
 from lms.content.stored import stored_quiz_settings
 from lms.db import db
 from lms.learn import bp
-from lms.models import Course, CourseVersion, Enrollment, QuizAttempt, User
+from lms.learn.forms import FeedbackForm
+from lms.models import Course, CourseVersion, Enrollment, QuizAttempt, UnitFeedback, User
 from lms.services import learning, quizzes
+from lms.services.personal_data import export_personal_data
 from lms.templating import page_language
 
 
@@ -60,6 +63,28 @@ def _course(slug: str) -> Course:
 def _texts(version: CourseVersion, lang: str) -> dict[str, Any]:
     texts: dict[str, Any] = version.content["texts"]
     return texts.get(lang) or texts[version.language]
+
+
+@bp.get("/my-data")
+def my_data() -> ResponseReturnValue:
+    """My progress: every attempt, and the download of all my data."""
+    user = _user()
+    attempts = db.session.scalars(
+        select(QuizAttempt)
+        .where(QuizAttempt.user_id == user.id, QuizAttempt.status == "submitted")
+        .options(selectinload(QuizAttempt.version))
+        .order_by(QuizAttempt.submitted_at.desc())
+    ).all()
+    return render_template("learn/my_data.html", user=user, attempts=attempts)
+
+
+@bp.get("/my-data.json")
+def my_data_download() -> ResponseReturnValue:
+    data = export_personal_data(db.session, _user())
+    response = make_response(json.dumps(data, ensure_ascii=False, indent=2))
+    response.headers["Content-Type"] = "application/json; charset=utf-8"
+    response.headers["Content-Disposition"] = 'attachment; filename="lernwerk-meine-daten.json"'
+    return response
 
 
 @bp.get("/courses/<slug>")
@@ -139,6 +164,10 @@ def _enrolled_unit(slug: str, unit_id: str) -> tuple[Enrollment, learning.Course
 
 @bp.get("/courses/<slug>/<unit_id>")
 def unit(slug: str, unit_id: str) -> ResponseReturnValue:
+    return _render_unit(slug, unit_id, None)
+
+
+def _render_unit(slug: str, unit_id: str, form: FeedbackForm | None) -> ResponseReturnValue:
     enrollment, progress, index = _enrolled_unit(slug, unit_id)
     states = progress.units
     quiz: dict[str, Any] = {}
@@ -149,9 +178,23 @@ def unit(slug: str, unit_id: str) -> ResponseReturnValue:
             "open": next((a for a in attempts if a.status == "open"), None),
             "left": quizzes.attempts_left(db.session, enrollment, unit_id),
         }
+    if form is None:
+        given = db.session.scalar(
+            select(UnitFeedback).where(
+                UnitFeedback.user_id == enrollment.user_id,
+                UnitFeedback.course_id == enrollment.course_id,
+                UnitFeedback.unit_id == unit_id,
+            )
+        )
+        form = FeedbackForm(
+            formdata=None,
+            rating=str(given.rating) if given else None,
+            comment=given.comment if given else "",
+        )
     return render_template(
         "learn/unit.html",
         quiz=quiz,
+        feedback_form=form,
         course=enrollment.course,
         progress=progress,
         state=states[index],
@@ -159,6 +202,20 @@ def unit(slug: str, unit_id: str) -> ResponseReturnValue:
         previous=states[index - 1].unit if index > 0 else None,
         next=states[index + 1].unit if index + 1 < len(states) else None,
     )
+
+
+@bp.post("/courses/<slug>/<unit_id>/feedback")
+def feedback(slug: str, unit_id: str) -> ResponseReturnValue:
+    enrollment, _progress, _index = _enrolled_unit(slug, unit_id)
+    form = FeedbackForm()
+    if not form.validate_on_submit():
+        return _render_unit(slug, unit_id, form)
+    learning.give_feedback(
+        db.session, enrollment, unit_id, int(form.rating.data or 0), form.comment.data or "", now()
+    )
+    db.session.commit()
+    flash(_("Thank you for your feedback."), "success")
+    return redirect(url_for("learn.unit", slug=slug, unit_id=unit_id) + "#feedback")
 
 
 @bp.post("/courses/<slug>/<unit_id>/done")

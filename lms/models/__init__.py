@@ -16,6 +16,7 @@ from lms.models.progress import (
     Completion,
     Enrollment,
     QuizAttempt,
+    UnitFeedback,
     UnitProgress,
 )
 from lms.models.tenancy import Company, Department
@@ -36,6 +37,7 @@ __all__ = [
     "Role",
     "TokenPurpose",
     "TrainerCompany",
+    "UnitFeedback",
     "UnitProgress",
     "User",
     "UserRole",

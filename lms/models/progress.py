@@ -134,3 +134,23 @@ class AttemptAnswer(Base):
     answered: Mapped[bool]
 
     attempt: Mapped[QuizAttempt] = relationship(back_populates="answers")
+
+
+class UnitFeedback(Base):
+    """A learner's rating (1–5) and comment on a unit; one per learner and unit, editable."""
+
+    __tablename__ = "unit_feedback"
+    __table_args__ = (UniqueConstraint("user_id", "course_id", "unit_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(
+        ForeignKey("companies.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    version_id: Mapped[int] = mapped_column(ForeignKey("course_versions.id"))
+    unit_id: Mapped[str] = mapped_column(String(100))
+    rating: Mapped[int]
+    comment: Mapped[str] = mapped_column(String(2000), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

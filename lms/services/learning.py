@@ -18,7 +18,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lms.content.importer import latest_version
-from lms.models import Completion, Course, CourseVersion, Enrollment, UnitProgress, User
+from lms.models import (
+    Completion,
+    Course,
+    CourseVersion,
+    Enrollment,
+    UnitFeedback,
+    UnitProgress,
+    User,
+)
 
 
 class LearningError(ValueError):
@@ -269,3 +277,41 @@ def move_to_live_version(session: Session, enrollment: Enrollment, now: datetime
     enrollment.version = live
     session.flush()
     return True
+
+
+def give_feedback(
+    session: Session,
+    enrollment: Enrollment,
+    unit_id: str,
+    rating: int,
+    comment: str,
+    now: datetime,
+) -> UnitFeedback:
+    """Store the learner's rating (1–5) and comment on a unit; a second time updates it."""
+    units = {u["id"] for u in rendered_units(enrollment.version, enrollment.version.language)}
+    if unit_id not in units:
+        raise LearningError("unknown-unit")
+    if not 1 <= rating <= 5:
+        raise LearningError("bad-rating")
+    feedback = session.scalar(
+        select(UnitFeedback).where(
+            UnitFeedback.user_id == enrollment.user_id,
+            UnitFeedback.course_id == enrollment.course_id,
+            UnitFeedback.unit_id == unit_id,
+        )
+    )
+    if feedback is None:
+        feedback = UnitFeedback(
+            company_id=enrollment.company_id,
+            user_id=enrollment.user_id,
+            course_id=enrollment.course_id,
+            unit_id=unit_id,
+            created_at=now,
+        )
+        session.add(feedback)
+    feedback.version_id = enrollment.version_id
+    feedback.rating = rating
+    feedback.comment = comment.strip()[:2000]
+    feedback.updated_at = now
+    session.flush()
+    return feedback

@@ -165,3 +165,35 @@ def test_learner_pages_need_a_fixed_number_of_queries(
     count_queries.statements.clear()
     client.get("/learn/")
     assert count_queries.count == one_course <= 6, count_queries.statements
+
+
+def test_feedback_is_stored_once_per_unit_and_shown_to_trainers_without_names(
+    client, other_client, db, world, login, courses
+):
+    from lms.models import UnitFeedback
+
+    learner = world.a.employees[0]
+    login(learner)
+    enroll(client)
+    client.post(
+        "/learn/courses/testkurs/einstieg/feedback", data={"rating": "2", "comment": "Zu lang."}
+    )
+    client.post(
+        "/learn/courses/testkurs/einstieg/feedback", data={"rating": "4", "comment": "Gut erklärt."}
+    )
+    assert db.scalar(select(func.count()).select_from(UnitFeedback)) == 1
+    page = client.get("/learn/courses/testkurs/einstieg").get_data(as_text=True)
+    assert 'checked id="rating-3"' in page and "Gut erklärt." in page
+    login(world.trainer, target=other_client)
+    course = other_client.get("/author/courses/testkurs", headers=EN).get_data(as_text=True)
+    assert "Gut erklärt." in course and "Zu lang." not in course
+    assert learner.display_name not in course and learner.email not in course
+
+
+def test_feedback_errors_keep_the_comment(client, world, login, courses):
+    login(world.a.employees[0])
+    enroll(client)
+    page = client.post(
+        "/learn/courses/testkurs/einstieg/feedback", data={"rating": "9", "comment": "Mein Text"}
+    ).get_data(as_text=True)
+    assert "Mein Text" in page and 'role="alert"' in page

@@ -246,3 +246,32 @@ def database_for(tmp_path) -> str:
 
     url = os.environ.get("LMS_DATABASE_URL")
     return url if url else f"sqlite:///{tmp_path / 'threads.sqlite3'}"
+
+
+def test_my_data_contains_my_attempts_with_the_questions_and_nothing_of_others(
+    client, other_client, db, world, login, publish
+):
+    import json
+
+    other = world.a.employees[1]
+    login(other, target=other_client)
+    other_client.post("/learn/courses/testkurs/enroll")
+    other_client.post(f"{CHECK}/attempts")
+    other_client.post(f"{CHECK}/attempts/1", data={"page": "1", "action": "submit"})
+
+    me = world.a.employees[0]
+    login(me)
+    client.post("/learn/courses/testkurs/enroll")
+    answer_all(client, start(client))
+    history = client.get("/learn/my-data", headers=EN).get_data(as_text=True)
+    assert "Attempt 1" in history and "100" in history
+    response = client.get("/learn/my-data.json")
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    data = json.loads(response.get_data(as_text=True))
+    assert data["profile"]["email"] == me.email
+    (attempt,) = data["quiz_attempts"]
+    assert attempt["passed"] is True
+    questions = {a["question_id"]: a["question"] for a in attempt["answers"]}
+    assert questions["laenge"] == "Wie lang sollte ein Passwort mindestens sein?"
+    dump = json.dumps(data, ensure_ascii=False)
+    assert other.email not in dump and other.display_name not in dump
