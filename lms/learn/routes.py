@@ -12,16 +12,25 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
+from lms import certificates
 from lms.clock import now
 from lms.content.importer import live_versions
 from lms.content.stored import stored_quiz_settings
 from lms.db import db
 from lms.learn import bp
 from lms.learn.forms import FeedbackForm
-from lms.models import Course, CourseVersion, Enrollment, QuizAttempt, UnitFeedback, User
+from lms.models import (
+    Completion,
+    Course,
+    CourseVersion,
+    Enrollment,
+    QuizAttempt,
+    UnitFeedback,
+    User,
+)
 from lms.services import learning, quizzes
 from lms.services.personal_data import export_personal_data
-from lms.templating import page_language
+from lms.templating import date_filter, page_language
 
 
 def _user() -> User:
@@ -42,6 +51,14 @@ def index() -> ResponseReturnValue:
     ).all()
     progresses = learning.progresses(db.session, enrollments, lang)
     enrolled = {e.course_id for e in enrollments}
+    latest_completion = {
+        c.enrollment_id: c
+        for c in db.session.scalars(
+            select(Completion)
+            .where(Completion.user_id == user.id)
+            .order_by(Completion.completed_at)
+        )
+    }
     catalogue = [(c, v) for c, v in live_versions(db.session) if c.id not in enrolled]
     return render_template(
         "learn/index.html",
@@ -50,6 +67,7 @@ def index() -> ResponseReturnValue:
         completed=[p for p in progresses if p.enrollment.completed_at is not None],
         catalogue=catalogue,
         lang=lang,
+        certificates=latest_completion,
     )
 
 
@@ -336,3 +354,49 @@ def attempt_result(slug: str, unit_id: str, number: int) -> ResponseReturnValue:
         left=quizzes.attempts_left(db.session, enrollment, unit_id),
         policy=settings.show_answers.value,
     )
+
+
+# --- Certificates ---------------------------------------------------------------------
+
+
+def certificate_text(completion: Completion, user: User, lang: str) -> certificates.CertificateText:
+    """The texts of a certificate in `lang` (the caller sets the locale)."""
+    texts = completion.version.content["texts"]
+    title = (texts.get(lang) or texts[completion.version.language])["title"]
+    verify_url = url_for("main.verify", code=completion.code, _external=True)
+    details = [
+        _("Version %(n)d · completed on %(date)s", n=completion.version.number,
+          date=date_filter(completion.completed_at)),
+        _("Valid until %(date)s", date=date_filter(completion.valid_until))
+        if completion.valid_until
+        else _("Valid without time limit"),
+    ]  # fmt: skip
+    return certificates.CertificateText(
+        heading=_("Certificate"),
+        learner=user.display_name,
+        company=user.company.name if user.company else "",
+        completed=_("has successfully completed the module"),
+        course=title,
+        details=details,
+        verify=_("Check this certificate by scanning the code or at:"),
+        url=verify_url,
+        code=completion.code or "",
+    )
+
+
+@bp.get("/certificates/<code>.pdf")
+def certificate(code: str) -> ResponseReturnValue:
+    user = _user()
+    completion = db.session.scalar(
+        select(Completion).where(
+            Completion.code == certificates.normalize_code(code), Completion.user_id == user.id
+        )
+    )
+    if completion is None:
+        abort(404)
+    pdf = certificates.render_pdf(certificate_text(completion, user, page_language()))
+    response = make_response(pdf)
+    response.headers["Content-Type"] = "application/pdf"
+    filename = f"zertifikat-{completion.course.slug}.pdf"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

@@ -2,16 +2,38 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, make_response, redirect, request, session, url_for
+from flask import (
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import func, select, text
+from sqlalchemy.orm import joinedload
 
+from lms import certificates
+from lms.clock import now
 from lms.db import db
 from lms.main import bp
-from lms.models import AssetBlob, Course, CourseVersion, Role, User, VersionAsset
+from lms.models import (
+    AssetBlob,
+    Company,
+    Completion,
+    Course,
+    CourseVersion,
+    Role,
+    User,
+    VersionAsset,
+)
 from lms.permissions import public
 from lms.redirects import safe_next
+from lms.security import limiter
 
 # The area a user lands on after logging in, by the first role they hold.
 START_PAGES = (
@@ -88,3 +110,27 @@ def course_asset(slug: str, digest: str, asset_path: str) -> ResponseReturnValue
     if content_type == "application/pdf":
         response.headers["Content-Disposition"] = "attachment"
     return response
+
+
+@bp.get("/verify/<code>")
+@public
+@limiter.limit("60 per minute")
+def verify(code: str) -> ResponseReturnValue:
+    """Whether a certificate is valid; shows no more than the certificate itself."""
+    completion = db.session.scalar(
+        select(Completion)
+        .where(Completion.code == certificates.normalize_code(code))
+        .options(joinedload(Completion.version), joinedload(Completion.course))
+    )
+    if completion is None:
+        return render_template("main/verify.html", completion=None, code=code), 404
+    user = db.session.get(User, completion.user_id)
+    company = db.session.get(Company, completion.company_id)
+    return render_template(
+        "main/verify.html",
+        completion=completion,
+        status=certificates.status(db.session, completion, now()),
+        learner=user.display_name if user else "",
+        company=company.name if company else "",
+        code=completion.code,
+    )

@@ -73,8 +73,13 @@ class Completion(Base):
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
     version_id: Mapped[int] = mapped_column(ForeignKey("course_versions.id"))
     completed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The certificate: a public verification code, how long it is valid, revocation.
+    code: Mapped[str | None] = mapped_column(String(20), unique=True)
+    valid_until: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
 
     version: Mapped[CourseVersion] = relationship()
+    course: Mapped[Course] = relationship()
 
 
 class QuizAttempt(Base):

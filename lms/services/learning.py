@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lms import certificates
 from lms.content.importer import latest_version
 from lms.models import (
     Completion,
@@ -229,6 +230,8 @@ def _complete_if_done(
             course_id=enrollment.course_id,
             version_id=enrollment.version_id,
             completed_at=now,
+            code=certificates.new_code(),
+            valid_until=certificates.add_period(now, enrollment.version.valid_for),
         )
     )
     session.flush()

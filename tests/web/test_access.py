@@ -21,6 +21,7 @@ PUBLIC = {
     "auth.accept_invitation",
     "main.set_language",
     "main.healthz",
+    "main.verify",
 }
 
 # Roles that may use each guarded area.
@@ -85,6 +86,7 @@ def test_anonymous_users_are_sent_to_login_everywhere(app, client, world):
         "asset_path": "assets/a.png",
         "number": 1,
         "unit_id": "einstieg",
+        "code": "AAAA-BBBB-CCCC",
     }
     for rule in rules(app):
         if rule.endpoint in PUBLIC:

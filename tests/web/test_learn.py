@@ -164,7 +164,7 @@ def test_learner_pages_need_a_fixed_number_of_queries(
     client.post("/learn/courses/zweiter-kurs/einstieg/done")
     count_queries.statements.clear()
     client.get("/learn/")
-    assert count_queries.count == one_course <= 6, count_queries.statements
+    assert count_queries.count == one_course <= 7, count_queries.statements
 
 
 def test_feedback_is_stored_once_per_unit_and_shown_to_trainers_without_names(
