@@ -36,7 +36,7 @@ def register(app: Flask) -> None:
 
     courses_group.add_command(courses_import_command)
     for command in (db_group, create_admin_command, invite_command, demo_command, serve_command,
-                    courses_group):  # fmt: skip
+                    courses_group, xapi_group):  # fmt: skip
         app.cli.add_command(command)
 
 
@@ -314,3 +314,49 @@ def _import_all_courses(quiet: bool) -> list[str]:
     if not folder.is_dir():
         return []
     return _import_courses(course_folders(folder), quiet=quiet)[0]
+
+
+# --- Learning records (xAPI) -----------------------------------------------------------
+
+
+@click.group("xapi")
+def xapi_group() -> None:
+    """Learning records as xAPI statements: export, or push to a Learning Record Store."""
+
+
+@xapi_group.command("export")
+@click.option("--out", type=click.File("w", encoding="utf-8"), default="-", show_default=True,
+              help="File to write (JSON lines).")  # fmt: skip
+@click.option("--unsent", is_flag=True, help="Only statements not yet pushed to an LRS.")
+@with_appcontext
+def xapi_export_command(out: Any, unsent: bool) -> None:
+    """Write every statement as one JSON object per line."""
+    from lms.db import db
+    from lms.services import xapi
+
+    with db.begin() as session:
+        for statement in xapi.all_statements(session, current_app.config["BASE_URL"], unsent):
+            out.write(json.dumps(statement, ensure_ascii=False) + "\n")
+
+
+@xapi_group.command("push")
+@click.option("--endpoint", required=True, help="The LRS's xAPI endpoint, e.g. https://lrs/xapi")
+@click.option("--user", "lrs_user", required=True)
+@click.option("--password", "lrs_password", required=True)
+@click.option("--batch", default=100, show_default=True, type=click.IntRange(1, 1000))
+@with_appcontext
+def xapi_push_command(endpoint: str, lrs_user: str, lrs_password: str, batch: int) -> None:
+    """Send unsent statements in batches; a failed run resumes where it stopped."""
+    from lms.db import db
+    from lms.services import xapi
+
+    session = db.new_session()
+    try:
+        result = xapi.push(session, current_app.config["BASE_URL"], endpoint, lrs_user,
+                           lrs_password, now(), batch_size=batch)  # fmt: skip
+    finally:
+        session.close()
+    click.echo(f"Sent {result.sent} statements.")
+    if result.error:
+        click.echo(f"Stopped: {result.error}. {result.remaining} statements wait for the next run.")
+        raise SystemExit(1)

@@ -19,6 +19,7 @@ from lms.models.progress import (
     UnitFeedback,
     UnitProgress,
 )
+from lms.models.records import LearningRecord
 from lms.models.tenancy import Company, Department
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "CourseVersion",
     "Department",
     "Enrollment",
+    "LearningRecord",
     "ManagerDepartment",
     "QuizAttempt",
     "Role",

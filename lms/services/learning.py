@@ -28,6 +28,7 @@ from lms.models import (
     UnitProgress,
     User,
 )
+from lms.services import xapi
 
 
 class LearningError(ValueError):
@@ -175,7 +176,8 @@ def mark_lesson_done(
         raise LearningError("unknown-unit")
     if unit["type"] != "lesson":
         raise LearningError("not-a-lesson")
-    _record(session, enrollment, unit_id, UnitStatus.DONE, now)
+    if _record(session, enrollment, unit_id, UnitStatus.DONE, now):
+        xapi.record(session, enrollment, "experienced", now, unit=unit_id)
     progress = course_progress(session, enrollment, enrollment.version.language)
     _complete_if_done(session, enrollment, progress, now)
     return progress
@@ -193,7 +195,8 @@ def record_quiz_passed(
 
 def _record(
     session: Session, enrollment: Enrollment, unit_id: str, status: UnitStatus, now: datetime
-) -> None:
+) -> bool:
+    """Record a completed unit; False if it was recorded already in this round."""
     already = session.scalar(
         select(UnitProgress).where(
             UnitProgress.enrollment_id == enrollment.id,
@@ -202,7 +205,7 @@ def _record(
         )
     )
     if already is not None:
-        return
+        return False
     session.add(
         UnitProgress(
             company_id=enrollment.company_id,
@@ -214,6 +217,7 @@ def _record(
         )
     )
     session.flush()
+    return True
 
 
 def _complete_if_done(
@@ -234,6 +238,7 @@ def _complete_if_done(
             valid_until=certificates.add_period(now, enrollment.version.valid_for),
         )
     )
+    xapi.record(session, enrollment, "completed", now)
     session.flush()
 
 

@@ -22,7 +22,7 @@ from lms.content.grading import QuizResult, grade_quiz
 from lms.content.spec import Question, QuestionType
 from lms.content.stored import stored_questions, stored_quiz_settings
 from lms.models import AttemptAnswer, Enrollment, QuizAttempt
-from lms.services import learning
+from lms.services import learning, xapi
 
 PAGE_SIZE = 5
 MAX_FIELD_LENGTH = 500
@@ -219,10 +219,21 @@ def submit(session: Session, attempt: QuizAttempt, now: datetime) -> bool:
                 answered=mark.answered,
             )
         )
+    enrollment = session.get(Enrollment, attempt.enrollment_id)
+    assert enrollment is not None
+    version = attempt.version.number
+    for question in drawn:
+        mark = graded.results[question.id]
+        answered = xapi.score_result(mark.score, mark.max, success=mark.correct)
+        xapi.record(session, enrollment, "answered", now, unit=attempt.unit_id,
+                    question=question.id, result=answered, version=version)  # fmt: skip
+    verdict = "passed" if graded.passed else "failed"
+    overall = xapi.score_result(graded.score, graded.max, success=graded.passed)
+    xapi.record(
+        session, enrollment, verdict, now, unit=attempt.unit_id, result=overall, version=version
+    )
     session.flush()
     if graded.passed:
-        enrollment = session.get(Enrollment, attempt.enrollment_id)
-        assert enrollment is not None
         learning.record_quiz_passed(session, enrollment, attempt.unit_id, now)
     return True
 

@@ -121,7 +121,9 @@ def test_pages_need_few_queries_whatever_the_team_size(client, db, world, login,
     login(world.a.manager)
     count_queries.statements.clear()
     client.get("/learn/")
-    assert count_queries.count <= 4, count_queries.statements  # user, enrolments, completions, catalogue
+    assert count_queries.count <= 4, (
+        count_queries.statements
+    )  # user, enrolments, completions, catalogue
     count_queries.statements.clear()
     client.get("/team/")
     small_team = count_queries.count
