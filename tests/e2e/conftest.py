@@ -206,7 +206,8 @@ def live_server(
         from lms.content.cli import course_folders
         from lms.content.importer import import_course
 
-        for folder in course_folders(Path(app.config["COURSES_DIR"])):
+        extra = Path(__file__).parent / "courses"
+        for folder in [*course_folders(Path(app.config["COURSES_DIR"])), *course_folders(extra)]:
             with database.begin() as session:
                 import_course(session, folder, datetime.now(UTC))
         with database.begin() as session:

@@ -71,3 +71,33 @@ def test_employee_continues_reads_and_passes(page: Page, live_server: LiveServer
     expect(page.get_by_role("heading", level=1)).to_have_text("Ihr Ergebnis")
     expect(page.get_by_text("Bestanden", exact=True)).to_be_visible()
     screens(page, "learner-result")
+
+
+def test_every_question_type_then_certificate_and_verify(
+    page: Page, live_server: LiveServer, screens
+) -> None:
+    log_in(page, live_server, "piotr.nowak@mueller-metallbau.example")
+    page.goto(live_server("/learn/courses/e2e-pruefung"))
+    page.get_by_role("button", name="Lernmodul beginnen").click()
+    page.get_by_role("button", name="Als erledigt markieren").click()
+    page.get_by_role("button", name="Wissenscheck beginnen").click()
+    while True:
+        answer_right(page, live_server, "check")
+        if page.get_by_role("button", name="Nächste Seite").count():
+            page.get_by_role("button", name="Nächste Seite").click()
+            continue
+        page.get_by_role("button", name="Wissenscheck abgeben").click()
+        break
+    expect(page.get_by_text("Bestanden", exact=True)).to_be_visible()
+    page.goto(live_server("/learn/"))
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Zertifikat herunterladen (PDF)").click()
+    download = download_info.value
+    assert download.suggested_filename == "zertifikat-e2e-pruefung.pdf"
+    with open(download.path(), "rb") as pdf:
+        assert pdf.read(4) == b"%PDF"
+    code = page.get_by_role("link", name="Zertifikat herunterladen (PDF)").get_attribute("href")
+    code = code.rsplit("/", 1)[1].removesuffix(".pdf")
+    page.goto(live_server(f"/verify/{code}"))
+    expect(page.get_by_text("Dieses Zertifikat ist echt und gültig.")).to_be_visible()
+    screens(page, "verify")
