@@ -77,6 +77,9 @@ def login() -> ResponseReturnValue:
             db.session, form.email.data or "", form.password.data or "", now()
         )
         if user is not None:
+            accounts.record_login(
+                db.session, user, now(), request.remote_addr, request.headers.get("User-Agent")
+            )
             db.session.commit()
             _start_session(user, bool(form.remember.data))
             return redirect(safe_next(form.next.data, url_for("main.index")))
@@ -203,7 +206,9 @@ def accept_invitation(token: str) -> ResponseReturnValue:
             db.session.rollback()
             return _token_problem_page()
         else:
-            user.last_login_at = now()
+            accounts.record_login(
+                db.session, user, now(), request.remote_addr, request.headers.get("User-Agent")
+            )
             db.session.commit()
             _start_session(user, remember=False)
             flash(_("Welcome to Lernwerk! Your account is ready."), "success")

@@ -2,6 +2,7 @@
 
 from lms.models.accounts import (
     AccountToken,
+    LoginEvent,
     ManagerDepartment,
     Role,
     TokenPurpose,
@@ -34,6 +35,7 @@ __all__ = [
     "Department",
     "Enrollment",
     "LearningRecord",
+    "LoginEvent",
     "ManagerDepartment",
     "QuizAttempt",
     "Role",

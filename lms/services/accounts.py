@@ -7,6 +7,7 @@ the caller (a view or a command) commits.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,7 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from lms.auth.passwords import hash_password, needs_rehash, password_problems, verify_password
-from lms.models import AccountToken, Company, Department, Role, TokenPurpose, User
+from lms.models import AccountToken, Company, Department, LoginEvent, Role, TokenPurpose, User
 
 
 class AccountError(ValueError):
@@ -65,9 +66,36 @@ def authenticate(session: Session, email: str, password: str, now: datetime) -> 
     assert user.password_hash is not None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    user.last_login_at = now
     session.flush()
     return user
+
+
+def shorten_address(address: str | None) -> str:
+    """The network of an IP address, not the device: 203.0.113.0/24 or 2001:db8:85a3::/48."""
+    if not address:
+        return ""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return ""
+    prefix = 24 if ip.version == 4 else 48
+    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
+
+
+def record_login(
+    session: Session, user: User, now: datetime, address: str | None, user_agent: str | None
+) -> None:
+    """Keep a login in the person's history (shown to them in their data export)."""
+    user.last_login_at = now
+    session.add(
+        LoginEvent(
+            user_id=user.id,
+            at=now,
+            network=shorten_address(address),
+            user_agent=(user_agent or "")[:200],
+        )
+    )
+    session.flush()
 
 
 def password_context(user: User) -> tuple[str, ...]:

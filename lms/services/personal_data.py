@@ -13,7 +13,15 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from lms.models import Completion, Enrollment, QuizAttempt, UnitFeedback, UnitProgress, User
+from lms.models import (
+    Completion,
+    Enrollment,
+    LoginEvent,
+    QuizAttempt,
+    UnitFeedback,
+    UnitProgress,
+    User,
+)
 from lms.services import learning
 
 
@@ -62,10 +70,12 @@ def export_personal_data(session: Session, user: User) -> dict[str, Any]:
             "active": user.is_active,
             "created_at": _iso(user.created_at),
         },
-        "logins": {
-            "last_login_at": _iso(user.last_login_at),
-            "note": "Lernwerk keeps only the time of the last login.",
-        },
+        "logins": [
+            {"at": _iso(event.at), "network": event.network, "browser": event.user_agent}
+            for event in session.scalars(
+                select(LoginEvent).where(LoginEvent.user_id == user.id).order_by(LoginEvent.at)
+            )
+        ],
         "enrollments": [
             {
                 "course": e.course.slug,

@@ -379,3 +379,30 @@ def test_invite_command_mails_the_link_in_the_company_language(app, db, mails, w
     assert result.exit_code == 0, result.output
     assert mails[-1].subject == "Ihre Einladung zu Lernwerk"
     assert "/invitation/" in mails[-1].body
+
+
+def test_logins_are_kept_with_a_shortened_address_for_the_persons_own_export(client, db, world):
+    import json
+
+    from lms.models import LoginEvent
+
+    user = world.a.employees[0]
+    client.post(
+        "/login",
+        data={"email": user.email, "password": PASSWORD},
+        environ_base={"REMOTE_ADDR": "203.0.113.77"},
+        headers={"User-Agent": "Tablet-Browser/1.0"},
+    )
+    post_login(client, user.email, "falsches Passwort 123")  # failed logins are not kept here
+    (event,) = db.scalars(select(LoginEvent)).all()
+    assert (event.network, event.user_agent) == ("203.0.113.0/24", "Tablet-Browser/1.0")
+    data = json.loads(client.get("/learn/my-data.json").get_data(as_text=True))
+    assert data["logins"][0]["network"] == "203.0.113.0/24"
+    assert "203.0.113.77" not in json.dumps(data)
+
+
+def test_ipv6_addresses_are_shortened_to_the_network():
+    from lms.services.accounts import shorten_address
+
+    assert shorten_address("2001:db8:85a3::8a2e:370:7334") == "2001:db8:85a3::/48"
+    assert shorten_address("kaputt") == "" and shorten_address(None) == ""
