@@ -275,3 +275,25 @@ def test_my_data_contains_my_attempts_with_the_questions_and_nothing_of_others(
     assert questions["laenge"] == "Wie lang sollte ein Passwort mindestens sein?"
     dump = json.dumps(data, ensure_ascii=False)
     assert other.email not in dump and other.display_name not in dump
+
+
+def test_a_quiz_page_left_open_for_hours_still_saves(app, client, db, learner, monkeypatch):
+    import time as time_module
+
+    app.config["WTF_CSRF_ENABLED"] = True
+    url = start_with_csrf(client)
+    page = client.get(url).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    later = time_module.time() + 3 * 3600
+    monkeypatch.setattr("itsdangerous.timed.time.time", lambda: later)
+    response = client.post(
+        url, data={"csrf_token": token, "page": "1", "action": "next", "q-laenge": "1"}
+    )
+    assert response.status_code == 302
+    assert db.scalar(select(QuizAttempt)).responses["laenge"] == {"q-laenge": "1"}
+
+
+def start_with_csrf(client) -> str:
+    page = client.get(CHECK).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    return client.post(f"{CHECK}/attempts", data={"csrf_token": token}).location
