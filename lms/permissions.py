@@ -9,7 +9,7 @@ company-owned rows are loaded only through `get_for_company`, which answers
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from flask import Blueprint, Flask, abort, current_app, redirect, request, url_for
 from flask_login import current_user
@@ -71,11 +71,6 @@ def guard_blueprint(bp: Blueprint, *roles: Role) -> None:
 
 
 # --- Tenancy ----------------------------------------------------------------
-
-
-class CompanyOwned(Protocol):
-    id: Any
-    company_id: Any
 
 
 M = TypeVar("M")

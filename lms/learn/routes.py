@@ -148,10 +148,7 @@ def enroll(slug: str) -> ResponseReturnValue:
 
 @bp.post("/courses/<slug>/move")
 def move(slug: str) -> ResponseReturnValue:
-    course = _course(slug)
-    enrollment = learning.get_enrollment(db.session, _user(), course)
-    if enrollment is None:
-        abort(404)
+    enrollment = _own_enrollment(slug)
     if learning.move_to_live_version(db.session, enrollment, now()):
         db.session.commit()
         flash(_("You now work with the newest version of this module."), "success")

@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import render_template
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import func
 
 from lms.db import db
 from lms.manage import bp
-from lms.models import Department, User
+from lms.models import User
 from lms.permissions import (
     departments_of,
     get_person_for_manager,
@@ -47,9 +47,4 @@ def index() -> ResponseReturnValue:
 @bp.get("/people/<int:user_id>")
 def person(user_id: int) -> ResponseReturnValue:
     person = get_person_for_manager(db.session, current_user, user_id)
-    department = (
-        db.session.scalar(select(Department).where(Department.id == person.department_id))
-        if person.department_id
-        else None
-    )
-    return render_template("manage/person.html", person=person, department=department)
+    return render_template("manage/person.html", person=person, department=person.department)
