@@ -6,7 +6,8 @@ sets `app.config["CLOCK"]` to a callable returning an aware datetime.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
 
@@ -18,3 +19,16 @@ def now() -> datetime:
             value: datetime = clock()
             return value
     return datetime.now(UTC)
+
+
+def local_zone() -> ZoneInfo:
+    """The platform's time zone (dates such as due dates are days there)."""
+    name = "Europe/Berlin"
+    if has_app_context():
+        name = current_app.config.get("BABEL_DEFAULT_TIMEZONE", name)
+    return ZoneInfo(name)
+
+
+def today(at: datetime | None = None) -> date:
+    """The calendar day in the platform's time zone at `at` (default: now)."""
+    return (at or now()).astimezone(local_zone()).date()

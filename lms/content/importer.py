@@ -19,12 +19,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from lms.clock import today
 from lms.content.markdown_checks import ASSET_TYPES
 from lms.content.parser import parse_course
 from lms.content.problems import Problem
 from lms.content.render import render_inline, render_markdown
 from lms.content.spec import CourseSpec, Question, QuestionType, Unit
 from lms.models import AssetBlob, Course, CourseVersion, VersionAsset
+from lms.services.assignments import requalify
 
 
 class ImportStatus(enum.StrEnum):
@@ -97,6 +99,8 @@ def import_course(session: Session, folder: Path, now: datetime) -> ImportOutcom
     session.add(version)
     session.flush()
     _store_assets(session, version, folder, spec)
+    if version.requalification and latest is not None:
+        requalify(session, version, now, today(now))
     return ImportOutcome(spec.slug, ImportStatus.CREATED, result.problems, version)
 
 

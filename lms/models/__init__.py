@@ -10,6 +10,7 @@ from lms.models.accounts import (
     User,
     UserRole,
 )
+from lms.models.assignments import Assignment, AssignmentRule, ReminderSent, ReportAccess
 from lms.models.base import Base, utcnow
 from lms.models.content import AssetBlob, Course, CourseVersion, VersionAsset
 from lms.models.progress import (
@@ -26,6 +27,8 @@ from lms.models.tenancy import Company, Department
 __all__ = [
     "AccountToken",
     "AssetBlob",
+    "Assignment",
+    "AssignmentRule",
     "AttemptAnswer",
     "Base",
     "Company",
@@ -38,6 +41,8 @@ __all__ = [
     "LoginEvent",
     "ManagerDepartment",
     "QuizAttempt",
+    "ReminderSent",
+    "ReportAccess",
     "Role",
     "TokenPurpose",
     "TrainerCompany",

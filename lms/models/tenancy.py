@@ -24,6 +24,13 @@ class Company(Base):
     short_name: Mapped[str] = mapped_column(String(60), unique=True)
     default_language: Mapped[str] = mapped_column(String(5), default="de")
     is_active: Mapped[bool] = mapped_column(default=True)
+    # "status": managers see done or not and dates (the default, §87 BetrVG);
+    # "results": also scores and attempts, after a works agreement.
+    privacy_level: Mapped[str] = mapped_column(
+        String(20), default="status", server_default="status"
+    )
+    # A recertification becomes due this many days before a certificate expires.
+    recertification_lead_days: Mapped[int] = mapped_column(default=30, server_default="30")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     departments: Mapped[list[Department]] = relationship(

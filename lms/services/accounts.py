@@ -16,7 +16,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from lms.auth.passwords import hash_password, needs_rehash, password_problems, verify_password
+from lms.clock import today
 from lms.models import AccountToken, Company, Department, LoginEvent, Role, TokenPurpose, User
+from lms.services.assignments import apply_rules_to_newcomer
 
 
 class AccountError(ValueError):
@@ -263,6 +265,7 @@ def create_user(session: Session, person: NewPerson, now: datetime) -> User:
         user.grant(role)
     session.add(user)
     session.flush()
+    apply_rules_to_newcomer(session, user, now, today(now))
     return user
 
 

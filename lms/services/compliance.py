@@ -1,0 +1,359 @@
+"""The team's compliance: the state of every open assignment, computed in SQL.
+
+Each cell of the matrix (a person and an assigned course) is in one state:
+
+- completed: a completion fulfils the assignment and its certificate is valid;
+- expiring: it is valid, but runs out within the company's lead time
+  (a recertification is due by then);
+- expired: the certificate has run out and no new completion followed;
+- overdue: not fulfilled, and the due date has passed;
+- in progress: not fulfilled, the person has started the course;
+- not started: none of these.
+
+The state is one SQL expression (`cells`), so that pages, counts, filters and
+exports agree and the work stays in the database however large the team.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.selectable import Subquery
+
+from lms.models import Assignment, Completion, CourseVersion, Department, Enrollment, User
+
+PAGE_SIZE = 50
+
+
+class CellState(enum.StrEnum):
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    EXPIRING = "expiring"
+    OVERDUE = "overdue"
+    EXPIRED = "expired"
+
+
+# In the order a manager reads them: what needs action first.
+STATE_ORDER = (
+    CellState.OVERDUE,
+    CellState.EXPIRED,
+    CellState.EXPIRING,
+    CellState.NOT_STARTED,
+    CellState.IN_PROGRESS,
+    CellState.COMPLETED,
+)
+PROBLEM_STATES = (CellState.OVERDUE, CellState.EXPIRED)
+
+SORTS = ("name", "department", "problems")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose cells: one company, maybe limited to departments, at one moment."""
+
+    company_id: int
+    now: datetime
+    today: date
+    lead_days: int
+    department_ids: Sequence[int] | None = None  # None: the whole company
+
+
+@dataclass(frozen=True)
+class Filters:
+    department_id: int | None = None
+    course_id: int | None = None
+    state: CellState | None = None
+    sort: str = "name"
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class Cell:
+    user_id: int
+    course_id: int
+    assignment_id: int
+    state: CellState
+    due_on: date
+    completed_at: datetime | None
+    valid_until: datetime | None
+
+    @property
+    def renewal_due(self) -> datetime | None:
+        """When a recertification is due: the end of the current certificate's validity."""
+        return self.valid_until if self.state in (CellState.EXPIRING, CellState.EXPIRED) else None
+
+
+@dataclass(frozen=True)
+class Row:
+    user_id: int
+    name: str
+    email: str
+    department_id: int | None
+    problems: int
+
+
+@dataclass
+class Matrix:
+    rows: list[Row]
+    courses: list[tuple[int, str]]  # (course id, title), the columns
+    cells: dict[tuple[int, int], Cell]
+    total: int  # people matching the filters
+    page: int
+    pages: int
+    # per course id: {state: count}; and over all courses
+    counts: dict[int, dict[CellState, int]] = field(default_factory=dict)
+    state_totals: dict[CellState, int] = field(default_factory=dict)
+
+    def cell(self, user_id: int, course_id: int) -> Cell | None:
+        return self.cells.get((user_id, course_id))
+
+
+def cells(scope: Scope) -> Subquery:
+    """One row per open assignment in scope: user, course, due date, state and dates."""
+    completions = (
+        select(
+            Completion.user_id,
+            Completion.course_id,
+            func.max(Completion.completed_at).label("completed_at"),
+            func.max(Completion.valid_until).label("valid_until"),
+            func.sum(case((Completion.valid_until.is_(None), 1), else_=0)).label("unlimited"),
+        )
+        .where(Completion.company_id == scope.company_id, Completion.revoked_at.is_(None))
+        .group_by(Completion.user_id, Completion.course_id)
+        .subquery("last_completion")
+    )
+    c = completions.c
+    fulfilled = and_(
+        c.completed_at.is_not(None),
+        or_(Assignment.satisfied_after.is_(None), c.completed_at > Assignment.satisfied_after),
+    )
+    limited = and_(c.unlimited == 0, c.valid_until.is_not(None))
+    soon = scope.now + timedelta(days=scope.lead_days)
+    state = case(
+        (
+            fulfilled,
+            case(
+                (and_(limited, c.valid_until <= scope.now), CellState.EXPIRED.value),
+                (and_(limited, c.valid_until <= soon), CellState.EXPIRING.value),
+                else_=CellState.COMPLETED.value,
+            ),
+        ),
+        (Assignment.due_on < scope.today, CellState.OVERDUE.value),
+        (
+            and_(Enrollment.id.is_not(None), Enrollment.completed_at.is_(None)),
+            CellState.IN_PROGRESS.value,
+        ),
+        else_=CellState.NOT_STARTED.value,
+    )
+    stmt = (
+        select(
+            Assignment.user_id,
+            Assignment.course_id,
+            Assignment.id.label("assignment_id"),
+            Assignment.due_on,
+            state.label("state"),
+            case((fulfilled, c.completed_at), else_=None).label("completed_at"),
+            case((and_(fulfilled, limited), c.valid_until), else_=None).label("valid_until"),
+        )
+        .join(User, User.id == Assignment.user_id)
+        .outerjoin(
+            completions,
+            and_(c.user_id == Assignment.user_id, c.course_id == Assignment.course_id),
+        )
+        .outerjoin(
+            Enrollment,
+            and_(
+                Enrollment.user_id == Assignment.user_id,
+                Enrollment.course_id == Assignment.course_id,
+            ),
+        )
+        .where(
+            Assignment.company_id == scope.company_id,
+            Assignment.ended_at.is_(None),
+            User.is_active.is_(True),
+        )
+    )
+    if scope.department_ids is not None:
+        stmt = stmt.where(User.department_id.in_(list(scope.department_ids)))
+    return stmt.subquery("cells")
+
+
+def _people(
+    scope: Scope, filters: Filters, cell_rows: Subquery
+) -> Select[int, str, str, int | None, Any]:
+    """The people (rows) matching the filters, with their count of problems, in order."""
+    problems = (
+        select(
+            cell_rows.c.user_id,
+            func.sum(
+                case((cell_rows.c.state.in_([s.value for s in PROBLEM_STATES]), 1), else_=0)
+            ).label("problems"),
+        )
+        .group_by(cell_rows.c.user_id)
+        .subquery("problems")
+    )
+    problem_count = func.coalesce(problems.c.problems, 0)
+    stmt = (
+        select(User.id, User.display_name, User.email, User.department_id, problem_count)
+        .outerjoin(problems, problems.c.user_id == User.id)
+        .where(User.company_id == scope.company_id, User.is_active.is_(True))
+    )
+    if scope.department_ids is not None:
+        stmt = stmt.where(User.department_id.in_(list(scope.department_ids)))
+    if filters.department_id is not None:
+        stmt = stmt.where(User.department_id == filters.department_id)
+    if filters.course_id is not None or filters.state is not None:
+        matching = select(cell_rows.c.user_id)
+        if filters.course_id is not None:
+            matching = matching.where(cell_rows.c.course_id == filters.course_id)
+        if filters.state is not None:
+            matching = matching.where(cell_rows.c.state == filters.state.value)
+        stmt = stmt.where(User.id.in_(matching))
+    if filters.sort == "department":
+        department_name = (
+            select(Department.name).where(Department.id == User.department_id).scalar_subquery()
+        )
+        stmt = stmt.order_by(department_name.is_(None), department_name, User.display_name)
+    elif filters.sort == "problems":
+        stmt = stmt.order_by(problem_count.desc(), User.display_name)
+    else:
+        stmt = stmt.order_by(User.display_name)
+    return stmt.order_by(User.id)
+
+
+def _row(values: Sequence[Any]) -> Row:
+    return Row(values[0], values[1], values[2], values[3], int(values[4] or 0))
+
+
+def _cell(values: Any) -> Cell:
+    return Cell(
+        values.user_id,
+        values.course_id,
+        values.assignment_id,
+        CellState(values.state),
+        values.due_on,
+        values.completed_at,
+        values.valid_until,
+    )
+
+
+def course_titles(session: Session, course_ids: Sequence[int], lang: str) -> dict[int, str]:
+    """The live title of each course, in `lang` when the course has it."""
+    if not course_ids:
+        return {}
+    newest = (
+        select(CourseVersion.course_id, func.max(CourseVersion.number).label("number"))
+        .where(CourseVersion.course_id.in_(list(course_ids)))
+        .group_by(CourseVersion.course_id)
+        .subquery()
+    )
+    versions = session.scalars(
+        select(CourseVersion).join(
+            newest,
+            and_(
+                CourseVersion.course_id == newest.c.course_id,
+                CourseVersion.number == newest.c.number,
+            ),
+        )
+    )
+    titles = {}
+    for version in versions:
+        texts = version.content["texts"]
+        titles[version.course_id] = (texts.get(lang) or texts[version.language])["title"]
+    return titles
+
+
+def _columns(
+    session: Session, cell_rows: Subquery, filters: Filters, lang: str
+) -> list[tuple[int, str]]:
+    stmt = select(cell_rows.c.course_id).distinct()
+    if filters.department_id is not None:
+        stmt = stmt.join(User, User.id == cell_rows.c.user_id).where(
+            User.department_id == filters.department_id
+        )
+    if filters.course_id is not None:
+        stmt = stmt.where(cell_rows.c.course_id == filters.course_id)
+    ids = list(session.scalars(stmt))
+    titles = course_titles(session, ids, lang)
+    return sorted(((i, titles.get(i, "?")) for i in ids), key=lambda item: item[1].casefold())
+
+
+def matrix(
+    session: Session,
+    scope: Scope,
+    filters: Filters,
+    lang: str,
+    *,
+    page_size: int | None = PAGE_SIZE,
+) -> Matrix:
+    """One page of the matrix (all rows with `page_size=None`), with counts over all rows.
+
+    A fixed number of queries, whatever the size of the team.
+    """
+    cell_rows = cells(scope)
+    people = _people(scope, filters, cell_rows)
+    total = session.scalar(select(func.count()).select_from(people.subquery())) or 0
+    pages = max(1, -(-total // page_size)) if page_size else 1
+    page = min(max(1, filters.page), pages)
+    if page_size:
+        people = people.limit(page_size).offset((page - 1) * page_size)
+    rows = [_row(values) for values in session.execute(people)]
+    columns = _columns(session, cell_rows, filters, lang)
+
+    found: dict[tuple[int, int], Cell] = {}
+    if rows:
+        stmt = select(cell_rows).where(cell_rows.c.user_id.in_([r.user_id for r in rows]))
+        if filters.course_id is not None:
+            stmt = stmt.where(cell_rows.c.course_id == filters.course_id)
+        for values in session.execute(stmt):
+            cell = _cell(values)
+            found[(cell.user_id, cell.course_id)] = cell
+
+    counts, totals = _counts(session, cell_rows, filters)
+    return Matrix(rows, columns, found, total, page, pages, counts, totals)
+
+
+def _counts(
+    session: Session, cell_rows: Subquery, filters: Filters
+) -> tuple[dict[int, dict[CellState, int]], dict[CellState, int]]:
+    """How many cells are in each state, per course and over all courses (state filter ignored)."""
+    stmt = select(cell_rows.c.course_id, cell_rows.c.state, func.count()).group_by(
+        cell_rows.c.course_id, cell_rows.c.state
+    )
+    if filters.department_id is not None:
+        stmt = stmt.join(User, User.id == cell_rows.c.user_id).where(
+            User.department_id == filters.department_id
+        )
+    if filters.course_id is not None:
+        stmt = stmt.where(cell_rows.c.course_id == filters.course_id)
+    counts: dict[int, dict[CellState, int]] = {}
+    totals: dict[CellState, int] = dict.fromkeys(STATE_ORDER, 0)
+    for course_id, state, number in session.execute(stmt):
+        counts.setdefault(course_id, {})[CellState(state)] = number
+        totals[CellState(state)] += number
+    return counts, totals
+
+
+def state_counts(
+    session: Session, scope: Scope, filters: Filters | None = None
+) -> tuple[dict[int, dict[CellState, int]], dict[CellState, int]]:
+    """Per course and in all: how many assignments in scope are in each state; one query."""
+    return _counts(session, cells(scope), filters or Filters())
+
+
+def person_cells(session: Session, scope: Scope, user_id: int) -> list[Cell]:
+    """Every open assignment of one person with its state."""
+    cell_rows = cells(scope)
+    return [
+        _cell(values)
+        for values in session.execute(
+            select(cell_rows).where(cell_rows.c.user_id == user_id).order_by(cell_rows.c.due_on)
+        )
+    ]
