@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from lms.db import db
@@ -21,6 +21,14 @@ login_manager.login_message_category = "info"
 # already ends sessions when it matters.
 login_manager.session_protection = None
 
+# Built once: building a statement and its cache key costs more than running it,
+# and this one runs on every request of a logged-in user.
+_USER_BY_ID = (
+    select(User)
+    .where(User.id == bindparam("user_id"))
+    .options(joinedload(User.company), joinedload(User.department), joinedload(User.role_rows))
+)
+
 
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
@@ -28,17 +36,7 @@ def load_user(session_id: str) -> User | None:
     user_id, _sep, version = session_id.partition(":")
     if not user_id.isdigit() or not version.isdigit():
         return None
-    user = (
-        db.session.scalars(
-            select(User)
-            .where(User.id == int(user_id))
-            .options(
-                joinedload(User.company), joinedload(User.department), joinedload(User.role_rows)
-            )
-        )
-        .unique()
-        .one_or_none()
-    )
+    user = db.session.scalars(_USER_BY_ID, {"user_id": int(user_id)}).unique().one_or_none()
     if user is None or user.session_version != int(version):
         return None
     from lms.services.accounts import can_log_in

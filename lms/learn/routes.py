@@ -9,7 +9,7 @@ from flask import abort, flash, make_response, redirect, render_template, reques
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from lms import certificates
@@ -155,14 +155,18 @@ def move(slug: str) -> ResponseReturnValue:
     return redirect(url_for("learn.course", slug=slug))
 
 
+# Built once (statement and cache key): every unit page and quiz action runs it.
+_OWN_ENROLLMENT = (
+    select(Enrollment)
+    .join(Course, Course.id == Enrollment.course_id)
+    .where(Course.slug == bindparam("slug"), Enrollment.user_id == bindparam("user_id"))
+    .options(contains_eager(Enrollment.course), joinedload(Enrollment.version))
+)
+
+
 def _own_enrollment(slug: str) -> Enrollment:
     """The learner's enrolment in the course `slug` with course and version, in one query."""
-    enrollment = db.session.scalar(
-        select(Enrollment)
-        .join(Course, Course.id == Enrollment.course_id)
-        .where(Course.slug == slug, Enrollment.user_id == current_user.id)
-        .options(contains_eager(Enrollment.course), joinedload(Enrollment.version))
-    )
+    enrollment = db.session.scalar(_OWN_ENROLLMENT, {"slug": slug, "user_id": _user().id})
     if enrollment is None:
         abort(404)
     return enrollment
@@ -175,6 +179,13 @@ def _enrolled_unit(slug: str, unit_id: str) -> tuple[Enrollment, learning.Course
     if index is None:
         abort(404)
     return enrollment, progress, index
+
+
+_GIVEN_FEEDBACK = select(UnitFeedback).where(
+    UnitFeedback.user_id == bindparam("user_id"),
+    UnitFeedback.course_id == bindparam("course_id"),
+    UnitFeedback.unit_id == bindparam("unit_id"),
+)
 
 
 @bp.get("/courses/<slug>/<unit_id>")
@@ -195,11 +206,8 @@ def _render_unit(slug: str, unit_id: str, form: FeedbackForm | None) -> Response
         }
     if form is None:
         given = db.session.scalar(
-            select(UnitFeedback).where(
-                UnitFeedback.user_id == enrollment.user_id,
-                UnitFeedback.course_id == enrollment.course_id,
-                UnitFeedback.unit_id == unit_id,
-            )
+            _GIVEN_FEEDBACK,
+            {"user_id": enrollment.user_id, "course_id": enrollment.course_id, "unit_id": unit_id},
         )
         form = FeedbackForm(
             formdata=None,

@@ -1,0 +1,76 @@
+"""The lesson page, the learner's most requested page: its queries and its markup (issue 4)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+from flask import render_template_string
+from flask_babel import force_locale
+
+from lms.content.importer import import_course
+from lms.learn.forms import FeedbackForm
+from tests.factories import make_user
+from tests.unit.test_course_parser import write_course
+
+LESSON = "/learn/courses/testkurs/einstieg"
+
+
+@pytest.fixture
+def learner(app, client, db, world, login, tmp_path):
+    """A logged-in learner enrolled on a course of one lesson."""
+    with app.test_request_context():
+        import_course(db, write_course(tmp_path, {}), datetime.now(UTC))
+    user = make_user(db, world.a.company)
+    login(user)
+    assert client.post("/learn/courses/testkurs/enroll").status_code == 302
+    return user
+
+
+def test_the_lesson_page_needs_four_queries(client, learner, count_queries):
+    """The user with company, department and roles; the enrolment with course and
+    version; the progress; the learner's feedback on this unit."""
+    client.get(LESSON)
+    count_queries.statements.clear()
+    assert client.get(LESSON).status_code == 200
+    assert count_queries.count == 4, count_queries.statements
+    client.post(f"{LESSON}/done")
+    count_queries.statements.clear()
+    assert client.get(LESSON).status_code == 200
+    assert count_queries.count == 4, count_queries.statements
+
+
+def _rating_options(page: str) -> str:
+    return "".join(re.findall(r'<span class="rating__option">(.*?)</span>', page))
+
+
+def _wtforms_rating(app, **data: str) -> str:
+    """The rating options as WTForms' own radio widget writes them."""
+    with app.test_request_context(method="POST", data=data):
+        form = FeedbackForm()
+        form.validate()
+        return "".join(f"{option()} {option.label()}" for option in form.rating)
+
+
+def test_the_rating_options_are_the_markup_of_wtforms(app, client, learner):
+    page = client.get(LESSON).get_data(as_text=True)
+    assert _rating_options(page) == _wtforms_rating(app)
+    assert "checked" not in _rating_options(page)
+
+    client.post(f"{LESSON}/feedback", data={"rating": "4", "comment": ""})
+    page = client.get(LESSON).get_data(as_text=True)
+    assert _rating_options(page) == _wtforms_rating(app, rating="4")
+    assert 'checked id="rating-3"' in page
+
+    page = client.post(f"{LESSON}/feedback", data={"rating": "9"}).get_data(as_text=True)
+    assert _rating_options(page) == _wtforms_rating(app, rating="9")
+
+
+def test_templates_translate_in_the_locale_in_force(app):
+    template = "{{ _('Log out') }}"
+    with app.test_request_context(headers={"Accept-Language": "de"}):
+        assert render_template_string(template) == "Abmelden"
+        with force_locale("en"):
+            assert render_template_string(template) == "Log out"
+        assert render_template_string(template) == "Abmelden"
