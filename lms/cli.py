@@ -14,7 +14,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 
 from lms import ConfigurationError, create_app
-from lms.clock import now
+from lms.clock import now, today
 
 
 def _create_app() -> Flask:
@@ -210,6 +210,7 @@ def demo_command(password: str | None, as_json: bool, force: bool) -> None:
     imported = _import_all_courses(quiet=as_json)
     with db.begin() as session, current_app.test_request_context():
         demo.seed_progress(session, now())
+        demo.seed_assignments(session, now(), today())
     if as_json:
         click.echo(json.dumps([a.as_dict() for a in accounts], ensure_ascii=False, indent=2))
         return

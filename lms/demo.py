@@ -8,7 +8,7 @@ but the demo passwords, when a different one is given.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -316,6 +316,7 @@ PROGRESS = (
     ("lena.hoffmann@mueller-metallbau.example", "datenschutz-im-arbeitsalltag", 6,
      (("wissenscheck", False), ("wissenscheck", True))),
     ("sarah.klein@nordlicht-logistik.example", "ki-im-betrieb", 5, (("kurzcheck", True),)),
+    ("julia.neumann@nordlicht-logistik.example", "datenschutz-im-arbeitsalltag", 2, ()),
 )  # fmt: skip
 
 
@@ -337,5 +338,89 @@ def seed_progress(session: Session, now: datetime) -> int:
         for unit_id, right in quizzes_taken:
             take_quiz(session, enrollment, unit_id, now, right)
         done += 1
+    session.flush()
+    return done
+
+
+# The demo's assignments: (course, department index or None for everyone, assigned
+# and due, in days from today).
+ASSIGNMENTS = (
+    ("it-sicherheit", None, -400, -370),
+    ("datenschutz-im-arbeitsalltag", 0, -10, 20),
+    ("ki-im-betrieb", 1, -40, -5),
+)
+# When each employee (by position in the company's list) completed the yearly
+# IT security module, in days from today; None: not yet. With 12 months of
+# validity this gives valid, expiring and expired certificates.
+IT_SECURITY_DONE = (None, -340, -60, None, -345, -90, -380, -30, None, -120, -335, None)
+
+
+def complete_course(session: Session, user: User, course: Any, at: datetime) -> None:
+    """Take a whole course at `at`: every lesson, every quiz right, in-person and practical units
+    recorded. Gives a completion with a certificate dated `at`."""
+    from lms.services import learning
+
+    enrollment = learning.enroll(session, user, course, at)
+    for unit in learning.rendered_units(enrollment.version, enrollment.version.language):
+        if unit["type"] == "lesson":
+            learning.mark_lesson_done(session, enrollment, unit["id"], at)
+        elif unit["type"] == "quiz":
+            take_quiz(session, enrollment, unit["id"], at, right=True)
+        else:
+            learning.record_outcome(session, enrollment, unit["id"], at)
+
+
+def seed_assignments(session: Session, now: datetime, today: date) -> int:
+    """Give each demo company assignments and a history, once. Returns companies set up now."""
+    from lms.models import AssignmentRule, Course, Department
+    from lms.services import assignments, learning
+
+    courses = {c.slug: c for c in session.scalars(select(Course))}
+    if any(slug not in courses for slug, *_rest in ASSIGNMENTS):
+        return 0
+    done = 0
+    for spec in COMPANIES:
+        company = session.scalar(select(Company).where(Company.short_name == spec.short_name))
+        if company is None or session.scalar(
+            select(AssignmentRule.id).where(AssignmentRule.company_id == company.id).limit(1)
+        ):
+            continue
+        manager = session.scalar(
+            select(User).where(User.email == _email(spec.manager[0], spec.domain))
+        )
+        departments = {
+            d.name: d
+            for d in session.scalars(select(Department).where(Department.company_id == company.id))
+        }
+        employees = [
+            session.scalar(select(User).where(User.email == _email(name, spec.domain)))
+            for name, _department in spec.employees
+        ]
+        it_security = courses["it-sicherheit"]
+        for person, days in zip(employees, IT_SECURITY_DONE, strict=True):
+            if person is None or days is None:
+                continue
+            if learning.get_enrollment(session, person, it_security) is None:
+                complete_course(session, person, it_security, now + timedelta(days=days))
+        for slug, department_index, assigned, due in ASSIGNMENTS:
+            department = None
+            if department_index is not None:
+                department = departments[spec.departments[department_index]]
+            assignments.assign_to_group(
+                session,
+                manager,
+                company,
+                courses[slug],
+                department,
+                today + timedelta(days=due),
+                "",
+                now + timedelta(days=assigned),
+                today=today + timedelta(days=assigned),
+            )
+        done += 1
+    # One company has agreed with its works council that managers see results.
+    nordlicht = session.scalar(select(Company).where(Company.short_name == "nordlicht-logistik"))
+    if nordlicht is not None and done:
+        nordlicht.privacy_level = "results"
     session.flush()
     return done

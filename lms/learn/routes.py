@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
@@ -13,7 +14,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from lms import certificates
-from lms.clock import now
+from lms.clock import now, today
 from lms.content.importer import live_versions
 from lms.content.stored import stored_quiz_settings
 from lms.db import db
@@ -28,7 +29,7 @@ from lms.models import (
     UnitFeedback,
     User,
 )
-from lms.services import learning, quizzes
+from lms.services import compliance, learning, quizzes
 from lms.services.personal_data import export_personal_data
 from lms.templating import date_filter, page_language
 
@@ -37,6 +38,66 @@ def _user() -> User:
     """The logged-in learner (loaded once per request by the login manager)."""
     user: User = current_user._get_current_object()
     return user
+
+
+@dataclass(frozen=True)
+class AssignedCourse:
+    """A course the learner must take, as the start page shows it."""
+
+    cell: compliance.Cell
+    slug: str
+    title: str
+    progress: learning.CourseProgress | None
+
+    @property
+    def needs_new_round(self) -> bool:
+        """Completed once, but due again (recertification or requalification)."""
+        enrollment = self.progress.enrollment if self.progress else None
+        return enrollment is not None and enrollment.completed_at is not None
+
+
+# Assigned courses, most urgent first.
+_URGENCY = {
+    compliance.CellState.OVERDUE: 0,
+    compliance.CellState.EXPIRED: 0,
+    compliance.CellState.EXPIRING: 1,
+    compliance.CellState.IN_PROGRESS: 2,
+    compliance.CellState.NOT_STARTED: 2,
+}
+
+
+def _assigned(
+    user: User, progress_by_course: dict[int, learning.CourseProgress], lang: str
+) -> list[AssignedCourse]:
+    """The learner's open assignments that still need doing, overdue first."""
+    company = user.company
+    if company is None:
+        return []
+    moment = now()
+    scope = compliance.Scope(company.id, moment, today(moment), company.recertification_lead_days)
+    cells = [
+        c
+        for c in compliance.person_cells(db.session, scope, user.id)
+        if c.state is not compliance.CellState.COMPLETED
+    ]
+    if not cells:
+        return []
+    titles = compliance.course_titles(db.session, [c.course_id for c in cells], lang)
+    slugs = dict(
+        db.session.execute(
+            select(Course.id, Course.slug).where(Course.id.in_([c.course_id for c in cells]))
+        ).all()
+    )
+    items = [
+        AssignedCourse(
+            c, slugs[c.course_id], titles.get(c.course_id, ""), progress_by_course.get(c.course_id)
+        )
+        for c in cells
+    ]
+    return sorted(
+        items,
+        key=lambda a: (_URGENCY[a.cell.state], a.cell.renewal_due or a.cell.due_on, a.title),
+    )
 
 
 @bp.get("/")
@@ -50,6 +111,8 @@ def index() -> ResponseReturnValue:
         .order_by(Enrollment.enrolled_at)
     ).all()
     progresses = learning.progresses(db.session, enrollments, lang)
+    assigned = _assigned(user, {p.enrollment.course_id: p for p in progresses}, lang)
+    assigned_ids = {a.cell.course_id for a in assigned}
     enrolled = {e.course_id for e in enrollments}
     latest_completion = {
         c.enrollment_id: c
@@ -59,11 +122,18 @@ def index() -> ResponseReturnValue:
             .order_by(Completion.completed_at)
         )
     }
-    catalogue = [(c, v) for c, v in live_versions(db.session) if c.id not in enrolled]
+    catalogue = [
+        (c, v) for c, v in live_versions(db.session) if c.id not in enrolled | assigned_ids
+    ]
     return render_template(
         "learn/index.html",
         user=user,
-        in_progress=[p for p in progresses if p.enrollment.completed_at is None],
+        assigned=assigned,
+        in_progress=[
+            p
+            for p in progresses
+            if p.enrollment.completed_at is None and p.enrollment.course_id not in assigned_ids
+        ],
         completed=[p for p in progresses if p.enrollment.completed_at is not None],
         catalogue=catalogue,
         lang=lang,
@@ -139,6 +209,23 @@ def enroll(slug: str) -> ResponseReturnValue:
     except learning.LearningError:
         abort(404)
     db.session.commit()
+    progress = learning.course_progress(db.session, enrollment, page_language())
+    first = progress.next_unit
+    if first is None:
+        return redirect(url_for("learn.course", slug=slug))
+    return redirect(url_for("learn.unit", slug=slug, unit_id=first["id"]))
+
+
+@bp.post("/courses/<slug>/renew")
+def renew(slug: str) -> ResponseReturnValue:
+    """Start a completed course again, for a recertification or requalification."""
+    enrollment = _own_enrollment(slug)
+    if learning.start_new_round(db.session, enrollment, now()):
+        db.session.commit()
+        flash(
+            _("You are taking this module again. Your earlier certificate stays on record."),
+            "success",
+        )
     progress = learning.course_progress(db.session, enrollment, page_language())
     first = progress.next_unit
     if first is None:

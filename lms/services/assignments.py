@@ -142,7 +142,7 @@ def members(session: Session, company_id: int, department_id: int | None) -> lis
 
 def assign_to_group(
     session: Session,
-    actor: User,
+    actor: User | None,
     company: Company,
     course: Course,
     department: Department | None,
@@ -163,7 +163,7 @@ def assign_to_group(
         due_on=due_on,
         newcomer_days=max(MIN_NEWCOMER_DAYS, (due_on - today).days),
         note=note.strip()[:500],
-        created_by_id=actor.id,
+        created_by_id=actor.id if actor is not None else None,
         created_at=now,
     )
     session.add(rule)

@@ -197,6 +197,27 @@ def record_quiz_passed(
     return progress
 
 
+# Who records what for the units a learner cannot complete alone.
+RECORDED_BY_STAFF = {"in-person": UnitStatus.ATTENDED, "practical": UnitStatus.SIGNED_OFF}
+
+
+def record_outcome(
+    session: Session, enrollment: Enrollment, unit_id: str, now: datetime
+) -> CourseProgress:
+    """Record that the learner attended an in-person unit or had a practical task signed off."""
+    units = {u["id"]: u for u in rendered_units(enrollment.version, enrollment.version.language)}
+    unit = units.get(unit_id)
+    if unit is None:
+        raise LearningError("unknown-unit")
+    status = RECORDED_BY_STAFF.get(unit["type"])
+    if status is None:
+        raise LearningError("not-recorded-by-staff")
+    _record(session, enrollment, unit_id, status, now)
+    progress = course_progress(session, enrollment, enrollment.version.language)
+    _complete_if_done(session, enrollment, progress, now)
+    return progress
+
+
 def _record(
     session: Session, enrollment: Enrollment, unit_id: str, status: UnitStatus, now: datetime
 ) -> bool:
@@ -327,3 +348,22 @@ def give_feedback(
     feedback.updated_at = now
     session.flush()
     return feedback
+
+
+def start_new_round(session: Session, enrollment: Enrollment, now: datetime) -> bool:
+    """Take a completed course again (a recertification or requalification).
+
+    Progress from the last round no longer counts and the learner moves to the
+    live version; the completion and its certificate stay on record. False if
+    the course is not completed (a round is under way already).
+    """
+    if enrollment.completed_at is None:
+        return False
+    live = latest_version(session, enrollment.course)
+    if live is not None:
+        enrollment.version_id = live.id
+        enrollment.version = live
+    enrollment.counts_from = now
+    enrollment.completed_at = None
+    session.flush()
+    return True

@@ -71,9 +71,7 @@ def _all_cells(db, scope):
     return list(result.cells.values())
 
 
-def test_assigning_people_and_assigning_again_keeps_one_open_row_and_the_history(
-    db, world, course
-):
+def test_assigning_people_and_assigning_again_keeps_one_open_row_and_the_history(db, world, course):
     people = world.a.employees[:2]
     first = assignments.assign_to_people(
         db, world.a.manager, course, people, TODAY + timedelta(days=30), "Bitte bis Monatsende", NOW
@@ -93,7 +91,14 @@ def test_a_department_assignment_reaches_its_members_and_later_newcomers(db, wor
     a = world.a
     warehouse = a.departments[0]
     rule, result = assignments.assign_to_group(
-        db, a.manager, a.company, course, warehouse, TODAY + timedelta(days=20), "", NOW,
+        db,
+        a.manager,
+        a.company,
+        course,
+        warehouse,
+        TODAY + timedelta(days=20),
+        "",
+        NOW,
         today=TODAY,
     )
     # The two people of the warehouse and its manager; nobody from the office.
@@ -112,7 +117,8 @@ def test_a_department_assignment_reaches_its_members_and_later_newcomers(db, wor
     # Joined 5 days before the rule's date: gets the rule's 20 days from joining instead.
     assert row.due_on == today(later) + timedelta(days=20)
     office = create_user(
-        db, NewPerson("buero@example.com", "Büro", (Role.LEARNER,), a.company, a.departments[1]),
+        db,
+        NewPerson("buero@example.com", "Büro", (Role.LEARNER,), a.company, a.departments[1]),
         later,
     )
     assert db.scalar(select(Assignment).where(Assignment.user_id == office.id)) is None
@@ -143,8 +149,12 @@ def test_each_state_of_a_cell(db, world, course):
     assignments.assign_to_people(db, a.manager, course, p[1:2], due_later, "", NOW)  # in progress
     db.add(
         Enrollment(
-            company_id=a.company.id, user_id=p[1].id, course_id=course.id,
-            version_id=course.versions[-1].id, enrolled_at=NOW, counts_from=NOW,
+            company_id=a.company.id,
+            user_id=p[1].id,
+            course_id=course.id,
+            version_id=course.versions[-1].id,
+            enrolled_at=NOW,
+            counts_from=NOW,
         )
     )
     assignments.assign_to_people(db, a.manager, course, p[2:], due_past, "", NOW)
@@ -185,9 +195,7 @@ def test_retake_makes_earlier_completions_not_count(db, world, course):
     assert states(db, world.a.company, later)[(person.id, course.id)] is CellState.COMPLETED
 
 
-def test_a_version_asking_for_requalification_makes_assignments_due_again(
-    app, db, world, course
-):
+def test_a_version_asking_for_requalification_makes_assignments_due_again(app, db, world, course):
     done, waiting = world.a.employees[:2]
     assignments.assign_to_people(db, None, course, [done, waiting], TODAY, "", NOW)
     complete(db, done, course, NOW - timedelta(days=5))

@@ -164,7 +164,7 @@ def test_learner_pages_need_a_fixed_number_of_queries(
     client.post("/learn/courses/zweiter-kurs/einstieg/done")
     count_queries.statements.clear()
     client.get("/learn/")
-    assert count_queries.count == one_course <= 7, count_queries.statements
+    assert count_queries.count == one_course <= 8, count_queries.statements
 
 
 def test_feedback_is_stored_once_per_unit_and_shown_to_trainers_without_names(
@@ -197,3 +197,62 @@ def test_feedback_errors_keep_the_comment(client, world, login, courses):
         "/learn/courses/testkurs/einstieg/feedback", data={"rating": "9", "comment": "Mein Text"}
     ).get_data(as_text=True)
     assert "Mein Text" in page and 'role="alert"' in page
+
+
+def test_assigned_modules_come_first_on_the_start_page_overdue_first(
+    client, db, world, login, courses, tmp_path, app
+):
+    from datetime import date, timedelta
+
+    from lms.clock import today
+    from lms.models import Course
+    from lms.services import assignments
+    from tests.unit.test_course_parser import write_course as write
+
+    other = write(tmp_path / "more", {}, slug="zweitkurs")
+    (other / "course.md").write_text(
+        (other / "course.md").read_text().replace("Testkurs", "Zweitkurs")
+    )
+    with app.test_request_context():
+        import_course(db, other, datetime.now(UTC))
+    first, second = db.scalars(select(Course).order_by(Course.slug)).all()
+    user = world.a.employees[0]
+    now = datetime.now(UTC)
+    assignments.assign_to_people(db, None, first, [user], today() + timedelta(days=9), "", now)
+    assignments.assign_to_people(db, None, second, [user], today() - timedelta(days=2), "", now)
+    login(user)
+    page = client.get("/learn/", headers=EN).get_data(as_text=True)
+    assigned = page[page.index("Assigned to you") : page.index("In progress")]
+    assert assigned.index("Zweitkurs") < assigned.index("Testkurs")
+    assert "overdue since" in assigned and "due on" in assigned
+    # Assigned modules are not offered again in the catalogue.
+    assert "Zweitkurs" not in page[page.index("Catalogue") :]
+    assert isinstance(today(), date)
+
+
+def test_an_expiring_certificate_asks_to_take_the_module_again(client, db, world, login, courses):
+    from datetime import timedelta
+
+    from lms.clock import today
+    from lms.models import Course
+    from lms.services import assignments
+
+    user = world.a.employees[0]
+    course = db.scalar(select(Course))
+    login(user)
+    enroll(client)
+    client.post("/learn/courses/testkurs/einstieg/done")
+    client.post("/learn/courses/testkurs/vertiefung/done")
+    completion = db.scalar(select(Completion))
+    assert completion is not None
+    completion.valid_until = datetime.now(UTC) + timedelta(days=10)  # within the 30 days
+    assignments.assign_to_people(db, None, course, [user], today(), "", datetime.now(UTC))
+    page = client.get("/learn/", headers=EN).get_data(as_text=True)
+    assert "renew by" in page and "Take it again" in page
+    response = client.post("/learn/courses/testkurs/renew", headers=EN)
+    assert response.location == "/learn/courses/testkurs/einstieg"
+    enrollment = db.scalar(select(Enrollment))
+    assert enrollment.completed_at is None
+    assert db.scalar(select(func.count()).select_from(Completion)) == 1  # kept on record
+    course_page = client.get("/learn/courses/testkurs", headers=EN).get_data(as_text=True)
+    assert "0 of 2 units" in course_page
