@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from flask import abort, render_template
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 
 from lms.admin import bp
+from lms.admin.forms import ReportingForm
 from lms.db import db
-from lms.models import Company, Department, User
+from lms.models import Company, Department, ReportAccess, User
 
 
 @bp.get("/")
@@ -29,11 +31,60 @@ def index() -> ResponseReturnValue:
     return render_template("admin/index.html", rows=rows, provider_staff=provider_staff)
 
 
-@bp.get("/companies/<int:company_id>")
-def company(company_id: int) -> ResponseReturnValue:
+def _get_company(company_id: int) -> Company:
     company = db.session.get(Company, company_id)
     if company is None:
         abort(404)
+    return company
+
+
+@bp.get("/companies/<int:company_id>")
+def company(company_id: int) -> ResponseReturnValue:
+    return _company_page(_get_company(company_id), None)
+
+
+@bp.post("/companies/<int:company_id>/reporting")
+def reporting(company_id: int) -> ResponseReturnValue:
+    """The company's privacy level and recertification lead time."""
+    company = _get_company(company_id)
+    form = ReportingForm()
+    if not form.validate_on_submit():
+        return _company_page(company, form), 422
+    company.privacy_level = form.privacy_level.data or "status"
+    company.recertification_lead_days = form.recertification_lead_days.data or 0
+    db.session.commit()
+    flash(_("The settings of %(company)s are saved.", company=company.name), "success")
+    return redirect(url_for("admin.company", company_id=company.id))
+
+
+@bp.get("/companies/<int:company_id>/access-log")
+def access_log(company_id: int) -> ResponseReturnValue:
+    """Who viewed whose learning data or exported it (newest first, 100 a page)."""
+    company = _get_company(company_id)
+    try:
+        page = max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        page = 1
+    entries = db.session.scalars(
+        select(ReportAccess)
+        .where(ReportAccess.company_id == company.id)
+        .options(selectinload(ReportAccess.subject))
+        .order_by(ReportAccess.at.desc(), ReportAccess.id.desc())
+        .limit(101)
+        .offset((page - 1) * 100)
+    ).all()
+    return render_template(
+        "admin/access_log.html",
+        company=company,
+        entries=entries[:100],
+        page=page,
+        more=len(entries) > 100,
+    )
+
+
+def _company_page(company: Company, form: ReportingForm | None) -> str:
+    if form is None:
+        form = ReportingForm(obj=company)
     people = list(
         db.session.scalars(
             select(User)
@@ -48,5 +99,5 @@ def company(company_id: int) -> ResponseReturnValue:
         )
     )
     return render_template(
-        "admin/company.html", company=company, people=people, departments=departments
+        "admin/company.html", company=company, people=people, departments=departments, form=form
     )

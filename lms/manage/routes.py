@@ -1,50 +1,620 @@
-"""The team overview and one person's page, limited to the manager's company and departments."""
+"""The manager's pages: the compliance matrix, assigning modules, one person, reports, exports.
+
+Everything is limited to the manager's company and departments in the queries
+(`lms.permissions`, `lms.services.compliance.Scope`). Scores appear only when
+the company's privacy level allows them, decided here on the server.
+"""
 
 from __future__ import annotations
 
-from flask import render_template
-from flask.typing import ResponseReturnValue
-from flask_login import current_user
-from sqlalchemy import func
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from urllib.parse import urlencode
 
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import format_date, ngettext
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from lms.clock import local_zone, now, today
+from lms.content.importer import live_versions
 from lms.db import db
 from lms.manage import bp
-from lms.models import User
+from lms.manage.forms import AssignForm, PeriodForm
+from lms.manage.states import (
+    STATE_CLASSES,
+    STATE_LABELS,
+    cell_text,
+    state_context,
+)
+from lms.models import (
+    Assignment,
+    AssignmentRule,
+    Company,
+    Completion,
+    Course,
+    Department,
+    Enrollment,
+    QuizAttempt,
+    User,
+)
 from lms.permissions import (
     departments_of,
+    get_for_company,
     get_person_for_manager,
     managed_department_ids,
     people_visible_to_manager,
 )
+from lms.reports import charts, tables
+from lms.services import assignments, compliance
+from lms.services.audit import log_report_access
+from lms.services.compliance import STATE_ORDER, CellState, Filters, Scope
+from lms.templating import page_language
+
+# Scores and averages are shown for groups of at least this many people only.
+MIN_GROUP = 5
+
+
+def _manager() -> User:
+    user: User = current_user._get_current_object()
+    return user
+
+
+def _company() -> Company:
+    company = _manager().company
+    if company is None:
+        abort(404)
+    return company
+
+
+def results_visible(company: Company) -> bool:
+    """Whether managers of `company` may see scores (an admin's switch, after a works agreement)."""
+    return company.privacy_level == "results"
+
+
+def _scope() -> Scope:
+    manager = _manager()
+    company = _company()
+    moment = now()
+    return Scope(
+        company.id,
+        moment,
+        today(moment),
+        company.recertification_lead_days,
+        managed_department_ids(manager),
+    )
+
+
+def _int_arg(name: str) -> int | None:
+    try:
+        return int(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
+def _filters(departments: list[Department]) -> Filters:
+    """The matrix filters from the query string; anything not the manager's is ignored."""
+    department_id = _int_arg("department")
+    if department_id not in {d.id for d in departments}:
+        department_id = None
+    state_value = request.args.get("state", "")
+    state = CellState(state_value) if state_value in CellState._value2member_map_ else None
+    sort = request.args.get("sort", "name")
+    return Filters(
+        department_id=department_id,
+        course_id=_int_arg("course"),
+        state=state,
+        sort=sort if sort in compliance.SORTS else "name",
+        page=_int_arg("page") or 1,
+    )
+
+
+def _filter_args(filters: Filters, **changes: Any) -> dict[str, Any]:
+    args = {
+        "department": filters.department_id,
+        "course": filters.course_id,
+        "state": filters.state.value if filters.state else None,
+        "sort": filters.sort if filters.sort != "name" else None,
+    }
+    args.update(changes)
+    return {key: value for key, value in args.items() if value is not None}
+
+
+def _departments() -> list[Department]:
+    manager = _manager()
+    return departments_of(db.session, _company().id, only=managed_department_ids(manager))
+
+
+def _assigned_courses(scope: Scope, lang: str) -> list[tuple[int, str]]:
+    """The courses with open assignments in scope (for the course filter)."""
+    cell_rows = compliance.cells(scope)
+    ids = list(db.session.scalars(select(cell_rows.c.course_id).distinct()))
+    titles = compliance.course_titles(db.session, ids, lang)
+    return sorted(titles.items(), key=lambda item: item[1].casefold())
+
+
+def _best_scores(scope: Scope, user_ids: list[int]) -> dict[tuple[int, int], Any]:
+    """The best quiz result (percent) per person and course; only at the privacy level "results"."""
+    if not user_ids:
+        return {}
+    rows = db.session.execute(
+        select(QuizAttempt.user_id, Enrollment.course_id, func.max(QuizAttempt.percent))
+        .join(Enrollment, Enrollment.id == QuizAttempt.enrollment_id)
+        .where(
+            QuizAttempt.company_id == scope.company_id,
+            QuizAttempt.status == "submitted",
+            QuizAttempt.user_id.in_(user_ids),
+        )
+        .group_by(QuizAttempt.user_id, Enrollment.course_id)
+    )
+    return {(user_id, course_id): best for user_id, course_id, best in rows}
+
+
+def _course_averages(scope: Scope) -> dict[int, tuple[Any, int]]:
+    """Average best quiz result per course over the people in scope, with how many there are."""
+    best = (
+        select(
+            QuizAttempt.user_id,
+            Enrollment.course_id,
+            func.max(QuizAttempt.percent).label("best"),
+        )
+        .join(Enrollment, Enrollment.id == QuizAttempt.enrollment_id)
+        .join(User, User.id == QuizAttempt.user_id)
+        .where(QuizAttempt.company_id == scope.company_id, QuizAttempt.status == "submitted")
+    )
+    if scope.department_ids is not None:
+        best = best.where(User.department_id.in_(list(scope.department_ids)))
+    sub = best.group_by(QuizAttempt.user_id, Enrollment.course_id).subquery()
+    rows = db.session.execute(
+        select(sub.c.course_id, func.avg(sub.c.best), func.count()).group_by(sub.c.course_id)
+    )
+    return {course_id: (average, people) for course_id, average, people in rows}
 
 
 @bp.get("/")
 def index() -> ResponseReturnValue:
-    manager = current_user
-    people = list(
-        db.session.scalars(people_visible_to_manager(manager).order_by(User.display_name))
+    company = _company()
+    departments = _departments()
+    filters = _filters(departments)
+    scope = _scope()
+    lang = page_language()
+    result = compliance.matrix(db.session, scope, filters, lang)
+    with_results = results_visible(company)
+    scores = _best_scores(scope, [r.user_id for r in result.rows]) if with_results else {}
+    averages = _course_averages(scope) if with_results else {}
+    segments = [
+        (str(STATE_LABELS[state]), result.state_totals.get(state, 0), STATE_CLASSES[state])
+        for state in STATE_ORDER
+    ]
+    chart = charts.stacked_bar(
+        segments,
+        title=_("Assignments by state"),
+        description=_("How many assignments are in each state; the table below has the figures."),
+        id_prefix="states",
     )
-    limited = managed_department_ids(manager)
-    departments = departments_of(db.session, manager.company_id, only=limited)
-    counts = dict(
-        db.session.execute(
-            people_visible_to_manager(manager)
-            .with_only_columns(User.department_id, func.count())
-            .group_by(User.department_id)
-        ).all()
-    )
-    department_names = {d.id: d.name for d in departments}
     return render_template(
         "manage/index.html",
-        people=people,
+        company=company,
+        matrix=result,
+        filters=filters,
+        filter_args=lambda **changes: _filter_args(filters, **changes),
         departments=departments,
-        counts=counts,
-        department_names=department_names,
-        limited=limited is not None,
+        department_names={d.id: d.name for d in departments},
+        courses=_assigned_courses(scope, lang),
+        states=STATE_ORDER,
+        with_results=with_results,
+        scores=scores,
+        averages=averages,
+        min_group=MIN_GROUP,
+        chart=chart,
+        limited=scope.department_ids is not None,
+        **state_context(),
     )
+
+
+def _describe(filters: Filters, departments: list[Department], courses: dict[int, str]) -> str:
+    """The filters in words, for the access log."""
+    parts = []
+    if filters.department_id:
+        names = {d.id: d.name for d in departments}
+        parts.append(_("Department: %(name)s", name=names.get(filters.department_id, "?")))
+    if filters.course_id:
+        parts.append(_("Module: %(title)s", title=courses.get(filters.course_id, "?")))
+    if filters.state:
+        parts.append(_("State: %(state)s", state=STATE_LABELS[filters.state]))
+    return "; ".join(parts) or _("everyone")
+
+
+def _download(body: Any, filename: str, kind: str) -> Response:
+    if kind == "csv":
+        response = Response(body, mimetype="text/csv")
+        response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    else:
+        response = Response(
+            body, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}.{kind}"'
+    return response
+
+
+@bp.get("/matrix.<kind>")
+def export_matrix(kind: str) -> ResponseReturnValue:
+    """The matrix as CSV or XLSX: the same rows, in the same order, as the screen (all pages)."""
+    if kind not in ("csv", "xlsx"):
+        abort(404)
+    company = _company()
+    departments = _departments()
+    filters = _filters(departments)
+    scope = _scope()
+    lang = page_language()
+    result = compliance.matrix(db.session, scope, filters, lang, page_size=None)
+    with_results = results_visible(company)
+    scores = _best_scores(scope, [r.user_id for r in result.rows]) if with_results else {}
+    names = {d.id: d.name for d in departments}
+    header = [_("Name"), _("E-mail address"), _("Department")]
+    header += [title for _id, title in result.courses]
+    if with_results:
+        header += [_("Best result: %(title)s", title=title) for _id, title in result.courses]
+    rows = []
+    for row in result.rows:
+        line: list[Any] = [row.name, row.email, names.get(row.department_id or 0, "")]
+        line += [cell_text(result.cell(row.user_id, course_id)) for course_id, _t in result.courses]
+        if with_results:
+            line += [scores.get((row.user_id, course_id)) for course_id, _t in result.courses]
+        rows.append(line)
+    log_report_access(
+        db.session,
+        _manager(),
+        company.id,
+        f"matrix-{kind}",
+        scope.now,
+        detail=_describe(filters, departments, dict(result.courses)),
+    )
+    db.session.commit()
+    filename = f"lernwerk-team-{scope.today.isoformat()}"
+    if kind == "csv":
+        return _download(tables.csv_chunks(header, rows), filename, "csv")
+    return _download(tables.xlsx_bytes(_("Team"), header, rows), filename, "xlsx")
+
+
+# --- Assigning ----------------------------------------------------------------
+
+
+def _assign_form() -> AssignForm:
+    manager = _manager()
+    lang = page_language()
+    form = AssignForm(today=today())
+    form.course.choices = [
+        (course.id, (version.content["texts"].get(lang) or {}).get("title", version.title))
+        for course, version in live_versions(db.session)
+    ]
+    departments = _departments()
+    form.department.choices = [(0, _("Please choose"))] + [(d.id, d.name) for d in departments]
+    people = db.session.scalars(
+        people_visible_to_manager(manager)
+        .where(User.is_active.is_(True))
+        .order_by(User.display_name)
+    ).all()
+    form.people.choices = [(p.id, p.display_name) for p in people]
+    if managed_department_ids(manager) is not None:
+        # A manager limited to departments cannot assign to the whole company.
+        form.target.choices = [c for c in form.target.choices if c.value != "company"]
+    if request.method == "GET":
+        form.course.data = _int_arg("course")
+        if not form.due_on.data:
+            form.due_on.data = today() + timedelta(days=30)
+    return form
+
+
+@bp.route("/assign", methods=["GET", "POST"])
+def assign() -> ResponseReturnValue:
+    form = _assign_form()
+    if not form.validate_on_submit():
+        return render_template("manage/assign.html", form=form), (
+            422 if request.method == "POST" else 200
+        )
+    manager = _manager()
+    company = _company()
+    course = db.session.get(Course, form.course.data)
+    if course is None:
+        abort(404)
+    moment = now()
+    note = form.note.data or ""
+    if form.target.data == "people":
+        people = [
+            get_person_for_manager(db.session, manager, person_id)
+            for person_id in form.people.data or []
+        ]
+        result = assignments.assign_to_people(
+            db.session,
+            manager,
+            course,
+            people,
+            form.due_on.data,
+            note,
+            moment,
+            retake=form.retake.data,
+        )
+    else:
+        department = None
+        if form.target.data == "department":
+            department = get_for_company(db.session, Department, form.department.data, company.id)
+        result = assignments.assign_to_group(
+            db.session,
+            manager,
+            company,
+            course,
+            department,
+            form.due_on.data,
+            note,
+            moment,
+            today=today(moment),
+            retake=form.retake.data,
+        )[1]
+    db.session.commit()
+    message = ngettext(
+        "The module is assigned to %(num)d person.",
+        "The module is assigned to %(num)d people.",
+        result.total,
+    )
+    if result.replaced:
+        message += " " + ngettext(
+            "%(num)d of them had it already; the new due date applies.",
+            "%(num)d of them had it already; the new due date applies.",
+            result.replaced,
+        )
+    flash(message, "success")
+    return redirect(url_for("manage.index", course=course.id))
+
+
+@bp.get("/assignments")
+def assignment_list() -> ResponseReturnValue:
+    """The standing department and company assignments, and the latest ones to people."""
+    manager = _manager()
+    limited = managed_department_ids(manager)
+    lang = page_language()
+    rules_stmt = (
+        select(AssignmentRule)
+        .where(AssignmentRule.company_id == manager.company_id)
+        .options(selectinload(AssignmentRule.department), selectinload(AssignmentRule.created_by))
+        .order_by(AssignmentRule.withdrawn_at.is_not(None), AssignmentRule.created_at.desc())
+    )
+    if limited is not None:
+        rules_stmt = rules_stmt.where(AssignmentRule.department_id.in_(limited))
+    rules = list(db.session.scalars(rules_stmt))
+    titles = compliance.course_titles(db.session, list({r.course_id for r in rules}), lang)
+    return render_template("manage/assignments.html", rules=rules, titles=titles)
+
+
+@bp.post("/assignments/rules/<int:rule_id>/withdraw")
+def withdraw_rule(rule_id: int) -> ResponseReturnValue:
+    manager = _manager()
+    rule = get_for_company(db.session, AssignmentRule, rule_id, manager.company_id)
+    limited = managed_department_ids(manager)
+    if limited is not None and rule.department_id not in limited:
+        abort(404)
+    ended = assignments.withdraw_rule(db.session, manager, rule, now())
+    db.session.commit()
+    flash(
+        ngettext(
+            "The assignment is withdrawn from %(num)d person.",
+            "The assignment is withdrawn from %(num)d people.",
+            ended,
+        ),
+        "success",
+    )
+    return redirect(url_for("manage.assignment_list"))
+
+
+@bp.post("/people/<int:user_id>/assignments/<int:assignment_id>/withdraw")
+def withdraw(user_id: int, assignment_id: int) -> ResponseReturnValue:
+    manager = _manager()
+    person = get_person_for_manager(db.session, manager, user_id)
+    assignment = get_for_company(db.session, Assignment, assignment_id, manager.company_id)
+    if assignment.user_id != person.id:
+        abort(404)
+    assignments.withdraw(db.session, manager, assignment, now())
+    db.session.commit()
+    flash(_("The assignment is withdrawn."), "success")
+    return redirect(url_for("manage.person", user_id=person.id))
+
+
+# --- One person -----------------------------------------------------------------
 
 
 @bp.get("/people/<int:user_id>")
 def person(user_id: int) -> ResponseReturnValue:
-    person = get_person_for_manager(db.session, current_user, user_id)
-    return render_template("manage/person.html", person=person, department=person.department)
+    manager = _manager()
+    person = get_person_for_manager(db.session, manager, user_id)
+    company = _company()
+    scope = _scope()
+    lang = page_language()
+    cells = compliance.person_cells(db.session, scope, person.id)
+    history = assignments.history(db.session, person)
+    completions = list(
+        db.session.scalars(
+            select(Completion)
+            .where(Completion.user_id == person.id, Completion.company_id == company.id)
+            .order_by(Completion.completed_at.desc())
+        )
+    )
+    course_ids = {c.course_id for c in cells} | {a.course_id for a in history}
+    course_ids |= {c.course_id for c in completions}
+    titles = compliance.course_titles(db.session, list(course_ids), lang)
+    with_results = results_visible(company)
+    attempts = []
+    if with_results:
+        attempts = list(
+            db.session.scalars(
+                select(QuizAttempt)
+                .where(QuizAttempt.user_id == person.id, QuizAttempt.status == "submitted")
+                .options(selectinload(QuizAttempt.version))
+                .order_by(QuizAttempt.submitted_at.desc())
+            )
+        )
+    log_report_access(db.session, manager, company.id, "person", scope.now, subject=person)
+    db.session.commit()
+    return render_template(
+        "manage/person.html",
+        person=person,
+        department=person.department,
+        cells=cells,
+        history=history,
+        completions=completions,
+        titles=titles,
+        with_results=with_results,
+        attempts=attempts,
+        **state_context(),
+    )
+
+
+# --- Completions in a period, and charts ----------------------------------------------
+
+
+def _period(form: PeriodForm) -> tuple[date, date]:
+    year = today().year
+    start = form.start.data or date(year, 1, 1)
+    end = form.end.data or date(year, 12, 31)
+    return start, end
+
+
+def _completions(scope: Scope, start: date, end: date) -> list[Any]:
+    zone = local_zone()
+    begin = datetime.combine(start, time.min, zone)
+    finish = datetime.combine(end + timedelta(days=1), time.min, zone)
+    stmt = (
+        select(User.display_name, User.email, Department.name, Completion)
+        .join(User, User.id == Completion.user_id)
+        .outerjoin(Department, Department.id == User.department_id)
+        .where(
+            Completion.company_id == scope.company_id,
+            Completion.completed_at >= begin,
+            Completion.completed_at < finish,
+        )
+        .order_by(Completion.completed_at, User.display_name)
+    )
+    if scope.department_ids is not None:
+        stmt = stmt.where(User.department_id.in_(list(scope.department_ids)))
+    return list(db.session.execute(stmt))
+
+
+@bp.get("/completions")
+def completions() -> ResponseReturnValue:
+    """Who completed what in a period ("who was instructed in 2026"), on screen or exported."""
+    form = PeriodForm(request.args)
+    kind = request.args.get("format")
+    scope = _scope()
+    lang = page_language()
+    if request.args and not form.validate():
+        return render_template("manage/completions.html", form=form, rows=[], titles={}), 422
+    start, end = _period(form)
+    rows = _completions(scope, start, end)
+    titles = compliance.course_titles(db.session, list({r[3].course_id for r in rows}), lang)
+    if kind in ("csv", "xlsx"):
+        header = [
+            _("Name"),
+            _("E-mail address"),
+            _("Department"),
+            _("Module"),
+            _("Completed on"),
+            _("Valid until"),
+            _("Certificate"),
+        ]
+        lines = [
+            [
+                name,
+                email,
+                department or "",
+                titles.get(c.course_id, ""),
+                c.completed_at.astimezone(local_zone()).date(),
+                c.valid_until.astimezone(local_zone()).date() if c.valid_until else "",
+                _("revoked") if c.revoked_at else (c.code or ""),
+            ]
+            for name, email, department, c in rows
+        ]
+        period = f"{format_date(start)} – {format_date(end)}"
+        log_report_access(
+            db.session,
+            _manager(),
+            scope.company_id,
+            f"completions-{kind}",
+            scope.now,
+            detail=period,
+        )
+        db.session.commit()
+        filename = f"lernwerk-abschluesse-{start.isoformat()}-{end.isoformat()}"
+        if kind == "csv":
+            return _download(tables.csv_chunks(header, lines), filename, "csv")
+        return _download(tables.xlsx_bytes(_("Completions"), header, lines), filename, "xlsx")
+    form.start.data, form.end.data = start, end
+    query = urlencode({"start": start.isoformat(), "end": end.isoformat()})
+    return render_template(
+        "manage/completions.html", form=form, rows=rows, titles=titles, query=query
+    )
+
+
+def _months(end: date, count: int) -> list[date]:
+    months = []
+    year, month = end.year, end.month
+    for _i in range(count):
+        months.append(date(year, month, 1))
+        month -= 1
+        if month == 0:
+            year, month = year - 1, 12
+    return list(reversed(months))
+
+
+@bp.get("/reports")
+def reports() -> ResponseReturnValue:
+    """Completions per month and course over the last 12 months, and the states, as charts."""
+    scope = _scope()
+    lang = page_language()
+    months = _months(scope.today, 12)
+    rows = _completions(scope, months[0], scope.today)
+    zone = local_zone()
+    per_course: dict[int, list[int]] = {}
+    index = {(m.year, m.month): i for i, m in enumerate(months)}
+    for _name, _email, _department, c in rows:
+        local = c.completed_at.astimezone(zone)
+        per_course.setdefault(c.course_id, [0] * len(months))[index[(local.year, local.month)]] += 1
+    titles = compliance.course_titles(db.session, list(per_course), lang)
+    series = sorted(
+        ((titles.get(course_id, "?"), counts) for course_id, counts in per_course.items()),
+        key=lambda item: item[0].casefold(),
+    )
+    labels = [format_date(m, "MMM yy") for m in months]
+    chart = None
+    if series:
+        chart = charts.line_chart(
+            series,
+            title=_("Completions per month"),
+            description=_(
+                "Completed modules per month and module over the last 12 months; "
+                "the table below has the figures."
+            ),
+            x_labels=labels,
+            id_prefix="completions",
+        )
+    _per_course, totals = compliance.state_counts(db.session, scope)
+    segments = [
+        (str(STATE_LABELS[state]), totals.get(state, 0), STATE_CLASSES[state])
+        for state in STATE_ORDER
+    ]
+    states_chart = charts.stacked_bar(
+        segments,
+        title=_("Assignments by state"),
+        description=_("How many assignments are in each state; the table below has the figures."),
+        id_prefix="states",
+    )
+    return render_template(
+        "manage/reports.html",
+        chart=chart,
+        series=series,
+        labels=labels,
+        states_chart=states_chart,
+        segments=segments,
+        **state_context(),
+    )

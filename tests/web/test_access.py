@@ -116,18 +116,57 @@ def test_users_without_the_role_get_403(app, client, db, world, login, area):
     assert checked > 0
 
 
-def test_routes_with_ids_refuse_other_companies_objects(app, client, world, login):
-    """A manager of company A asks for objects of company B: 404, while A's own answer 200."""
+def _assignment_ids(db, setup, course):
+    """A department assignment in `setup`'s company and one person's assignment from it."""
+    from datetime import UTC, date, datetime
+
+    from lms.services.assignments import assign_to_group
+
+    rule, _ = assign_to_group(
+        db,
+        setup.manager,
+        setup.company,
+        course,
+        setup.departments[0],
+        date(2099, 1, 1),
+        "",
+        datetime.now(UTC),
+        today=date(2026, 1, 1),
+    )
+    row = rule_rows(db, rule)[0]
+    return {"user_id": row.user_id, "rule_id": rule.id, "assignment_id": row.id, "kind": "csv"}
+
+
+def rule_rows(db, rule):
+    from sqlalchemy import select
+
+    from lms.models import Assignment
+
+    return db.scalars(select(Assignment).where(Assignment.rule_id == rule.id)).all()
+
+
+def test_routes_with_ids_refuse_other_companies_objects(app, client, db, world, login):
+    """A manager of company A asks for objects of company B: 404, while A's own answer."""
+    from lms.models import Course
+
+    course = Course(slug="kurs")
+    db.add(course)
+    db.flush()
+    own = _assignment_ids(db, world.a, course)
+    foreign = _assignment_ids(db, world.b, course)
     login(world.a.manager)
-    own = {"user_id": world.a.employees[0].id}
-    foreign = {"user_id": world.b.employees[0].id}
     checked = 0
     for rule in rules(app):
-        if rule.endpoint.split(".")[0] != "manage" or not rule.arguments:
+        if rule.endpoint.split(".")[0] != "manage" or not rule.arguments & set(own) - {"kind"}:
             continue
         for method in methods(rule):
-            assert request(client, method, _build(rule, own)).status_code == 200, rule.rule
+            # Foreign first: a successful POST on the own object may change it.
             assert request(client, method, _build(rule, foreign)).status_code == 404, rule.rule
+            if "user_id" in rule.arguments and len(rule.arguments) > 1:
+                mixed = dict(own, user_id=foreign["user_id"])
+                assert request(client, method, _build(rule, mixed)).status_code == 404, rule.rule
+            status = request(client, method, _build(rule, own)).status_code
+            assert status == (302 if method == "POST" else 200), rule.rule
             checked += 1
     assert checked > 0
 

@@ -1,0 +1,385 @@
+"""The manager's pages: the matrix, assigning, one person, privacy levels, exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+
+from lms.clock import today
+from lms.content.importer import import_course
+from lms.models import (
+    Assignment,
+    Course,
+    Enrollment,
+    QuizAttempt,
+    ReportAccess,
+)
+from lms.services import assignments
+from tests.factories import make_user
+from tests.unit.test_assignments import complete
+from tests.unit.test_course_parser import write_course
+
+EN = {"Accept-Language": "en"}
+
+
+@pytest.fixture
+def course(app, db, tmp_path):
+    folder = write_course(tmp_path, {})
+    with app.test_request_context():
+        import_course(db, folder, datetime.now(UTC))
+    return db.scalar(select(Course).where(Course.slug == "testkurs"))
+
+
+def assign(db, setup, course, people, due):
+    assignments.assign_to_people(db, setup.manager, course, people, due, "", datetime.now(UTC))
+
+
+def page(client, url="/team/", **params):
+    response = client.get(url, query_string=params, headers=EN)
+    assert response.status_code == 200, response.status_code
+    return response.get_data(as_text=True)
+
+
+def rows_of_csv(response):
+    text = response.get_data(as_text=True)
+    assert text.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(text[1:]), delimiter=";"))
+
+
+def test_the_matrix_shows_each_persons_state_in_words(client, db, world, login, course):
+    a = world.a
+    overdue, waiting = a.employees[0], a.employees[1]
+    assign(db, a, course, [overdue], today() - timedelta(days=1))
+    assign(db, a, course, [waiting], today() + timedelta(days=10))
+    login(a.manager)
+    html = page(client)
+    assert "Testkurs" in html
+    assert "✕</span> overdue" in html and "○</span> not started" in html
+    assert world.b.employees[0].display_name not in html
+
+
+def test_an_empty_team_gets_the_next_step(client, world, login):
+    login(world.a.manager)
+    html = page(client)
+    assert "No assignments yet" in html and "/team/assign" in html
+
+
+def test_filters_by_department_state_and_course_and_ignores_foreign_departments(
+    client, db, world, login, course
+):
+    a = world.a
+    assign(db, a, course, a.employees, today() + timedelta(days=3))
+    complete(db, a.employees[2], course, datetime.now(UTC) - timedelta(days=1))
+    login(a.manager)
+    warehouse = page(client, department=a.departments[0].id)
+    assert a.employees[0].display_name in warehouse
+    assert a.employees[2].display_name not in warehouse
+    done = page(client, state="completed")
+    assert a.employees[2].display_name in done and a.employees[0].display_name not in done
+    # Another company's department is no filter at all for this manager.
+    foreign = page(client, department=world.b.departments[0].id)
+    assert a.employees[0].display_name in foreign and a.employees[2].display_name in foreign
+    assert page(client, course=999999).count("matrix__cell") == 0
+
+
+def test_sorting_by_problems_puts_overdue_people_first(client, db, world, login, course):
+    a = world.a
+    late = make_user(db, a.company, name="Zacharias Zuletzt")
+    assign(db, a, course, a.employees, today() + timedelta(days=3))
+    assign(db, a, course, [late], today() - timedelta(days=3))
+    login(a.manager)
+    by_name = page(client)
+    by_problems = page(client, sort="problems")
+    assert by_name.index(late.display_name) > by_name.index(a.employees[0].display_name)
+    assert by_problems.index(late.display_name) < by_problems.index(a.employees[0].display_name)
+
+
+def test_the_matrix_pages_fifty_people_at_a_time(client, db, world, login, course):
+    a = world.a
+    people = [make_user(db, a.company, name=f"Mitarbeiter {i:03d}") for i in range(55)]
+    assign(db, a, course, people, today() + timedelta(days=3))
+    login(a.manager)
+    first = page(client)
+    assert "Page 1 of 2" in first and "Mitarbeiter 000" in first
+    second = page(client, page=2)
+    assert "Mitarbeiter 054" in second and "Mitarbeiter 000" not in second
+
+
+def _matrix_queries(client, count_queries):
+    before = count_queries.count
+    page(client)
+    return count_queries.count - before
+
+
+def test_the_matrix_takes_the_same_number_of_queries_for_any_team_size(
+    client, db, world, login, course, count_queries
+):
+    a = world.a
+    assign(db, a, course, a.employees, today() + timedelta(days=3))
+    login(a.manager)
+    small = _matrix_queries(client, count_queries)
+    people = [make_user(db, a.company) for _ in range(40)]
+    assign(db, a, course, people, today() - timedelta(days=3))
+    for person in people[:10]:
+        complete(db, person, course, datetime.now(UTC))
+    assert _matrix_queries(client, count_queries) == small
+    assert small <= 12
+
+
+def test_the_export_has_the_screens_rows_in_the_screens_order(client, db, world, login, course):
+    a = world.a
+    people = [make_user(db, a.company, name=f"Person {i:02d}") for i in range(60)]
+    assign(db, a, course, people[:30], today() - timedelta(days=1))
+    assign(db, a, course, people[30:], today() + timedelta(days=5))
+    login(a.manager)
+    filters = {"state": "overdue", "sort": "problems"}
+    html = page(client, **filters)
+    response = client.get("/team/matrix.csv", query_string=filters, headers=EN)
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    rows = rows_of_csv(response)
+    assert rows[0][:3] == ["Name", "E-mail address", "Department"]
+    names = [r[0] for r in rows[1:]]
+    assert len(names) == 30  # every page, not just the first 50 shown
+    on_screen = [n for n in names if f">{n}</a>" in html]
+    assert on_screen == names[: len(on_screen)] and len(on_screen) == 30
+    assert all(r[3].startswith("overdue (due on") for r in rows[1:])
+
+    xlsx = client.get("/team/matrix.xlsx", query_string=filters, headers=EN)
+    sheet = load_workbook(io.BytesIO(xlsx.data)).active
+    assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] == names
+
+
+def test_exports_neutralise_spreadsheet_formulas(client, db, world, login, course):
+    a = world.a
+    evil = make_user(db, a.company, name='=HYPERLINK("http://evil.example","Klick")')
+    assign(db, a, course, [evil], today())
+    login(a.manager)
+    rows = rows_of_csv(client.get("/team/matrix.csv", headers=EN))
+    assert rows[1][0] == "'" + evil.display_name
+    sheet = load_workbook(io.BytesIO(client.get("/team/matrix.xlsx").data)).active
+    cell = sheet.cell(row=2, column=1)
+    assert cell.data_type == "s" and cell.value.startswith("'=")
+
+
+def scored(db, person, course, percent):
+    """A completed course with a submitted knowledge check of `percent`."""
+    complete(db, person, course, datetime.now(UTC))
+    enrollment = db.scalar(select(Enrollment).where(Enrollment.user_id == person.id))
+    db.add(
+        QuizAttempt(
+            company_id=person.company_id,
+            user_id=person.id,
+            enrollment_id=enrollment.id,
+            version_id=enrollment.version_id,
+            unit_id="wissenscheck",
+            language="de",
+            number=1,
+            status="submitted",
+            layout=[],
+            responses={},
+            submitted_at=datetime.now(UTC),
+            score=Decimal(percent),
+            max_score=Decimal(100),
+            percent=Decimal(percent),
+            passed=True,
+        )
+    )
+    db.flush()
+
+
+def test_status_only_hides_scores_on_every_page_and_export(client, db, world, login, course):
+    a = world.a
+    person = a.employees[0]
+    assign(db, a, course, a.employees, today())
+    scored(db, person, course, 87)
+    login(a.manager)
+    urls = ["/team/", f"/team/people/{person.id}", "/team/reports"]
+    for url in urls:
+        html = page(client, url)
+        assert "87" not in html and "best result" not in html.lower(), url
+    export = client.get("/team/matrix.csv", headers=EN).get_data(as_text=True)
+    assert "Best result" not in export and "87" not in export
+    assert "status only" in page(client)
+
+    a.company.privacy_level = "results"
+    db.flush()
+    assert "best result 87" in page(client)
+    assert "Knowledge check results" in page(client, f"/team/people/{person.id}")
+    assert "Best result: Testkurs" in client.get("/team/matrix.csv", headers=EN).get_data(
+        as_text=True
+    )
+    # An average over fewer than five people would give away one person's score.
+    assert "from 5 people" in page(client)
+    for other, percent in zip(
+        [*a.employees[1:], a.manager, a.limited_manager], (70, 80, 90, 93), strict=True
+    ):
+        scored(db, other, course, percent)
+    assert "84" in page(client)  # (87 + 70 + 80 + 90 + 93) / 5 = 84
+
+
+def test_viewing_a_person_and_exporting_is_logged(client, db, world, login, course):
+    a = world.a
+    assign(db, a, course, a.employees[:1], today())
+    login(a.manager)
+    page(client, f"/team/people/{a.employees[0].id}")
+    client.get("/team/matrix.csv", query_string={"state": "overdue"})
+    log = db.scalars(select(ReportAccess).order_by(ReportAccess.id)).all()
+    assert [(e.kind, e.subject_id) for e in log] == [
+        ("person", a.employees[0].id),
+        ("matrix-csv", None),
+    ]
+    assert log[0].viewer_name == a.manager.display_name
+    assert "overdue" in log[1].detail or "überfällig" in log[1].detail
+
+
+def test_a_manager_assigns_a_module_to_a_department(client, db, world, login, course):
+    a = world.a
+    login(a.manager)
+    form = page(client, "/team/assign")
+    assert "Testkurs" in form and a.departments[0].name in form
+    due = today() + timedelta(days=14)
+    response = client.post(
+        "/team/assign",
+        data={
+            "course": course.id,
+            "target": "department",
+            "department": a.departments[0].id,
+            "due_on": due.isoformat(),
+            "note": "Pflicht für alle im Lager",
+        },
+        headers=EN,
+    )
+    assert response.status_code == 302
+    followed = client.get(response.location, headers=EN).get_data(as_text=True)
+    assert "assigned to 3 people" in followed
+    rows = db.scalars(select(Assignment).where(Assignment.ended_at.is_(None))).all()
+    assert {r.user_id for r in rows} == {a.employees[0].id, a.employees[1].id, a.limited_manager.id}
+    assert {r.due_on for r in rows} == {due}
+
+
+def test_a_bad_assignment_keeps_what_was_typed(client, db, world, login, course):
+    login(world.a.manager)
+    response = client.post(
+        "/team/assign",
+        data={
+            "course": course.id,
+            "target": "people",
+            "due_on": (today() - timedelta(days=1)).isoformat(),
+            "note": "Mein Hinweis",
+        },
+        headers=EN,
+    )
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "must not lie in the past" in html and "Please choose at least one person" in html
+    assert "Mein Hinweis" in html
+    assert db.scalar(select(func.count()).select_from(Assignment)) == 0
+
+
+def test_a_limited_manager_cannot_assign_outside_their_departments(
+    client, db, world, login, course
+):
+    a = world.a
+    login(a.limited_manager)
+    form = page(client, "/team/assign")
+    assert "The whole company" not in form and a.departments[1].name not in form
+    data = {"course": course.id, "due_on": (today() + timedelta(days=3)).isoformat()}
+    office = client.post(
+        "/team/assign", data=dict(data, target="department", department=a.departments[1].id)
+    )
+    company = client.post("/team/assign", data=dict(data, target="company"))
+    person = client.post("/team/assign", data=dict(data, target="people", people=a.employees[2].id))
+    assert {office.status_code, company.status_code, person.status_code} == {422}
+    assert db.scalar(select(func.count()).select_from(Assignment)) == 0
+
+
+def test_withdrawing_keeps_the_history(client, db, world, login, course):
+    a = world.a
+    rule, _ = assignments.assign_to_group(
+        db,
+        a.manager,
+        a.company,
+        course,
+        a.departments[0],
+        today(),
+        "",
+        datetime.now(UTC),
+        today=today(),
+    )
+    login(a.manager)
+    listing = page(client, "/team/assignments")
+    assert a.departments[0].name in listing and "Withdraw" in listing
+    client.post(f"/team/assignments/rules/{rule.id}/withdraw")
+    db.refresh(rule)
+    assert rule.withdrawn_at is not None
+    person = page(client, f"/team/people/{a.employees[0].id}")
+    assert "No modules are assigned to this person." in person
+    assert "withdrawn on" in person
+
+
+def test_completions_in_a_period_on_screen_and_as_csv(client, db, world, login, course):
+    a = world.a
+    complete(db, a.employees[0], course, datetime(2026, 3, 5, 10, tzinfo=UTC))
+    complete(
+        db, a.employees[1], course, datetime(2025, 12, 31, 23, 30, tzinfo=UTC)
+    )  # 1 Jan in Berlin
+    complete(db, world.b.employees[0], course, datetime(2026, 3, 5, 10, tzinfo=UTC))
+    login(a.manager)
+    period = {"start": "2026-01-01", "end": "2026-12-31"}
+    html = page(client, "/team/completions", **period)
+    assert a.employees[0].display_name in html and a.employees[1].display_name in html
+    assert world.b.employees[0].display_name not in html
+    rows = rows_of_csv(client.get("/team/completions", query_string=dict(period, format="csv")))
+    assert sorted(r[0] for r in rows[1:]) == sorted(
+        [a.employees[0].display_name, a.employees[1].display_name]
+    )
+    bad = client.get("/team/completions", query_string={"start": "2026-05-01", "end": "2026-01-01"})
+    assert bad.status_code == 422
+
+
+def test_charts_page_has_svg_and_a_table(client, db, world, login, course):
+    a = world.a
+    assign(db, a, course, a.employees, today())
+    complete(db, a.employees[0], course, datetime.now(UTC))
+    login(a.manager)
+    html = page(client, "/team/reports")
+    assert "<svg" in html and 'role="img"' in html
+    assert "<table" in html and "Testkurs" in html
+
+
+def test_an_admin_switches_the_privacy_level_and_sees_the_access_log(
+    app, client, other_client, db, world, login, course
+):
+    a = world.a
+    assign(db, a, course, a.employees[:1], today())
+    login(a.manager)
+    page(client, f"/team/people/{a.employees[0].id}")
+    login(world.b.manager, target=other_client)
+    other_client.get(f"/team/people/{world.b.employees[0].id}")
+
+    admin = login(world.admin, target=app.test_client())
+    bad = admin.post(
+        f"/admin/companies/{a.company.id}/reporting",
+        data={"privacy_level": "results", "recertification_lead_days": "400"},
+        headers=EN,
+    )
+    assert bad.status_code == 422 and 'value="400"' in bad.get_data(as_text=True)
+    assert a.company.privacy_level == "status"
+    ok = admin.post(
+        f"/admin/companies/{a.company.id}/reporting",
+        data={"privacy_level": "results", "recertification_lead_days": "60"},
+    )
+    assert ok.status_code == 302
+    db.refresh(a.company)
+    assert (a.company.privacy_level, a.company.recertification_lead_days) == ("results", 60)
+
+    log = admin.get(f"/admin/companies/{a.company.id}/access-log", headers=EN)
+    html = log.get_data(as_text=True)
+    assert a.manager.display_name in html and a.employees[0].display_name in html
+    assert world.b.manager.display_name not in html
