@@ -1,0 +1,421 @@
+"""Reminders: e-mail learners about due, overdue and expiring assignments, managers a digest.
+
+`lms reminders` runs this from cron, say twice a day. Each reminder that goes
+out is recorded in `ReminderSent` under a key that says what it was about, so
+a later run sends it not again:
+
+- due-soon: not yet done and due within `DUE_SOON_DAYS`; once per due date
+  (a new due date reminds anew);
+- overdue: once per ISO week while it stays overdue;
+- expiring, expired: once per end of validity of the certificate;
+- digest: each manager once per ISO week, with the counts per state in their
+  scope and the people with overdue or expired assignments (status only,
+  whatever the company's privacy level).
+
+Every date is a day in the platform's time zone (`lms.clock.today(now)`), so
+weeks and due dates turn over at midnight in Germany, not in UTC.
+
+The work per company is a fixed number of queries, however many people it has:
+the cells, the reminders already sent, the managers and the course titles.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from flask import render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from lms.clock import today
+from lms.mail import Mail, send_mail
+from lms.models import Company, ReminderSent, Role, User, UserRole
+from lms.permissions import managed_department_ids
+from lms.services.compliance import (
+    PROBLEM_STATES,
+    STATE_ORDER,
+    CellState,
+    Scope,
+    cells,
+    course_titles,
+)
+
+log = logging.getLogger("lms.reminders")
+
+DUE_SOON_DAYS = 7
+DIGEST_LINES = 30
+
+DUE_SOON = "due-soon"
+OVERDUE = "overdue"
+EXPIRING = "expiring"
+EXPIRED = "expired"
+DIGEST = "digest"
+# The order of a learner's items: what needs action first.
+ITEM_KINDS = (OVERDUE, EXPIRED, EXPIRING, DUE_SOON)
+KINDS = (*ITEM_KINDS, DIGEST)
+
+_NOT_DONE = (CellState.NOT_STARTED, CellState.IN_PROGRESS)
+
+
+@dataclass(frozen=True)
+class Links:
+    """The external addresses the mails point to."""
+
+    learn: str  # the learner's start page, /learn/
+    team: str  # the manager's "My team", /team/
+
+
+@dataclass(frozen=True)
+class Recipient:
+    user_id: int
+    email: str
+    name: str
+    language: str
+
+
+@dataclass(frozen=True)
+class Item:
+    """One assignment a learner is reminded of; `on` is the due date or end of validity."""
+
+    kind: str
+    assignment_id: int
+    course: str
+    on: date
+    key: str
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A line of the digest: a person with an overdue or expired assignment."""
+
+    name: str
+    course: str
+    state: CellState
+    on: date
+
+
+@dataclass(frozen=True)
+class Digest:
+    week: str
+    counts: dict[CellState, int]
+    problems: tuple[Problem, ...]  # all of them; the mail shows the first DIGEST_LINES
+    departments: tuple[str, ...]  # the manager's departments; empty: the whole company
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """One mail to write: a learner's items, or a manager's digest."""
+
+    recipient: Recipient
+    items: tuple[Item, ...] = ()
+    digest: Digest | None = None
+
+    @property
+    def records(self) -> list[tuple[str, str]]:
+        """The (kind, key) pairs to record once the mail went out."""
+        if self.digest is not None:
+            return [(DIGEST, self.digest.week)]
+        return [(item.kind, item.key) for item in self.items]
+
+
+@dataclass
+class Summary:
+    """What a run sent (or, in a dry run, would send)."""
+
+    sent: Counter[str] = field(default_factory=Counter)  # per kind: items, and digests
+    mails: list[Mail] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # addresses whose mail did not go out
+    errors: list[str] = field(default_factory=list)
+
+
+def iso_week(day: date) -> str:
+    """The ISO week of `day`, e.g. "2026-W53" (28 Dec 2026 to 3 Jan 2027)."""
+    year, week, _weekday = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def mail_language(user_language: str | None, company_language: str | None) -> str:
+    """The person's language, else their company's, else German."""
+    return user_language or company_language or "de"
+
+
+def plan_reminders(session: Session, now: datetime) -> list[Reminder]:
+    """Every mail due at `now` that has not gone out before, learners first, then managers."""
+    local_today = today(now)
+    companies = session.scalars(
+        select(Company).where(Company.is_active.is_(True)).order_by(Company.id)
+    ).all()
+    learner_mails: list[Reminder] = []
+    digests: list[Reminder] = []
+    for company in companies:
+        found = _plan_company(session, company, now, local_today)
+        learner_mails += [r for r in found if r.digest is None]
+        digests += [r for r in found if r.digest is not None]
+    return learner_mails + digests
+
+
+@dataclass(frozen=True)
+class _Row:
+    user_id: int
+    email: str
+    name: str
+    language: str
+    department_id: int | None
+    assignment_id: int
+    course_id: int
+    state: CellState
+    due_on: date
+    valid_until: date | None  # a day in the platform's time zone
+
+
+def _plan_company(
+    session: Session, company: Company, now: datetime, local_today: date
+) -> list[Reminder]:
+    scope = Scope(company.id, now, local_today, company.recertification_lead_days)
+    cell_rows = cells(scope)
+    result = session.execute(
+        select(cell_rows, User.email, User.display_name, User.language, User.department_id)
+        .join(User, User.id == cell_rows.c.user_id)
+        .order_by(cell_rows.c.due_on, cell_rows.c.assignment_id)
+    )
+    rows = [
+        _Row(
+            user_id=values.user_id,
+            email=values.email,
+            name=values.display_name,
+            language=mail_language(values.language, company.default_language),
+            department_id=values.department_id,
+            assignment_id=values.assignment_id,
+            course_id=values.course_id,
+            state=CellState(values.state),
+            due_on=values.due_on,
+            valid_until=today(values.valid_until) if values.valid_until is not None else None,
+        )
+        for values in result
+    ]
+    if not rows:
+        return []
+    week = iso_week(local_today)
+    sent = _already_sent(session, company.id, week)
+    titles = _Titles(session, {row.course_id for row in rows})
+    reminders = _learner_reminders(rows, sent, titles, local_today, week)
+    for manager in _managers(session, company.id):
+        digest = _digest(manager, company, rows, sent, titles, week)
+        if digest is not None:
+            reminders.append(digest)
+    return reminders
+
+
+def _already_sent(session: Session, company_id: int, week: str) -> set[tuple[int, str, str]]:
+    """(user, kind, key) of the reminders sent to the company's people that can matter now.
+
+    Weekly reminders of earlier weeks cannot, so they are left in the database.
+    """
+    rows = session.execute(
+        select(ReminderSent.user_id, ReminderSent.kind, ReminderSent.key)
+        .join(User, User.id == ReminderSent.user_id)
+        .where(
+            User.company_id == company_id,
+            or_(
+                ReminderSent.kind.in_([DUE_SOON, EXPIRING, EXPIRED]),
+                ReminderSent.key.endswith(f":{week}"),
+                ReminderSent.key == week,
+            ),
+        )
+    )
+    return {(user_id, kind, key) for user_id, kind, key in rows}
+
+
+class _Titles:
+    """Course titles per language, one query per language asked for."""
+
+    def __init__(self, session: Session, course_ids: Iterable[int]) -> None:
+        self._session = session
+        self._ids = sorted(course_ids)
+        self._by_language: dict[str, dict[int, str]] = {}
+
+    def get(self, course_id: int, language: str) -> str:
+        if language not in self._by_language:
+            self._by_language[language] = course_titles(self._session, self._ids, language)
+        return self._by_language[language].get(course_id, "?")
+
+
+def _item(row: _Row, local_today: date, week: str) -> tuple[str, str, date] | None:
+    """(kind, key, date) of the reminder this cell asks for now, if any."""
+    if row.state in _NOT_DONE:
+        if local_today <= row.due_on <= local_today + timedelta(days=DUE_SOON_DAYS):
+            return DUE_SOON, f"{row.assignment_id}:{row.due_on.isoformat()}", row.due_on
+        return None
+    if row.state is CellState.OVERDUE:
+        return OVERDUE, f"{row.assignment_id}:{week}", row.due_on
+    if row.state in (CellState.EXPIRING, CellState.EXPIRED) and row.valid_until is not None:
+        kind = EXPIRING if row.state is CellState.EXPIRING else EXPIRED
+        return kind, f"{row.assignment_id}:{row.valid_until.isoformat()}", row.valid_until
+    return None
+
+
+def _learner_reminders(
+    rows: list[_Row],
+    sent: set[tuple[int, str, str]],
+    titles: _Titles,
+    local_today: date,
+    week: str,
+) -> list[Reminder]:
+    items: dict[int, list[Item]] = defaultdict(list)
+    recipients: dict[int, Recipient] = {}
+    for row in rows:
+        found = _item(row, local_today, week)
+        if found is None:
+            continue
+        kind, key, on = found
+        if (row.user_id, kind, key) in sent:
+            continue
+        recipients[row.user_id] = Recipient(row.user_id, row.email, row.name, row.language)
+        items[row.user_id].append(
+            Item(kind, row.assignment_id, titles.get(row.course_id, row.language), on, key)
+        )
+    return [
+        Reminder(
+            recipients[user_id],
+            items=tuple(
+                sorted(
+                    found,
+                    key=lambda i: (ITEM_KINDS.index(i.kind), i.on, i.course.casefold()),
+                )
+            ),
+        )
+        for user_id, found in items.items()
+    ]
+
+
+def _managers(session: Session, company_id: int) -> list[User]:
+    return list(
+        session.scalars(
+            select(User)
+            .where(
+                User.company_id == company_id,
+                User.is_active.is_(True),
+                User.role_rows.any(UserRole.role == Role.MANAGER.value),
+            )
+            .options(selectinload(User.managed_departments))
+            .order_by(User.id)
+        )
+    )
+
+
+def _digest(
+    manager: User,
+    company: Company,
+    rows: list[_Row],
+    sent: set[tuple[int, str, str]],
+    titles: _Titles,
+    week: str,
+) -> Reminder | None:
+    if (manager.id, DIGEST, week) in sent:
+        return None
+    limited = managed_department_ids(manager)
+    mine = [r for r in rows if limited is None or r.department_id in limited]
+    if not mine:
+        return None
+    language = mail_language(manager.language, company.default_language)
+    counts = dict.fromkeys(STATE_ORDER, 0)
+    problems = []
+    for row in mine:
+        counts[row.state] += 1
+        if row.state in PROBLEM_STATES:
+            on = row.due_on if row.state is CellState.OVERDUE else row.valid_until
+            assert on is not None  # an expired cell has an end of validity
+            problems.append(Problem(row.name, titles.get(row.course_id, language), row.state, on))
+    problems.sort(key=lambda p: (p.name.casefold(), p.course.casefold(), p.on))
+    departments = tuple(d.name for d in manager.managed_departments) if limited else ()
+    recipient = Recipient(manager.id, manager.email, manager.display_name, language)
+    return Reminder(recipient, digest=Digest(week, counts, tuple(problems), departments))
+
+
+def write_mail(reminder: Reminder, links: Links) -> Mail:
+    """The mail for `reminder`, in the recipient's language (needs an app context)."""
+    with force_locale(reminder.recipient.language):
+        if reminder.digest is not None:
+            digest = reminder.digest
+            return Mail(
+                reminder.recipient.email,
+                _("Lernwerk: your team's modules this week"),
+                render_template(
+                    "mail/digest.txt",
+                    recipient=reminder.recipient,
+                    digest=digest,
+                    shown=digest.problems[:DIGEST_LINES],
+                    more=max(0, len(digest.problems) - DIGEST_LINES),
+                    link=links.team,
+                ),
+            )
+        return Mail(
+            reminder.recipient.email,
+            _("Lernwerk: a reminder about your modules"),
+            render_template(
+                "mail/reminder.txt",
+                recipient=reminder.recipient,
+                items=reminder.items,
+                link=links.learn,
+            ),
+        )
+
+
+def send_reminders(
+    session: Session,
+    now: datetime,
+    links: Links,
+    *,
+    dry_run: bool = False,
+    after_each: Callable[[], None] | None = None,
+) -> Summary:
+    """Send every reminder due at `now` and record each one that went out.
+
+    A mail that cannot be sent (an SMTP or network error) is recorded nowhere,
+    so the next run tries it again; the others still go out. `after_each` is
+    called once the plan is made and after each mail is recorded: the command
+    commits there, so no lock is held while a mail travels and a mail that went
+    out is not sent again if the run stops later. With `dry_run`, the mails are
+    written into the summary only: nothing is sent or recorded.
+    """
+    summary = Summary()
+    planned = plan_reminders(session, now)
+    if after_each is not None and not dry_run:
+        after_each()
+    for reminder in planned:
+        mail = write_mail(reminder, links)
+        if not dry_run:
+            try:
+                send_mail(mail.to, mail.subject, mail.body)
+            except OSError as exc:  # smtplib's errors are OSErrors too
+                log.warning("Reminder to %s not sent: %s", mail.to, exc)
+                summary.failed.append(mail.to)
+                summary.errors.append(str(exc))
+                continue
+            if not _record(session, reminder, now):
+                log.warning("Reminder to %s was also sent by another run.", mail.to)
+            if after_each is not None:
+                after_each()
+        summary.mails.append(mail)
+        summary.sent.update(kind for kind, _key in reminder.records)
+    return summary
+
+
+def _record(session: Session, reminder: Reminder, now: datetime) -> bool:
+    """Record that `reminder` went out; False if another run recorded it meanwhile."""
+    try:
+        with session.begin_nested():
+            session.add_all(
+                ReminderSent(user_id=reminder.recipient.user_id, kind=kind, key=key, sent_at=now)
+                for kind, key in reminder.records
+            )
+    except IntegrityError:
+        return False
+    return True
