@@ -51,6 +51,16 @@ def run(db, now):
     return {mail.to: mail.body for mail in summary.mails}
 
 
+@pytest.fixture(autouse=True)
+def mails_in_english(world, db):
+    """The companies write English: the tests read texts that need no catalogue.
+
+    German mails are tested in `test_each_mail_is_in_the_recipients_language`.
+    """
+    world.a.company.default_language = world.b.company.default_language = "en"
+    db.flush()
+
+
 def lines(body):
     return [line for line in body.splitlines() if line.startswith("- ")]
 
@@ -86,14 +96,13 @@ def test_learners_are_reminded_of_due_overdue_expiring_and_expired_assignments(d
 
     managers = {world.a.manager.email, world.a.limited_manager.email}  # their digests
     assert set(sent) == {p.email for p in (due_soon, overdue, expiring, expired)} | managers
-    # The company writes German: German dates (the item texts wait for their translation).
-    assert lines(sent[due_soon.email]) == ["- Testkurs: due on 26.11.2026"]
-    assert lines(sent[overdue.email]) == ["- Testkurs: overdue, was due on 22.11.2026"]
+    assert lines(sent[due_soon.email]) == ["- Testkurs: due on 26 Nov 2026"]
+    assert lines(sent[overdue.email]) == ["- Testkurs: overdue, was due on 22 Nov 2026"]
     assert lines(sent[expiring.email]) == [
-        "- Testkurs: expiring soon, your certificate is valid until 03.12.2026"
+        "- Testkurs: expiring soon, your certificate is valid until 3 Dec 2026"
     ]
     assert lines(sent[expired.email]) == [
-        "- Testkurs: expired, your certificate was valid until 18.11.2026"
+        "- Testkurs: expired, your certificate was valid until 18 Nov 2026"
     ]
     assert "take the module again" in sent[expired.email]
     assert "take the module again" not in sent[due_soon.email]
@@ -124,8 +133,8 @@ def test_one_mail_per_learner_lists_every_new_item_most_urgent_first(
     mine = [m for m in summary.mails if m.to == person.email]
     assert len(mine) == 1
     assert lines(mine[0].body) == [
-        "- Brandschutz: overdue, was due on 20.11.2026",
-        "- Testkurs: due on 30.11.2026",
+        "- Brandschutz: overdue, was due on 20 Nov 2026",
+        "- Testkurs: due on 30 Nov 2026",
     ]
     assert summary.sent["overdue"] == 1 and summary.sent["due-soon"] == 1
 
@@ -153,13 +162,13 @@ def test_overdue_is_repeated_once_a_week_and_a_new_due_date_reminds_anew(db, wor
     assert late.email not in run(db, datetime(2026, 11, 29, 22, 59, tzinfo=UTC))
     monday = datetime(2026, 11, 29, 23, 0, tzinfo=UTC)
     sent = run(db, monday)
-    assert lines(sent[late.email]) == ["- Testkurs: overdue, was due on 22.11.2026"]
+    assert lines(sent[late.email]) == ["- Testkurs: overdue, was due on 22 Nov 2026"]
     assert late.email not in run(db, monday + timedelta(days=3))
 
     # The manager gives more time: the new due date is reminded once.
     assign(db, course, [moved], date(2026, 12, 4), at=monday)
     sent = run(db, monday + timedelta(hours=8))
-    assert lines(sent[moved.email]) == ["- Testkurs: due on 04.12.2026"]
+    assert lines(sent[moved.email]) == ["- Testkurs: due on 4 Dec 2026"]
 
 
 def test_the_due_soon_window_turns_over_at_midnight_in_berlin_across_a_month(db, world, course):
@@ -169,7 +178,7 @@ def test_the_due_soon_window_turns_over_at_midnight_in_berlin_across_a_month(db,
     assert person.email not in run(db, datetime(2026, 11, 30, 22, 0, tzinfo=UTC))
     # 00:30 on 1 December in Berlin (still 30 November in UTC).
     sent = run(db, datetime(2026, 11, 30, 23, 30, tzinfo=UTC))
-    assert lines(sent[person.email]) == ["- Testkurs: due on 08.12.2026"]
+    assert lines(sent[person.email]) == ["- Testkurs: due on 8 Dec 2026"]
 
 
 def test_new_year_in_berlin_and_the_iso_week_that_spans_it(db, world, course):
@@ -178,14 +187,14 @@ def test_new_year_in_berlin_and_the_iso_week_that_spans_it(db, world, course):
     assign(db, course, [person], date(2026, 12, 31))
     monday = datetime(2026, 12, 28, 7, 0, tzinfo=UTC)  # 2026-W53 begins
     sent = run(db, monday)
-    assert lines(sent[person.email]) == ["- Testkurs: due on 31.12.2026"]
+    assert lines(sent[person.email]) == ["- Testkurs: due on 31 Dec 2026"]
     assert a.manager.email in sent
 
     # 23:30 UTC on 31 December is 00:30 on 1 January 2027 in Berlin: overdue now,
     # but still in week 2026-W53, so no second digest.
     new_year = datetime(2026, 12, 31, 23, 30, tzinfo=UTC)
     sent = run(db, new_year)
-    assert lines(sent[person.email]) == ["- Testkurs: overdue, was due on 31.12.2026"]
+    assert lines(sent[person.email]) == ["- Testkurs: overdue, was due on 31 Dec 2026"]
     assert a.manager.email not in sent
     assert run(db, datetime(2027, 1, 3, 22, 59, tzinfo=UTC)) == {}  # Sunday 23:59 in Berlin
 
@@ -202,8 +211,8 @@ def test_dates_are_days_in_berlin_across_the_change_from_summer_time(db, world, 
     assign(db, course, [early], date(2026, 10, 26), at=before - timedelta(days=1))  # tomorrow
     assign(db, course, [late], date(2026, 10, 24), at=before - timedelta(days=1))  # yesterday
     sent = run(db, before)
-    assert lines(sent[early.email]) == ["- Testkurs: due on 26.10.2026"]
-    assert lines(sent[late.email]) == ["- Testkurs: overdue, was due on 24.10.2026"]
+    assert lines(sent[early.email]) == ["- Testkurs: due on 26 Oct 2026"]
+    assert lines(sent[late.email]) == ["- Testkurs: overdue, was due on 24 Oct 2026"]
 
     # After the switch Berlin is one hour ahead of UTC: 22:30 UTC is still Sunday
     # (week 43), 23:30 UTC is 00:30 on Monday 26 October (week 44).
@@ -211,34 +220,52 @@ def test_dates_are_days_in_berlin_across_the_change_from_summer_time(db, world, 
     after = datetime(2026, 10, 25, 23, 30, tzinfo=UTC)
     assign(db, course, [early], date(2026, 10, 27), at=after)  # tomorrow again
     sent = run(db, after)
-    assert lines(sent[early.email]) == ["- Testkurs: due on 27.10.2026"]
-    assert lines(sent[late.email]) == ["- Testkurs: overdue, was due on 24.10.2026"]
+    assert lines(sent[early.email]) == ["- Testkurs: due on 27 Oct 2026"]
+    assert lines(sent[late.email]) == ["- Testkurs: overdue, was due on 24 Oct 2026"]
     assert world.a.manager.email in sent  # the new week's digest
 
 
-def test_each_mail_is_in_the_recipients_language(db, world, course):
+def test_each_mail_is_in_the_recipients_language(app, db, world, course, tmp_path):
+    world.a.company.default_language = "de"
     german, english = world.a.employees[:2]
     english.language = "en"
     assign(db, course, [german, english], TODAY + timedelta(days=3))
-    db.flush()
+    other = make_course(app, db, tmp_path, "zweitkurs", "Brandschutz")
+    assign(db, other, [german], TODAY - timedelta(days=300))
+    complete(db, german, other, NOW - timedelta(days=400), NOW - timedelta(days=5))
 
+    summary = reminders.send_reminders(db, NOW, LINKS)
+    mail = {m.to: m for m in summary.mails}
+
+    assert mail[german.email].subject == "Lernwerk: Erinnerung an Ihre Lernmodule"
+    assert mail[german.email].body == (
+        f"Hallo {german.display_name},\n\n"
+        "dies ist eine Erinnerung an Lernmodule, die Ihnen zugewiesen sind:\n\n"
+        "- Brandschutz: abgelaufen, Ihr Zertifikat war gültig bis 18.11.2026\n"
+        "- Testkurs: fällig am 26.11.2026\n\n"
+        "Um ein Zertifikat zu erneuern, absolvieren Sie das Lernmodul erneut.\n\n"
+        "Auf Ihrer Startseite stehen alle Lernmodule, die Ihnen zugewiesen sind:\n\n"
+        f"{LINKS.learn}\n\nLernwerk"
+    )
+    assert mail[english.email].subject == "Lernwerk: a reminder about your modules"
+    assert mail[english.email].body.startswith(f"Hello {english.display_name},")
+    assert "- Testkurs: due on 26 Nov 2026" in lines(mail[english.email].body)
+    digest = mail[world.a.manager.email]
+    assert digest.subject == "Lernwerk: die Lernmodule Ihres Teams in dieser Woche"
+    assert "✕ abgelaufen: 1\n" in digest.body and "○ nicht begonnen: 2\n" in digest.body
+    assert (
+        f"- {german.display_name}, Brandschutz: abgelaufen, das Zertifikat war gültig bis "
+        "18.11.2026" in lines(digest.body)
+    )
+
+
+def test_without_a_language_of_their_own_people_get_their_companys(db, world, course):
+    world.b.company.default_language = "de"
+    english, german = world.a.employees[0], world.b.employees[0]
+    assign(db, course, [english, german], TODAY + timedelta(days=1))
     sent = run(db, NOW)
-
-    # The greeting is in the catalogue already; the new texts get their German
-    # translation later, so this test checks what is independent of it: the
-    # greeting and the date format. Tighten it once the catalogue has them.
-    assert sent[german.email].startswith(f"Hallo {german.display_name},")
-    assert "26.11.2026" in sent[german.email]
-    assert sent[english.email].startswith(f"Hello {english.display_name},")
-    assert "- Testkurs: due on 26 Nov 2026" in lines(sent[english.email])
-
-
-def test_a_company_writing_english_gets_english_mails(db, world, course):
-    world.b.company.default_language = "en"
-    person = world.b.employees[0]
-    assign(db, course, [person], TODAY + timedelta(days=1))
-    db.flush()
-    assert "- Testkurs: due on 24 Nov 2026" in lines(run(db, NOW)[person.email])
+    assert "- Testkurs: due on 24 Nov 2026" in lines(sent[english.email])
+    assert sent[german.email].startswith("Hallo ")
 
 
 def test_mail_failures_are_not_recorded_and_the_next_run_sends_them(app, db, world, course, mails):
@@ -285,7 +312,7 @@ def test_the_digest_counts_states_and_lists_problems_of_the_managers_scope_only(
     assert "in your company" in sent[a.manager.email]
     assert "in your departments (Lager)" in sent[a.limited_manager.email]
     for person in lager:
-        assert f"- {person.display_name}, Testkurs: overdue, was due on 21.11.2026" in lines(
+        assert f"- {person.display_name}, Testkurs: overdue, was due on 21 Nov 2026" in lines(
             sent[a.manager.email]
         )
     for name in (p.display_name for p in buero + b.employees):
