@@ -36,7 +36,7 @@ def register(app: Flask) -> None:
 
     courses_group.add_command(courses_import_command)
     for command in (db_group, create_admin_command, invite_command, demo_command, serve_command,
-                    courses_group, xapi_group):  # fmt: skip
+                    courses_group, xapi_group, reminders_command):  # fmt: skip
         app.cli.add_command(command)
 
 
@@ -360,4 +360,51 @@ def xapi_push_command(endpoint: str, lrs_user: str, lrs_password: str, batch: in
     click.echo(f"Sent {result.sent} statements.")
     if result.error:
         click.echo(f"Stopped: {result.error}. {result.remaining} statements wait for the next run.")
+        raise SystemExit(1)
+
+
+# --- Reminders ------------------------------------------------------------------------
+
+
+@click.command("reminders")
+@click.option("--dry-run", is_flag=True, help="Print the mails instead of sending them.")
+@with_appcontext
+def reminders_command(dry_run: bool) -> None:
+    """E-mail learners about due, overdue and expiring assignments, managers a weekly digest.
+
+    Meant for cron (e.g. twice a day): what went out is recorded, so running it
+    again sends nothing twice. Exits with status 1 if a mail could not be sent;
+    the next run tries it again.
+    """
+    from flask import url_for
+
+    from lms.db import db
+    from lms.services import reminders
+
+    with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
+        links = reminders.Links(
+            learn=url_for("learn.index", _external=True),
+            team=url_for("manage.index", _external=True),
+        )
+    session = db.new_session()
+    try:
+        summary = reminders.send_reminders(
+            session, now(), links, dry_run=dry_run, after_each=session.commit
+        )
+    finally:
+        session.close()
+    if dry_run:
+        for mail in summary.mails:
+            click.echo(f"To: {mail.to}\nSubject: {mail.subject}\n\n{mail.body}\n{'-' * 60}")
+    kinds = ", ".join(
+        f"{kind}: {summary.sent[kind]}" for kind in reminders.KINDS if summary.sent[kind]
+    )
+    verb = "Would send" if dry_run else "Sent"
+    click.echo(f"{verb} {len(summary.mails)} e-mails" + (f" ({kinds})." if kinds else "."))
+    if summary.failed:
+        click.echo(
+            f"Could not send {len(summary.failed)} e-mails ({', '.join(summary.failed)}): "
+            f"{summary.errors[0]}. The next run tries them again.",
+            err=True,
+        )
         raise SystemExit(1)
