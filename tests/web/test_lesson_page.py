@@ -74,3 +74,21 @@ def test_templates_translate_in_the_locale_in_force(app):
         with force_locale("en"):
             assert render_template_string(template) == "Log out"
         assert render_template_string(template) == "Abmelden"
+
+
+@pytest.mark.parametrize(
+    ("status", "word"),
+    [
+        ("done", "read"),
+        ("passed", "passed"),
+        ("attended", "attended"),
+        ("signed_off", "signed off"),
+        ("pending", "pending"),
+        ("open", "not started"),
+    ],
+)
+def test_a_unit_status_is_named_in_words(app, status, word):
+    template = '{% from "macros/ui.html" import unit_status %}{{ unit_status(status) }}'
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        html = render_template_string(template, status=status)
+    assert re.sub(r"<[^>]+>|[✓○]", "", html).strip() == word
