@@ -56,6 +56,11 @@ class CourseVersion(Base):
     assets: Mapped[list[VersionAsset]] = relationship(cascade="all, delete-orphan")
 
     @property
+    def content_cached(self) -> bool:
+        """Whether `content` is at hand without loading `rendered`."""
+        return (self.id, self.content_hash) in _CONTENT_CACHE
+
+    @property
     def content(self) -> dict[str, Any]:
         """`rendered`, parsed once per process: a version never changes after import."""
         key = (self.id, self.content_hash)

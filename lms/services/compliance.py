@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, and_, case, func, literal, or_, select
+from sqlalchemy.orm import Session, undefer
 from sqlalchemy.sql.selectable import Subquery
 
 from lms.models import Assignment, Completion, CourseVersion, Department, Enrollment, User
@@ -115,9 +115,13 @@ class Matrix:
         return self.cells.get((user_id, course_id))
 
 
-def cells(scope: Scope) -> Subquery:
-    """One row per open assignment in scope: user, course, due date, state and dates."""
-    completions = (
+def cells(scope: Scope, user_ids: Sequence[int] | None = None) -> Subquery:
+    """One row per open assignment in scope: user, course, due date, state and dates.
+
+    With `user_ids`, only those people's rows (the database then reads only their
+    completions, which keeps one page of the matrix cheap).
+    """
+    latest = (
         select(
             Completion.user_id,
             Completion.course_id,
@@ -127,8 +131,10 @@ def cells(scope: Scope) -> Subquery:
         )
         .where(Completion.company_id == scope.company_id, Completion.revoked_at.is_(None))
         .group_by(Completion.user_id, Completion.course_id)
-        .subquery("last_completion")
     )
+    if user_ids is not None:
+        latest = latest.where(Completion.user_id.in_(list(user_ids)))
+    completions = latest.subquery("last_completion")
     c = completions.c
     fulfilled = and_(
         c.completed_at.is_not(None),
@@ -182,29 +188,36 @@ def cells(scope: Scope) -> Subquery:
     )
     if scope.department_ids is not None:
         stmt = stmt.where(User.department_id.in_(list(scope.department_ids)))
+    if user_ids is not None:
+        stmt = stmt.where(Assignment.user_id.in_(list(user_ids)))
     return stmt.subquery("cells")
 
 
 def _people(
     scope: Scope, filters: Filters, cell_rows: Subquery
 ) -> Select[int, str, str, int | None, Any]:
-    """The people (rows) matching the filters, with their count of problems, in order."""
-    problems = (
-        select(
-            cell_rows.c.user_id,
-            func.sum(
-                case((cell_rows.c.state.in_([s.value for s in PROBLEM_STATES]), 1), else_=0)
-            ).label("problems"),
+    """The people (rows) matching the filters, with their count of problems, in order.
+
+    The problems are counted (over every cell in scope) only to sort by them.
+    """
+    problem_count: Any = literal(0)
+    stmt = select(User.id, User.display_name, User.email, User.department_id, problem_count)
+    if filters.sort == "problems":
+        problems = (
+            select(
+                cell_rows.c.user_id,
+                func.sum(
+                    case((cell_rows.c.state.in_([s.value for s in PROBLEM_STATES]), 1), else_=0)
+                ).label("problems"),
+            )
+            .group_by(cell_rows.c.user_id)
+            .subquery("problems")
         )
-        .group_by(cell_rows.c.user_id)
-        .subquery("problems")
-    )
-    problem_count = func.coalesce(problems.c.problems, 0)
-    stmt = (
-        select(User.id, User.display_name, User.email, User.department_id, problem_count)
-        .outerjoin(problems, problems.c.user_id == User.id)
-        .where(User.company_id == scope.company_id, User.is_active.is_(True))
-    )
+        problem_count = func.coalesce(problems.c.problems, 0)
+        stmt = select(
+            User.id, User.display_name, User.email, User.department_id, problem_count
+        ).outerjoin(problems, problems.c.user_id == User.id)
+    stmt = stmt.where(User.company_id == scope.company_id, User.is_active.is_(True))
     if scope.department_ids is not None:
         stmt = stmt.where(User.department_id.in_(list(scope.department_ids)))
     if filters.department_id is not None:
@@ -254,15 +267,25 @@ def course_titles(session: Session, course_ids: Sequence[int], lang: str) -> dic
         .group_by(CourseVersion.course_id)
         .subquery()
     )
-    versions = session.scalars(
-        select(CourseVersion).join(
-            newest,
-            and_(
-                CourseVersion.course_id == newest.c.course_id,
-                CourseVersion.number == newest.c.number,
-            ),
+    versions = list(
+        session.scalars(
+            select(CourseVersion).join(
+                newest,
+                and_(
+                    CourseVersion.course_id == newest.c.course_id,
+                    CourseVersion.number == newest.c.number,
+                ),
+            )
         )
     )
+    # Load the content of versions this process has not cached yet, all in one query.
+    missing = [v.id for v in versions if not v.content_cached]
+    if missing:
+        session.scalars(
+            select(CourseVersion)
+            .where(CourseVersion.id.in_(missing))
+            .options(undefer(CourseVersion.rendered))
+        ).all()
     titles = {}
     for version in versions:
         texts = version.content["texts"]
@@ -309,9 +332,10 @@ def matrix(
 
     found: dict[tuple[int, int], Cell] = {}
     if rows:
-        stmt = select(cell_rows).where(cell_rows.c.user_id.in_([r.user_id for r in rows]))
+        page_cells = cells(scope, [r.user_id for r in rows])
+        stmt = select(page_cells)
         if filters.course_id is not None:
-            stmt = stmt.where(cell_rows.c.course_id == filters.course_id)
+            stmt = stmt.where(page_cells.c.course_id == filters.course_id)
         for values in session.execute(stmt):
             cell = _cell(values)
             found[(cell.user_id, cell.course_id)] = cell
