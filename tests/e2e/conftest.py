@@ -178,6 +178,7 @@ def live_server(
 
     from config import TestingConfig
     from lms import create_app, demo, migrate
+    from lms.clock import today
 
     tmp_dir = tmp_path_factory.mktemp("e2e")
     drop_database: Callable[[], None] | None = None
@@ -212,6 +213,8 @@ def live_server(
                 import_course(session, folder, datetime.now(UTC))
         with database.begin() as session:
             demo.seed_progress(session, datetime.now(UTC))
+        with database.begin() as session:
+            demo.seed_assignments(session, datetime.now(UTC), today())
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
     url = f"http://127.0.0.1:{server.server_port}"
