@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -75,17 +76,46 @@ def _unit_json(version: CourseVersion, language: str, unit_id: str) -> dict[str,
     return None
 
 
+@dataclass(frozen=True)
+class _StoredQuiz:
+    settings: QuizSettings | None
+    questions: tuple[Question, ...]
+
+
+# (version id, content hash, language, unit id) -> the parsed quiz unit. A version
+# never changes after import, while reading it back means loading and parsing the
+# whole course's `spec` (tens of KB of JSON) on every start, submit and result page.
+# The hash keeps ids reused by a rolled-back transaction (tests) apart.
+_QUIZ_CACHE: dict[tuple[int, str, str, str], _StoredQuiz] = {}
+_QUIZ_CACHE_SIZE = 512
+
+
+def _stored_quiz(version: CourseVersion, language: str, unit_id: str) -> _StoredQuiz:
+    key = (version.id, version.content_hash, language, unit_id)
+    cached = _QUIZ_CACHE.get(key)
+    if cached is None:
+        unit = _unit_json(version, language, unit_id) or {}
+        quiz = unit.get("quiz")
+        cached = _StoredQuiz(
+            settings=_settings(quiz) if quiz is not None else None,
+            questions=tuple(question_from_json(q) for q in unit.get("questions", [])),
+        )
+        if len(_QUIZ_CACHE) >= _QUIZ_CACHE_SIZE:
+            _QUIZ_CACHE.pop(next(iter(_QUIZ_CACHE)), None)
+        _QUIZ_CACHE[key] = cached
+    return cached
+
+
 def stored_questions(version: CourseVersion, language: str, unit_id: str) -> list[Question]:
     """The questions of a quiz unit in `language` (or the main language), with answer keys."""
-    unit = _unit_json(version, language, unit_id)
-    return [question_from_json(q) for q in unit["questions"]] if unit else []
+    return list(_stored_quiz(version, language, unit_id).questions)
 
 
 def stored_quiz_settings(version: CourseVersion, unit_id: str) -> QuizSettings | None:
-    unit = _unit_json(version, version.language, unit_id)
-    if unit is None or unit.get("quiz") is None:
-        return None
-    data = unit["quiz"]
+    return _stored_quiz(version, version.language, unit_id).settings
+
+
+def _settings(data: dict[str, Any]) -> QuizSettings:
     return QuizSettings(
         pass_mark=data["pass_mark"],
         max_attempts=data["max_attempts"],
