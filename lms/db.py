@@ -12,11 +12,18 @@ driver and start write transactions with BEGIN IMMEDIATE: the writer waits for
 the lock (busy timeout) before it has read anything, so concurrent writers
 queue instead of failing. Read-only requests (GET/HEAD) begin DEFERRED and
 never block writers thanks to WAL.
+
+A writer that finds the lock taken asks again every millisecond (see
+`_begin_immediate`) rather than leaving the waiting to SQLite, whose busy
+handler sleeps in steps of up to 100 ms: under load, such a sleeper keeps
+missing the moments the lock is free while other workers take it in turn.
 """
 
 from __future__ import annotations
 
 import contextvars
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
@@ -47,7 +54,39 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
+        if write_intent.get():
+            _begin_immediate(conn, busy_timeout_ms)
+        else:
+            # Straight to the driver: BEGIN DEFERRED takes no lock and cannot fail
+            # for one, and this runs for every request.
+            conn.connection.driver_connection.execute("BEGIN")  # type: ignore[union-attr]
+
+
+# How long a writer waits before asking again for the write lock another one holds.
+WRITE_LOCK_RETRY_S = 0.001
+
+
+def _begin_immediate(conn: Connection, busy_timeout_ms: int) -> None:
+    """BEGIN IMMEDIATE, asked for every millisecond while another writer holds the lock.
+
+    Gives up after the busy timeout with SQLAlchemy's usual "database is locked"
+    error, as SQLite's own waiting would.
+    """
+    driver: sqlite3.Connection = conn.connection.driver_connection  # type: ignore[assignment]
+    deadline = time.monotonic() + busy_timeout_ms / 1000
+    driver.execute("PRAGMA busy_timeout = 0")
+    try:
+        while time.monotonic() < deadline:
+            try:
+                driver.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:  # extended codes too
+                    break  # not a lock: let SQLAlchemy report it below
+            time.sleep(WRITE_LOCK_RETRY_S)
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    finally:
+        driver.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
 
 
 def make_engine(url: str, *, busy_timeout_ms: int = 15_000, echo: bool = False) -> Engine:

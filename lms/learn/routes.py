@@ -350,9 +350,11 @@ def unit_done(slug: str, unit_id: str) -> ResponseReturnValue:
 
 
 def _quiz_state(slug: str, unit_id: str) -> tuple[Enrollment, dict[str, Any]]:
-    enrollment, progress, index = _enrolled_unit(slug, unit_id)
-    unit = progress.units[index].unit
-    if unit["type"] != "quiz":
+    """The learner's enrolment and the quiz unit (its progress is not needed here)."""
+    enrollment = _own_enrollment(slug)
+    units = learning.rendered_units(enrollment.version, page_language())
+    unit = next((u for u in units if u["id"] == unit_id), None)
+    if unit is None or unit["type"] != "quiz":
         abort(404)
     return enrollment, unit
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -205,20 +205,24 @@ def submit(session: Session, attempt: QuizAttempt, now: datetime) -> bool:
     graded: QuizResult = grade_quiz(drawn, responses, settings.pass_mark)
     attempt.score, attempt.max_score = graded.score, graded.max
     attempt.percent, attempt.passed = graded.percent, graded.passed
-    for position, question in enumerate(drawn):
-        mark = graded.results[question.id]
-        session.add(
-            AttemptAnswer(
-                attempt_id=attempt.id,
-                question_id=question.id,
-                position=position,
-                response=attempt.responses.get(question.id, {}),
-                score=mark.score,
-                max_score=mark.max,
-                correct=mark.correct,
-                answered=mark.answered,
-            )
-        )
+    # One INSERT for all answers: added one by one, each would be its own
+    # INSERT ... RETURNING (SQLite cannot match several returned ids to rows).
+    session.execute(
+        insert(AttemptAnswer),
+        [
+            {
+                "attempt_id": attempt.id,
+                "question_id": question.id,
+                "position": position,
+                "response": attempt.responses.get(question.id, {}),
+                "score": graded.results[question.id].score,
+                "max_score": graded.results[question.id].max,
+                "correct": graded.results[question.id].correct,
+                "answered": graded.results[question.id].answered,
+            }
+            for position, question in enumerate(drawn)
+        ],
+    )
     enrollment = session.get(Enrollment, attempt.enrollment_id)
     assert enrollment is not None
     version = attempt.version.number

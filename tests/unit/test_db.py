@@ -88,3 +88,52 @@ def test_uncommitted_changes_of_a_request_are_discarded(app, db):
             handle.session.scalar(select(func.count()).where(Company.short_name == "verworfen"))
             == 0
         )
+
+
+def _hold_write_lock(path, seconds: float, ready) -> None:
+    import sqlite3
+    import time
+
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    ready.set()
+    time.sleep(seconds)
+    other.execute("COMMIT")
+    other.close()
+
+
+def test_a_writer_waits_for_the_write_lock_and_takes_it_as_soon_as_it_is_free(tmp_path):
+    import threading
+    import time
+
+    from sqlalchemy.exc import OperationalError
+
+    path = tmp_path / "lock.sqlite3"
+    engine = make_engine(f"sqlite:///{path}", busy_timeout_ms=5_000)
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE t (x INTEGER)"))
+
+    ready = threading.Event()
+    holder = threading.Thread(target=_hold_write_lock, args=(path, 0.3, ready))
+    holder.start()
+    ready.wait()
+    started = time.monotonic()
+    with engine.begin() as connection:  # write intent: BEGIN IMMEDIATE
+        waited = time.monotonic() - started
+        connection.execute(text("INSERT INTO t VALUES (1)"))
+        # The busy timeout is back for everything else in the transaction.
+        assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 5_000
+    holder.join()
+    assert 0.25 < waited < 0.3 + 0.1
+
+    ready.clear()
+    holder = threading.Thread(target=_hold_write_lock, args=(path, 0.5, ready))
+    holder.start()
+    ready.wait()
+    impatient = make_engine(f"sqlite:///{path}", busy_timeout_ms=100)
+    with pytest.raises(OperationalError, match="database is locked"):
+        with impatient.begin():
+            pass
+    holder.join()
+    engine.dispose()
+    impatient.dispose()

@@ -1,0 +1,30 @@
+"""Handing in a knowledge check, the learner's costliest request: its statements (issue 4)."""
+
+from __future__ import annotations
+
+from tests.web.test_quiz import CHECK, answer_all, learner, publish, start
+
+__all__ = ["learner", "publish"]  # fixtures
+
+
+def test_handing_in_writes_all_answers_with_one_statement(client, learner, count_queries):
+    url = start(client)
+    assert url == f"{CHECK}/attempts/1"
+    # Everything but the final POST; then count the statements of handing in.
+    original_post = client.post
+
+    def counted_post(*args, **kwargs):
+        if kwargs.get("data", {}).get("action") == "submit":
+            count_queries.statements.clear()
+        return original_post(*args, **kwargs)
+
+    client.post = counted_post
+    response = answer_all(client, url)
+    assert response.location == f"{CHECK}/attempts/1/result"
+    statements = [" ".join(s.split()) for s in count_queries.statements]
+    inserts = [s for s in statements if s.startswith("INSERT INTO attempt_answers")]
+    assert len(inserts) == 1, statements
+    # User, enrolment, attempt; save the last page; the conditional update and
+    # the attempt read back; score, answers, learning records; the unit recorded
+    # as passed (looked up, inserted) and the progress read for the completion.
+    assert len(statements) == 12, "\n".join(statements)
