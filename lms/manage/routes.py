@@ -76,16 +76,8 @@ def results_visible(company: Company) -> bool:
 
 
 def _scope() -> Scope:
-    manager = _manager()
-    company = _company()
     moment = now()
-    return Scope(
-        company.id,
-        moment,
-        today(moment),
-        company.recertification_lead_days,
-        managed_department_ids(manager),
-    )
+    return Scope.of(_company(), moment, today(moment), managed_department_ids(_manager()))
 
 
 def _int_arg(name: str) -> int | None:
@@ -126,14 +118,6 @@ def _filter_args(filters: Filters, **changes: Any) -> dict[str, Any]:
 def _departments() -> list[Department]:
     manager = _manager()
     return departments_of(db.session, _company().id, only=managed_department_ids(manager))
-
-
-def _assigned_courses(scope: Scope, lang: str) -> list[tuple[int, str]]:
-    """The courses with open assignments in scope (for the course filter)."""
-    cell_rows = compliance.cells(scope)
-    ids = list(db.session.scalars(select(cell_rows.c.course_id).distinct()))
-    titles = compliance.course_titles(db.session, ids, lang)
-    return sorted(titles.items(), key=lambda item: item[1].casefold())
 
 
 def _best_scores(scope: Scope, user_ids: list[int]) -> dict[tuple[int, int], Any]:
@@ -203,7 +187,7 @@ def index() -> ResponseReturnValue:
         filter_args=lambda **changes: _filter_args(filters, **changes),
         departments=departments,
         department_names={d.id: d.name for d in departments},
-        courses=_assigned_courses(scope, lang),
+        courses=compliance.assigned_courses(db.session, scope, lang),
         states=STATE_ORDER,
         with_results=with_results,
         scores=scores,

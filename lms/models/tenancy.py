@@ -31,6 +31,9 @@ class Company(Base):
     )
     # A recertification becomes due this many days before a certificate expires.
     recertification_lead_days: Mapped[int] = mapped_column(default=30, server_default="30")
+    # Raised whenever assignments, completions, enrolments or people of the company
+    # change: cached figures of the team overview are valid for one revision.
+    revision: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     departments: Mapped[list[Department]] = relationship(

@@ -17,16 +17,25 @@ exports agree and the work stays in the database however large the team.
 from __future__ import annotations
 
 import enum
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, literal, or_, select
+from sqlalchemy import Select, and_, case, event, func, literal, or_, select, update
 from sqlalchemy.orm import Session, undefer
 from sqlalchemy.sql.selectable import Subquery
 
-from lms.models import Assignment, Completion, CourseVersion, Department, Enrollment, User
+from lms.models import (
+    Assignment,
+    Company,
+    Completion,
+    CourseVersion,
+    Department,
+    Enrollment,
+    User,
+)
 
 PAGE_SIZE = 50
 
@@ -56,13 +65,33 @@ SORTS = ("name", "department", "problems")
 
 @dataclass(frozen=True)
 class Scope:
-    """Whose cells: one company, maybe limited to departments, at one moment."""
+    """Whose cells: one company, maybe limited to departments, at one moment.
+
+    `revision` (the company's creation time and `Company.revision`) lets the
+    counts over the whole team be cached until something changes; None: no cache.
+    """
 
     company_id: int
     now: datetime
     today: date
     lead_days: int
     department_ids: Sequence[int] | None = None  # None: the whole company
+    revision: tuple[datetime, int] | None = None
+
+    @classmethod
+    def of(
+        cls, company: Company, moment: datetime, today: date, department_ids: Sequence[int] | None
+    ) -> Scope:
+        """The scope of a page: the time to the minute, so that cached counts and the
+        page's own cells agree."""
+        return cls(
+            company.id,
+            moment.replace(second=0, microsecond=0),
+            today,
+            company.recertification_lead_days,
+            None if department_ids is None else tuple(department_ids),
+            (company.created_at, company.revision),
+        )
 
 
 @dataclass(frozen=True)
@@ -293,19 +322,17 @@ def course_titles(session: Session, course_ids: Sequence[int], lang: str) -> dic
     return titles
 
 
-def _columns(
-    session: Session, cell_rows: Subquery, filters: Filters, lang: str
-) -> list[tuple[int, str]]:
-    stmt = select(cell_rows.c.course_id).distinct()
-    if filters.department_id is not None:
-        stmt = stmt.join(User, User.id == cell_rows.c.user_id).where(
-            User.department_id == filters.department_id
-        )
-    if filters.course_id is not None:
-        stmt = stmt.where(cell_rows.c.course_id == filters.course_id)
-    ids = list(session.scalars(stmt))
-    titles = course_titles(session, ids, lang)
-    return sorted(((i, titles.get(i, "?")) for i in ids), key=lambda item: item[1].casefold())
+def _columns(session: Session, course_ids: Sequence[int], lang: str) -> list[tuple[int, str]]:
+    titles = course_titles(session, course_ids, lang)
+    return sorted(
+        ((i, titles.get(i, "?")) for i in course_ids), key=lambda item: item[1].casefold()
+    )
+
+
+def assigned_courses(session: Session, scope: Scope, lang: str) -> list[tuple[int, str]]:
+    """The courses with open assignments in scope, by title (for the course filter)."""
+    counts, _totals = _cached_counts(session, scope, cells(scope), Filters())
+    return _columns(session, list(counts), lang)
 
 
 def matrix(
@@ -328,7 +355,8 @@ def matrix(
     if page_size:
         people = people.limit(page_size).offset((page - 1) * page_size)
     rows = [_row(values) for values in session.execute(people)]
-    columns = _columns(session, cell_rows, filters, lang)
+    counts, totals = _cached_counts(session, scope, cell_rows, filters)
+    columns = _columns(session, list(counts), lang)
 
     found: dict[tuple[int, int], Cell] = {}
     if rows:
@@ -340,7 +368,6 @@ def matrix(
             cell = _cell(values)
             found[(cell.user_id, cell.course_id)] = cell
 
-    counts, totals = _counts(session, cell_rows, filters)
     return Matrix(rows, columns, found, total, page, pages, counts, totals)
 
 
@@ -370,6 +397,62 @@ def state_counts(
 ) -> tuple[dict[int, dict[CellState, int]], dict[CellState, int]]:
     """Per course and in all: how many assignments in scope are in each state; one query."""
     return _counts(session, cells(scope), filters or Filters())
+
+
+# Counts over a whole team cost a pass over every assignment; they are kept per
+# process for one company revision and one minute (see `Scope.of`).
+_COUNTS_CACHE: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+_COUNTS_CACHE_SIZE = 64
+
+
+def _cached_counts(
+    session: Session, scope: Scope, cell_rows: Subquery, filters: Filters
+) -> tuple[dict[int, dict[CellState, int]], dict[CellState, int]]:
+    if scope.revision is None:
+        return _counts(session, cell_rows, filters)
+    key = (
+        scope.company_id,
+        scope.revision,
+        scope.now,
+        scope.today,
+        scope.lead_days,
+        scope.department_ids,
+        filters.department_id,
+        filters.course_id,
+    )
+    found = _COUNTS_CACHE.get(key)
+    if found is None:
+        found = _counts(session, cell_rows, filters)
+        _COUNTS_CACHE[key] = found
+        if len(_COUNTS_CACHE) > _COUNTS_CACHE_SIZE:
+            _COUNTS_CACHE.popitem(last=False)
+    else:
+        _COUNTS_CACHE.move_to_end(key)
+    return found
+
+
+# What changes a cell's state: assignments, completions, enrolments, people.
+_TRACKED = (Assignment, Completion, Enrollment, User)
+
+
+@event.listens_for(Session, "before_flush")
+def _raise_revisions(session: Session, _context: Any, _instances: Any) -> None:
+    """Raise `Company.revision` of every company whose cells may have changed."""
+    changed = set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if not isinstance(obj, _TRACKED):
+            continue
+        company_id = obj.company_id
+        if company_id is None and isinstance(obj, User) and obj.company is not None:
+            company_id = obj.company.id  # set through the relationship, not yet flushed
+        if company_id is not None:
+            changed.add(company_id)
+    if changed:
+        session.execute(
+            update(Company)
+            .where(Company.id.in_(sorted(changed)))
+            .values(revision=Company.revision + 1)
+        )
 
 
 def person_cells(session: Session, scope: Scope, user_id: int) -> list[Cell]:

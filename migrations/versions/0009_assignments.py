@@ -97,11 +97,13 @@ def upgrade() -> None:
     with op.batch_alter_table('companies', schema=None) as batch_op:
         batch_op.add_column(sa.Column('privacy_level', sa.String(length=20), server_default='status', nullable=False))
         batch_op.add_column(sa.Column('recertification_lead_days', sa.Integer(), server_default='30', nullable=False))
+        batch_op.add_column(sa.Column('revision', sa.Integer(), server_default='0', nullable=False))
 
 
 
 def downgrade() -> None:
     with op.batch_alter_table('companies', schema=None) as batch_op:
+        batch_op.drop_column('revision')
         batch_op.drop_column('recertification_lead_days')
         batch_op.drop_column('privacy_level')
 
