@@ -12,9 +12,12 @@ What it does, all on 127.0.0.1 and in a throw-away instance folder:
 3. logs in as the demo user of each page profile and keeps its session cookie;
 4. for each page, learns its body size, then runs wrk at each concurrency
    against the page and against the bare app answering the same body size;
-5. times argon2 password verification in this process and POST /login end to
+5. hands in knowledge checks (quiz-submit): every request a POST that submits
+   its own open attempt, prepared by bench/quiz_pool.py, beside POSTs of the
+   same bodies to the bare app;
+6. times argon2 password verification in this process and POST /login end to
    end, sequentially;
-6. prints a table (and, with --json, writes the results to a file).
+7. prints a table (and, with --json, writes the results to a file).
 
 See bench/README.md for what each figure means. New pages: add a `Profile`
 to PROFILES.
@@ -50,6 +53,8 @@ from typing import Any
 BENCH_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BENCH_DIR.parent
 LUA_SCRIPT = BENCH_DIR / "report.lua"
+SUBMIT_SCRIPT = BENCH_DIR / "quiz_submit.lua"
+QUIZ_POOL = BENCH_DIR / "quiz_pool.py"
 HOST = "127.0.0.1"
 SESSION_COOKIE = "lms_session"
 # Shared by every gunicorn worker, so a cookie signed by one is valid in all.
@@ -84,6 +89,17 @@ PROFILES: tuple[Profile, ...] = (
     Profile("login", "/login", None),
 )
 
+# Handing in a knowledge check: the IT security course's quiz (see bench/quiz_pool.py).
+SUBMIT = "quiz-submit"
+SUBMIT_PATH = "POST /learn/courses/it-sicherheit/wissenscheck/attempts/N"
+# Submits per second assumed before the warm-up has measured them (sizes its pool).
+SUBMIT_RATE_GUESS = 150
+# Open attempts prepared per run: the rate the warm-up (or the last run) saw, times
+# the run's duration, times this margin.
+SUBMIT_POOL_MARGIN = 1.5
+SUBMIT_TRIES = 3
+BARE_SUBMITS = 40  # bodies the bare app's runs repeat
+
 
 class BenchError(RuntimeError):
     """The benchmark cannot go on; the message says why."""
@@ -108,6 +124,8 @@ class WrkResult:
     non2xx: int
     login_redirects: int
     socket_errors: dict[str, int]
+    # quiz-submit only: requests sent after the run's open attempts were used up.
+    exhausted: int = 0
 
     @property
     def error_count(self) -> int:
@@ -379,19 +397,33 @@ def probe(url: str, cookie: str | None) -> int:
 _BENCH_LINE = re.compile(r"^BENCH (.*)$", re.MULTILINE)
 
 
-def run_wrk(url: str, concurrency: int, duration_s: int, cookie: str | None) -> WrkResult:
-    """One wrk run with the report.lua script; fail loudly on redirects to the login."""
+def wrk_threads(concurrency: int) -> int:
+    return min(concurrency, 2)
+
+
+def run_wrk(
+    url: str,
+    concurrency: int,
+    duration_s: int,
+    cookie: str | None,
+    script: Path = LUA_SCRIPT,
+    script_args: Sequence[str] = (),
+) -> WrkResult:
+    """One wrk run with the report.lua script (or `script`, given `script_args`);
+    fail loudly on redirects to the login."""
     command = [
         "wrk",
-        f"--threads={min(concurrency, 2)}",
+        f"--threads={wrk_threads(concurrency)}",
         f"--connections={concurrency}",
         f"--duration={duration_s}s",
         f"--timeout={WRK_TIMEOUT}",
-        f"--script={LUA_SCRIPT}",
+        f"--script={script}",
     ]
     if cookie:
         command.append(f"--header=Cookie: {SESSION_COOKIE}={cookie}")
     command.append(url)
+    if script_args:
+        command += ["--", *script_args]
     done = subprocess.run(
         command, capture_output=True, text=True, timeout=duration_s + 60, check=False
     )
@@ -416,6 +448,7 @@ def run_wrk(url: str, concurrency: int, duration_s: int, cookie: str | None) -> 
             name: int(values[name])
             for name in ("connect_errors", "read_errors", "write_errors", "timeouts")
         },
+        exhausted=int(values.get("exhausted", 0)),
     )
     if result.login_redirects:
         raise BenchError(
@@ -462,6 +495,184 @@ def measure_argon2(rounds: int, password: str) -> dict[str, Any]:
 def measure_logins(base: str, email: str, password: str, count: int) -> Timing:
     """Time `count` sequential POST /login requests (each after its own GET /login)."""
     return Timing.of([log_in(base, email, password)[1] for _ in range(count)])
+
+
+# --- Handing in a knowledge check ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Submit:
+    """One prepared request: hands in one open attempt (a line of bench/quiz_pool.py)."""
+
+    path: str
+    cookie: str
+    body: str
+
+    @classmethod
+    def parse(cls, line: str) -> Submit:
+        path, cookie, body = line.split("\t")
+        return cls(path, cookie, body)
+
+    def line(self) -> str:
+        return f"{self.path}\t{self.cookie}\t{self.body}\n"
+
+
+class SubmitPool:
+    """Open attempts, each handed out once; more are prepared when needed.
+
+    bench/quiz_pool.py runs in the servers' environment and writes the database
+    the servers read; it needs a few milliseconds per attempt, so runs are
+    sized from the rate measured before.
+    """
+
+    def __init__(self, env: dict[str, str], folder: Path) -> None:
+        self.env = env
+        self.folder = folder
+        self.ready: list[Submit] = []
+        self.prepared = 0
+
+    def take(self, count: int) -> list[Submit]:
+        self.reserve(count)
+        taken, self.ready = self.ready[:count], self.ready[count:]
+        return taken
+
+    def reserve(self, count: int) -> None:
+        """Have at least `count` open attempts ready (preparing costs a start-up each time)."""
+        if len(self.ready) < count:
+            self._prepare(count - len(self.ready))
+
+    def _prepare(self, count: int) -> None:
+        out = self.folder / f"attempts-{self.prepared}.tsv"
+        print(f"  preparing {count} open attempts (bench/quiz_pool.py) …", flush=True)
+        done = subprocess.run(
+            [sys.executable, str(QUIZ_POOL), "--count", str(count), "--out", str(out)],
+            cwd=PROJECT_DIR,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=600 + count,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise BenchError(f"bench/quiz_pool.py failed:\n{done.stdout}{done.stderr}")
+        self.ready += [Submit.parse(line) for line in out.read_text().splitlines()]
+        self.prepared += count
+
+
+def write_submits(submits: Sequence[Submit], prefix: Path, threads: int) -> None:
+    """One request file per wrk thread (see bench/quiz_submit.lua)."""
+    for thread in range(threads):
+        Path(f"{prefix}.{thread}").write_text("".join(s.line() for s in submits[thread::threads]))
+
+
+def post_submit(url: str, submit: Submit) -> Answer:
+    req = urllib.request.Request(
+        url,
+        data=submit.body.encode(),
+        headers={
+            "Cookie": f"{SESSION_COOKIE}={submit.cookie}",
+            "Content-Type": "application/x-www-form-urlencoded",
+        },
+    )
+    try:
+        with plain_opener().open(req, timeout=HTTP_TIMEOUT_S) as response:
+            return Answer(response.status, response.headers, response.read())
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return Answer(exc.code, exc.headers, exc.read())
+
+
+def run_submits(
+    base: str, concurrency: int, duration_s: int, submits: Sequence[Submit], prefix: Path
+) -> WrkResult:
+    """wrk handing in each of `submits` at most once (quiz_submit.lua, app mode)."""
+    threads = wrk_threads(concurrency)
+    if len(submits) < threads:
+        raise BenchError("Fewer open attempts than wrk threads.")
+    write_submits(submits, prefix, threads)
+    return run_wrk(base, concurrency, duration_s, None, SUBMIT_SCRIPT, [str(prefix), "app"])
+
+
+def measure_submits(
+    args: argparse.Namespace, app_base: str, bare_base: str, pool: SubmitPool, folder: Path
+) -> list[Row]:
+    """Hand in knowledge checks at each concurrency, beside the bare app answering POSTs
+    of the same bodies with as many bytes as Lernwerk's redirect to the result page."""
+    rate = float(SUBMIT_RATE_GUESS)
+    pool.reserve(1 + BARE_SUBMITS + (_pool_size(rate, args.warmup) if args.warmup else 0))
+    first = pool.take(1)[0]
+    # The bare app gets POSTs of these bodies, again and again: it grades nothing.
+    bare_submits = pool.take(BARE_SUBMITS)
+    answer = post_submit(app_base + first.path, first)
+    location = answer.headers.get("Location", "")
+    if answer.status != 302 or not location.endswith("/result"):
+        hint = " (the session was not accepted)" if "/login" in location else ""
+        raise BenchError(
+            f"Handing in {first.path} answered {answer.status} {location}{hint}, "
+            "not a redirect to the result page."
+        )
+    size = len(answer.body)
+    bare_url = f"{bare_base}/?bytes={size}"
+    if len(post_submit(bare_url, first).body) != size:
+        raise BenchError(f"The bare app did not answer {size} bytes.")
+    print(f"{SUBMIT}: {SUBMIT_PATH} as prepared learners, {size} bytes", flush=True)
+
+    prefix = folder / "submits"
+    if args.warmup:
+        warm = run_submits(
+            app_base,
+            max(args.concurrency),
+            args.warmup,
+            pool.take(_pool_size(rate, args.warmup)),
+            prefix,
+        )
+        rate = warm.rps
+    results: dict[str, list[WrkResult]] = {"app": [], "bare": []}
+    for concurrency in args.concurrency:
+        for _attempt in range(SUBMIT_TRIES):
+            result = run_submits(
+                app_base,
+                concurrency,
+                args.duration,
+                pool.take(_pool_size(rate, args.duration)),
+                prefix,
+            )
+            if not result.exhausted:
+                rate = max(rate, result.rps)  # the most seen sizes the next run
+                break
+            rate = max(result.rps, rate * 2)
+            print(f"  c={concurrency}: open attempts ran out; again with more", flush=True)
+        else:
+            raise BenchError(f"{SUBMIT} c={concurrency}: open attempts ran out each time.")
+        _report("app", concurrency, result)
+        results["app"].append(result)
+
+    write_submits(bare_submits, prefix, wrk_threads(max(args.concurrency)))
+    bare_args = [str(prefix), "bare", f"/?bytes={size}"]
+    if args.warmup:
+        run_wrk(bare_base, max(args.concurrency), args.warmup, None, SUBMIT_SCRIPT, bare_args)
+    for concurrency in args.concurrency:
+        result = run_wrk(bare_base, concurrency, args.duration, None, SUBMIT_SCRIPT, bare_args)
+        _report("bare", concurrency, result)
+        results["bare"].append(result)
+    return [
+        Row(SUBMIT, SUBMIT_PATH, size, concurrency, app_result, bare_result)
+        for concurrency, app_result, bare_result in zip(
+            args.concurrency, results["app"], results["bare"], strict=True
+        )
+    ]
+
+
+def _pool_size(rate: float, duration_s: int) -> int:
+    return int(max(rate, 1.0) * duration_s * SUBMIT_POOL_MARGIN) + 20
+
+
+def _report(label: str, concurrency: int, result: WrkResult) -> None:
+    print(
+        f"  {label:4} c={concurrency:<3} {result.rps:8.1f} req/s  "
+        f"p99 {result.p99_ms:7.1f} ms  errors {result.error_count}",
+        flush=True,
+    )
 
 
 # --- Output ------------------------------------------------------------------------
@@ -535,7 +746,7 @@ def format_login(report: Report) -> str:
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    names = ", ".join(p.name for p in PROFILES)
+    names = ", ".join([*(p.name for p in PROFILES), SUBMIT])
     parser = argparse.ArgumentParser(
         description="Benchmark Lernwerk pages against a bare Flask app with wrk.",
     )
@@ -569,12 +780,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         parser.error("--concurrency needs at least one number >= 1")
     if args.urls:
         wanted = [u.strip() for u in args.urls.split(",") if u.strip()]
-        unknown = [u for u in wanted if u not in {p.name for p in PROFILES}]
+        unknown = [u for u in wanted if u not in {p.name for p in PROFILES} | {SUBMIT}]
         if unknown:
             parser.error(f"unknown page(s) {', '.join(unknown)}; choose from {names}")
         args.profiles = [p for p in PROFILES if p.name in wanted]
+        args.submits = SUBMIT in wanted
     else:
         args.profiles = list(PROFILES)
+        args.submits = True
     if args.workers is None:
         args.workers = (os.cpu_count() or 1) * 2 + 1
     if args.workers < 1 or args.duration < 1 or args.warmup < 0:
@@ -726,6 +939,11 @@ def benchmark(args: argparse.Namespace, instance: Path, stack: ExitStack) -> Rep
             report.rows.append(
                 Row(profile.name, profile.path, size, concurrency, app_result, bare_result)
             )
+
+    if args.submits:
+        # Last: its prepared learners (a company of their own) stay in the database.
+        pool = SubmitPool(env, instance)
+        report.rows += measure_submits(args, app_base, bare_base, pool, instance)
 
     login_email = next((p.email for p in PROFILES if p.email), None)
     if login_email and args.logins > 0:
