@@ -91,6 +91,14 @@ class CellWriter:
             )
             for state in CellState
         }
+        # In the matrix the cell itself carries the state's class (shorter pages).
+        self._cell_heads = {
+            state: (
+                f'<td class="c--{STATE_CLASSES[state]}"><span aria-hidden="true">'
+                f"{STATE_ICONS[state]}</span> {escape(str(STATE_LABELS[state]))}"
+            )
+            for state in CellState
+        }
         valid_until = str(escape(_("valid until %(date)s")))
         self._templates = {
             CellState.COMPLETED: valid_until,
@@ -100,20 +108,21 @@ class CellWriter:
         self._due = str(escape(_("due on %(date)s")))
         self._no_expiry = str(escape(_("no expiry")))
         self._empty = (
-            '<td class="matrix__cell"><span class="muted">–'
-            f'<span class="visually-hidden"> {escape(_("not assigned"))}</span></span></td>'
+            '<td class="c--none">–'
+            f'<span class="visually-hidden"> {escape(_("not assigned"))}</span></td>'
         )
 
-    def _html(self, cell: Cell) -> str:
+    def _date(self, cell: Cell) -> str:
         template = self._templates.get(cell.state)
         if template is None:
-            text = self._due % {"date": _day_text(self._locale, cell.due_on)}
-        elif cell.valid_until is None:
-            text = self._no_expiry
-        else:
-            day = cell.valid_until.astimezone(self._zone).date()
-            text = template % {"date": _day_text(self._locale, day)}
-        return f'{self._heads[cell.state]}<span class="cell__date">{text}</span>'
+            return self._due % {"date": _day_text(self._locale, cell.due_on)}
+        if cell.valid_until is None:
+            return self._no_expiry
+        day = cell.valid_until.astimezone(self._zone).date()
+        return template % {"date": _day_text(self._locale, day)}
+
+    def _html(self, cell: Cell) -> str:
+        return f'{self._heads[cell.state]}<span class="cell__date">{self._date(cell)}</span>'
 
     def __call__(self, cell: Cell) -> Markup:
         # Every piece of text in it was escaped above.
@@ -124,17 +133,20 @@ class CellWriter:
     ) -> Markup:
         """The cells of one person's row, one `<td>` per column of the matrix."""
         parts = []
+        cells = matrix.cells
         for course_id, _title in matrix.courses:
-            cell = matrix.cell(user_id, course_id)
+            cell = cells.get((user_id, course_id))
             if cell is None:
                 parts.append(self._empty)
                 continue
-            html = self._html(cell)
+            extra = ""
             best = scores.get((user_id, course_id)) if scores else None
             if best is not None:
                 result = escape(_("best result %(percent)s", percent=percent_filter(best)))
-                html += f'<span class="cell__date">{result}</span>'
-            parts.append(f'<td class="matrix__cell">{html}</td>')
+                extra = f"<small>{result}</small>"
+            parts.append(
+                f"{self._cell_heads[cell.state]}<small>{self._date(cell)}</small>{extra}</td>"
+            )
         # Every piece of text in it was escaped above.
         return Markup("".join(parts))  # noqa: S704
 

@@ -21,9 +21,9 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Select, and_, case, event, func, literal, or_, select, update
+from sqlalchemy import Select, and_, case, event, func, or_, select, update
 from sqlalchemy.orm import Session, undefer
 from sqlalchemy.sql.selectable import Subquery
 
@@ -103,8 +103,10 @@ class Filters:
     page: int = 1
 
 
-@dataclass(frozen=True)
-class Cell:
+class Cell(NamedTuple):
+    """One person's open assignment of one course, and its state (a tuple: pages make
+    thousands of them)."""
+
     user_id: int
     course_id: int
     assignment_id: int
@@ -162,7 +164,12 @@ def cells(scope: Scope, user_ids: Sequence[int] | None = None) -> Subquery:
         .group_by(Completion.user_id, Completion.course_id)
     )
     if user_ids is not None:
-        latest = latest.where(Completion.user_id.in_(list(user_ids)))
+        # A page's people: found by person, so the database reads only their rows.
+        latest = (
+            select(*latest.selected_columns)
+            .where(Completion.user_id.in_(list(user_ids)), Completion.revoked_at.is_(None))
+            .group_by(Completion.user_id, Completion.course_id)
+        )
     completions = latest.subquery("last_completion")
     c = completions.c
     fulfilled = and_(
@@ -209,80 +216,50 @@ def cells(scope: Scope, user_ids: Sequence[int] | None = None) -> Subquery:
                 Enrollment.course_id == Assignment.course_id,
             ),
         )
-        .where(
-            Assignment.company_id == scope.company_id,
-            Assignment.ended_at.is_(None),
-            User.is_active.is_(True),
-        )
+        .where(Assignment.ended_at.is_(None), User.is_active.is_(True))
     )
+    if user_ids is None:
+        stmt = stmt.where(Assignment.company_id == scope.company_id)
+    else:
+        # The company is checked on the people, whose rows are read anyway.
+        stmt = stmt.where(
+            Assignment.user_id.in_(list(user_ids)), User.company_id == scope.company_id
+        )
     if scope.department_ids is not None:
         stmt = stmt.where(User.department_id.in_(list(scope.department_ids)))
-    if user_ids is not None:
-        stmt = stmt.where(Assignment.user_id.in_(list(user_ids)))
     return stmt.subquery("cells")
 
 
-def _people(
-    scope: Scope, filters: Filters, cell_rows: Subquery
-) -> Select[int, str, str, int | None, Any]:
-    """The people (rows) matching the filters, with their count of problems, in order.
-
-    The problems are counted (over every cell in scope) only to sort by them.
-    """
-    problem_count: Any = literal(0)
-    stmt = select(User.id, User.display_name, User.email, User.department_id, problem_count)
-    if filters.sort == "problems":
-        problems = (
-            select(
-                cell_rows.c.user_id,
-                func.sum(
-                    case((cell_rows.c.state.in_([s.value for s in PROBLEM_STATES]), 1), else_=0)
-                ).label("problems"),
-            )
-            .group_by(cell_rows.c.user_id)
-            .subquery("problems")
-        )
-        problem_count = func.coalesce(problems.c.problems, 0)
-        stmt = select(
-            User.id, User.display_name, User.email, User.department_id, problem_count
-        ).outerjoin(problems, problems.c.user_id == User.id)
-    stmt = stmt.where(User.company_id == scope.company_id, User.is_active.is_(True))
+def _people(scope: Scope, filters: Filters) -> Select[int, str, str, int | None]:
+    """The people in scope and in the department filter, in the order of the sort."""
+    stmt = select(User.id, User.display_name, User.email, User.department_id).where(
+        User.company_id == scope.company_id, User.is_active.is_(True)
+    )
     if scope.department_ids is not None:
         stmt = stmt.where(User.department_id.in_(list(scope.department_ids)))
     if filters.department_id is not None:
         stmt = stmt.where(User.department_id == filters.department_id)
-    if filters.course_id is not None or filters.state is not None:
-        matching = select(cell_rows.c.user_id)
-        if filters.course_id is not None:
-            matching = matching.where(cell_rows.c.course_id == filters.course_id)
-        if filters.state is not None:
-            matching = matching.where(cell_rows.c.state == filters.state.value)
-        stmt = stmt.where(User.id.in_(matching))
     if filters.sort == "department":
         department_name = (
             select(Department.name).where(Department.id == User.department_id).scalar_subquery()
         )
         stmt = stmt.order_by(department_name.is_(None), department_name, User.display_name)
-    elif filters.sort == "problems":
-        stmt = stmt.order_by(problem_count.desc(), User.display_name)
     else:
         stmt = stmt.order_by(User.display_name)
     return stmt.order_by(User.id)
 
 
-def _row(values: Sequence[Any]) -> Row:
-    return Row(values[0], values[1], values[2], values[3], int(values[4] or 0))
+def _row(values: Sequence[Any], problems: int) -> Row:
+    return Row(values[0], values[1], values[2], values[3], problems)
+
+
+_STATE_OF = {state.value: state for state in CellState}
 
 
 def _cell(values: Any) -> Cell:
+    user_id, course_id, assignment_id, due_on, state, completed_at, valid_until = values
     return Cell(
-        values.user_id,
-        values.course_id,
-        values.assignment_id,
-        CellState(values.state),
-        values.due_on,
-        values.completed_at,
-        values.valid_until,
+        user_id, course_id, assignment_id, _STATE_OF[state], due_on, completed_at, valid_until
     )
 
 
@@ -331,7 +308,10 @@ def _columns(session: Session, course_ids: Sequence[int], lang: str) -> list[tup
 
 def assigned_courses(session: Session, scope: Scope, lang: str) -> list[tuple[int, str]]:
     """The courses with open assignments in scope, by title (for the course filter)."""
-    counts, _totals = _cached_counts(session, scope, cells(scope), Filters())
+    cell_rows = cells(scope)
+    counts, _totals = _cached(
+        session, scope, ("counts", None, None), lambda: _counts(session, cell_rows, Filters())
+    )
     return _columns(session, list(counts), lang)
 
 
@@ -348,14 +328,27 @@ def matrix(
     A fixed number of queries, whatever the size of the team.
     """
     cell_rows = cells(scope)
-    people = _people(scope, filters, cell_rows)
-    total = session.scalar(select(func.count()).select_from(people.subquery())) or 0
+    people = list(session.execute(_people(scope, filters)))
+    if filters.course_id is not None or filters.state is not None:
+        matching = _cached(session, scope, ("matching", filters.course_id, filters.state),
+                           lambda: _matching(session, cell_rows, filters))  # fmt: skip
+        people = [p for p in people if p[0] in matching]
+    problems: dict[int, int] = {}
+    if filters.sort == "problems":
+        problems = _cached(session, scope, ("problems",), lambda: _problems(session, cell_rows))
+        people.sort(key=lambda p: -problems.get(p[0], 0))  # stable: by name within
+    total = len(people)
     pages = max(1, -(-total // page_size)) if page_size else 1
     page = min(max(1, filters.page), pages)
     if page_size:
-        people = people.limit(page_size).offset((page - 1) * page_size)
-    rows = [_row(values) for values in session.execute(people)]
-    counts, totals = _cached_counts(session, scope, cell_rows, filters)
+        people = people[(page - 1) * page_size : page * page_size]
+    rows = [_row(values, problems.get(values[0], 0)) for values in people]
+    counts, totals = _cached(
+        session,
+        scope,
+        ("counts", filters.department_id, filters.course_id),
+        lambda: _counts(session, cell_rows, filters),
+    )
     columns = _columns(session, list(counts), lang)
 
     found: dict[tuple[int, int], Cell] = {}
@@ -405,11 +398,10 @@ _COUNTS_CACHE: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
 _COUNTS_CACHE_SIZE = 64
 
 
-def _cached_counts(
-    session: Session, scope: Scope, cell_rows: Subquery, filters: Filters
-) -> tuple[dict[int, dict[CellState, int]], dict[CellState, int]]:
+def _cached(session: Session, scope: Scope, what: tuple[Any, ...], compute: Any) -> Any:
+    """`compute()`, kept per process for one company revision and one minute."""
     if scope.revision is None:
-        return _counts(session, cell_rows, filters)
+        return compute()
     key = (
         scope.company_id,
         scope.revision,
@@ -417,18 +409,37 @@ def _cached_counts(
         scope.today,
         scope.lead_days,
         scope.department_ids,
-        filters.department_id,
-        filters.course_id,
+        *what,
     )
     found = _COUNTS_CACHE.get(key)
     if found is None:
-        found = _counts(session, cell_rows, filters)
+        found = compute()
         _COUNTS_CACHE[key] = found
         if len(_COUNTS_CACHE) > _COUNTS_CACHE_SIZE:
             _COUNTS_CACHE.popitem(last=False)
     else:
         _COUNTS_CACHE.move_to_end(key)
     return found
+
+
+def _matching(session: Session, cell_rows: Subquery, filters: Filters) -> frozenset[int]:
+    """The people with a cell of the filtered course and state."""
+    stmt = select(cell_rows.c.user_id).distinct()
+    if filters.course_id is not None:
+        stmt = stmt.where(cell_rows.c.course_id == filters.course_id)
+    if filters.state is not None:
+        stmt = stmt.where(cell_rows.c.state == filters.state.value)
+    return frozenset(session.scalars(stmt))
+
+
+def _problems(session: Session, cell_rows: Subquery) -> dict[int, int]:
+    """How many overdue or expired assignments each person has (only those with any)."""
+    stmt = (
+        select(cell_rows.c.user_id, func.count())
+        .where(cell_rows.c.state.in_([s.value for s in PROBLEM_STATES]))
+        .group_by(cell_rows.c.user_id)
+    )
+    return {user_id: number for user_id, number in session.execute(stmt)}
 
 
 # What changes a cell's state: assignments, completions, enrolments, people.
