@@ -27,7 +27,7 @@ from lms.manage.forms import AssignForm, PeriodForm
 from lms.manage.states import (
     STATE_CLASSES,
     STATE_LABELS,
-    cell_text,
+    CellText,
     state_context,
 )
 from lms.models import (
@@ -243,6 +243,7 @@ def export_matrix(kind: str) -> ResponseReturnValue:
     if with_results:
         header += [_("Best result: %(title)s", title=title) for _id, title in result.courses]
     rows = []
+    cell_text = CellText()
     for row in result.rows:
         line: list[Any] = [row.name, row.email, names.get(row.department_id or 0, "")]
         line += [cell_text(result.cell(row.user_id, course_id)) for course_id, _t in result.courses]
