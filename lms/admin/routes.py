@@ -5,13 +5,16 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 
 from lms.admin import bp
 from lms.admin.forms import ReportingForm
 from lms.db import db
+from lms.manage.assigning import assign_form, assigned_message, carry_out
 from lms.models import Company, Department, ReportAccess, User
+from lms.permissions import get_for_company
 
 
 @bp.get("/")
@@ -41,6 +44,42 @@ def _get_company(company_id: int) -> Company:
 @bp.get("/companies/<int:company_id>")
 def company(company_id: int) -> ResponseReturnValue:
     return _company_page(_get_company(company_id), None)
+
+
+@bp.route("/companies/<int:company_id>/assign", methods=["GET", "POST"])
+def assign(company_id: int) -> ResponseReturnValue:
+    """An admin assigns a module within one company (any department, any person)."""
+    company = _get_company(company_id)
+    departments = list(
+        db.session.scalars(
+            select(Department).where(Department.company_id == company.id).order_by(Department.name)
+        )
+    )
+    people = db.session.scalars(
+        select(User)
+        .where(User.company_id == company.id, User.is_active.is_(True))
+        .order_by(User.display_name)
+    ).all()
+    form = assign_form(departments, people, whole_company=True)
+    if not form.validate_on_submit():
+        page = render_template(
+            "manage/assign.html",
+            form=form,
+            action=url_for("admin.assign", company_id=company.id),
+            back=(url_for("admin.company", company_id=company.id), company.name),
+        )
+        return page, (422 if request.method == "POST" else 200)
+    course, result = carry_out(
+        form,
+        current_user._get_current_object(),
+        company,
+        lambda person_id: get_for_company(db.session, User, person_id, company.id),
+    )
+    if course is None:
+        abort(404)
+    db.session.commit()
+    flash(assigned_message(result), "success")
+    return redirect(url_for("admin.company", company_id=company.id))
 
 
 @bp.post("/companies/<int:company_id>/reporting")

@@ -20,10 +20,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from lms.clock import local_zone, now, today
-from lms.content.importer import live_versions
 from lms.db import db
 from lms.manage import bp
-from lms.manage.forms import AssignForm, PeriodForm
+from lms.manage.assigning import assign_form, assigned_message, carry_out
+from lms.manage.forms import PeriodForm
 from lms.manage.states import (
     STATE_CLASSES,
     STATE_LABELS,
@@ -35,7 +35,6 @@ from lms.models import (
     AssignmentRule,
     Company,
     Completion,
-    Course,
     Department,
     Enrollment,
     QuizAttempt,
@@ -268,90 +267,36 @@ def export_matrix(kind: str) -> ResponseReturnValue:
 # --- Assigning ----------------------------------------------------------------
 
 
-def _assign_form() -> AssignForm:
+@bp.route("/assign", methods=["GET", "POST"])
+def assign() -> ResponseReturnValue:
     manager = _manager()
-    lang = page_language()
-    form = AssignForm(today=today())
-    form.course.choices = [
-        (course.id, (version.content["texts"].get(lang) or {}).get("title", version.title))
-        for course, version in live_versions(db.session)
-    ]
-    departments = _departments()
-    form.department.choices = [(0, _("Please choose"))] + [(d.id, d.name) for d in departments]
+    company = _company()
     people = db.session.scalars(
         people_visible_to_manager(manager)
         .where(User.is_active.is_(True))
         .order_by(User.display_name)
     ).all()
-    form.people.choices = [(p.id, p.display_name) for p in people]
-    if managed_department_ids(manager) is not None:
-        # A manager limited to departments cannot assign to the whole company.
-        form.target.choices = [c for c in form.target.choices if c.value != "company"]
-    if request.method == "GET":
-        form.course.data = _int_arg("course")
-        if not form.due_on.data:
-            form.due_on.data = today() + timedelta(days=30)
-    return form
-
-
-@bp.route("/assign", methods=["GET", "POST"])
-def assign() -> ResponseReturnValue:
-    form = _assign_form()
+    form = assign_form(
+        _departments(), people, whole_company=managed_department_ids(manager) is None
+    )
     if not form.validate_on_submit():
-        return render_template("manage/assign.html", form=form), (
-            422 if request.method == "POST" else 200
+        page = render_template(
+            "manage/assign.html",
+            form=form,
+            action=url_for("manage.assign"),
+            back=(url_for("manage.index"), _("My team")),
         )
-    manager = _manager()
-    company = _company()
-    course = db.session.get(Course, form.course.data)
+        return page, (422 if request.method == "POST" else 200)
+    course, result = carry_out(
+        form,
+        manager,
+        company,
+        lambda person_id: get_person_for_manager(db.session, manager, person_id),
+    )
     if course is None:
         abort(404)
-    moment = now()
-    note = form.note.data or ""
-    if form.target.data == "people":
-        people = [
-            get_person_for_manager(db.session, manager, person_id)
-            for person_id in form.people.data or []
-        ]
-        result = assignments.assign_to_people(
-            db.session,
-            manager,
-            course,
-            people,
-            form.due_on.data,
-            note,
-            moment,
-            retake=form.retake.data,
-        )
-    else:
-        department = None
-        if form.target.data == "department":
-            department = get_for_company(db.session, Department, form.department.data, company.id)
-        result = assignments.assign_to_group(
-            db.session,
-            manager,
-            company,
-            course,
-            department,
-            form.due_on.data,
-            note,
-            moment,
-            today=today(moment),
-            retake=form.retake.data,
-        )[1]
     db.session.commit()
-    message = ngettext(
-        "The module is assigned to %(num)d person.",
-        "The module is assigned to %(num)d people.",
-        result.total,
-    )
-    if result.replaced:
-        message += " " + ngettext(
-            "%(num)d of them had it already; the new due date applies.",
-            "%(num)d of them had it already; the new due date applies.",
-            result.replaced,
-        )
-    flash(message, "success")
+    flash(assigned_message(result), "success")
     return redirect(url_for("manage.index", course=course.id))
 
 

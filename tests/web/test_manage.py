@@ -403,3 +403,30 @@ def test_the_team_figures_follow_every_change_at_once(client, db, world, login, 
     a.employees[1].is_active = False
     db.flush()
     assert "not started: 1" in page(client)
+
+
+def test_an_admin_assigns_within_one_company(app, db, world, login, course):
+    a, b = world.a, world.b
+    admin = login(world.admin, target=app.test_client())
+    form = admin.get(f"/admin/companies/{a.company.id}/assign", headers=EN).get_data(as_text=True)
+    assert "The whole company" in form and a.employees[0].display_name in form
+    assert b.employees[0].display_name not in form
+    data = {"course": course.id, "due_on": (today() + timedelta(days=9)).isoformat()}
+    done = admin.post(
+        f"/admin/companies/{a.company.id}/assign", data=dict(data, target="company")
+    )
+    assert done.status_code == 302
+    assigned = set(db.scalars(select(Assignment.user_id).where(Assignment.ended_at.is_(None))))
+    assert assigned == {p.id for p in (a.manager, a.limited_manager, *a.employees)}
+    # Another company's department or person, sent to this company's page: refused.
+    other = admin.post(
+        f"/admin/companies/{b.company.id}/assign",
+        data=dict(data, target="department", department=a.departments[0].id),
+    )
+    assert other.status_code == 422  # not among the choices of company B
+    person = admin.post(
+        f"/admin/companies/{b.company.id}/assign",
+        data=dict(data, target="people", people=a.employees[0].id),
+    )
+    assert person.status_code == 422
+    assert set(db.scalars(select(Assignment.user_id))) == assigned
