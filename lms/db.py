@@ -195,14 +195,10 @@ class Database:
 
     def _teardown(self, exc: BaseException | None) -> None:
         session: Session | None = g.pop("_db_session", None)
-        if session is None:
-            return
-        try:
-            if exc is not None or session.in_transaction():
-                # Anything not committed by the view is discarded: nothing
-                # half-written stays after an error.
-                session.rollback()
-        finally:
+        if session is not None:
+            # Closing rolls back whatever the view did not commit: nothing
+            # half-written stays after an error. (An explicit rollback first would
+            # also expire every loaded object, a third of a millisecond per page.)
             session.close()
 
 

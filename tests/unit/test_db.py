@@ -137,3 +137,28 @@ def test_a_writer_waits_for_the_write_lock_and_takes_it_as_soon_as_it_is_free(tm
     holder.join()
     engine.dispose()
     impatient.dispose()
+
+
+def test_a_request_that_does_not_commit_leaves_nothing_and_no_lock(app, tmp_path):
+    """Outside the test transaction: the per-request session is closed at teardown,
+    which rolls back what was not committed and frees SQLite's write lock at once."""
+    sqlite_only(app)
+    import sqlite3
+
+    from lms.db import db as handle
+    from tests.conftest import make_test_app, reset_database
+
+    path = tmp_path / "teardown.sqlite3"
+    other = make_test_app(tmp_path, DATABASE_URL=f"sqlite:///{path}")
+    reset_database(other)
+    with other.test_request_context(method="POST"):
+        other.preprocess_request()  # write intent: BEGIN IMMEDIATE
+        handle.session.add(Company(name="Verworfen GmbH", short_name="verworfen"))
+        handle.session.flush()
+        # Not committed; the request ends here.
+    raw = sqlite3.connect(path, timeout=0, isolation_level=None)
+    raw.execute("BEGIN IMMEDIATE")  # "database is locked" if a transaction were left open
+    assert raw.execute("SELECT count(*) FROM companies").fetchone() == (0,)
+    raw.execute("ROLLBACK")
+    raw.close()
+    other.extensions["db"].engine.dispose()
