@@ -10,7 +10,7 @@ from flask import abort, flash, make_response, redirect, render_template, reques
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import bindparam, select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from lms import certificates
@@ -261,27 +261,54 @@ def _own_enrollment(slug: str) -> Enrollment:
 
 def _enrolled_unit(slug: str, unit_id: str) -> tuple[Enrollment, learning.CourseProgress, int]:
     enrollment = _own_enrollment(slug)
+    return (enrollment, *_unit_in(enrollment, unit_id))
+
+
+def _unit_in(enrollment: Enrollment, unit_id: str) -> tuple[learning.CourseProgress, int]:
+    """The progress of the learner's version and the position of `unit_id` in it (or 404)."""
     progress = learning.course_progress(db.session, enrollment, page_language())
     index = next((i for i, s in enumerate(progress.units) if s.unit["id"] == unit_id), None)
     if index is None:
         abort(404)
-    return enrollment, progress, index
+    return progress, index
 
 
-_GIVEN_FEEDBACK = select(UnitFeedback).where(
-    UnitFeedback.user_id == bindparam("user_id"),
-    UnitFeedback.course_id == bindparam("course_id"),
-    UnitFeedback.unit_id == bindparam("unit_id"),
+# The unit page's enrolment (with course and version) and the learner's feedback on
+# the unit, in one query; built once, as _OWN_ENROLLMENT.
+_OWN_ENROLLMENT_AND_FEEDBACK = (
+    select(Enrollment, UnitFeedback)
+    .join(Course, Course.id == Enrollment.course_id)
+    .outerjoin(
+        UnitFeedback,
+        and_(
+            UnitFeedback.user_id == Enrollment.user_id,
+            UnitFeedback.course_id == Enrollment.course_id,
+            UnitFeedback.unit_id == bindparam("unit_id"),
+        ),
+    )
+    .where(Course.slug == bindparam("slug"), Enrollment.user_id == bindparam("user_id"))
+    .options(contains_eager(Enrollment.course), joinedload(Enrollment.version))
 )
 
 
 @bp.get("/courses/<slug>/<unit_id>")
 def unit(slug: str, unit_id: str) -> ResponseReturnValue:
-    return _render_unit(slug, unit_id, None)
+    row = db.session.execute(
+        _OWN_ENROLLMENT_AND_FEEDBACK, {"slug": slug, "user_id": _user().id, "unit_id": unit_id}
+    ).first()
+    if row is None:
+        abort(404)
+    enrollment, given = row
+    form = FeedbackForm(
+        formdata=None,
+        rating=str(given.rating) if given else None,
+        comment=given.comment if given else "",
+    )
+    return _render_unit(enrollment, unit_id, form)
 
 
-def _render_unit(slug: str, unit_id: str, form: FeedbackForm | None) -> ResponseReturnValue:
-    enrollment, progress, index = _enrolled_unit(slug, unit_id)
+def _render_unit(enrollment: Enrollment, unit_id: str, form: FeedbackForm) -> ResponseReturnValue:
+    progress, index = _unit_in(enrollment, unit_id)
     states = progress.units
     quiz: dict[str, Any] = {}
     if states[index].unit["type"] == "quiz":
@@ -289,18 +316,8 @@ def _render_unit(slug: str, unit_id: str, form: FeedbackForm | None) -> Response
         quiz = {
             "attempts": attempts,
             "open": next((a for a in attempts if a.status == "open"), None),
-            "left": quizzes.attempts_left(db.session, enrollment, unit_id),
+            "left": quizzes.attempts_left(db.session, enrollment, unit_id, attempts),
         }
-    if form is None:
-        given = db.session.scalar(
-            _GIVEN_FEEDBACK,
-            {"user_id": enrollment.user_id, "course_id": enrollment.course_id, "unit_id": unit_id},
-        )
-        form = FeedbackForm(
-            formdata=None,
-            rating=str(given.rating) if given else None,
-            comment=given.comment if given else "",
-        )
     return render_template(
         "learn/unit.html",
         quiz=quiz,
@@ -319,7 +336,7 @@ def feedback(slug: str, unit_id: str) -> ResponseReturnValue:
     enrollment, _progress, _index = _enrolled_unit(slug, unit_id)
     form = FeedbackForm()
     if not form.validate_on_submit():
-        return _render_unit(slug, unit_id, form)
+        return _render_unit(enrollment, unit_id, form)
     learning.give_feedback(
         db.session, enrollment, unit_id, int(form.rating.data or 0), form.comment.data or "", now()
     )

@@ -50,12 +50,21 @@ def round_attempts(session: Session, enrollment: Enrollment, unit_id: str) -> li
     )
 
 
-def attempts_left(session: Session, enrollment: Enrollment, unit_id: str) -> int | None:
-    """How many attempts the learner may still start; None for unlimited."""
+def attempts_left(
+    session: Session,
+    enrollment: Enrollment,
+    unit_id: str,
+    attempts: Sequence[QuizAttempt] | None = None,
+) -> int | None:
+    """How many attempts the learner may still start; None for unlimited.
+
+    `attempts` are the round's attempts if the caller has them already."""
     settings = stored_quiz_settings(enrollment.version, unit_id)
     if settings is None or not settings.max_attempts:
         return None
-    used = sum(1 for a in round_attempts(session, enrollment, unit_id) if a.status == "submitted")
+    if attempts is None:
+        attempts = round_attempts(session, enrollment, unit_id)
+    used = sum(1 for a in attempts if a.status == "submitted")
     return max(settings.max_attempts - used, 0)
 
 

@@ -15,6 +15,7 @@ from tests.factories import make_user
 from tests.unit.test_course_parser import write_course
 
 LESSON = "/learn/courses/testkurs/einstieg"
+MORE = "---\ntype: lesson\ntitle: Mehr\nminutes: 5\n---\nNoch mehr Text.\n"
 
 
 @pytest.fixture
@@ -28,17 +29,36 @@ def learner(app, client, db, world, login, tmp_path):
     return user
 
 
-def test_the_lesson_page_needs_four_queries(client, learner, count_queries):
+def test_the_lesson_page_needs_three_queries(client, learner, count_queries):
     """The user with company, department and roles; the enrolment with course and
-    version; the progress; the learner's feedback on this unit."""
+    version and the learner's feedback on this unit; the progress."""
     client.get(LESSON)
     count_queries.statements.clear()
     assert client.get(LESSON).status_code == 200
-    assert count_queries.count == 4, count_queries.statements
+    assert count_queries.count == 3, count_queries.statements
     client.post(f"{LESSON}/done")
+    client.post(f"{LESSON}/feedback", data={"rating": "5", "comment": "Klar erklärt."})
     count_queries.statements.clear()
-    assert client.get(LESSON).status_code == 200
-    assert count_queries.count == 4, count_queries.statements
+    page = client.get(LESSON).get_data(as_text=True)
+    assert count_queries.count == 3, count_queries.statements
+    assert 'checked id="rating-4"' in page and "Klar erklärt." in page
+
+
+def test_feedback_on_another_unit_is_not_shown(app, db, client, learner, tmp_path):
+    client.post(f"{LESSON}/feedback", data={"rating": "2", "comment": "Zu lang."})
+    with app.test_request_context():
+        import_course(
+            db,
+            write_course(tmp_path / "v2", {"02-mehr.md": MORE}),
+            datetime.now(UTC),
+        )
+    client.post("/learn/courses/testkurs/move")
+    response = client.get("/learn/courses/testkurs/mehr")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert _rating_options(page) and "checked" not in _rating_options(page)
+    assert "Zu lang." not in page
+    assert "Zu lang." in client.get(LESSON).get_data(as_text=True)
 
 
 def _rating_options(page: str) -> str:
