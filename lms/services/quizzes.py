@@ -193,16 +193,18 @@ def save_page(
 
 def submit(session: Session, attempt: QuizAttempt, now: datetime) -> bool:
     """Grade the attempt once. False if it had been submitted already (nothing changes)."""
-    result = session.execute(
+    # RETURNING reads the attempt back as stored (answers another tab saved a moment
+    # ago included) in the same statement; populate_existing puts it into `attempt`.
+    submitted = session.scalars(
         update(QuizAttempt)
         .where(QuizAttempt.id == attempt.id, QuizAttempt.status == "open")
         .values(status="submitted", submitted_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+        .returning(QuizAttempt)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    ).one_or_none()
+    if submitted is None:
         session.refresh(attempt)
         return False
-    session.refresh(attempt)
     settings = stored_quiz_settings(attempt.version, attempt.unit_id)
     assert settings is not None
     keys = {q.id: q for q in stored_questions(attempt.version, attempt.language, attempt.unit_id)}
