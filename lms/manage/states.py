@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -139,6 +139,7 @@ class CellWriter:
         }
         self._due = str(escape(_("due on %(date)s")))
         self._no_expiry = str(escape(_("no expiry")))
+        self._tds: dict[tuple[CellState, date, datetime | None], str] = {}
         self._empty = (
             '<td class="c--none">–'
             f'<span class="visually-hidden"> {escape(_("not assigned"))}</span></td>'
@@ -171,14 +172,21 @@ class CellWriter:
             if cell is None:
                 parts.append(self._empty)
                 continue
-            extra = ""
             best = scores.get((user_id, course_id)) if scores else None
             if best is not None:
                 result = escape(_("best result %(percent)s", percent=percent_filter(best)))
-                extra = f"<small>{result}</small>"
-            parts.append(
-                f"{self._cell_heads[cell.state]}<small>{self._date(cell)}</small>{extra}</td>"
-            )
+                parts.append(
+                    f"{self._cell_heads[cell.state]}<small>{self._date(cell)}</small>"
+                    f"<small>{result}</small></td>"
+                )
+                continue
+            # Cells of one assignment (same state and dates) read the same.
+            key = (cell.state, cell.due_on, cell.valid_until)
+            html = self._tds.get(key)
+            if html is None:
+                html = f"{self._cell_heads[cell.state]}<small>{self._date(cell)}</small></td>"
+                self._tds[key] = html
+            parts.append(html)
         # Every piece of text in it was escaped above.
         return Markup("".join(parts))  # noqa: S704
 

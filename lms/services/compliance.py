@@ -328,7 +328,14 @@ def matrix(
     A fixed number of queries, whatever the size of the team.
     """
     cell_rows = cells(scope)
-    people = list(session.execute(_people(scope, filters)))
+    people = list(
+        _cached(
+            session,
+            scope,
+            ("people", filters.department_id, filters.sort),
+            lambda: tuple(tuple(p) for p in session.execute(_people(scope, filters))),
+        )
+    )
     if filters.course_id is not None or filters.state is not None:
         matching = _cached(session, scope, ("matching", filters.course_id, filters.state),
                            lambda: _matching(session, cell_rows, filters))  # fmt: skip
@@ -351,17 +358,32 @@ def matrix(
     )
     columns = _columns(session, list(counts), lang)
 
-    found: dict[tuple[int, int], Cell] = {}
-    if rows:
-        page_cells = cells(scope, [r.user_id for r in rows])
-        stmt = select(page_cells)
-        if filters.course_id is not None:
-            stmt = stmt.where(page_cells.c.course_id == filters.course_id)
-        for values in session.execute(stmt):
-            cell = _cell(values)
-            found[(cell.user_id, cell.course_id)] = cell
+    user_ids = tuple(r.user_id for r in rows)
+    found: dict[tuple[int, int], Cell] = _cached(
+        session,
+        scope,
+        ("page", user_ids, filters.course_id),
+        lambda: _page_cells(session, scope, user_ids, filters.course_id),
+    )
 
     return Matrix(rows, columns, found, total, page, pages, counts, totals)
+
+
+def _page_cells(
+    session: Session, scope: Scope, user_ids: Sequence[int], course_id: int | None
+) -> dict[tuple[int, int], Cell]:
+    """The cells of these people (one page), by person and course."""
+    if not user_ids:
+        return {}
+    page_cells = cells(scope, user_ids)
+    stmt = select(page_cells)
+    if course_id is not None:
+        stmt = stmt.where(page_cells.c.course_id == course_id)
+    found = {}
+    for values in session.execute(stmt):
+        cell = _cell(values)
+        found[(cell.user_id, cell.course_id)] = cell
+    return found
 
 
 def _counts(
@@ -392,8 +414,9 @@ def state_counts(
     return _counts(session, cells(scope), filters or Filters())
 
 
-# Counts over a whole team cost a pass over every assignment; they are kept per
-# process for one company revision and one minute (see `Scope.of`).
+# Counts over a whole team cost a pass over every assignment, a page of the matrix
+# a few thousand cells: both are kept per process for one company revision and one
+# minute (see `Scope.of`). Any change to a company's cells raises its revision.
 _COUNTS_CACHE: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
 _COUNTS_CACHE_SIZE = 64
 
