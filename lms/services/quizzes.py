@@ -236,17 +236,25 @@ def submit(session: Session, attempt: QuizAttempt, now: datetime) -> bool:
     )
     enrollment = session.get(Enrollment, attempt.enrollment_id)
     assert enrollment is not None
-    version = attempt.version.number
-    for question in drawn:
-        mark = graded.results[question.id]
-        answered = xapi.score_result(mark.score, mark.max, success=mark.correct)
-        xapi.record(session, enrollment, "answered", now, unit=attempt.unit_id,
-                    question=question.id, result=answered, version=version)  # fmt: skip
-    verdict = "passed" if graded.passed else "failed"
-    overall = xapi.score_result(graded.score, graded.max, success=graded.passed)
-    xapi.record(
-        session, enrollment, verdict, now, unit=attempt.unit_id, result=overall, version=version
+    answered = [
+        xapi.Event(
+            "answered",
+            unit=attempt.unit_id,
+            question=question.id,
+            result=xapi.score_result(
+                graded.results[question.id].score,
+                graded.results[question.id].max,
+                success=graded.results[question.id].correct,
+            ),
+        )
+        for question in drawn
+    ]
+    verdict = xapi.Event(
+        "passed" if graded.passed else "failed",
+        unit=attempt.unit_id,
+        result=xapi.score_result(graded.score, graded.max, success=graded.passed),
     )
+    xapi.record_all(session, enrollment, now, [*answered, verdict], version=attempt.version.number)
     session.flush()
     if graded.passed:
         learning.record_quiz_passed(session, enrollment, attempt.unit_id, now)

@@ -28,3 +28,23 @@ def test_handing_in_writes_all_answers_with_one_statement(client, learner, count
     # reads the attempt back); score, answers, learning records; the unit recorded
     # as passed (looked up, inserted) and the progress read for the completion.
     assert len(statements) == 11, "\n".join(statements)
+
+
+def test_handing_in_records_every_answer_and_the_verdict(client, db, learner):
+    from sqlalchemy import select
+
+    from lms.models import AttemptAnswer, LearningRecord
+
+    answer_all(client, start(client))
+    answers = db.scalars(select(AttemptAnswer).order_by(AttemptAnswer.position)).all()
+    records = db.scalars(select(LearningRecord).where(LearningRecord.unit == "check")).all()
+    answered = {r.question: r for r in records if r.verb == "answered"}
+    assert [a.position for a in answers] == list(range(len(answers)))
+    assert set(answered) == {a.question_id for a in answers}
+    for answer in answers:
+        result = answered[answer.question_id].result
+        assert result["success"] is answer.correct
+        assert result["score"]["raw"] == float(answer.score)
+    (verdict,) = [r for r in records if r.verb in ("passed", "failed")]
+    assert verdict.verb == "passed" and verdict.question is None
+    assert {r.version for r in records} == {1} and {r.course for r in records} == {"testkurs"}
