@@ -6,7 +6,7 @@ sets `app.config["CLOCK"]` to a callable returning an aware datetime.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
@@ -32,3 +32,8 @@ def local_zone() -> ZoneInfo:
 def today(at: datetime | None = None) -> date:
     """The calendar day in the platform's time zone at `at` (default: now)."""
     return (at or now()).astimezone(local_zone()).date()
+
+
+def day_start(day: date) -> datetime:
+    """The moment a calendar day begins in the platform's time zone, in UTC."""
+    return datetime.combine(day, time.min, local_zone()).astimezone(UTC)

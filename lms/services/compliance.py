@@ -27,6 +27,7 @@ from sqlalchemy import Select, and_, case, event, func, or_, select, update
 from sqlalchemy.orm import Session, undefer
 from sqlalchemy.sql.selectable import Subquery
 
+from lms.clock import day_start
 from lms.models import (
     Assignment,
     Company,
@@ -82,11 +83,10 @@ class Scope:
     def of(
         cls, company: Company, moment: datetime, today: date, department_ids: Sequence[int] | None
     ) -> Scope:
-        """The scope of a page: the time to the minute, so that cached counts and the
-        page's own cells agree."""
+        """The scope of a page, with the company's revision for the caches."""
         return cls(
             company.id,
-            moment.replace(second=0, microsecond=0),
+            moment,
             today,
             company.recertification_lead_days,
             None if department_ids is None else tuple(department_ids),
@@ -177,13 +177,16 @@ def cells(scope: Scope, user_ids: Sequence[int] | None = None) -> Subquery:
         or_(Assignment.satisfied_after.is_(None), c.completed_at > Assignment.satisfied_after),
     )
     limited = and_(c.unlimited == 0, c.valid_until.is_not(None))
-    soon = scope.now + timedelta(days=scope.lead_days)
+    # Certificates are valid through the day their validity ends (pages show that
+    # date): expired from the next day on, expiring within the lead time.
+    today_starts = day_start(scope.today)
+    soon = day_start(scope.today + timedelta(days=scope.lead_days + 1))
     state = case(
         (
             fulfilled,
             case(
-                (and_(limited, c.valid_until <= scope.now), CellState.EXPIRED.value),
-                (and_(limited, c.valid_until <= soon), CellState.EXPIRING.value),
+                (and_(limited, c.valid_until < today_starts), CellState.EXPIRED.value),
+                (and_(limited, c.valid_until < soon), CellState.EXPIRING.value),
                 else_=CellState.COMPLETED.value,
             ),
         ),
@@ -416,19 +419,19 @@ def state_counts(
 
 # Counts over a whole team cost a pass over every assignment, a page of the matrix
 # a few thousand cells: both are kept per process for one company revision and one
-# minute (see `Scope.of`). Any change to a company's cells raises its revision.
+# day (states change with the day, see `cells`). Any change to a company's cells
+# raises its revision.
 _COUNTS_CACHE: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
 _COUNTS_CACHE_SIZE = 64
 
 
 def _cached(session: Session, scope: Scope, what: tuple[Any, ...], compute: Any) -> Any:
-    """`compute()`, kept per process for one company revision and one minute."""
+    """`compute()`, kept per process for one company revision and one day."""
     if scope.revision is None:
         return compute()
     key = (
         scope.company_id,
         scope.revision,
-        scope.now,
         scope.today,
         scope.lead_days,
         scope.department_ids,

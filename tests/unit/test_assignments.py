@@ -216,3 +216,14 @@ def test_a_version_asking_for_requalification_makes_assignments_due_again(app, d
     assert row.reason == "requalification"
     assert row.due_on == today(imported) + timedelta(days=world.a.company.recertification_lead_days)
     assert len(assignments.history(db, done)) == 2
+
+
+def test_a_certificate_is_valid_through_the_day_its_validity_ends(db, world, course):
+    person = world.a.employees[0]
+    assignments.assign_to_people(db, None, course, [person], TODAY, "", NOW)
+    ends = datetime(2026, 11, 23, 13, 30, tzinfo=UTC)  # 14:30 in Berlin
+    complete(db, person, course, ends - timedelta(days=365), ends)
+    afternoon = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
+    next_day = datetime(2026, 11, 23, 23, 30, tzinfo=UTC)  # 00:30 on the 24th in Berlin
+    assert states(db, world.a.company, afternoon)[(person.id, course.id)] is CellState.EXPIRING
+    assert states(db, world.a.company, next_day)[(person.id, course.id)] is CellState.EXPIRED
