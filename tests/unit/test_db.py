@@ -131,9 +131,8 @@ def test_a_writer_waits_for_the_write_lock_and_takes_it_as_soon_as_it_is_free(tm
     holder.start()
     ready.wait()
     impatient = make_engine(f"sqlite:///{path}", busy_timeout_ms=100)
-    with pytest.raises(OperationalError, match="database is locked"):
-        with impatient.begin():
-            pass
+    with pytest.raises(OperationalError, match="database is locked"), impatient.begin():
+        pass
     holder.join()
     engine.dispose()
     impatient.dispose()
