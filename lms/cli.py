@@ -11,7 +11,7 @@ from typing import Any
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from lms import ConfigurationError, create_app
 from lms.clock import now, today
@@ -35,6 +35,7 @@ def register(app: Flask) -> None:
     from lms.content.cli import courses_group
 
     courses_group.add_command(courses_import_command)
+    courses_group.add_command(courses_open_command)
     for command in (db_group, create_admin_command, invite_command, demo_command, serve_command,
                     courses_group, xapi_group, reminders_command):  # fmt: skip
         app.cli.add_command(command)
@@ -277,6 +278,38 @@ def courses_import_command(path: Path | None) -> None:
     failed = _import_courses(course_folders(path or default_courses_dir()), quiet=False)[1]
     if failed:
         raise SystemExit(1)
+
+
+@click.command("open")
+@click.argument("slug")
+@click.option("--shared", is_flag=True, help="Open the course to every company.")
+@click.option("--company", "companies", multiple=True, metavar="SHORT",
+              help="Open it only to this company (repeat for several).")  # fmt: skip
+@with_appcontext
+def courses_open_command(slug: str, shared: bool, companies: tuple[str, ...]) -> None:
+    """Say which companies see a course in their catalogue: all (--shared) or the listed.
+
+    Assignments made before stay; the course only leaves the other catalogues.
+    """
+    from lms.db import db
+    from lms.models import Company, Course, CourseCompany
+
+    if shared == bool(companies):
+        raise click.UsageError("Give either --shared or one or more --company.")
+    with db.begin() as session:
+        course = session.scalar(select(Course).where(Course.slug == slug))
+        if course is None:
+            raise click.ClickException(f"No course {slug!r}.")
+        found = {c.short_name: c for c in session.scalars(select(Company))}
+        unknown = [name for name in companies if name not in found]
+        if unknown:
+            raise click.ClickException(f"Unknown companies: {', '.join(unknown)}.")
+        session.execute(delete(CourseCompany).where(CourseCompany.course_id == course.id))
+        course.shared = shared
+        for name in dict.fromkeys(companies):
+            session.add(CourseCompany(course_id=course.id, company_id=found[name].id))
+    where = "every company" if shared else ", ".join(companies)
+    click.echo(f"{slug}: open to {where}.")
 
 
 def _import_courses(folders: list[Path], quiet: bool) -> tuple[list[str], int]:

@@ -60,7 +60,7 @@ def assign(company_id: int) -> ResponseReturnValue:
         .where(User.company_id == company.id, User.is_active.is_(True))
         .order_by(User.display_name)
     ).all()
-    form = assign_form(departments, people, whole_company=True)
+    form = assign_form(company, departments, people, whole_company=True)
     if not form.validate_on_submit():
         page = render_template(
             "manage/assign.html",

@@ -16,7 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from lms.clock import today
@@ -25,7 +25,7 @@ from lms.content.parser import parse_course
 from lms.content.problems import Problem
 from lms.content.render import render_inline, render_markdown
 from lms.content.spec import CourseSpec, Question, QuestionType, Unit
-from lms.models import AssetBlob, Course, CourseVersion, VersionAsset
+from lms.models import AssetBlob, Course, CourseCompany, CourseVersion, VersionAsset
 from lms.services.assignments import requalify
 
 
@@ -104,14 +104,14 @@ def import_course(session: Session, folder: Path, now: datetime) -> ImportOutcom
     return ImportOutcome(spec.slug, ImportStatus.CREATED, result.problems, version)
 
 
-def live_versions(session: Session) -> list[tuple[Course, CourseVersion]]:
-    """Every course with its live (highest) version, ordered by title; one query."""
+def live_versions(session: Session, where: Any = None) -> list[tuple[Course, CourseVersion]]:
+    """Every course (matching `where`) with its live (highest) version, by title; one query."""
     newest = (
         select(CourseVersion.course_id, func.max(CourseVersion.number).label("number"))
         .group_by(CourseVersion.course_id)
         .subquery()
     )
-    rows = session.execute(
+    stmt = (
         select(Course, CourseVersion)
         .join(newest, newest.c.course_id == Course.id)
         .join(
@@ -119,7 +119,10 @@ def live_versions(session: Session) -> list[tuple[Course, CourseVersion]]:
             (CourseVersion.course_id == Course.id) & (CourseVersion.number == newest.c.number),
         )
         .order_by(CourseVersion.title)
-    ).all()
+    )
+    if where is not None:
+        stmt = stmt.where(where)
+    rows = session.execute(stmt).all()
     return [(course, version) for course, version in rows]
 
 
@@ -280,3 +283,28 @@ def _solution(question: Question) -> str:
     if kind is QuestionType.ORDERING:
         return " → ".join(question.items)
     return ""
+
+
+def visible_to(company_id: int | None) -> Any:
+    """The condition for courses a company's people may see: shared, or opened to it."""
+    opened = select(CourseCompany.course_id).where(CourseCompany.company_id == company_id)
+    return or_(Course.shared.is_(True), Course.id.in_(opened))
+
+
+def catalogue(session: Session, company_id: int | None) -> list[tuple[Course, CourseVersion]]:
+    """The live courses open to a company (all of them for staff without a company)."""
+    if company_id is None:
+        return live_versions(session)
+    return live_versions(session, visible_to(company_id))
+
+
+def is_visible(session: Session, course: Course, company_id: int | None) -> bool:
+    if company_id is None or course.shared:
+        return True
+    return bool(
+        session.scalar(
+            select(CourseCompany.course_id).where(
+                CourseCompany.course_id == course.id, CourseCompany.company_id == company_id
+            )
+        )
+    )

@@ -15,12 +15,14 @@ from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from lms import certificates
 from lms.clock import now, today
-from lms.content.importer import live_versions
+from lms.content.importer import catalogue as catalogue_of
+from lms.content.importer import is_visible
 from lms.content.stored import stored_quiz_settings
 from lms.db import db
 from lms.learn import bp
 from lms.learn.forms import FeedbackForm
 from lms.models import (
+    Assignment,
     Completion,
     Course,
     CourseVersion,
@@ -122,9 +124,11 @@ def index() -> ResponseReturnValue:
             .order_by(Completion.completed_at)
         )
     }
-    catalogue = [
-        (c, v) for c, v in live_versions(db.session) if c.id not in enrolled | assigned_ids
-    ]
+    company = user.company
+    open_courses = (
+        catalogue_of(db.session, company.id) if company and company.self_enrolment else []
+    )
+    catalogue = [(c, v) for c, v in open_courses if c.id not in enrolled | assigned_ids]
     return render_template(
         "learn/index.html",
         user=user,
@@ -136,9 +140,27 @@ def index() -> ResponseReturnValue:
         ],
         completed=[p for p in progresses if p.enrollment.completed_at is not None],
         catalogue=catalogue,
+        self_enrolment=bool(company and company.self_enrolment),
         lang=lang,
         certificates=latest_completion,
     )
+
+
+def _may_start(user: User, course: Course) -> bool:
+    """Whether the learner may open and start a course they are not enrolled in: it is
+    assigned to them, or open to their company and the company lets people enrol."""
+    if db.session.scalar(
+        select(Assignment.id).where(
+            Assignment.user_id == user.id,
+            Assignment.course_id == course.id,
+            Assignment.ended_at.is_(None),
+        )
+    ):
+        return True
+    company = user.company
+    if company is None or not company.self_enrolment:
+        return False
+    return is_visible(db.session, course, company.id)
 
 
 def _course(slug: str) -> Course:
@@ -183,7 +205,7 @@ def course(slug: str) -> ResponseReturnValue:
     enrollment = learning.get_enrollment(db.session, user, course)
     if enrollment is None:
         live = learning.latest_version(db.session, course)
-        if live is None:
+        if live is None or not _may_start(user, course):
             abort(404)
         return render_template(
             "learn/course_intro.html", course=course, version=live, texts=_texts(live, lang)
@@ -204,6 +226,8 @@ def course(slug: str) -> ResponseReturnValue:
 @bp.post("/courses/<slug>/enroll")
 def enroll(slug: str) -> ResponseReturnValue:
     course = _course(slug)
+    if not _may_start(_user(), course):
+        abort(404)
     try:
         enrollment = learning.enroll(db.session, _user(), course, now())
     except learning.LearningError:

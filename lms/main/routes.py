@@ -14,11 +14,12 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, true
 from sqlalchemy.orm import joinedload
 
 from lms import certificates
 from lms.clock import now
+from lms.content.importer import visible_to
 from lms.db import db
 from lms.main import bp
 from lms.models import (
@@ -96,6 +97,8 @@ def course_asset(slug: str, digest: str, asset_path: str) -> ResponseReturnValue
             CourseVersion.content_hash.startswith(digest, autoescape=True),
             VersionAsset.path == asset_path,
             func.length(digest) == 16,
+            # People of a company see the assets of the courses open to it.
+            visible_to(current_user.company_id) if current_user.company_id else true(),
         )
         .limit(1)
     ).first()

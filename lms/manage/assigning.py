@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from lms.clock import now, today
-from lms.content.importer import live_versions
+from lms.content.importer import catalogue
 from lms.db import db
 from lms.manage.forms import AssignForm
 from lms.models import Company, Course, Department, User
@@ -26,14 +26,18 @@ from lms.templating import page_language
 
 
 def assign_form(
-    departments: Sequence[Department], people: Sequence[User], *, whole_company: bool
+    company: Company,
+    departments: Sequence[Department],
+    people: Sequence[User],
+    *,
+    whole_company: bool,
 ) -> AssignForm:
-    """The form with the live modules, these departments and people as choices."""
+    """The form with the company's live modules, these departments and people as choices."""
     lang = page_language()
     form = AssignForm(today=today())
     form.course.choices = [
         (course.id, (version.content["texts"].get(lang) or {}).get("title", version.title))
-        for course, version in live_versions(db.session)
+        for course, version in catalogue(db.session, company.id)
     ]
     form.department.choices = [(0, _("Please choose"))] + [(d.id, d.name) for d in departments]
     form.people.choices = [(p.id, p.display_name) for p in people]

@@ -277,7 +277,7 @@ def assign() -> ResponseReturnValue:
         .order_by(User.display_name)
     ).all()
     form = assign_form(
-        _departments(), people, whole_company=managed_department_ids(manager) is None
+        company, _departments(), people, whole_company=managed_department_ids(manager) is None
     )
     if not form.validate_on_submit():
         page = render_template(

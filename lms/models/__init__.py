@@ -12,7 +12,7 @@ from lms.models.accounts import (
 )
 from lms.models.assignments import Assignment, AssignmentRule, ReminderSent, ReportAccess
 from lms.models.base import Base, utcnow
-from lms.models.content import AssetBlob, Course, CourseVersion, VersionAsset
+from lms.models.content import AssetBlob, Course, CourseCompany, CourseVersion, VersionAsset
 from lms.models.progress import (
     AttemptAnswer,
     Completion,
@@ -34,6 +34,7 @@ __all__ = [
     "Company",
     "Completion",
     "Course",
+    "CourseCompany",
     "CourseVersion",
     "Department",
     "Enrollment",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.models.base import Base, utcnow
@@ -18,10 +18,26 @@ class Course(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(100), unique=True)
+    # In the provider's shared catalogue (every company), or only for the companies
+    # listed in `course_companies`.
+    shared: Mapped[bool] = mapped_column(default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     versions: Mapped[list[CourseVersion]] = relationship(
         back_populates="course", order_by="CourseVersion.number"
+    )
+
+
+class CourseCompany(Base):
+    """A course that is not shared, opened to one company."""
+
+    __tablename__ = "course_companies"
+
+    course_id: Mapped[int] = mapped_column(
+        ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True
+    )
+    company_id: Mapped[int] = mapped_column(
+        ForeignKey("companies.id", ondelete="CASCADE"), primary_key=True, index=True
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.models.base import Base, utcnow
@@ -31,6 +31,9 @@ class Company(Base):
     )
     # A recertification becomes due this many days before a certificate expires.
     recertification_lead_days: Mapped[int] = mapped_column(default=30, server_default="30")
+    # Whether learners may enrol themselves in the courses open to the company
+    # (off: they take what is assigned to them).
+    self_enrolment: Mapped[bool] = mapped_column(default=True, server_default=true())
     # Raised whenever assignments, completions, enrolments or people of the company
     # change: cached figures of the team overview are valid for one revision.
     revision: Mapped[int] = mapped_column(default=0, server_default="0")
