@@ -70,9 +70,7 @@ def test_the_assign_form_offers_only_the_companys_courses(app, client, db, world
     assert response.status_code == 422
 
 
-def test_without_self_enrolment_people_take_what_is_assigned(
-    app, client, db, world, login, course
-):
+def test_without_self_enrolment_people_take_what_is_assigned(app, client, db, world, login, course):
     world.a.company.self_enrolment = False
     db.flush()
     person = world.a.employees[0]

@@ -413,9 +413,7 @@ def test_an_admin_assigns_within_one_company(app, db, world, login, course):
     assert "The whole company" in form and a.employees[0].display_name in form
     assert b.employees[0].display_name not in form
     data = {"course": course.id, "due_on": (today() + timedelta(days=9)).isoformat()}
-    done = admin.post(
-        f"/admin/companies/{a.company.id}/assign", data=dict(data, target="company")
-    )
+    done = admin.post(f"/admin/companies/{a.company.id}/assign", data=dict(data, target="company"))
     assert done.status_code == 302
     assigned = set(db.scalars(select(Assignment.user_id).where(Assignment.ended_at.is_(None))))
     assert assigned == {p.id for p in (a.manager, a.limited_manager, *a.employees)}
