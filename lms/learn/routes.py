@@ -233,11 +233,16 @@ def enroll(slug: str) -> ResponseReturnValue:
     except learning.LearningError:
         abort(404)
     db.session.commit()
+    return _to_next_unit(enrollment, slug)
+
+
+def _to_next_unit(enrollment: Enrollment, slug: str) -> ResponseReturnValue:
+    """Redirect to the unit the learner can do next, or to the course when none is left."""
     progress = learning.course_progress(db.session, enrollment, page_language())
-    first = progress.next_unit
-    if first is None:
+    unit = progress.next_unit
+    if unit is None:
         return redirect(url_for("learn.course", slug=slug))
-    return redirect(url_for("learn.unit", slug=slug, unit_id=first["id"]))
+    return redirect(url_for("learn.unit", slug=slug, unit_id=unit["id"]))
 
 
 @bp.post("/courses/<slug>/renew")
@@ -250,11 +255,7 @@ def renew(slug: str) -> ResponseReturnValue:
             _("You are taking this module again. Your earlier certificate stays on record."),
             "success",
         )
-    progress = learning.course_progress(db.session, enrollment, page_language())
-    first = progress.next_unit
-    if first is None:
-        return redirect(url_for("learn.course", slug=slug))
-    return redirect(url_for("learn.unit", slug=slug, unit_id=first["id"]))
+    return _to_next_unit(enrollment, slug)
 
 
 @bp.post("/courses/<slug>/move")

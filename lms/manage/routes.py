@@ -157,6 +157,21 @@ def _course_averages(scope: Scope) -> dict[int, tuple[Any, int]]:
     return {course_id: (average, people) for course_id, average, people in rows}
 
 
+def _states_chart(totals: dict[CellState, int]) -> tuple[list[tuple[str, int, str]], Any]:
+    """The assignments by state: the figures (label, count, style) and their chart."""
+    segments = [
+        (str(STATE_LABELS[state]), totals.get(state, 0), STATE_CLASSES[state])
+        for state in STATE_ORDER
+    ]
+    chart = charts.stacked_bar(
+        segments,
+        title=_("Assignments by state"),
+        description=_("How many assignments are in each state; the table below has the figures."),
+        id_prefix="states",
+    )
+    return segments, chart
+
+
 @bp.get("/")
 def index() -> ResponseReturnValue:
     company = _company()
@@ -168,16 +183,7 @@ def index() -> ResponseReturnValue:
     with_results = results_visible(company)
     scores = _best_scores(scope, [r.user_id for r in result.rows]) if with_results else {}
     averages = _course_averages(scope) if with_results else {}
-    segments = [
-        (str(STATE_LABELS[state]), result.state_totals.get(state, 0), STATE_CLASSES[state])
-        for state in STATE_ORDER
-    ]
-    chart = charts.stacked_bar(
-        segments,
-        title=_("Assignments by state"),
-        description=_("How many assignments are in each state; the table below has the figures."),
-        id_prefix="states",
-    )
+    _segments, chart = _states_chart(result.state_totals)
     return render_template(
         "manage/index.html",
         company=company,
@@ -529,16 +535,7 @@ def reports() -> ResponseReturnValue:
             id_prefix="completions",
         )
     _per_course, totals = compliance.state_counts(db.session, scope)
-    segments = [
-        (str(STATE_LABELS[state]), totals.get(state, 0), STATE_CLASSES[state])
-        for state in STATE_ORDER
-    ]
-    states_chart = charts.stacked_bar(
-        segments,
-        title=_("Assignments by state"),
-        description=_("How many assignments are in each state; the table below has the figures."),
-        id_prefix="states",
-    )
+    segments, states_chart = _states_chart(totals)
     return render_template(
         "manage/reports.html",
         chart=chart,

@@ -7,7 +7,6 @@ from functools import lru_cache
 from typing import Any
 
 from babel.dates import format_date as format_date_babel
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
@@ -43,27 +42,13 @@ STATE_CLASSES = {
     CellState.EXPIRED: "danger",
 }
 
-# The chart's segment style for each state (see lms.reports.charts).
-STATE_STYLES = STATE_CLASSES
-
-
-def cell_date(cell: Cell) -> str:
-    """The date that matters for the cell, in words: due, valid until, expired on."""
-    if cell.state is CellState.COMPLETED:
-        if cell.valid_until is None:
-            return _("no expiry")
-        return _("valid until %(date)s", date=format_date(cell.valid_until))
-    if cell.state is CellState.EXPIRING:
-        return _("valid until %(date)s", date=format_date(cell.valid_until))
-    if cell.state is CellState.EXPIRED:
-        return _("since %(date)s", date=format_date(cell.valid_until))
-    return _("due on %(date)s", date=format_date(cell.due_on))
-
 
 class CellText:
-    """Cells as one line of text for exports: "completed (valid until 12.03.2027)".
+    """Cells as text: "completed (valid until 12.03.2027)" for exports, and the date
+    part alone for pages.
 
-    An export has up to 40,000 cells: words are translated once, days formatted once.
+    A page has up to 2,000 cells and an export 40,000: words are translated once per
+    instance, days formatted once per process.
     """
 
     def __init__(self) -> None:
@@ -79,47 +64,38 @@ class CellText:
         self._due = _("due on %(date)s")
         self._no_expiry = _("no expiry")
 
+    def date(self, cell: Cell) -> str:
+        """The date that matters for the cell, in words: due, valid until, expired since."""
+        template = self._templates.get(cell.state)
+        if template is None:
+            return self._due % {"date": _day(self._language, cell.due_on)}
+        if cell.valid_until is None:
+            return self._no_expiry
+        day = cell.valid_until.astimezone(self._zone).date()
+        return template % {"date": _day(self._language, day)}
+
     def __call__(self, cell: Cell | None) -> str:
         if cell is None:
             return ""
-        template = self._templates.get(cell.state)
-        if template is None:
-            text = self._due % {"date": _day_plain(self._language, cell.due_on)}
-        elif cell.valid_until is None:
-            text = self._no_expiry
-        else:
-            day = cell.valid_until.astimezone(self._zone).date()
-            text = template % {"date": _day_plain(self._language, day)}
-        return f"{self._labels[cell.state]} ({text})"
+        return f"{self._labels[cell.state]} ({self.date(cell)})"
 
 
 @lru_cache(maxsize=4096)
-def _day_plain(language: str, day: date) -> str:
+def _day(language: str, day: date) -> str:
     """A day as the `date` filter shows it."""
     return format_date_babel(day, DATE_PATTERNS[language], locale=language)
 
 
-@lru_cache(maxsize=4096)
-def _day_text(language: str, day: date) -> str:
-    """A day as the `date` filter shows it, HTML-escaped."""
-    return str(escape(_day_plain(language, day)))
-
-
-class CellWriter:
-    """Writes matrix cells as HTML, the same as `manage/_cell.html`, but fast.
-
-    A page of the matrix has up to 2,000 cells; their words repeat, so each is
-    translated once per page, and each day is formatted once per process.
-    """
+class CellWriter(CellText):
+    """Cells as HTML: icon, word and colour class, and the date under them."""
 
     def __init__(self) -> None:
-        self._zone = local_zone()
-        self._locale = page_language()
+        super().__init__()
         self._heads = {
             state: (
                 f'<span class="status status--{STATE_CLASSES[state]}">'
                 f'<span aria-hidden="true">{STATE_ICONS[state]}</span> '
-                f"{escape(str(STATE_LABELS[state]))}</span>"
+                f"{escape(self._labels[state])}</span>"
             )
             for state in CellState
         }
@@ -127,18 +103,10 @@ class CellWriter:
         self._cell_heads = {
             state: (
                 f'<td class="c--{STATE_CLASSES[state]}"><span aria-hidden="true">'
-                f"{STATE_ICONS[state]}</span> {escape(str(STATE_LABELS[state]))}"
+                f"{STATE_ICONS[state]}</span> {escape(self._labels[state])}"
             )
             for state in CellState
         }
-        valid_until = str(escape(_("valid until %(date)s")))
-        self._templates = {
-            CellState.COMPLETED: valid_until,
-            CellState.EXPIRING: valid_until,
-            CellState.EXPIRED: str(escape(_("since %(date)s"))),
-        }
-        self._due = str(escape(_("due on %(date)s")))
-        self._no_expiry = str(escape(_("no expiry")))
         self._tds: dict[tuple[CellState, date, datetime | None], str] = {}
         self._empty = (
             '<td class="c--none">–'
@@ -146,20 +114,14 @@ class CellWriter:
         )
 
     def _date(self, cell: Cell) -> str:
-        template = self._templates.get(cell.state)
-        if template is None:
-            return self._due % {"date": _day_text(self._locale, cell.due_on)}
-        if cell.valid_until is None:
-            return self._no_expiry
-        day = cell.valid_until.astimezone(self._zone).date()
-        return template % {"date": _day_text(self._locale, day)}
+        return str(escape(self.date(cell)))
 
-    def _html(self, cell: Cell) -> str:
-        return f'{self._heads[cell.state]}<span class="cell__date">{self._date(cell)}</span>'
-
-    def __call__(self, cell: Cell) -> Markup:
+    def __call__(self, cell: Cell | None) -> Markup:
+        if cell is None:
+            return Markup("")
+        html = f'{self._heads[cell.state]}<span class="cell__date">{self._date(cell)}</span>'
         # Every piece of text in it was escaped above.
-        return Markup(self._html(cell))  # noqa: S704
+        return Markup(html)  # noqa: S704
 
     def row(
         self, matrix: Matrix, user_id: int, scores: dict[tuple[int, int], Any] | None = None
@@ -196,6 +158,5 @@ def state_context() -> dict[str, Any]:
         "state_labels": STATE_LABELS,
         "state_icons": STATE_ICONS,
         "state_classes": STATE_CLASSES,
-        "cell_date": cell_date,
         "write_cell": CellWriter(),
     }

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, and_, case, event, func, or_, select, update
+from sqlalchemy import Select, and_, case, event, func, inspect, or_, select, update
 from sqlalchemy.orm import Session, undefer
 from sqlalchemy.sql.selectable import Subquery
 
@@ -311,9 +311,8 @@ def _columns(session: Session, course_ids: Sequence[int], lang: str) -> list[tup
 
 def assigned_courses(session: Session, scope: Scope, lang: str) -> list[tuple[int, str]]:
     """The courses with open assignments in scope, by title (for the course filter)."""
-    cell_rows = cells(scope)
     counts, _totals = _cached(
-        session, scope, ("counts", None, None), lambda: _counts(session, cell_rows, Filters())
+        session, scope, ("counts", None, None), lambda: _counts(session, cells(scope), Filters())
     )
     return _columns(session, list(counts), lang)
 
@@ -330,7 +329,6 @@ def matrix(
 
     A fixed number of queries, whatever the size of the team.
     """
-    cell_rows = cells(scope)
     people = list(
         _cached(
             session,
@@ -341,11 +339,11 @@ def matrix(
     )
     if filters.course_id is not None or filters.state is not None:
         matching = _cached(session, scope, ("matching", filters.course_id, filters.state),
-                           lambda: _matching(session, cell_rows, filters))  # fmt: skip
+                           lambda: _matching(session, cells(scope), filters))  # fmt: skip
         people = [p for p in people if p[0] in matching]
     problems: dict[int, int] = {}
     if filters.sort == "problems":
-        problems = _cached(session, scope, ("problems",), lambda: _problems(session, cell_rows))
+        problems = _cached(session, scope, ("problems",), lambda: _problems(session, cells(scope)))
         people.sort(key=lambda p: -problems.get(p[0], 0))  # stable: by name within
     total = len(people)
     pages = max(1, -(-total // page_size)) if page_size else 1
@@ -357,7 +355,7 @@ def matrix(
         session,
         scope,
         ("counts", filters.department_id, filters.course_id),
-        lambda: _counts(session, cell_rows, filters),
+        lambda: _counts(session, cells(scope), filters),
     )
     columns = _columns(session, list(counts), lang)
 
@@ -470,6 +468,21 @@ def _problems(session: Session, cell_rows: Subquery) -> dict[int, int]:
 
 # What changes a cell's state: assignments, completions, enrolments, people.
 _TRACKED = (Assignment, Completion, Enrollment, User)
+# What the team overview shows of a person, or uses to choose its rows.
+_USER_FIELDS = (
+    "display_name",
+    "email",
+    "is_active",
+    "department_id",
+    "department",
+    "company_id",
+    "company",
+)
+
+
+def _shown_fields_changed(user: User) -> bool:
+    state = inspect(user)
+    return any(state.attrs[name].history.has_changes() for name in _USER_FIELDS)
 
 
 @event.listens_for(Session, "before_flush")
@@ -479,6 +492,8 @@ def _raise_revisions(session: Session, _context: Any, _instances: Any) -> None:
     for obj in (*session.new, *session.dirty, *session.deleted):
         if not isinstance(obj, _TRACKED):
             continue
+        if obj in session.dirty and isinstance(obj, User) and not _shown_fields_changed(obj):
+            continue  # a login or a password change: no cell or row changes
         company_id = obj.company_id
         if company_id is None and isinstance(obj, User) and obj.company is not None:
             company_id = obj.company.id  # set through the relationship, not yet flushed
