@@ -13,6 +13,13 @@ from lms.models.accounts import (
 from lms.models.assignments import Assignment, AssignmentRule, ReminderSent, ReportAccess
 from lms.models.base import Base, utcnow
 from lms.models.content import AssetBlob, Course, CourseCompany, CourseVersion, VersionAsset
+from lms.models.hybrid import (
+    Attendance,
+    Booking,
+    BookingStatus,
+    CalendarFeed,
+    InPersonDate,
+)
 from lms.models.progress import (
     AttemptAnswer,
     Completion,
@@ -30,7 +37,11 @@ __all__ = [
     "Assignment",
     "AssignmentRule",
     "AttemptAnswer",
+    "Attendance",
     "Base",
+    "Booking",
+    "BookingStatus",
+    "CalendarFeed",
     "Company",
     "Completion",
     "Course",
@@ -38,6 +49,7 @@ __all__ = [
     "CourseVersion",
     "Department",
     "Enrollment",
+    "InPersonDate",
     "LearningRecord",
     "LoginEvent",
     "ManagerDepartment",

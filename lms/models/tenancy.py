@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint, true
+from sqlalchemy import ForeignKey, String, UniqueConstraint, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.models.base import Base, utcnow
@@ -34,6 +34,8 @@ class Company(Base):
     # Whether learners may enrol themselves in the courses open to the company
     # (off: they take what is assigned to them).
     self_enrolment: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # Whether an employee's own booking of an in-person date waits for a manager's approval.
+    booking_approval: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Raised whenever assignments, completions, enrolments or people of the company
     # change: cached figures of the team overview are valid for one revision.
     revision: Mapped[int] = mapped_column(default=0, server_default="0")

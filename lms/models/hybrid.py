@@ -1,0 +1,158 @@
+"""In-person dates of in-person units, the bookings for them and the attendance taken."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timedelta
+
+from sqlalchemy import Column, ForeignKey, Index, String, Table, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms.models.accounts import User
+from lms.models.base import Base, utcnow
+from lms.models.content import Course
+from lms.models.tenancy import Company
+
+date_trainers = Table(
+    "in_person_date_trainers",
+    Base.metadata,
+    Column("date_id", ForeignKey("in_person_dates.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+)
+
+date_companies = Table(
+    "in_person_date_companies",
+    Base.metadata,
+    Column("date_id", ForeignKey("in_person_dates.id", ondelete="CASCADE"), primary_key=True),
+    Column("company_id", ForeignKey("companies.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class InPersonDate(Base):
+    """One date of an in-person unit: when, where, how many seats, until when to book.
+
+    Dates belong to the training provider, not to a company: people of several
+    companies may sit in one workshop, unless `companies` limits it. `booked`
+    counts the seats held (confirmed and awaiting approval); it changes only
+    while the booking service holds this row locked, so it never passes
+    `capacity`.
+    """
+
+    __tablename__ = "in_person_dates"
+    __table_args__ = (Index("ix_in_person_dates_course_unit", "course_id", "unit_id", "starts_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    unit_id: Mapped[str] = mapped_column(String(100))
+    starts_at: Mapped[datetime]
+    minutes: Mapped[int]
+    place: Mapped[str] = mapped_column(String(300), default="")
+    room: Mapped[str] = mapped_column(String(120), default="")
+    online_url: Mapped[str] = mapped_column(String(500), default="")
+    capacity: Mapped[int]
+    booked: Mapped[int] = mapped_column(default=0, server_default="0")
+    booking_deadline: Mapped[datetime]
+    note: Mapped[str] = mapped_column(String(2000), default="")
+    # Changing it makes every check-in code shown so far invalid.
+    check_in_secret: Mapped[str] = mapped_column(String(32))
+    cancelled_at: Mapped[datetime | None]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set on every change: calendars take the newer state (iCalendar SEQUENCE).
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    course: Mapped[Course] = relationship()
+    trainers: Mapped[list[User]] = relationship(
+        secondary=date_trainers, order_by="User.display_name"
+    )
+    companies: Mapped[list[Company]] = relationship(
+        secondary=date_companies, order_by="Company.name"
+    )
+
+    @property
+    def ends_at(self) -> datetime:
+        return self.starts_at + timedelta(minutes=self.minutes)
+
+    @property
+    def free(self) -> int:
+        return max(self.capacity - self.booked, 0)
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancelled_at is not None
+
+
+class BookingStatus(enum.StrEnum):
+    CONFIRMED = "confirmed"
+    REQUESTED = "requested"  # holds a seat until the manager approves or declines
+    WAITLISTED = "waitlisted"
+    CANCELLED = "cancelled"
+    DECLINED = "declined"
+
+
+# The statuses that hold a seat, and those that are still "in the game" for a date.
+HOLDS_SEAT = frozenset({BookingStatus.CONFIRMED, BookingStatus.REQUESTED})
+ACTIVE = HOLDS_SEAT | {BookingStatus.WAITLISTED}
+
+
+class Attendance(enum.StrEnum):
+    PRESENT = "present"
+    ABSENT = "absent"
+    EXCUSED = "excused"
+
+
+class Booking(Base):
+    """A person's place at a date (or on its waiting list), and their attendance.
+
+    One row per person and date: booking again after a cancellation reuses it.
+    The waiting list is ordered by `queued_at`, then id.
+    """
+
+    __tablename__ = "bookings"
+    __table_args__ = (
+        UniqueConstraint("date_id", "user_id"),
+        Index("ix_bookings_date_status", "date_id", "status", "queued_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(
+        ForeignKey("companies.id", ondelete="CASCADE"), index=True
+    )
+    date_id: Mapped[int] = mapped_column(ForeignKey("in_person_dates.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    queued_at: Mapped[datetime]
+    booked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    attendance: Mapped[str | None] = mapped_column(String(20))
+    attendance_note: Mapped[str] = mapped_column(String(500), default="")
+    attendance_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    attendance_at: Mapped[datetime | None]
+    checked_in_at: Mapped[datetime | None]
+
+    date: Mapped[InPersonDate] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    attendance_by: Mapped[User | None] = relationship(foreign_keys=[attendance_by_id])
+
+    @property
+    def holds_seat(self) -> bool:
+        return self.status in HOLDS_SEAT
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE
+
+
+class CalendarFeed(Base):
+    """A person's secret calendar-feed address; only the token's SHA-256 is stored."""
+
+    __tablename__ = "calendar_feeds"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

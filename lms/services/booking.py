@@ -1,0 +1,556 @@
+"""In-person dates: scheduling, booking with a waiting list, approval, attendance, check-in.
+
+Plain functions over a session; they flush and never commit. Capacity holds
+under concurrency because every change to who holds a seat happens while the
+date's row is locked: `SELECT … FOR UPDATE` on PostgreSQL; on SQLite the write
+transaction itself is the lock (BEGIN IMMEDIATE, one writer at a time, see
+lms/db.py). Of two people booking the last seat at once, the second waits for
+the first and then finds the date full.
+
+Functions that change who holds a seat return the `Notice`s to send once the
+transaction is committed: a mail must not announce what a rollback undid.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import hmac
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from lms.content.importer import latest_version
+from lms.models import (
+    Attendance,
+    Booking,
+    BookingStatus,
+    Company,
+    Course,
+    InPersonDate,
+    UnitProgress,
+    User,
+)
+from lms.models.hybrid import ACTIVE, HOLDS_SEAT
+from lms.services import learning
+
+# A learner may check in from this long before the start until the end.
+CHECK_IN_EARLY = timedelta(minutes=30)
+# The code shown for check-in changes this often; the one before still works,
+# so a code read just before the change does not fail.
+CHECK_IN_SLOT = timedelta(minutes=10)
+
+
+class BookingError(ValueError):
+    """A booking action that cannot be done; `code` names why."""
+
+    def __init__(self, code: str, **details: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        self.details = details
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A message to send after commit: `kind` about `booking_id`."""
+
+    kind: str  # promoted, approved, declined, approval-needed, date-changed, date-cancelled
+    booking_id: int
+
+
+@dataclass(frozen=True)
+class DateFields:
+    """What a trainer enters for a date (times aware, in UTC or any zone)."""
+
+    starts_at: datetime
+    minutes: int
+    capacity: int
+    booking_deadline: datetime
+    place: str = ""
+    room: str = ""
+    online_url: str = ""
+    note: str = ""
+
+
+def in_person_units(session: Session, course: Course) -> list[dict[str, Any]]:
+    """The in-person units of the course's live version (main language)."""
+    version = latest_version(session, course)
+    if version is None:
+        return []
+    units = learning.rendered_units(version, version.language)
+    return [unit for unit in units if unit["type"] == "in-person"]
+
+
+def _check(fields: DateFields, now: datetime, *, booked: int = 0, new: bool = True) -> None:
+    if new and fields.starts_at <= now:
+        raise BookingError("starts-in-past")
+    if not 1 <= fields.minutes <= 24 * 60:
+        raise BookingError("bad-duration")
+    if fields.capacity < 1:
+        raise BookingError("bad-capacity")
+    if fields.capacity < booked:
+        raise BookingError("capacity-below-booked", booked=booked)
+    if fields.booking_deadline > fields.starts_at:
+        raise BookingError("deadline-after-start")
+    if not (fields.place.strip() or fields.online_url.strip()):
+        raise BookingError("no-place")
+
+
+def schedule(
+    session: Session,
+    course: Course,
+    unit_id: str,
+    fields: DateFields,
+    *,
+    trainers: Sequence[User],
+    companies: Sequence[Company],
+    by: User,
+    now: datetime,
+) -> InPersonDate:
+    """Add a date to an in-person unit of the course's live version."""
+    if unit_id not in {unit["id"] for unit in in_person_units(session, course)}:
+        raise BookingError("not-in-person")
+    _check(fields, now)
+    date = InPersonDate(
+        course_id=course.id,
+        unit_id=unit_id,
+        check_in_secret=secrets.token_hex(16),
+        created_by_id=by.id,
+        created_at=now,
+        trainers=list(trainers),
+        companies=list(companies),
+    )
+    _apply(date, fields, now)
+    session.add(date)
+    session.flush()
+    return date
+
+
+def _apply(date: InPersonDate, fields: DateFields, now: datetime) -> None:
+    date.starts_at = fields.starts_at
+    date.minutes = fields.minutes
+    date.capacity = fields.capacity
+    date.booking_deadline = fields.booking_deadline
+    date.place = fields.place.strip()
+    date.room = fields.room.strip()
+    date.online_url = fields.online_url.strip()
+    date.note = fields.note.strip()
+    date.updated_at = now
+
+
+def change(
+    session: Session,
+    date: InPersonDate,
+    fields: DateFields,
+    *,
+    trainers: Sequence[User],
+    companies: Sequence[Company],
+    now: datetime,
+) -> list[Notice]:
+    """Change a date. More seats move people up from the waiting list; a new time or
+    place is announced to everyone booked."""
+    date = lock(session, date.id)
+    if date.cancelled:
+        raise BookingError("date-cancelled")
+    _check(fields, now, booked=date.booked, new=fields.starts_at != date.starts_at)
+    moved = (fields.starts_at, fields.minutes, fields.place.strip(), fields.room.strip()) != (
+        date.starts_at,
+        date.minutes,
+        date.place,
+        date.room,
+    ) or fields.online_url.strip() != date.online_url
+    _apply(date, fields, now)
+    date.trainers = list(trainers)
+    date.companies = list(companies)
+    session.flush()
+    notices = _promote(session, date, now)
+    if moved:
+        promoted = {notice.booking_id for notice in notices}
+        notices += [
+            Notice("date-changed", booking.id)
+            for booking in _bookings(session, date, HOLDS_SEAT)
+            if booking.id not in promoted
+        ]
+    return notices
+
+
+def cancel_date(session: Session, date: InPersonDate, now: datetime) -> list[Notice]:
+    """Call a date off; everyone booked or waiting is told. Bookings stay on record."""
+    date = lock(session, date.id)
+    if date.cancelled:
+        return []
+    date.cancelled_at = now
+    date.updated_at = now
+    session.flush()
+    return [Notice("date-cancelled", booking.id) for booking in _bookings(session, date, ACTIVE)]
+
+
+def new_check_in_secret(session: Session, date: InPersonDate) -> None:
+    """Make every check-in code shown so far for this date invalid."""
+    date.check_in_secret = secrets.token_hex(16)
+    session.flush()
+
+
+# --- Finding dates ---------------------------------------------------------------
+
+
+def open_to(company_id: int | None) -> Any:
+    """Dates open to a company: those not limited to some companies, or limited to it."""
+    if company_id is None:
+        return ~InPersonDate.companies.any()
+    return or_(~InPersonDate.companies.any(), InPersonDate.companies.any(Company.id == company_id))
+
+
+def upcoming(
+    session: Session, course_id: int, unit_id: str, company_id: int | None, now: datetime
+) -> list[InPersonDate]:
+    """The dates of a unit a company's people may still book or join, soonest first."""
+    return list(
+        session.scalars(
+            select(InPersonDate)
+            .where(
+                InPersonDate.course_id == course_id,
+                InPersonDate.unit_id == unit_id,
+                InPersonDate.cancelled_at.is_(None),
+                InPersonDate.starts_at > now,
+                open_to(company_id),
+            )
+            .order_by(InPersonDate.starts_at, InPersonDate.id)
+        )
+    )
+
+
+def bookings_of(
+    session: Session, user: User, course_id: int | None = None, unit_id: str | None = None
+) -> list[Booking]:
+    """A person's bookings (of one unit, if given), newest date first."""
+    query = (
+        select(Booking)
+        .join(InPersonDate, InPersonDate.id == Booking.date_id)
+        .where(Booking.user_id == user.id)
+        .order_by(InPersonDate.starts_at.desc(), Booking.id)
+    )
+    if course_id is not None:
+        query = query.where(InPersonDate.course_id == course_id)
+    if unit_id is not None:
+        query = query.where(InPersonDate.unit_id == unit_id)
+    return list(session.scalars(query))
+
+
+def waitlist_position(session: Session, booking: Booking) -> int:
+    """1 for the first person on the waiting list, and so on."""
+    ahead = session.scalars(
+        select(Booking.id).where(
+            Booking.date_id == booking.date_id,
+            Booking.status == BookingStatus.WAITLISTED,
+            or_(
+                Booking.queued_at < booking.queued_at,
+                and_(Booking.queued_at == booking.queued_at, Booking.id < booking.id),
+            ),
+        )
+    ).all()
+    return len(ahead) + 1
+
+
+def roster(session: Session, date: InPersonDate) -> list[Booking]:
+    """Everyone with a seat, by name; then the waiting list in its order."""
+    seated = sorted(
+        _bookings(session, date, HOLDS_SEAT), key=lambda b: b.user.display_name.casefold()
+    )
+    return seated + _bookings(session, date, {BookingStatus.WAITLISTED})
+
+
+def _bookings(session: Session, date: InPersonDate, statuses: Any) -> list[Booking]:
+    return list(
+        session.scalars(
+            select(Booking)
+            .where(Booking.date_id == date.id, Booking.status.in_([str(s) for s in statuses]))
+            .order_by(Booking.queued_at, Booking.id)
+        )
+    )
+
+
+# --- Booking -----------------------------------------------------------------------
+
+
+def lock(session: Session, date_id: int) -> InPersonDate:
+    """The date, re-read and locked until the transaction ends."""
+    date = session.scalar(
+        select(InPersonDate)
+        .where(InPersonDate.id == date_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if date is None:
+        raise BookingError("unknown-date")
+    return date
+
+
+def is_open_to(date: InPersonDate, company_id: int | None) -> bool:
+    return not date.companies or any(company.id == company_id for company in date.companies)
+
+
+def book(
+    session: Session, date: InPersonDate, user: User, *, by: User, now: datetime
+) -> tuple[Booking, list[Notice]]:
+    """Book a seat for `user` (by themselves or their manager), or a place on the waiting list.
+
+    Booking twice changes nothing. Someone with a place at another coming date of
+    the same unit must cancel that first.
+    """
+    date = lock(session, date.id)
+    if date.cancelled:
+        raise BookingError("date-cancelled")
+    if now > date.booking_deadline:
+        raise BookingError("deadline-passed")
+    if user.company_id is None or not is_open_to(date, user.company_id):
+        raise BookingError("not-open")
+    booking = session.scalar(
+        select(Booking)
+        .where(Booking.date_id == date.id, Booking.user_id == user.id)
+        .execution_options(populate_existing=True)
+    )
+    if booking is not None and booking.active:
+        return booking, []
+    elsewhere = _active_elsewhere(session, date, user, now)
+    if elsewhere is not None:
+        raise BookingError("booked-elsewhere", date=elsewhere.date)
+    if date.booked < date.capacity:
+        date.booked += 1
+        status = _seat_status(session, user, by.id)
+    else:
+        status = BookingStatus.WAITLISTED
+    if booking is None:
+        booking = Booking(company_id=user.company_id, date_id=date.id, user_id=user.id)
+        session.add(booking)
+    booking.status = status
+    booking.queued_at = now
+    booking.booked_by_id = by.id
+    booking.updated_at = now
+    booking.attendance = None
+    booking.checked_in_at = None
+    session.flush()
+    notices = [Notice("approval-needed", booking.id)] if status == BookingStatus.REQUESTED else []
+    return booking, notices
+
+
+def _seat_status(session: Session, user: User, booked_by_id: int | None) -> BookingStatus:
+    """Confirmed, or awaiting approval when the company asks for it and the person booked
+    themselves (a manager's booking is its own approval)."""
+    company = session.get(Company, user.company_id)
+    if company is not None and company.booking_approval and booked_by_id == user.id:
+        return BookingStatus.REQUESTED
+    return BookingStatus.CONFIRMED
+
+
+def _active_elsewhere(
+    session: Session, date: InPersonDate, user: User, now: datetime
+) -> Booking | None:
+    return session.scalar(
+        select(Booking)
+        .join(InPersonDate, InPersonDate.id == Booking.date_id)
+        .where(
+            Booking.user_id == user.id,
+            Booking.status.in_([str(s) for s in ACTIVE]),
+            InPersonDate.id != date.id,
+            InPersonDate.course_id == date.course_id,
+            InPersonDate.unit_id == date.unit_id,
+            InPersonDate.cancelled_at.is_(None),
+            InPersonDate.starts_at > now,
+        )
+        .limit(1)
+    )
+
+
+def cancel(
+    session: Session, booking: Booking, *, now: datetime, staff: bool = False
+) -> list[Notice]:
+    """Give up a seat or a place on the waiting list; the next person waiting moves up.
+
+    Learners and managers may cancel until the booking deadline; trainers (`staff`)
+    at any time.
+    """
+    date = lock(session, booking.date_id)
+    session.refresh(booking)
+    if not booking.active:
+        return []
+    if not staff and now > date.booking_deadline:
+        raise BookingError("deadline-passed")
+    held = booking.holds_seat
+    booking.status = BookingStatus.CANCELLED
+    booking.updated_at = now
+    if held:
+        date.booked -= 1
+    session.flush()
+    return _promote(session, date, now) if held else []
+
+
+def decide(session: Session, booking: Booking, *, approve: bool, now: datetime) -> list[Notice]:
+    """A manager approves or declines a booking awaiting approval; twice changes nothing."""
+    date = lock(session, booking.date_id)
+    session.refresh(booking)
+    if booking.status != BookingStatus.REQUESTED:
+        return []
+    booking.updated_at = now
+    if approve:
+        booking.status = BookingStatus.CONFIRMED
+        session.flush()
+        return [Notice("approved", booking.id)]
+    booking.status = BookingStatus.DECLINED
+    date.booked -= 1
+    session.flush()
+    return [Notice("declined", booking.id), *_promote(session, date, now)]
+
+
+def _promote(session: Session, date: InPersonDate, now: datetime) -> list[Notice]:
+    """Fill free seats from the waiting list, first come first served (date locked)."""
+    if date.cancelled or now >= date.starts_at:
+        return []
+    notices = []
+    while date.booked < date.capacity:
+        waiting = session.scalar(
+            select(Booking)
+            .where(Booking.date_id == date.id, Booking.status == BookingStatus.WAITLISTED)
+            .order_by(Booking.queued_at, Booking.id)
+            .limit(1)
+        )
+        if waiting is None:
+            break
+        waiting.status = _seat_status(session, waiting.user, waiting.booked_by_id)
+        waiting.updated_at = now
+        date.booked += 1
+        session.flush()
+        notices.append(Notice("promoted", waiting.id))
+        if waiting.status == BookingStatus.REQUESTED:
+            notices.append(Notice("approval-needed", waiting.id))
+    return notices
+
+
+# --- Attendance --------------------------------------------------------------------
+
+
+def record_attendance(
+    session: Session,
+    booking: Booking,
+    attendance: Attendance | None,
+    note: str,
+    *,
+    by: User,
+    now: datetime,
+) -> None:
+    """Record whether a person with a seat was there. Present completes the unit.
+
+    Changing "present" to something else takes the unit back, unless the module was
+    completed meanwhile (its completion and certificate stay).
+    """
+    if booking.status != BookingStatus.CONFIRMED:
+        raise BookingError("not-booked")
+    before = booking.attendance
+    value = attendance.value if attendance is not None else None
+    if value != before or note.strip() != booking.attendance_note:
+        booking.attendance = value
+        booking.attendance_note = note.strip()[:500]
+        booking.attendance_by_id = by.id
+        booking.attendance_at = now
+        if value != Attendance.PRESENT:
+            booking.checked_in_at = None
+    session.flush()
+    if value == Attendance.PRESENT and before != Attendance.PRESENT:
+        _complete_unit(session, booking, now)
+    elif before == Attendance.PRESENT and value != Attendance.PRESENT:
+        _take_back_unit(session, booking)
+
+
+def _complete_unit(session: Session, booking: Booking, now: datetime) -> None:
+    date = booking.date
+    course = session.get(Course, date.course_id)
+    assert course is not None
+    enrollment = learning.get_enrollment(session, booking.user, course)
+    if enrollment is None:
+        enrollment = learning.enroll(session, booking.user, course, now)
+    at = max(min(now, date.ends_at), enrollment.counts_from)
+    # If the learner's version no longer has this unit, the attendance stays on record.
+    with contextlib.suppress(learning.LearningError):
+        learning.record_outcome(session, enrollment, date.unit_id, at)
+
+
+def _take_back_unit(session: Session, booking: Booking) -> None:
+    course = session.get(Course, booking.date.course_id)
+    assert course is not None
+    enrollment = learning.get_enrollment(session, booking.user, course)
+    if enrollment is None or enrollment.completed_at is not None:
+        return
+    for progress in session.scalars(
+        select(UnitProgress).where(
+            UnitProgress.enrollment_id == enrollment.id,
+            UnitProgress.unit_id == booking.date.unit_id,
+            UnitProgress.status == learning.UnitStatus.ATTENDED,
+            UnitProgress.completed_at >= enrollment.counts_from,
+        )
+    ):
+        session.delete(progress)
+    session.flush()
+
+
+# --- Check-in by QR code -----------------------------------------------------------
+
+
+def check_in_window(date: InPersonDate) -> tuple[datetime, datetime]:
+    return date.starts_at - CHECK_IN_EARLY, date.ends_at
+
+
+def _slot(at: datetime) -> int:
+    return int(at.timestamp() // CHECK_IN_SLOT.total_seconds())
+
+
+def _code(key: str, date: InPersonDate, slot: int) -> str:
+    message = f"check-in:{date.id}:{date.check_in_secret}:{slot}".encode()
+    digest = hmac.new(key.encode(), message, hashlib.sha256).digest()
+    return base64.b32encode(digest[:10]).decode().lower()
+
+
+def check_in_code(key: str, date: InPersonDate, now: datetime) -> str:
+    """The code to show now for `date` (`key`: the app's secret key)."""
+    return _code(key, date, _slot(now))
+
+
+def check_in(
+    session: Session, date: InPersonDate, user: User, code: str, *, key: str, now: datetime
+) -> Booking:
+    """Mark a booked learner present who shows the current code during the date.
+
+    A code works only for its date, for the slot it was shown in (and the one
+    after), and inside the check-in window; checking in twice changes nothing.
+    """
+    opens, closes = check_in_window(date)
+    if date.cancelled:
+        raise BookingError("date-cancelled")
+    if now < opens:
+        raise BookingError("check-in-not-yet", opens=opens)
+    if now > closes:
+        raise BookingError("check-in-over")
+    current = _slot(now)
+    if not any(hmac.compare_digest(code, _code(key, date, s)) for s in (current, current - 1)):
+        first = _slot(opens)
+        shown_before = any(
+            hmac.compare_digest(code, _code(key, date, s)) for s in range(first, current - 1)
+        )
+        raise BookingError("code-expired" if shown_before else "code-invalid")
+    booking = session.scalar(
+        select(Booking).where(Booking.date_id == date.id, Booking.user_id == user.id)
+    )
+    if booking is None or booking.status != BookingStatus.CONFIRMED:
+        raise BookingError("not-booked")
+    if booking.attendance != Attendance.PRESENT:
+        record_attendance(
+            session, booking, Attendance.PRESENT, booking.attendance_note, by=user, now=now
+        )
+        booking.checked_in_at = now
+        session.flush()
+    return booking

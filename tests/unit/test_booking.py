@@ -1,0 +1,371 @@
+"""In-person dates: booking, waiting list, approval, deadlines, attendance and QR check-in."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from lms.content.importer import import_course
+from lms.models import Attendance, BookingStatus, Completion, Course, UnitProgress
+from lms.services import booking, learning
+from lms.services.booking import BookingError, DateFields
+from tests.unit.test_course_parser import write_course
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+KEY = "test-secret-key"
+
+WORKSHOP = """\
+---
+type: in-person
+title: Workshop
+minutes: 90
+---
+Wir üben gemeinsam.
+
+## Ziele
+- Phishing erkennen
+"""
+
+
+def import_in_person_course(app, db, root, slug="praesenzkurs"):
+    folder = write_course(root, {"02-workshop.md": WORKSHOP}, slug=slug)
+    with app.test_request_context():
+        import_course(db, folder, NOW - timedelta(days=30))
+    return db.scalar(select(Course).where(Course.slug == slug))
+
+
+@pytest.fixture
+def course(app, db, tmp_path):
+    return import_in_person_course(app, db, tmp_path)
+
+
+def fields(starts_at=NOW + timedelta(days=7), capacity=2, **kwargs):
+    values = {
+        "starts_at": starts_at,
+        "minutes": 90,
+        "capacity": capacity,
+        "booking_deadline": starts_at - timedelta(days=1),
+        "place": "Zukunftszentrum, Hafenstraße 1",
+        "room": "Raum 2",
+    }
+    values.update(kwargs)
+    return DateFields(**values)
+
+
+def schedule(db, world, course, **kwargs):
+    return booking.schedule(
+        db,
+        course,
+        "workshop",
+        fields(**kwargs),
+        trainers=[world.trainer],
+        companies=[],
+        by=world.trainer,
+        now=NOW,
+    )
+
+
+def book(db, date, user, by=None, now=NOW):
+    return booking.book(db, date, user, by=by or user, now=now)
+
+
+def test_only_in_person_units_get_dates_and_bad_dates_are_refused(db, world, course):
+    with pytest.raises(BookingError) as lesson:
+        booking.schedule(
+            db, course, "einstieg", fields(), trainers=[], companies=[], by=world.trainer, now=NOW
+        )
+    assert lesson.value.code == "not-in-person"
+    bad = {
+        "starts-in-past": fields(starts_at=NOW - timedelta(hours=1)),
+        "deadline-after-start": fields(booking_deadline=NOW + timedelta(days=8)),
+        "bad-capacity": fields(capacity=0),
+        "no-place": fields(place="", room=""),
+    }
+    for code, given in bad.items():
+        with pytest.raises(BookingError) as error:
+            booking.schedule(
+                db, course, "workshop", given, trainers=[], companies=[], by=world.trainer, now=NOW
+            )
+        assert error.value.code == code
+
+
+def test_seats_fill_then_the_waiting_list_moves_up_in_order_when_someone_cancels(db, world, course):
+    date = schedule(db, world, course, capacity=2)
+    first, second, third = world.a.employees
+    fourth = world.b.employees[0]
+    seats = [book(db, date, person)[0] for person in (first, second)]
+    waiting = [
+        book(db, date, person, now=NOW + timedelta(minutes=i))[0]
+        for i, person in enumerate((third, fourth))
+    ]
+    assert [b.status for b in seats] == ["confirmed", "confirmed"]
+    assert [b.status for b in waiting] == ["waitlisted", "waitlisted"]
+    assert date.booked == 2 and date.free == 0
+    assert [booking.waitlist_position(db, b) for b in waiting] == [1, 2]
+
+    notices = booking.cancel(db, seats[0], now=NOW + timedelta(hours=1))
+
+    assert notices == [booking.Notice("promoted", waiting[0].id)]
+    assert waiting[0].status == "confirmed" and waiting[1].status == "waitlisted"
+    assert booking.waitlist_position(db, waiting[1]) == 1
+    assert date.booked == 2
+    # Someone leaving the waiting list frees no seat and moves nobody.
+    assert booking.cancel(db, waiting[1], now=NOW + timedelta(hours=1)) == []
+    assert date.booked == 2
+
+
+def test_booking_twice_counts_once_and_one_coming_date_per_unit(db, world, course):
+    date = schedule(db, world, course, capacity=5)
+    other = schedule(db, world, course, starts_at=NOW + timedelta(days=14))
+    person = world.a.employees[0]
+    once, _ = book(db, date, person)
+    again, notices = book(db, date, person)
+    assert once.id == again.id and notices == [] and date.booked == 1
+    with pytest.raises(BookingError) as error:
+        book(db, other, person)
+    assert error.value.code == "booked-elsewhere"
+    booking.cancel(db, once, now=NOW)
+    assert book(db, other, person)[0].status == "confirmed"
+    # Booking again after cancelling reuses the row and joins at the end of the queue.
+    booking.cancel(db, booking.bookings_of(db, person, course.id)[0], now=NOW)
+    rebooked, _ = book(db, date, person, now=NOW + timedelta(hours=2))
+    assert rebooked.id == once.id and rebooked.status == "confirmed"
+    assert rebooked.queued_at == NOW + timedelta(hours=2)
+
+
+def test_the_booking_deadline_holds_for_learners_but_not_for_trainers(db, world, course):
+    date = schedule(db, world, course)
+    person = world.a.employees[0]
+    held, _ = book(db, date, person)
+    after = date.booking_deadline + timedelta(seconds=1)
+    with pytest.raises(BookingError) as late_booking:
+        book(db, date, world.a.employees[1], now=after)
+    assert late_booking.value.code == "deadline-passed"
+    with pytest.raises(BookingError) as late_cancel:
+        booking.cancel(db, held, now=after)
+    assert late_cancel.value.code == "deadline-passed"
+    booking.cancel(db, held, now=after, staff=True)
+    assert held.status == "cancelled" and date.booked == 0
+
+
+def test_a_date_limited_to_companies_is_neither_shown_nor_bookable_for_others(db, world, course):
+    limited = booking.schedule(
+        db,
+        course,
+        "workshop",
+        fields(),
+        trainers=[],
+        companies=[world.a.company],
+        by=world.trainer,
+        now=NOW,
+    )
+    open_date = schedule(db, world, course, starts_at=NOW + timedelta(days=9))
+    seen_by_b = booking.upcoming(db, course.id, "workshop", world.b.company.id, NOW)
+    seen_by_a = booking.upcoming(db, course.id, "workshop", world.a.company.id, NOW)
+    assert seen_by_b == [open_date]
+    assert seen_by_a == [limited, open_date]
+    with pytest.raises(BookingError) as error:
+        book(db, limited, world.b.employees[0])
+    assert error.value.code == "not-open"
+
+
+def test_with_approval_a_booking_holds_its_seat_until_the_manager_decides(db, world, course):
+    world.a.company.booking_approval = True
+    date = schedule(db, world, course, capacity=1)
+    asking, notices = book(db, date, world.a.employees[0])
+    assert asking.status == "requested" and notices == [
+        booking.Notice("approval-needed", asking.id)
+    ]
+    waiting, _ = book(db, date, world.b.employees[0])
+    assert waiting.status == "waitlisted"
+
+    notices = booking.decide(db, asking, approve=False, now=NOW)
+
+    assert asking.status == "declined"
+    assert notices == [
+        booking.Notice("declined", asking.id),
+        booking.Notice("promoted", waiting.id),
+    ]
+    assert waiting.status == "confirmed"  # company B asks for no approval
+    assert booking.decide(db, asking, approve=True, now=NOW) == []
+
+
+def test_a_managers_booking_needs_no_approval(db, world, course):
+    world.a.company.booking_approval = True
+    date = schedule(db, world, course)
+    booked, notices = book(db, date, world.a.employees[0], by=world.a.manager)
+    assert booked.status == "confirmed" and notices == []
+    approved_later, _ = book(db, date, world.a.employees[1])
+    assert booking.decide(db, approved_later, approve=True, now=NOW) == [
+        booking.Notice("approved", approved_later.id)
+    ]
+    assert approved_later.status == BookingStatus.CONFIRMED
+
+
+def test_more_seats_move_people_up_and_fewer_than_booked_are_refused(db, world, course):
+    date = schedule(db, world, course, capacity=1)
+    book(db, date, world.a.employees[0])
+    waiting, _ = book(db, date, world.a.employees[1])
+    with pytest.raises(BookingError):
+        booking.change(db, date, fields(capacity=0), trainers=[], companies=[], now=NOW)
+    notices = booking.change(db, date, fields(capacity=2), trainers=[], companies=[], now=NOW)
+    assert notices == [booking.Notice("promoted", waiting.id)]
+    assert waiting.status == "confirmed"
+
+
+def test_moving_a_date_tells_everyone_with_a_seat(db, world, course):
+    date = schedule(db, world, course)
+    seated, _ = book(db, date, world.a.employees[0])
+    later = NOW + timedelta(days=8)
+    notices = booking.change(
+        db, date, fields(starts_at=later), trainers=[world.trainer], companies=[], now=NOW
+    )
+    assert notices == [booking.Notice("date-changed", seated.id)]
+    assert date.starts_at == later
+
+
+def test_a_cancelled_date_tells_everyone_and_takes_no_more_bookings(db, world, course):
+    date = schedule(db, world, course, capacity=1)
+    seated, _ = book(db, date, world.a.employees[0])
+    waiting, _ = book(db, date, world.a.employees[1])
+    notices = booking.cancel_date(db, date, NOW)
+    assert {n.booking_id for n in notices} == {seated.id, waiting.id}
+    assert booking.upcoming(db, course.id, "workshop", world.a.company.id, NOW) == []
+    with pytest.raises(BookingError) as error:
+        book(db, date, world.a.employees[2])
+    assert error.value.code == "date-cancelled"
+
+
+def enrollment_of(db, person, course):
+    return learning.get_enrollment(db, person, course)
+
+
+def test_attendance_completes_the_unit_and_the_module_and_can_be_corrected(db, world, course):
+    date = schedule(db, world, course)
+    person = world.a.employees[0]
+    seat, _ = book(db, date, person)
+    enrollment = learning.enroll(db, person, course, NOW)
+    learning.mark_lesson_done(db, enrollment, "einstieg", NOW)
+    after = date.ends_at + timedelta(hours=3)
+
+    booking.record_attendance(db, seat, Attendance.ABSENT, "krank", by=world.trainer, now=after)
+    assert learning.course_progress(db, enrollment, "de").done == 1
+
+    booking.record_attendance(db, seat, Attendance.PRESENT, "", by=world.trainer, now=after)
+    progress = learning.course_progress(db, enrollment, "de")
+    assert progress.complete
+    attended = progress.units[1]
+    assert attended.status == "attended" and attended.completed_at == date.ends_at
+    completion = db.scalar(select(Completion).where(Completion.user_id == person.id))
+    assert completion is not None and seat.attendance_by_id == world.trainer.id
+
+
+def test_taking_back_present_reopens_the_unit_while_the_module_is_not_complete(db, world, course):
+    date = schedule(db, world, course)
+    person = world.a.employees[0]
+    seat, _ = book(db, date, person)
+    booking.record_attendance(db, seat, Attendance.PRESENT, "", by=world.trainer, now=NOW)
+    enrollment = enrollment_of(db, person, course)  # enrolled by the attendance
+    assert enrollment is not None
+    assert learning.course_progress(db, enrollment, "de").units[1].status == "attended"
+    booking.record_attendance(db, seat, Attendance.EXCUSED, "", by=world.trainer, now=NOW)
+    assert learning.course_progress(db, enrollment, "de").units[1].status == "pending"
+    assert (
+        db.scalar(select(UnitProgress).where(UnitProgress.enrollment_id == enrollment.id)) is None
+    )
+
+
+def test_attendance_only_for_people_with_a_confirmed_seat(db, world, course):
+    date = schedule(db, world, course, capacity=1)
+    book(db, date, world.a.employees[0])
+    waiting, _ = book(db, date, world.a.employees[1])
+    with pytest.raises(BookingError):
+        booking.record_attendance(db, waiting, Attendance.PRESENT, "", by=world.trainer, now=NOW)
+
+
+# --- QR check-in ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def date_today(db, world, course):
+    return schedule(db, world, course, starts_at=NOW + timedelta(days=2))
+
+
+def check_in(db, date, person, code, now):
+    return booking.check_in(db, date, person, code, key=KEY, now=now)
+
+
+def test_a_booked_learner_checks_in_with_the_current_code_once(db, world, date_today):
+    date = date_today
+    person = world.a.employees[0]
+    seat, _ = book(db, date, person)
+    during = date.starts_at + timedelta(minutes=20)
+    code = booking.check_in_code(KEY, date, during)
+    assert check_in(db, date, person, code, during).attendance == "present"
+    assert seat.checked_in_at == during and seat.attendance_by_id == person.id
+    # Scanning again is fine and changes nothing.
+    later = during + timedelta(minutes=5)
+    assert check_in(db, date, person, code, later).checked_in_at == during
+
+
+def test_a_code_read_just_before_it_changed_still_works(db, world, date_today):
+    date = date_today
+    person = world.a.employees[0]
+    book(db, date, person)
+    shown = date.starts_at + timedelta(minutes=9, seconds=59)
+    code = booking.check_in_code(KEY, date, shown)
+    assert check_in(db, date, person, code, shown + timedelta(seconds=2)).attendance == "present"
+
+
+@pytest.mark.parametrize(
+    ("shown_at", "used_at", "expected"),
+    [
+        # A code from earlier in the date, reused much later (e.g. a photo sent on).
+        (timedelta(minutes=0), timedelta(minutes=45), "code-expired"),
+        # Before the window opens (30 minutes before the start).
+        (timedelta(minutes=-31), timedelta(minutes=-31), "check-in-not-yet"),
+        # After the end.
+        (timedelta(minutes=89), timedelta(minutes=91), "check-in-over"),
+    ],
+)
+def test_codes_work_only_in_their_time(db, world, date_today, shown_at, used_at, expected):
+    date = date_today
+    person = world.a.employees[0]
+    book(db, date, person)
+    code = booking.check_in_code(KEY, date, date.starts_at + shown_at)
+    with pytest.raises(BookingError) as error:
+        check_in(db, date, person, code, date.starts_at + used_at)
+    assert error.value.code == expected
+
+
+def test_a_code_works_neither_for_another_date_nor_for_someone_not_booked(
+    db, world, course, date_today
+):
+    date = date_today
+    other = schedule(db, world, course, starts_at=date.starts_at)
+    booked, not_booked = world.a.employees[0], world.a.employees[1]
+    book(db, other, booked)
+    book(db, date, world.a.employees[2])
+    during = date.starts_at + timedelta(minutes=5)
+    with pytest.raises(BookingError) as wrong_date:
+        check_in(db, other, booked, booking.check_in_code(KEY, date, during), during)
+    assert wrong_date.value.code == "code-invalid"
+    with pytest.raises(BookingError) as unbooked:
+        check_in(db, date, not_booked, booking.check_in_code(KEY, date, during), during)
+    assert unbooked.value.code == "not-booked"
+
+
+def test_a_new_code_makes_the_shown_one_invalid(db, world, date_today):
+    date = date_today
+    person = world.a.employees[0]
+    book(db, date, person)
+    during = date.starts_at + timedelta(minutes=5)
+    leaked = booking.check_in_code(KEY, date, during)
+    booking.new_check_in_secret(db, date)
+    with pytest.raises(BookingError) as error:
+        check_in(db, date, person, leaked, during)
+    assert error.value.code == "code-invalid"
+    fresh = booking.check_in_code(KEY, date, during)
+    assert check_in(db, date, person, fresh, during).attendance == "present"
