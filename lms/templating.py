@@ -8,7 +8,15 @@ from datetime import datetime
 from typing import Any
 
 from flask import Flask, request
-from flask_babel import format_date, format_datetime, format_decimal, get_locale, gettext
+from flask_babel import (
+    format_date,
+    format_datetime,
+    format_decimal,
+    format_time,
+    get_locale,
+    gettext,
+    to_user_timezone,
+)
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup, escape
@@ -61,6 +69,7 @@ def is_current(item: NavItem) -> bool:
 # Formats from the design sheet: 23.11.2026, 14:30 Uhr / 23 Nov 2026, 2:30 pm.
 DATE_PATTERNS = {"de": "dd.MM.yyyy", "en": "d MMM yyyy"}
 DATETIME_PATTERNS = {"de": "dd.MM.yyyy, HH:mm 'Uhr'", "en": "d MMM yyyy, h:mm a"}
+TIME_PATTERNS = {"de": "HH:mm", "en": "h:mm a"}
 
 
 def page_language() -> str:
@@ -75,6 +84,16 @@ def date_filter(value: datetime | None) -> str:
 
 def datetime_filter(value: datetime | None) -> str:
     return format_datetime(value, DATETIME_PATTERNS[page_language()]) if value else "–"
+
+
+def timespan_filter(start: datetime, end: datetime) -> str:
+    """A date's time span: 23.11.2026, 14:30–16:00 Uhr / 23 Nov 2026, 2:30 pm–4:00 pm."""
+    language = page_language()
+    if to_user_timezone(start).date() != to_user_timezone(end).date():
+        return f"{datetime_filter(start)} – {datetime_filter(end)}"
+    pattern = TIME_PATTERNS[language]
+    span = f"{date_filter(start)}, {format_time(start, pattern)}–{format_time(end, pattern)}"
+    return f"{span} Uhr" if language == "de" else span
 
 
 def points_filter(value: Any) -> str:
@@ -143,6 +162,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["points"] = points_filter
     app.jinja_env.filters["percent"] = percent_filter
     app.jinja_env.filters["datetime"] = datetime_filter
+    app.jinja_env.filters["timespan"] = timespan_filter
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
