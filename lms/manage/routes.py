@@ -16,6 +16,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -28,6 +29,7 @@ from lms.manage.states import (
     STATE_CLASSES,
     STATE_LABELS,
     CellText,
+    CellWriter,
     state_context,
 )
 from lms.models import (
@@ -172,6 +174,13 @@ def _states_chart(totals: dict[CellState, int]) -> tuple[list[tuple[str, int, st
     return segments, chart
 
 
+# The team page's content (the matrix: 2,000 cells a page, 250 KB of HTML), kept
+# per company revision and day like the figures it shows
+# (`compliance.RevisionCache`): a manager paging back and forth, or several
+# managers of one company, get it without writing it again.
+_TEAM_PAGES = compliance.RevisionCache(32)
+
+
 @bp.get("/")
 def index() -> ResponseReturnValue:
     company = _company()
@@ -179,29 +188,66 @@ def index() -> ResponseReturnValue:
     filters = _filters(departments)
     scope = _scope()
     lang = page_language()
-    result = compliance.matrix(db.session, scope, filters, lang)
+    courses = compliance.assigned_courses(db.session, scope, lang)
     with_results = results_visible(company)
-    scores = _best_scores(scope, [r.user_id for r in result.rows]) if with_results else {}
+
+    def write() -> Markup:
+        return _team_content(company, departments, filters, scope, lang, courses, with_results)
+
+    content: Markup
+    if with_results:
+        content = write()  # scores are not part of the company's revision: never kept
+    else:
+        # Whatever the content shows beyond the scope's cells and figures.
+        shown = (
+            filters,
+            lang,
+            request.script_root,
+            company.name,
+            tuple(courses),
+            tuple((d.id, d.name) for d in departments),
+        )
+        content = _TEAM_PAGES.get(scope, ("team", *shown), write)
+    return render_template("manage/index.html", content=content)
+
+
+def _team_content(
+    company: Company,
+    departments: list[Department],
+    filters: Filters,
+    scope: Scope,
+    lang: str,
+    courses: list[tuple[int, str]],
+    with_results: bool,
+) -> Markup:
+    """The team page's content: the matrix of one page, the filters and the figures."""
+    result = compliance.matrix(db.session, scope, filters, lang, titles=dict(courses))
+    scores = _best_scores(scope, [r.user_id for r in result.rows]) if with_results else None
     averages = _course_averages(scope) if with_results else {}
     _segments, chart = _states_chart(result.state_totals)
-    return render_template(
-        "manage/index.html",
+
+    def person_url(user_id: int) -> str:
+        return url_for("manage.person", user_id=user_id)
+
+    names = {d.id: d.name for d in departments}
+    html = render_template(
+        "manage/_team.html",
         company=company,
         matrix=result,
+        matrix_rows=CellWriter().rows(result, names, person_url, scores),
         filters=filters,
         filter_args=lambda **changes: _filter_args(filters, **changes),
         departments=departments,
-        department_names={d.id: d.name for d in departments},
-        courses=compliance.assigned_courses(db.session, scope, lang),
+        courses=courses,
         states=STATE_ORDER,
         with_results=with_results,
-        scores=scores,
         averages=averages,
         min_group=MIN_GROUP,
         chart=chart,
         limited=scope.department_ids is not None,
         **state_context(),
     )
+    return Markup(html)  # noqa: S704  (a template's output, escaped by Jinja)
 
 
 def _describe(filters: Filters, departments: list[Department], courses: dict[int, str]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
@@ -149,6 +150,29 @@ class CellWriter(CellText):
                 html = f"{self._cell_heads[cell.state]}<small>{self._date(cell)}</small></td>"
                 self._tds[key] = html
             parts.append(html)
+        # Every piece of text in it was escaped above.
+        return Markup("".join(parts))  # noqa: S704
+
+    def rows(
+        self,
+        matrix: Matrix,
+        department_names: Mapping[int, str],
+        person_url: Callable[[int], str],
+        scores: dict[tuple[int, int], Any] | None = None,
+    ) -> Markup:
+        """The matrix's body: per person a `<tr>` with the name (a link to the person's
+        page), the department and the cells."""
+        parts = []
+        for row in matrix.rows:
+            department = "–"
+            if row.department_id is not None:
+                department = department_names.get(row.department_id, "–")
+            link = escape(person_url(row.user_id))
+            parts.append(
+                f'<tr><th scope="row" class="matrix__name"><a href="{link}">'
+                f"{escape(row.name)}</a></th><td>{escape(department)}</td>"
+                f"{self.row(matrix, row.user_id, scores)}</tr>\n"
+            )
         # Every piece of text in it was escaped above.
         return Markup("".join(parts))  # noqa: S704
 

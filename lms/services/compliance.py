@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import enum
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
@@ -266,6 +266,12 @@ def _cell(values: Any) -> Cell:
     )
 
 
+# A version's title never changes after import: (version id, content hash, language)
+# -> title, per process, so a page asks only which versions are live.
+_TITLES: dict[tuple[int, str, str], str] = {}
+_TITLES_SIZE = 4096
+
+
 def course_titles(session: Session, course_ids: Sequence[int], lang: str) -> dict[int, str]:
     """The live title of each course, in `lang` when the course has it."""
     if not course_ids:
@@ -276,34 +282,40 @@ def course_titles(session: Session, course_ids: Sequence[int], lang: str) -> dic
         .group_by(CourseVersion.course_id)
         .subquery()
     )
-    versions = list(
-        session.scalars(
-            select(CourseVersion).join(
-                newest,
-                and_(
-                    CourseVersion.course_id == newest.c.course_id,
-                    CourseVersion.number == newest.c.number,
-                ),
-            )
+    live = session.execute(
+        select(CourseVersion.course_id, CourseVersion.id, CourseVersion.content_hash).join(
+            newest,
+            and_(
+                CourseVersion.course_id == newest.c.course_id,
+                CourseVersion.number == newest.c.number,
+            ),
         )
-    )
-    # Load the content of versions this process has not cached yet, all in one query.
-    missing = [v.id for v in versions if not v.content_cached]
+    ).all()
+    if len(_TITLES) + len(live) > _TITLES_SIZE:
+        _TITLES.clear()
+    missing = [
+        version_id
+        for _course, version_id, hash_ in live
+        if (version_id, hash_, lang) not in _TITLES
+    ]
     if missing:
-        session.scalars(
+        # The content of the versions not seen yet, all in one query.
+        for version in session.scalars(
             select(CourseVersion)
             .where(CourseVersion.id.in_(missing))
             .options(undefer(CourseVersion.rendered))
-        ).all()
-    titles = {}
-    for version in versions:
-        texts = version.content["texts"]
-        titles[version.course_id] = (texts.get(lang) or texts[version.language])["title"]
-    return titles
+        ):
+            texts = version.content["texts"]
+            title = (texts.get(lang) or texts[version.language])["title"]
+            _TITLES[(version.id, version.content_hash, lang)] = title
+    return {course_id: _TITLES[(version_id, hash_, lang)] for course_id, version_id, hash_ in live}
 
 
 def _columns(session: Session, course_ids: Sequence[int], lang: str) -> list[tuple[int, str]]:
-    titles = course_titles(session, course_ids, lang)
+    return _sorted_columns(course_ids, course_titles(session, course_ids, lang))
+
+
+def _sorted_columns(course_ids: Sequence[int], titles: Mapping[int, str]) -> list[tuple[int, str]]:
     return sorted(
         ((i, titles.get(i, "?")) for i in course_ids), key=lambda item: item[1].casefold()
     )
@@ -324,10 +336,12 @@ def matrix(
     lang: str,
     *,
     page_size: int | None = PAGE_SIZE,
+    titles: Mapping[int, str] | None = None,
 ) -> Matrix:
     """One page of the matrix (all rows with `page_size=None`), with counts over all rows.
 
-    A fixed number of queries, whatever the size of the team.
+    A fixed number of queries, whatever the size of the team. `titles`: the course
+    titles in `lang` when the caller has them (`assigned_courses`), saving their query.
     """
     people = list(
         _cached(
@@ -357,7 +371,10 @@ def matrix(
         ("counts", filters.department_id, filters.course_id),
         lambda: _counts(session, cells(scope), filters),
     )
-    columns = _columns(session, list(counts), lang)
+    if titles is None:
+        columns = _columns(session, list(counts), lang)
+    else:
+        columns = _sorted_columns(list(counts), titles)
 
     user_ids = tuple(r.user_id for r in rows)
     found: dict[tuple[int, int], Cell] = _cached(
@@ -415,35 +432,53 @@ def state_counts(
     return _counts(session, cells(scope), filters or Filters())
 
 
+class RevisionCache:
+    """Values kept per process for one company revision and one day, the least
+    recently used dropped first.
+
+    The key holds the company, its revision, the day, the lead time and the
+    manager's departments (`Scope`), so a value is never shown after a change
+    of the company's cells, on another day, or to a manager of other departments.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._values: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+
+    def get(self, scope: Scope, what: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+        """`compute()`, or what it gave before for this scope and `what`; no cache
+        without `scope.revision`."""
+        if scope.revision is None:
+            return compute()
+        key = (
+            scope.company_id,
+            scope.revision,
+            scope.today,
+            scope.lead_days,
+            scope.department_ids,
+            *what,
+        )
+        found = self._values.get(key)
+        if found is None:
+            found = compute()
+            self._values[key] = found
+            if len(self._values) > self._size:
+                self._values.popitem(last=False)
+        else:
+            self._values.move_to_end(key)
+        return found
+
+
 # Counts over a whole team cost a pass over every assignment, a page of the matrix
 # a few thousand cells: both are kept per process for one company revision and one
 # day (states change with the day, see `cells`). Any change to a company's cells
 # raises its revision.
-_COUNTS_CACHE: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
-_COUNTS_CACHE_SIZE = 64
+_COUNTS_CACHE = RevisionCache(64)
 
 
 def _cached(session: Session, scope: Scope, what: tuple[Any, ...], compute: Any) -> Any:
     """`compute()`, kept per process for one company revision and one day."""
-    if scope.revision is None:
-        return compute()
-    key = (
-        scope.company_id,
-        scope.revision,
-        scope.today,
-        scope.lead_days,
-        scope.department_ids,
-        *what,
-    )
-    found = _COUNTS_CACHE.get(key)
-    if found is None:
-        found = compute()
-        _COUNTS_CACHE[key] = found
-        if len(_COUNTS_CACHE) > _COUNTS_CACHE_SIZE:
-            _COUNTS_CACHE.popitem(last=False)
-    else:
-        _COUNTS_CACHE.move_to_end(key)
-    return found
+    return _COUNTS_CACHE.get(scope, what, compute)
 
 
 def _matching(session: Session, cell_rows: Subquery, filters: Filters) -> frozenset[int]:

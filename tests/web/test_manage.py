@@ -136,6 +136,56 @@ def test_the_matrix_takes_the_same_number_of_queries_for_any_team_size(
     assert _matrix_queries(client, count_queries) == cached_small < fresh_small <= 10
 
 
+# A cell of the matrix (the table per module has the same words in its headings).
+DONE = '<td class="c--ok"><span aria-hidden="true">✓</span> completed'
+LATE = '<td class="c--danger"><span aria-hidden="true">✕</span> overdue'
+
+
+def test_the_kept_matrix_shows_a_change_on_the_next_page_load(client, db, world, login, course):
+    a = world.a
+    assign(db, a, course, a.employees, today() + timedelta(days=3))
+    login(a.manager)
+    assert page(client).count(DONE) == 0
+    assert page(client).count(DONE) == 0  # now from the cache
+    complete(db, a.employees[0], course, datetime.now(UTC))
+    assert page(client).count(DONE) == 1
+    # Renaming a department changes no cell, but the rows show its name.
+    a.departments[1].name = "Verwaltung"
+    db.flush()
+    assert "<td>Verwaltung</td>" in page(client)
+
+
+def test_a_cell_due_today_reads_overdue_on_the_next_day(
+    app, client, db, world, login, course, monkeypatch
+):
+    a = world.a
+    moment = datetime.now(UTC)
+    monkeypatch.setitem(app.config, "CLOCK", lambda: moment)
+    assign(db, a, course, a.employees, today(moment))
+    login(a.manager)
+    assert LATE not in page(client)
+    assert LATE not in page(client)  # now from the cache
+    monkeypatch.setitem(app.config, "CLOCK", lambda: moment + timedelta(days=1))
+    assert page(client).count(LATE) == len(a.employees)
+
+
+def test_a_kept_matrix_is_shown_only_to_managers_of_the_same_scope(
+    app, client, db, world, login, course
+):
+    a, b = world.a, world.b
+    assign(db, a, course, a.employees, today() + timedelta(days=3))
+    in_office = a.employees[-1]  # the one employee outside the limited manager's department
+    managers = (a.manager, a.limited_manager, b.manager)
+    whole, limited, foreign = (login(m, target=app.test_client()) for m in managers)
+    for first in (whole, limited):  # whichever looks first, the page is kept for its scope
+        complete(db, a.employees[0], course, datetime.now(UTC))  # a new revision: nothing kept
+        page(first)
+        assert in_office.display_name in page(whole)
+        assert in_office.display_name not in page(limited)
+    html = page(foreign)
+    assert all(person.display_name not in html for person in a.employees)
+
+
 def test_the_export_has_the_screens_rows_in_the_screens_order(client, db, world, login, course):
     a = world.a
     people = [make_user(db, a.company, name=f"Person {i:02d}") for i in range(60)]
