@@ -1,4 +1,4 @@
-"""The trainer's area: course authoring (filled by the course-format issue)."""
+"""The trainer's area: courses, their checks and previews, and the in-person dates."""
 
 from flask import Blueprint
 
@@ -8,4 +8,4 @@ from lms.permissions import guard_blueprint
 bp = Blueprint("author", __name__)
 guard_blueprint(bp, Role.TRAINER)
 
-from lms.author import routes  # noqa: E402,F401
+from lms.author import dates, routes  # noqa: E402,F401

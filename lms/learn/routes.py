@@ -20,6 +20,7 @@ from lms.content.importer import is_visible
 from lms.content.stored import stored_quiz_settings
 from lms.db import db
 from lms.learn import bp
+from lms.learn.dates import unit_context
 from lms.learn.forms import FeedbackForm
 from lms.models import (
     Assignment,
@@ -343,9 +344,13 @@ def _render_unit(enrollment: Enrollment, unit_id: str, form: FeedbackForm) -> Re
             "open": next((a for a in attempts if a.status == "open"), None),
             "left": quizzes.attempts_left(db.session, enrollment, unit_id, attempts),
         }
+    in_person = None
+    if states[index].unit["type"] == "in-person":
+        in_person = unit_context(enrollment, unit_id)
     return render_template(
         "learn/unit.html",
         quiz=quiz,
+        in_person=in_person,
         feedback_form=form,
         course=enrollment.course,
         progress=progress,

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("main", __name__)
 
-from lms.main import routes  # noqa: E402,F401
+from lms.main import calendar, routes  # noqa: E402,F401

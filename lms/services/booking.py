@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from lms.content.importer import latest_version
+from lms.content.importer import latest_version, live_versions
 from lms.models import (
     Attendance,
     Booking,
@@ -554,3 +554,35 @@ def check_in(
         booking.checked_in_at = now
         session.flush()
     return booking
+
+
+# --- Titles ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DateTitle:
+    unit: str
+    course: str
+    slug: str
+
+
+def titles(session: Session, dates: Sequence[InPersonDate], language: str) -> dict[int, DateTitle]:
+    """Unit and module title of each date in `language` (from the live version)."""
+    course_ids = {date.course_id for date in dates}
+    if not course_ids:
+        return {}
+    versions = {
+        course.id: (course, version)
+        for course, version in live_versions(session, Course.id.in_(course_ids))
+    }
+    result = {}
+    for date in dates:
+        course, version = versions[date.course_id]
+        texts = version.content["texts"]
+        course_title = (texts.get(language) or texts[version.language])["title"]
+        units = {u["id"]: u for u in learning.rendered_units(version, language)}
+        unit = units.get(date.unit_id)
+        result[date.id] = DateTitle(
+            unit["title"] if unit else date.unit_id, course_title, course.slug
+        )
+    return result

@@ -22,6 +22,8 @@ PUBLIC = {
     "main.set_language",
     "main.healthz",
     "main.verify",
+    # Calendar apps fetch the feed without a login; its secret address is the key.
+    "main.calendar_feed",
 }
 
 # Roles that may use each guarded area.
@@ -38,6 +40,9 @@ FOR_EVERYONE = {
     "main.course_asset",
     "auth.logout",
     "auth.profile",
+    "main.calendar_page",
+    "main.new_feed",
+    "main.stop_feed",
     "auth.change_password",
 }
 

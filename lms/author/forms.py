@@ -1,0 +1,125 @@
+"""Forms of the trainer's pages."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import URL, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+
+class CheckboxListField(SelectMultipleField):
+    """Several choices as a list of checkboxes."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class DateForm(FlaskForm):
+    """A date of an in-person unit; times are entered in the platform's zone."""
+
+    unit = SelectField(
+        _l("In-person part"), validators=[InputRequired(message=_l("Please choose a part."))]
+    )
+    day = DateField(_l("Date"), validators=[InputRequired(message=_l("Please enter the date."))])
+    start = TimeField(
+        _l("Start"), validators=[InputRequired(message=_l("Please enter the start time."))]
+    )
+    minutes = IntegerField(
+        _l("Duration in minutes"),
+        validators=[
+            InputRequired(message=_l("Please enter the duration.")),
+            NumberRange(min=1, max=1440, message=_l("Enter between 1 and 1440 minutes.")),
+        ],
+    )
+    capacity = IntegerField(
+        _l("Seats"),
+        validators=[
+            InputRequired(message=_l("Please enter the number of seats.")),
+            NumberRange(min=1, max=1000, message=_l("Enter between 1 and 1000 seats.")),
+        ],
+    )
+    place = StringField(
+        _l("Place"),
+        description=_l("Address, as people should find it, e.g. Hafenstraße 1, 24103 Kiel."),
+        validators=[Length(max=300)],
+    )
+    room = StringField(_l("Room"), validators=[Length(max=120)])
+    online_url = StringField(
+        _l("Online link"),
+        description=_l("For a session held online; leave empty otherwise."),
+        validators=[
+            Optional(),
+            Length(max=500),
+            URL(require_tld=True, message=_l("Enter a full address starting with https://.")),
+        ],
+    )
+    deadline_day = DateField(
+        _l("Booking possible until (date)"),
+        validators=[InputRequired(message=_l("Please enter the last day to book."))],
+    )
+    deadline_time = TimeField(
+        _l("Booking possible until (time)"),
+        validators=[InputRequired(message=_l("Please enter the time."))],
+    )
+    trainers = CheckboxListField(_l("Trainers"), coerce=int)
+    companies = CheckboxListField(
+        _l("Only for these companies"),
+        description=_l("Leave all unticked to open the date to every company."),
+        coerce=int,
+    )
+    note = TextAreaField(
+        _l("Note for participants"),
+        description=_l("E.g. where to meet or whom to ask at the gate."),
+        validators=[Length(max=2000)],
+    )
+
+    def __init__(self, *args: object, zone: ZoneInfo, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.zone = zone
+
+    def local_moment(self, day: date, at: time, field: DateField) -> datetime | None:
+        """The moment in UTC, or None (with an error on `field`) for an hour the clock skips."""
+        moment = datetime.combine(day, at, tzinfo=self.zone)
+        if moment.astimezone(UTC).astimezone(self.zone).replace(tzinfo=None) != moment.replace(
+            tzinfo=None
+        ):
+            field.errors = [
+                *field.errors,
+                _l(
+                    "This time does not exist on that day because the clocks go forward. "
+                    "Please choose another time."
+                ),
+            ]
+            return None
+        return moment.astimezone(UTC)
+
+    def starts_at(self) -> datetime | None:
+        assert self.day.data is not None and self.start.data is not None
+        return self.local_moment(self.day.data, self.start.data, self.start)
+
+    def booking_deadline(self) -> datetime | None:
+        assert self.deadline_day.data is not None and self.deadline_time.data is not None
+        return self.local_moment(
+            self.deadline_day.data, self.deadline_time.data, self.deadline_time
+        )
+
+    def validate_place(self, field: StringField) -> None:
+        if not (field.data or "").strip() and not (self.online_url.data or "").strip():
+            raise ValidationError(_l("Enter a place or an online link."))
+
+    def validate_online_url(self, field: StringField) -> None:
+        if field.data and not field.data.startswith("https://"):
+            raise ValidationError(_l("Enter a full address starting with https://."))

@@ -1,0 +1,84 @@
+"""The mails about bookings: moved up from the waiting list, approved, declined, a date
+moved or cancelled, and the manager's request to approve. Sent after commit."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from flask import render_template, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from lms.mail import send_mail
+from lms.models import Booking, Company, Role, User, UserRole
+from lms.services.booking import Notice, titles
+from lms.services.reminders import mail_language
+
+SUBJECTS = {
+    "promoted": lambda: _("Lernwerk: you have a seat now"),
+    "approved": lambda: _("Lernwerk: your booking is approved"),
+    "declined": lambda: _("Lernwerk: your booking was not approved"),
+    "date-changed": lambda: _("Lernwerk: your in-person session has changed"),
+    "date-cancelled": lambda: _("Lernwerk: your in-person session is cancelled"),
+    "approval-needed": lambda: _("Lernwerk: a booking awaits your approval"),
+}
+
+
+def supervisors(session: Session, user: User) -> list[User]:
+    """The managers who see `user`: of their department, and those of the whole company."""
+    managers = session.scalars(
+        select(User)
+        .where(
+            User.company_id == user.company_id,
+            User.is_active.is_(True),
+            User.role_rows.any(UserRole.role == Role.MANAGER.value),
+        )
+        .options(selectinload(User.managed_departments))
+        .order_by(User.id)
+    )
+    return [
+        manager
+        for manager in managers
+        if not manager.managed_departments
+        or any(d.id == user.department_id for d in manager.managed_departments)
+    ]
+
+
+def link(kind: str, booking: Booking) -> str:
+    """Where a mail points: the manager's approvals, else the learner's own bookings."""
+    if kind == "approval-needed":
+        return url_for("manage.index", _external=True)
+    return url_for("learn.dates", _external=True)
+
+
+def send_notices(session: Session, notices: Sequence[Notice]) -> int:
+    """Write and send one mail per notice (needs a request context), each in its
+    recipient's language. Returns the number of mails sent."""
+    sent = 0
+    for notice in notices:
+        booking = session.get(Booking, notice.booking_id)
+        if booking is None:
+            continue
+        person = booking.user
+        company = session.get(Company, person.company_id)
+        company_language = company.default_language if company else None
+        recipients = supervisors(session, person) if notice.kind == "approval-needed" else [person]
+        for recipient in recipients:
+            language = mail_language(recipient.language, company_language)
+            with force_locale(language):
+                title = titles(session, [booking.date], language)[booking.date_id]
+                body = render_template(
+                    "mail/booking.txt",
+                    kind=notice.kind,
+                    recipient=recipient,
+                    person=person,
+                    booking=booking,
+                    date=booking.date,
+                    title=title,
+                    link=link(notice.kind, booking),
+                )
+                send_mail(recipient.email, SUBJECTS[notice.kind](), body)
+            sent += 1
+    return sent

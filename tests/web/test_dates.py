@@ -1,0 +1,310 @@
+"""In-person sessions in the browser: plan, book, calendar files, roster, QR check-in, feed."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import icalendar
+import pytest
+from sqlalchemy import select
+
+from lms.models import Booking, InPersonDate
+from lms.services import booking, learning
+from tests.unit.test_booking import fields, import_in_person_course
+
+EN = {"Accept-Language": "en"}
+BERLIN = ZoneInfo("Europe/Berlin")
+NOW = datetime(2026, 3, 20, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock(app):
+    moment = {"now": NOW}
+    app.config["CLOCK"] = lambda: moment["now"]
+    return moment
+
+
+@pytest.fixture
+def course(app, db, tmp_path, clock):
+    return import_in_person_course(app, db, tmp_path)
+
+
+def plan(db, world, course, **kwargs):
+    return booking.schedule(
+        db,
+        course,
+        "workshop",
+        fields(**kwargs),
+        trainers=[world.trainer],
+        companies=[],
+        by=world.trainer,
+        now=NOW,
+    )
+
+
+def enrol(db, person, course):
+    return learning.enroll(db, person, course, NOW)
+
+
+def form_of(db, **overrides):
+    data = {
+        "unit": "praesenzkurs/workshop",
+        "day": "2026-03-29",
+        "start": "09:00",
+        "minutes": "90",
+        "capacity": "8",
+        "place": "Zukunftszentrum, Hafenstraße 1, Kiel",
+        "room": "Raum 2",
+        "online_url": "",
+        "deadline_day": "2026-03-27",
+        "deadline_time": "12:00",
+        "note": "",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_a_trainer_plans_a_session_in_german_time_across_the_clock_change(
+    client, db, world, login, course
+):
+    login(world.trainer)
+    page = client.get("/author/dates/new", headers=EN).get_data(as_text=True)
+    assert "Workshop" in page and "Seats" in page
+    response = client.post("/author/dates/new", data=form_of(db), headers=EN)
+    assert response.status_code == 302
+    date = db.scalar(select(InPersonDate))
+    # 29 March 2026 is the first day of summer time: 09:00 in Kiel is 07:00 UTC.
+    assert date.starts_at == datetime(2026, 3, 29, 7, 0, tzinfo=UTC)
+    assert date.booking_deadline == datetime(2026, 3, 27, 11, 0, tzinfo=UTC)  # still winter
+    roster = client.get(response.location, headers=EN).get_data(as_text=True)
+    assert "29 Mar 2026, 9:00 AM–10:30 AM" in roster
+    assert "Nobody has booked this session yet." in roster
+
+
+def test_a_time_the_clock_skips_is_refused_and_the_form_keeps_what_was_typed(
+    client, db, world, login, course
+):
+    login(world.trainer)
+    response = client.post(
+        "/author/dates/new", data=form_of(db, start="02:30", room="Halle 7"), headers=EN
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "does not exist on that day because the clocks go forward" in html
+    assert 'value="Halle 7"' in html
+    assert db.scalar(select(InPersonDate)) is None
+
+
+def test_missing_place_and_deadline_after_start_are_explained(client, db, world, login, course):
+    login(world.trainer)
+    html = client.post(
+        "/author/dates/new",
+        data=form_of(db, place="", room="", deadline_day="2026-03-30"),
+        headers=EN,
+    ).get_data(as_text=True)
+    assert "Enter a place or an online link." in html
+    html = client.post(
+        "/author/dates/new", data=form_of(db, deadline_day="2026-03-30"), headers=EN
+    ).get_data(as_text=True)
+    assert "Booking must close before the date starts." in html
+
+
+def test_a_learner_books_gets_a_calendar_file_and_cancels(client, db, world, login, course):
+    date = plan(db, world, course, starts_at=datetime(2026, 3, 30, 7, 0, tzinfo=UTC))
+    person = world.a.employees[0]
+    enrol(db, person, course)
+    login(person)
+    unit_page = client.get("/learn/courses/praesenzkurs/workshop", headers=EN).get_data(
+        as_text=True
+    )
+    assert "2 seats free" in unit_page and "Book this session" in unit_page
+
+    response = client.post(f"/learn/dates/{date.id}/book", headers=EN)
+    assert response.status_code == 302 and response.location.endswith("/workshop#dates")
+    seat = db.scalar(select(Booking))
+    assert seat.status == "confirmed"
+    unit_page = client.get("/learn/courses/praesenzkurs/workshop", headers=EN).get_data(
+        as_text=True
+    )
+    assert "Your session" in unit_page and "booked" in unit_page
+
+    ics = client.get(f"/learn/bookings/{seat.id}.ics")
+    assert ics.mimetype == "text/calendar"
+    calendar = icalendar.Calendar.from_ical(ics.data)
+    (event,) = calendar.walk("VEVENT")
+    start = event.decoded("dtstart")
+    assert start == datetime(2026, 3, 30, 9, 0, tzinfo=BERLIN)  # summer time: UTC+2
+    assert str(event["status"]) == "CONFIRMED"
+    assert "Workshop" in str(event["summary"]) and "Raum 2" in str(event["location"])
+    assert calendar.walk("VTIMEZONE")
+
+    client.post(f"/learn/bookings/{seat.id}/cancel", headers=EN)
+    db.refresh(seat)
+    assert seat.status == "cancelled"
+    cancelled = icalendar.Calendar.from_ical(client.get(f"/learn/bookings/{seat.id}.ics").data)
+    assert str(cancelled.walk("VEVENT")[0]["status"]) == "CANCELLED"
+
+
+def test_nobody_sees_another_persons_booking_or_a_date_closed_to_their_company(
+    client, db, world, login, course
+):
+    limited = booking.schedule(
+        db,
+        course,
+        "workshop",
+        fields(),
+        trainers=[],
+        companies=[world.a.company],
+        by=world.trainer,
+        now=NOW,
+    )
+    seat, _ = booking.book(db, limited, world.a.employees[0], by=world.a.employees[0], now=NOW)
+    outsider = world.b.employees[0]
+    enrol(db, outsider, course)
+    login(outsider)
+    assert client.get(f"/learn/bookings/{seat.id}.ics").status_code == 404
+    assert client.post(f"/learn/bookings/{seat.id}/cancel").status_code == 404
+    assert client.post(f"/learn/dates/{limited.id}/book").status_code == 404
+    page = client.get("/learn/courses/praesenzkurs/workshop", headers=EN).get_data(as_text=True)
+    assert "No sessions are planned yet" in page
+    # A trainer who does not run the date sees neither its roster nor its QR code.
+    assert client.get(f"/author/dates/{limited.id}").status_code == 403
+
+
+def test_the_waiting_list_moves_up_and_the_person_gets_a_mail(
+    client, other_client, db, world, login, course, mails
+):
+    date = plan(db, world, course, capacity=1)
+    first, second = world.a.employees[0], world.a.employees[1]
+    for person in (first, second):
+        enrol(db, person, course)
+    booking.book(db, date, first, by=first, now=NOW)
+    login(second)
+    client.post(f"/learn/dates/{date.id}/book")
+    waiting = db.scalar(select(Booking).where(Booking.user_id == second.id))
+    assert waiting.status == "waitlisted"
+    page = client.get("/learn/courses/praesenzkurs/workshop", headers=EN).get_data(as_text=True)
+    assert "on the waiting list, position 1" in page
+
+    login(first, target=other_client)
+    seat = db.scalar(select(Booking).where(Booking.user_id == first.id))
+    other_client.post(f"/learn/bookings/{seat.id}/cancel")
+
+    db.refresh(waiting)
+    assert waiting.status == "confirmed"
+    (mail,) = mails
+    assert mail.to == second.email
+    assert "Platz" in mail.subject or "seat" in mail.subject
+    assert "Workshop" in mail.body
+
+
+def start_of_session(db, world, course, clock):
+    date = plan(db, world, course, starts_at=NOW + timedelta(days=2))
+    person = world.a.employees[0]
+    enrol(db, person, course)
+    seat, _ = booking.book(db, date, person, by=person, now=NOW)
+    clock["now"] = date.starts_at + timedelta(minutes=5)
+    return date, person, seat
+
+
+def test_the_trainer_shows_a_qr_code_and_the_learner_checks_in(
+    app, client, other_client, db, world, login, course, clock
+):
+    date, person, seat = start_of_session(db, world, course, clock)
+    login(world.trainer)
+    page = client.get(f"/author/dates/{date.id}/check-in", headers=EN).get_data(as_text=True)
+    assert "<svg" in page and 'http-equiv="refresh"' in page
+    url = re.search(r"<code>(http[^<]+)</code>", page).group(1)
+    path = url.split("localhost", 1)[1]
+
+    login(person, target=other_client)
+    confirm = other_client.get(path, headers=EN).get_data(as_text=True)
+    assert "I am here" in confirm
+    assert seat.attendance is None  # opening the link alone changes nothing
+    done = other_client.post(path, headers=EN).get_data(as_text=True)
+    assert "You are checked in" in done
+    db.refresh(seat)
+    assert seat.attendance == "present" and seat.checked_in_at == clock["now"]
+
+    enrollment = learning.get_enrollment(db, person, course)
+    assert learning.course_progress(db, enrollment, "de").units[1].status == "attended"
+    roster = client.get(f"/author/dates/{date.id}", headers=EN).get_data(as_text=True)
+    assert "checked in at" in roster
+
+
+def test_a_code_used_by_someone_not_booked_is_refused_in_words(
+    client, other_client, db, world, login, course, clock
+):
+    date, _person, _seat = start_of_session(db, world, course, clock)
+    code = booking.check_in_code(client.application.config["SECRET_KEY"], date, clock["now"])
+    stranger = world.a.employees[1]
+    login(stranger, target=other_client)
+    html = other_client.post(f"/learn/check-in/{date.id}/{code}", headers=EN).get_data(as_text=True)
+    assert "You have no confirmed seat for this session" in html
+
+
+def test_the_roster_records_attendance_for_everyone_at_once(
+    client, db, world, login, course, clock
+):
+    date, person, seat = start_of_session(db, world, course, clock)
+    other = world.b.employees[0]
+    enrol(db, other, course)
+    clock["now"] = NOW
+    second, _ = booking.book(db, date, other, by=other, now=NOW)
+    clock["now"] = date.starts_at + timedelta(minutes=5)
+    login(world.trainer)
+    page = client.get(f"/author/dates/{date.id}", headers=EN).get_data(as_text=True)
+    assert person.display_name in page and other.display_name in page
+    client.post(
+        f"/author/dates/{date.id}/attendance",
+        data={
+            f"attendance-{seat.id}": "present",
+            f"attendance-{second.id}": "excused",
+            f"note-{second.id}": "Kind krank",
+        },
+    )
+    db.refresh(seat)
+    db.refresh(second)
+    assert seat.attendance == "present" and second.attendance == "excused"
+    assert second.attendance_note == "Kind krank"
+
+
+def test_the_calendar_feed_shows_bookings_and_stops_when_revoked(
+    client, other_client, db, world, login, course
+):
+    date = plan(db, world, course)
+    person = world.a.employees[0]
+    booking.book(db, date, person, by=person, now=NOW)
+    login(person)
+    client.post("/calendar/new")
+    page = client.get("/calendar", headers=EN).get_data(as_text=True)
+    url = re.search(r'value="(http[^"]+\.ics)"', page).group(1)
+    path = url.split("localhost", 1)[1]
+    assert "copy it now" in page
+    # Shown once only.
+    assert path not in client.get("/calendar").get_data(as_text=True)
+
+    feed = other_client.get(path)  # no login: calendar apps have none
+    assert feed.status_code == 200
+    (event,) = icalendar.Calendar.from_ical(feed.data).walk("VEVENT")
+    assert str(event["status"]) == "CONFIRMED"
+
+    booking.cancel_date(db, date, NOW)
+    (event,) = icalendar.Calendar.from_ical(other_client.get(path).data).walk("VEVENT")
+    assert str(event["status"]) == "CANCELLED"
+
+    client.post("/calendar/stop")
+    assert other_client.get(path).status_code == 404
+
+
+def test_a_trainer_cancels_a_session_and_everyone_is_told(client, db, world, login, course, mails):
+    date = plan(db, world, course)
+    person = world.a.employees[0]
+    booking.book(db, date, person, by=person, now=NOW)
+    login(world.trainer)
+    client.post(f"/author/dates/{date.id}/cancel")
+    db.refresh(date)
+    assert date.cancelled
+    assert [m.to for m in mails] == [person.email]
