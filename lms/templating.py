@@ -34,8 +34,10 @@ class NavItem:
 # One entry per area, in the order shown; each needs one of its roles.
 NAV = (
     (Role.LEARNER, NavItem("learn.index", _l("My modules"), "/learn")),
+    (Role.LEARNER, NavItem("learn.dates", _l("My sessions"), "/learn/dates")),
     (Role.MANAGER, NavItem("manage.index", _l("My team"), "/team")),
     (Role.TRAINER, NavItem("author.index", _l("Course authoring"), "/author")),
+    (Role.TRAINER, NavItem("author.dates", _l("In-person sessions"), "/author/dates")),
     (Role.ADMIN, NavItem("admin.index", _l("Administration"), "/admin")),
 )
 
@@ -63,7 +65,16 @@ def nav_items() -> list[NavItem]:
 
 
 def is_current(item: NavItem) -> bool:
-    return request.path.startswith(item.prefix)
+    """Whether the page belongs to `item`: the item with the longest matching prefix."""
+    path = request.path
+    if not path.startswith(item.prefix):
+        return False
+    return not any(
+        other.prefix.startswith(item.prefix)
+        and len(other.prefix) > len(item.prefix)
+        and path.startswith(other.prefix)
+        for _role, other in NAV
+    )
 
 
 # Formats from the design sheet: 23.11.2026, 14:30 Uhr / 23 Nov 2026, 2:30 pm.
