@@ -212,6 +212,7 @@ def demo_command(password: str | None, as_json: bool, force: bool) -> None:
     with db.begin() as session, current_app.test_request_context():
         demo.seed_progress(session, now())
         demo.seed_assignments(session, now(), today())
+        demo.seed_sessions(session, now())
     if as_json:
         click.echo(json.dumps([a.as_dict() for a in accounts], ensure_ascii=False, indent=2))
         return

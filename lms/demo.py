@@ -424,3 +424,106 @@ def seed_assignments(session: Session, now: datetime, today: date) -> int:
         nordlicht.privacy_level = "results"
     session.flush()
     return done
+
+
+# The demo's in-person sessions of the IT security workshop: (days from today, hour,
+# seats, place, room, who booked in order (e-mail names), attendance for a past one).
+DEMO_PLACE = "Zukunftszentrum Nord, Wissenschaftspark 2, 24118 Kiel"
+SESSIONS: tuple[tuple[int, int, int, str, tuple[str, ...], tuple[str | None, ...]], ...] = (
+    (
+        -20,
+        9,
+        8,
+        "Raum 1.12",
+        (
+            "lena.hoffmann@mueller-metallbau.example",
+            "tim.schroeder@mueller-metallbau.example",
+            "nina.lange@mueller-metallbau.example",
+            "mehmet.kaya@nordlicht-logistik.example",
+            "andrzej.wisniewski@nordlicht-logistik.example",
+        ),
+        ("present", "present", "absent", "present", "excused"),
+    ),
+    (
+        5,
+        8,
+        4,
+        "Raum 0.04",
+        (
+            "nina.lange@mueller-metallbau.example",
+            "erik.zimmermann@nordlicht-logistik.example",
+            "emine.arslan@nordlicht-logistik.example",
+            "andrzej.wisniewski@nordlicht-logistik.example",
+            "piotr.nowak@mueller-metallbau.example",
+            "kevin.braun@nordlicht-logistik.example",
+        ),
+        (),
+    ),
+    (
+        12,
+        13,
+        10,
+        "Raum 1.12",
+        (
+            "julia.neumann@nordlicht-logistik.example",
+            "sarah.klein@nordlicht-logistik.example",
+        ),
+        (),
+    ),
+)
+
+
+def seed_sessions(session: Session, now: datetime) -> int:
+    """Plan the demo's workshop sessions with bookings, a waiting list and a past roster,
+    once. Returns the number of sessions planned now."""
+    from zoneinfo import ZoneInfo
+
+    from lms.models import Attendance, Course, InPersonDate
+    from lms.services import booking, learning
+
+    course = session.scalar(select(Course).where(Course.slug == "it-sicherheit"))
+    trainer = session.scalar(select(User).where(User.email == f"trainer@{PROVIDER_DOMAIN}"))
+    if course is None or trainer is None or session.scalar(select(InPersonDate.id).limit(1)):
+        return 0
+    berlin = ZoneInfo("Europe/Berlin")
+    local_today = now.astimezone(berlin).date()
+    for days, hour, seats, room, emails, attendance in SESSIONS:
+        day = local_today + timedelta(days=days)
+        starts_at = datetime(day.year, day.month, day.day, hour, tzinfo=berlin).astimezone(
+            now.tzinfo
+        )
+        planned_at = min(now, starts_at - timedelta(days=10))
+        date = booking.schedule(
+            session,
+            course,
+            "workshop-phishing",
+            booking.DateFields(
+                starts_at=starts_at,
+                minutes=30,
+                capacity=seats,
+                booking_deadline=starts_at - timedelta(days=1),
+                place=DEMO_PLACE,
+                room=room,
+                note="Bitte melden Sie sich am Empfang im Erdgeschoss.",
+            ),
+            trainers=[trainer],
+            companies=[],
+            by=trainer,
+            now=planned_at,
+        )
+        people = [session.scalar(select(User).where(User.email == email)) for email in emails]
+        for position, (person, value) in enumerate(
+            zip(people, attendance or (None,) * len(people), strict=True)
+        ):
+            if person is None:
+                continue
+            at = planned_at + timedelta(hours=2 + position)
+            if learning.get_enrollment(session, person, course) is None:
+                learning.enroll(session, person, course, at)
+            held, _notices = booking.book(session, date, person, by=person, now=at)
+            if value is not None:
+                booking.record_attendance(
+                    session, held, Attendance(value), "", by=trainer, now=date.ends_at
+                )
+    session.flush()
+    return len(SESSIONS)

@@ -91,6 +91,11 @@ def _unit_choices() -> list[tuple[str, str]]:
     return choices
 
 
+def _unit_minutes(course: Course | None, unit_id: str) -> int:
+    units = booking.in_person_units(db.session, course) if course else []
+    return next((int(u["minutes"]) for u in units if u["id"] == unit_id), 60)
+
+
 def _form(date: InPersonDate | None) -> DateForm:
     form = DateForm(zone=local_zone())
     form.unit.choices = _unit_choices()
@@ -110,8 +115,6 @@ def _form(date: InPersonDate | None) -> DateForm:
             form.unit.data = request.args.get("unit")
             form.trainers.data = [current_user.id]
             form.capacity.data = 12
-            form.minutes.data = 90
-            form.start.data = None
         else:
             course = db.session.get(Course, date.course_id)
             assert course is not None
@@ -142,13 +145,14 @@ _ERROR_FIELDS = {
 }
 
 
-def _fields(form: DateForm) -> DateFields | None:
-    starts_at, deadline = form.starts_at(), form.booking_deadline()
+def _fields(form: DateForm, unit_minutes: int) -> DateFields | None:
+    starts_at = form.starts_at()
+    deadline = form.booking_deadline(starts_at) if starts_at is not None else None
     if starts_at is None or deadline is None:
         return None
     return DateFields(
         starts_at=starts_at,
-        minutes=form.minutes.data or 0,
+        minutes=form.minutes.data or unit_minutes,
         capacity=form.capacity.data or 0,
         booking_deadline=deadline,
         place=form.place.data or "",
@@ -168,9 +172,9 @@ def _chosen(form: DateForm) -> tuple[list[User], list[Company]]:
 def new_date() -> ResponseReturnValue:
     form = _form(None)
     if form.validate_on_submit():
-        fields = _fields(form)
         slug, _sep, unit_id = (form.unit.data or "").partition("/")
         course = db.session.scalar(select(Course).where(Course.slug == slug))
+        fields = _fields(form, _unit_minutes(course, unit_id))
         if fields is not None and course is not None:
             trainers, companies = _chosen(form)
             try:
@@ -205,7 +209,7 @@ def edit_date(date_id: int) -> ResponseReturnValue:
         abort(404)
     form = _form(date)
     if form.validate_on_submit():
-        fields = _fields(form)
+        fields = _fields(form, date.minutes)
         if fields is not None:
             trainers, companies = _chosen(form)
             try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
@@ -35,12 +35,13 @@ class DateForm(FlaskForm):
     )
     day = DateField(_l("Date"), validators=[InputRequired(message=_l("Please enter the date."))])
     start = TimeField(
-        _l("Start"), validators=[InputRequired(message=_l("Please enter the start time."))]
+        _l("Starts at"), validators=[InputRequired(message=_l("Please enter the start time."))]
     )
     minutes = IntegerField(
         _l("Duration in minutes"),
+        description=_l("Leave empty for the duration the module gives."),
         validators=[
-            InputRequired(message=_l("Please enter the duration.")),
+            Optional(),
             NumberRange(min=1, max=1440, message=_l("Enter between 1 and 1440 minutes.")),
         ],
     )
@@ -68,12 +69,10 @@ class DateForm(FlaskForm):
     )
     deadline_day = DateField(
         _l("Booking possible until (date)"),
-        validators=[InputRequired(message=_l("Please enter the last day to book."))],
+        description=_l("Leave empty to close booking one day before the start."),
+        validators=[Optional()],
     )
-    deadline_time = TimeField(
-        _l("Booking possible until (time)"),
-        validators=[InputRequired(message=_l("Please enter the time."))],
-    )
+    deadline_time = TimeField(_l("Booking possible until (time)"), validators=[Optional()])
     trainers = CheckboxListField(_l("Trainers"), coerce=int)
     companies = CheckboxListField(
         _l("Only for these companies"),
@@ -110,11 +109,12 @@ class DateForm(FlaskForm):
         assert self.day.data is not None and self.start.data is not None
         return self.local_moment(self.day.data, self.start.data, self.start)
 
-    def booking_deadline(self) -> datetime | None:
-        assert self.deadline_day.data is not None and self.deadline_time.data is not None
-        return self.local_moment(
-            self.deadline_day.data, self.deadline_time.data, self.deadline_time
-        )
+    def booking_deadline(self, starts_at: datetime) -> datetime | None:
+        """The deadline entered; one day before the start when no day is given."""
+        if self.deadline_day.data is None:
+            return starts_at - timedelta(days=1)
+        at = self.deadline_time.data or time(23, 59)
+        return self.local_moment(self.deadline_day.data, at, self.deadline_time)
 
     def validate_place(self, field: StringField) -> None:
         if not (field.data or "").strip() and not (self.online_url.data or "").strip():

@@ -123,3 +123,17 @@ def test_demo_gives_each_company_a_meaningful_matrix(app, db):
             CellState.NOT_STARTED,
         ):
             assert totals[state] > 0, (company.short_name, state)
+
+
+def test_demo_has_sessions_with_bookings_a_waiting_list_and_a_past_roster(app, db):
+    from lms.models import Booking, InPersonDate
+
+    run(app, "demo")
+    run(app, "demo")
+    dates = db.scalars(select(InPersonDate).order_by(InPersonDate.starts_at)).all()
+    assert len(dates) == 3
+    statuses = {(b.date_id, b.status, b.attendance) for b in db.scalars(select(Booking)).all()}
+    past, full, _open = dates
+    assert (past.id, "confirmed", "present") in statuses
+    assert (full.id, "waitlisted", None) in statuses
+    assert full.booked == full.capacity

@@ -308,3 +308,17 @@ def test_a_trainer_cancels_a_session_and_everyone_is_told(client, db, world, log
     db.refresh(date)
     assert date.cancelled
     assert [m.to for m in mails] == [person.email]
+
+
+def test_without_deadline_and_duration_booking_closes_a_day_before_and_the_module_sets_the_length(
+    client, db, world, login, course
+):
+    login(world.trainer)
+    response = client.post(
+        "/author/dates/new",
+        data=form_of(db, minutes="", deadline_day="", deadline_time="", day="2026-04-02"),
+    )
+    assert response.status_code == 302
+    date = db.scalar(select(InPersonDate))
+    assert date.minutes == 90  # the workshop unit's minutes
+    assert date.booking_deadline == date.starts_at - timedelta(days=1)
