@@ -42,7 +42,7 @@ from lms.templating import page_language
 CHECK_IN_REFRESH_S = 60
 
 
-def _me() -> User:
+def current_trainer() -> User:
     user = db.session.get(User, current_user.id)
     assert user is not None
     return user
@@ -55,14 +55,14 @@ def _runs(date: InPersonDate, user: User) -> bool:
 def _own_date(date_id: int) -> InPersonDate:
     """A date the current trainer runs; 404 for any other."""
     date = db.session.get(InPersonDate, date_id)
-    if date is None or not _runs(date, _me()):
+    if date is None or not _runs(date, current_trainer()):
         abort(404)
     return date
 
 
 @bp.get("/dates")
 def dates() -> ResponseReturnValue:
-    me = _me()
+    me = current_trainer()
     since = now() - timedelta(days=30)
     found = list(
         db.session.scalars(
@@ -185,7 +185,7 @@ def new_date() -> ResponseReturnValue:
                     fields,
                     trainers=trainers,
                     companies=companies,
-                    by=_me(),
+                    by=current_trainer(),
                     now=now(),
                 )
             except BookingError as error:
@@ -273,7 +273,7 @@ def _attendance_choices() -> list[tuple[str, str]]:
 def save_attendance(date_id: int) -> ResponseReturnValue:
     """The whole roster in one form: each person's attendance and a note."""
     date = _own_date(date_id)
-    me = _me()
+    me = current_trainer()
     moment = now()
     if moment < date.starts_at - booking.CHECK_IN_EARLY:
         flash(_("Attendance can be recorded once the date has begun."), "error")

@@ -32,7 +32,7 @@ from lms.models import (
     UnitFeedback,
     User,
 )
-from lms.services import compliance, learning, quizzes
+from lms.services import compliance, learning, quizzes, signoff
 from lms.services.personal_data import export_personal_data
 from lms.templating import date_filter, page_language
 
@@ -344,13 +344,16 @@ def _render_unit(enrollment: Enrollment, unit_id: str, form: FeedbackForm) -> Re
             "open": next((a for a in attempts if a.status == "open"), None),
             "left": quizzes.attempts_left(db.session, enrollment, unit_id, attempts),
         }
-    in_person = None
+    in_person = practical = None
     if states[index].unit["type"] == "in-person":
         in_person = unit_context(enrollment, unit_id)
+    elif states[index].unit["type"] == "practical":
+        practical = signoff.current(db.session, enrollment, unit_id)
     return render_template(
         "learn/unit.html",
         quiz=quiz,
         in_person=in_person,
+        practical=practical,
         feedback_form=form,
         course=enrollment.course,
         progress=progress,

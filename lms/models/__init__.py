@@ -19,6 +19,7 @@ from lms.models.hybrid import (
     BookingStatus,
     CalendarFeed,
     InPersonDate,
+    PracticalSignoff,
 )
 from lms.models.progress import (
     AttemptAnswer,
@@ -53,6 +54,7 @@ __all__ = [
     "LearningRecord",
     "LoginEvent",
     "ManagerDepartment",
+    "PracticalSignoff",
     "QuizAttempt",
     "ReminderSent",
     "ReportAccess",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime, timedelta
 
-from sqlalchemy import Column, ForeignKey, Index, String, Table, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.models.accounts import User
@@ -156,3 +156,37 @@ class CalendarFeed(Base):
     )
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PracticalSignoff(Base):
+    """The checklist of an on-the-job task for one learner and round: ticked items, and the
+    sign-off by their supervisor or a trainer, with date and comment.
+
+    One row per enrolment, unit and round (`counts_from` of the enrolment when it was
+    made), so a new round (recertification) starts a fresh checklist and the earlier
+    sign-off stays on record.
+    """
+
+    __tablename__ = "practical_signoffs"
+    __table_args__ = (UniqueConstraint("enrollment_id", "unit_id", "counts_from"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(
+        ForeignKey("companies.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    enrollment_id: Mapped[int] = mapped_column(ForeignKey("enrollments.id", ondelete="CASCADE"))
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    version_id: Mapped[int] = mapped_column(ForeignKey("course_versions.id"))
+    unit_id: Mapped[str] = mapped_column(String(100))
+    counts_from: Mapped[datetime]
+    ticked: Mapped[list[str]] = mapped_column(JSON, default=list)
+    comment: Mapped[str] = mapped_column(String(1000), default="")
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    signed_off_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    signed_off_at: Mapped[datetime | None]
+
+    signed_off_by: Mapped[User | None] = relationship(foreign_keys=[signed_off_by_id])

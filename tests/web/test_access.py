@@ -170,6 +170,8 @@ def test_routes_with_ids_refuse_other_companies_objects(app, client, db, world, 
             if "user_id" in rule.arguments and len(rule.arguments) > 1:
                 mixed = dict(own, user_id=foreign["user_id"])
                 assert request(client, method, _build(rule, mixed)).status_code == 404, rule.rule
+            if rule.arguments - set(own):
+                continue  # needs objects this walk does not make (a course's unit): refusal only
             status = request(client, method, _build(rule, own)).status_code
             assert status == (302 if method == "POST" else 200), rule.rule
             checked += 1

@@ -135,7 +135,7 @@ def test_pending_units_say_plainly_they_cannot_be_done_yet(client, world, login,
     login(world.a.employees[1])
     enroll(client)
     page = client.get("/learn/courses/testkurs/praxis", headers=EN).get_data(as_text=True)
-    assert "Signing off in Lernwerk comes with a later version" in page
+    assert "signs the task off in Lernwerk" in page
     assert client.post("/learn/courses/testkurs/praxis/done").status_code == 404
 
 
