@@ -13,7 +13,7 @@ import enum
 import io
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -97,6 +97,7 @@ class CertificateText:
     verify: str  # how to check it
     url: str
     code: str
+    evidence: list[str] = field(default_factory=list)  # in-person session, sign-off
 
 
 def render_pdf(text: CertificateText) -> bytes:
@@ -129,6 +130,10 @@ def render_pdf(text: CertificateText) -> bytes:
     line(19, text.course, "B", 10, 6)
     for detail in text.details:
         line(12, detail, height=7)
+    if text.evidence:
+        pdf.ln(3)
+    for proof in text.evidence:
+        line(10, proof, height=6)
     qr = segno.make(text.url, error="m")
     image = io.BytesIO()
     qr.save(image, kind="png", scale=6, border=2)

@@ -33,6 +33,7 @@ from lms.models import (
     User,
 )
 from lms.services import compliance, learning, quizzes, signoff
+from lms.services.evidence import evidence
 from lms.services.personal_data import export_personal_data
 from lms.templating import date_filter, page_language
 
@@ -503,6 +504,33 @@ def attempt_result(slug: str, unit_id: str, number: int) -> ResponseReturnValue:
 # --- Certificates ---------------------------------------------------------------------
 
 
+def evidence_lines(completion: Completion, lang: str) -> list[str]:
+    """The in-person sessions attended and the tasks signed off, as printed on a certificate."""
+    units = {u["id"]: u for u in learning.rendered_units(completion.version, lang)}
+    found = evidence(
+        db.session, completion.course_id, [completion.user_id], completion.completed_at
+    )
+    proof = found[completion.user_id]
+    lines = []
+    for unit_id, attended in proof.attended.items():
+        if unit_id not in units:
+            continue
+        title, day = units[unit_id]["title"], date_filter(attended.date.starts_at)
+        lines.append(
+            _("%(unit)s: attended on %(date)s with %(trainers)s", unit=title, date=day,
+              trainers=", ".join(attended.trainers))
+            if attended.trainers
+            else _("%(unit)s: attended on %(date)s", unit=title, date=day)
+        )  # fmt: skip
+    for unit_id, signed in proof.signed_off.items():
+        if unit_id in units:
+            lines.append(
+                _("%(unit)s: signed off by %(name)s on %(date)s", unit=units[unit_id]["title"],
+                  name=signed.by, date=date_filter(signed.at))
+            )  # fmt: skip
+    return lines
+
+
 def certificate_text(completion: Completion, user: User, lang: str) -> certificates.CertificateText:
     """The texts of a certificate in `lang` (the caller sets the locale)."""
     texts = completion.version.content["texts"]
@@ -516,6 +544,7 @@ def certificate_text(completion: Completion, user: User, lang: str) -> certifica
         else _("Valid without time limit"),
     ]  # fmt: skip
     return certificates.CertificateText(
+        evidence=evidence_lines(completion, lang),
         heading=_("Certificate"),
         learner=user.display_name,
         company=user.company.name if user.company else "",

@@ -1,0 +1,148 @@
+"""The proof of instruction ("Unterweisungsnachweis") of one module for a period.
+
+One line per completion in the period, of the people in scope: the content
+version, when the online part was done, the in-person session with its
+trainers, the sign-off of the on-the-job task, and, only where the company's
+privacy level allows it, the knowledge-check result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from lms.clock import day_start
+from lms.models import (
+    Completion,
+    CourseVersion,
+    Department,
+    QuizAttempt,
+    UnitProgress,
+    User,
+)
+from lms.services.evidence import evidence
+
+
+@dataclass(frozen=True)
+class ProofLine:
+    name: str
+    department: str
+    version: int
+    online_done: datetime | None
+    sessions: tuple[tuple[datetime, str], ...]  # (start, trainers)
+    signoffs: tuple[tuple[datetime, str], ...]  # (when, by whom)
+    result: Decimal | None  # best knowledge-check percentage, when results may be shown
+    completed_at: datetime
+    certificate: str
+
+
+@dataclass(frozen=True)
+class Proof:
+    lines: tuple[ProofLine, ...]
+    with_results: bool
+
+
+def proof_of_instruction(
+    session: Session,
+    company_id: int,
+    course_id: int,
+    start: date,
+    end: date,
+    *,
+    department_ids: list[int] | None,
+    with_results: bool,
+) -> Proof:
+    """The proof for completions from `start` to `end` (calendar days, inclusive)."""
+    begin, finish = day_start(start), day_start(date.fromordinal(end.toordinal() + 1))
+    query = (
+        select(Completion, User.display_name, Department.name, CourseVersion.number)
+        .join(User, User.id == Completion.user_id)
+        .join(CourseVersion, CourseVersion.id == Completion.version_id)
+        .outerjoin(Department, Department.id == User.department_id)
+        .where(
+            Completion.company_id == company_id,
+            Completion.course_id == course_id,
+            Completion.completed_at >= begin,
+            Completion.completed_at < finish,
+        )
+        .order_by(User.display_name, Completion.completed_at)
+    )
+    if department_ids is not None:
+        query = query.where(User.department_id.in_(department_ids))
+    rows = session.execute(query).all()
+    found = evidence(session, course_id, {c.user_id for c, *_ in rows})
+    online = _online_done(session, [c for c, *_ in rows])
+    results = _best_results(session, [c for c, *_ in rows]) if with_results else {}
+    lines = []
+    for completion, name, department, number in rows:
+        proof = found[completion.user_id]
+        sessions = tuple(
+            (a.date.starts_at, ", ".join(a.trainers))
+            for a in proof.attended.values()
+            if a.date.starts_at <= completion.completed_at
+        )
+        signoffs = tuple(
+            (s.at, s.by) for s in proof.signed_off.values() if s.at <= completion.completed_at
+        )
+        lines.append(
+            ProofLine(
+                name=name,
+                department=department or "",
+                version=number,
+                online_done=online.get(completion.id),
+                sessions=sessions,
+                signoffs=signoffs,
+                result=results.get(completion.id),
+                completed_at=completion.completed_at,
+                certificate=completion.code or "",
+            )
+        )
+    return Proof(tuple(lines), with_results)
+
+
+def _online_done(session: Session, completions: list[Completion]) -> dict[int, datetime]:
+    """When the last lesson or quiz before each completion was done."""
+    if not completions:
+        return {}
+    rows = session.execute(
+        select(UnitProgress.enrollment_id, UnitProgress.completed_at).where(
+            UnitProgress.enrollment_id.in_([c.enrollment_id for c in completions]),
+            UnitProgress.status.in_(["done", "passed"]),
+        )
+    ).all()
+    result: dict[int, datetime] = {}
+    for completion in completions:
+        times = [
+            at
+            for enrollment_id, at in rows
+            if enrollment_id == completion.enrollment_id and at <= completion.completed_at
+        ]
+        if times:
+            result[completion.id] = max(times)
+    return result
+
+
+def _best_results(session: Session, completions: list[Completion]) -> dict[int, Decimal]:
+    """The best submitted knowledge-check percentage of each completion's enrolment."""
+    if not completions:
+        return {}
+    best: dict[int, Decimal | None] = dict(
+        session.execute(
+            select(QuizAttempt.enrollment_id, func.max(QuizAttempt.percent))
+            .where(
+                QuizAttempt.enrollment_id.in_([c.enrollment_id for c in completions]),
+                QuizAttempt.status == "submitted",
+            )
+            .group_by(QuizAttempt.enrollment_id)
+        ).all()
+    )
+    result = {}
+    for completion in completions:
+        value = best.get(completion.enrollment_id)
+        if value is not None:
+            result[completion.id] = value
+    return result
