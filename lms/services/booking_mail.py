@@ -49,7 +49,7 @@ def supervisors(session: Session, user: User) -> list[User]:
 def link(kind: str, booking: Booking) -> str:
     """Where a mail points: the manager's approvals, else the learner's own bookings."""
     if kind == "approval-needed":
-        return url_for("manage.index", _external=True)
+        return url_for("manage.bookings", _external=True)
     return url_for("learn.dates", _external=True)
 
 

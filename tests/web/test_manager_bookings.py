@@ -1,0 +1,82 @@
+"""Managers and in-person sessions: approving bookings, booking for the team, isolation."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+
+from lms.models import Booking
+from lms.services import booking, learning
+from tests.unit.test_booking import fields, import_in_person_course
+
+EN = {"Accept-Language": "en"}
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def course(app, db, tmp_path):
+    app.config["CLOCK"] = lambda: NOW
+    return import_in_person_course(app, db, tmp_path)
+
+
+def plan(db, world, course, capacity=2, companies=()):
+    return booking.schedule(
+        db, course, "workshop", fields(capacity=capacity), trainers=[world.trainer],
+        companies=list(companies), by=world.trainer, now=NOW,
+    )  # fmt: skip
+
+
+def test_with_approval_the_manager_approves_and_the_employee_is_told(
+    client, other_client, db, world, login, course, mails
+):
+    world.a.company.booking_approval = True
+    date = plan(db, world, course)
+    person = world.a.employees[0]
+    learning.enroll(db, person, course, NOW)
+    login(person, target=other_client)
+    other_client.post(f"/learn/dates/{date.id}/book")
+    asked = db.scalar(select(Booking))
+    assert asked.status == "requested"
+    assert [m.to for m in mails] == [world.a.manager.email, world.a.limited_manager.email]
+    assert "/team/bookings" in mails[0].body
+
+    login(world.a.manager)
+    page = client.get("/team/bookings", headers=EN).get_data(as_text=True)
+    assert "Waiting for your approval" in page and person.display_name in page
+    client.post(f"/team/bookings/{asked.id}/approve")
+    db.refresh(asked)
+    assert asked.status == "confirmed"
+    assert mails[-1].to == person.email
+
+
+def test_a_manager_books_a_session_for_several_people(client, db, world, login, course):
+    date = plan(db, world, course, capacity=1)
+    first, second = world.a.employees[0], world.a.employees[1]
+    login(world.a.manager)
+    page = client.get(f"/team/sessions/{date.id}", headers=EN).get_data(as_text=True)
+    assert first.display_name in page and world.b.employees[0].display_name not in page
+    client.post(f"/team/sessions/{date.id}", data={"person": [first.id, second.id]})
+    statuses = {b.user_id: b.status for b in db.scalars(select(Booking))}
+    assert statuses == {first.id: "confirmed", second.id: "waitlisted"}
+    assert learning.get_enrollment(db, first, course) is not None  # enrolled on the way
+    page = client.get(f"/team/sessions/{date.id}", headers=EN).get_data(as_text=True)
+    assert f'name="person" value="{first.id}"' not in page
+
+
+def test_managers_reach_neither_other_companies_dates_nor_their_bookings(
+    client, db, world, login, course
+):
+    only_b = plan(db, world, course, companies=[world.b.company])
+    foreign, _ = booking.book(db, only_b, world.b.employees[0], by=world.b.manager, now=NOW)
+    login(world.a.manager)
+    assert client.get(f"/team/sessions/{only_b.id}").status_code == 404
+    assert client.post(f"/team/bookings/{foreign.id}/approve").status_code == 404
+    assert client.post(f"/team/bookings/{foreign.id}/cancel").status_code == 404
+    page = client.get("/team/bookings", headers=EN).get_data(as_text=True)
+    assert world.b.employees[0].display_name not in page
+    # Nor can they book someone of another company into an open date.
+    open_date = plan(db, world, course)
+    client.post(f"/team/sessions/{open_date.id}", data={"person": [world.b.employees[1].id]})
+    assert db.scalar(select(Booking).where(Booking.date_id == open_date.id)) is None
