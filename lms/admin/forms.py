@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, RadioField, SelectChoice
+from wtforms import BooleanField, IntegerField, RadioField, SelectChoice
 from wtforms.validators import InputRequired, NumberRange
 
 
@@ -26,4 +26,7 @@ class ReportingForm(FlaskForm):
             InputRequired(message=_l("Please enter a number of days.")),
             NumberRange(min=0, max=365, message=_l("Please enter between 0 and 365 days.")),
         ],
+    )
+    booking_approval = BooleanField(
+        _l("Employees' own bookings of in-person sessions need their manager's approval")
     )

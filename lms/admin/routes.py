@@ -84,13 +84,14 @@ def assign(company_id: int) -> ResponseReturnValue:
 
 @bp.post("/companies/<int:company_id>/reporting")
 def reporting(company_id: int) -> ResponseReturnValue:
-    """The company's privacy level and recertification lead time."""
+    """The company's privacy level, recertification lead time and booking approval."""
     company = _get_company(company_id)
     form = ReportingForm()
     if not form.validate_on_submit():
         return _company_page(company, form), 422
     company.privacy_level = form.privacy_level.data or "status"
     company.recertification_lead_days = form.recertification_lead_days.data or 0
+    company.booking_approval = bool(form.booking_approval.data)
     db.session.commit()
     flash(_("The settings of %(company)s are saved.", company=company.name), "success")
     return redirect(url_for("admin.company", company_id=company.id))

@@ -80,3 +80,17 @@ def test_managers_reach_neither_other_companies_dates_nor_their_bookings(
     open_date = plan(db, world, course)
     client.post(f"/team/sessions/{open_date.id}", data={"person": [world.b.employees[1].id]})
     assert db.scalar(select(Booking).where(Booking.date_id == open_date.id)) is None
+
+
+def test_an_admin_switches_booking_approval_on_for_a_company(app, db, world, login, course):
+    admin = login(world.admin, target=app.test_client())
+    url = f"/admin/companies/{world.a.company.id}/reporting"
+    page = admin.get(f"/admin/companies/{world.a.company.id}", headers=EN).get_data(as_text=True)
+    assert "need their manager's approval" in page
+    settings = {"privacy_level": "status", "recertification_lead_days": "30"}
+    assert admin.post(url, data={**settings, "booking_approval": "y"}).status_code == 302
+    db.refresh(world.a.company)
+    assert world.a.company.booking_approval
+    admin.post(url, data=settings)
+    db.refresh(world.a.company)
+    assert not world.a.company.booking_approval
