@@ -196,6 +196,14 @@ def seed(database_url: str | None, instance: Path, people: int, courses: int) ->
             .where(Enrollment.id.in_(completed_ids))
             .values(completed_at=now - timedelta(days=1))
         )
+    with app.app_context():
+        if db.dialect == "postgresql":
+            # Statistics for the planner, as autovacuum gathers them within a minute of
+            # the bulk inserts: without them PostgreSQL may plan the counts over the team
+            # as nested loops over 40,000 rows and take minutes.
+            with db.engine.connect() as connection:
+                connection.execution_options(isolation_level="AUTOCOMMIT")
+                connection.exec_driver_sql("ANALYZE")
     print(
         f"Seeded {len(user_ids)} people × {len(version_ids)} courses: "
         f"{len(assignments)} assignments, {len(enrollments)} enrolments, "
@@ -250,8 +258,9 @@ TOPICS = ("Arbeitsschutz", "Datenschutz", "IT-Sicherheit", "Brandschutz", "Erste
 
 def cold_page_ms(database_url: str | None, instance: Path, times: int = 10) -> dict[str, float]:
     """A page of the matrix with every cache bypassed, in this process (no HTTP): the
-    database work and the cells' HTML, median milliseconds, per filter."""
+    database work and the rows' HTML, median milliseconds, per filter."""
     os.environ.update(http_bench.server_env(instance, database_url))
+    from flask import url_for
     from sqlalchemy import select
 
     from lms import create_app
@@ -267,6 +276,11 @@ def cold_page_ms(database_url: str | None, instance: Path, times: int = 10) -> d
     with app.test_request_context(headers={"Accept-Language": "de"}):
         company = db.session.scalar(select(Company).where(Company.short_name == "grossbetrieb"))
         scope = Scope(company.id, now(), today(), company.recertification_lead_days)
+        names = {d.id: d.name for d in company.departments}
+
+        def person_url(user_id: int) -> str:
+            return url_for("manage.person", user_id=user_id)
+
         variants = {
             "first page": Filters(),
             "page 10": Filters(page=10),
@@ -277,9 +291,7 @@ def cold_page_ms(database_url: str | None, instance: Path, times: int = 10) -> d
             for _ in range(times):
                 started = time.perf_counter()
                 matrix = compliance.matrix(db.session, scope, filters, "de")
-                writer = CellWriter()
-                for row in matrix.rows:
-                    writer.row(matrix, row.user_id)
+                CellWriter().rows(matrix, names, person_url)
                 durations.append((time.perf_counter() - started) * 1000)
             results[name] = statistics.median(durations)
         db.session.rollback()
@@ -316,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         seed(args.database_url, instance, args.people, args.courses)
         print(f"Seeding took {time.perf_counter() - started:.1f} s.")
-        print("\nWithout caches, in this process (database work and the cells' HTML):")
+        print("\nWithout caches, in this process (database work and the rows' HTML):")
         for name, ms in cold_page_ms(args.database_url, instance).items():
             print(f"  {name:24} median {ms:.1f} ms")
         port = http_bench.free_port()
@@ -340,15 +352,16 @@ def main(argv: list[str] | None = None) -> int:
         }
         print(f"\nMatrix page ({args.people} people × {args.courses} courses, 50 a page), "
               f"{args.workers} workers, {args.duration} s per run:")  # fmt: skip
-        print(f"{'page':24} {'conc':>4} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
+        print(f"{'page':24} {'bytes':>7} {'conc':>4} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} "
+              f"{'p99 ms':>8}")  # fmt: skip
         for name, path in pages.items():
-            http_bench.probe(base + path, cookie)
+            size = http_bench.probe(base + path, cookie)
             http_bench.run_wrk(base + path, 2, 2, cookie)  # warm-up
             for concurrency in (int(c) for c in args.concurrency.split(",")):
                 result = http_bench.run_wrk(base + path, concurrency, args.duration, cookie)
                 print(
-                    f"{name:24} {concurrency:>4} {result.rps:>8.1f} {result.p50_ms:>8.1f} "
-                    f"{result.p95_ms:>8.1f} {result.p99_ms:>8.1f}"
+                    f"{name:24} {size:>7} {concurrency:>4} {result.rps:>8.1f} "
+                    f"{result.p50_ms:>8.1f} {result.p95_ms:>8.1f} {result.p99_ms:>8.1f}"
                 )
         print("\nFull export of the matrix (sequential, 5 times):")
         for kind in ("csv", "xlsx"):
