@@ -7,15 +7,22 @@
 - `Cache-Control: no-store` on every page of a logged-in user.
 - Login throttling through Flask-Limiter, whose storage (memory or Redis) is
   configured by URL so that several workers and instances share the counts.
+- The session cookie is signed again only when the session changed or the
+  cookie is older than `SESSION_RESIGN_AFTER` (see `SessionCookies`).
 """
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask import Flask, Request, Response, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
+from itsdangerous import BadSignature
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 csrf = CSRFProtect()
@@ -75,12 +82,87 @@ def _set_headers(response: Response) -> Response:
     return response
 
 
+# A permanent session's cookie is signed again, and sent again, once it is this
+# old: the 12 hours of `PERMANENT_SESSION_LIFETIME` still count from the last
+# request give or take this much, and the other requests skip signing and the
+# Set-Cookie header (issue 4: a tenth of a lesson page's time).
+SESSION_RESIGN_AFTER = timedelta(minutes=5)
+
+
+class SignedSession(SecureCookieSession):
+    """The session of one request, knowing when its cookie was signed."""
+
+    signed_at: datetime | None = None
+
+
+# Cookies whose signature was checked, with their content and signing time:
+# (secret key, cookie) -> (content, signed at). A cookie is immutable, so the
+# same string checked once need not be checked again; the age limit is.
+_checked: dict[tuple[str, str], tuple[dict[str, Any], datetime]] = {}
+_CHECKED_MAX = 4096
+_IMMUTABLE = (str, int, float, bool, type(None))
+
+
+class SessionCookies(SecureCookieSessionInterface):
+    """Flask's signed-cookie session that checks and sends the cookie only when needed.
+
+    Flask checks the signature of the session cookie on every request, and signs
+    and sends a permanent session's cookie again with every answer
+    (`SESSION_REFRESH_EACH_REQUEST`). This one remembers cookies it has checked
+    (content of plain values only, so no request can change another's copy) and
+    sends the cookie when the session changed or the cookie is older than
+    `SESSION_RESIGN_AFTER`. The age limit (`PERMANENT_SESSION_LIFETIME`) is
+    checked on every request, as Flask does.
+    """
+
+    session_class = SignedSession
+
+    def open_session(self, app: Flask, request: Request) -> SignedSession | None:
+        if not app.secret_key:
+            return None
+        value = request.cookies.get(self.get_cookie_name(app))
+        if not value:
+            return self.session_class()
+        lifetime = app.permanent_session_lifetime
+        key = (str(app.secret_key), value)
+        known = _checked.get(key)
+        if known is not None:
+            data, signed_at = known
+            if datetime.now(UTC) - signed_at > lifetime:
+                return self.session_class()
+        else:
+            serializer = self.get_signing_serializer(app)
+            assert serializer is not None
+            try:
+                data, signed_at = serializer.loads(
+                    value, max_age=int(lifetime.total_seconds()), return_timestamp=True
+                )
+            except BadSignature:
+                return self.session_class()
+            if all(isinstance(v, _IMMUTABLE) for v in data.values()):
+                if len(_checked) >= _CHECKED_MAX:
+                    _checked.clear()
+                _checked[key] = (data, signed_at)
+        session = self.session_class(data)
+        session.signed_at = signed_at
+        return session
+
+    def should_set_cookie(self, app: Flask, session: SessionMixin) -> bool:
+        if session.modified:
+            return True
+        if not (session.permanent and app.config["SESSION_REFRESH_EACH_REQUEST"]):
+            return False
+        signed_at = getattr(session, "signed_at", None)
+        return signed_at is None or datetime.now(UTC) - signed_at >= SESSION_RESIGN_AFTER
+
+
 def init_app(app: Flask) -> None:
     if app.config["PROXY_COUNT"]:
         count = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_port=count
         )
+    app.session_interface = SessionCookies()
     csrf.init_app(app)
     limiter.init_app(app)
     app.after_request(_set_headers)

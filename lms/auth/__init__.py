@@ -8,7 +8,7 @@ from flask_login import LoginManager
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
-from lms.db import db
+from lms.db import db, write_intent
 from lms.models import User
 
 bp = Blueprint("auth", __name__)
@@ -36,7 +36,20 @@ def load_user(session_id: str) -> User | None:
     user_id, _sep, version = session_id.partition(":")
     if not user_id.isdigit() or not version.isdigit():
         return None
-    user = db.session.scalars(_USER_BY_ID, {"user_id": int(user_id)}).unique().one_or_none()
+    session = db.session
+    if session.in_transaction() or not write_intent.get():
+        user = session.scalars(_USER_BY_ID, {"user_id": int(user_id)}).unique().one_or_none()
+    else:
+        # A request that may write reads its user first, in a reading transaction
+        # ended at once: on SQLite the write lock (BEGIN IMMEDIATE, taken by the
+        # view's first statement) is then held for the view's work only, and
+        # requests that write queue for less time (issue 4).
+        reading = write_intent.set(False)
+        try:
+            user = session.scalars(_USER_BY_ID, {"user_id": int(user_id)}).unique().one_or_none()
+        finally:
+            write_intent.reset(reading)
+        session.commit()
     if user is None or user.session_version != int(version):
         return None
     from lms.services.accounts import can_log_in

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -191,17 +191,22 @@ def save_page(
     return True
 
 
+# The conditional update that hands an attempt in. RETURNING reads the attempt back
+# as stored (answers another tab saved a moment ago included) in the same statement;
+# populate_existing puts it into the caller's object. Built once: on SQLite it runs
+# while the request holds the write lock, and building it cost a tenth of a submit.
+_HAND_IN = (
+    update(QuizAttempt)
+    .where(QuizAttempt.id == bindparam("attempt_id"), QuizAttempt.status == "open")
+    .values(status="submitted", submitted_at=bindparam("now"))
+    .returning(QuizAttempt)
+    .execution_options(synchronize_session=False, populate_existing=True)
+)
+
+
 def submit(session: Session, attempt: QuizAttempt, now: datetime) -> bool:
     """Grade the attempt once. False if it had been submitted already (nothing changes)."""
-    # RETURNING reads the attempt back as stored (answers another tab saved a moment
-    # ago included) in the same statement; populate_existing puts it into `attempt`.
-    submitted = session.scalars(
-        update(QuizAttempt)
-        .where(QuizAttempt.id == attempt.id, QuizAttempt.status == "open")
-        .values(status="submitted", submitted_at=now)
-        .returning(QuizAttempt)
-        .execution_options(synchronize_session=False, populate_existing=True)
-    ).one_or_none()
+    submitted = session.scalars(_HAND_IN, {"attempt_id": attempt.id, "now": now}).one_or_none()
     if submitted is None:
         session.refresh(attempt)
         return False
