@@ -177,7 +177,9 @@ def _states_chart(totals: dict[CellState, int]) -> tuple[list[tuple[str, int, st
 # The team page's content (the matrix: 2,000 cells a page, 250 KB of HTML), kept
 # per company revision and day like the figures it shows
 # (`compliance.RevisionCache`): a manager paging back and forth, or several
-# managers of one company, get it without writing it again.
+# managers of one company, get it without writing it again. manage/_team.html may
+# show only what its key covers; anything else (bookings to approve, messages)
+# belongs in manage/index.html, around the kept content.
 _TEAM_PAGES = compliance.RevisionCache(32)
 
 

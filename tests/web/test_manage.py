@@ -23,7 +23,7 @@ from lms.models import (
 from lms.services import assignments
 from tests.factories import make_user
 from tests.unit.test_assignments import complete
-from tests.unit.test_course_parser import write_course
+from tests.unit.test_course_parser import COURSE_MD, write_course
 
 EN = {"Accept-Language": "en"}
 
@@ -153,6 +153,20 @@ def test_the_kept_matrix_shows_a_change_on_the_next_page_load(client, db, world,
     a.departments[1].name = "Verwaltung"
     db.flush()
     assert "<td>Verwaltung</td>" in page(client)
+
+
+def test_the_kept_matrix_shows_a_new_versions_title(
+    app, client, db, world, login, course, tmp_path
+):
+    a = world.a
+    assign(db, a, course, a.employees, today() + timedelta(days=3))
+    login(a.manager)
+    assert "Testkurs" in page(client)
+    renamed = COURSE_MD.replace("title: Testkurs", "title: Testkurs neu gefasst")
+    folder = write_course(tmp_path / "v2", {"course.md": renamed})
+    with app.test_request_context():
+        import_course(db, folder, datetime.now(UTC))
+    assert "Testkurs neu gefasst" in page(client)
 
 
 def test_a_cell_due_today_reads_overdue_on_the_next_day(
