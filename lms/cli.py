@@ -276,7 +276,9 @@ def courses_import_command(path: Path | None) -> None:
     """
     from lms.content.cli import course_folders, default_courses_dir
 
-    failed = _import_courses(course_folders(path or default_courses_dir()), quiet=False)[1]
+    root = path or default_courses_dir()
+    failed = _import_courses(course_folders(root), quiet=False)[1]
+    failed += _import_paths(root, quiet=False)
     if failed:
         raise SystemExit(1)
 
@@ -348,7 +350,24 @@ def _import_all_courses(quiet: bool) -> list[str]:
     folder = default_courses_dir()
     if not folder.is_dir():
         return []
-    return _import_courses(course_folders(folder), quiet=quiet)[0]
+    titles = _import_courses(course_folders(folder), quiet=quiet)[0]
+    _import_paths(folder, quiet=quiet)
+    return titles
+
+
+def _import_paths(root: Path, quiet: bool) -> int:
+    """Import the learning paths in `root`/_paths; return how many failed."""
+    from lms.content.paths import import_paths
+    from lms.db import db
+
+    with current_app.test_request_context(), db.begin() as session:
+        outcomes = import_paths(session, root, now())
+    for name, status, problems in outcomes:
+        if not quiet:
+            for problem in problems:
+                click.echo(problem.format())
+            click.echo(f"{name}: {status}.")
+    return sum(status == "failed" for _name, status, _problems in outcomes)
 
 
 # --- Learning records (xAPI) -----------------------------------------------------------

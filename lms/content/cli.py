@@ -10,6 +10,7 @@ from flask.cli import with_appcontext
 from flask_babel import force_locale
 
 from lms.content.parser import ParseResult, parse_course
+from lms.content.paths import parse_path, path_files
 
 
 def course_folders(path: Path) -> list[Path]:
@@ -50,6 +51,15 @@ def check_command(path: Path | None, lang: str) -> None:
             warnings = len(result.problems) - len(result.errors)
             status = "OK" if result.ok else "FEHLER" if lang == "de" else "ERRORS"
             click.echo(f"{folder.name}: {status} ({len(result.errors)} / {warnings})", err=True)
+        root = path or default_courses_dir()
+        known = {folder.name for folder in course_folders(root)}
+        for file in path_files(root):
+            checked = parse_path(file, known)
+            for problem in checked.problems:
+                click.echo(problem.format())
+            errors += len(checked.errors)
+            status = "OK" if not checked.errors else "FEHLER" if lang == "de" else "ERRORS"
+            click.echo(f"{checked.path}: {status}", err=True)
     if errors:
         raise SystemExit(1)
 

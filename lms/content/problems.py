@@ -306,4 +306,29 @@ MESSAGES: dict[str, tuple[LazyString, LazyString]] = {
         _l("The link %(target)s uses a scheme that is not allowed."),
         _l("Use http, https or mailto links, or links to assets/."),
     ),
+    # Learning paths (courses/_paths/<slug>.md)
+    "path-bad-slug": (
+        _l("The file name %(name)s is not a valid path name."),
+        _l("Use lower case letters, digits and -, e.g. digital-sicher.md."),
+    ),
+    "path-no-steps": (
+        _l("The learning path has no steps."),
+        _l("List the modules under steps:, one per line, e.g. - it-sicherheit."),
+    ),
+    "path-bad-step": (
+        _l("Step %(number)s is neither a module name nor course: with after:."),
+        _l("Write - it-sicherheit, or - course: it-sicherheit with after: [other-module]."),
+    ),
+    "path-unknown-course": (
+        _l("There is no module %(slug)s."),
+        _l("Use the folder name of a module in courses/."),
+    ),
+    "path-duplicate-course": (
+        _l("The module %(slug)s appears twice in the path."),
+        _l("List each module once."),
+    ),
+    "path-bad-prerequisite": (
+        _l("%(slug)s must come after %(after)s, but %(after)s is not an earlier step."),
+        _l("Name in after: only modules listed above this step."),
+    ),
 }

@@ -32,7 +32,7 @@ from lms.models import (
     UnitFeedback,
     User,
 )
-from lms.services import compliance, learning, quizzes, signoff
+from lms.services import compliance, learning, paths, quizzes, signoff
 from lms.services.evidence import evidence
 from lms.services.personal_data import export_personal_data
 from lms.templating import date_filter, page_language
@@ -142,10 +142,18 @@ def index() -> ResponseReturnValue:
         ],
         completed=[p for p in progresses if p.enrollment.completed_at is not None],
         catalogue=catalogue,
+        paths=_paths_of(user, lang),
         self_enrolment=bool(company and company.self_enrolment),
         lang=lang,
         certificates=latest_completion,
     )
+
+
+def _paths_of(user: User, lang: str) -> list[paths.PathState]:
+    """The paths the learner follows, then those open to their company."""
+    offered = paths.paths_for(db.session, user.company_id)
+    states = paths.path_states(db.session, user, offered, lang)
+    return sorted(states, key=lambda state: not state.following)
 
 
 def _may_start(user: User, course: Course) -> bool:
@@ -210,7 +218,11 @@ def course(slug: str) -> ResponseReturnValue:
         if live is None or not _may_start(user, course):
             abort(404)
         return render_template(
-            "learn/course_intro.html", course=course, version=live, texts=_texts(live, lang)
+            "learn/course_intro.html",
+            course=course,
+            version=live,
+            texts=_texts(live, lang),
+            waits_for=paths.waits_for(db.session, user, course, lang),
         )
     progress = learning.course_progress(db.session, enrollment, lang)
     newer = learning.newer_version(db.session, enrollment)
@@ -230,6 +242,9 @@ def enroll(slug: str) -> ResponseReturnValue:
     course = _course(slug)
     if not _may_start(_user(), course):
         abort(404)
+    if paths.waits_for(db.session, _user(), course, page_language()):
+        flash(_("This module opens once you have completed the modules before it."), "error")
+        return redirect(url_for("learn.course", slug=slug))
     try:
         enrollment = learning.enroll(db.session, _user(), course, now())
     except learning.LearningError:

@@ -21,6 +21,7 @@ from lms.models.hybrid import (
     InPersonDate,
     PracticalSignoff,
 )
+from lms.models.paths import LearningPath, PathEnrollment
 from lms.models.progress import (
     AttemptAnswer,
     Completion,
@@ -51,9 +52,11 @@ __all__ = [
     "Department",
     "Enrollment",
     "InPersonDate",
+    "LearningPath",
     "LearningRecord",
     "LoginEvent",
     "ManagerDepartment",
+    "PathEnrollment",
     "PracticalSignoff",
     "QuizAttempt",
     "ReminderSent",

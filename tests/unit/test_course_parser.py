@@ -553,12 +553,18 @@ def test_each_problem_is_reported_with_file_and_line(tmp_path, en, files, expect
 
 
 def test_every_message_is_tested():
-    tested = {c[2][2] for c in CASES} | {
-        "not-a-folder",
-        "bad-slug",
-        "no-units",
-        "translation-checklist-differs",
-    }
+    from tests.unit.test_paths import PATH_CASES
+
+    tested = (
+        {c[2][2] for c in CASES}
+        | {code for _name, _text, code in PATH_CASES}
+        | {
+            "not-a-folder",
+            "bad-slug",
+            "no-units",
+            "translation-checklist-differs",
+        }
+    )
     assert set(MESSAGES) == tested
 
 

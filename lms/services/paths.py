@@ -1,0 +1,208 @@
+"""Following a learning path: where a person stands, which modules are still locked.
+
+A module counts as done on a path once the person has completed it (a
+completion that is not revoked, also from before the path was started). A
+module of a path the person follows stays locked until every module named in
+its `after` is done; the same module outside any followed path is never locked.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lms.content.importer import live_versions, visible_to
+from lms.models import (
+    Completion,
+    Course,
+    CourseVersion,
+    Enrollment,
+    LearningPath,
+    PathEnrollment,
+    User,
+)
+from lms.services import assignments, learning
+
+
+class StepStatus(enum.StrEnum):
+    DONE = "done"
+    IN_PROGRESS = "in-progress"
+    OPEN = "open"
+    LOCKED = "locked"
+
+
+@dataclass(frozen=True)
+class StepState:
+    course: Course
+    version: CourseVersion
+    status: StepStatus
+    waits_for: tuple[str, ...]  # titles of the modules still to finish first
+
+
+@dataclass(frozen=True)
+class PathState:
+    path: LearningPath
+    steps: tuple[StepState, ...]
+    following: bool
+
+    @property
+    def done(self) -> int:
+        return sum(step.status is StepStatus.DONE for step in self.steps)
+
+    @property
+    def next_step(self) -> StepState | None:
+        return next(
+            (s for s in self.steps if s.status in (StepStatus.IN_PROGRESS, StepStatus.OPEN)), None
+        )
+
+
+def _done_courses(session: Session, user: User) -> set[int]:
+    return set(
+        session.scalars(
+            select(Completion.course_id).where(
+                Completion.user_id == user.id, Completion.revoked_at.is_(None)
+            )
+        )
+    )
+
+
+def path_state(session: Session, user: User, path: LearningPath, language: str) -> PathState:
+    """Each step of `path` for `user`: done, in progress, open, or locked (waiting for …)."""
+    return path_states(session, user, [path], language)[0]
+
+
+def path_states(
+    session: Session, user: User, learning_paths: Sequence[LearningPath], language: str
+) -> list[PathState]:
+    """`path_state` for several paths with four queries in all."""
+    if not learning_paths:
+        return []
+    slugs = {step["course"] for path in learning_paths for step in path.steps}
+    versions = {course.slug: (course, version) for course, version in
+                live_versions(session, Course.slug.in_(slugs))}  # fmt: skip
+    done = _done_courses(session, user)
+    started = set(
+        session.scalars(select(Enrollment.course_id).where(Enrollment.user_id == user.id))
+    )
+    following = set(
+        session.scalars(
+            select(PathEnrollment.path_id).where(
+                PathEnrollment.user_id == user.id,
+                PathEnrollment.path_id.in_([p.id for p in learning_paths]),
+            )
+        )
+    )
+    titles = {slug: _title(version, language) for slug, (_c, version) in versions.items()}
+    states = []
+    for path in learning_paths:
+        steps = []
+        for step in path.steps:
+            found = versions.get(step["course"])
+            if found is None:
+                continue  # a module removed since the path was imported
+            course, version = found
+            missing = tuple(
+                titles.get(slug, slug)
+                for slug in step["after"]
+                if slug in versions and versions[slug][0].id not in done
+            )
+            if course.id in done:
+                status = StepStatus.DONE
+            elif missing:
+                status = StepStatus.LOCKED
+            elif course.id in started:
+                status = StepStatus.IN_PROGRESS
+            else:
+                status = StepStatus.OPEN
+            steps.append(StepState(course, version, status, missing))
+        states.append(PathState(path, tuple(steps), path.id in following))
+    return states
+
+
+def _title(version: CourseVersion, language: str) -> str:
+    texts = version.content["texts"]
+    return str((texts.get(language) or texts[version.language])["title"])
+
+
+def waits_for(session: Session, user: User, course: Course, language: str) -> list[str]:
+    """The modules `user` must finish before starting `course`, by the paths they follow."""
+    followed = session.scalars(
+        select(LearningPath)
+        .join(PathEnrollment, PathEnrollment.path_id == LearningPath.id)
+        .where(PathEnrollment.user_id == user.id)
+    ).all()
+    missing: list[str] = []
+    for path in followed:
+        if not any(step["course"] == course.slug for step in path.steps):
+            continue
+        state = path_state(session, user, path, language)
+        for step in state.steps:
+            if step.course.id == course.id:
+                missing += [title for title in step.waits_for if title not in missing]
+    return missing
+
+
+def paths_for(session: Session, company_id: int | None) -> list[LearningPath]:
+    """The paths whose every module the company sees in its catalogue (two queries)."""
+    every = session.scalars(select(LearningPath).order_by(LearningPath.title)).all()
+    if not every:
+        return []
+    slugs = {step["course"] for path in every for step in path.steps}
+    query = select(Course.slug).where(Course.slug.in_(slugs))
+    if company_id is not None:
+        query = query.where(visible_to(company_id))
+    seen = set(session.scalars(query))
+    return [path for path in every if all(step["course"] in seen for step in path.steps)]
+
+
+def follow(session: Session, user: User, path: LearningPath, now: datetime) -> PathEnrollment:
+    """Start following a path; doing it twice changes nothing."""
+    existing = session.scalar(
+        select(PathEnrollment).where(
+            PathEnrollment.user_id == user.id, PathEnrollment.path_id == path.id
+        )
+    )
+    if existing is not None:
+        return existing
+    if user.company_id is None:
+        raise learning.LearningError("no-company")
+    row = PathEnrollment(company_id=user.company_id, user_id=user.id, path_id=path.id,
+                         started_at=now)  # fmt: skip
+    session.add(row)
+    session.flush()
+    return row
+
+
+def assign_path(
+    session: Session,
+    manager: User,
+    path: LearningPath,
+    people: Sequence[User],
+    due_on: date,
+    note: str,
+    now: datetime,
+) -> int:
+    """Assign every module of the path to the people, due on one day, and let them follow
+    it. Returns the number of assignments made."""
+    courses = {
+        c.slug: c
+        for c in session.scalars(
+            select(Course).where(Course.slug.in_([s["course"] for s in path.steps]))
+        )
+    }
+    made = 0
+    for step in path.steps:
+        course = courses.get(step["course"])
+        if course is None:
+            continue
+        made += assignments.assign_to_people(
+            session, manager, course, people, due_on, note, now
+        ).total
+    for person in people:
+        follow(session, person, path, now)
+    return made

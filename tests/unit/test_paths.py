@@ -1,0 +1,131 @@
+"""Learning paths: the file format, its checks, import, and where a learner stands."""
+
+from __future__ import annotations
+
+import textwrap
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from lms.content.importer import import_course
+from lms.content.paths import import_paths, parse_path
+from lms.models import Course, LearningPath
+from lms.services import learning, paths
+from lms.services.paths import StepStatus
+from tests.unit.test_assignments import complete
+from tests.unit.test_course_parser import write_course
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+KNOWN = {"eins", "zwei", "drei"}
+
+GOOD = """\
+---
+title: Mein Pfad
+summary: Drei Schritte.
+steps:
+  - eins
+  - zwei
+  - course: drei
+    after: [eins]
+---
+Beschreibung mit **Markdown**.
+"""
+
+# (file name, text, the problem's code): every check of a path file.
+PATH_CASES = [
+    ("Mein Pfad.md", GOOD, "path-bad-slug"),
+    ("p.md", "---\ntitle: P\n---\n", "path-no-steps"),
+    ("p.md", "---\ntitle: P\nsteps:\n  - [eins]\n---\n", "path-bad-step"),
+    ("p.md", "---\ntitle: P\nsteps:\n  - eins\n  - vier\n---\n", "path-unknown-course"),
+    ("p.md", "---\ntitle: P\nsteps:\n  - eins\n  - eins\n---\n", "path-duplicate-course"),
+    (
+        "p.md",
+        "---\ntitle: P\nsteps:\n  - course: eins\n    after: [zwei]\n  - zwei\n---\n",
+        "path-bad-prerequisite",
+    ),
+]
+
+
+def write(tmp_path, name, text):
+    file = tmp_path / "_paths" / name
+    file.parent.mkdir(parents=True, exist_ok=True)
+    file.write_text(textwrap.dedent(text), encoding="utf-8")
+    return file
+
+
+def test_a_path_file_becomes_steps_with_prerequisites(tmp_path, app):
+    with app.test_request_context():
+        result = parse_path(write(tmp_path, "mein-pfad.md", GOOD), KNOWN)
+    assert result.problems == ()
+    spec = result.spec
+    assert (spec.slug, spec.title, spec.summary) == ("mein-pfad", "Mein Pfad", "Drei Schritte.")
+    # Without after: the step before; with after: what is named.
+    assert [(s.course, s.after) for s in spec.steps] == [
+        ("eins", ()),
+        ("zwei", ("eins",)),
+        ("drei", ("eins",)),
+    ]
+    assert "<strong>Markdown</strong>" in spec.description_html
+
+
+@pytest.mark.parametrize(("name", "text", "code"), PATH_CASES, ids=[c[2] for c in PATH_CASES])
+def test_each_mistake_is_named_with_file_and_line(tmp_path, app, name, text, code):
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        result = parse_path(write(tmp_path, name, text), KNOWN)
+        (problem,) = [p for p in result.problems if p.code == code]
+        assert problem.message() and problem.hint()
+        assert problem.path == f"_paths/{name}"
+    assert result.spec is None
+    if code in ("path-unknown-course", "path-duplicate-course", "path-bad-prerequisite"):
+        assert problem.line > 2  # the line of the step, not of steps:
+
+
+@pytest.fixture
+def three(app, db, tmp_path):
+    with app.test_request_context():
+        for slug in ("eins", "zwei", "drei"):
+            import_course(db, write_course(tmp_path, {}, slug=slug), NOW - timedelta(days=9))
+    write(tmp_path, "mein-pfad.md", GOOD)
+    with app.test_request_context():
+        outcome = import_paths(db, tmp_path, NOW)
+    assert [status for _name, status, _p in outcome] == ["imported"]
+    return {c.slug: c for c in db.scalars(select(Course))}
+
+
+def test_import_keeps_an_unchanged_path_and_a_broken_one_keeps_the_old(app, db, tmp_path, three):
+    with app.test_request_context():
+        assert [s for _n, s, _p in import_paths(db, tmp_path, NOW)] == ["unchanged"]
+        write(tmp_path, "mein-pfad.md", "---\ntitle: Kaputt\nsteps:\n  - vier\n---\n")
+        assert [s for _n, s, _p in import_paths(db, tmp_path, NOW)] == ["failed"]
+    assert db.scalar(select(LearningPath)).title == "Mein Pfad"
+
+
+def test_where_a_learner_stands_and_what_stays_locked(db, world, three):
+    person = world.a.employees[0]
+    path = db.scalar(select(LearningPath))
+    state = paths.path_state(db, person, path, "de")
+    assert [s.status for s in state.steps] == [
+        StepStatus.OPEN,
+        StepStatus.LOCKED,
+        StepStatus.LOCKED,
+    ]
+    assert state.steps[1].waits_for == ("Testkurs",)
+    # Not following the path: nothing is locked for the person.
+    assert paths.waits_for(db, person, three["zwei"], "de") == []
+    paths.follow(db, person, path, NOW)
+    assert paths.waits_for(db, person, three["zwei"], "de") == ["Testkurs"]
+    learning.enroll(db, person, three["eins"], NOW)
+    assert paths.path_state(db, person, path, "de").steps[0].status is StepStatus.IN_PROGRESS
+    complete(db, person, three["eins"], NOW)
+    state = paths.path_state(db, person, path, "de")
+    assert [s.status for s in state.steps] == [StepStatus.DONE, StepStatus.OPEN, StepStatus.OPEN]
+    assert state.done == 1 and state.next_step.course.slug == "zwei"
+    assert paths.waits_for(db, person, three["zwei"], "de") == []
+
+
+def test_a_path_is_offered_only_where_every_module_is_in_the_catalogue(db, world, three):
+    assert [p.slug for p in paths.paths_for(db, world.a.company.id)] == ["mein-pfad"]
+    three["drei"].shared = False  # no longer in any company's catalogue
+    db.flush()
+    assert paths.paths_for(db, world.a.company.id) == []
