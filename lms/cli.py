@@ -213,6 +213,7 @@ def demo_command(password: str | None, as_json: bool, force: bool) -> None:
         demo.seed_progress(session, now())
         demo.seed_assignments(session, now(), today())
         demo.seed_sessions(session, now())
+        demo.seed_hybrid_extras(session, now())
     if as_json:
         click.echo(json.dumps([a.as_dict() for a in accounts], ensure_ascii=False, indent=2))
         return

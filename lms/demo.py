@@ -527,3 +527,60 @@ def seed_sessions(session: Session, now: datetime) -> int:
                 )
     session.flush()
     return len(SESSIONS)
+
+
+def seed_hybrid_extras(session: Session, now: datetime) -> int:
+    """A signed-off on-the-job task, one half ticked, and a learner on the sample learning
+    path, once. Returns how many of the three were set up now."""
+    from lms.models import Course, LearningPath, PracticalSignoff
+    from lms.services import learning, paths, signoff
+
+    course = session.scalar(select(Course).where(Course.slug == "datenschutz-im-arbeitsalltag"))
+    manager = session.scalar(
+        select(User).where(User.email == "sabine.krueger@mueller-metallbau.example")
+    )
+    if course is None or manager is None:
+        return 0
+    done = 0
+    for email, share, sign in (
+        ("lena.hoffmann@mueller-metallbau.example", 1.0, True),
+        ("piotr.nowak@mueller-metallbau.example", 0.5, False),
+    ):
+        person = session.scalar(select(User).where(User.email == email))
+        if person is None:
+            continue
+        enrollment = learning.get_enrollment(session, person, course) or learning.enroll(
+            session, person, course, now - timedelta(days=6)
+        )
+        if session.scalar(
+            select(PracticalSignoff.id).where(PracticalSignoff.enrollment_id == enrollment.id)
+        ):
+            continue
+        unit = signoff.practical_unit(enrollment, "praxis-arbeitsplatz")
+        items = [item["id"] for item in unit["checklist"]]
+        signoff.save(
+            session,
+            enrollment,
+            "praxis-arbeitsplatz",
+            items[: round(len(items) * share)],
+            "Alles sauber gezeigt, danke!" if sign else "",
+            sign=sign,
+            by=manager,
+            now=now - timedelta(days=2),
+        )
+        done += 1
+    path = session.scalar(
+        select(LearningPath).where(LearningPath.slug == "digital-sicher-arbeiten")
+    )
+    jonas = session.scalar(
+        select(User).where(User.email == "jonas.becker@mueller-metallbau.example")
+    )
+    if (
+        path is not None
+        and jonas is not None
+        and not paths.path_state(session, jonas, path, "de").following
+    ):
+        paths.follow(session, jonas, path, now - timedelta(days=5))
+        done += 1
+    session.flush()
+    return done

@@ -137,3 +137,13 @@ def test_demo_has_sessions_with_bookings_a_waiting_list_and_a_past_roster(app, d
     assert (past.id, "confirmed", "present") in statuses
     assert (full.id, "waitlisted", None) in statuses
     assert full.booked == full.capacity
+
+
+def test_demo_has_a_signed_off_task_and_a_learner_on_a_path(app, db):
+    from lms.models import PathEnrollment, PracticalSignoff
+
+    run(app, "demo")
+    run(app, "demo")
+    signoffs = db.scalars(select(PracticalSignoff)).all()
+    assert sorted(s.signed_off_at is not None for s in signoffs) == [False, True]
+    assert len(db.scalars(select(PathEnrollment)).all()) == 1
