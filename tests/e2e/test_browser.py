@@ -37,7 +37,7 @@ ROLES = (
         "jonas.becker@mueller-metallbau.example",
         "/learn/",
         "Meine Lernmodule",
-        ("Meine Lernmodule",),
+        ("Meine Lernmodule", "Meine Termine"),
     ),
     RoleCase(
         # A manager is also a learner, and lands on the team page.
@@ -45,14 +45,14 @@ ROLES = (
         "sabine.krueger@mueller-metallbau.example",
         "/team/",
         "Mein Team",
-        ("Meine Lernmodule", "Mein Team"),
+        ("Meine Lernmodule", "Meine Termine", "Mein Team", "Praxisaufgaben"),
     ),
     RoleCase(
         "trainer",
         "trainer@zukunftszentrum.example",
         "/author/",
         "Lernmodule erstellen",
-        ("Lernmodule erstellen",),
+        ("Lernmodule erstellen", "Präsenztermine", "Praxisaufgaben"),
     ),
     RoleCase(
         "admin",
@@ -187,7 +187,7 @@ def test_language_switch_to_english_and_back(page: Page, live_server: LiveServer
     page.get_by_role("button", name="English").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.get_by_role("heading", level=1)).to_have_text("My modules")
-    assert nav_links(page, "Main navigation") == ["My modules"]
+    assert nav_links(page, "Main navigation") == ["My modules", "My sessions"]
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
     expect(page.get_by_role("button", name="English")).to_have_attribute("aria-pressed", "true")
     assert path_of(page, live_server) == "/learn/"
