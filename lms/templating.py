@@ -15,6 +15,7 @@ from flask_babel import (
     format_time,
     get_locale,
     gettext,
+    ngettext,
     to_user_timezone,
 )
 from flask_babel import lazy_gettext as _l
@@ -109,6 +110,20 @@ def timespan_filter(start: datetime, end: datetime) -> str:
     return f"{span} Uhr" if language == "de" else span
 
 
+def validity_filter(value: str | None) -> str:
+    """A stored validity ("12 months") in words of the page: 12 Monate / 12 months."""
+    count, _sep, unit = (value or "").partition(" ")
+    if not count.isdigit():
+        return value or ""
+    number = int(count)
+    words = {
+        "days": ngettext("%(num)d day", "%(num)d days", number),
+        "months": ngettext("%(num)d month", "%(num)d months", number),
+        "years": ngettext("%(num)d year", "%(num)d years", number),
+    }
+    return str(words.get(unit, value))
+
+
 def points_filter(value: Any) -> str:
     """Points as the locale writes them, without needless decimals: 1,5 / 1.5 / 2."""
     return format_decimal(value if value is not None else 0, format="#,##0.##")
@@ -176,6 +191,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["percent"] = percent_filter
     app.jinja_env.filters["datetime"] = datetime_filter
     app.jinja_env.filters["timespan"] = timespan_filter
+    app.jinja_env.filters["validity"] = validity_filter
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

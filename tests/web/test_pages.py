@@ -128,3 +128,14 @@ def test_pages_need_few_queries_whatever_the_team_size(client, db, world, login,
     count_queries.statements.clear()
     client.get("/team/")
     assert count_queries.count == small_team <= 12, count_queries.statements
+
+
+def test_a_modules_validity_reads_in_the_page_language(app):
+    from lms.templating import validity_filter
+
+    with app.test_request_context(headers={"Accept-Language": "de"}):
+        assert validity_filter("12 months") == "12 Monate"
+        assert validity_filter("1 years") == "1 Jahr"
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert validity_filter("30 days") == "30 days"
+    assert validity_filter(None) == ""
