@@ -322,3 +322,51 @@ def test_without_deadline_and_duration_booking_closes_a_day_before_and_the_modul
     date = db.scalar(select(InPersonDate))
     assert date.minutes == 90  # the workshop unit's minutes
     assert date.booking_deadline == date.starts_at - timedelta(days=1)
+
+
+def test_the_feed_keeps_the_german_hour_on_both_sides_of_the_october_clock_change(
+    client, db, world, login, course
+):
+    """A trainer's feed: a session before and one after summer time ends (25 Oct 2026)."""
+    for day in (24, 26):
+        start = datetime(2026, 10, day, 9, 0, tzinfo=BERLIN).astimezone(UTC)
+        date = booking.schedule(
+            db, course, "workshop",
+            fields(starts_at=start, booking_deadline=start - timedelta(days=2)),
+            trainers=[world.trainer], companies=[], by=world.trainer, now=NOW,
+        )  # fmt: skip
+    booking.cancel_date(db, date, NOW)  # the second one
+    login(world.trainer)
+    client.post("/calendar/new")
+    page = client.get("/calendar").get_data(as_text=True)
+    path = re.search(r'value="(http[^"]+\.ics)"', page).group(1).split("localhost", 1)[1]
+    calendar = icalendar.Calendar.from_ical(client.get(path).data)
+    before, after = calendar.walk("VEVENT")
+    assert before.decoded("dtstart") == datetime(2026, 10, 24, 9, 0, tzinfo=BERLIN)
+    assert after.decoded("dtstart") == datetime(2026, 10, 26, 9, 0, tzinfo=BERLIN)
+    assert before.decoded("dtstart").astimezone(UTC).hour == 7  # summer time, UTC+2
+    assert after.decoded("dtstart").astimezone(UTC).hour == 8  # winter time, UTC+1
+    assert [str(e["status"]) for e in (before, after)] == ["CONFIRMED", "CANCELLED"]
+    assert "TZID=Europe/Berlin" in calendar.to_ical().decode()
+
+
+def test_a_trainer_who_does_not_run_a_session_sees_neither_roster_nor_code(
+    client, db, world, login, course
+):
+    from lms.models import Role
+    from tests.factories import make_user
+
+    date = plan(db, world, course)
+    colleague = make_user(db, None, Role.TRAINER, name="Kollege Kai")
+    login(colleague)
+    for path in (
+        f"/author/dates/{date.id}",
+        f"/author/dates/{date.id}/check-in",
+        f"/author/dates/{date.id}/edit",
+    ):
+        assert client.get(path).status_code == 404, path
+    assert client.post(f"/author/dates/{date.id}/cancel").status_code == 404
+    assert client.post(f"/author/dates/{date.id}/attendance").status_code == 404
+    listing = client.get("/author/dates", headers=EN).get_data(as_text=True)
+    assert "Sessions of other trainers" in listing
+    assert f"/author/dates/{date.id}" not in listing
