@@ -566,7 +566,7 @@ def seed_hybrid_extras(session: Session, now: datetime) -> int:
             "Alles sauber gezeigt, danke!" if sign else "",
             sign=sign,
             by=manager,
-            now=now - timedelta(days=2),
+            now=max(now - timedelta(days=2), enrollment.counts_from),
         )
         done += 1
     path = session.scalar(

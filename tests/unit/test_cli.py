@@ -144,6 +144,18 @@ def test_demo_has_a_signed_off_task_and_a_learner_on_a_path(app, db):
 
     run(app, "demo")
     run(app, "demo")
+    from lms.models import Enrollment, UnitProgress
+
     signoffs = db.scalars(select(PracticalSignoff)).all()
     assert sorted(s.signed_off_at is not None for s in signoffs) == [False, True]
+    # The signed-off task counts as done for the learner.
+    signed = next(s for s in signoffs if s.signed_off_at is not None)
+    enrollment = db.get(Enrollment, signed.enrollment_id)
+    assert db.scalar(
+        select(UnitProgress).where(
+            UnitProgress.enrollment_id == signed.enrollment_id,
+            UnitProgress.unit_id == signed.unit_id,
+            UnitProgress.completed_at >= enrollment.counts_from,
+        )
+    )
     assert len(db.scalars(select(PathEnrollment)).all()) == 1
