@@ -33,11 +33,12 @@ def main() -> None:
 def register(app: Flask) -> None:
     """Add the commands to `app.cli`, where both `lms` and `flask --app lms` find them."""
     from lms.content.cli import courses_group
+    from lms.people_cli import people_group
 
     courses_group.add_command(courses_import_command)
     courses_group.add_command(courses_open_command)
     for command in (db_group, create_admin_command, invite_command, demo_command, serve_command,
-                    courses_group, xapi_group, reminders_command):  # fmt: skip
+                    courses_group, xapi_group, reminders_command, people_group):  # fmt: skip
         app.cli.add_command(command)
 
 

@@ -28,10 +28,14 @@ class User(Base):
     """
 
     __tablename__ = "users"
+    # NULLs never collide, so people without a personnel number are not affected.
+    __table_args__ = (UniqueConstraint("company_id", "personnel_number"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     display_name: Mapped[str] = mapped_column(String(200))
+    # The company's own number for the person (HR's key in bulk imports).
+    personnel_number: Mapped[str | None] = mapped_column(String(50))
     language: Mapped[str | None] = mapped_column(String(5))
     is_active: Mapped[bool] = mapped_column(default=True)
     company_id: Mapped[int | None] = mapped_column(

@@ -1,0 +1,103 @@
+"""`lms people import`: bulk import of a company's people from CSV or XLSX (a dry run by default).
+
+The file format and the rules are described in `lms.services.people_import`.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from flask_babel import force_locale
+from sqlalchemy import select
+
+from lms.clock import now
+
+
+@click.group("people")
+def people_group() -> None:
+    """The people of a company: bulk import from a spreadsheet."""
+
+
+@people_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--company", "company_short", required=True, metavar="SHORT", help="Short name of the company."
+)
+@click.option(
+    "--apply", "do_apply", is_flag=True, help="Carry out the changes (without it: only show them)."
+)
+@click.option(
+    "--deactivate-missing",
+    is_flag=True,
+    help="Also deactivate the company's learners and managers missing from the file.",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["de", "en"]),
+    default="de",
+    show_default=True,
+    help="Language of the problem messages.",
+)
+@with_appcontext
+def people_import_command(
+    file: Path, company_short: str, do_apply: bool, deactivate_missing: bool, lang: str
+) -> None:
+    """Import people from FILE (CSV or XLSX) into a company; new people are invited.
+
+    Prints every problem as `line N: message`, then what would change. With
+    --apply, a file without errors is imported in one transaction, and the new
+    people get an invitation in their language after it is committed. Exits
+    with status 1 if the file has errors (nothing is changed then).
+    """
+    from lms.auth.routes import send_invitation_mail
+    from lms.db import db
+    from lms.models import Company, TokenPurpose, User
+    from lms.services import people_import
+    from lms.services.accounts import issue_token
+
+    with file.open("rb") as handle:  # no more than the limit (and one byte to notice it)
+        data = handle.read(people_import.MAX_BYTES + 1)
+    base_url = current_app.config["BASE_URL"]
+    invitations: list[tuple[int, str]] = []
+    with current_app.test_request_context(base_url=base_url), force_locale(lang):
+        with db.begin() as session:
+            company = session.scalar(select(Company).where(Company.short_name == company_short))
+            if company is None:
+                raise click.ClickException(f"No company with the short name {company_short!r}.")
+            plan = people_import.plan(
+                session,
+                company,
+                people_import.read_file(data, file.name),
+                deactivate_missing=deactivate_missing,
+            )
+            for problem in plan.problems:
+                click.echo(problem.format())
+            for change in plan.changes:
+                if change.action is not people_import.Action.UNCHANGED:
+                    click.echo(change.describe())
+            counts = plan.counts()
+            click.echo(", ".join(f"{action}: {counts[action]}" for action in people_import.Action))
+            if plan.has_errors:
+                click.echo("Nothing was changed: correct the file and run again.", err=True)
+                raise SystemExit(1)
+            if not do_apply:
+                click.echo("Dry run: nothing was changed. Run again with --apply to import.")
+                return
+            summary = people_import.apply(session, company, plan, None, now())
+            lifetime = timedelta(days=current_app.config["INVITE_TOKEN_DAYS"])
+            for person in summary.new_people:
+                raw = issue_token(session, person, TokenPurpose.INVITE, now(), lifetime)
+                invitations.append((person.id, raw))
+        click.echo(f"Imported into {company_short}.")
+        # Only after the commit: an invitation must never point at an account that is not there.
+        with db.begin() as session:
+            for user_id, raw in invitations:
+                user = session.get(User, user_id)
+                assert user is not None
+                send_invitation_mail(user, raw)
+    if invitations:
+        click.echo(f"Invitations sent: {len(invitations)}.")

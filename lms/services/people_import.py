@@ -1,0 +1,844 @@
+"""Bulk import of a company's people from a CSV or XLSX file as HR exports it.
+
+The file
+--------
+One header row, then one person per row. Columns are recognised by their
+header, in German or English, in any order; case, spaces, hyphens, dots and
+underscores do not matter:
+
+=================  ==============================================  ==========
+field              headers                                         required
+=================  ==============================================  ==========
+e-mail             E-Mail, E-Mail-Adresse, Mail, Email (address)   yes
+first name         Vorname, First name, Given name                 yes
+last name          Nachname, Familienname, Last name, Surname      yes
+personnel number   Personalnummer, Personal-Nr., Personnel number,  no
+                   Employee number, Employee ID
+department         Abteilung, Department                           no
+roles              Rolle(n), Role(s)                               no
+language           Sprache, Language                               no
+=================  ==============================================  ==========
+
+Other columns are ignored, with a notice. Rows whose cells are all empty are
+skipped (Excel likes to end a CSV with `;;;;` lines). Roles are "Mitarbeitende"
+/ "employee" (also learner, Mitarbeiter…) and "Führungskraft" / "manager",
+several separated by `,` `;` `/` or `|`; every imported person is a learner,
+"manager" adds the manager role. Admin and trainer are refused: only an admin
+grants them, one person at a time. Languages are `de`/`en` (or Deutsch,
+German, Englisch, English).
+
+CSV may be UTF-8 (with or without byte order mark), UTF-16 with byte order
+mark ("Unicode text"), or Windows-1252 (German Excel's "CSV (Trennzeichen-
+getrennt)"); the separator, `;` or `,` (or a tab), is detected from the header.
+XLSX is read from its first sheet. Files over `MAX_BYTES`, with more than
+`MAX_ROWS` rows, binary files, old `.xls` and password-protected workbooks are
+refused with a problem.
+
+Matching and changes
+--------------------
+People are matched by e-mail address (case does not matter) within the
+company. A person not found is created (and later invited); a person found is
+updated where a non-empty cell differs: name (first and last name joined),
+personnel number, roles, language. A different department is a move: the
+person keeps every assignment they have (their history) and receives the
+standing assignments of the new department (`assignments.apply_rules_to_newcomer`).
+An empty cell leaves the stored value alone, so a file with fewer columns
+never erases data. The import never reactivates anyone: a deactivated person
+in the file gets a notice. With `deactivate_missing` (off by default), the
+active learners and managers of the company who are not in the file are
+deactivated, which ends their sessions; people with the admin or trainer role
+are never deactivated by an import.
+
+Problems
+--------
+Every problem has a line (0 for the whole file), a code and parameters; its
+sentence is made in the reader's language when shown (`Problem.format()` gives
+"line N: message"). Errors stop the whole import; notices do not. Departments
+are not created by an import: an unknown department is an error, so a typo
+does not become a new department. A cell that starts like a spreadsheet
+formula (`=`, `+`, `-`, `@`, also after spaces, and their full-width forms)
+is refused rather than neutralised: names and numbers never start so, and what
+is stored would reappear in exports and on pages.
+
+Flow
+----
+`read_file(data, filename)` → `plan(session, company, people_file)` (reads
+only; the dry run) → `apply(session, company, plan, by, now)` (only a plan
+without errors; flushes, never commits, so the caller's single transaction
+makes it all or nothing). Importing the same file again plans only
+"unchanged".
+"""
+
+from __future__ import annotations
+
+import csv
+import enum
+import io
+import re
+import unicodedata
+import warnings
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from lms.clock import today
+from lms.models import Company, Department, Role, User
+from lms.services.accounts import NewPerson, create_user, deactivate_user, normalize_email
+from lms.services.assignments import apply_rules_to_newcomer
+
+MAX_BYTES = 10 * 1024 * 1024
+"""Larger files are refused (an HR export of 10,000 people is about 1 MB)."""
+MAX_ROWS = 10_000
+"""More data rows than this are refused."""
+MAX_XLSX_UNPACKED = 100 * 1024 * 1024
+"""A workbook that unpacks to more than this is refused (a zip bomb)."""
+
+
+class Field(enum.StrEnum):
+    EMAIL = "email"
+    FIRST_NAME = "first_name"
+    LAST_NAME = "last_name"
+    PERSONNEL_NUMBER = "personnel_number"
+    DEPARTMENT = "department"
+    ROLES = "roles"
+    LANGUAGE = "language"
+
+
+REQUIRED = (Field.EMAIL, Field.FIRST_NAME, Field.LAST_NAME)
+
+# Longest value per field (the database columns).
+_MAX_LENGTH = {
+    Field.EMAIL: 254,
+    Field.FIRST_NAME: 100,
+    Field.LAST_NAME: 100,
+    Field.PERSONNEL_NUMBER: 50,
+    Field.DEPARTMENT: 120,
+    Field.ROLES: 200,
+    Field.LANGUAGE: 20,
+}
+
+
+def _key(text: str) -> str:
+    """A header or a value as compared: case-folded, without spaces, hyphens, dots, underscores."""
+    return re.sub(r"[\s\-_.:/]+", "", unicodedata.normalize("NFKC", text)).casefold()
+
+
+_HEADERS: dict[str, Field] = {
+    _key(name): f
+    for f, names in {
+        Field.EMAIL: ("E-Mail", "E-Mail-Adresse", "Mail", "Mailadresse", "Email address"),
+        Field.FIRST_NAME: ("Vorname", "First name", "Given name", "Firstname"),
+        Field.LAST_NAME: ("Nachname", "Familienname", "Last name", "Surname", "Family name"),
+        Field.PERSONNEL_NUMBER: (
+            "Personalnummer",
+            "Personal-Nr.",
+            "Pers.-Nr.",
+            "Personnel number",
+            "Employee number",
+            "Employee ID",
+        ),
+        Field.DEPARTMENT: ("Abteilung", "Department"),
+        Field.ROLES: ("Rolle", "Rollen", "Role", "Roles"),
+        Field.LANGUAGE: ("Sprache", "Language"),
+    }.items()
+    for name in names
+}
+
+_ROLE_NAMES: dict[str, Role] = {
+    _key(name): role
+    for role, names in {
+        Role.LEARNER: (
+            "Mitarbeitende",
+            "Mitarbeitender",
+            "Mitarbeiter",
+            "Mitarbeiterin",
+            "Beschäftigte",
+            "Lernende",
+            "Employee",
+            "Learner",
+        ),
+        Role.MANAGER: ("Führungskraft", "Fuehrungskraft", "Vorgesetzte", "Manager", "Managerin"),
+        Role.TRAINER: ("Trainer", "Trainerin"),
+        Role.ADMIN: ("Admin", "Administrator", "Administratorin"),
+    }.items()
+    for name in names
+}
+
+_LANGUAGES = {
+    _key(name): code
+    for code, names in {
+        "de": ("de", "Deutsch", "German"),
+        "en": ("en", "Englisch", "English"),
+    }.items()
+    for name in names
+}
+
+_FORMULA_STARTS = frozenset("=+-@＝＋－＠")
+_ROLE_SEPARATORS = re.compile(r"[,;/|]")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+# --- Problems -------------------------------------------------------------------------
+
+
+# code -> message. Notices are listed in NOTICES; every other code is an error.
+MESSAGES: dict[str, LazyString] = {
+    # The file as a whole
+    "file-empty": _l("The file is empty."),
+    "file-too-large": _l("The file is larger than %(limit)s MB."),
+    "too-many-rows": _l("The file has more than %(limit)s rows; split it into several files."),
+    "not-a-table": _l(
+        "The file is neither a CSV file nor an Excel workbook (.xlsx). "
+        "Save it from Excel as CSV or as .xlsx."
+    ),
+    "xlsx-encrypted": _l(
+        "The file is a password-protected workbook or an old Excel file (.xls). "
+        "Save it as .xlsx without a password, or as CSV."
+    ),
+    "xlsx-unreadable": _l("The Excel workbook cannot be read. Save it again as .xlsx or as CSV."),
+    "no-header": _l("The file has no header row."),
+    "missing-column": _l("The column %(column)s is missing."),
+    "duplicate-column": _l("The columns %(first)s and %(second)s both mean %(column)s."),
+    "extra-column": _l("The column %(column)s is not imported and is ignored."),
+    "no-rows": _l("The file lists nobody."),
+    # One row
+    "formula-cell": _l(
+        "The cell in column %(column)s starts with =, +, - or @, like a spreadsheet formula. "
+        "Remove the character."
+    ),
+    "too-long": _l("The cell in column %(column)s is longer than %(limit)s characters."),
+    "email-missing": _l("The e-mail address is missing."),
+    "email-invalid": _l("%(email)s is not a valid e-mail address."),
+    "email-duplicate": _l("%(email)s is listed twice in the file (also in line %(other)s)."),
+    "email-taken": _l("%(email)s belongs to an account outside this company."),
+    "name-missing": _l("First name and last name are both empty."),
+    "personnel-number-duplicate": _l(
+        "Personnel number %(number)s is listed twice in the file (also in line %(other)s)."
+    ),
+    "personnel-number-taken": _l("Personnel number %(number)s already belongs to %(email)s."),
+    "unknown-department": _l(
+        "There is no department %(department)s. Create it first or correct the name."
+    ),
+    "unknown-role": _l(
+        "%(role)s is not a role. Use Mitarbeitende (employee) or Führungskraft (manager)."
+    ),
+    "role-not-allowed": _l(
+        "The role %(role)s cannot be given by an import; an administrator grants it."
+    ),
+    "unknown-language": _l("%(language)s is not a language. Use de or en."),
+    "inactive-person": _l(
+        "%(email)s is deactivated; the import changes their data but does not reactivate them."
+    ),
+}
+
+NOTICES = frozenset({"extra-column", "inactive-person"})
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A problem in line `line` of the file (0: the file as a whole)."""
+
+    line: int
+    code: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_error(self) -> bool:
+        return self.code not in NOTICES
+
+    def message(self) -> str:
+        template = str(MESSAGES[self.code])
+        return template % self.params if self.params else template
+
+    def format(self) -> str:
+        """`line N: message` in the current language (the whole file: just the message)."""
+        if not self.line:
+            return self.message()
+        return str(_l("line %(line)s: %(message)s", line=self.line, message=self.message()))
+
+
+# --- Reading the file -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Row:
+    """One person as the file gives them: stripped cell text per recognised column."""
+
+    line: int
+    values: dict[Field, str]
+
+
+@dataclass(frozen=True)
+class PeopleFile:
+    """What `read_file` found: the recognised columns (with their headers) and the rows."""
+
+    columns: dict[Field, str]
+    rows: list[Row]
+    problems: list[Problem]
+
+    @property
+    def readable(self) -> bool:
+        """Whether rows could be read at all (no problem with the file or its columns)."""
+        return not any(p.is_error for p in self.problems)
+
+
+def read_file(data: bytes, filename: str = "") -> PeopleFile:
+    """Read an uploaded CSV or XLSX file into rows; never raises for bad input."""
+    try:
+        lines = _read_table(data, filename)
+    except _FileRefused as refused:
+        return PeopleFile({}, [], [refused.problem])
+    return _map_columns(lines)
+
+
+class _FileRefused(Exception):
+    def __init__(self, code: str, **params: Any) -> None:
+        super().__init__(code)
+        self.problem = Problem(0, code, params)
+
+
+def _read_table(data: bytes, filename: str) -> list[tuple[int, list[str]]]:
+    """The non-empty rows of the file as (line number, cells)."""
+    if len(data) > MAX_BYTES:
+        raise _FileRefused("file-too-large", limit=MAX_BYTES // (1024 * 1024))
+    if not data.strip():
+        raise _FileRefused("file-empty")
+    if data.startswith(b"PK\x03\x04"):
+        return _read_xlsx(data)
+    if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):  # OLE: encrypted .xlsx or .xls
+        raise _FileRefused("xlsx-encrypted")
+    if filename.lower().endswith((".xlsx", ".xlsm")):
+        raise _FileRefused("xlsx-unreadable")
+    return _read_csv(_decode(data))
+
+
+def _decode(data: bytes) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise _FileRefused("not-a-table") from None
+    if b"\x00" in data:
+        raise _FileRefused("not-a-table")
+    try:
+        text = data.decode("utf-8-sig")  # also plain UTF-8
+    except UnicodeDecodeError:
+        try:
+            text = data.decode("cp1252")
+        except UnicodeDecodeError:
+            raise _FileRefused("not-a-table") from None
+    # Control characters other than tab and line ends do not occur in a table.
+    if any(unicodedata.category(c) == "Cc" and c not in "\t\r\n" for c in text):
+        raise _FileRefused("not-a-table")
+    return text
+
+
+def _delimiter(text: str) -> str:
+    """`;`, `,` or a tab: whichever the first non-empty line (the header) has most of."""
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    counts = {d: first.count(d) for d in (";", ",", "\t")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ";"
+
+
+def _read_csv(text: str) -> list[tuple[int, list[str]]]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+    rows: list[tuple[int, list[str]]] = []
+    line = 1
+    try:
+        for cells in reader:
+            if any(cell.strip() for cell in cells):
+                rows.append((line, cells))
+                if len(rows) > MAX_ROWS + 1:
+                    raise _FileRefused("too-many-rows", limit=MAX_ROWS)
+            line = reader.line_num + 1
+    except csv.Error:
+        raise _FileRefused("not-a-table") from None
+    return rows
+
+
+def _read_xlsx(data: bytes) -> list[tuple[int, list[str]]]:
+    from openpyxl import load_workbook
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            if sum(info.file_size for info in archive.infolist()) > MAX_XLSX_UNPACKED:
+                raise _FileRefused("file-too-large", limit=MAX_BYTES // (1024 * 1024))
+        with warnings.catch_warnings():
+            # Workbooks from other programs make openpyxl warn about styles it skips.
+            warnings.simplefilter("ignore")
+            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+            try:
+                sheet = workbook.worksheets[0]
+                rows: list[tuple[int, list[str]]] = []
+                for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+                    cells = [_cell_text(value) for value in values]
+                    if any(cell.strip() for cell in cells):
+                        rows.append((number, cells))
+                        if len(rows) > MAX_ROWS + 1:
+                            raise _FileRefused("too-many-rows", limit=MAX_ROWS)
+            finally:
+                workbook.close()
+    except _FileRefused:
+        raise
+    except Exception:  # openpyxl and zipfile raise many kinds for a broken workbook
+        raise _FileRefused("xlsx-unreadable") from None
+    return rows
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # a personnel number typed as a number
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
+def _map_columns(lines: list[tuple[int, list[str]]]) -> PeopleFile:
+    if not lines:
+        return PeopleFile({}, [], [Problem(0, "no-header")])
+    header_line, header = lines[0]
+    problems: list[Problem] = []
+    columns: dict[Field, str] = {}
+    positions: dict[Field, int] = {}
+    for index, raw in enumerate(header):
+        name = raw.strip()
+        if not name:
+            continue
+        recognised = _HEADERS.get(_key(name))
+        if recognised is None:
+            problems.append(Problem(header_line, "extra-column", {"column": name}))
+        elif recognised in columns:
+            problems.append(
+                Problem(
+                    header_line,
+                    "duplicate-column",
+                    {"first": columns[recognised], "second": name, "column": columns[recognised]},
+                )
+            )
+        else:
+            columns[recognised] = name
+            positions[recognised] = index
+    for required in REQUIRED:
+        if required not in columns:
+            problems.append(
+                Problem(header_line, "missing-column", {"column": _COLUMN_LABELS[required]})
+            )
+    if any(p.is_error for p in problems):
+        return PeopleFile(columns, [], problems)
+    if len(lines) - 1 > MAX_ROWS:
+        return PeopleFile(columns, [], [Problem(0, "too-many-rows", {"limit": MAX_ROWS})])
+    rows = [
+        Row(
+            line,
+            {
+                f: (cells[index].strip() if index < len(cells) else "")
+                for f, index in positions.items()
+            },
+        )
+        for line, cells in lines[1:]
+    ]
+    if not rows:
+        problems.append(Problem(0, "no-rows"))
+    return PeopleFile(columns, rows, problems)
+
+
+# How a missing column is named in its problem: both languages, as the headers are.
+_COLUMN_LABELS = {
+    Field.EMAIL: "E-Mail (e-mail)",
+    Field.FIRST_NAME: "Vorname (first name)",
+    Field.LAST_NAME: "Nachname (last name)",
+}
+
+
+# --- Planning (the dry run) ------------------------------------------------------------
+
+
+class Action(enum.StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    MOVE = "move"  # a new department, perhaps with other changes
+    UNCHANGED = "unchanged"
+    DEACTIVATE = "deactivate"
+
+
+@dataclass(frozen=True)
+class Change:
+    """What the import does to one person.
+
+    `updates` holds the new values of the fields that change (every field for
+    a new person): display_name, personnel_number, department_id, manager
+    (bool), language.
+    """
+
+    action: Action
+    email: str
+    line: int = 0
+    user_id: int | None = None
+    updates: dict[str, Any] = field(default_factory=dict)
+    department: str | None = None
+    """The new department's name (for showing), if the department changes."""
+
+    def describe(self) -> str:
+        """One line for the dry run, e.g. `line 4: move anna@example.com (department: Lager)`."""
+        shown = []
+        for name, value in self.updates.items():
+            if name == "department_id":
+                shown.append(f"department: {self.department or '–'}")
+            elif name == "manager":
+                shown.append("roles: " + ("employee, manager" if value else "employee"))
+            else:
+                label = name.replace("display_", "").replace("_", " ")
+                shown.append(f"{label}: {'–' if value is None else value}")
+        where = f"line {self.line}: " if self.line else ""
+        details = f" ({', '.join(shown)})" if shown else ""
+        return f"{where}{self.action} {self.email}{details}"
+
+
+@dataclass
+class ImportPlan:
+    company_id: int
+    changes: list[Change]
+    problems: list[Problem]
+
+    @property
+    def has_errors(self) -> bool:
+        return any(p.is_error for p in self.problems)
+
+    def counts(self) -> dict[Action, int]:
+        counts = dict.fromkeys(Action, 0)
+        for change in self.changes:
+            counts[change.action] += 1
+        return counts
+
+
+def plan(
+    session: Session,
+    company: Company,
+    people_file: PeopleFile,
+    *,
+    deactivate_missing: bool = False,
+) -> ImportPlan:
+    """What importing the file into `company` would do, and every problem. Writes nothing."""
+    problems = list(people_file.problems)
+    result = ImportPlan(company.id, [], problems)
+    if not people_file.readable:
+        return result
+    departments = {
+        _key(d.name): d
+        for d in session.scalars(select(Department).where(Department.company_id == company.id))
+    }
+    people = list(
+        session.scalars(
+            select(User)
+            .where(User.company_id == company.id)
+            .options(selectinload(User.role_rows), selectinload(User.department))
+        )
+    )
+    by_email = {p.email: p for p in people}
+    by_number = {p.personnel_number: p for p in people if p.personnel_number}
+    elsewhere = _emails_elsewhere(
+        session,
+        company.id,
+        {normalize_email(r.values.get(Field.EMAIL, "")) for r in people_file.rows},
+    )
+    seen_emails: dict[str, int] = {}
+    seen_numbers: dict[str, int] = {}
+    for row in people_file.rows:
+        row_problems, change = _plan_row(
+            row, people_file.columns, departments, by_email, by_number, elsewhere,
+            seen_emails, seen_numbers,
+        )  # fmt: skip
+        problems.extend(row_problems)
+        if change is not None:
+            result.changes.append(change)
+    if deactivate_missing:
+        listed = set(seen_emails)
+        for person in sorted(people, key=lambda p: p.email):
+            if (
+                person.is_active
+                and person.email not in listed
+                and not (person.has_role(Role.ADMIN) or person.has_role(Role.TRAINER))
+            ):
+                result.changes.append(Change(Action.DEACTIVATE, person.email, user_id=person.id))
+    problems.sort(key=lambda p: (p.line, not p.is_error))
+    return result
+
+
+def _emails_elsewhere(session: Session, company_id: int, emails: set[str]) -> set[str]:
+    """Which of `emails` belong to accounts outside the company (another one, or the provider's)."""
+    found: set[str] = set()
+    wanted = sorted(e for e in emails if e)
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        found.update(
+            session.scalars(
+                select(User.email).where(
+                    User.email.in_(chunk),
+                    (User.company_id != company_id) | User.company_id.is_(None),
+                )
+            )
+        )
+    return found
+
+
+def _is_formula(text: str) -> bool:
+    stripped = text.lstrip()
+    return bool(stripped) and stripped[0] in _FORMULA_STARTS
+
+
+def _plan_row(
+    row: Row,
+    columns: dict[Field, str],
+    departments: dict[str, Department],
+    by_email: dict[str, User],
+    by_number: dict[str, User],
+    elsewhere: set[str],
+    seen_emails: dict[str, int],
+    seen_numbers: dict[str, int],
+) -> tuple[list[Problem], Change | None]:
+    line = row.line
+    values = row.values
+    problems: list[Problem] = []
+
+    def problem(code: str, **params: Any) -> None:
+        problems.append(Problem(line, code, params))
+
+    for f, text in values.items():
+        if _is_formula(text):
+            problem("formula-cell", column=columns[f])
+        elif len(text) > _MAX_LENGTH[f]:
+            problem("too-long", column=columns[f], limit=_MAX_LENGTH[f])
+    bad_cells = {f for f, text in values.items() if _is_formula(text) or len(text) > _MAX_LENGTH[f]}
+
+    email = normalize_email(values.get(Field.EMAIL, ""))
+    if Field.EMAIL not in bad_cells:
+        if not email:
+            problem("email-missing")
+        elif not _EMAIL.fullmatch(email):
+            problem("email-invalid", email=email)
+        elif email in seen_emails:
+            problem("email-duplicate", email=email, other=seen_emails[email])
+        elif email in elsewhere:
+            problem("email-taken", email=email)
+    if email and email not in seen_emails:
+        seen_emails[email] = line
+    existing = by_email.get(email) if email else None
+
+    first = values.get(Field.FIRST_NAME, "")
+    last = values.get(Field.LAST_NAME, "")
+    name = " ".join(part for part in (first, last) if part)
+    if not name:
+        problem("name-missing")
+
+    number = values.get(Field.PERSONNEL_NUMBER, "")
+    if number and Field.PERSONNEL_NUMBER not in bad_cells:
+        holder = by_number.get(number)
+        if number in seen_numbers:
+            problem("personnel-number-duplicate", number=number, other=seen_numbers[number])
+        elif holder is not None and holder is not existing:
+            problem("personnel-number-taken", number=number, email=holder.email)
+        seen_numbers.setdefault(number, line)
+
+    department_name = values.get(Field.DEPARTMENT, "")
+    department = None
+    if department_name and Field.DEPARTMENT not in bad_cells:
+        department = departments.get(_key(department_name))
+        if department is None:
+            problem("unknown-department", department=department_name)
+
+    manager: bool | None = None
+    roles_text = values.get(Field.ROLES, "")
+    if roles_text and Field.ROLES not in bad_cells:
+        manager = False
+        for token in filter(None, (t.strip() for t in _ROLE_SEPARATORS.split(roles_text))):
+            role = _ROLE_NAMES.get(_key(token))
+            if role is None:
+                problem("unknown-role", role=token)
+            elif role in (Role.ADMIN, Role.TRAINER):
+                problem("role-not-allowed", role=token)
+            elif role is Role.MANAGER:
+                manager = True
+
+    language: str | None = None
+    language_text = values.get(Field.LANGUAGE, "")
+    if language_text and Field.LANGUAGE not in bad_cells:
+        language = _LANGUAGES.get(_key(language_text))
+        if language is None:
+            problem("unknown-language", language=language_text)
+
+    if any(p.is_error for p in problems):
+        return problems, None
+    if existing is None:
+        updates: dict[str, Any] = {
+            "display_name": name,
+            "personnel_number": number or None,
+            "department_id": department.id if department else None,
+            "manager": bool(manager),
+            "language": language,
+        }
+        return problems, Change(
+            Action.CREATE, email, line, None, updates, department.name if department else None
+        )
+
+    if not existing.is_active:
+        problem("inactive-person", email=email)
+    updates = {}
+    if name != existing.display_name:
+        updates["display_name"] = name
+    if number and number != existing.personnel_number:
+        updates["personnel_number"] = number
+    if manager is not None and (
+        manager != existing.has_role(Role.MANAGER) or not existing.has_role(Role.LEARNER)
+    ):
+        updates["manager"] = manager
+    if language is not None and language != existing.language:
+        updates["language"] = language
+    moved = department is not None and department.id != existing.department_id
+    if moved:
+        assert department is not None
+        updates["department_id"] = department.id
+    action = Action.MOVE if moved else Action.UPDATE if updates else Action.UNCHANGED
+    return problems, Change(
+        action, email, line, existing.id, updates, department.name if moved and department else None
+    )
+
+
+# --- Applying -----------------------------------------------------------------------------
+
+
+class ImportRefused(ValueError):
+    """`apply` was given a plan it must not carry out; `code` says why."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass
+class ImportSummary:
+    counts: dict[Action, int]
+    new_people: list[User]
+    """The people created, to be invited once the transaction is committed."""
+
+
+def apply(
+    session: Session, company: Company, import_plan: ImportPlan, by: User | None, now: datetime
+) -> ImportSummary:
+    """Carry out a plan without errors in the caller's transaction (flushes, never commits).
+
+    If anything fails (an exception), the caller rolls back and nothing is
+    changed. People of other companies are never touched: every person is
+    loaded through the company. `by` is the person importing (None for the
+    command line).
+    """
+    if import_plan.has_errors:
+        raise ImportRefused("plan-has-errors")
+    if import_plan.company_id != company.id:
+        raise ImportRefused("other-company")
+    departments = {
+        d.id: d
+        for d in session.scalars(select(Department).where(Department.company_id == company.id))
+    }
+    ids = [c.user_id for c in import_plan.changes if c.user_id is not None]
+    people = _people_by_id(session, company.id, ids)
+    day = today(now)
+    new_people: list[User] = []
+    for change in import_plan.changes:
+        if change.action is Action.UNCHANGED:
+            continue
+        if change.action is Action.CREATE:
+            new_people.append(_create(session, company, change, departments, now))
+            continue
+        if change.user_id not in people:
+            raise ImportRefused("person-not-in-company")
+        person = people[change.user_id]
+        if change.action is Action.DEACTIVATE:
+            deactivate_user(session, person)
+        else:
+            _update(session, person, change, departments, now, day)
+    session.flush()
+    return ImportSummary(import_plan.counts(), new_people)
+
+
+def _people_by_id(session: Session, company_id: int, ids: Sequence[int]) -> dict[int, User]:
+    found: dict[int, User] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        found.update(
+            (p.id, p)
+            for p in session.scalars(
+                select(User)
+                .where(User.id.in_(chunk), User.company_id == company_id)
+                .options(selectinload(User.role_rows))
+            )
+        )
+    return found
+
+
+def _roles(manager: bool) -> tuple[Role, ...]:
+    return (Role.LEARNER, Role.MANAGER) if manager else (Role.LEARNER,)
+
+
+def _create(
+    session: Session,
+    company: Company,
+    change: Change,
+    departments: dict[int, Department],
+    now: datetime,
+) -> User:
+    values = change.updates
+    department_id = values["department_id"]
+    person = create_user(
+        session,
+        NewPerson(
+            email=change.email,
+            display_name=values["display_name"],
+            roles=_roles(values["manager"]),
+            company=company,
+            department=departments[department_id] if department_id is not None else None,
+            language=values["language"],
+        ),
+        now,
+    )
+    person.personnel_number = values["personnel_number"]
+    return person
+
+
+def _update(
+    session: Session,
+    person: User,
+    change: Change,
+    departments: dict[int, Department],
+    now: datetime,
+    day: date,
+) -> None:
+    values = change.updates
+    if "display_name" in values:
+        person.display_name = values["display_name"]
+    if "personnel_number" in values:
+        person.personnel_number = values["personnel_number"]
+    if "language" in values:
+        person.language = values["language"]
+    if "manager" in values:
+        for role in _roles(values["manager"]):
+            person.grant(role)
+        if not values["manager"]:
+            person.revoke(Role.MANAGER)
+    if "department_id" in values:
+        # Assignments already made stay (the history); the new department's
+        # standing assignments are added.
+        person.department = departments[values["department_id"]]
+        session.flush()
+        apply_rules_to_newcomer(session, person, now, day)
