@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, RadioField, SelectChoice
-from wtforms.validators import InputRequired, NumberRange
+from wtforms import BooleanField, IntegerField, RadioField, SelectChoice, SelectField, StringField
+from wtforms.validators import InputRequired, Length, NumberRange
 
 
 class ReportingForm(FlaskForm):
@@ -29,4 +29,37 @@ class ReportingForm(FlaskForm):
     )
     booking_approval = BooleanField(
         _l("Employees' own bookings of in-person sessions need their manager's approval")
+    )
+
+
+class CompanyForm(FlaskForm):
+    name = StringField(
+        _l("Name"),
+        validators=[
+            InputRequired(message=_l("Please enter the company's name.")),
+            Length(max=200),
+        ],
+    )
+    short_name = StringField(
+        _l("Short name"),
+        description=_l("Lower case letters, digits and -, e.g. mueller-metall. Used in commands."),
+        validators=[InputRequired(message=_l("Please enter a short name.")), Length(max=60)],
+    )
+    default_language = SelectField(
+        _l("Language"),
+        choices=[SelectChoice("de", "Deutsch"), SelectChoice("en", "English")],
+        default="de",
+    )
+    self_enrolment = BooleanField(
+        _l("Employees may start modules of the catalogue themselves"), default=True
+    )
+
+
+class DepartmentForm(FlaskForm):
+    name = StringField(
+        _l("Department"),
+        validators=[
+            InputRequired(message=_l("Please enter the department's name.")),
+            Length(max=120),
+        ],
     )

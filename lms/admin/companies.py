@@ -1,0 +1,173 @@
+"""Admins create and edit companies, suspend and reactivate them, and keep their departments."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+
+from lms.admin import bp
+from lms.admin.forms import CompanyForm, DepartmentForm
+from lms.db import db
+from lms.models import Company, Department
+from lms.services import companies
+from lms.services.companies import CompanyError, CompanyFields
+
+
+def _company(company_id: int) -> Company:
+    company = db.session.get(Company, company_id)
+    if company is None:
+        abort(404)
+    return company
+
+
+def _department(company: Company, department_id: int) -> Department:
+    department = db.session.get(Department, department_id)
+    if department is None or department.company_id != company.id:
+        abort(404)
+    return department
+
+
+_FIELD_OF = {
+    "name-missing": "name",
+    "bad-short-name": "short_name",
+    "short-name-taken": "short_name",
+    "bad-language": "default_language",
+}
+
+
+def error_text(code: str) -> str:
+    texts = {
+        "name-missing": _("Please enter the company's name."),
+        "bad-short-name": _("Use 2 to 60 lower case letters, digits and -, e.g. mueller-metall."),
+        "short-name-taken": _("Another company has this short name already."),
+        "bad-language": _("Choose Deutsch or English."),
+        "department-name-missing": _("Please enter the department's name."),
+        "department-exists": _("The company has a department of this name already."),
+        "department-not-empty": _(
+            "People still belong to this department. Move them to another one first."
+        ),
+    }
+    return texts.get(code, code)
+
+
+def _fields(form: CompanyForm) -> CompanyFields:
+    return CompanyFields(
+        name=form.name.data or "",
+        short_name=(form.short_name.data or "").strip().lower(),
+        default_language=form.default_language.data or "de",
+        self_enrolment=bool(form.self_enrolment.data),
+    )
+
+
+def _show(form: CompanyForm, error: CompanyError) -> None:
+    field = getattr(form, _FIELD_OF.get(error.code, "name"))
+    field.errors = [*field.errors, error_text(error.code)]
+
+
+@bp.route("/companies/new", methods=["GET", "POST"])
+def new_company() -> ResponseReturnValue:
+    form = CompanyForm()
+    if form.validate_on_submit():
+        try:
+            company = companies.create_company(db.session, _fields(form))
+        except CompanyError as error:
+            db.session.rollback()
+            _show(form, error)
+        else:
+            db.session.commit()
+            flash(
+                _("%(company)s is created. Add its departments and people next.",
+                  company=company.name),
+                "success",
+            )  # fmt: skip
+            return redirect(url_for("admin.company", company_id=company.id))
+    return render_template("admin/company_form.html", form=form, company=None)
+
+
+@bp.route("/companies/<int:company_id>/edit", methods=["GET", "POST"])
+def edit_company(company_id: int) -> ResponseReturnValue:
+    company = _company(company_id)
+    form = CompanyForm(obj=company)
+    if form.validate_on_submit():
+        try:
+            companies.update_company(db.session, company, _fields(form))
+        except CompanyError as error:
+            db.session.rollback()
+            _show(form, error)
+        else:
+            db.session.commit()
+            flash(_("The settings of %(company)s are saved.", company=company.name), "success")
+            return redirect(url_for("admin.company", company_id=company.id))
+    return render_template("admin/company_form.html", form=form, company=company)
+
+
+@bp.post("/companies/<int:company_id>/suspend")
+def suspend_company(company_id: int) -> ResponseReturnValue:
+    company = _company(company_id)
+    companies.set_active(db.session, company, False)
+    db.session.commit()
+    flash(
+        _("%(company)s is suspended: nobody of it can log in. Nothing is deleted.",
+          company=company.name),
+        "success",
+    )  # fmt: skip
+    return redirect(url_for("admin.company", company_id=company.id))
+
+
+@bp.post("/companies/<int:company_id>/reactivate")
+def reactivate_company(company_id: int) -> ResponseReturnValue:
+    company = _company(company_id)
+    companies.set_active(db.session, company, True)
+    db.session.commit()
+    flash(_("%(company)s is active again.", company=company.name), "success")
+    return redirect(url_for("admin.company", company_id=company.id))
+
+
+@bp.post("/companies/<int:company_id>/departments")
+def add_department(company_id: int) -> ResponseReturnValue:
+    company = _company(company_id)
+    form = DepartmentForm()
+    if not form.validate_on_submit():
+        flash(error_text("department-name-missing"), "error")
+    else:
+        try:
+            companies.add_department(db.session, company, form.name.data or "")
+        except CompanyError as error:
+            db.session.rollback()
+            flash(error_text(error.code), "error")
+        else:
+            db.session.commit()
+            flash(_("The department is added."), "success")
+    return redirect(url_for("admin.company", company_id=company.id) + "#departments")
+
+
+@bp.post("/companies/<int:company_id>/departments/<int:department_id>/rename")
+def rename_department(company_id: int, department_id: int) -> ResponseReturnValue:
+    company = _company(company_id)
+    department = _department(company, department_id)
+    form = DepartmentForm()
+    try:
+        companies.rename_department(db.session, department, form.name.data or "")
+    except CompanyError as error:
+        db.session.rollback()
+        flash(error_text(error.code), "error")
+    else:
+        db.session.commit()
+        flash(_("The department is renamed."), "success")
+    return redirect(url_for("admin.company", company_id=company.id) + "#departments")
+
+
+@bp.post("/companies/<int:company_id>/departments/<int:department_id>/delete")
+def delete_department(company_id: int, department_id: int) -> ResponseReturnValue:
+    company = _company(company_id)
+    department = _department(company, department_id)
+    try:
+        companies.delete_department(db.session, department)
+    except CompanyError as error:
+        db.session.rollback()
+        flash(error_text(error.code), "error")
+    else:
+        db.session.commit()
+        flash(_("The department is deleted."), "success")
+    return redirect(url_for("admin.company", company_id=company.id) + "#departments")

@@ -1,0 +1,113 @@
+"""Companies and their departments, as the platform's admins run them.
+
+Suspending a company keeps everything: its people simply cannot log in (checked at
+login and on every request by `accounts.can_log_in`) until it is reactivated.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from lms.models import Company, Department, User
+
+SHORT_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,59}$")
+
+
+class CompanyError(ValueError):
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class CompanyFields:
+    name: str
+    short_name: str
+    default_language: str = "de"
+    self_enrolment: bool = True
+
+
+def _check(session: Session, fields: CompanyFields, company: Company | None) -> None:
+    if not fields.name.strip():
+        raise CompanyError("name-missing")
+    if not SHORT_NAME.match(fields.short_name):
+        raise CompanyError("bad-short-name")
+    if fields.default_language not in ("de", "en"):
+        raise CompanyError("bad-language")
+    taken = session.scalar(select(Company.id).where(Company.short_name == fields.short_name))
+    if taken is not None and (company is None or taken != company.id):
+        raise CompanyError("short-name-taken")
+
+
+def create_company(session: Session, fields: CompanyFields) -> Company:
+    _check(session, fields, None)
+    company = Company(name=fields.name.strip(), short_name=fields.short_name)
+    _apply(company, fields)
+    session.add(company)
+    session.flush()
+    return company
+
+
+def update_company(session: Session, company: Company, fields: CompanyFields) -> None:
+    _check(session, fields, company)
+    _apply(company, fields)
+    session.flush()
+
+
+def _apply(company: Company, fields: CompanyFields) -> None:
+    company.name = fields.name.strip()
+    company.short_name = fields.short_name
+    company.default_language = fields.default_language
+    company.self_enrolment = fields.self_enrolment
+
+
+def set_active(session: Session, company: Company, active: bool) -> None:
+    """Suspend (nobody of the company can log in) or reactivate; nothing is deleted."""
+    company.is_active = active
+    session.flush()
+
+
+def add_department(session: Session, company: Company, name: str) -> Department:
+    clean = name.strip()
+    if not clean:
+        raise CompanyError("department-name-missing")
+    if _department_named(session, company, clean) is not None:
+        raise CompanyError("department-exists")
+    department = Department(company_id=company.id, name=clean)
+    session.add(department)
+    session.flush()
+    return department
+
+
+def rename_department(session: Session, department: Department, name: str) -> None:
+    clean = name.strip()
+    if not clean:
+        raise CompanyError("department-name-missing")
+    other = _department_named(session, department.company, clean)
+    if other is not None and other.id != department.id:
+        raise CompanyError("department-exists")
+    department.name = clean
+    session.flush()
+
+
+def delete_department(session: Session, department: Department) -> None:
+    """Delete a department nobody belongs to (people keep their history elsewhere)."""
+    members = session.scalar(
+        select(func.count()).select_from(User).where(User.department_id == department.id)
+    )
+    if members:
+        raise CompanyError("department-not-empty")
+    session.delete(department)
+    session.flush()
+
+
+def _department_named(session: Session, company: Company, name: str) -> Department | None:
+    return session.scalar(
+        select(Department).where(
+            Department.company_id == company.id, func.lower(Department.name) == name.lower()
+        )
+    )

@@ -1,0 +1,94 @@
+"""Admins run companies in the browser: create, edit, suspend and reactivate, departments."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from lms.models import Company, Department
+from tests.conftest import PASSWORD
+
+EN = {"Accept-Language": "en"}
+
+
+def test_an_admin_creates_a_company_and_mistakes_keep_what_was_typed(client, db, world, login):
+    login(world.admin)
+    form = {"name": "Hafen Werft GmbH", "short_name": "Hafen Werft", "default_language": "de"}
+    bad = client.post("/admin/companies/new", data=form, headers=EN)
+    html = bad.get_data(as_text=True)
+    assert bad.status_code == 200 and "lower case letters, digits and -" in html
+    assert 'value="Hafen Werft GmbH"' in html
+    taken = client.post(
+        "/admin/companies/new",
+        data={**form, "short_name": world.a.company.short_name},
+        headers=EN,
+    )
+    assert "Another company has this short name already." in taken.get_data(as_text=True)
+    created = client.post(
+        "/admin/companies/new",
+        data={**form, "short_name": "hafen-werft", "self_enrolment": "y"},
+    )
+    assert created.status_code == 302
+    company = db.scalar(select(Company).where(Company.short_name == "hafen-werft"))
+    assert company.name == "Hafen Werft GmbH" and company.self_enrolment and company.is_active
+    page = client.get(created.location, headers=EN).get_data(as_text=True)
+    assert "No departments yet" in page
+
+
+def test_an_admin_edits_a_company(client, db, world, login):
+    login(world.admin)
+    company = world.a.company
+    url = f"/admin/companies/{company.id}/edit"
+    assert world.a.company.name in client.get(url).get_data(as_text=True)
+    client.post(
+        url,
+        data={"name": "Alpha Neu GmbH", "short_name": company.short_name, "default_language": "en"},
+    )
+    db.refresh(company)
+    assert (company.name, company.default_language, company.self_enrolment) == (
+        "Alpha Neu GmbH",
+        "en",
+        False,
+    )
+
+
+def test_a_suspended_company_cannot_log_in_until_it_is_reactivated(
+    client, other_client, db, world, login
+):
+    person = world.a.employees[0]
+    login(person, target=other_client)
+    assert other_client.get("/learn/").status_code == 200
+    login(world.admin)
+    client.post(f"/admin/companies/{world.a.company.id}/suspend")
+    db.refresh(world.a.company)
+    assert not world.a.company.is_active
+    # Logged out at the next click, and no new login.
+    assert other_client.get("/learn/").status_code == 302
+    refused = other_client.post("/login", data={"email": person.email, "password": PASSWORD})
+    assert refused.status_code == 200  # the login page again, with its message
+    # The other company goes on.
+    assert world.b.company.is_active
+    client.post(f"/admin/companies/{world.a.company.id}/reactivate")
+    login(person, target=other_client.application.test_client())
+
+
+def test_departments_are_added_renamed_and_deleted_only_when_empty(client, db, world, login):
+    company = world.a.company
+    login(world.admin)
+    base = f"/admin/companies/{company.id}/departments"
+    client.post(base, data={"name": "Versand"})
+    versand = db.scalar(select(Department).where(Department.name == "Versand"))
+    assert versand is not None and versand.company_id == company.id
+    twice = client.post(base, data={"name": "versand"}, follow_redirects=True, headers=EN)
+    assert "has a department of this name already" in twice.get_data(as_text=True)
+    client.post(f"{base}/{versand.id}/rename", data={"name": "Versand & Logistik"})
+    db.refresh(versand)
+    assert versand.name == "Versand & Logistik"
+    busy = world.a.departments[0]
+    refused = client.post(f"{base}/{busy.id}/delete", follow_redirects=True, headers=EN)
+    assert "People still belong to this department" in refused.get_data(as_text=True)
+    client.post(f"{base}/{versand.id}/delete")
+    assert db.scalar(select(Department.id).where(Department.id == versand.id)) is None
+    # Another company's department is not reachable through this company.
+    foreign = world.b.departments[0]
+    assert client.post(f"{base}/{foreign.id}/rename", data={"name": "X"}).status_code == 404
+    assert client.post(f"{base}/{foreign.id}/delete").status_code == 404
