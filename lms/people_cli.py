@@ -89,9 +89,11 @@ def people_import_command(
                 return
             summary = people_import.apply(session, company, plan, None, now())
             lifetime = timedelta(days=current_app.config["INVITE_TOKEN_DAYS"])
-            for person in summary.new_people:
+            for user_id in summary.new_people_ids:
+                person = session.get(User, user_id)
+                assert person is not None
                 raw = issue_token(session, person, TokenPurpose.INVITE, now(), lifetime)
-                invitations.append((person.id, raw))
+                invitations.append((user_id, raw))
         click.echo(f"Imported into {company_short}.")
         # Only after the commit: an invitation must never point at an account that is not there.
         with db.begin() as session:

@@ -130,6 +130,11 @@ def _key(text: str) -> str:
     return re.sub(r"[\s\-_.:/]+", "", unicodedata.normalize("NFKC", text)).casefold()
 
 
+def _name_key(text: str) -> str:
+    """A department's name as compared: case and runs of spaces do not matter."""
+    return " ".join(text.split()).casefold()
+
+
 _HEADERS: dict[str, Field] = {
     _key(name): f
     for f, names in {
@@ -488,7 +493,7 @@ class Change:
     user_id: int | None = None
     updates: dict[str, Any] = field(default_factory=dict)
     department: str | None = None
-    """The new department's name (for showing), if the department changes."""
+    """The department's name, for showing, when one is set: new people and moves."""
 
     def describe(self) -> str:
         """One line for the dry run, e.g. `line 4: move anna@example.com (department: Lager)`."""
@@ -536,14 +541,12 @@ def plan(
     if not people_file.readable:
         return result
     departments = {
-        _key(d.name): d
+        _name_key(d.name): d
         for d in session.scalars(select(Department).where(Department.company_id == company.id))
     }
     people = list(
         session.scalars(
-            select(User)
-            .where(User.company_id == company.id)
-            .options(selectinload(User.role_rows), selectinload(User.department))
+            select(User).where(User.company_id == company.id).options(selectinload(User.role_rows))
         )
     )
     by_email = {p.email: p for p in people}
@@ -654,7 +657,7 @@ def _plan_row(
     department_name = values.get(Field.DEPARTMENT, "")
     department = None
     if department_name and Field.DEPARTMENT not in bad_cells:
-        department = departments.get(_key(department_name))
+        department = departments.get(_name_key(department_name))
         if department is None:
             problem("unknown-department", department=department_name)
 
@@ -729,8 +732,12 @@ class ImportRefused(ValueError):
 @dataclass
 class ImportSummary:
     counts: dict[Action, int]
-    new_people: list[User]
-    """The people created, to be invited once the transaction is committed."""
+    new_people_ids: list[int]
+    """The ids of the people created, to be invited once the transaction is committed.
+
+    Ids rather than objects: holding thousands of new objects makes every later
+    flush of the import slower (5,000 people: 42 s instead of 27 s on SQLite).
+    """
 
 
 def apply(
@@ -754,12 +761,12 @@ def apply(
     ids = [c.user_id for c in import_plan.changes if c.user_id is not None]
     people = _people_by_id(session, company.id, ids)
     day = today(now)
-    new_people: list[User] = []
+    new_people_ids: list[int] = []
     for change in import_plan.changes:
         if change.action is Action.UNCHANGED:
             continue
         if change.action is Action.CREATE:
-            new_people.append(_create(session, company, change, departments, now))
+            new_people_ids.append(_create(session, company, change, departments, now).id)
             continue
         if change.user_id not in people:
             raise ImportRefused("person-not-in-company")
@@ -769,7 +776,7 @@ def apply(
         else:
             _update(session, person, change, departments, now, day)
     session.flush()
-    return ImportSummary(import_plan.counts(), new_people)
+    return ImportSummary(import_plan.counts(), new_people_ids)
 
 
 def _people_by_id(session: Session, company_id: int, ids: Sequence[int]) -> dict[int, User]:

@@ -218,15 +218,20 @@ def test_every_row_problem_is_reported_with_its_line_and_nothing_applies(app, db
     assert person(db, "neu@example.com") is None
 
 
-def test_every_problem_code_has_a_message(app):
-    with app.test_request_context():
-        for code in people_import.MESSAGES:
-            params = dict.fromkeys(
-                ["limit", "column", "first", "second", "email", "other", "number", "department",
-                 "role", "language"],
-                "x",
-            )  # fmt: skip
-            assert people_import.Problem(3, code, params).format().startswith("line 3: ")
+def test_every_problem_code_has_a_message_in_english_and_german(app):
+    params = dict.fromkeys(
+        ["limit", "column", "first", "second", "email", "other", "number", "department", "role",
+         "language"],
+        "x",
+    )  # fmt: skip
+    for language, line in [("en", "line 3: "), ("de", "Zeile 3: ")]:
+        with app.test_request_context(headers={"Accept-Language": language}):
+            for code in people_import.MESSAGES:
+                assert people_import.Problem(3, code, params).format().startswith(line)
+            assert people_import.Problem(0, "file-empty").format() in {
+                "The file is empty.",
+                "Die Datei ist leer.",
+            }
 
 
 def test_an_account_of_the_provider_counts_as_taken(db, world):
@@ -269,8 +274,8 @@ def test_dry_run_and_apply_agree_row_for_row_and_a_reimport_changes_nothing(db, 
 
     summary = people_import.apply(db, a.company, plan, world.admin, NOW)
     assert summary.counts == plan.counts()
-    assert [p.email for p in summary.new_people] == ["neu@example.com", "chef@example.com"]
     nina = person(db, "neu@example.com")
+    assert summary.new_people_ids == [nina.id, person(db, "chef@example.com").id]
     assert nina is not None
     assert (nina.display_name, nina.personnel_number, nina.department, nina.language) == (
         "Nina Neu", "1001", a.departments[0], "en",
@@ -387,8 +392,8 @@ def test_a_new_person_gets_the_standing_assignments_of_their_department(db, worl
         today=date(2026, 11, 23),
     )  # fmt: skip
     plan = plan_of(db, a.company, csv_file("neu@example.com;Nina;Neu;;Lager;;"))
-    [nina] = people_import.apply(db, a.company, plan, None, NOW).new_people
-    assert db.scalar(select(Assignment.course_id).where(Assignment.user_id == nina.id)) == course.id
+    [nina_id] = people_import.apply(db, a.company, plan, None, NOW).new_people_ids
+    assert db.scalar(select(Assignment.course_id).where(Assignment.user_id == nina_id)) == course.id
 
 
 def test_another_companys_people_and_departments_are_never_touched(db, world):
