@@ -23,8 +23,25 @@ def run_migrations_online() -> None:
         _run(connection)
         return
     with engine.connect() as connection:
-        _run(connection)
-        connection.commit()
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch mode rebuilds a table by creating a copy and dropping the old one;
+            # with foreign keys on, SQLite deletes every row that points at the dropped
+            # table (ON DELETE CASCADE): a migration of `users` would empty
+            # `user_roles`, `enrollments`, … The pragma works only outside a
+            # transaction, so it is set on the driver before Alembic begins.
+            driver = connection.connection.driver_connection
+            driver.execute("PRAGMA foreign_keys = OFF")
+        try:
+            _run(connection)
+            connection.commit()
+            if sqlite:
+                broken = driver.execute("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"foreign keys broken after migrating: {broken[:5]}")
+        finally:
+            if sqlite:
+                driver.execute("PRAGMA foreign_keys = ON")
 
 
 def _run(connection) -> None:  # type: ignore[no-untyped-def]

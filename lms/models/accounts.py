@@ -28,8 +28,11 @@ class User(Base):
     """
 
     __tablename__ = "users"
-    # NULLs never collide, so people without a personnel number are not affected.
-    __table_args__ = (UniqueConstraint("company_id", "personnel_number"),)
+    # NULLs never collide, so people without a personnel number are not affected. A
+    # unique index, not a constraint: SQLite adds an index without rebuilding the table.
+    __table_args__ = (
+        Index("ix_users_company_personnel_number", "company_id", "personnel_number", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)

@@ -15,12 +15,15 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('personnel_number', sa.String(length=50), nullable=True))
-        batch_op.create_unique_constraint(batch_op.f('uq_users_company_id_personnel_number'), ['company_id', 'personnel_number'])
+    # Plain ADD COLUMN and CREATE UNIQUE INDEX: no table is rebuilt on SQLite.
+    op.add_column('users', sa.Column('personnel_number', sa.String(length=50), nullable=True))
+    op.create_index(
+        'ix_users_company_personnel_number', 'users', ['company_id', 'personnel_number'],
+        unique=True,
+    )
 
 
 def downgrade() -> None:
+    op.drop_index('ix_users_company_personnel_number', table_name='users')
     with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('uq_users_company_id_personnel_number'), type_='unique')
         batch_op.drop_column('personnel_number')

@@ -38,3 +38,31 @@ def test_downgrade_to_base_and_upgrade_again_round_trips(tmp_path):
     assert set(inspect(engine).get_table_names()) == tables
     assert migrate.current_revision(app) == migrate.head_revision(app)
     engine.dispose()
+
+
+def test_migrating_keeps_the_rows_that_point_at_a_rebuilt_table(tmp_path):
+    """SQLite rebuilds tables in batch mode; rows pointing at them must survive.
+
+    Downgrading 0014 rebuilds `users` (drops a column); with foreign keys left on,
+    SQLite would delete every role, enrolment and booking of every user.
+    """
+    from sqlalchemy import func, select
+
+    from lms.models import UserRole
+    from tests.conftest import make_test_app, reset_database
+    from tests.factories import make_company, make_user
+
+    app = make_test_app(tmp_path)
+    reset_database(app)
+    database = app.extensions["db"]
+    with database.begin() as session:
+        make_user(session, make_company(session))
+    with database.begin() as session:
+        roles = session.scalar(select(func.count()).select_from(UserRole))
+    assert roles == 1
+    migrate.downgrade(app, "0013")
+    migrate.upgrade(app)
+    with database.begin() as session:
+        assert session.scalar(select(func.count()).select_from(UserRole)) == roles
+    reset_database(app)
+    database.engine.dispose()
