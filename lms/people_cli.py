@@ -87,6 +87,9 @@ def people_import_command(
             if not do_apply:
                 click.echo("Dry run: nothing was changed. Run again with --apply to import.")
                 return
+            if counts[people_import.Action.UNCHANGED] == len(plan.changes):
+                click.echo("Nothing to change.")
+                return
             summary = people_import.apply(session, company, plan, None, now())
             lifetime = timedelta(days=current_app.config["INVITE_TOKEN_DAYS"])
             for user_id in summary.new_people_ids:

@@ -46,8 +46,8 @@ An empty cell leaves the stored value alone, so a file with fewer columns
 never erases data. The import never reactivates anyone: a deactivated person
 in the file gets a notice. With `deactivate_missing` (off by default), the
 active learners and managers of the company who are not in the file are
-deactivated, which ends their sessions; people with the admin or trainer role
-are never deactivated by an import.
+deactivated, which ends their sessions; people with the admin or trainer role,
+and the person importing, are never deactivated by an import.
 
 Problems
 --------
@@ -534,8 +534,12 @@ def plan(
     people_file: PeopleFile,
     *,
     deactivate_missing: bool = False,
+    importer: User | None = None,
 ) -> ImportPlan:
-    """What importing the file into `company` would do, and every problem. Writes nothing."""
+    """What importing the file into `company` would do, and every problem. Writes nothing.
+
+    `importer`, the person importing, is never among the people deactivated.
+    """
     problems = list(people_file.problems)
     result = ImportPlan(company.id, [], problems)
     if not people_file.readable:
@@ -571,6 +575,7 @@ def plan(
         for person in sorted(people, key=lambda p: p.email):
             if (
                 person.is_active
+                and person is not importer
                 and person.email not in listed
                 and not (person.has_role(Role.ADMIN) or person.has_role(Role.TRAINER))
             ):
@@ -745,21 +750,27 @@ def apply(
 ) -> ImportSummary:
     """Carry out a plan without errors in the caller's transaction (flushes, never commits).
 
-    If anything fails (an exception), the caller rolls back and nothing is
-    changed. People of other companies are never touched: every person is
-    loaded through the company. `by` is the person importing (None for the
-    command line).
+    A plan with errors, of another company, naming people outside the company
+    or deactivating `by` is refused (`ImportRefused`) before anything changes.
+    If anything fails later, the caller rolls back and nothing is changed.
+    `by` is the person importing (None for the command line).
     """
     if import_plan.has_errors:
         raise ImportRefused("plan-has-errors")
     if import_plan.company_id != company.id:
         raise ImportRefused("other-company")
+    ids = [c.user_id for c in import_plan.changes if c.user_id is not None]
+    people = _people_by_id(session, company.id, ids)
+    if len(people) != len(set(ids)):
+        raise ImportRefused("person-not-in-company")
+    if by is not None and any(
+        c.action is Action.DEACTIVATE and c.user_id == by.id for c in import_plan.changes
+    ):
+        raise ImportRefused("would-deactivate-importer")
     departments = {
         d.id: d
         for d in session.scalars(select(Department).where(Department.company_id == company.id))
     }
-    ids = [c.user_id for c in import_plan.changes if c.user_id is not None]
-    people = _people_by_id(session, company.id, ids)
     day = today(now)
     new_people_ids: list[int] = []
     for change in import_plan.changes:
@@ -768,13 +779,11 @@ def apply(
         if change.action is Action.CREATE:
             new_people_ids.append(_create(session, company, change, departments, now).id)
             continue
-        if change.user_id not in people:
-            raise ImportRefused("person-not-in-company")
-        person = people[change.user_id]
+        assert change.user_id is not None  # every other change is about someone found
         if change.action is Action.DEACTIVATE:
-            deactivate_user(session, person)
+            deactivate_user(session, people[change.user_id])
         else:
-            _update(session, person, change, departments, now, day)
+            _update(session, people[change.user_id], change, departments, now, day)
     session.flush()
     return ImportSummary(import_plan.counts(), new_people_ids)
 

@@ -333,6 +333,16 @@ def test_missing_people_are_deactivated_only_when_asked(db, world):
     assert all(p.is_active for p in [*world.b.employees, world.b.manager, world.admin])
 
 
+def test_the_person_importing_is_never_deactivated(db, world):
+    a = world.a
+    data = csv_file(line_of(a.employees[0], "Lager"))
+    plan = plan_of(db, a.company, data, deactivate_missing=True, importer=a.manager)
+    assert a.manager.email not in {c.email for c in plan.changes}
+    unsafe = plan_of(db, a.company, data, deactivate_missing=True)
+    with pytest.raises(ImportRefused):
+        people_import.apply(db, a.company, unsafe, a.manager, NOW)
+
+
 def test_a_deactivated_person_in_the_file_gets_a_notice_and_stays_deactivated(db, world):
     employee = world.a.employees[0]
     employee.is_active = False
@@ -463,6 +473,7 @@ def test_the_command_shows_a_dry_run_then_applies_and_invites_in_each_language(
     result = run(app, path, "--company", company, "--apply")
     assert result.exit_code == 0, result.output
     assert "create: 0, update: 0, move: 0, unchanged: 3, deactivate: 0" in result.output
+    assert "Nothing to change." in result.output
     assert mails == []
 
 
