@@ -6,21 +6,20 @@ One header row, then one person per row. Columns are recognised by their
 header, in German or English, in any order; case, spaces, hyphens, dots and
 underscores do not matter:
 
-=================  ==============================================  ==========
-field              headers                                         required
-=================  ==============================================  ==========
-e-mail             E-Mail, E-Mail-Adresse, Mail, Email (address)   yes
-first name         Vorname, First name, Given name                 yes
-last name          Nachname, Familienname, Last name, Surname      yes
-personnel number   Personalnummer, Personal-Nr., Personnel number,  no
-                   Employee number, Employee ID
-department         Abteilung, Department                           no
-roles              Rolle(n), Role(s)                               no
-language           Sprache, Language                               no
-=================  ==============================================  ==========
+    field             headers (any one)                                   required
+    e-mail            E-Mail, E-Mail-Adresse, Mail, Email address         yes
+    first name        Vorname, First name, Given name                     yes
+    last name         Nachname, Familienname, Last name, Surname          yes
+    personnel number  Personalnummer, Personal-Nr., Pers.-Nr.,            no
+                      Personnel number, Employee number, Employee ID
+    department        Abteilung, Department                               no
+    roles             Rolle, Rollen, Role, Roles                          no
+    language          Sprache, Language                                   no
 
 Other columns are ignored, with a notice. Rows whose cells are all empty are
-skipped (Excel likes to end a CSV with `;;;;` lines). Roles are "Mitarbeitende"
+skipped (Excel likes to end a CSV with `;;;;` lines); line numbers are those
+an editor shows for CSV and the row numbers for XLSX, so they stay right.
+The file has no dates, so there are none to check. Roles are "Mitarbeitende"
 / "employee" (also learner, Mitarbeiter…) and "Führungskraft" / "manager",
 several separated by `,` `;` `/` or `|`; every imported person is a learner,
 "manager" adds the manager role. Admin and trainer are refused: only an admin
@@ -43,7 +42,10 @@ personnel number, roles, language. A different department is a move: the
 person keeps every assignment they have (their history) and receives the
 standing assignments of the new department (`assignments.apply_rules_to_newcomer`).
 An empty cell leaves the stored value alone, so a file with fewer columns
-never erases data. The import never reactivates anyone: a deactivated person
+never erases data. A personnel number is unique within the company; since
+people are matched by e-mail, a person whose address changed shows up as
+"personnel number already belongs to <old address>" (change the address
+first, then import). The import never reactivates anyone: a deactivated person
 in the file gets a notice. With `deactivate_missing` (off by default), the
 active learners and managers of the company who are not in the file are
 deactivated, which ends their sessions; people with the admin or trainer role,

@@ -512,3 +512,25 @@ def test_the_command_needs_a_known_company(app, db, tmp_path):
     result = run(app, path, "--company", "gibt-es-nicht")
     assert result.exit_code == 1
     assert "No company" in result.output
+
+
+@pytest.mark.parametrize(
+    ("roles", "manager"),
+    [
+        ("Mitarbeiter / Führungskraft", True),
+        ("employee, MANAGER", True),
+        ("Mitarbeitende", False),
+        ("learner|Lernende", False),
+    ],
+)
+def test_role_names_in_either_language_and_with_any_separator(db, world, roles, manager):
+    plan = plan_of(db, world.a.company, csv_file(f"neu@example.com;Nina;Neu;;;{roles};"))
+    assert plan.problems == []
+    assert plan.changes[0].updates["manager"] is manager
+
+
+@pytest.mark.parametrize("cell", ["＝SUM(A1)", "  =1+1", "@cmd", "-2+3", "+49 30 1234"])
+def test_cells_that_start_like_a_formula_are_refused(db, world, cell):
+    plan = plan_of(db, world.a.company, csv_file(f'neu@example.com;Nina;"{cell}";;;;'))
+    assert codes(plan.problems) == [(2, "formula-cell")]
+    assert plan.problems[0].params == {"column": "Nachname"}
