@@ -13,7 +13,7 @@ from lms.admin import bp
 from lms.admin.forms import ReportingForm
 from lms.db import db
 from lms.manage.assigning import assign_form, assigned_message, carry_out
-from lms.models import Company, Department, ReportAccess, User
+from lms.models import Company, Department, ReportAccess, Role, User, UserRole
 from lms.permissions import get_for_company
 
 
@@ -125,13 +125,20 @@ def access_log(company_id: int) -> ResponseReturnValue:
 def _company_page(company: Company, form: ReportingForm | None) -> str:
     if form is None:
         form = ReportingForm(obj=company)
+    # The managers here; everyone on the people page (search, filters, pages).
     people = list(
         db.session.scalars(
             select(User)
-            .where(User.company_id == company.id)
+            .where(
+                User.company_id == company.id,
+                User.role_rows.any(UserRole.role == Role.MANAGER.value),
+            )
             .options(selectinload(User.department), selectinload(User.role_rows))
             .order_by(User.display_name)
         )
+    )
+    headcount = db.session.scalar(
+        select(func.count()).select_from(User).where(User.company_id == company.id)
     )
     departments = list(
         db.session.scalars(
@@ -139,5 +146,10 @@ def _company_page(company: Company, form: ReportingForm | None) -> str:
         )
     )
     return render_template(
-        "admin/company.html", company=company, people=people, departments=departments, form=form
+        "admin/company.html",
+        company=company,
+        people=people,
+        headcount=headcount,
+        departments=departments,
+        form=form,
     )

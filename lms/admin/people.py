@@ -1,0 +1,247 @@
+"""Admins find and keep a company's people: search, filters, pages; add someone (with an
+invitation), deactivate and reactivate, send an invitation or a password link again."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import selectinload
+from wtforms import EmailField, SelectChoice, SelectField, StringField
+from wtforms.validators import Email, InputRequired, Length
+
+from lms.admin import bp
+from lms.admin.companies import _company
+from lms.auth.routes import send_invitation_mail, send_reset_mail
+from lms.clock import now, today
+from lms.db import db
+from lms.manage.forms import CheckboxListField
+from lms.models import Company, Department, Role, TokenPurpose, User, UserRole
+from lms.permissions import get_for_company
+from lms.services import accounts, assignments
+
+PAGE_SIZE = 50
+
+
+class PersonForm(FlaskForm):
+    display_name = StringField(
+        _l("Name"),
+        validators=[InputRequired(message=_l("Please enter the name.")), Length(max=200)],
+    )
+    email = EmailField(
+        _l("E-mail address"),
+        validators=[
+            InputRequired(message=_l("Please enter the e-mail address.")),
+            Email(message=_l("Please enter a valid e-mail address.")),
+            Length(max=254),
+        ],
+    )
+    department = SelectField(_l("Department"), coerce=int)
+    roles = CheckboxListField(
+        _l("Roles"),
+        coerce=str,
+        choices=[
+            SelectChoice(Role.LEARNER.value, _l("Employee")),
+            SelectChoice(Role.MANAGER.value, _l("Manager")),
+        ],
+        default=[Role.LEARNER.value],
+    )
+    language = SelectField(
+        _l("Language of the invitation"),
+        choices=[SelectChoice("de", "Deutsch"), SelectChoice("en", "English")],
+        default="de",
+    )
+
+
+@dataclass(frozen=True)
+class PeopleFilters:
+    text: str = ""
+    role: str = ""
+    department_id: int | None = None
+    status: str = ""  # active, inactive, never
+    page: int = 1
+
+    @classmethod
+    def from_args(cls, args: Any) -> PeopleFilters:
+        def number(name: str) -> int | None:
+            value = args.get(name, "")
+            return int(value) if value.isdigit() else None
+
+        role = args.get("role", "")
+        status = args.get("status", "")
+        return cls(
+            text=args.get("q", "").strip()[:100],
+            role=role if role in {r.value for r in Role} else "",
+            department_id=number("department"),
+            status=status if status in ("active", "inactive", "never") else "",
+            page=max(number("page") or 1, 1),
+        )
+
+    def args(self, **changes: Any) -> dict[str, Any]:
+        values = {
+            "q": self.text,
+            "role": self.role,
+            "department": self.department_id or "",
+            "status": self.status,
+            "page": self.page,
+        }
+        values.update(changes)
+        return {key: value for key, value in values.items() if value not in ("", None, 1)}
+
+
+def people_query(company: Company, filters: PeopleFilters) -> Select[User]:
+    query = select(User).where(User.company_id == company.id)
+    if filters.text:
+        pattern = f"%{filters.text.lower()}%"
+        query = query.where(
+            or_(
+                func.lower(User.display_name).like(pattern),
+                func.lower(User.email).like(pattern),
+                func.lower(func.coalesce(User.personnel_number, "")).like(pattern),
+            )
+        )
+    if filters.role:
+        query = query.where(User.role_rows.any(UserRole.role == filters.role))
+    if filters.department_id:
+        query = query.where(User.department_id == filters.department_id)
+    if filters.status == "active":
+        query = query.where(User.is_active.is_(True))
+    elif filters.status == "inactive":
+        query = query.where(User.is_active.is_(False))
+    elif filters.status == "never":
+        query = query.where(User.last_login_at.is_(None))
+    return query
+
+
+@bp.get("/companies/<int:company_id>/people")
+def people(company_id: int) -> ResponseReturnValue:
+    company = _company(company_id)
+    filters = PeopleFilters.from_args(request.args)
+    query = people_query(company, filters)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db.session.scalars(
+        query.options(selectinload(User.department), selectinload(User.role_rows))
+        .order_by(User.display_name, User.id)
+        .limit(PAGE_SIZE)
+        .offset((filters.page - 1) * PAGE_SIZE)
+    ).all()
+    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    return render_template(
+        "admin/people.html",
+        company=company,
+        rows=rows,
+        total=total,
+        filters=filters,
+        pages=pages,
+        departments=_departments(company),
+    )
+
+
+def _departments(company: Company) -> list[Department]:
+    return list(
+        db.session.scalars(
+            select(Department).where(Department.company_id == company.id).order_by(Department.name)
+        )
+    )
+
+
+def _invite(user: User) -> None:
+    lifetime = timedelta(days=current_app.config["INVITE_TOKEN_DAYS"])
+    raw = accounts.issue_token(db.session, user, TokenPurpose.INVITE, now(), lifetime)
+    db.session.commit()
+    send_invitation_mail(user, raw)
+
+
+@bp.route("/companies/<int:company_id>/people/new", methods=["GET", "POST"])
+def new_person(company_id: int) -> ResponseReturnValue:
+    company = _company(company_id)
+    departments = _departments(company)
+    form = PersonForm()
+    form.department.choices = [SelectChoice(0, _("– none –"))] + [
+        SelectChoice(d.id, d.name) for d in departments
+    ]
+    if request.method == "GET":
+        form.language.data = company.default_language
+    if form.validate_on_submit():
+        department = next((d for d in departments if d.id == form.department.data), None)
+        try:
+            user = accounts.create_user(
+                db.session,
+                accounts.NewPerson(
+                    email=form.email.data or "",
+                    display_name=(form.display_name.data or "").strip(),
+                    roles=tuple(Role(r) for r in form.roles.data or [Role.LEARNER.value]),
+                    company=company,
+                    department=department,
+                    language=form.language.data,
+                ),
+                now(),
+            )
+        except accounts.AccountError as error:
+            db.session.rollback()
+            form.email.errors = [
+                _("Someone has this e-mail address already.")
+                if error.code == "email-taken"
+                else _("Please enter a valid e-mail address.")
+            ]
+        else:
+            _invite(user)
+            flash(_("%(name)s is added and invited by e-mail.", name=user.display_name), "success")
+            return redirect(url_for("admin.people", company_id=company.id))
+    return render_template("admin/person_form.html", form=form, company=company)
+
+
+def _person(company: Company, user_id: int) -> User:
+    return get_for_company(db.session, User, user_id, company.id)
+
+
+@bp.post("/companies/<int:company_id>/people/<int:user_id>/deactivate")
+def deactivate_person(company_id: int, user_id: int) -> ResponseReturnValue:
+    company = _company(company_id)
+    person = _person(company, user_id)
+    accounts.deactivate_user(db.session, person)
+    db.session.commit()
+    flash(
+        _("%(name)s is deactivated and logged out everywhere.", name=person.display_name),
+        "success",
+    )
+    return redirect(url_for("admin.people", company_id=company.id))
+
+
+@bp.post("/companies/<int:company_id>/people/<int:user_id>/reactivate")
+def reactivate_person(company_id: int, user_id: int) -> ResponseReturnValue:
+    company = _company(company_id)
+    person = _person(company, user_id)
+    person.is_active = True
+    db.session.flush()
+    # Standing department assignments made while the person was away.
+    assignments.apply_rules_to_newcomer(db.session, person, now(), today())
+    db.session.commit()
+    flash(_("%(name)s is active again.", name=person.display_name), "success")
+    return redirect(url_for("admin.people", company_id=company.id))
+
+
+@bp.post("/companies/<int:company_id>/people/<int:user_id>/invite")
+def invite_person(company_id: int, user_id: int) -> ResponseReturnValue:
+    company = _company(company_id)
+    person = _person(company, user_id)
+    if not person.is_active:
+        abort(404)
+    if person.password_hash is None:
+        _invite(person)
+        flash(_("A new invitation is sent to %(email)s.", email=person.email), "success")
+    else:
+        lifetime = timedelta(hours=current_app.config["RESET_TOKEN_HOURS"])
+        raw = accounts.issue_token(db.session, person, TokenPurpose.RESET, now(), lifetime)
+        db.session.commit()
+        send_reset_mail(person, raw)
+        flash(_("A link to set a new password is sent to %(email)s.", email=person.email),
+              "success")  # fmt: skip
+    return redirect(url_for("admin.people", company_id=company.id))

@@ -1,0 +1,85 @@
+"""Admins find a company's people, add someone with an invitation, deactivate and reactivate."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from lms.models import User
+from tests.factories import make_user
+
+EN = {"Accept-Language": "en"}
+
+
+def test_people_are_searched_filtered_and_paged_within_one_company(client, db, world, login):
+    company = world.a.company
+    for i in range(55):
+        make_user(db, company, department=world.a.departments[1], name=f"Zeitarbeit {i:02d}")
+    make_user(db, company, name="Ohne Anmeldung", personnel_number="P-4711")
+    login(world.admin)
+    url = f"/admin/companies/{company.id}/people"
+    first = client.get(url, headers=EN).get_data(as_text=True)
+    assert "61 people" in first and "Page 1 of 2" in first
+    assert world.b.employees[0].display_name not in first
+    second = client.get(url, query_string={"page": 2}, headers=EN).get_data(as_text=True)
+    assert "Zeitarbeit 54" in second and "Zeitarbeit 00" not in second
+    found = client.get(url, query_string={"q": "p-4711"}, headers=EN).get_data(as_text=True)
+    assert "1 person" in found and "Ohne Anmeldung" in found
+    managers = client.get(url, query_string={"role": "manager"}, headers=EN).get_data(as_text=True)
+    assert world.a.manager.display_name in managers and "Zeitarbeit" not in managers
+    warehouse = client.get(
+        url, query_string={"department": world.a.departments[0].id}, headers=EN
+    ).get_data(as_text=True)
+    assert world.a.employees[0].display_name in warehouse and "Zeitarbeit" not in warehouse
+
+
+def test_an_admin_adds_a_person_who_is_invited_in_their_language(client, db, world, login, mails):
+    company = world.a.company
+    login(world.admin)
+    url = f"/admin/companies/{company.id}/people/new"
+    data = {
+        "display_name": "Neu Nina",
+        "email": "nina.neu@example.com",
+        "department": world.a.departments[0].id,
+        "roles": ["learner"],
+        "language": "en",
+    }
+    assert client.post(url, data=data).status_code == 302
+    person = db.scalar(select(User).where(User.email == "nina.neu@example.com"))
+    assert person.company_id == company.id and person.department_id == world.a.departments[0].id
+    (mail,) = mails
+    assert mail.to == "nina.neu@example.com" and "invitation" in mail.subject.lower()
+    again = client.post(url, data={**data, "display_name": "Noch Mal"}, headers=EN)
+    html = again.get_data(as_text=True)
+    assert "Someone has this e-mail address already." in html and 'value="Noch Mal"' in html
+
+
+def test_deactivating_logs_the_person_out_and_reactivating_lets_them_in_again(
+    client, other_client, db, world, login
+):
+    person = world.a.employees[0]
+    login(person, target=other_client)
+    login(world.admin)
+    base = f"/admin/companies/{world.a.company.id}/people/{person.id}"
+    client.post(f"{base}/deactivate")
+    assert other_client.get("/learn/").status_code == 302  # logged out
+    db.refresh(person)
+    assert not person.is_active
+    client.post(f"{base}/reactivate")
+    db.refresh(person)
+    assert person.is_active
+    login(person, target=client.application.test_client())
+    # Another company's person is out of reach through this company.
+    foreign = world.b.employees[0]
+    url = f"/admin/companies/{world.a.company.id}/people/{foreign.id}/deactivate"
+    assert client.post(url).status_code == 404
+
+
+def test_a_password_link_or_a_new_invitation_goes_out_again(client, db, world, login, mails):
+    invited = make_user(db, world.a.company, password=None, name="Noch Nie")
+    login(world.admin)
+    base = f"/admin/companies/{world.a.company.id}/people"
+    client.post(f"{base}/{invited.id}/invite")
+    client.post(f"{base}/{world.a.employees[0].id}/invite")
+    assert [m.to for m in mails] == [invited.email, world.a.employees[0].email]
+    assert "invitation" in mails[0].subject.lower() or "Einladung" in mails[0].subject
+    assert "password" in mails[1].subject.lower() or "Passwort" in mails[1].subject
