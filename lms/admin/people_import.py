@@ -1,0 +1,166 @@
+"""Importing a company's people from a spreadsheet in the browser: upload, dry run, apply.
+
+The uploaded file is kept for an hour in the instance folder under a random name, so
+the admin applies exactly the file the dry run showed; applying plans it again (the
+company may have changed meanwhile) and refuses if problems appeared.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from lms.admin import bp
+from lms.admin.companies import _company
+from lms.auth.routes import send_invitation_mail
+from lms.clock import now
+from lms.db import db
+from lms.models import Company, TokenPurpose, User
+from lms.services import accounts, people_import
+from lms.services.people_import import Action
+
+# How long an uploaded file waits to be applied.
+KEEP_SECONDS = 3600
+_TOKEN_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+def _folder() -> Path:
+    folder = Path(current_app.instance_path) / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _forget_old(folder: Path) -> None:
+    limit = time.time() - KEEP_SECONDS
+    for path in folder.iterdir():
+        if path.stat().st_mtime < limit:
+            path.unlink(missing_ok=True)
+
+
+def _keep(company: Company, data: bytes, filename: str, deactivate_missing: bool) -> str:
+    folder = _folder()
+    _forget_old(folder)
+    token = secrets.token_urlsafe(24)
+    (folder / f"{token}.bin").write_bytes(data)
+    meta = {
+        "company_id": company.id,
+        "user_id": current_user.id,
+        "filename": filename,
+        "deactivate_missing": deactivate_missing,
+    }
+    (folder / f"{token}.json").write_text(json.dumps(meta), encoding="utf-8")
+    return token
+
+
+def _kept(company: Company, token: str) -> tuple[bytes, dict[str, Any]] | None:
+    if not token or not set(token) <= _TOKEN_CHARS:
+        return None
+    folder = _folder()
+    data_path, meta_path = folder / f"{token}.bin", folder / f"{token}.json"
+    if not data_path.exists() or not meta_path.exists():
+        return None
+    if data_path.stat().st_mtime < time.time() - KEEP_SECONDS:
+        return None
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    if meta.get("company_id") != company.id or meta.get("user_id") != current_user.id:
+        return None
+    return data_path.read_bytes(), meta
+
+
+def _drop(token: str) -> None:
+    folder = _folder()
+    for suffix in (".bin", ".json"):
+        (folder / f"{token}{suffix}").unlink(missing_ok=True)
+
+
+def _plan(company: Company, data: bytes, filename: str, deactivate_missing: bool) -> Any:
+    me = db.session.get(User, current_user.id)
+    return people_import.plan(
+        db.session,
+        company,
+        people_import.read_file(data, filename),
+        deactivate_missing=deactivate_missing,
+        importer=me,
+    )
+
+
+@bp.route("/companies/<int:company_id>/import", methods=["GET", "POST"])
+def import_people(company_id: int) -> ResponseReturnValue:
+    """GET: the upload form; POST: the dry run of the uploaded file."""
+    company = _company(company_id)
+    if request.method == "GET":
+        return render_template("admin/import.html", company=company, plan=None)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        flash(_("Please choose a file."), "error")
+        return render_template("admin/import.html", company=company, plan=None), 422
+    data = upload.read(people_import.MAX_BYTES + 1)
+    deactivate_missing = request.form.get("deactivate_missing") == "y"
+    plan = _plan(company, data, upload.filename, deactivate_missing)
+    token = None if plan.has_errors else _keep(company, data, upload.filename, deactivate_missing)
+    return render_template(
+        "admin/import.html",
+        company=company,
+        plan=plan,
+        counts=plan.counts(),
+        token=token,
+        filename=upload.filename,
+        deactivate_missing=deactivate_missing,
+        departments={d.id: d.name for d in company.departments},
+    ), (422 if plan.has_errors else 200)
+
+
+@bp.post("/companies/<int:company_id>/import/apply")
+def apply_import(company_id: int) -> ResponseReturnValue:
+    company = _company(company_id)
+    token = request.form.get("token", "")
+    kept = _kept(company, token)
+    if kept is None:
+        flash(_("The uploaded file has expired. Please upload it again."), "error")
+        return redirect(url_for("admin.import_people", company_id=company.id))
+    data, meta = kept
+    plan = _plan(company, data, meta["filename"], bool(meta["deactivate_missing"]))
+    if plan.has_errors:
+        flash(_("The company changed since the check. Please check the file again."), "error")
+        return redirect(url_for("admin.import_people", company_id=company.id))
+    me = db.session.get(User, current_user.id)
+    try:
+        summary = people_import.apply(db.session, company, plan, me, now())
+    except people_import.ImportRefused:
+        db.session.rollback()
+        abort(409)
+    lifetime = timedelta(days=current_app.config["INVITE_TOKEN_DAYS"])
+    invitations = []
+    for user_id in summary.new_people_ids:
+        person = db.session.get(User, user_id)
+        assert person is not None
+        invitations.append((person, accounts.issue_token(
+            db.session, person, TokenPurpose.INVITE, now(), lifetime
+        )))  # fmt: skip
+    db.session.commit()
+    _drop(token)
+    # Only after the commit: an invitation never points at an account that is not there.
+    for person, raw in invitations:
+        send_invitation_mail(person, raw)
+    counts = summary.counts
+    flash(
+        _(
+            "The import is done: %(created)d added and invited, %(updated)d updated, "
+            "%(moved)d moved, %(deactivated)d deactivated.",
+            created=counts[Action.CREATE],
+            updated=counts[Action.UPDATE],
+            moved=counts[Action.MOVE],
+            deactivated=counts[Action.DEACTIVATE],
+        ),
+        "success",
+    )
+    return redirect(url_for("admin.people", company_id=company.id))
