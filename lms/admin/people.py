@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
-from wtforms import EmailField, SelectChoice, SelectField, StringField
+from wtforms import BooleanField, EmailField, SelectChoice, SelectField, StringField
 from wtforms.validators import Email, InputRequired, Length
 
 from lms.admin import bp
@@ -25,7 +25,8 @@ from lms.db import db
 from lms.manage.forms import CheckboxListField
 from lms.models import Company, Department, Role, TokenPurpose, User, UserRole
 from lms.permissions import get_for_company
-from lms.services import accounts, assignments
+from lms.services import accounts, assignments, companies
+from lms.services.companies import CompanyError, PersonFields
 
 PAGE_SIZE = 50
 
@@ -57,6 +58,41 @@ class PersonForm(FlaskForm):
         _l("Language of the invitation"),
         choices=[SelectChoice("de", "Deutsch"), SelectChoice("en", "English")],
         default="de",
+    )
+
+
+class PersonEditForm(FlaskForm):
+    display_name = StringField(
+        _l("Name"),
+        validators=[InputRequired(message=_l("Please enter the name.")), Length(max=200)],
+    )
+    email = EmailField(
+        _l("E-mail address"),
+        validators=[
+            InputRequired(message=_l("Please enter the e-mail address.")),
+            Email(message=_l("Please enter a valid e-mail address.")),
+            Length(max=254),
+        ],
+    )
+    personnel_number = StringField(_l("Personnel number"), validators=[Length(max=50)])
+    department = SelectField(
+        _l("Department"),
+        coerce=int,
+        description=_l("A new department brings its standing assignments; the earlier stay."),
+    )
+    manager = BooleanField(_l("Manager: sees the team's progress"))
+    managed_departments = CheckboxListField(
+        _l("Only for these departments"),
+        coerce=int,
+        description=_l("Leave all unticked for the whole company."),
+    )
+    language = SelectField(
+        _l("Language"),
+        choices=[
+            SelectChoice("", _l("the company's language")),
+            SelectChoice("de", "Deutsch"),
+            SelectChoice("en", "English"),
+        ],
     )
 
 
@@ -245,3 +281,60 @@ def invite_person(company_id: int, user_id: int) -> ResponseReturnValue:
         flash(_("A link to set a new password is sent to %(email)s.", email=person.email),
               "success")  # fmt: skip
     return redirect(url_for("admin.people", company_id=company.id))
+
+
+@bp.route("/companies/<int:company_id>/people/<int:user_id>/edit", methods=["GET", "POST"])
+def edit_person(company_id: int, user_id: int) -> ResponseReturnValue:
+    company = _company(company_id)
+    person = _person(company, user_id)
+    departments = _departments(company)
+    form = PersonEditForm(obj=person if request.method == "GET" else None)
+    form.department.choices = [SelectChoice(0, _("– none –"))] + [
+        SelectChoice(d.id, d.name) for d in departments
+    ]
+    form.managed_departments.choices = [SelectChoice(d.id, d.name) for d in departments]
+    if request.method == "GET":
+        form.department.data = person.department_id or 0
+        form.manager.data = person.has_role(Role.MANAGER)
+        form.managed_departments.data = [d.id for d in person.managed_departments]
+        form.language.data = person.language or ""
+    if form.validate_on_submit():
+        by_id = {d.id: d for d in departments}
+        fields = PersonFields(
+            display_name=form.display_name.data or "",
+            email=form.email.data or "",
+            personnel_number=form.personnel_number.data,
+            department=by_id.get(form.department.data or 0),
+            manager=bool(form.manager.data),
+            managed_departments=tuple(
+                by_id[i] for i in form.managed_departments.data or [] if i in by_id
+            ),
+            language=form.language.data or None,
+        )
+        try:
+            moved = companies.update_person(db.session, person, fields, now(), today())
+        except CompanyError as error:
+            db.session.rollback()
+            texts = {
+                "invalid-email": (form.email, _("Please enter a valid e-mail address.")),
+                "email-taken": (form.email, _("Someone has this e-mail address already.")),
+                "personnel-number-taken": (
+                    form.personnel_number,
+                    _("Someone in this company has this personnel number already."),
+                ),
+            }
+            target, text = texts.get(error.code, (form.department, error.code))
+            target.errors = [*target.errors, text]
+        else:
+            db.session.commit()
+            flash(
+                _("%(name)s is moved; the new department's assignments apply.",
+                  name=person.display_name)
+                if moved
+                else _("The changes to %(name)s are saved.", name=person.display_name),
+                "success",
+            )  # fmt: skip
+            return redirect(url_for("admin.people", company_id=company.id))
+    return render_template("admin/person_edit.html", form=form, company=company, person=person), (
+        422 if form.errors else 200
+    )

@@ -1,4 +1,4 @@
-"""Companies and their departments, as the platform's admins run them.
+"""Companies, their departments and their people, as the platform's admins run them.
 
 Suspending a company keeps everything: its people simply cannot log in (checked at
 login and on every request by `accounts.can_log_in`) until it is reactivated.
@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lms.models import Company, Department, User
+from lms.models import Company, Department, Role, User
+from lms.services.accounts import normalize_email
+from lms.services.assignments import apply_rules_to_newcomer
 
 SHORT_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,59}$")
 
@@ -111,3 +114,55 @@ def _department_named(session: Session, company: Company, name: str) -> Departme
             Department.company_id == company.id, func.lower(Department.name) == name.lower()
         )
     )
+
+
+@dataclass(frozen=True)
+class PersonFields:
+    display_name: str
+    email: str
+    personnel_number: str | None
+    department: Department | None
+    manager: bool
+    managed_departments: tuple[Department, ...]  # empty: the whole company
+    language: str | None
+
+
+def update_person(
+    session: Session, person: User, fields: PersonFields, now: datetime, day: date
+) -> bool:
+    """Change a person of a company; a new department brings its standing assignments
+    (the person keeps every assignment they had). Returns whether they moved."""
+    email = normalize_email(fields.email)
+    if not email or "@" not in email:
+        raise CompanyError("invalid-email")
+    taken = session.scalar(select(User.id).where(User.email == email, User.id != person.id))
+    if taken is not None:
+        raise CompanyError("email-taken")
+    number = (fields.personnel_number or "").strip() or None
+    if number is not None and session.scalar(
+        select(User.id).where(
+            User.company_id == person.company_id,
+            User.personnel_number == number,
+            User.id != person.id,
+        )
+    ):
+        raise CompanyError("personnel-number-taken")
+    departments = [fields.department, *fields.managed_departments]
+    if any(d is not None and d.company_id != person.company_id for d in departments):
+        raise CompanyError("department-of-other-company")
+    moved = (fields.department.id if fields.department else None) != person.department_id
+    person.display_name = fields.display_name.strip() or email
+    person.email = email
+    person.personnel_number = number
+    person.department = fields.department
+    person.language = fields.language
+    if fields.manager:
+        person.grant(Role.MANAGER)
+        person.managed_departments = list(fields.managed_departments)
+    else:
+        person.revoke(Role.MANAGER)
+        person.managed_departments = []
+    session.flush()
+    if moved:
+        apply_rules_to_newcomer(session, person, now, day)
+    return moved

@@ -83,3 +83,49 @@ def test_a_password_link_or_a_new_invitation_goes_out_again(client, db, world, l
     assert [m.to for m in mails] == [invited.email, world.a.employees[0].email]
     assert "invitation" in mails[0].subject.lower() or "Einladung" in mails[0].subject
     assert "password" in mails[1].subject.lower() or "Passwort" in mails[1].subject
+
+
+def test_moving_a_person_keeps_their_assignments_and_adds_the_new_departments(
+    app, client, db, world, login, tmp_path
+):
+    from datetime import UTC, datetime, timedelta
+
+    from lms.clock import today
+    from lms.content.importer import import_course
+    from lms.models import Assignment, Course
+    from lms.services import assignments
+    from tests.unit.test_course_parser import write_course
+
+    with app.test_request_context():
+        import_course(db, write_course(tmp_path, {}), datetime.now(UTC))
+    course = db.scalar(select(Course))
+    a = world.a
+    person, office = a.employees[0], a.departments[1]
+    assignments.assign_to_group(
+        db, a.manager, a.company, course, office, today() + timedelta(days=30), "",
+        datetime.now(UTC), today=today(),
+    )  # fmt: skip
+    assert db.scalar(select(Assignment).where(Assignment.user_id == person.id)) is None
+    login(world.admin)
+    url = f"/admin/companies/{a.company.id}/people/{person.id}/edit"
+    form = client.get(url, headers=EN).get_data(as_text=True)
+    assert person.email in form
+    data = {
+        "display_name": person.display_name,
+        "email": person.email,
+        "personnel_number": "P-9",
+        "department": office.id,
+        "manager": "y",
+        "managed_departments": [office.id],
+        "language": "en",
+    }
+    assert client.post(url, data=data).status_code == 302
+    db.refresh(person)
+    assert person.department_id == office.id and person.personnel_number == "P-9"
+    assert [d.id for d in person.managed_departments] == [office.id]
+    assert db.scalar(select(Assignment).where(Assignment.user_id == person.id)) is not None
+    # The e-mail of someone else is refused, and what was typed stays.
+    taken = client.post(url, data={**data, "email": a.employees[1].email}, headers=EN)
+    html = taken.get_data(as_text=True)
+    assert taken.status_code == 422 and "Someone has this e-mail address already." in html
+    assert 'value="P-9"' in html
