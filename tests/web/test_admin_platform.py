@@ -1,0 +1,36 @@
+"""The platform page for admins, the test mail, and a health check that reveals nothing."""
+
+from __future__ import annotations
+
+EN = {"Accept-Language": "en"}
+
+
+def test_the_platform_page_shows_version_database_schema_and_counts(client, app, world, login):
+    login(world.admin)
+    html = client.get("/admin/platform", headers=EN).get_data(as_text=True)
+    assert "Lernwerk 0." in html
+    assert ("SQLite" in html) or ("PostgreSQL" in html)
+    assert "up to date" in html
+    assert "never – is lms reminders in cron?" in html
+    assert "12 active of 12" in html  # the whole platform: two companies, trainer, admin
+    assert "Send a test mail to me" in html
+
+
+def test_the_test_mail_goes_to_the_admin(client, world, login, mails):
+    login(world.admin)
+    response = client.post("/admin/platform/test-mail", follow_redirects=True, headers=EN)
+    assert "A test mail is sent to" in response.get_data(as_text=True)
+    assert [m.to for m in mails] == [world.admin.email]
+
+
+def test_only_admins_see_the_platform_page(client, world, login):
+    login(world.a.manager)
+    assert client.get("/admin/platform").status_code == 403
+
+
+def test_the_health_check_says_ok_and_nothing_more(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert "sqlite" not in body.lower() and "postgres" not in body.lower()
+    assert len(body) < 100
