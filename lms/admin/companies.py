@@ -8,9 +8,11 @@ from flask_babel import gettext as _
 
 from lms.admin import bp
 from lms.admin.forms import CompanyForm, DepartmentForm
+from lms.audit_trail import log_change
 from lms.db import db
 from lms.models import Company, Department
 from lms.services import companies
+from lms.services.audit import changed, snapshot
 from lms.services.companies import CompanyError, CompanyFields
 
 
@@ -27,6 +29,9 @@ def _department(company: Company, department_id: int) -> Department:
         abort(404)
     return department
 
+
+# The company's fields the audit log follows.
+COMPANY_FIELDS = ("name", "short_name", "default_language", "self_enrolment")
 
 _FIELD_OF = {
     "name-missing": "name",
@@ -75,6 +80,9 @@ def new_company() -> ResponseReturnValue:
             db.session.rollback()
             _show(form, error)
         else:
+            log_change("company.create", company.id, subject=company.name, subject_id=company.id,
+                       changes={name: [None, value] for name, value in
+                                snapshot(company, COMPANY_FIELDS).items()})  # fmt: skip
             db.session.commit()
             flash(
                 _("%(company)s is created. Add its departments and people next.",
@@ -90,12 +98,15 @@ def edit_company(company_id: int) -> ResponseReturnValue:
     company = _company(company_id)
     form = CompanyForm(obj=company)
     if form.validate_on_submit():
+        before = snapshot(company, COMPANY_FIELDS)
         try:
             companies.update_company(db.session, company, _fields(form))
         except CompanyError as error:
             db.session.rollback()
             _show(form, error)
         else:
+            log_change("company.update", company.id, subject=company.name, subject_id=company.id,
+                       changes=changed(before, company))  # fmt: skip
             db.session.commit()
             flash(_("The settings of %(company)s are saved.", company=company.name), "success")
             return redirect(url_for("admin.company", company_id=company.id))
@@ -106,6 +117,7 @@ def edit_company(company_id: int) -> ResponseReturnValue:
 def suspend_company(company_id: int) -> ResponseReturnValue:
     company = _company(company_id)
     companies.set_active(db.session, company, False)
+    log_change("company.suspend", company.id, subject=company.name, subject_id=company.id)
     db.session.commit()
     flash(
         _("%(company)s is suspended: nobody of it can log in. Nothing is deleted.",
@@ -119,6 +131,7 @@ def suspend_company(company_id: int) -> ResponseReturnValue:
 def reactivate_company(company_id: int) -> ResponseReturnValue:
     company = _company(company_id)
     companies.set_active(db.session, company, True)
+    log_change("company.reactivate", company.id, subject=company.name, subject_id=company.id)
     db.session.commit()
     flash(_("%(company)s is active again.", company=company.name), "success")
     return redirect(url_for("admin.company", company_id=company.id))
@@ -132,11 +145,12 @@ def add_department(company_id: int) -> ResponseReturnValue:
         flash(error_text("department-name-missing"), "error")
     else:
         try:
-            companies.add_department(db.session, company, form.name.data or "")
+            added = companies.add_department(db.session, company, form.name.data or "")
         except CompanyError as error:
             db.session.rollback()
             flash(error_text(error.code), "error")
         else:
+            log_change("department.create", company.id, subject=added.name, subject_id=added.id)
             db.session.commit()
             flash(_("The department is added."), "success")
     return redirect(url_for("admin.company", company_id=company.id) + "#departments")
@@ -147,12 +161,20 @@ def rename_department(company_id: int, department_id: int) -> ResponseReturnValu
     company = _company(company_id)
     department = _department(company, department_id)
     form = DepartmentForm()
+    old_name = department.name
     try:
         companies.rename_department(db.session, department, form.name.data or "")
     except CompanyError as error:
         db.session.rollback()
         flash(error_text(error.code), "error")
     else:
+        log_change(
+            "department.rename",
+            company.id,
+            subject=department.name,
+            subject_id=department.id,
+            changes={"name": [old_name, department.name]},
+        )
         db.session.commit()
         flash(_("The department is renamed."), "success")
     return redirect(url_for("admin.company", company_id=company.id) + "#departments")
@@ -162,12 +184,14 @@ def rename_department(company_id: int, department_id: int) -> ResponseReturnValu
 def delete_department(company_id: int, department_id: int) -> ResponseReturnValue:
     company = _company(company_id)
     department = _department(company, department_id)
+    name = department.name
     try:
         companies.delete_department(db.session, department)
     except CompanyError as error:
         db.session.rollback()
         flash(error_text(error.code), "error")
     else:
+        log_change("department.delete", company.id, subject=name, subject_id=department_id)
         db.session.commit()
         flash(_("The department is deleted."), "success")
     return redirect(url_for("admin.company", company_id=company.id) + "#departments")

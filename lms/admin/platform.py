@@ -14,6 +14,7 @@ from sqlalchemy import Select, func, select
 
 from lms import __version__, migrate
 from lms.admin import bp
+from lms.audit_pages import entries_page
 from lms.clock import now
 from lms.db import db
 from lms.mail import send_mail
@@ -74,3 +75,9 @@ def test_mail() -> ResponseReturnValue:
     else:
         flash(_("A test mail is sent to %(email)s.", email=address), "success")
     return redirect(url_for("admin.platform"))
+
+
+@bp.get("/audit")
+def audit_log() -> ResponseReturnValue:
+    """Every audit entry of the platform, newest first."""
+    return entries_page(None, "admin.audit_log")

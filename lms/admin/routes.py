@@ -11,10 +11,15 @@ from sqlalchemy.orm import selectinload
 
 from lms.admin import bp
 from lms.admin.forms import ReportingForm
+from lms.audit_trail import log_change
 from lms.db import db
 from lms.manage.assigning import assign_form, assigned_message, carry_out
 from lms.models import Company, Department, ReportAccess, Role, User, UserRole
 from lms.permissions import get_for_company
+from lms.services.audit import changed, snapshot
+
+# The company's settings the audit log follows (privacy above all).
+REPORTING_FIELDS = ("privacy_level", "recertification_lead_days", "booking_approval")
 
 
 @bp.get("/")
@@ -89,9 +94,12 @@ def reporting(company_id: int) -> ResponseReturnValue:
     form = ReportingForm()
     if not form.validate_on_submit():
         return _company_page(company, form), 422
+    before = snapshot(company, REPORTING_FIELDS)
     company.privacy_level = form.privacy_level.data or "status"
     company.recertification_lead_days = form.recertification_lead_days.data or 0
     company.booking_approval = bool(form.booking_approval.data)
+    log_change("company.settings", company.id, subject=company.name, subject_id=company.id,
+               changes=changed(before, company))  # fmt: skip
     db.session.commit()
     flash(_("The settings of %(company)s are saved.", company=company.name), "success")
     return redirect(url_for("admin.company", company_id=company.id))

@@ -17,6 +17,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from lms.audit_trail import log_change
 from lms.author import bp
 from lms.author.forms import DateForm
 from lms.clock import local_zone, now
@@ -33,6 +34,7 @@ from lms.models import (
     UserRole,
 )
 from lms.services import booking
+from lms.services.audit import changed, snapshot
 from lms.services.booking import BookingError, DateFields
 from lms.services.booking_mail import send_notices
 from lms.services.booking_texts import error_text
@@ -284,7 +286,12 @@ def save_attendance(date_id: int) -> ResponseReturnValue:
             continue  # no seat, or not on the roster when the page was loaded
         value = Attendance(given) if given in {a.value for a in Attendance} else None
         note = request.form.get(f"note-{person.id}", "")
+        before = snapshot(person, ("attendance", "attendance_note"))
         booking.record_attendance(db.session, person, value, note, by=me, now=moment)
+        difference = changed(before, person)
+        if difference:
+            log_change("attendance.record", person.company_id, subject=person.user.display_name,
+                       subject_id=person.id, changes=difference)  # fmt: skip
     db.session.commit()
     flash(_("Attendance is saved."), "success")
     return redirect(url_for("author.date", date_id=date_id))

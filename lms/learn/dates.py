@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from lms.audit_trail import log_change
 from lms.clock import now
 from lms.db import db
 from lms.learn import bp
@@ -194,6 +195,8 @@ def check_in(date_id: int, code: str) -> ResponseReturnValue:
                 else error_text(failed)
             )
         else:
+            log_change("attendance.check-in", done.company_id, subject=_user().display_name,
+                       subject_id=done.id, changes={"attendance": [None, "present"]})  # fmt: skip
             db.session.commit()
     return render_template(
         "learn/check_in.html", date=date, title=title, code=code, error=error, done=done

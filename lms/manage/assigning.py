@@ -14,6 +14,7 @@ from flask import request
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
+from lms.audit_trail import log_change
 from lms.clock import now, today
 from lms.content.importer import catalogue
 from lms.db import db
@@ -68,14 +69,28 @@ def carry_out(
             db.session, actor, course, chosen, form.due_on.data, note, moment,
             retake=form.retake.data,
         )  # fmt: skip
-        return course, result
-    department = None
-    if form.target.data == "department":
-        department = get_for_company(db.session, Department, form.department.data, company.id)
-    _rule, result = assignments.assign_to_group(
-        db.session, actor, company, course, department, form.due_on.data, note, moment,
-        today=today(moment), retake=form.retake.data,
-    )  # fmt: skip
+        target = ", ".join(p.display_name for p in chosen)
+    else:
+        department = None
+        if form.target.data == "department":
+            department = get_for_company(db.session, Department, form.department.data, company.id)
+        _rule, result = assignments.assign_to_group(
+            db.session, actor, company, course, department, form.due_on.data, note, moment,
+            today=today(moment), retake=form.retake.data,
+        )  # fmt: skip
+        target = department.name if department is not None else company.name
+    log_change(
+        "assignment.create",
+        company.id,
+        subject=course.slug,
+        subject_id=course.id,
+        changes={
+            "to": [None, target],
+            "due_on": [None, form.due_on.data.isoformat()],
+            "people": [None, result.total],
+            "retake": [None, bool(form.retake.data)],
+        },
+    )
     return course, result
 
 

@@ -11,6 +11,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
+from lms.audit_trail import log_change
 from lms.clock import now
 from lms.content.importer import is_visible
 from lms.db import db
@@ -106,6 +107,9 @@ def decline(booking_id: int) -> ResponseReturnValue:
 def _decide(booking_id: int, *, approve: bool) -> ResponseReturnValue:
     found = _team_booking(booking_id)
     notices = booking.decide(db.session, found, approve=approve, now=now())
+    if notices:
+        log_change("booking.approve" if approve else "booking.decline", found.company_id,
+                   subject=found.user.display_name, subject_id=found.id)  # fmt: skip
     db.session.commit()
     send_notices(db.session, notices)
     if notices:

@@ -20,6 +20,7 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from lms.audit_trail import log_change
 from lms.clock import local_zone, now, today
 from lms.db import db
 from lms.manage import bp
@@ -381,6 +382,8 @@ def withdraw_rule(rule_id: int) -> ResponseReturnValue:
     if limited is not None and rule.department_id not in limited:
         abort(404)
     ended = assignments.withdraw_rule(db.session, manager, rule, now())
+    log_change("assignment.withdraw", manager.company_id, subject=f"rule {rule.id}",
+               subject_id=rule.id, changes={"people": [ended, 0]})  # fmt: skip
     db.session.commit()
     flash(
         ngettext(
@@ -401,6 +404,8 @@ def withdraw(user_id: int, assignment_id: int) -> ResponseReturnValue:
     if assignment.user_id != person.id:
         abort(404)
     assignments.withdraw(db.session, manager, assignment, now())
+    log_change("assignment.withdraw", manager.company_id, subject=person.display_name,
+               subject_id=assignment.id)  # fmt: skip
     db.session.commit()
     flash(_("The assignment is withdrawn."), "success")
     return redirect(url_for("manage.person", user_id=person.id))

@@ -11,6 +11,7 @@ from lms.models.accounts import (
     UserRole,
 )
 from lms.models.assignments import Assignment, AssignmentRule, ReminderSent, ReportAccess
+from lms.models.audit import AuditEntry
 from lms.models.base import Base, utcnow
 from lms.models.content import AssetBlob, Course, CourseCompany, CourseVersion, VersionAsset
 from lms.models.hybrid import (
@@ -40,6 +41,7 @@ __all__ = [
     "AssignmentRule",
     "AttemptAnswer",
     "Attendance",
+    "AuditEntry",
     "Base",
     "Booking",
     "BookingStatus",

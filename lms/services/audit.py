@@ -1,12 +1,16 @@
-"""The log of who looked at whose learning data (§87 BetrVG): kept, and shown to admins."""
+"""Two logs that the app only ever adds to: who looked at whose learning data (§87
+BetrVG), and who changed what (the audit log). Admins see both; a company's managers
+see their company's audit entries."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
-from lms.models import ReportAccess, User
+from lms.models import AuditEntry, ReportAccess, User
 
 
 def log_report_access(
@@ -32,3 +36,55 @@ def log_report_access(
     session.add(entry)
     session.flush()
     return entry
+
+
+def record_change(
+    session: Session,
+    actor: User | None,
+    company_id: int | None,
+    action: str,
+    now: datetime,
+    *,
+    subject: str = "",
+    subject_id: int | None = None,
+    changes: dict[str, Any] | None = None,
+    address: str = "",
+) -> AuditEntry:
+    """Write one audit entry (in the caller's transaction: a rolled-back change leaves none)."""
+    entry = AuditEntry(
+        company_id=company_id,
+        actor_id=actor.id if actor is not None else None,
+        actor_name=actor.display_name if actor is not None else "",
+        at=now,
+        action=action,
+        subject_id=subject_id,
+        subject=subject[:300],
+        changes=changes or {},
+        address=address,
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def snapshot(obj: object, fields: Iterable[str]) -> dict[str, Any]:
+    """The values of `fields` of `obj`, to compare with `changed` after a change."""
+    return {name: _plain(getattr(obj, name)) for name in fields}
+
+
+def changed(before: dict[str, Any], obj: object) -> dict[str, list[Any]]:
+    """{field: [before, after]} for the fields of `before` that `obj` now has otherwise."""
+    result = {}
+    for name, old in before.items():
+        new = _plain(getattr(obj, name))
+        if new != old:
+            result[name] = [old, new]
+    return result
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)

@@ -1,0 +1,50 @@
+"""The audit log's page, shared by admins (every company) and managers (their own)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import render_template, request
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+
+from lms.db import db
+from lms.models import AuditEntry, Company
+
+PAGE_SIZE = 100
+
+
+def entries_page(
+    company_ids: list[int] | None, endpoint: str, **url_args: Any
+) -> ResponseReturnValue:
+    """Newest first, 100 a page; `company_ids` None: every company and the platform."""
+    action = request.args.get("action", "").strip()[:40]
+    raw_page = request.args.get("page", "")
+    page = max(int(raw_page), 1) if raw_page.isdigit() else 1
+    query = select(AuditEntry)
+    if company_ids is not None:
+        query = query.where(AuditEntry.company_id.in_(company_ids))
+    if action:
+        query = query.where(AuditEntry.action.startswith(action))
+    entries = db.session.scalars(
+        query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+        .limit(PAGE_SIZE + 1)
+        .offset((page - 1) * PAGE_SIZE)
+    ).all()
+    kinds = select(AuditEntry.action).distinct().order_by(AuditEntry.action)
+    if company_ids is not None:  # the kinds of the shown companies only
+        kinds = kinds.where(AuditEntry.company_id.in_(company_ids))
+    actions = db.session.scalars(kinds)
+    names = {row.id: row.name for row in db.session.execute(select(Company.id, Company.name))}
+    return render_template(
+        "audit/entries.html",
+        entries=entries[:PAGE_SIZE],
+        more=len(entries) > PAGE_SIZE,
+        page=page,
+        action=action,
+        actions=list(actions),
+        company_names=names,
+        show_company=company_ids is None,
+        endpoint=endpoint,
+        url_args=url_args,
+    )
