@@ -19,6 +19,7 @@ from wtforms.validators import Email, InputRequired, Length
 
 from lms.admin import bp
 from lms.admin.companies import _company
+from lms.audit_trail import log_change
 from lms.auth.routes import send_invitation_mail, send_reset_mail
 from lms.clock import now, today
 from lms.db import db
@@ -26,9 +27,13 @@ from lms.manage.forms import CheckboxListField
 from lms.models import Company, Department, Role, TokenPurpose, User, UserRole
 from lms.permissions import get_for_company
 from lms.services import accounts, assignments, companies
+from lms.services.audit import changed, snapshot
 from lms.services.companies import CompanyError, PersonFields
 
 PAGE_SIZE = 50
+# The person's fields the audit log follows; `roles` and `managed` are read as text.
+PERSON_FIELDS = ("display_name", "email", "personnel_number", "department_id", "language",
+                 "role_names", "managed_names")  # fmt: skip
 
 
 class PersonForm(FlaskForm):
@@ -228,6 +233,10 @@ def new_person(company_id: int) -> ResponseReturnValue:
                 else _("Please enter a valid e-mail address.")
             ]
         else:
+            log_change("person.create", company.id, subject=user.display_name,
+                       subject_id=user.id,
+                       changes={name: [None, value] for name, value in
+                                snapshot(user, PERSON_FIELDS).items()})  # fmt: skip
             _invite(user)
             flash(_("%(name)s is added and invited by e-mail.", name=user.display_name), "success")
             return redirect(url_for("admin.people", company_id=company.id))
@@ -243,6 +252,7 @@ def deactivate_person(company_id: int, user_id: int) -> ResponseReturnValue:
     company = _company(company_id)
     person = _person(company, user_id)
     accounts.deactivate_user(db.session, person)
+    log_change("person.deactivate", company.id, subject=person.display_name, subject_id=person.id)
     db.session.commit()
     flash(
         _("%(name)s is deactivated and logged out everywhere.", name=person.display_name),
@@ -257,6 +267,7 @@ def reactivate_person(company_id: int, user_id: int) -> ResponseReturnValue:
     person = _person(company, user_id)
     person.is_active = True
     db.session.flush()
+    log_change("person.reactivate", company.id, subject=person.display_name, subject_id=person.id)
     # Standing department assignments made while the person was away.
     assignments.apply_rules_to_newcomer(db.session, person, now(), today())
     db.session.commit()
@@ -311,6 +322,7 @@ def edit_person(company_id: int, user_id: int) -> ResponseReturnValue:
             ),
             language=form.language.data or None,
         )
+        before = snapshot(person, PERSON_FIELDS)
         try:
             moved = companies.update_person(db.session, person, fields, now(), today())
         except CompanyError as error:
@@ -326,6 +338,8 @@ def edit_person(company_id: int, user_id: int) -> ResponseReturnValue:
             target, text = texts.get(error.code, (form.department, error.code))
             target.errors = [*target.errors, text]
         else:
+            log_change("person.update", company.id, subject=person.display_name,
+                       subject_id=person.id, changes=changed(before, person))  # fmt: skip
             db.session.commit()
             flash(
                 _("%(name)s is moved; the new department's assignments apply.",

@@ -69,6 +69,16 @@ class User(Base):
     def roles(self) -> frozenset[Role]:
         return frozenset(Role(row.role) for row in self.role_rows)
 
+    @property
+    def role_names(self) -> str:
+        """The roles as text, for logs: "learner, manager"."""
+        return ", ".join(sorted(row.role for row in self.role_rows))
+
+    @property
+    def managed_names(self) -> str:
+        """The departments a manager is limited to, as text, for logs."""
+        return ", ".join(d.name for d in self.managed_departments)
+
     def has_role(self, role: Role) -> bool:
         return any(row.role == role.value for row in self.role_rows)
 

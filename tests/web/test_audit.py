@@ -125,3 +125,25 @@ def import_hybrid_course(app, db, tmp_path):
     with app.test_request_context():
         import_course(db, folder, datetime.now(UTC))
     return db.scalar(select(Course).where(Course.slug == "hybridkurs"))
+
+
+def test_changes_to_people_are_logged_with_roles_and_department(client, db, world, login):
+    company = world.a.company
+    person, office = world.a.employees[0], world.a.departments[1]
+    login(world.admin)
+    client.post(
+        f"/admin/companies/{company.id}/people/{person.id}/edit",
+        data={
+            "display_name": person.display_name,
+            "email": person.email,
+            "department": office.id,
+            "manager": "y",
+            "language": "",
+        },
+    )
+    (entry,) = entries(db, "person.update")
+    assert entry.changes["department_id"][1] == office.id
+    assert entry.changes["role_names"] == ["learner", "learner, manager"]
+    client.post(f"/admin/companies/{company.id}/people/{person.id}/deactivate")
+    client.post(f"/admin/companies/{company.id}/people/{person.id}/reactivate")
+    assert [e.action for e in entries(db)][-2:] == ["person.deactivate", "person.reactivate"]
