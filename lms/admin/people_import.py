@@ -21,6 +21,7 @@ from flask_login import current_user
 
 from lms.admin import bp
 from lms.admin.companies import _company
+from lms.audit_trail import log_change
 from lms.auth.routes import send_invitation_mail
 from lms.clock import now
 from lms.db import db
@@ -146,12 +147,18 @@ def apply_import(company_id: int) -> ResponseReturnValue:
         invitations.append((person, accounts.issue_token(
             db.session, person, TokenPurpose.INVITE, now(), lifetime
         )))  # fmt: skip
+    counts = summary.counts
+    log_change(
+        "people.import",
+        company.id,
+        subject=meta["filename"],
+        changes={str(action): [None, counts[action]] for action in Action if counts[action]},
+    )
     db.session.commit()
     _drop(token)
     # Only after the commit: an invitation never points at an account that is not there.
     for person, raw in invitations:
         send_invitation_mail(person, raw)
-    counts = summary.counts
     flash(
         _(
             "The import is done: %(created)d added and invited, %(updated)d updated, "

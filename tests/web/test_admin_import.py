@@ -7,7 +7,7 @@ import re
 
 from sqlalchemy import func, select
 
-from lms.models import User
+from lms.models import AuditEntry, User
 
 EN = {"Accept-Language": "en"}
 
@@ -50,6 +50,8 @@ def test_an_admin_checks_a_windows_csv_then_imports_it_and_people_are_invited(
     anna = db.scalar(select(User).where(User.email == "anna.schütz@example.com"))
     assert anna.personnel_number == "P-2" and anna.department.name == "Büro"
     assert sorted(m.to for m in mails) == ["anna.schütz@example.com", "jörg.müller@example.com"]
+    (entry,) = db.scalars(select(AuditEntry).where(AuditEntry.action == "people.import")).all()
+    assert entry.subject == "leute.csv" and entry.changes == {"create": [None, 2]}
     # The same file again: nothing to do.
     again = upload(client, company, WINDOWS_CSV).get_data(as_text=True)
     assert "nothing to import" in again
