@@ -54,7 +54,8 @@ def fields(starts_at=NOW + timedelta(days=7), capacity=2, **kwargs):
     return DateFields(**values)
 
 
-def schedule(db, world, course, **kwargs):
+def schedule(db, world, course, now=NOW, **kwargs):
+    """A date of the workshop unit, run by the world's trainer, planned at `now`."""
     return booking.schedule(
         db,
         course,
@@ -63,7 +64,7 @@ def schedule(db, world, course, **kwargs):
         trainers=[world.trainer],
         companies=[],
         by=world.trainer,
-        now=NOW,
+        now=now,
     )
 
 

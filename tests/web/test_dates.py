@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from lms.models import Booking, InPersonDate
 from lms.services import booking, learning
-from tests.unit.test_booking import fields, import_in_person_course
+from tests.unit.test_booking import fields, import_in_person_course, schedule
 
 EN = {"Accept-Language": "en"}
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -32,16 +32,7 @@ def course(app, db, tmp_path, clock):
 
 
 def plan(db, world, course, **kwargs):
-    return booking.schedule(
-        db,
-        course,
-        "workshop",
-        fields(**kwargs),
-        trainers=[world.trainer],
-        companies=[],
-        by=world.trainer,
-        now=NOW,
-    )
+    return schedule(db, world, course, now=NOW, **kwargs)
 
 
 def enrol(db, person, course):
