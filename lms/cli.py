@@ -11,7 +11,7 @@ from typing import Any
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from lms import ConfigurationError, create_app
 from lms.clock import now, today
@@ -297,7 +297,8 @@ def courses_open_command(slug: str, shared: bool, companies: tuple[str, ...]) ->
     Assignments made before stay; the course only leaves the other catalogues.
     """
     from lms.db import db
-    from lms.models import Company, Course, CourseCompany
+    from lms.models import Company, Course
+    from lms.services.catalogue import open_course
 
     if shared == bool(companies):
         raise click.UsageError("Give either --shared or one or more --company.")
@@ -309,10 +310,7 @@ def courses_open_command(slug: str, shared: bool, companies: tuple[str, ...]) ->
         unknown = [name for name in companies if name not in found]
         if unknown:
             raise click.ClickException(f"Unknown companies: {', '.join(unknown)}.")
-        session.execute(delete(CourseCompany).where(CourseCompany.course_id == course.id))
-        course.shared = shared
-        for name in dict.fromkeys(companies):
-            session.add(CourseCompany(course_id=course.id, company_id=found[name].id))
+        open_course(session, course, shared=shared, companies=[found[n] for n in companies])
     where = "every company" if shared else ", ".join(companies)
     click.echo(f"{slug}: open to {where}.")
 

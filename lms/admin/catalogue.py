@@ -1,0 +1,60 @@
+"""The catalogue: which modules each company sees, and so which learning paths."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from lms.admin import bp
+from lms.audit_trail import log_change
+from lms.content.importer import live_versions
+from lms.db import db
+from lms.models import Company, Course, CourseCompany
+from lms.services import paths
+from lms.services.catalogue import open_course
+
+
+@bp.get("/catalogue")
+def catalogue() -> ResponseReturnValue:
+    companies = db.session.scalars(select(Company).order_by(Company.name)).all()
+    opened: dict[int, set[int]] = {}
+    for row in db.session.scalars(select(CourseCompany)):
+        opened.setdefault(row.course_id, set()).add(row.company_id)
+    offered = {c.id: [p.title for p in paths.paths_for(db.session, c.id)] for c in companies}
+    return render_template(
+        "admin/catalogue.html",
+        rows=live_versions(db.session),
+        companies=companies,
+        opened=opened,
+        offered=offered,
+    )
+
+
+@bp.post("/catalogue/<int:course_id>")
+def open_to(course_id: int) -> ResponseReturnValue:
+    course = db.session.get(Course, course_id)
+    if course is None:
+        abort(404)
+    shared = request.form.get("audience") == "all"
+    wanted = {int(v) for v in request.form.getlist("company") if v.isdigit()}
+    companies = db.session.scalars(select(Company).where(Company.id.in_(wanted))).all()
+    before = sorted(
+        db.session.scalars(
+            select(CourseCompany.company_id).where(CourseCompany.course_id == course.id)
+        )
+    )
+    was_shared = course.shared
+    open_course(db.session, course, shared=shared, companies=companies)
+    after = [] if shared else sorted(c.id for c in companies)
+    log_change(
+        "catalogue.update",
+        None,
+        subject=course.slug,
+        subject_id=course.id,
+        changes={"shared": [was_shared, shared], "companies": [before, after]},
+    )
+    db.session.commit()
+    flash(_("The catalogue of %(slug)s is saved.", slug=course.slug), "success")
+    return redirect(url_for("admin.catalogue") + f"#course-{course.id}")
