@@ -36,7 +36,7 @@ PERSON_FIELDS = ("display_name", "email", "personnel_number", "department_id", "
                  "role_names", "managed_names")  # fmt: skip
 
 
-class PersonForm(FlaskForm):
+class _NameAndAddress(FlaskForm):
     display_name = StringField(
         _l("Name"),
         validators=[InputRequired(message=_l("Please enter the name.")), Length(max=200)],
@@ -49,6 +49,9 @@ class PersonForm(FlaskForm):
             Length(max=254),
         ],
     )
+
+
+class PersonForm(_NameAndAddress):
     department = SelectField(_l("Department"), coerce=int)
     roles = CheckboxListField(
         _l("Roles"),
@@ -66,19 +69,7 @@ class PersonForm(FlaskForm):
     )
 
 
-class PersonEditForm(FlaskForm):
-    display_name = StringField(
-        _l("Name"),
-        validators=[InputRequired(message=_l("Please enter the name.")), Length(max=200)],
-    )
-    email = EmailField(
-        _l("E-mail address"),
-        validators=[
-            InputRequired(message=_l("Please enter the e-mail address.")),
-            Email(message=_l("Please enter a valid e-mail address.")),
-            Length(max=254),
-        ],
-    )
+class PersonEditForm(_NameAndAddress):
     personnel_number = StringField(_l("Personnel number"), validators=[Length(max=50)])
     department = SelectField(
         _l("Department"),
@@ -166,14 +157,16 @@ def people(company_id: int) -> ResponseReturnValue:
     company = _company(company_id)
     filters = PeopleFilters.from_args(request.args)
     query = people_query(company, filters)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    # Counted over the filtered rows' ids only, not a subquery of every column.
+    total = db.session.scalar(query.with_only_columns(func.count(User.id))) or 0
     rows = db.session.scalars(
-        query.options(selectinload(User.department), selectinload(User.role_rows))
+        query.options(selectinload(User.role_rows))
         .order_by(User.display_name, User.id)
         .limit(PAGE_SIZE)
         .offset((filters.page - 1) * PAGE_SIZE)
     ).all()
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    departments = _departments(company)  # for the filter; the rows' names come from it too
     return render_template(
         "admin/people.html",
         company=company,
@@ -181,7 +174,8 @@ def people(company_id: int) -> ResponseReturnValue:
         total=total,
         filters=filters,
         pages=pages,
-        departments=_departments(company),
+        departments=departments,
+        departments_by_id={d.id: d for d in departments},
     )
 
 

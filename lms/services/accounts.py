@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 from lms.auth.passwords import hash_password, needs_rehash, password_problems, verify_password
 from lms.clock import today
 from lms.models import AccountToken, Company, Department, LoginEvent, Role, TokenPurpose, User
-from lms.services.assignments import apply_rules_to_newcomer
+from lms.services.assignments import apply_rules_to_newcomers
 
 
 class AccountError(ValueError):
@@ -238,35 +239,60 @@ class NewPerson:
     company: Company | None = None
     department: Department | None = None
     language: str | None = None
+    personnel_number: str | None = None
 
 
 def create_user(session: Session, person: NewPerson, now: datetime) -> User:
     """Create an account without a password (it is set through an invitation)."""
-    email = normalize_email(person.email)
-    if not email or "@" not in email:
+    return create_users(session, [person], now)[0]
+
+
+def create_users(session: Session, people: Sequence[NewPerson], now: datetime) -> list[User]:
+    """`create_user` for many people at once (a bulk import): same checks, same result.
+
+    Every person is checked before anything is added (one query for the
+    addresses of all), so a refusal leaves the session untouched; an address
+    listed twice is taken. The accounts are added in one flush, then the
+    standing assignments of all newcomers in one pass. Returns the users in
+    the order given.
+    """
+    emails = [normalize_email(person.email) for person in people]
+    if any(not email or "@" not in email for email in emails):
         raise AccountError("invalid-email")
-    if session.scalar(select(func.count()).select_from(User).where(User.email == email)):
+    if len(set(emails)) != len(emails):
         raise AccountError("email-taken")
-    if person.department is not None and (
-        person.company is None or person.department.company_id != person.company.id
-    ):
-        raise AccountError("department-of-other-company")
-    if (Role.LEARNER in person.roles or Role.MANAGER in person.roles) and person.company is None:
-        raise AccountError("company-required")
-    user = User(
-        email=email,
-        display_name=person.display_name.strip() or email,
-        company=person.company,
-        department=person.department,
-        language=person.language,
-        created_at=now,
-    )
-    for role in person.roles:
-        user.grant(role)
-    session.add(user)
+    wanted = sorted(emails)
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        if session.scalar(select(func.count()).select_from(User).where(User.email.in_(chunk))):
+            raise AccountError("email-taken")
+    for person in people:
+        if person.department is not None and (
+            person.company is None or person.department.company_id != person.company.id
+        ):
+            raise AccountError("department-of-other-company")
+        if (
+            Role.LEARNER in person.roles or Role.MANAGER in person.roles
+        ) and person.company is None:
+            raise AccountError("company-required")
+    users = []
+    for person, email in zip(people, emails, strict=True):
+        user = User(
+            email=email,
+            display_name=person.display_name.strip() or email,
+            company=person.company,
+            department=person.department,
+            language=person.language,
+            personnel_number=person.personnel_number,
+            created_at=now,
+        )
+        for role in person.roles:
+            user.grant(role)
+        users.append(user)
+    session.add_all(users)
     session.flush()
-    apply_rules_to_newcomer(session, user, now, today(now))
-    return user
+    apply_rules_to_newcomers(session, users, now, today(now))
+    return users
 
 
 def create_admin(session: Session, email: str, now: datetime) -> tuple[User, str]:

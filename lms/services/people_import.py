@@ -40,7 +40,7 @@ company. A person not found is created (and later invited); a person found is
 updated where a non-empty cell differs: name (first and last name joined),
 personnel number, roles, language. A different department is a move: the
 person keeps every assignment they have (their history) and receives the
-standing assignments of the new department (`assignments.apply_rules_to_newcomer`).
+standing assignments of the new department (`assignments.apply_rules_to_newcomers`).
 An empty cell leaves the stored value alone, so a file with fewer columns
 never erases data. A personnel number is unique within the company; since
 people are matched by e-mail, a person whose address changed shows up as
@@ -92,8 +92,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from lms.clock import today
 from lms.models import Company, Department, Role, User
-from lms.services.accounts import NewPerson, create_user, deactivate_user, normalize_email
-from lms.services.assignments import apply_rules_to_newcomer
+from lms.services.accounts import NewPerson, create_users, deactivate_user, normalize_email
+from lms.services.assignments import apply_rules_to_newcomers
 
 MAX_BYTES = 10 * 1024 * 1024
 """Larger files are refused (an HR export of 10,000 people is about 1 MB)."""
@@ -774,20 +774,26 @@ def apply(
         for d in session.scalars(select(Department).where(Department.company_id == company.id))
     }
     day = today(now)
-    new_people_ids: list[int] = []
+    # New people first, all at once (one flush, and the standing assignments of
+    # all of them in one pass): one at a time, 5,000 people took 27 s on SQLite.
+    creates = [c for c in import_plan.changes if c.action is Action.CREATE]
+    new_people = create_users(session, [_new_person(company, c, departments) for c in creates], now)
+    moved: list[User] = []
     for change in import_plan.changes:
-        if change.action is Action.UNCHANGED:
-            continue
-        if change.action is Action.CREATE:
-            new_people_ids.append(_create(session, company, change, departments, now).id)
+        if change.action in (Action.UNCHANGED, Action.CREATE):
             continue
         assert change.user_id is not None  # every other change is about someone found
         if change.action is Action.DEACTIVATE:
             deactivate_user(session, people[change.user_id])
         else:
-            _update(session, people[change.user_id], change, departments, now, day)
+            _update(people[change.user_id], change, departments)
+            if "department_id" in change.updates:
+                moved.append(people[change.user_id])
     session.flush()
-    return ImportSummary(import_plan.counts(), new_people_ids)
+    # Assignments already made stay (the history); the new departments' standing
+    # assignments are added.
+    apply_rules_to_newcomers(session, moved, now, day)
+    return ImportSummary(import_plan.counts(), [person.id for person in new_people])
 
 
 def _people_by_id(session: Session, company_id: int, ids: Sequence[int]) -> dict[int, User]:
@@ -809,39 +815,23 @@ def _roles(manager: bool) -> tuple[Role, ...]:
     return (Role.LEARNER, Role.MANAGER) if manager else (Role.LEARNER,)
 
 
-def _create(
-    session: Session,
-    company: Company,
-    change: Change,
-    departments: dict[int, Department],
-    now: datetime,
-) -> User:
+def _new_person(company: Company, change: Change, departments: dict[int, Department]) -> NewPerson:
     values = change.updates
     department_id = values["department_id"]
-    person = create_user(
-        session,
-        NewPerson(
-            email=change.email,
-            display_name=values["display_name"],
-            roles=_roles(values["manager"]),
-            company=company,
-            department=departments[department_id] if department_id is not None else None,
-            language=values["language"],
-        ),
-        now,
+    return NewPerson(
+        email=change.email,
+        display_name=values["display_name"],
+        roles=_roles(values["manager"]),
+        company=company,
+        department=departments[department_id] if department_id is not None else None,
+        language=values["language"],
+        # Set with the account rather than after it: a later flush of thousands of
+        # changed people costs seconds in the revision hook (compliance._raise_revisions).
+        personnel_number=values["personnel_number"],
     )
-    person.personnel_number = values["personnel_number"]
-    return person
 
 
-def _update(
-    session: Session,
-    person: User,
-    change: Change,
-    departments: dict[int, Department],
-    now: datetime,
-    day: date,
-) -> None:
+def _update(person: User, change: Change, departments: dict[int, Department]) -> None:
     values = change.updates
     if "display_name" in values:
         person.display_name = values["display_name"]
@@ -855,8 +845,4 @@ def _update(
         if not values["manager"]:
             person.revoke(Role.MANAGER)
     if "department_id" in values:
-        # Assignments already made stay (the history); the new department's
-        # standing assignments are added.
         person.department = departments[values["department_id"]]
-        session.flush()
-        apply_rules_to_newcomer(session, person, now, day)

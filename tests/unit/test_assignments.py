@@ -12,6 +12,7 @@ from lms.content.importer import import_course
 from lms.models import Assignment, Completion, Course, Enrollment, Role
 from lms.services import assignments, compliance
 from lms.services.accounts import NewPerson, create_user
+from lms.services.assignments import MIN_NEWCOMER_DAYS
 from lms.services.compliance import CellState, Filters, Scope
 from tests.factories import make_user
 from tests.unit.test_course_parser import COURSE_MD, write_course
@@ -227,3 +228,52 @@ def test_a_certificate_is_valid_through_the_day_its_validity_ends(db, world, cou
     next_day = datetime(2026, 11, 23, 23, 30, tzinfo=UTC)  # 00:30 on the 24th in Berlin
     assert states(db, world.a.company, afternoon)[(person.id, course.id)] is CellState.EXPIRING
     assert states(db, world.a.company, next_day)[(person.id, course.id)] is CellState.EXPIRED
+
+
+def test_rules_for_many_people_at_once_give_each_what_one_at_a_time_gives(db, world, course):
+    a = world.a
+    lager, buero = a.departments
+    assignments.assign_to_group(
+        db, a.manager, a.company, course, None, TODAY + timedelta(days=3), "", NOW, today=TODAY
+    )
+    office_course = Course(slug="ablage", shared=True)
+    db.add(office_course)
+    db.flush()
+    assignments.assign_to_group(
+        db, a.manager, a.company, office_course, buero, TODAY + timedelta(days=40), "Ablage",
+        NOW, today=TODAY,
+    )  # fmt: skip
+    # Moved to the office later; one already has the office course open, one left.
+    twins = []
+    for _ in range(2):
+        pair = [make_user(db, a.company, Role.LEARNER, department=lager) for _ in range(3)]
+        for person in pair:
+            person.department = buero
+        pair[1].is_active = False
+        db.flush()
+        assignments.assign_to_people(
+            db, a.manager, office_course, [pair[2]], TODAY + timedelta(days=5), "", NOW
+        )
+        twins.append(pair)
+    later = NOW + timedelta(days=3)
+    single = sum(assignments.apply_rules_to_newcomer(db, p, later, today(later)) for p in twins[0])
+    batch = assignments.apply_rules_to_newcomers(db, twins[1], later, today(later))
+    # The first: both courses; the second is deactivated; the third has the office's open.
+    assert single == batch == 3
+
+    def made(people):
+        return [
+            [(r.course_id, r.rule_id, r.due_on, r.reason, r.note, r.ended_at)
+             for r in db.scalars(
+                 select(Assignment).where(Assignment.user_id == p.id).order_by(Assignment.id)
+             )]
+            for p in people
+        ]  # fmt: skip
+
+    first, deactivated, had_it = made(twins[1])
+    assert made(twins[0]) == [first, deactivated, had_it]
+    assert [(course_id, due_on) for course_id, _r, due_on, *_ in first] == [
+        (course.id, today(later) + timedelta(days=MIN_NEWCOMER_DAYS)),
+        (office_course.id, today(later) + timedelta(days=40)),  # the rule's 40 days
+    ]
+    assert deactivated == [] and [row[3] for row in had_it] == ["person", "newcomer"]

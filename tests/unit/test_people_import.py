@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from lms.content.importer import import_course
 from lms.models import Assignment, Course, Role, User
 from lms.services import assignments, people_import
+from lms.services.accounts import NewPerson, create_user
 from lms.services.people_import import Action, Field, ImportRefused, read_file
 from tests.factories import make_department, make_user
 from tests.unit.test_course_parser import write_course
@@ -534,3 +535,70 @@ def test_cells_that_start_like_a_formula_are_refused(db, world, cell):
     plan = plan_of(db, world.a.company, csv_file(f'neu@example.com;Nina;"{cell}";;;;'))
     assert codes(plan.problems) == [(2, "formula-cell")]
     assert plan.problems[0].params == {"column": "Nachname"}
+
+
+def _newcomer_rows(db, user_ids):
+    """Each person's assignments as the single path would make them, in course order."""
+    rows = db.scalars(
+        select(Assignment)
+        .where(Assignment.user_id.in_(user_ids))
+        .order_by(Assignment.user_id, Assignment.course_id)
+    ).all()
+    position = {user_id: index for index, user_id in enumerate(user_ids)}
+    return sorted(
+        (position[r.user_id], r.course_id, r.rule_id, r.due_on, r.reason, r.note,
+         r.assigned_by_id, r.company_id, r.ended_at)
+        for r in rows
+    )  # fmt: skip
+
+
+def test_an_import_gives_newcomers_exactly_what_adding_them_one_by_one_gives(db, world, course):
+    a = world.a
+    lager, buero = a.departments
+    # A department rule due soon (newcomers get 14 days from joining instead) and a
+    # company-wide one due later (its date holds), and one for the office.
+    assignments.assign_to_group(
+        db, a.manager, a.company, course, lager, date(2026, 11, 25), "Gabelstapler", NOW,
+        today=date(2026, 11, 23),
+    )  # fmt: skip
+    later_courses = []
+    for slug, department in (("datenschutz", None), ("ablage", buero)):
+        other = Course(slug=slug, shared=True)
+        db.add(other)
+        db.flush()
+        later_courses.append(other)
+        assignments.assign_to_group(
+            db, None, a.company, other, department, date(2027, 3, 31), "", NOW,
+            today=date(2026, 11, 23),
+        )  # fmt: skip
+    joined = NOW + timedelta(days=2)
+    people = [("Lager", lager), ("Büro", buero), ("", None), ("lager", lager)]
+
+    one_by_one = [
+        create_user(
+            db,
+            NewPerson(f"einzeln{i}@example.com", f"Einzeln {i}", (Role.LEARNER,), a.company,
+                      department),
+            joined,
+        ).id
+        for i, (_name, department) in enumerate(people)
+    ]  # fmt: skip
+    data = csv_file(*(f"stapel{i}@example.com;Stapel;{i};;{name};;" for i, (name, _d) in
+                      enumerate(people)))  # fmt: skip
+    summary = people_import.apply(db, a.company, plan_of(db, a.company, data), None, joined)
+
+    batch = _newcomer_rows(db, summary.new_people_ids)
+    assert batch == _newcomer_rows(db, one_by_one)
+    # Joined two days after the rules were made: as many days from joining as the rules gave.
+    soon = date(2026, 11, 25) + timedelta(days=14)  # the minimum, not the rule's date
+    late = date(2027, 3, 31) + timedelta(days=2)
+    assert [(p, c, due) for p, c, _r, due, *_ in batch] == [
+        (0, course.id, soon),
+        (0, later_courses[0].id, late),
+        (1, later_courses[0].id, late),
+        (1, later_courses[1].id, late),
+        (2, later_courses[0].id, late),
+        (3, course.id, soon),
+        (3, later_courses[0].id, late),
+    ]
+    assert {row[4] for row in batch} == {"newcomer"}

@@ -129,3 +129,35 @@ def test_moving_a_person_keeps_their_assignments_and_adds_the_new_departments(
     html = taken.get_data(as_text=True)
     assert taken.status_code == 422 and "Someone has this e-mail address already." in html
     assert 'value="P-9"' in html
+
+
+def _list_queries(client, count_queries, url, **query):
+    count_queries.statements.clear()
+    response = client.get(url, query_string=query)
+    assert response.status_code == 200
+    return count_queries.count, response.get_data(as_text=True)
+
+
+def test_the_people_list_takes_the_same_queries_for_any_company_size(
+    client, db, world, login, count_queries
+):
+    from lms.models import Role
+
+    company = world.a.company
+    login(world.admin)
+    url = f"/admin/companies/{company.id}/people"
+    small, _ = _list_queries(client, count_queries, url)
+    small_search, _ = _list_queries(client, count_queries, url, q="a")
+    for i in range(60):
+        roles = (Role.LEARNER, Role.MANAGER) if i % 7 == 0 else (Role.LEARNER,)
+        make_user(db, company, *roles, department=world.a.departments[i % 2], name=f"Neu {i:02d}")
+    large, html = _list_queries(client, count_queries, url)
+    assert large == small <= 7, count_queries.statements
+    assert _list_queries(client, count_queries, url, q="a")[0] == small_search == small
+    assert _list_queries(client, count_queries, url, page=2)[0] == small
+    # Each row links to its person and actions, and names its department.
+    person = db.scalar(select(User).where(User.display_name == "Neu 01"))
+    base = f"/admin/companies/{company.id}/people/{person.id}"
+    for action in ("edit", "invite", "deactivate"):
+        assert f'"{base}/{action}"' in html
+    assert world.a.departments[1].name in html
