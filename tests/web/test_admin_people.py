@@ -161,3 +161,25 @@ def test_the_people_list_takes_the_same_queries_for_any_company_size(
     for action in ("edit", "invite", "deactivate"):
         assert f'"{base}/{action}"' in html
     assert world.a.departments[1].name in html
+
+
+def test_an_admin_downloads_a_persons_data_and_erases_them_after_typing_the_address(
+    client, db, world, login
+):
+    person = world.a.employees[0]
+    base = f"/admin/companies/{world.a.company.id}/people/{person.id}"
+    login(world.admin)
+    data = client.get(f"{base}/data.json")
+    assert data.mimetype == "application/json" and person.email in data.get_data(as_text=True)
+    refused = client.post(f"{base}/erase", data={"confirm": "falsch@example.com"})
+    assert refused.status_code == 302
+    db.refresh(person)
+    assert person.is_active
+    email = person.email
+    client.post(f"{base}/erase", data={"confirm": email.upper()})
+    db.refresh(person)
+    assert person.display_name.startswith("Gelöschte Person") and person.email != email
+    foreign = world.b.employees[0]
+    other = f"/admin/companies/{world.a.company.id}/people/{foreign.id}"
+    assert client.post(f"{other}/erase", data={"confirm": foreign.email}).status_code == 404
+    assert client.get(f"{other}/data.json").status_code == 404

@@ -1,0 +1,136 @@
+"""Erasing a person (GDPR Art. 17) while keeping the evidence the company must keep.
+
+What a company must be able to prove by law – that someone completed a mandatory
+instruction, attended its in-person part, had the task signed off – stays, but as
+a pseudonymised record: the account row remains (so completions, bookings and
+sign-offs keep their counts) with every personal field replaced, and the person's
+name and e-mail address are replaced wherever else they were copied (audit log,
+access log, notes). What only served the person is deleted: logins, links sent by
+e-mail, the calendar feed, feedback comments, quiz answers as typed.
+
+A dump of every table afterwards contains neither the name nor the e-mail address
+(proved by a test that dumps every text column of every table).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, String, Text, cast, delete, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from lms.models import (
+    AccountToken,
+    Base,
+    CalendarFeed,
+    LoginEvent,
+    ManagerDepartment,
+    PathEnrollment,
+    QuizAttempt,
+    UnitFeedback,
+    User,
+    UserRole,
+)
+from lms.services.accounts import end_all_sessions
+
+
+@dataclass(frozen=True)
+class Erased:
+    user_id: int
+    pseudonym: str
+
+
+def pseudonym_for(user: User) -> str:
+    return f"Gelöschte Person {user.id}"
+
+
+def erase_person(session: Session, user: User, now: datetime) -> Erased:
+    """Remove the person's personal data; keep their evidence under a pseudonym."""
+    words = [w for w in {user.display_name.strip(), user.email} if len(w) >= 3]
+    pseudonym = pseudonym_for(user)
+    user_id = user.id
+    # What only served the person.
+    for model in (LoginEvent, AccountToken, CalendarFeed, PathEnrollment):
+        session.execute(delete(model).where(model.user_id == user_id))
+    session.execute(delete(ManagerDepartment).where(ManagerDepartment.user_id == user_id))
+    session.execute(delete(UserRole).where(UserRole.user_id == user_id))
+    session.execute(update(UnitFeedback).where(UnitFeedback.user_id == user_id).values(comment=""))
+    # Answers as typed may hold anything; grades and pass/fail stay as evidence.
+    session.execute(update(QuizAttempt).where(QuizAttempt.user_id == user_id).values(responses={}))
+    session.expire_all()
+    person = session.get(User, user_id)
+    assert person is not None
+    person.email = f"geloescht-{user_id}-{secrets.token_hex(4)}@invalid.example"
+    person.display_name = pseudonym
+    person.personnel_number = None
+    person.password_hash = None
+    person.language = None
+    person.last_login_at = None
+    person.must_change_password = False
+    person.is_active = False
+    person.managed_departments = []
+    end_all_sessions(person)
+    session.flush()
+    _replace_everywhere(session, words, pseudonym)
+    return Erased(user_id, pseudonym)
+
+
+# Tables that hold no copy of a person's data (course content, company structure) or
+# are handled above (the person's own row): never rewritten by an erasure.
+_NOT_SCRUBBED = {
+    "users",
+    "courses",
+    "course_versions",
+    "course_companies",
+    "version_assets",
+    "asset_blobs",
+    "learning_paths",
+    "companies",
+    "departments",
+    "alembic_version",
+}
+
+
+def _replace_everywhere(session: Session, words: list[str], pseudonym: str) -> None:
+    """Replace each word (name, e-mail) in every text and JSON column of the tables
+    that may hold a copy (audit and access logs, notes, comments, records)."""
+    if not words:
+        return
+    for table in Base.metadata.sorted_tables:
+        if table.name in _NOT_SCRUBBED:
+            continue
+        key = list(table.primary_key.columns)
+        for column in table.columns:
+            if column.primary_key:
+                continue
+            if isinstance(column.type, String | Text):
+                for word in words:
+                    session.execute(
+                        update(table)
+                        .where(column.contains(word, autoescape=True))
+                        .values({column.name: func.replace(column, word, pseudonym)})
+                    )
+            elif isinstance(column.type, JSON) and key:
+                _replace_in_json(session, table, key, column, words, pseudonym)
+    session.flush()
+
+
+def _replace_in_json(
+    session: Session, table: Any, key: list[Any], column: Any, words: list[str], pseudonym: str
+) -> None:
+    # Stored JSON may escape non-ASCII letters ("J\u00f6rg"): look for both spellings.
+    spellings = {form for word in words for form in (word, json.dumps(word)[1:-1])}
+    as_text = cast(column, Text)
+    found = session.execute(
+        select(*key, column).where(or_(*(as_text.contains(s, autoescape=True) for s in spellings)))
+    ).all()
+    for row in found:
+        text = json.dumps(row[-1], ensure_ascii=False)
+        for word in words:
+            text = text.replace(json.dumps(word, ensure_ascii=False)[1:-1], pseudonym)
+        where = [k == row[i] for i, k in enumerate(key)]
+        session.execute(update(table).where(*where).values({column.name: json.loads(text)}))

@@ -1,0 +1,85 @@
+"""Erasing a person: no trace of name or e-mail in any table; the evidence stays."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select, text
+
+from lms.models import Attendance, Base, Completion, LoginEvent, User
+from lms.services import booking, learning
+from lms.services.audit import log_report_access, record_change
+from lms.services.erasure import erase_person
+from tests.factories import make_user
+from tests.unit.test_booking import NOW, fields, import_in_person_course
+
+
+def dump(db) -> str:
+    """Every row of every table, as text."""
+    parts = []
+    for table in Base.metadata.sorted_tables:
+        for row in db.execute(text(f'SELECT * FROM "{table.name}"')):
+            parts.append(repr(tuple(row)))
+    return "\n".join(parts)
+
+
+def test_after_erasure_no_table_holds_the_name_or_address_and_evidence_counts_stay(
+    app, db, world, tmp_path
+):
+    course = import_in_person_course(app, db, tmp_path)
+    company = world.a.company
+    person = make_user(
+        db, company, name="Jörg Ümlaut", email="joerg.uemlaut@example.com", personnel_number="X-9"
+    )
+    enrollment = learning.enroll(db, person, course, NOW)
+    learning.mark_lesson_done(db, enrollment, "einstieg", NOW)
+    date = booking.schedule(
+        db, course, "workshop", fields(), trainers=[], companies=[], by=world.trainer, now=NOW
+    )
+    seat, _ = booking.book(db, date, person, by=person, now=NOW)
+    booking.record_attendance(
+        db, seat, Attendance.PRESENT, "Jörg Ümlaut kam pünktlich", by=world.trainer,
+        now=date.ends_at,
+    )  # fmt: skip
+    learning.give_feedback(db, enrollment, "einstieg", 4, "Grüße, Jörg Ümlaut", NOW)
+    db.add(LoginEvent(user_id=person.id, at=NOW, network="127.0.0.0/24"))
+    record_change(
+        db, world.admin, company.id, "person.update", NOW, subject="Jörg Ümlaut",
+        changes={"email": ["joerg.alt@example.com", "joerg.uemlaut@example.com"]},
+    )  # fmt: skip
+    log_report_access(db, world.a.manager, company.id, "person", NOW, subject=person,
+                      detail="Jörg Ümlaut")  # fmt: skip
+    db.flush()
+    completions = db.scalar(
+        select(func.count()).select_from(Completion).where(Completion.company_id == company.id)
+    )
+    assert completions == 1 and "Jörg Ümlaut" in dump(db)
+
+    erase_person(db, person, NOW + timedelta(days=1))
+
+    everything = dump(db)
+    for trace in ("Jörg Ümlaut", "joerg.uemlaut@example.com", "X-9"):
+        assert trace not in everything, trace
+    assert "Gelöschte Person" in everything
+    assert (
+        db.scalar(
+            select(func.count()).select_from(Completion).where(Completion.company_id == company.id)
+        )
+        == completions
+    )
+    erased = db.get(User, person.id)
+    assert not erased.is_active and erased.password_hash is None and erased.roles == frozenset()
+    # The evidence: attendance and completion stay, under the pseudonym.
+    db.refresh(seat)
+    assert seat.attendance == "present"
+    assert db.scalar(select(func.count()).select_from(LoginEvent).where(
+        LoginEvent.user_id == person.id)) == 0  # fmt: skip
+    # Other people are untouched.
+    assert db.get(User, world.a.employees[0].id).display_name == world.a.employees[0].display_name
+
+
+def test_a_name_others_share_is_not_changed_on_their_own_rows(db, world):
+    twin = make_user(db, world.a.company, name="Max Muster", email="max1@example.com")
+    other = make_user(db, world.a.company, name="Max Muster", email="max2@example.com")
+    erase_person(db, twin, datetime.now(UTC))
+    assert db.get(User, other.id).display_name == "Max Muster"
