@@ -81,6 +81,8 @@ class Config:
 
     # Single-use links sent by e-mail.
     RESET_TOKEN_HOURS = _env_int("LMS_RESET_TOKEN_HOURS", 2)
+    # Audit and access log entries older than this are pruned by `lms retention`.
+    LOG_RETENTION_DAYS = _env_int("LMS_LOG_RETENTION_DAYS", 3 * 365)
     INVITE_TOKEN_DAYS = _env_int("LMS_INVITE_TOKEN_DAYS", 14)
 
     # Login throttling (Flask-Limiter). memory:// is per process; give a

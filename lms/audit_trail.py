@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import request
 from flask_login import current_user
+from sqlalchemy.orm import Session
 
 from lms.clock import now
 from lms.db import db
@@ -35,3 +36,8 @@ def log_change(
         changes=changes,
         address=shorten_address(request.remote_addr),
     )
+
+
+def record_run(session: Session, action: str, changes: dict[str, Any]) -> AuditEntry:
+    """An entry for a command's run (no actor, no address), e.g. "retention.run"."""
+    return record_change(session, None, None, action, now(), changes=changes)

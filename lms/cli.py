@@ -38,7 +38,8 @@ def register(app: Flask) -> None:
     courses_group.add_command(courses_import_command)
     courses_group.add_command(courses_open_command)
     for command in (db_group, create_admin_command, invite_command, demo_command, serve_command,
-                    courses_group, xapi_group, reminders_command, people_group):  # fmt: skip
+                    courses_group, xapi_group, reminders_command, people_group,
+                    retention_command):  # fmt: skip
         app.cli.add_command(command)
 
 
@@ -461,3 +462,38 @@ def reminders_command(dry_run: bool) -> None:
             err=True,
         )
         raise SystemExit(1)
+
+
+# --- Retention --------------------------------------------------------------------------
+
+
+@click.command("retention")
+@click.option("--dry-run", is_flag=True, help="Show what would be erased and pruned.")
+@with_appcontext
+def retention_command(dry_run: bool) -> None:
+    """Erase accounts unused for their company's retention period and prune old log entries.
+
+    Meant for cron (e.g. nightly). The companies' retention is set on their admin page;
+    log entries older than LMS_LOG_RETENTION_DAYS (default 3 years) are pruned.
+    """
+    from lms.audit_trail import record_run
+    from lms.db import db
+    from lms.services.retention import run_retention
+
+    with db.begin() as session:
+        result = run_retention(
+            session, now(), log_days=current_app.config["LOG_RETENTION_DAYS"], dry_run=dry_run
+        )
+        if not dry_run:
+            record_run(session, "retention.run", {
+                "erased": [None, len(result.erased)],
+                "log_entries_pruned": [None, result.audit_pruned + result.access_pruned],
+            })  # fmt: skip
+    verb = "Would erase" if dry_run else "Erased"
+    for company, user_id in result.erased:
+        click.echo(f"{verb} account {user_id} of {company}.")
+    prune = "Would prune" if dry_run else "Pruned"
+    click.echo(
+        f"{verb} {len(result.erased)} accounts. {prune} {result.audit_pruned} audit and "
+        f"{result.access_pruned} access log entries."
+    )

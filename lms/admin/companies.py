@@ -31,13 +31,14 @@ def _department(company: Company, department_id: int) -> Department:
 
 
 # The company's fields the audit log follows.
-COMPANY_FIELDS = ("name", "short_name", "default_language", "self_enrolment")
+COMPANY_FIELDS = ("name", "short_name", "default_language", "self_enrolment", "retention_months")
 
 _FIELD_OF = {
     "name-missing": "name",
     "bad-short-name": "short_name",
     "short-name-taken": "short_name",
     "bad-language": "default_language",
+    "bad-retention": "retention_months",
 }
 
 
@@ -47,6 +48,7 @@ def error_text(code: str) -> str:
         "bad-short-name": _("Use 2 to 60 lower case letters, digits and -, e.g. mueller-metall."),
         "short-name-taken": _("Another company has this short name already."),
         "bad-language": _("Choose Deutsch or English."),
+        "bad-retention": _("Enter between 1 and 240 months."),
         "department-name-missing": _("Please enter the department's name."),
         "department-exists": _("The company has a department of this name already."),
         "department-not-empty": _(
@@ -62,6 +64,7 @@ def _fields(form: CompanyForm) -> CompanyFields:
         short_name=(form.short_name.data or "").strip().lower(),
         default_language=form.default_language.data or "de",
         self_enrolment=bool(form.self_enrolment.data),
+        retention_months=form.retention_months.data,
     )
 
 

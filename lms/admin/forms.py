@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, RadioField, SelectChoice, SelectField, StringField
-from wtforms.validators import InputRequired, Length, NumberRange
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 
 class ReportingForm(FlaskForm):
@@ -52,6 +52,17 @@ class CompanyForm(FlaskForm):
     )
     self_enrolment = BooleanField(
         _l("Employees may start modules of the catalogue themselves"), default=True
+    )
+    retention_months = IntegerField(
+        _l("Erase accounts unused for (months)"),
+        description=_l(
+            "Accounts without a login for this long are erased by the nightly retention run; "
+            "completed instructions stay under a pseudonym. Leave empty to keep accounts."
+        ),
+        validators=[
+            Optional(),
+            NumberRange(min=1, max=240, message=_l("Enter between 1 and 240 months.")),
+        ],
     )
 
 

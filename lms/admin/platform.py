@@ -18,7 +18,7 @@ from lms.audit_pages import entries_page
 from lms.clock import now
 from lms.db import db
 from lms.mail import send_mail
-from lms.models import Company, Course, InPersonDate, ReminderSent, User
+from lms.models import AuditEntry, Company, Course, InPersonDate, ReminderSent, User
 
 log = logging.getLogger("lms.admin")
 
@@ -55,6 +55,9 @@ def platform() -> ResponseReturnValue:
         mail_server=config["MAIL_SERVER"] if config["MAIL_BACKEND"] == "smtp" else None,
         mail_sender=config["MAIL_SENDER"],
         last_reminder=db.session.scalar(select(func.max(ReminderSent.sent_at))),
+        last_retention=db.session.scalar(
+            select(func.max(AuditEntry.at)).where(AuditEntry.action == "retention.run")
+        ),
         counts=counts,
     )
 

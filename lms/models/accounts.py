@@ -52,6 +52,8 @@ class User(Base):
     session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # When the person's data was erased (the row stays as a pseudonymised record).
+    erased_at: Mapped[datetime | None]
 
     company: Mapped[Company | None] = relationship(back_populates="users")
     department: Mapped[Department | None] = relationship()

@@ -36,6 +36,9 @@ class Company(Base):
     self_enrolment: Mapped[bool] = mapped_column(default=True, server_default=true())
     # Whether an employee's own booking of an in-person date waits for a manager's approval.
     booking_approval: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Accounts without a login for this many months are erased by `lms retention`
+    # (None: kept until erased by hand).
+    retention_months: Mapped[int | None]
     # Raised whenever assignments, completions, enrolments or people of the company
     # change: cached figures of the team overview are valid for one revision.
     revision: Mapped[int] = mapped_column(default=0, server_default="0")

@@ -32,6 +32,7 @@ class CompanyFields:
     short_name: str
     default_language: str = "de"
     self_enrolment: bool = True
+    retention_months: int | None = None
 
 
 def _check(session: Session, fields: CompanyFields, company: Company | None) -> None:
@@ -41,6 +42,8 @@ def _check(session: Session, fields: CompanyFields, company: Company | None) -> 
         raise CompanyError("bad-short-name")
     if fields.default_language not in ("de", "en"):
         raise CompanyError("bad-language")
+    if fields.retention_months is not None and not 1 <= fields.retention_months <= 240:
+        raise CompanyError("bad-retention")
     taken = session.scalar(select(Company.id).where(Company.short_name == fields.short_name))
     if taken is not None and (company is None or taken != company.id):
         raise CompanyError("short-name-taken")
@@ -66,6 +69,7 @@ def _apply(company: Company, fields: CompanyFields) -> None:
     company.short_name = fields.short_name
     company.default_language = fields.default_language
     company.self_enrolment = fields.self_enrolment
+    company.retention_months = fields.retention_months
 
 
 def set_active(session: Session, company: Company, active: bool) -> None:

@@ -72,6 +72,7 @@ def erase_person(session: Session, user: User, now: datetime) -> Erased:
     person.last_login_at = None
     person.must_change_password = False
     person.is_active = False
+    person.erased_at = now
     person.managed_departments = []
     end_all_sessions(person)
     session.flush()

@@ -159,3 +159,19 @@ def test_demo_has_a_signed_off_task_and_a_learner_on_a_path(app, db):
         )
     )
     assert len(db.scalars(select(PathEnrollment)).all()) == 1
+
+
+def test_retention_runs_dry_then_for_real_and_is_recorded(app, db):
+    from lms.models import AuditEntry
+
+    output = run(app, "retention", "--dry-run")
+    assert "Would erase 0 accounts." in output
+    assert db.scalar(select(func.count()).select_from(AuditEntry)) == 0
+    output = run(app, "retention")
+    assert "Erased 0 accounts." in output
+    assert (
+        db.scalar(
+            select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "retention.run")
+        )
+        == 1
+    )
