@@ -89,7 +89,28 @@ COMPANIES = (
             ("Emine Arslan", "Versand"),
         ),
     ),
+    # A former customer: suspended, so nobody of it can log in (its data is kept).
+    DemoCompany(
+        short_name="hafen-werft",
+        name="Hafen Werft Kiel GmbH",
+        domain="hafen-werft.example",
+        departments=("Werkstatt", "Büro"),
+        manager=("Ole Hansen", "Büro"),
+        employees=(
+            ("Kai Petersen", "Werkstatt"),
+            ("Jana Thomsen", "Werkstatt"),
+            ("Sven Jensen", "Werkstatt"),
+            ("Lea Carstens", "Werkstatt"),
+            ("Finn Lorenzen", "Werkstatt"),
+            ("Maren Paulsen", "Werkstatt"),
+            ("Nils Clausen", "Werkstatt"),
+            ("Ina Schmidt", "Büro"),
+            ("Timo Hinrichs", "Büro"),
+            ("Wiebke Nissen", "Büro"),
+        ),
+    ),
 )
+SUSPENDED = "hafen-werft"
 
 
 def _email(name: str, domain: str) -> str:
@@ -380,6 +401,8 @@ def seed_assignments(session: Session, now: datetime, today: date) -> int:
         return 0
     done = 0
     for spec in COMPANIES:
+        if spec.short_name == SUSPENDED:
+            continue  # a former customer: no current assignments
         company = session.scalar(select(Company).where(Company.short_name == spec.short_name))
         if company is None or session.scalar(
             select(AssignmentRule.id).where(AssignmentRule.company_id == company.id).limit(1)
@@ -584,3 +607,30 @@ def seed_hybrid_extras(session: Session, now: datetime) -> int:
         done += 1
     session.flush()
     return done
+
+
+def seed_admin_extras(session: Session, now: datetime) -> int:
+    """The suspended demo company and a few audit entries, once. Returns entries written."""
+    from lms.models import AuditEntry
+    from lms.services.audit import record_change
+
+    if session.scalar(select(AuditEntry.id).limit(1)) is not None:
+        return 0
+    admin = session.scalar(select(User).where(User.email == f"admin@{PROVIDER_DOMAIN}"))
+    suspended = session.scalar(select(Company).where(Company.short_name == SUSPENDED))
+    nordlicht = session.scalar(select(Company).where(Company.short_name == "nordlicht-logistik"))
+    if admin is None or suspended is None or nordlicht is None:
+        return 0
+    suspended.is_active = False
+    entries = [
+        (nordlicht.id, "company.settings", nordlicht.name, nordlicht.id,
+         {"privacy_level": ["status", "results"]}, 40),
+        (suspended.id, "company.suspend", suspended.name, suspended.id, {}, 20),
+    ]  # fmt: skip
+    for company_id, action, subject, subject_id, changes, days in entries:
+        record_change(
+            session, admin, company_id, action, now - timedelta(days=days),
+            subject=subject, subject_id=subject_id, changes=changes, address="192.0.2.0/24",
+        )  # fmt: skip
+    session.flush()
+    return len(entries)

@@ -111,7 +111,7 @@ def test_demo_gives_each_company_a_meaningful_matrix(app, db):
     from lms.services.compliance import CellState, Filters, Scope, state_counts
 
     run(app, "demo")
-    for company in db.scalars(select(Company)):
+    for company in db.scalars(select(Company).where(Company.is_active.is_(True))):
         scope = Scope(company.id, now(), today(), company.recertification_lead_days)
         _per_course, totals = state_counts(db, scope, Filters())
         for state in (
@@ -175,3 +175,14 @@ def test_retention_runs_dry_then_for_real_and_is_recorded(app, db):
         )
         == 1
     )
+
+
+def test_demo_has_a_suspended_company_and_audit_entries(app, db):
+    from lms.models import AuditEntry
+
+    run(app, "demo")
+    run(app, "demo")
+    suspended = db.scalars(select(Company).where(Company.is_active.is_(False))).all()
+    assert [c.short_name for c in suspended] == ["hafen-werft"]
+    actions = set(db.scalars(select(AuditEntry.action)))
+    assert {"company.settings", "company.suspend"} <= actions
