@@ -32,6 +32,8 @@ class User(Base):
     # unique index, not a constraint: SQLite adds an index without rebuilding the table.
     __table_args__ = (
         Index("ix_users_company_personnel_number", "company_id", "personnel_number", unique=True),
+        # The people list of a company, sorted by name, a page at a time.
+        Index("ix_users_company_name", "company_id", "display_name", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
