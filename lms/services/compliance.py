@@ -524,10 +524,13 @@ def _shown_fields_changed(user: User) -> bool:
 def _raise_revisions(session: Session, _context: Any, _instances: Any) -> None:
     """Raise `Company.revision` of every company whose cells may have changed."""
     changed = set()
-    for obj in (*session.new, *session.dirty, *session.deleted):
+    # `session.dirty` builds a new set on every access: read it once per flush, or a
+    # flush of thousands of changed people takes quadratic time.
+    dirty = session.dirty
+    for obj in (*session.new, *dirty, *session.deleted):
         if not isinstance(obj, _TRACKED):
             continue
-        if obj in session.dirty and isinstance(obj, User) and not _shown_fields_changed(obj):
+        if obj in dirty and isinstance(obj, User) and not _shown_fields_changed(obj):
             continue  # a login or a password change: no cell or row changes
         company_id = obj.company_id
         if company_id is None and isinstance(obj, User) and obj.company is not None:
