@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+import json
+from datetime import timedelta
+
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from sqlalchemy import delete, func, select
 
 from lms.admin import bp
 from lms.admin.forms import CompanyForm, DepartmentForm
 from lms.audit_trail import log_change
+from lms.clock import now
 from lms.db import db
-from lms.models import Company, Department
+from lms.models import AuditEntry, Company, Department, User
 from lms.services import companies
 from lms.services.audit import changed, snapshot
 from lms.services.companies import CompanyError, CompanyFields
+from lms.services.personal_data import export_personal_data
 
 
 def _company(company_id: int) -> Company:
@@ -198,3 +204,60 @@ def delete_department(company_id: int, department_id: int) -> ResponseReturnValu
         db.session.commit()
         flash(_("The department is deleted."), "success")
     return redirect(url_for("admin.company", company_id=company.id) + "#departments")
+
+
+# How recent the company's export must be for the company to be deleted.
+EXPORT_BEFORE_DELETE = timedelta(days=1)
+
+
+@bp.get("/companies/<int:company_id>/export.json")
+def export_company(company_id: int) -> ResponseReturnValue:
+    """Everything about the company's people, as each person's own export, in one file."""
+    company = _company(company_id)
+    people = db.session.scalars(
+        select(User).where(User.company_id == company.id).order_by(User.id)
+    ).all()
+    data = {
+        "company": {
+            "name": company.name,
+            "short_name": company.short_name,
+            "created_at": company.created_at.isoformat(),
+            "departments": [d.name for d in company.departments],
+        },
+        "exported_at": now().isoformat(),
+        "people": [export_personal_data(db.session, person) for person in people],
+    }
+    log_change("company.export", company.id, subject=company.name, subject_id=company.id)
+    db.session.commit()
+    response = make_response(json.dumps(data, ensure_ascii=False, indent=1))
+    response.headers["Content-Type"] = "application/json; charset=utf-8"
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="lernwerk-{company.short_name}.json"'
+    )
+    return response
+
+
+@bp.post("/companies/<int:company_id>/delete")
+def delete_company(company_id: int) -> ResponseReturnValue:
+    """Delete a company with everything of it, once it was exported and its name is typed."""
+    company = _company(company_id)
+    exported = db.session.scalar(
+        select(func.max(AuditEntry.at)).where(
+            AuditEntry.company_id == company.id, AuditEntry.action == "company.export"
+        )
+    )
+    if exported is None or exported < now() - EXPORT_BEFORE_DELETE:
+        flash(_("Download the company's export first; it can be deleted within a day of it."),
+              "error")  # fmt: skip
+        return redirect(url_for("admin.company", company_id=company.id))
+    if request.form.get("confirm", "").strip() != company.name:
+        flash(_("Type the company's name exactly to confirm the deletion."), "error")
+        return redirect(url_for("admin.company", company_id=company.id))
+    name = company.name
+    # The database deletes what belongs to the company (ON DELETE CASCADE).
+    db.session.execute(delete(Company).where(Company.id == company.id))
+    db.session.expunge_all()
+    log_change("company.delete", None, subject=name, subject_id=company_id)
+    db.session.commit()
+    flash(_("%(company)s and all its data are deleted.", company=name), "success")
+    return redirect(url_for("admin.index"))

@@ -92,3 +92,32 @@ def test_departments_are_added_renamed_and_deleted_only_when_empty(client, db, w
     foreign = world.b.departments[0]
     assert client.post(f"{base}/{foreign.id}/rename", data={"name": "X"}).status_code == 404
     assert client.post(f"{base}/{foreign.id}/delete").status_code == 404
+
+
+def test_a_company_is_deleted_only_after_an_export_and_with_its_name_typed(
+    client, db, world, login
+):
+    from sqlalchemy import func
+
+    from lms.models import User
+
+    company = world.a.company
+    base = f"/admin/companies/{company.id}"
+    login(world.admin)
+    client.post(f"{base}/delete", data={"confirm": company.name})
+    assert db.scalar(select(Company.id).where(Company.id == company.id)) is not None
+    export = client.get(f"{base}/export.json")
+    assert export.mimetype == "application/json"
+    assert world.a.employees[0].email in export.get_data(as_text=True)
+    assert world.b.employees[0].email not in export.get_data(as_text=True)
+    client.post(f"{base}/delete", data={"confirm": "falscher Name"})
+    assert db.scalar(select(Company.id).where(Company.id == company.id)) is not None
+
+    company_id, other_id, other_person = company.id, world.b.company.id, world.b.employees[0].id
+    client.post(f"{base}/delete", data={"confirm": company.name})
+    db.expunge_all()
+    assert db.scalar(select(Company.id).where(Company.id == company_id)) is None
+    people = db.scalar(select(func.count()).select_from(User).where(User.company_id == company_id))
+    assert people == 0
+    assert db.scalar(select(Company.id).where(Company.id == other_id)) is not None
+    assert db.get(User, other_person) is not None
