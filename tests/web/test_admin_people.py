@@ -110,6 +110,7 @@ def test_moving_a_person_keeps_their_assignments_and_adds_the_new_departments(
     url = f"/admin/companies/{a.company.id}/people/{person.id}/edit"
     form = client.get(url, headers=EN).get_data(as_text=True)
     assert person.email in form
+    assert f"<title>{person.display_name} – Lernwerk</title>" in form
     data = {
         "display_name": person.display_name,
         "email": person.email,
