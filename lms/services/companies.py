@@ -13,7 +13,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lms.models import Company, Department, Role, User
+from lms.models import Company, Department, Role, User, UserRole
 from lms.services.accounts import normalize_email
 from lms.services.assignments import apply_rules_to_newcomer
 
@@ -170,3 +170,60 @@ def update_person(
     if moved:
         apply_rules_to_newcomer(session, person, now, day)
     return moved
+
+
+def set_staff_roles(
+    session: Session,
+    actor: User,
+    person: User,
+    *,
+    admin: bool,
+    trainer: bool,
+    companies: tuple[Company, ...],
+) -> None:
+    """The provider staff's roles and the companies a trainer serves.
+
+    Nobody removes their own admin role (no locking oneself out), and the last active
+    admin keeps theirs.
+    """
+    if person.company_id is not None:
+        raise CompanyError("not-staff")
+    if not admin and person.has_role(Role.ADMIN):
+        if person.id == actor.id:
+            raise CompanyError("own-admin-role")
+        others = session.scalar(
+            select(func.count())
+            .select_from(User)
+            .where(
+                User.id != person.id,
+                User.is_active.is_(True),
+                User.role_rows.any(UserRole.role == Role.ADMIN.value),
+            )
+        )
+        if not others:
+            raise CompanyError("last-admin")
+    for role, wanted in ((Role.ADMIN, admin), (Role.TRAINER, trainer)):
+        if wanted:
+            person.grant(role)
+        else:
+            person.revoke(role)
+    person.trainer_companies = list(companies) if trainer else []
+    session.flush()
+
+
+def check_may_deactivate(session: Session, actor: User, person: User) -> None:
+    """Nobody deactivates themselves, and the last active admin stays active."""
+    if person.id == actor.id:
+        raise CompanyError("own-account")
+    if person.has_role(Role.ADMIN):
+        others = session.scalar(
+            select(func.count())
+            .select_from(User)
+            .where(
+                User.id != person.id,
+                User.is_active.is_(True),
+                User.role_rows.any(UserRole.role == Role.ADMIN.value),
+            )
+        )
+        if not others:
+            raise CompanyError("last-admin")

@@ -1,0 +1,152 @@
+"""The training provider's own people: admins and trainers, the companies trainers serve.
+
+Only admins grant admin or trainer. Nobody removes their own admin role or deactivates
+themselves, and the last active admin stays an active admin.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from lms.admin import bp
+from lms.audit_trail import log_change
+from lms.auth.routes import send_invitation_mail
+from lms.clock import now
+from lms.db import db
+from lms.models import Company, Role, TokenPurpose, User
+from lms.services import accounts, companies
+from lms.services.companies import CompanyError
+
+
+def _texts() -> dict[str, str]:
+    return {
+        "own-admin-role": _("You cannot take your own admin role away."),
+        "own-account": _("You cannot deactivate your own account."),
+        "last-admin": _("This is the last active administrator; there must be one."),
+        "not-staff": _("This person belongs to a company, not to the training provider."),
+    }
+
+
+def _me() -> User:
+    user = db.session.get(User, current_user.id)
+    assert user is not None
+    return user
+
+
+def _staff_member(user_id: int) -> User:
+    person = db.session.get(User, user_id)
+    if person is None or person.company_id is not None:
+        abort(404)
+    return person
+
+
+@bp.get("/staff")
+def staff() -> ResponseReturnValue:
+    people = db.session.scalars(
+        select(User)
+        .where(User.company_id.is_(None))
+        .options(selectinload(User.role_rows), selectinload(User.trainer_companies))
+        .order_by(User.display_name)
+    ).all()
+    all_companies = db.session.scalars(select(Company).order_by(Company.name)).all()
+    return render_template("admin/staff.html", people=people, companies=all_companies, roles=Role)
+
+
+@bp.post("/staff")
+def add_staff() -> ResponseReturnValue:
+    name = request.form.get("display_name", "").strip()
+    email = request.form.get("email", "").strip()
+    roles = tuple(
+        role for role in (Role.ADMIN, Role.TRAINER) if request.form.get(role.value) == "y"
+    )
+    if not name or not roles:
+        flash(_("Enter a name, an e-mail address and at least one role."), "error")
+        return redirect(url_for("admin.staff"))
+    try:
+        person = accounts.create_user(
+            db.session, accounts.NewPerson(email=email, display_name=name, roles=roles), now()
+        )
+    except accounts.AccountError as error:
+        db.session.rollback()
+        flash(
+            _("Someone has this e-mail address already.")
+            if error.code == "email-taken"
+            else _("Please enter a valid e-mail address."),
+            "error",
+        )
+        return redirect(url_for("admin.staff"))
+    log_change("staff.create", None, subject=person.display_name, subject_id=person.id,
+               changes={"roles": [None, person.role_names]})  # fmt: skip
+    lifetime = timedelta(days=current_app.config["INVITE_TOKEN_DAYS"])
+    raw = accounts.issue_token(db.session, person, TokenPurpose.INVITE, now(), lifetime)
+    db.session.commit()
+    send_invitation_mail(person, raw)
+    flash(_("%(name)s is added and invited by e-mail.", name=person.display_name), "success")
+    return redirect(url_for("admin.staff"))
+
+
+@bp.post("/staff/<int:user_id>/roles")
+def staff_roles(user_id: int) -> ResponseReturnValue:
+    person = _staff_member(user_id)
+    wanted = {int(v) for v in request.form.getlist("company") if v.isdigit()}
+    served = tuple(db.session.scalars(select(Company).where(Company.id.in_(wanted))))
+    before = (person.role_names, ", ".join(sorted(c.name for c in person.trainer_companies)))
+    try:
+        companies.set_staff_roles(
+            db.session,
+            _me(),
+            person,
+            admin=request.form.get("admin") == "y",
+            trainer=request.form.get("trainer") == "y",
+            companies=served,
+        )
+    except CompanyError as error:
+        db.session.rollback()
+        flash(_texts().get(error.code, error.code), "error")
+        return redirect(url_for("admin.staff"))
+    after = (person.role_names, ", ".join(sorted(c.name for c in person.trainer_companies)))
+    log_change(
+        "staff.roles",
+        None,
+        subject=person.display_name,
+        subject_id=person.id,
+        changes={"roles": [before[0], after[0]], "companies": [before[1], after[1]]},
+    )
+    db.session.commit()
+    flash(_("The changes to %(name)s are saved.", name=person.display_name), "success")
+    return redirect(url_for("admin.staff"))
+
+
+@bp.post("/staff/<int:user_id>/deactivate")
+def deactivate_staff(user_id: int) -> ResponseReturnValue:
+    person = _staff_member(user_id)
+    try:
+        companies.check_may_deactivate(db.session, _me(), person)
+    except CompanyError as error:
+        flash(_texts().get(error.code, error.code), "error")
+        return redirect(url_for("admin.staff"))
+    accounts.deactivate_user(db.session, person)
+    log_change("staff.deactivate", None, subject=person.display_name, subject_id=person.id)
+    db.session.commit()
+    flash(
+        _("%(name)s is deactivated and logged out everywhere.", name=person.display_name),
+        "success",
+    )
+    return redirect(url_for("admin.staff"))
+
+
+@bp.post("/staff/<int:user_id>/reactivate")
+def reactivate_staff(user_id: int) -> ResponseReturnValue:
+    person = _staff_member(user_id)
+    person.is_active = True
+    log_change("staff.reactivate", None, subject=person.display_name, subject_id=person.id)
+    db.session.commit()
+    flash(_("%(name)s is active again.", name=person.display_name), "success")
+    return redirect(url_for("admin.staff"))
