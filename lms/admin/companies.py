@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
@@ -16,13 +15,14 @@ from lms.audit_trail import log_change
 from lms.clock import now
 from lms.db import db
 from lms.models import AuditEntry, Company, Department, User
+from lms.reports import json_download
 from lms.services import companies
 from lms.services.audit import changed, snapshot
 from lms.services.companies import CompanyError, CompanyFields
 from lms.services.personal_data import export_personal_data
 
 
-def _company(company_id: int) -> Company:
+def company_or_404(company_id: int) -> Company:
     company = db.session.get(Company, company_id)
     if company is None:
         abort(404)
@@ -104,7 +104,7 @@ def new_company() -> ResponseReturnValue:
 
 @bp.route("/companies/<int:company_id>/edit", methods=["GET", "POST"])
 def edit_company(company_id: int) -> ResponseReturnValue:
-    company = _company(company_id)
+    company = company_or_404(company_id)
     form = CompanyForm(obj=company)
     if form.validate_on_submit():
         before = snapshot(company, COMPANY_FIELDS)
@@ -124,7 +124,7 @@ def edit_company(company_id: int) -> ResponseReturnValue:
 
 @bp.post("/companies/<int:company_id>/suspend")
 def suspend_company(company_id: int) -> ResponseReturnValue:
-    company = _company(company_id)
+    company = company_or_404(company_id)
     companies.set_active(db.session, company, False)
     log_change("company.suspend", company.id, subject=company.name, subject_id=company.id)
     db.session.commit()
@@ -138,7 +138,7 @@ def suspend_company(company_id: int) -> ResponseReturnValue:
 
 @bp.post("/companies/<int:company_id>/reactivate")
 def reactivate_company(company_id: int) -> ResponseReturnValue:
-    company = _company(company_id)
+    company = company_or_404(company_id)
     companies.set_active(db.session, company, True)
     log_change("company.reactivate", company.id, subject=company.name, subject_id=company.id)
     db.session.commit()
@@ -148,7 +148,7 @@ def reactivate_company(company_id: int) -> ResponseReturnValue:
 
 @bp.post("/companies/<int:company_id>/departments")
 def add_department(company_id: int) -> ResponseReturnValue:
-    company = _company(company_id)
+    company = company_or_404(company_id)
     form = DepartmentForm()
     if not form.validate_on_submit():
         flash(error_text("department-name-missing"), "error")
@@ -167,7 +167,7 @@ def add_department(company_id: int) -> ResponseReturnValue:
 
 @bp.post("/companies/<int:company_id>/departments/<int:department_id>/rename")
 def rename_department(company_id: int, department_id: int) -> ResponseReturnValue:
-    company = _company(company_id)
+    company = company_or_404(company_id)
     department = _department(company, department_id)
     form = DepartmentForm()
     old_name = department.name
@@ -191,7 +191,7 @@ def rename_department(company_id: int, department_id: int) -> ResponseReturnValu
 
 @bp.post("/companies/<int:company_id>/departments/<int:department_id>/delete")
 def delete_department(company_id: int, department_id: int) -> ResponseReturnValue:
-    company = _company(company_id)
+    company = company_or_404(company_id)
     department = _department(company, department_id)
     name = department.name
     try:
@@ -213,7 +213,7 @@ EXPORT_BEFORE_DELETE = timedelta(days=1)
 @bp.get("/companies/<int:company_id>/export.json")
 def export_company(company_id: int) -> ResponseReturnValue:
     """Everything about the company's people, as each person's own export, in one file."""
-    company = _company(company_id)
+    company = company_or_404(company_id)
     people = db.session.scalars(
         select(User).where(User.company_id == company.id).order_by(User.id)
     ).all()
@@ -229,18 +229,13 @@ def export_company(company_id: int) -> ResponseReturnValue:
     }
     log_change("company.export", company.id, subject=company.name, subject_id=company.id)
     db.session.commit()
-    response = make_response(json.dumps(data, ensure_ascii=False, indent=1))
-    response.headers["Content-Type"] = "application/json; charset=utf-8"
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="lernwerk-{company.short_name}.json"'
-    )
-    return response
+    return json_download(data, f"lernwerk-{company.short_name}.json")
 
 
 @bp.post("/companies/<int:company_id>/delete")
 def delete_company(company_id: int) -> ResponseReturnValue:
     """Delete a company with everything of it, once it was exported and its name is typed."""
-    company = _company(company_id)
+    company = company_or_404(company_id)
     exported = db.session.scalar(
         select(func.max(AuditEntry.at)).where(
             AuditEntry.company_id == company.id, AuditEntry.action == "company.export"

@@ -18,14 +18,14 @@ from wtforms import BooleanField, EmailField, SelectChoice, SelectField, StringF
 from wtforms.validators import Email, InputRequired, Length
 
 from lms.admin import bp
-from lms.admin.companies import _company
+from lms.admin.companies import company_or_404
 from lms.audit_trail import log_change
 from lms.auth.routes import send_invitation_mail, send_reset_mail
 from lms.clock import now, today
 from lms.db import db
 from lms.manage.forms import CheckboxListField
-from lms.models import Company, Department, Role, TokenPurpose, User, UserRole
-from lms.permissions import get_for_company
+from lms.models import Company, Role, TokenPurpose, User, UserRole
+from lms.permissions import departments_of, get_for_company
 from lms.services import accounts, assignments, companies
 from lms.services.audit import changed, snapshot
 from lms.services.companies import CompanyError, PersonFields
@@ -154,7 +154,7 @@ def people_query(company: Company, filters: PeopleFilters) -> Select[User]:
 
 @bp.get("/companies/<int:company_id>/people")
 def people(company_id: int) -> ResponseReturnValue:
-    company = _company(company_id)
+    company = company_or_404(company_id)
     filters = PeopleFilters.from_args(request.args)
     query = people_query(company, filters)
     # The page's ids first: sorting narrow rows is quicker than sorting whole
@@ -179,7 +179,9 @@ def people(company_id: int) -> ResponseReturnValue:
     }
     rows = [by_id[i] for i in ids]
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
-    departments = _departments(company)  # for the filter; the rows' names come from it too
+    departments = departments_of(
+        db.session, company.id
+    )  # for the filter; the rows' names come from it too
     return render_template(
         "admin/people.html",
         company=company,
@@ -192,14 +194,6 @@ def people(company_id: int) -> ResponseReturnValue:
     )
 
 
-def _departments(company: Company) -> list[Department]:
-    return list(
-        db.session.scalars(
-            select(Department).where(Department.company_id == company.id).order_by(Department.name)
-        )
-    )
-
-
 def _invite(user: User) -> None:
     lifetime = timedelta(days=current_app.config["INVITE_TOKEN_DAYS"])
     raw = accounts.issue_token(db.session, user, TokenPurpose.INVITE, now(), lifetime)
@@ -209,8 +203,8 @@ def _invite(user: User) -> None:
 
 @bp.route("/companies/<int:company_id>/people/new", methods=["GET", "POST"])
 def new_person(company_id: int) -> ResponseReturnValue:
-    company = _company(company_id)
-    departments = _departments(company)
+    company = company_or_404(company_id)
+    departments = departments_of(db.session, company.id)
     form = PersonForm()
     form.department.choices = [SelectChoice(0, _("– none –"))] + [
         SelectChoice(d.id, d.name) for d in departments
@@ -256,7 +250,7 @@ def _person(company: Company, user_id: int) -> User:
 
 @bp.post("/companies/<int:company_id>/people/<int:user_id>/deactivate")
 def deactivate_person(company_id: int, user_id: int) -> ResponseReturnValue:
-    company = _company(company_id)
+    company = company_or_404(company_id)
     person = _person(company, user_id)
     accounts.deactivate_user(db.session, person)
     log_change("person.deactivate", company.id, subject=person.display_name, subject_id=person.id)
@@ -270,7 +264,7 @@ def deactivate_person(company_id: int, user_id: int) -> ResponseReturnValue:
 
 @bp.post("/companies/<int:company_id>/people/<int:user_id>/reactivate")
 def reactivate_person(company_id: int, user_id: int) -> ResponseReturnValue:
-    company = _company(company_id)
+    company = company_or_404(company_id)
     person = _person(company, user_id)
     person.is_active = True
     db.session.flush()
@@ -284,7 +278,7 @@ def reactivate_person(company_id: int, user_id: int) -> ResponseReturnValue:
 
 @bp.post("/companies/<int:company_id>/people/<int:user_id>/invite")
 def invite_person(company_id: int, user_id: int) -> ResponseReturnValue:
-    company = _company(company_id)
+    company = company_or_404(company_id)
     person = _person(company, user_id)
     if not person.is_active:
         abort(404)
@@ -303,9 +297,9 @@ def invite_person(company_id: int, user_id: int) -> ResponseReturnValue:
 
 @bp.route("/companies/<int:company_id>/people/<int:user_id>/edit", methods=["GET", "POST"])
 def edit_person(company_id: int, user_id: int) -> ResponseReturnValue:
-    company = _company(company_id)
+    company = company_or_404(company_id)
     person = _person(company, user_id)
-    departments = _departments(company)
+    departments = departments_of(db.session, company.id)
     form = PersonEditForm(obj=person if request.method == "GET" else None)
     form.department.choices = [SelectChoice(0, _("– none –"))] + [
         SelectChoice(d.id, d.name) for d in departments

@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from lms.admin import bp
-from lms.admin.companies import _company
+from lms.admin.companies import company_or_404
 from lms.audit_trail import log_change
 from lms.auth.routes import send_invitation_mail
 from lms.clock import now
@@ -97,7 +97,7 @@ def _plan(company: Company, data: bytes, filename: str, deactivate_missing: bool
 @bp.route("/companies/<int:company_id>/import", methods=["GET", "POST"])
 def import_people(company_id: int) -> ResponseReturnValue:
     """GET: the upload form; POST: the dry run of the uploaded file."""
-    company = _company(company_id)
+    company = company_or_404(company_id)
     if request.method == "GET":
         return render_template("admin/import.html", company=company, plan=None)
     upload = request.files.get("file")
@@ -122,7 +122,7 @@ def import_people(company_id: int) -> ResponseReturnValue:
 
 @bp.post("/companies/<int:company_id>/import/apply")
 def apply_import(company_id: int) -> ResponseReturnValue:
-    company = _company(company_id)
+    company = company_or_404(company_id)
     token = request.form.get("token", "")
     kept = _kept(company, token)
     if kept is None:

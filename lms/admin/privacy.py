@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import json
-
-from flask import flash, make_response, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from lms.admin import bp
-from lms.admin.companies import _company
+from lms.admin.companies import company_or_404
 from lms.audit_trail import log_change
 from lms.clock import now
 from lms.db import db
 from lms.models import User
 from lms.permissions import get_for_company
+from lms.reports import json_download
 from lms.services.erasure import erase_person
 from lms.services.personal_data import export_personal_data
 
@@ -22,23 +21,18 @@ from lms.services.personal_data import export_personal_data
 @bp.get("/companies/<int:company_id>/people/<int:user_id>/data.json")
 def person_data(company_id: int, user_id: int) -> ResponseReturnValue:
     """The same export the person downloads themselves; the download is logged."""
-    company = _company(company_id)
+    company = company_or_404(company_id)
     person = get_for_company(db.session, User, user_id, company.id)
     data = export_personal_data(db.session, person)
     log_change("person.export", company.id, subject=person.display_name, subject_id=person.id)
     db.session.commit()
-    response = make_response(json.dumps(data, ensure_ascii=False, indent=2))
-    response.headers["Content-Type"] = "application/json; charset=utf-8"
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="lernwerk-daten-{person.id}.json"'
-    )
-    return response
+    return json_download(data, f"lernwerk-daten-{person.id}.json")
 
 
 @bp.post("/companies/<int:company_id>/people/<int:user_id>/erase")
 def erase(company_id: int, user_id: int) -> ResponseReturnValue:
     """Erase a person once their e-mail address is typed again as confirmation."""
-    company = _company(company_id)
+    company = company_or_404(company_id)
     person = get_for_company(db.session, User, user_id, company.id)
     typed = request.form.get("confirm", "").strip().lower()
     if typed != person.email.lower():

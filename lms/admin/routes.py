@@ -10,6 +10,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 
 from lms.admin import bp
+from lms.admin.companies import company_or_404
 from lms.admin.forms import ReportingForm
 from lms.audit_trail import log_change
 from lms.db import db
@@ -39,22 +40,15 @@ def index() -> ResponseReturnValue:
     return render_template("admin/index.html", rows=rows, provider_staff=provider_staff)
 
 
-def _get_company(company_id: int) -> Company:
-    company = db.session.get(Company, company_id)
-    if company is None:
-        abort(404)
-    return company
-
-
 @bp.get("/companies/<int:company_id>")
 def company(company_id: int) -> ResponseReturnValue:
-    return _company_page(_get_company(company_id), None)
+    return _company_page(company_or_404(company_id), None)
 
 
 @bp.route("/companies/<int:company_id>/assign", methods=["GET", "POST"])
 def assign(company_id: int) -> ResponseReturnValue:
     """An admin assigns a module within one company (any department, any person)."""
-    company = _get_company(company_id)
+    company = company_or_404(company_id)
     departments = list(
         db.session.scalars(
             select(Department).where(Department.company_id == company.id).order_by(Department.name)
@@ -90,7 +84,7 @@ def assign(company_id: int) -> ResponseReturnValue:
 @bp.post("/companies/<int:company_id>/reporting")
 def reporting(company_id: int) -> ResponseReturnValue:
     """The company's privacy level, recertification lead time and booking approval."""
-    company = _get_company(company_id)
+    company = company_or_404(company_id)
     form = ReportingForm()
     if not form.validate_on_submit():
         return _company_page(company, form), 422
@@ -108,7 +102,7 @@ def reporting(company_id: int) -> ResponseReturnValue:
 @bp.get("/companies/<int:company_id>/access-log")
 def access_log(company_id: int) -> ResponseReturnValue:
     """Who viewed whose learning data or exported it (newest first, 100 a page)."""
-    company = _get_company(company_id)
+    company = company_or_404(company_id)
     try:
         page = max(1, int(request.args.get("page", "1")))
     except ValueError:

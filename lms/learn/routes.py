@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +31,7 @@ from lms.models import (
     UnitFeedback,
     User,
 )
+from lms.reports import json_download
 from lms.services import compliance, learning, paths, quizzes, signoff
 from lms.services.evidence import evidence
 from lms.services.personal_data import export_personal_data
@@ -200,11 +200,7 @@ def my_data() -> ResponseReturnValue:
 
 @bp.get("/my-data.json")
 def my_data_download() -> ResponseReturnValue:
-    data = export_personal_data(db.session, _user())
-    response = make_response(json.dumps(data, ensure_ascii=False, indent=2))
-    response.headers["Content-Type"] = "application/json; charset=utf-8"
-    response.headers["Content-Disposition"] = 'attachment; filename="lernwerk-meine-daten.json"'
-    return response
+    return json_download(export_personal_data(db.session, _user()), "lernwerk-meine-daten.json")
 
 
 @bp.get("/courses/<slug>")
