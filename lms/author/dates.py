@@ -88,7 +88,7 @@ def dates() -> ResponseReturnValue:
 def _unit_choices() -> list[tuple[str, str]]:
     choices = []
     for course, version in live_versions(db.session):
-        for unit in booking.in_person_units(db.session, course):
+        for unit in booking.in_person_units_of(version):
             choices.append((f"{course.slug}/{unit['id']}", f"{version.title} – {unit['title']}"))
     return choices
 

@@ -172,7 +172,7 @@ def booking_ics(booking_id: int) -> ResponseReturnValue:
 def check_in(date_id: int, code: str) -> ResponseReturnValue:
     """Opened from the QR code: one button confirms that the learner is here."""
     date = db.session.get(InPersonDate, date_id)
-    if date is None:
+    if date is None or not booking.is_open_to(date, _user().company_id):
         abort(404)
     title = booking.titles(db.session, [date], page_language())[date.id]
     error = None

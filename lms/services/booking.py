@@ -33,6 +33,7 @@ from lms.models import (
     BookingStatus,
     Company,
     Course,
+    CourseVersion,
     InPersonDate,
     UnitProgress,
     User,
@@ -81,8 +82,10 @@ class DateFields:
 def in_person_units(session: Session, course: Course) -> list[dict[str, Any]]:
     """The in-person units of the course's live version (main language)."""
     version = latest_version(session, course)
-    if version is None:
-        return []
+    return in_person_units_of(version) if version is not None else []
+
+
+def in_person_units_of(version: CourseVersion) -> list[dict[str, Any]]:
     units = learning.rendered_units(version, version.language)
     return [unit for unit in units if unit["type"] == "in-person"]
 

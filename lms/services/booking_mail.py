@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from lms.mail import send_mail
 from lms.models import Booking, Company, Role, User, UserRole
-from lms.services.booking import Notice, titles
+from lms.services.booking import DateTitle, Notice, titles
 from lms.services.reminders import mail_language
 
 SUBJECTS = {
@@ -57,6 +57,7 @@ def send_notices(session: Session, notices: Sequence[Notice]) -> int:
     """Write and send one mail per notice (needs a request context), each in its
     recipient's language. Returns the number of mails sent."""
     sent = 0
+    named: dict[tuple[int, str], DateTitle] = {}  # (date, language) -> title
     for notice in notices:
         booking = session.get(Booking, notice.booking_id)
         if booking is None:
@@ -68,7 +69,10 @@ def send_notices(session: Session, notices: Sequence[Notice]) -> int:
         for recipient in recipients:
             language = mail_language(recipient.language, company_language)
             with force_locale(language):
-                title = titles(session, [booking.date], language)[booking.date_id]
+                key = (booking.date_id, language)
+                if key not in named:
+                    named[key] = titles(session, [booking.date], language)[booking.date_id]
+                title = named[key]
                 body = render_template(
                     "mail/booking.txt",
                     kind=notice.kind,

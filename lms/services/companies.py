@@ -191,16 +191,7 @@ def set_staff_roles(
     if not admin and person.has_role(Role.ADMIN):
         if person.id == actor.id:
             raise CompanyError("own-admin-role")
-        others = session.scalar(
-            select(func.count())
-            .select_from(User)
-            .where(
-                User.id != person.id,
-                User.is_active.is_(True),
-                User.role_rows.any(UserRole.role == Role.ADMIN.value),
-            )
-        )
-        if not others:
+        if not _other_active_admins(session, person):
             raise CompanyError("last-admin")
     for role, wanted in ((Role.ADMIN, admin), (Role.TRAINER, trainer)):
         if wanted:
@@ -215,8 +206,13 @@ def check_may_deactivate(session: Session, actor: User, person: User) -> None:
     """Nobody deactivates themselves, and the last active admin stays active."""
     if person.id == actor.id:
         raise CompanyError("own-account")
-    if person.has_role(Role.ADMIN):
-        others = session.scalar(
+    if person.has_role(Role.ADMIN) and not _other_active_admins(session, person):
+        raise CompanyError("last-admin")
+
+
+def _other_active_admins(session: Session, person: User) -> int:
+    return (
+        session.scalar(
             select(func.count())
             .select_from(User)
             .where(
@@ -225,5 +221,5 @@ def check_may_deactivate(session: Session, actor: User, person: User) -> None:
                 User.role_rows.any(UserRole.role == Role.ADMIN.value),
             )
         )
-        if not others:
-            raise CompanyError("last-admin")
+        or 0
+    )

@@ -136,11 +136,9 @@ def waits_for(session: Session, user: User, course: Course, language: str) -> li
         .join(PathEnrollment, PathEnrollment.path_id == LearningPath.id)
         .where(PathEnrollment.user_id == user.id)
     ).all()
+    relevant = [p for p in followed if any(step["course"] == course.slug for step in p.steps)]
     missing: list[str] = []
-    for path in followed:
-        if not any(step["course"] == course.slug for step in path.steps):
-            continue
-        state = path_state(session, user, path, language)
+    for state in path_states(session, user, relevant, language):
         for step in state.steps:
             if step.course.id == course.id:
                 missing += [title for title in step.waits_for if title not in missing]
