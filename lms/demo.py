@@ -609,6 +609,81 @@ def seed_hybrid_extras(session: Session, now: datetime) -> int:
     return done
 
 
+# Training done elsewhere: (company, person, title, provider, done days ago, valid for
+# days or None, module slug or None, status).
+EXTERNAL_RECORDS = (
+    ("nordlicht-logistik", "Mehmet Kaya", "Staplerschein (Flurförderzeuge)", "DEKRA Akademie",
+     300, 3 * 365, None, "confirmed"),
+    ("nordlicht-logistik", "Sarah Klein", "IT-Sicherheit Grundlagen", "IHK Kiel",
+     45, 365, "it-sicherheit", "confirmed"),
+    ("nordlicht-logistik", "Julia Neumann", "Ersthelfer-Grundausbildung", "DRK Kreisverband",
+     20, 2 * 365, None, "pending"),
+    ("mueller-metall", "Marco Rossi", "Schweißerprüfung DIN EN ISO 9606-1", "TÜV Nord",
+     200, 2 * 365, None, "confirmed"),
+)  # fmt: skip
+
+
+def _certificate_scan(name: str, title: str, provider: str, day: date) -> bytes:
+    """A one-page PDF standing in for the scan of a certificate."""
+    from fpdf import FPDF
+
+    pdf = FPDF(format=(148, 210))  # A5, in millimetres
+    pdf.add_page()
+    pdf.set_font("helvetica", "B", 16)
+    pdf.multi_cell(0, 9, "Teilnahmebescheinigung", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("helvetica", "", 11)
+    text = f"{name}\n{title}\n{provider}\n{day:%d.%m.%Y}"
+    pdf.multi_cell(0, 7, text.encode("latin-1", "replace").decode("latin-1"))
+    return bytes(pdf.output())
+
+
+def seed_external_records(session: Session, now: datetime) -> int:
+    """Training done elsewhere for a few employees, once. Returns records written."""
+    from lms.clock import day_start
+    from lms.clock import today as local_today
+    from lms.models import Course, ExternalRecord
+
+    if session.scalar(select(ExternalRecord.id).limit(1)) is not None:
+        return 0
+    courses = {c.slug: c.id for c in session.scalars(select(Course))}
+    specs = {spec.short_name: spec for spec in COMPANIES}
+    written = 0
+    for short_name, name, title, provider, ago, valid, slug, status in EXTERNAL_RECORDS:
+        spec = specs[short_name]
+        person = session.scalar(select(User).where(User.email == _email(name, spec.domain)))
+        manager = session.scalar(
+            select(User).where(User.email == _email(spec.manager[0], spec.domain))
+        )
+        if person is None or manager is None or person.company_id is None:
+            continue
+        done = local_today(now) - timedelta(days=ago)
+        scan = _certificate_scan(name, title, provider, done)
+        decided = status == "confirmed"
+        session.add(
+            ExternalRecord(
+                company_id=person.company_id,
+                user_id=person.id,
+                course_id=courses.get(slug) if slug else None,
+                title=title,
+                provider=provider,
+                completed_at=day_start(done),
+                valid_until=day_start(done + timedelta(days=valid)) if valid else None,
+                status=status,
+                created_at=now - timedelta(days=max(ago - 3, 1)),
+                created_by_id=manager.id if decided else person.id,
+                decided_at=now - timedelta(days=max(ago - 3, 1)) if decided else None,
+                decided_by_id=manager.id if decided else None,
+                file_name=f"{title.split()[0].lower()}.pdf",
+                file_type="application/pdf",
+                file_size=len(scan),
+                file_data=scan,
+            )
+        )
+        written += 1
+    session.flush()
+    return written
+
+
 def seed_admin_extras(session: Session, now: datetime) -> int:
     """The suspended demo company and a few audit entries, once. Returns entries written."""
     from lms.models import AuditEntry

@@ -8,4 +8,14 @@ from lms.permissions import guard_blueprint
 bp = Blueprint("admin", __name__)
 guard_blueprint(bp, Role.ADMIN)
 
-from lms.admin import catalogue, companies, people, people_import, platform, privacy, routes, staff  # noqa: E402, F401
+from lms.admin import (  # noqa: E402, F401
+    catalogue,
+    companies,
+    people,
+    people_import,
+    platform,
+    privacy,
+    records,
+    routes,
+    staff,
+)

@@ -17,7 +17,9 @@ from sqlalchemy.orm import selectinload
 from wtforms import BooleanField, EmailField, SelectChoice, SelectField, StringField
 from wtforms.validators import Email, InputRequired, Length
 
+from lms import records_pages
 from lms.admin import bp
+from lms.admin import records as admin_records
 from lms.admin.companies import company_or_404
 from lms.audit_trail import log_change
 from lms.auth.routes import send_invitation_mail, send_reset_mail
@@ -350,6 +352,14 @@ def edit_person(company_id: int, user_id: int) -> ResponseReturnValue:
                 "success",
             )  # fmt: skip
             return redirect(url_for("admin.people", company_id=company.id))
-    return render_template("admin/person_edit.html", form=form, company=company, person=person), (
-        422 if form.errors else 200
-    )
+    external = records_pages.records_of(person)
+    return render_template(
+        "admin/person_edit.html",
+        form=form,
+        company=company,
+        person=person,
+        records=external,
+        module_titles=records_pages.module_titles(external),
+        place=admin_records.place(company.id),
+        **records_pages.labels(),
+    ), (422 if form.errors else 200)

@@ -1,17 +1,13 @@
 """Importing a company's people from a spreadsheet in the browser: upload, dry run, apply.
 
-The uploaded file is kept for an hour in the instance folder under a random name, so
-the admin applies exactly the file the dry run showed; applying plans it again (the
-company may have changed meanwhile) and refuses if problems appeared.
+The uploaded file is kept for an hour (`lms.kept_uploads`), so the admin applies
+exactly the file the dry run showed; applying plans it again (the company may have
+changed meanwhile) and refuses if problems appeared.
 """
 
 from __future__ import annotations
 
-import json
-import secrets
-import time
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -19,6 +15,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from lms import kept_uploads
 from lms.admin import bp
 from lms.admin.companies import company_or_404
 from lms.audit_trail import log_change
@@ -29,58 +26,14 @@ from lms.models import Company, TokenPurpose, User
 from lms.services import accounts, people_import
 from lms.services.people_import import Action
 
-# How long an uploaded file waits to be applied.
-KEEP_SECONDS = 3600
-_TOKEN_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
-
-
-def _folder() -> Path:
-    folder = Path(current_app.instance_path) / "imports"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def _forget_old(folder: Path) -> None:
-    limit = time.time() - KEEP_SECONDS
-    for path in folder.iterdir():
-        if path.stat().st_mtime < limit:
-            path.unlink(missing_ok=True)
-
 
 def _keep(company: Company, data: bytes, filename: str, deactivate_missing: bool) -> str:
-    folder = _folder()
-    _forget_old(folder)
-    token = secrets.token_urlsafe(24)
-    (folder / f"{token}.bin").write_bytes(data)
-    meta = {
-        "company_id": company.id,
-        "user_id": current_user.id,
-        "filename": filename,
-        "deactivate_missing": deactivate_missing,
-    }
-    (folder / f"{token}.json").write_text(json.dumps(meta), encoding="utf-8")
-    return token
+    meta = {"filename": filename, "deactivate_missing": deactivate_missing}
+    return kept_uploads.keep("people", company.id, current_user.id, data, meta)
 
 
 def _kept(company: Company, token: str) -> tuple[bytes, dict[str, Any]] | None:
-    if not token or not set(token) <= _TOKEN_CHARS:
-        return None
-    folder = _folder()
-    data_path, meta_path = folder / f"{token}.bin", folder / f"{token}.json"
-    if not data_path.exists() or not meta_path.exists():
-        return None
-    if data_path.stat().st_mtime < time.time() - KEEP_SECONDS:
-        return None
-    meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    if meta.get("company_id") != company.id or meta.get("user_id") != current_user.id:
-        return None
-    return data_path.read_bytes(), meta
-
-
-def _drop(token: str) -> None:
-    folder = _folder()
-    for suffix in (".bin", ".json"):
-        (folder / f"{token}{suffix}").unlink(missing_ok=True)
+    return kept_uploads.kept("people", company.id, current_user.id, token)
 
 
 def _plan(company: Company, data: bytes, filename: str, deactivate_missing: bool) -> Any:
@@ -155,7 +108,7 @@ def apply_import(company_id: int) -> ResponseReturnValue:
         changes={str(action): [None, counts[action]] for action in Action if counts[action]},
     )
     db.session.commit()
-    _drop(token)
+    kept_uploads.drop(token)
     # Only after the commit: an invitation never points at an account that is not there.
     for person, raw in invitations:
         send_invitation_mail(person, raw)

@@ -68,13 +68,15 @@ def _cells(proof: Proof, *, for_pdf: bool) -> tuple[list[str], list[list[object]
         row: list[object] = [
             line.name,
             line.department,
-            line.version,
+            _("external") if line.version is None else line.version,
             date_filter(line.online_done) if for_pdf else _local_date(line.online_done),
             "; ".join(when),
             "; ".join(trainers for _at, trainers in line.sessions),
             "; ".join(signed),
             date_filter(line.completed_at) if for_pdf else _local_date(line.completed_at),
-            line.certificate,
+            line.certificate or _("External: %(what)s", what=line.external)
+            if line.external
+            else line.certificate,
         ]
         if proof.with_results:
             shown = percent_filter(line.result) if for_pdf else line.result

@@ -20,10 +20,12 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from lms import records_pages
 from lms.audit_trail import log_change
 from lms.clock import local_zone, now, today
 from lms.db import db
 from lms.manage import bp
+from lms.manage import records as manage_records
 from lms.manage.assigning import assign_form, assigned_message, carry_out
 from lms.manage.forms import PeriodForm
 from lms.manage.states import (
@@ -446,8 +448,13 @@ def person(user_id: int) -> ResponseReturnValue:
         )
     log_report_access(db.session, manager, company.id, "person", scope.now, subject=person)
     db.session.commit()
+    external = records_pages.records_of(person)
     return render_template(
         "manage/person.html",
+        records=external,
+        module_titles=records_pages.module_titles(external),
+        place=manage_records.place(),
+        **records_pages.labels(),
         person=person,
         department=person.department,
         cells=cells,

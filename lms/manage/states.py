@@ -64,16 +64,20 @@ class CellText:
         }
         self._due = _("due on %(date)s")
         self._no_expiry = _("no expiry")
+        self._external = _("%(text)s, external")
 
     def date(self, cell: Cell) -> str:
-        """The date that matters for the cell, in words: due, valid until, expired since."""
+        """The date that matters for the cell, in words: due, valid until, expired since;
+        marked when a training done elsewhere fulfils it."""
         template = self._templates.get(cell.state)
         if template is None:
             return self._due % {"date": _day(self._language, cell.due_on)}
         if cell.valid_until is None:
-            return self._no_expiry
-        day = cell.valid_until.astimezone(self._zone).date()
-        return template % {"date": _day(self._language, day)}
+            text = self._no_expiry
+        else:
+            day = cell.valid_until.astimezone(self._zone).date()
+            text = template % {"date": _day(self._language, day)}
+        return self._external % {"text": text} if cell.external else text
 
     def __call__(self, cell: Cell | None) -> str:
         if cell is None:
@@ -108,7 +112,7 @@ class CellWriter(CellText):
             )
             for state in CellState
         }
-        self._tds: dict[tuple[CellState, date, datetime | None], str] = {}
+        self._tds: dict[tuple[CellState, date, datetime | None, bool], str] = {}
         self._empty = (
             '<td class="c--none">–'
             f'<span class="visually-hidden"> {escape(_("not assigned"))}</span></td>'
@@ -144,7 +148,7 @@ class CellWriter(CellText):
                 )
                 continue
             # Cells of one assignment (same state and dates) read the same.
-            key = (cell.state, cell.due_on, cell.valid_until)
+            key = (cell.state, cell.due_on, cell.valid_until, cell.external)
             html = self._tds.get(key)
             if html is None:
                 html = f"{self._cell_heads[cell.state]}<small>{self._date(cell)}</small></td>"

@@ -14,6 +14,7 @@ from lms.models.assignments import Assignment, AssignmentRule, ReminderSent, Rep
 from lms.models.audit import AuditEntry
 from lms.models.base import Base, utcnow
 from lms.models.content import AssetBlob, Course, CourseCompany, CourseVersion, VersionAsset
+from lms.models.external import ExternalRecord, RecordStatus
 from lms.models.hybrid import (
     Attendance,
     Booking,
@@ -53,6 +54,7 @@ __all__ = [
     "CourseVersion",
     "Department",
     "Enrollment",
+    "ExternalRecord",
     "InPersonDate",
     "LearningPath",
     "LearningRecord",
@@ -61,6 +63,7 @@ __all__ = [
     "PathEnrollment",
     "PracticalSignoff",
     "QuizAttempt",
+    "RecordStatus",
     "ReminderSent",
     "ReportAccess",
     "Role",

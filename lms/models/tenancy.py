@@ -39,6 +39,9 @@ class Company(Base):
     # Accounts without a login for this many months are erased by `lms retention`
     # (None: kept until erased by hand).
     retention_months: Mapped[int | None]
+    # Whether the company's managers add, edit and deactivate their own people (only
+    # the learner and manager roles, only in their departments where so limited).
+    managers_manage_people: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Raised whenever assignments, completions, enrolments or people of the company
     # change: cached figures of the team overview are valid for one revision.
     revision: Mapped[int] = mapped_column(default=0, server_default="0")

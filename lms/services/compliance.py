@@ -23,7 +23,19 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, and_, case, event, func, inspect, or_, select, update
+from sqlalchemy import (
+    Select,
+    and_,
+    case,
+    event,
+    func,
+    inspect,
+    literal,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session, undefer
 from sqlalchemy.sql.selectable import Subquery
 
@@ -35,6 +47,8 @@ from lms.models import (
     CourseVersion,
     Department,
     Enrollment,
+    ExternalRecord,
+    RecordStatus,
     User,
 )
 
@@ -114,6 +128,7 @@ class Cell(NamedTuple):
     due_on: date
     completed_at: datetime | None
     valid_until: datetime | None
+    external: bool = False  # fulfilled by a training recorded as done elsewhere
 
     @property
     def renewal_due(self) -> datetime | None:
@@ -152,24 +167,38 @@ def cells(scope: Scope, user_ids: Sequence[int] | None = None) -> Subquery:
     With `user_ids`, only those people's rows (the database then reads only their
     completions, which keeps one page of the matrix cheap).
     """
-    latest = (
-        select(
-            Completion.user_id,
-            Completion.course_id,
-            func.max(Completion.completed_at).label("completed_at"),
-            func.max(Completion.valid_until).label("valid_until"),
-            func.sum(case((Completion.valid_until.is_(None), 1), else_=0)).label("unlimited"),
-        )
-        .where(Completion.company_id == scope.company_id, Completion.revoked_at.is_(None))
-        .group_by(Completion.user_id, Completion.course_id)
+    done = select(
+        Completion.user_id,
+        Completion.course_id,
+        Completion.completed_at,
+        Completion.valid_until,
+        literal(False).label("external"),
+    ).where(Completion.company_id == scope.company_id, Completion.revoked_at.is_(None))
+    # Training elsewhere, confirmed and recorded for the module, counts like a completion.
+    outside = select(
+        ExternalRecord.user_id,
+        ExternalRecord.course_id,
+        ExternalRecord.completed_at,
+        ExternalRecord.valid_until,
+        literal(True).label("external"),
+    ).where(
+        ExternalRecord.company_id == scope.company_id,
+        ExternalRecord.status == RecordStatus.CONFIRMED.value,
+        ExternalRecord.course_id.is_not(None),
     )
     if user_ids is not None:
         # A page's people: found by person, so the database reads only their rows.
-        latest = (
-            select(*latest.selected_columns)
-            .where(Completion.user_id.in_(list(user_ids)), Completion.revoked_at.is_(None))
-            .group_by(Completion.user_id, Completion.course_id)
-        )
+        done = done.where(Completion.user_id.in_(list(user_ids)))
+        outside = outside.where(ExternalRecord.user_id.in_(list(user_ids)))
+    both = union_all(done, outside).subquery("done")
+    latest = select(
+        both.c.user_id,
+        both.c.course_id,
+        func.max(both.c.completed_at).label("completed_at"),
+        func.max(both.c.valid_until).label("valid_until"),
+        func.sum(case((both.c.valid_until.is_(None), 1), else_=0)).label("unlimited"),
+        func.max(case((both.c.external, both.c.completed_at), else_=None)).label("external_at"),
+    ).group_by(both.c.user_id, both.c.course_id)
     completions = latest.subquery("last_completion")
     c = completions.c
     fulfilled = and_(
@@ -206,6 +235,7 @@ def cells(scope: Scope, user_ids: Sequence[int] | None = None) -> Subquery:
             state.label("state"),
             case((fulfilled, c.completed_at), else_=None).label("completed_at"),
             case((and_(fulfilled, limited), c.valid_until), else_=None).label("valid_until"),
+            and_(fulfilled, c.external_at == c.completed_at).label("external"),
         )
         .join(User, User.id == Assignment.user_id)
         .outerjoin(
@@ -260,9 +290,16 @@ _STATE_OF = {state.value: state for state in CellState}
 
 
 def _cell(values: Any) -> Cell:
-    user_id, course_id, assignment_id, due_on, state, completed_at, valid_until = values
+    user_id, course_id, assignment_id, due_on, state, completed_at, valid_until, external = values
     return Cell(
-        user_id, course_id, assignment_id, _STATE_OF[state], due_on, completed_at, valid_until
+        user_id,
+        course_id,
+        assignment_id,
+        _STATE_OF[state],
+        due_on,
+        completed_at,
+        valid_until,
+        bool(external),
     )
 
 
@@ -501,8 +538,9 @@ def _problems(session: Session, cell_rows: Subquery) -> dict[int, int]:
     return {user_id: number for user_id, number in session.execute(stmt)}
 
 
-# What changes a cell's state: assignments, completions, enrolments, people.
-_TRACKED = (Assignment, Completion, Enrollment, User)
+# What changes a cell's state: assignments, completions (also external), enrolments,
+# people.
+_TRACKED = (Assignment, Completion, Enrollment, ExternalRecord, User)
 # What the team overview shows of a person, or uses to choose its rows.
 _USER_FIELDS = (
     "display_name",

@@ -6,7 +6,8 @@ a pseudonymised record: the account row remains (so completions, bookings and
 sign-offs keep their counts) with every personal field replaced, and the person's
 name and e-mail address are replaced wherever else they were copied (audit log,
 access log, notes). What only served the person is deleted: logins, links sent by
-e-mail, the calendar feed, feedback comments, quiz answers as typed.
+e-mail, the calendar feed, feedback comments, quiz answers as typed, the scans of
+certificates of training done elsewhere.
 
 A dump of every table afterwards contains neither the name nor the e-mail address
 (proved by a test that dumps every text column of every table).
@@ -27,10 +28,12 @@ from lms.models import (
     AccountToken,
     Base,
     CalendarFeed,
+    ExternalRecord,
     LoginEvent,
     ManagerDepartment,
     PathEnrollment,
     QuizAttempt,
+    RecordStatus,
     UnitFeedback,
     User,
     UserRole,
@@ -61,6 +64,19 @@ def erase_person(session: Session, user: User, now: datetime) -> Erased:
     session.execute(update(UnitFeedback).where(UnitFeedback.user_id == user_id).values(comment=""))
     # Answers as typed may hold anything; grades and pass/fail stay as evidence.
     session.execute(update(QuizAttempt).where(QuizAttempt.user_id == user_id).values(responses={}))
+    # A training done elsewhere stays as evidence; the scan of its certificate, which
+    # shows the person's name, goes; a proof still waiting for a decision goes whole.
+    session.execute(
+        delete(ExternalRecord).where(
+            ExternalRecord.user_id == user_id,
+            ExternalRecord.status == RecordStatus.PENDING.value,
+        )
+    )
+    session.execute(
+        update(ExternalRecord)
+        .where(ExternalRecord.user_id == user_id)
+        .values(file_data=None, file_name=None, file_type=None, file_size=None)
+    )
     session.expire_all()
     person = session.get(User, user_id)
     assert person is not None

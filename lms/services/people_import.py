@@ -127,7 +127,7 @@ _MAX_LENGTH = {
 }
 
 
-def _key(text: str) -> str:
+def header_key(text: str) -> str:
     """A header or a value as compared: case-folded, without spaces, hyphens, dots, underscores."""
     return re.sub(r"[\s\-_.:/]+", "", unicodedata.normalize("NFKC", text)).casefold()
 
@@ -138,7 +138,7 @@ def _name_key(text: str) -> str:
 
 
 _HEADERS: dict[str, Field] = {
-    _key(name): f
+    header_key(name): f
     for f, names in {
         Field.EMAIL: ("E-Mail", "E-Mail-Adresse", "Mail", "Mailadresse", "Email address"),
         Field.FIRST_NAME: ("Vorname", "First name", "Given name", "Firstname"),
@@ -159,7 +159,7 @@ _HEADERS: dict[str, Field] = {
 }
 
 _ROLE_NAMES: dict[str, Role] = {
-    _key(name): role
+    header_key(name): role
     for role, names in {
         Role.LEARNER: (
             "Mitarbeitende",
@@ -179,7 +179,7 @@ _ROLE_NAMES: dict[str, Role] = {
 }
 
 _LANGUAGES = {
-    _key(name): code
+    header_key(name): code
     for code, names in {
         "de": ("de", "Deutsch", "German"),
         "en": ("en", "Englisch", "English"),
@@ -299,30 +299,33 @@ class PeopleFile:
 def read_file(data: bytes, filename: str = "") -> PeopleFile:
     """Read an uploaded CSV or XLSX file into rows; never raises for bad input."""
     try:
-        lines = _read_table(data, filename)
-    except _FileRefused as refused:
+        lines = read_table(data, filename)
+    except FileRefused as refused:
         return PeopleFile({}, [], [refused.problem])
     return _map_columns(lines)
 
 
-class _FileRefused(Exception):
+class FileRefused(Exception):
+    """The file as a whole cannot be read; `problem` says why (line 0)."""
+
     def __init__(self, code: str, **params: Any) -> None:
         super().__init__(code)
         self.problem = Problem(0, code, params)
 
 
-def _read_table(data: bytes, filename: str) -> list[tuple[int, list[str]]]:
-    """The non-empty rows of the file as (line number, cells)."""
+def read_table(data: bytes, filename: str) -> list[tuple[int, list[str]]]:
+    """The non-empty rows of a CSV or XLSX file as (line number, cells); FileRefused if
+    it cannot be read (also used by the import of external training records)."""
     if len(data) > MAX_BYTES:
-        raise _FileRefused("file-too-large", limit=MAX_BYTES // (1024 * 1024))
+        raise FileRefused("file-too-large", limit=MAX_BYTES // (1024 * 1024))
     if not data.strip():
-        raise _FileRefused("file-empty")
+        raise FileRefused("file-empty")
     if data.startswith(b"PK\x03\x04"):
         return _read_xlsx(data)
     if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):  # OLE: encrypted .xlsx or .xls
-        raise _FileRefused("xlsx-encrypted")
+        raise FileRefused("xlsx-encrypted")
     if filename.lower().endswith((".xlsx", ".xlsm")):
-        raise _FileRefused("xlsx-unreadable")
+        raise FileRefused("xlsx-unreadable")
     return _read_csv(_decode(data))
 
 
@@ -331,19 +334,19 @@ def _decode(data: bytes) -> str:
         try:
             return data.decode("utf-16")
         except UnicodeDecodeError:
-            raise _FileRefused("not-a-table") from None
+            raise FileRefused("not-a-table") from None
     if b"\x00" in data:
-        raise _FileRefused("not-a-table")
+        raise FileRefused("not-a-table")
     try:
         text = data.decode("utf-8-sig")  # also plain UTF-8
     except UnicodeDecodeError:
         try:
             text = data.decode("cp1252")
         except UnicodeDecodeError:
-            raise _FileRefused("not-a-table") from None
+            raise FileRefused("not-a-table") from None
     # Control characters other than tab and line ends do not occur in a table.
     if any(unicodedata.category(c) == "Cc" and c not in "\t\r\n" for c in text):
-        raise _FileRefused("not-a-table")
+        raise FileRefused("not-a-table")
     return text
 
 
@@ -364,10 +367,10 @@ def _read_csv(text: str) -> list[tuple[int, list[str]]]:
             if any(cell.strip() for cell in cells):
                 rows.append((line, cells))
                 if len(rows) > MAX_ROWS + 1:
-                    raise _FileRefused("too-many-rows", limit=MAX_ROWS)
+                    raise FileRefused("too-many-rows", limit=MAX_ROWS)
             line = reader.line_num + 1
     except csv.Error:
-        raise _FileRefused("not-a-table") from None
+        raise FileRefused("not-a-table") from None
     return rows
 
 
@@ -377,7 +380,7 @@ def _read_xlsx(data: bytes) -> list[tuple[int, list[str]]]:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             if sum(info.file_size for info in archive.infolist()) > MAX_XLSX_UNPACKED:
-                raise _FileRefused("file-too-large", limit=MAX_BYTES // (1024 * 1024))
+                raise FileRefused("file-too-large", limit=MAX_BYTES // (1024 * 1024))
         with warnings.catch_warnings():
             # Workbooks from other programs make openpyxl warn about styles it skips.
             warnings.simplefilter("ignore")
@@ -390,13 +393,13 @@ def _read_xlsx(data: bytes) -> list[tuple[int, list[str]]]:
                     if any(cell.strip() for cell in cells):
                         rows.append((number, cells))
                         if len(rows) > MAX_ROWS + 1:
-                            raise _FileRefused("too-many-rows", limit=MAX_ROWS)
+                            raise FileRefused("too-many-rows", limit=MAX_ROWS)
             finally:
                 workbook.close()
-    except _FileRefused:
+    except FileRefused:
         raise
     except Exception:  # openpyxl and zipfile raise many kinds for a broken workbook
-        raise _FileRefused("xlsx-unreadable") from None
+        raise FileRefused("xlsx-unreadable") from None
     return rows
 
 
@@ -423,7 +426,7 @@ def _map_columns(lines: list[tuple[int, list[str]]]) -> PeopleFile:
         name = raw.strip()
         if not name:
             continue
-        recognised = _HEADERS.get(_key(name))
+        recognised = _HEADERS.get(header_key(name))
         if recognised is None:
             problems.append(Problem(header_line, "extra-column", {"column": name}))
         elif recognised in columns:
@@ -603,7 +606,7 @@ def _emails_elsewhere(session: Session, company_id: int, emails: set[str]) -> se
     return found
 
 
-def _is_formula(text: str) -> bool:
+def is_formula(text: str) -> bool:
     stripped = text.lstrip()
     return bool(stripped) and stripped[0] in _FORMULA_STARTS
 
@@ -626,11 +629,11 @@ def _plan_row(
         problems.append(Problem(line, code, params))
 
     for f, text in values.items():
-        if _is_formula(text):
+        if is_formula(text):
             problem("formula-cell", column=columns[f])
         elif len(text) > _MAX_LENGTH[f]:
             problem("too-long", column=columns[f], limit=_MAX_LENGTH[f])
-    bad_cells = {f for f, text in values.items() if _is_formula(text) or len(text) > _MAX_LENGTH[f]}
+    bad_cells = {f for f, text in values.items() if is_formula(text) or len(text) > _MAX_LENGTH[f]}
 
     email = normalize_email(values.get(Field.EMAIL, ""))
     if Field.EMAIL not in bad_cells:
@@ -673,7 +676,7 @@ def _plan_row(
     if roles_text and Field.ROLES not in bad_cells:
         manager = False
         for token in filter(None, (t.strip() for t in _ROLE_SEPARATORS.split(roles_text))):
-            role = _ROLE_NAMES.get(_key(token))
+            role = _ROLE_NAMES.get(header_key(token))
             if role is None:
                 problem("unknown-role", role=token)
             elif role in (Role.ADMIN, Role.TRAINER):
@@ -684,7 +687,7 @@ def _plan_row(
     language: str | None = None
     language_text = values.get(Field.LANGUAGE, "")
     if language_text and Field.LANGUAGE not in bad_cells:
-        language = _LANGUAGES.get(_key(language_text))
+        language = _LANGUAGES.get(header_key(language_text))
         if language is None:
             problem("unknown-language", language=language_text)
 

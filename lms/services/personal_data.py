@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 from lms.models import (
     Completion,
     Enrollment,
+    ExternalRecord,
     LoginEvent,
     QuizAttempt,
     UnitFeedback,
@@ -107,6 +108,24 @@ def export_personal_data(session: Session, user: User) -> dict[str, Any]:
         "feedback": [
             {"unit": f.unit_id, "rating": f.rating, "comment": f.comment, "at": _iso(f.updated_at)}
             for f in feedback
+        ],
+        "external_records": [
+            {
+                "title": r.title,
+                "provider": r.provider,
+                "completed_at": _iso(r.completed_at),
+                "valid_until": _iso(r.valid_until),
+                "course": r.course.slug if r.course else None,
+                "status": r.status,
+                "reason": r.reason,
+                "certificate_file": r.file_name,
+            }
+            for r in session.scalars(
+                select(ExternalRecord)
+                .where(ExternalRecord.user_id == user.id)
+                .options(selectinload(ExternalRecord.course))
+                .order_by(ExternalRecord.completed_at)
+            )
         ],
     }
 

@@ -1,6 +1,7 @@
 """The proof of instruction ("Unterweisungsnachweis") of one module for a period.
 
-One line per completion in the period, of the people in scope: the content
+One line per completion in the period, of the people in scope (also a training
+done elsewhere that a manager confirmed for the module, marked as external): the content
 version, when the online part was done, the in-person session with its
 trainers, the sign-off of the on-the-job task, and, only where the company's
 privacy level allows it, the knowledge-check result.
@@ -20,7 +21,9 @@ from lms.models import (
     Completion,
     CourseVersion,
     Department,
+    ExternalRecord,
     QuizAttempt,
+    RecordStatus,
     UnitProgress,
     User,
 )
@@ -31,13 +34,14 @@ from lms.services.evidence import evidence
 class ProofLine:
     name: str
     department: str
-    version: int
+    version: int | None  # None: training done elsewhere
     online_done: datetime | None
     sessions: tuple[tuple[datetime, str], ...]  # (start, trainers)
     signoffs: tuple[tuple[datetime, str], ...]  # (when, by whom)
     result: Decimal | None  # best knowledge-check percentage, when results may be shown
     completed_at: datetime
     certificate: str
+    external: str = ""  # training done elsewhere: its title and provider
 
 
 @dataclass(frozen=True)
@@ -101,7 +105,49 @@ def proof_of_instruction(
                 certificate=completion.code or "",
             )
         )
+    lines.extend(_external_lines(session, company_id, course_id, begin, finish, department_ids))
+    lines.sort(key=lambda line: (line.name, line.completed_at))
     return Proof(tuple(lines), with_results)
+
+
+def _external_lines(
+    session: Session,
+    company_id: int,
+    course_id: int,
+    begin: datetime,
+    finish: datetime,
+    department_ids: list[int] | None,
+) -> list[ProofLine]:
+    """Confirmed training done elsewhere that counts for the module, in the period."""
+    query = (
+        select(ExternalRecord, User.display_name, Department.name)
+        .join(User, User.id == ExternalRecord.user_id)
+        .outerjoin(Department, Department.id == User.department_id)
+        .where(
+            ExternalRecord.company_id == company_id,
+            ExternalRecord.course_id == course_id,
+            ExternalRecord.status == RecordStatus.CONFIRMED.value,
+            ExternalRecord.completed_at >= begin,
+            ExternalRecord.completed_at < finish,
+        )
+    )
+    if department_ids is not None:
+        query = query.where(User.department_id.in_(department_ids))
+    return [
+        ProofLine(
+            name=name,
+            department=department or "",
+            version=None,
+            online_done=None,
+            sessions=(),
+            signoffs=(),
+            result=None,
+            completed_at=record.completed_at,
+            certificate="",
+            external=", ".join(part for part in (record.title, record.provider) if part),
+        )
+        for record, name, department in session.execute(query)
+    ]
 
 
 def _online_done(session: Session, completions: list[Completion]) -> dict[int, datetime]:

@@ -186,3 +186,16 @@ def test_demo_has_a_suspended_company_and_audit_entries(app, db):
     assert [c.short_name for c in suspended] == ["hafen-werft"]
     actions = set(db.scalars(select(AuditEntry.action)))
     assert {"company.settings", "company.suspend"} <= actions
+
+
+def test_demo_has_external_records_one_waiting_and_one_counting_for_a_module(app, db):
+    from lms.models import ExternalRecord
+
+    run(app, "demo")
+    run(app, "demo")
+    records = db.scalars(select(ExternalRecord)).all()
+    assert len(records) == 4  # once, however often the demo runs
+    assert [r.status for r in records].count("pending") == 1
+    counting = [r for r in records if r.course_id is not None]
+    assert counting and all(r.status == "confirmed" for r in counting)
+    assert all(r.file_data.startswith(b"%PDF-") for r in records)

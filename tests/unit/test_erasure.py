@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, text
 
-from lms.models import Attendance, Base, Completion, LoginEvent, User
+from lms.models import Attendance, Base, Completion, ExternalRecord, LoginEvent, User
 from lms.services import booking, learning
 from lms.services.audit import log_report_access, record_change
 from lms.services.erasure import erase_person
@@ -43,6 +43,13 @@ def test_after_erasure_no_table_holds_the_name_or_address_and_evidence_counts_st
     )  # fmt: skip
     learning.give_feedback(db, enrollment, "einstieg", 4, "Grüße, Jörg Ümlaut", NOW)
     db.add(LoginEvent(user_id=person.id, at=NOW, network="127.0.0.0/24"))
+    # Training elsewhere: a confirmed record whose scan names the person, and a pending one.
+    scan = b"%PDF-1.4 Zertifikat fuer joerg.uemlaut@example.com"
+    for status in ("confirmed", "pending"):
+        db.add(ExternalRecord(company_id=company.id, user_id=person.id, course_id=course.id,
+                              title="Erste Hilfe", completed_at=NOW, status=status,
+                              file_name="scan.pdf", file_type="application/pdf",
+                              file_size=len(scan), file_data=scan))  # fmt: skip
     record_change(
         db, world.admin, company.id, "person.update", NOW, subject="Jörg Ümlaut",
         changes={"email": ["joerg.alt@example.com", "joerg.uemlaut@example.com"]},
@@ -74,6 +81,9 @@ def test_after_erasure_no_table_holds_the_name_or_address_and_evidence_counts_st
     assert seat.attendance == "present"
     assert db.scalar(select(func.count()).select_from(LoginEvent).where(
         LoginEvent.user_id == person.id)) == 0  # fmt: skip
+    # The confirmed record stays without its scan; the pending proof is gone.
+    (kept,) = db.scalars(select(ExternalRecord).where(ExternalRecord.user_id == person.id))
+    assert kept.status == "confirmed" and kept.file_data is None and kept.file_name is None
     # Other people are untouched.
     assert db.get(User, world.a.employees[0].id).display_name == world.a.employees[0].display_name
 

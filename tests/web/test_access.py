@@ -47,6 +47,10 @@ FOR_EVERYONE = {
 }
 
 
+# Pages whose empty POST is a form with errors (422) rather than a redirect.
+FORM_PAGES = {"manage.new_record"}
+
+
 def rules(app):
     return [r for r in app.url_map.iter_rules() if r.endpoint != "static"]
 
@@ -125,6 +129,7 @@ def _assignment_ids(db, setup, course):
     """A department assignment in `setup`'s company and one person's assignment from it."""
     from datetime import UTC, date, datetime
 
+    from lms.models import ExternalRecord
     from lms.services.assignments import assign_to_group
 
     rule, _ = assign_to_group(
@@ -139,7 +144,25 @@ def _assignment_ids(db, setup, course):
         today=date(2026, 1, 1),
     )
     row = rule_rows(db, rule)[0]
-    return {"user_id": row.user_id, "rule_id": rule.id, "assignment_id": row.id, "kind": "csv"}
+    record = ExternalRecord(
+        company_id=setup.company.id,
+        user_id=row.user_id,
+        title="Erste Hilfe",
+        completed_at=datetime.now(UTC),
+        file_name="scan.pdf",
+        file_type="application/pdf",
+        file_size=5,
+        file_data=b"%PDF-",
+    )
+    db.add(record)
+    db.flush()
+    return {
+        "user_id": row.user_id,
+        "rule_id": rule.id,
+        "assignment_id": row.id,
+        "record_id": record.id,
+        "kind": "csv",
+    }
 
 
 def rule_rows(db, rule):
@@ -161,20 +184,26 @@ def test_routes_with_ids_refuse_other_companies_objects(app, client, db, world, 
     foreign = _assignment_ids(db, world.b, course)
     login(world.a.manager)
     checked = 0
-    for rule in rules(app):
+    # Every GET before any POST: a POST may change or delete the own object.
+    walk = sorted(
+        ((rule, method) for rule in rules(app) for method in methods(rule)),
+        key=lambda pair: pair[1] == "POST",
+    )
+    for rule, method in walk:
         if rule.endpoint.split(".")[0] != "manage" or not rule.arguments & set(own) - {"kind"}:
             continue
-        for method in methods(rule):
-            # Foreign first: a successful POST on the own object may change it.
-            assert request(client, method, _build(rule, foreign)).status_code == 404, rule.rule
-            if "user_id" in rule.arguments and len(rule.arguments) > 1:
-                mixed = dict(own, user_id=foreign["user_id"])
-                assert request(client, method, _build(rule, mixed)).status_code == 404, rule.rule
-            if rule.arguments - set(own):
-                continue  # needs objects this walk does not make (a course's unit): refusal only
-            status = request(client, method, _build(rule, own)).status_code
-            assert status == (302 if method == "POST" else 200), rule.rule
-            checked += 1
+        # Foreign first: a successful POST on the own object may change it.
+        assert request(client, method, _build(rule, foreign)).status_code == 404, rule.rule
+        if "user_id" in rule.arguments and len(rule.arguments) > 1:
+            mixed = dict(own, user_id=foreign["user_id"])
+            assert request(client, method, _build(rule, mixed)).status_code == 404, rule.rule
+        if rule.arguments - set(own):
+            continue  # needs objects this walk does not make (a course's unit): refusal only
+        status = request(client, method, _build(rule, own)).status_code
+        # A form posted empty is refused with its errors (422): it was let in.
+        expected = 200 if method == "GET" else 422 if rule.endpoint in FORM_PAGES else 302
+        assert status == expected, rule.rule
+        checked += 1
     assert checked > 0
 
 

@@ -1,0 +1,424 @@
+"""External training records in the browser, shared by the manager's pages (their
+company, their departments) and the admin's (any company): a person's records,
+recording one, confirming or rejecting what a learner uploaded, deleting, the scan's
+download and the import from a spreadsheet with its dry run.
+
+A `Place` says whose records a page may touch and which blueprint's endpoints link
+them; every record is loaded through `Place.record`, which answers 404 outside it.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from flask import Response, abort, flash, redirect, render_template, request, send_file, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from werkzeug.datastructures import FileStorage
+from wtforms import DateField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
+
+from lms import kept_uploads
+from lms.audit_trail import log_change
+from lms.clock import local_zone, now, today
+from lms.content.importer import catalogue
+from lms.db import db
+from lms.models import Company, ExternalRecord, RecordStatus, User
+from lms.services import compliance, external_records, records_import
+from lms.services.external_records import Proof, RecordError, RecordInput
+from lms.templating import page_language
+
+STATUS_LABELS = {
+    RecordStatus.PENDING.value: _l("waiting for confirmation"),
+    RecordStatus.CONFIRMED.value: _l("confirmed"),
+    RecordStatus.REJECTED.value: _l("rejected"),
+}
+STATUS_CLASSES = {
+    RecordStatus.PENDING.value: "warn",
+    RecordStatus.CONFIRMED.value: "ok",
+    RecordStatus.REJECTED.value: "danger",
+}
+ERRORS = {
+    "file-too-large": _l("The file is larger than 5 MB."),
+    "file-type": _l("The file is not a PDF, PNG or JPEG image."),
+    "file-missing": _l("Please attach the certificate (PDF or photo)."),
+    "valid-before-done": _l("“Valid until” lies before the date of the training."),
+    "decided": _l("This record has been decided already."),
+    "own-record": _l("You cannot confirm your own record."),
+}
+
+
+class RecordForm(FlaskForm):
+    title = StringField(
+        _l("Training"),
+        description=_l("For example: forklift licence, first aid, course “Excel for beginners”."),
+        validators=[InputRequired(message=_l("Please enter the training.")), Length(max=200)],
+    )
+    provider = StringField(_l("Provider"), validators=[Optional(), Length(max=200)])
+    completed_on = DateField(
+        _l("Completed on"),
+        validators=[InputRequired(message=_l("Please enter the date of the training."))],
+    )
+    valid_until = DateField(
+        _l("Valid until"),
+        description=_l("Leave empty if it does not expire."),
+        validators=[Optional()],
+    )
+    course = SelectField(
+        _l("Counts for the module"),
+        coerce=int,
+        description=_l("Once confirmed, it counts like completing this module."),
+        default=0,
+    )
+    proof = FileField(
+        _l("Certificate"),
+        description=_l("A PDF or a photo (PNG, JPEG), at most 5 MB."),
+    )
+
+    def validate_completed_on(self, field: DateField) -> None:
+        if field.data is not None and field.data > today():
+            raise ValidationError(_l("The date lies in the future."))
+
+    def validate_valid_until(self, field: DateField) -> None:
+        done = self.completed_on.data
+        if field.data is not None and done is not None and field.data < done:
+            raise ValidationError(ERRORS["valid-before-done"])
+
+    def values(self) -> RecordInput:
+        assert self.completed_on.data is not None
+        upload = self.proof.data
+        proof = None
+        if isinstance(upload, FileStorage) and upload.filename:
+            proof = Proof(upload.filename, upload.read(external_records.MAX_FILE_BYTES + 1))
+        return RecordInput(
+            title=self.title.data or "",
+            provider=self.provider.data or "",
+            completed_on=self.completed_on.data,
+            valid_until=self.valid_until.data,
+            course_id=self.course.data or None,
+            proof=proof,
+        )
+
+
+class DecisionForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Reason, if you reject it"),
+        description=_l("The employee sees it, e.g. “The certificate is not legible.”"),
+        validators=[Length(max=1000)],
+    )
+
+
+def module_choices(company_id: int) -> list[SelectChoice]:
+    choices = [SelectChoice(0, _("– does not count for a module –"))]
+    choices += [
+        SelectChoice(course.id, version.title)
+        for course, version in catalogue(db.session, company_id)
+    ]
+    return choices
+
+
+def records_of(person: User) -> list[ExternalRecord]:
+    """The person's records, newest first, with their modules and deciders."""
+    return list(
+        db.session.scalars(
+            select(ExternalRecord)
+            .where(
+                ExternalRecord.user_id == person.id, ExternalRecord.company_id == person.company_id
+            )
+            .options(selectinload(ExternalRecord.course), selectinload(ExternalRecord.decided_by))
+            .order_by(ExternalRecord.completed_at.desc(), ExternalRecord.id.desc())
+        )
+    )
+
+
+def module_titles(records: list[ExternalRecord]) -> dict[int, str]:
+    """The live title of each record's module, in the page's language."""
+    ids = sorted({r.course_id for r in records if r.course_id is not None})
+    return compliance.course_titles(db.session, ids, page_language())
+
+
+def local_day(record_time: Any) -> date | None:
+    return record_time.astimezone(local_zone()).date() if record_time else None
+
+
+def subject(person: User, record: ExternalRecord) -> str:
+    return f"{person.display_name}: {record.title}"
+
+
+def audit_values(record: ExternalRecord) -> dict[str, list[Any]]:
+    """A new record's fields for its audit entry (before: nothing)."""
+    return {
+        "title": [None, record.title],
+        "provider": [None, record.provider],
+        "completed_on": [None, str(local_day(record.completed_at))],
+        "valid_until": [None, str(local_day(record.valid_until)) if record.valid_until else None],
+        "course_id": [None, record.course_id],
+        "status": [None, record.status],
+        "file": [None, record.file_name],
+    }
+
+
+def file_response(record: ExternalRecord) -> Response:
+    """The scan, shown in the browser (PDF or image) and never cached by a proxy."""
+    if record.file_data is None or record.file_type is None:
+        abort(404)
+    response = send_file(
+        io.BytesIO(record.file_data),
+        mimetype=record.file_type,
+        download_name=record.file_name or "nachweis",
+        as_attachment=False,
+        max_age=0,
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
+    return response
+
+
+@dataclass(frozen=True)
+class Place:
+    """Whose records a page may touch: one company, maybe only some departments; and
+    how to link the blueprint's own pages (`endpoints`: logical name -> endpoint)."""
+
+    company: Company
+    actor: User
+    department_ids: list[int] | None
+    endpoints: dict[str, str]
+    url_args: dict[str, Any] = field(default_factory=dict)
+    person_url: Callable[[User], str] = lambda person: ""
+    home: tuple[str, str] = ("", "")  # the link back: (url, label)
+
+    def url(self, name: str, **values: Any) -> str:
+        return url_for(self.endpoints[name], **self.url_args, **values)
+
+    def reaches(self, person: User) -> bool:
+        if person.company_id != self.company.id:
+            return False
+        return self.department_ids is None or person.department_id in self.department_ids
+
+    def record(self, record_id: int) -> ExternalRecord:
+        record = db.session.get(ExternalRecord, record_id)
+        if record is None or record.company_id != self.company.id or not self.reaches(record.user):
+            abort(404)
+        return record
+
+
+def list_page(place: Place) -> ResponseReturnValue:
+    """The records of the people in reach: those waiting for confirmation first."""
+    status = request.args.get("status", "")
+    query = (
+        select(ExternalRecord)
+        .join(User, User.id == ExternalRecord.user_id)
+        .where(ExternalRecord.company_id == place.company.id)
+        .options(selectinload(ExternalRecord.user), selectinload(ExternalRecord.course))
+    )
+    if place.department_ids is not None:
+        query = query.where(User.department_id.in_(place.department_ids))
+    if status in STATUS_LABELS:
+        query = query.where(ExternalRecord.status == status)
+    records = list(
+        db.session.scalars(
+            query.order_by(ExternalRecord.created_at.desc(), ExternalRecord.id.desc()).limit(501)
+        )
+    )
+    pending = [r for r in records if r.status == RecordStatus.PENDING.value]
+    others = [r for r in records if r.status != RecordStatus.PENDING.value]
+    return render_template(
+        "records/list.html",
+        place=place,
+        pending=pending,
+        records=others[:500],
+        more=len(records) > 500,
+        status=status,
+        decision_form=DecisionForm(),
+        module_titles=module_titles(records),
+        **labels(),
+    )
+
+
+def labels() -> dict[str, Any]:
+    return {
+        "status_labels": STATUS_LABELS,
+        "status_classes": STATUS_CLASSES,
+        "local_day": local_day,
+    }
+
+
+def new_record_page(place: Place, person: User) -> ResponseReturnValue:
+    """GET: the form; POST: record a training for `person`, confirmed at once."""
+    if not place.reaches(person):
+        abort(404)
+    form = RecordForm()
+    form.course.choices = module_choices(place.company.id)
+    if form.validate_on_submit():
+        try:
+            record = external_records.record_for(
+                db.session, person, place.actor, form.values(), now()
+            )
+        except RecordError as error:
+            db.session.rollback()
+            form.proof.errors = [str(ERRORS[error.code])]
+        else:
+            log_change(
+                "record.add",
+                place.company.id,
+                subject=subject(person, record),
+                subject_id=record.id,
+                changes=audit_values(record),
+            )
+            db.session.commit()
+            flash(_("The training is recorded for %(name)s.", name=person.display_name), "success")
+            return redirect(place.person_url(person))
+    status = 422 if request.method == "POST" else 200
+    return render_template(
+        "records/form.html", form=form, person=person, place=place, back=place.person_url(person)
+    ), status
+
+
+def decide(place: Place, record_id: int) -> ResponseReturnValue:
+    """Confirm or reject a learner's upload (the button pressed says which)."""
+    record = place.record(record_id)
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        flash(_("The reason is too long (at most 1,000 characters)."), "error")
+        return redirect(place.url("list"))
+    confirm = request.form.get("decision") == "confirm"
+    try:
+        external_records.decide(
+            db.session, record, place.actor, confirm, form.reason.data or "", now()
+        )
+    except RecordError as error:
+        db.session.rollback()
+        flash(str(ERRORS[error.code]), "error")
+        return redirect(place.url("list"))
+    log_change(
+        "record.confirm" if confirm else "record.reject",
+        place.company.id,
+        subject=subject(record.user, record),
+        subject_id=record.id,
+        changes={
+            "status": [RecordStatus.PENDING.value, record.status],
+            "reason": [None, record.reason or None],
+        },
+    )
+    db.session.commit()
+    if confirm:
+        flash(
+            _(
+                "Confirmed: %(title)s of %(name)s.",
+                title=record.title,
+                name=record.user.display_name,
+            ),
+            "success",
+        )
+    else:
+        flash(
+            _(
+                "Rejected: %(title)s of %(name)s.",
+                title=record.title,
+                name=record.user.display_name,
+            ),
+            "success",
+        )
+    return redirect(place.url("list"))
+
+
+def delete(place: Place, record_id: int) -> ResponseReturnValue:
+    record = place.record(record_id)
+    person = record.user
+    values = {name: [after, None] for name, (_before, after) in audit_values(record).items()}
+    title, record_id = record.title, record.id
+    external_records.delete(db.session, record)
+    log_change(
+        "record.delete",
+        place.company.id,
+        subject=f"{person.display_name}: {title}",
+        subject_id=record_id,
+        changes=values,
+    )
+    db.session.commit()
+    flash(_("The record “%(title)s” is deleted.", title=title), "success")
+    back = request.form.get("back", "")
+    return redirect(place.person_url(person) if back == "person" else place.url("list"))
+
+
+def file_download(place: Place, record_id: int) -> ResponseReturnValue:
+    return file_response(place.record(record_id))
+
+
+# --- Import ---------------------------------------------------------------------------
+
+
+def _modules(company_id: int) -> dict[int, tuple[str, str]]:
+    return {
+        course.id: (course.slug, version.title)
+        for course, version in catalogue(db.session, company_id)
+    }
+
+
+def _plan(place: Place, data: bytes, filename: str) -> records_import.RecordPlan:
+    return records_import.plan(
+        db.session,
+        place.company,
+        data,
+        filename,
+        modules=_modules(place.company.id),
+        department_ids=place.department_ids,
+        today=today(),
+    )
+
+
+def import_page(place: Place) -> ResponseReturnValue:
+    """GET: the upload form; POST: the dry run of the uploaded file (kept for applying)."""
+    if request.method == "GET":
+        return render_template("records/import.html", place=place, plan=None)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        flash(_("Please choose a file."), "error")
+        return render_template("records/import.html", place=place, plan=None), 422
+    data = upload.read(records_import.MAX_BYTES + 1)
+    plan = _plan(place, data, upload.filename)
+    token = None
+    if not plan.has_errors:
+        meta = {"filename": upload.filename}
+        token = kept_uploads.keep("records", place.company.id, place.actor.id, data, meta)
+    return render_template(
+        "records/import.html", place=place, plan=plan, token=token, filename=upload.filename
+    ), (422 if plan.has_errors else 200)
+
+
+def apply_import(place: Place) -> ResponseReturnValue:
+    """Apply the file of the dry run, checked again (the records may have changed)."""
+    token = request.form.get("token", "")
+    kept = kept_uploads.kept("records", place.company.id, place.actor.id, token)
+    if kept is None:
+        flash(_("The uploaded file has expired. Please upload it again."), "error")
+        return redirect(place.url("import"))
+    data, meta = kept
+    plan = _plan(place, data, meta["filename"])
+    if plan.has_errors:
+        flash(_("The records changed since the check. Please check the file again."), "error")
+        return redirect(place.url("import"))
+    records = records_import.apply(db.session, place.company, plan, place.actor, now())
+    log_change(
+        "record.import",
+        place.company.id,
+        subject=meta["filename"],
+        changes={"new": [None, len(records)], "unchanged": [None, plan.unchanged]},
+    )
+    db.session.commit()
+    kept_uploads.drop(token)
+    flash(
+        _("%(new)s records imported, %(same)s unchanged.", new=len(records), same=plan.unchanged),
+        "success",
+    )
+    return redirect(place.url("list"))

@@ -1,0 +1,166 @@
+"""External training records: recorded by a manager or an admin, or uploaded by the
+person for a manager to confirm or reject.
+
+A confirmed record with a module counts for that module like a completion (see
+`compliance.cells` and `proof.proof_of_instruction`). The scan of a certificate is
+checked here: at most `MAX_FILE_BYTES`, and a PDF, PNG or JPEG by its first bytes,
+whatever its name or the browser claims.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy.orm import Session
+
+from lms.clock import day_start
+from lms.models import ExternalRecord, RecordStatus, User
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+
+# First bytes -> (media type, file extension)
+_SIGNATURES = (
+    (b"%PDF-", ("application/pdf", "pdf")),
+    (b"\x89PNG\r\n\x1a\n", ("image/png", "png")),
+    (b"\xff\xd8\xff", ("image/jpeg", "jpg")),
+)
+
+
+class RecordError(ValueError):
+    """A record cannot be saved or changed; `code` names why (the view words it)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Proof:
+    """An uploaded scan of a certificate, as the browser sent it."""
+
+    filename: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class RecordInput:
+    title: str
+    provider: str
+    completed_on: date
+    valid_until: date | None
+    course_id: int | None
+    proof: Proof | None = None
+
+
+def file_kind(data: bytes) -> tuple[str, str]:
+    """(media type, extension) of a scan, or RecordError("file-too-large"/"file-type")."""
+    if len(data) > MAX_FILE_BYTES:
+        raise RecordError("file-too-large")
+    for signature, kind in _SIGNATURES:
+        if data.startswith(signature):
+            return kind
+    raise RecordError("file-type")
+
+
+def _check(values: RecordInput) -> None:
+    if values.valid_until is not None and values.valid_until < values.completed_on:
+        raise RecordError("valid-before-done")
+
+
+def _fill(record: ExternalRecord, values: RecordInput) -> None:
+    record.title = values.title.strip()
+    record.provider = values.provider.strip()
+    record.completed_at = day_start(values.completed_on)
+    record.valid_until = day_start(values.valid_until) if values.valid_until else None
+    record.course_id = values.course_id
+    if values.proof is not None:
+        media_type, extension = file_kind(values.proof.data)
+        record.file_data = values.proof.data
+        record.file_type = media_type
+        record.file_size = len(values.proof.data)
+        record.file_name = _safe_name(values.proof.filename, extension)
+
+
+def _safe_name(filename: str, extension: str) -> str:
+    """A download name: the uploaded name's stem without path or odd characters."""
+    stem = filename.replace("\\", "/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    stem = "".join(c for c in stem if c.isalnum() or c in " -_").strip()[:100]
+    return f"{stem or 'nachweis'}.{extension}"
+
+
+def record_for(
+    session: Session, person: User, by: User, values: RecordInput, now: datetime
+) -> ExternalRecord:
+    """A record entered by a manager or an admin: confirmed at once."""
+    _check(values)
+    assert person.company_id is not None
+    record = ExternalRecord(
+        company_id=person.company_id,
+        user_id=person.id,
+        status=RecordStatus.CONFIRMED.value,
+        created_at=now,
+        created_by_id=by.id,
+        decided_at=now,
+        decided_by_id=by.id,
+    )
+    _fill(record, values)
+    session.add(record)
+    session.flush()
+    return record
+
+
+def submit_own(
+    session: Session, person: User, values: RecordInput, now: datetime
+) -> ExternalRecord:
+    """A learner's own proof: pending until a manager decides; it needs the scan."""
+    _check(values)
+    if values.proof is None:
+        raise RecordError("file-missing")
+    assert person.company_id is not None
+    record = ExternalRecord(
+        company_id=person.company_id,
+        user_id=person.id,
+        status=RecordStatus.PENDING.value,
+        created_at=now,
+        created_by_id=person.id,
+    )
+    _fill(record, values)
+    session.add(record)
+    session.flush()
+    return record
+
+
+def update(session: Session, record: ExternalRecord, values: RecordInput) -> None:
+    """Correct a record's details (a new scan replaces the old one)."""
+    _check(values)
+    _fill(record, values)
+    session.flush()
+
+
+def decide(
+    session: Session, record: ExternalRecord, by: User, confirm: bool, reason: str, now: datetime
+) -> None:
+    """Confirm or reject a pending record (a decided one: RecordError("decided"))."""
+    if record.status != RecordStatus.PENDING.value:
+        raise RecordError("decided")
+    if by.id == record.user_id:
+        raise RecordError("own-record")
+    record.status = (RecordStatus.CONFIRMED if confirm else RecordStatus.REJECTED).value
+    record.reason = "" if confirm else reason.strip()[:1000]
+    record.decided_at = now
+    record.decided_by_id = by.id
+    session.flush()
+
+
+def withdraw_own(session: Session, record: ExternalRecord, person: User) -> None:
+    """A learner takes back their own proof while it is still pending."""
+    if record.user_id != person.id or record.status != RecordStatus.PENDING.value:
+        raise RecordError("decided")
+    session.delete(record)
+    session.flush()
+
+
+def delete(session: Session, record: ExternalRecord) -> None:
+    session.delete(record)
+    session.flush()
