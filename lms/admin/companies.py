@@ -7,12 +7,13 @@ from datetime import timedelta
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import delete, func, select
 
 from lms.admin import bp
 from lms.admin.forms import CompanyForm, DepartmentForm
 from lms.audit_trail import log_change
-from lms.clock import now
+from lms.clock import now, today
 from lms.db import db
 from lms.models import AuditEntry, Company, Department, User
 from lms.reports import json_download
@@ -37,7 +38,14 @@ def _department(company: Company, department_id: int) -> Department:
 
 
 # The company's fields the audit log follows.
-COMPANY_FIELDS = ("name", "short_name", "default_language", "self_enrolment", "retention_months")
+COMPANY_FIELDS = (
+    "name",
+    "short_name",
+    "default_language",
+    "self_enrolment",
+    "retention_months",
+    "managers_manage_people",
+)
 
 _FIELD_OF = {
     "name-missing": "name",
@@ -57,6 +65,8 @@ def error_text(code: str) -> str:
         "bad-retention": _("Enter between 1 and 240 months."),
         "department-name-missing": _("Please enter the department's name."),
         "department-exists": _("The company has a department of this name already."),
+        "department-merge-itself": _("Choose another department to merge into."),
+        "department-of-other-company": _("The department belongs to another company."),
         "department-not-empty": _(
             "People still belong to this department. Move them to another one first."
         ),
@@ -71,6 +81,7 @@ def _fields(form: CompanyForm) -> CompanyFields:
         default_language=form.default_language.data or "de",
         self_enrolment=bool(form.self_enrolment.data),
         retention_months=form.retention_months.data,
+        managers_manage_people=bool(form.managers_manage_people.data),
     )
 
 
@@ -203,6 +214,49 @@ def delete_department(company_id: int, department_id: int) -> ResponseReturnValu
         log_change("department.delete", company.id, subject=name, subject_id=department_id)
         db.session.commit()
         flash(_("The department is deleted."), "success")
+    return redirect(url_for("admin.company", company_id=company.id) + "#departments")
+
+
+@bp.post("/companies/<int:company_id>/departments/<int:department_id>/merge")
+def merge_department(company_id: int, department_id: int) -> ResponseReturnValue:
+    """Merge the department into another one of the company (chosen in the form)."""
+    company = company_or_404(company_id)
+    source = _department(company, department_id)
+    raw = request.form.get("into", "")
+    if not raw.isdigit():
+        flash(_("Please choose the department to merge into."), "error")
+        return redirect(url_for("admin.company", company_id=company.id) + "#departments")
+    target = _department(company, int(raw))
+    name = source.name
+    try:
+        merged = companies.merge_departments(db.session, source, target, now(), today())
+    except CompanyError as error:
+        db.session.rollback()
+        flash(error_text(error.code), "error")
+    else:
+        log_change(
+            "department.merge",
+            company.id,
+            subject=f"{name} → {target.name}",
+            subject_id=target.id,
+            changes={
+                "department": [name, target.name],
+                "people": [None, merged.people],
+                "standing_assignments": [None, merged.rules],
+                "new_assignments": [None, merged.assignments],
+            },
+        )
+        db.session.commit()
+        flash(
+            ngettext(
+                "%(source)s is merged into %(target)s; %(num)d person moved.",
+                "%(source)s is merged into %(target)s; %(num)d people moved.",
+                merged.people,
+                source=name,
+                target=target.name,
+            ),
+            "success",
+        )
     return redirect(url_for("admin.company", company_id=company.id) + "#departments")
 
 

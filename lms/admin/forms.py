@@ -53,6 +53,13 @@ class CompanyForm(FlaskForm):
     self_enrolment = BooleanField(
         _l("Employees may start modules of the catalogue themselves"), default=True
     )
+    managers_manage_people = BooleanField(
+        _l("The company's managers add, edit and deactivate their own people"),
+        description=_l(
+            "Only employees and managers, and only in their departments where a manager "
+            "is limited to some."
+        ),
+    )
     retention_months = IntegerField(
         _l("Erase accounts unused for (months)"),
         description=_l(

@@ -8,4 +8,4 @@ from lms.permissions import guard_blueprint
 bp = Blueprint("manage", __name__)
 guard_blueprint(bp, Role.MANAGER)
 
-from lms.manage import audit, bookings, paths, proof, records, routes, tasks  # noqa: E402,F401
+from lms.manage import audit, bookings, paths, people, proof, records, routes, tasks  # noqa: E402,F401

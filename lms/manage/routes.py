@@ -209,6 +209,7 @@ def index() -> ResponseReturnValue:
             lang,
             request.script_root,
             company.name,
+            company.managers_manage_people,
             tuple(courses),
             tuple((d.id, d.name) for d in departments),
         )

@@ -13,9 +13,17 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lms.models import Company, Department, Role, User, UserRole
+from lms.models import (
+    AssignmentRule,
+    Company,
+    Department,
+    ManagerDepartment,
+    Role,
+    User,
+    UserRole,
+)
 from lms.services.accounts import normalize_email
-from lms.services.assignments import apply_rules_to_newcomer
+from lms.services.assignments import apply_rules_to_newcomer, apply_rules_to_newcomers
 
 SHORT_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,59}$")
 
@@ -33,6 +41,7 @@ class CompanyFields:
     default_language: str = "de"
     self_enrolment: bool = True
     retention_months: int | None = None
+    managers_manage_people: bool = False
 
 
 def _check(session: Session, fields: CompanyFields, company: Company | None) -> None:
@@ -69,6 +78,7 @@ def _apply(company: Company, fields: CompanyFields) -> None:
     company.short_name = fields.short_name
     company.default_language = fields.default_language
     company.self_enrolment = fields.self_enrolment
+    company.managers_manage_people = fields.managers_manage_people
     company.retention_months = fields.retention_months
 
 
@@ -110,6 +120,56 @@ def delete_department(session: Session, department: Department) -> None:
         raise CompanyError("department-not-empty")
     session.delete(department)
     session.flush()
+
+
+@dataclass(frozen=True)
+class Merged:
+    people: int  # moved into the remaining department
+    rules: int  # standing assignments that now apply to it
+    assignments: int  # made by the merge (the other department's standing assignments)
+
+
+def merge_departments(
+    session: Session, source: Department, target: Department, now: datetime, today: date
+) -> Merged:
+    """Merge `source` into `target`, then delete `source`.
+
+    Its people move to `target` and keep every assignment they have (their history);
+    its standing assignments apply to `target` from now on, so the merged department's
+    people, old and new, get what either department required (each course once, due no
+    sooner than the rule's days for newcomers). Managers limited to `source` manage
+    `target` instead.
+    """
+    if source.company_id != target.company_id:
+        raise CompanyError("department-of-other-company")
+    if source.id == target.id:
+        raise CompanyError("department-merge-itself")
+    people = list(session.scalars(select(User).where(User.department_id == source.id)))
+    for person in people:
+        person.department_id = target.id
+    rules = list(
+        session.scalars(
+            select(AssignmentRule).where(
+                AssignmentRule.department_id == source.id, AssignmentRule.withdrawn_at.is_(None)
+            )
+        )
+    )
+    for rule in rules:
+        rule.department_id = target.id
+    managers = session.scalars(
+        select(User).join(ManagerDepartment).where(ManagerDepartment.department_id == source.id)
+    ).all()
+    for manager in managers:
+        kept = [d for d in manager.managed_departments if d.id != source.id]
+        if all(d.id != target.id for d in kept):
+            kept.append(target)
+        manager.managed_departments = kept
+    session.flush()
+    members = list(session.scalars(select(User).where(User.department_id == target.id)))
+    made = apply_rules_to_newcomers(session, members, now, today)
+    session.delete(source)
+    session.flush()
+    return Merged(len(people), len(rules), made)
 
 
 def _department_named(session: Session, company: Company, name: str) -> Department | None:

@@ -48,7 +48,7 @@ FOR_EVERYONE = {
 
 
 # Pages whose empty POST is a form with errors (422) rather than a redirect.
-FORM_PAGES = {"manage.new_record"}
+FORM_PAGES = {"manage.new_record", "manage.edit_person"}
 
 
 def rules(app):
@@ -182,6 +182,9 @@ def test_routes_with_ids_refuse_other_companies_objects(app, client, db, world, 
     db.flush()
     own = _assignment_ids(db, world.a, course)
     foreign = _assignment_ids(db, world.b, course)
+    for company in (world.a.company, world.b.company):
+        company.managers_manage_people = True  # so that the people pages answer
+    db.flush()
     login(world.a.manager)
     checked = 0
     # Every GET before any POST: a POST may change or delete the own object.

@@ -94,6 +94,57 @@ def test_departments_are_added_renamed_and_deleted_only_when_empty(client, db, w
     assert client.post(f"{base}/{foreign.id}/delete").status_code == 404
 
 
+def test_merging_departments_moves_people_keeps_history_and_joins_standing_assignments(
+    client, db, world, login, tmp_path
+):
+    from datetime import UTC, date, datetime
+
+    from lms.content.importer import import_course
+    from lms.models import Assignment, AuditEntry, Course
+    from lms.services.assignments import assign_to_group
+    from tests.unit.test_course_parser import write_course
+
+    with client.application.test_request_context():
+        import_course(db, write_course(tmp_path, {}), datetime.now(UTC))
+    course = db.scalar(select(Course).where(Course.slug == "testkurs"))
+    a = world.a
+    warehouse, office = a.departments  # "Lager" (two people), "Büro" (one, and the manager)
+    from lms.models import User
+
+    warehouse_people = db.scalars(select(User).where(User.department_id == warehouse.id)).all()
+    office_people = db.scalars(select(User).where(User.department_id == office.id)).all()
+    assert len(warehouse_people) == 3 and office_people
+    # The warehouse requires the course; its people have it, the office's do not.
+    assign_to_group(db, a.manager, a.company, course, warehouse, date(2099, 1, 1), "",
+                    datetime.now(UTC), today=date(2026, 1, 1))  # fmt: skip
+    held = {p.id for p in warehouse_people}
+    login(world.admin)
+    base = f"/admin/companies/{a.company.id}/departments"
+    response = client.post(f"{base}/{warehouse.id}/merge", data={"into": office.id}, headers=EN)
+    assert response.status_code == 302
+    assert db.scalar(select(Department.id).where(Department.id == warehouse.id)) is None
+    for person in warehouse_people:
+        db.refresh(person)
+        assert person.department_id == office.id
+    # History kept: the warehouse people's assignments stay open, not doubled; the
+    # office's people now have the merged department's standing assignment too.
+    open_rows = db.scalars(select(Assignment).where(Assignment.ended_at.is_(None))).all()
+    assert sorted(r.user_id for r in open_rows) == sorted([*held, *(p.id for p in office_people)])
+    kept = {r.user_id: r for r in open_rows}
+    assert all(kept[i].reason != "newcomer" for i in held)
+    # The manager limited to the warehouse now manages the merged department.
+    db.refresh(a.limited_manager)
+    assert [d.id for d in a.limited_manager.managed_departments] == [office.id]
+    (entry,) = db.scalars(select(AuditEntry).where(AuditEntry.action == "department.merge"))
+    assert entry.changes["people"] == [None, 3]
+    # Into itself or into another company's department: refused.
+    same = client.post(f"{base}/{office.id}/merge", data={"into": office.id},
+                       follow_redirects=True, headers=EN)  # fmt: skip
+    assert "Choose another department" in same.get_data(as_text=True)
+    foreign = world.b.departments[0]
+    assert client.post(f"{base}/{office.id}/merge", data={"into": foreign.id}).status_code == 404
+
+
 def test_a_company_is_deleted_only_after_an_export_and_with_its_name_typed(
     client, db, world, login
 ):

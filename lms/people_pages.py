@@ -1,0 +1,411 @@
+"""People of one company in the browser, shared by the admin's pages (any company) and
+the manager's (their own company, if it lets managers manage its people): the list with
+search, filters and pages; adding someone with an invitation; editing; deactivating and
+reactivating; sending an invitation or a password link again.
+
+A `PeoplePlace` says whose people a page reaches and which roles the actor may give:
+an admin reaches everyone of the company and gives the employee and manager roles; a
+manager of the whole company reaches its employees and managers; a manager limited to
+departments reaches only the employees of those departments. People holding a role the
+actor may not give (an admin, a trainer, for a limited manager a manager) are out of
+reach (404), and nobody changes or deactivates their own account here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import selectinload
+from wtforms import BooleanField, EmailField, SelectChoice, SelectField, StringField
+from wtforms.validators import Email, InputRequired, Length
+
+from lms.audit_trail import log_change
+from lms.auth.routes import send_invitation_mail, send_reset_mail
+from lms.clock import now, today
+from lms.db import db
+from lms.manage.forms import CheckboxListField
+from lms.models import Company, Department, Role, TokenPurpose, User, UserRole
+from lms.permissions import departments_of, get_for_company
+from lms.services import accounts, assignments, companies
+from lms.services.audit import changed, snapshot
+from lms.services.companies import CompanyError, PersonFields
+
+PAGE_SIZE = 50
+# The person's fields the audit log follows; `roles` and `managed` are read as text.
+PERSON_FIELDS = ("display_name", "email", "personnel_number", "department_id", "language",
+                 "role_names", "managed_names")  # fmt: skip
+
+
+class _NameAndAddress(FlaskForm):
+    display_name = StringField(
+        _l("Name"),
+        validators=[InputRequired(message=_l("Please enter the name.")), Length(max=200)],
+    )
+    email = EmailField(
+        _l("E-mail address"),
+        validators=[
+            InputRequired(message=_l("Please enter the e-mail address.")),
+            Email(message=_l("Please enter a valid e-mail address.")),
+            Length(max=254),
+        ],
+    )
+
+
+ROLE_CHOICES = [
+    SelectChoice(Role.LEARNER.value, _l("Employee")),
+    SelectChoice(Role.MANAGER.value, _l("Manager")),
+]
+
+
+class PersonForm(_NameAndAddress):
+    department = SelectField(_l("Department"), coerce=int)
+    roles = CheckboxListField(
+        _l("Roles"), coerce=str, choices=ROLE_CHOICES, default=[Role.LEARNER.value]
+    )
+    language = SelectField(
+        _l("Language of the invitation"),
+        choices=[SelectChoice("de", "Deutsch"), SelectChoice("en", "English")],
+        default="de",
+    )
+
+
+class PersonEditForm(_NameAndAddress):
+    personnel_number = StringField(_l("Personnel number"), validators=[Length(max=50)])
+    department = SelectField(
+        _l("Department"),
+        coerce=int,
+        description=_l("A new department brings its standing assignments; the earlier stay."),
+    )
+    manager = BooleanField(_l("Manager: sees the team's progress"))
+    managed_departments = CheckboxListField(
+        _l("Only for these departments"),
+        coerce=int,
+        description=_l("Leave all unticked for the whole company."),
+    )
+    language = SelectField(
+        _l("Language"),
+        choices=[
+            SelectChoice("", _l("the company's language")),
+            SelectChoice("de", "Deutsch"),
+            SelectChoice("en", "English"),
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class PeopleFilters:
+    text: str = ""
+    role: str = ""
+    department_id: int | None = None
+    status: str = ""  # active, inactive, never
+    page: int = 1
+
+    @classmethod
+    def from_args(cls, args: Any) -> PeopleFilters:
+        def number(name: str) -> int | None:
+            value = args.get(name, "")
+            return int(value) if value.isdigit() else None
+
+        role = args.get("role", "")
+        status = args.get("status", "")
+        return cls(
+            text=args.get("q", "").strip()[:100],
+            role=role if role in {r.value for r in Role} else "",
+            department_id=number("department"),
+            status=status if status in ("active", "inactive", "never") else "",
+            page=max(number("page") or 1, 1),
+        )
+
+    def args(self, **changes: Any) -> dict[str, Any]:
+        values = {
+            "q": self.text,
+            "role": self.role,
+            "department": self.department_id or "",
+            "status": self.status,
+            "page": self.page,
+        }
+        values.update(changes)
+        return {key: value for key, value in values.items() if value not in ("", None, 1)}
+
+
+def people_query(place: PeoplePlace, filters: PeopleFilters) -> Select[User]:
+    query = select(User).where(User.company_id == place.company.id)
+    if place.department_ids is not None:
+        query = query.where(User.department_id.in_(place.department_ids))
+    if place.hidden_roles:
+        query = query.where(~User.role_rows.any(UserRole.role.in_(place.hidden_roles)))
+    if filters.text:
+        pattern = f"%{filters.text.lower()}%"
+        query = query.where(
+            or_(
+                func.lower(User.display_name).like(pattern),
+                func.lower(User.email).like(pattern),
+                func.lower(func.coalesce(User.personnel_number, "")).like(pattern),
+            )
+        )
+    if filters.role:
+        query = query.where(User.role_rows.any(UserRole.role == filters.role))
+    if filters.department_id:
+        query = query.where(User.department_id == filters.department_id)
+    if filters.status == "active":
+        query = query.where(User.is_active.is_(True))
+    elif filters.status == "inactive":
+        query = query.where(User.is_active.is_(False))
+    elif filters.status == "never":
+        query = query.where(User.last_login_at.is_(None))
+    return query
+
+
+@dataclass(frozen=True)
+class PeoplePlace:
+    """Whose people a page reaches, which roles the actor gives, and how to link the
+    blueprint's pages (`endpoints`: list, new, edit, deactivate, reactivate, invite)."""
+
+    company: Company
+    actor: User
+    department_ids: list[int] | None  # None: the whole company
+    grants: frozenset[Role]  # the roles the actor may give and take
+    endpoints: dict[str, str]
+    url_args: dict[str, Any] = field(default_factory=dict)
+    home: tuple[str, str] = ("", "")  # the link back: (url, label)
+    edit_context: Callable[[User], dict[str, Any]] = lambda person: {}
+
+    def url(self, name: str, **values: Any) -> str:
+        return url_for(self.endpoints[name], **self.url_args, **values)
+
+    @property
+    def hidden_roles(self) -> list[str]:
+        """Roles whose holders are out of reach: those the actor may not give."""
+        return sorted(
+            r.value for r in (Role.ADMIN, Role.TRAINER, Role.MANAGER) if r not in self.grants
+        )
+
+    def departments(self) -> list[Department]:
+        return departments_of(db.session, self.company.id, self.department_ids)
+
+    def person(self, user_id: int) -> User:
+        """A person of the company within reach, or 404; the actor themselves: 403."""
+        person = get_for_company(db.session, User, user_id, self.company.id)
+        if self.department_ids is not None and person.department_id not in self.department_ids:
+            abort(404)
+        if any(role.value in self.hidden_roles for role in person.roles):
+            abort(404)
+        if person.id == self.actor.id:
+            abort(403)
+        return person
+
+
+def _department_choices(place: PeoplePlace, departments: list[Department]) -> list[SelectChoice]:
+    choices = [SelectChoice(d.id, d.name) for d in departments]
+    if place.department_ids is None:
+        choices.insert(0, SelectChoice(0, _("– none –")))
+    return choices
+
+
+def list_page(place: PeoplePlace, template: str = "people/list.html") -> ResponseReturnValue:
+    filters = PeopleFilters.from_args(request.args)
+    query = people_query(place, filters)
+    # The page's ids first: sorting narrow rows is quicker than sorting whole
+    # ones (page 50 of 5,000 people: 5 ms instead of 9 ms on SQLite).
+    page_ids = query.with_only_columns(User.id).order_by(User.display_name, User.id)
+    page_ids = page_ids.limit(PAGE_SIZE).offset((filters.page - 1) * PAGE_SIZE)
+    total: int | None = None
+    if filters.text:
+        # A search reads every row anyway: the count comes along in the same pass.
+        found = db.session.execute(page_ids.add_columns(func.count().over())).all()
+        ids = [row[0] for row in found]
+        total = found[0][1] if found else None
+    else:
+        ids = list(db.session.scalars(page_ids))
+    if total is None:
+        total = db.session.scalar(query.with_only_columns(func.count(User.id))) or 0
+    by_id = {
+        person.id: person
+        for person in db.session.scalars(
+            select(User).where(User.id.in_(ids)).options(selectinload(User.role_rows))
+        )
+    }
+    rows = [by_id[i] for i in ids]
+    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    departments = place.departments()  # for the filter; the rows' names come from it too
+    return render_template(
+        template,
+        place=place,
+        company=place.company,
+        rows=rows,
+        total=total,
+        filters=filters,
+        pages=pages,
+        departments=departments,
+        departments_by_id={d.id: d for d in departments},
+        shown_roles=[r for r in Role if r.value not in place.hidden_roles],
+    )
+
+
+def _invite(user: User) -> None:
+    lifetime = timedelta(days=current_app.config["INVITE_TOKEN_DAYS"])
+    raw = accounts.issue_token(db.session, user, TokenPurpose.INVITE, now(), lifetime)
+    db.session.commit()
+    send_invitation_mail(user, raw)
+
+
+def new_page(place: PeoplePlace) -> ResponseReturnValue:
+    company = place.company
+    departments = place.departments()
+    form = PersonForm()
+    form.department.choices = _department_choices(place, departments)
+    form.roles.choices = [c for c in ROLE_CHOICES if Role(c.value) in place.grants]
+    if request.method == "GET":
+        form.language.data = company.default_language
+    if form.validate_on_submit():
+        department = next((d for d in departments if d.id == form.department.data), None)
+        roles = tuple(Role(r) for r in form.roles.data or [Role.LEARNER.value])
+        try:
+            user = accounts.create_user(
+                db.session,
+                accounts.NewPerson(
+                    email=form.email.data or "",
+                    display_name=(form.display_name.data or "").strip(),
+                    roles=roles,
+                    company=company,
+                    department=department,
+                    language=form.language.data,
+                ),
+                now(),
+            )
+        except accounts.AccountError as error:
+            db.session.rollback()
+            form.email.errors = [
+                _("Someone has this e-mail address already.")
+                if error.code == "email-taken"
+                else _("Please enter a valid e-mail address.")
+            ]
+        else:
+            log_change("person.create", company.id, subject=user.display_name,
+                       subject_id=user.id,
+                       changes={name: [None, value] for name, value in
+                                snapshot(user, PERSON_FIELDS).items()})  # fmt: skip
+            _invite(user)
+            flash(_("%(name)s is added and invited by e-mail.", name=user.display_name), "success")
+            return redirect(place.url("list"))
+    return render_template("people/new.html", form=form, company=company, place=place)
+
+
+def deactivate(place: PeoplePlace, user_id: int) -> ResponseReturnValue:
+    person = place.person(user_id)
+    accounts.deactivate_user(db.session, person)
+    log_change(
+        "person.deactivate", place.company.id, subject=person.display_name, subject_id=person.id
+    )
+    db.session.commit()
+    flash(
+        _("%(name)s is deactivated and logged out everywhere.", name=person.display_name),
+        "success",
+    )
+    return redirect(place.url("list"))
+
+
+def reactivate(place: PeoplePlace, user_id: int) -> ResponseReturnValue:
+    person = place.person(user_id)
+    person.is_active = True
+    db.session.flush()
+    log_change(
+        "person.reactivate", place.company.id, subject=person.display_name, subject_id=person.id
+    )
+    # Standing department assignments made while the person was away.
+    assignments.apply_rules_to_newcomer(db.session, person, now(), today())
+    db.session.commit()
+    flash(_("%(name)s is active again.", name=person.display_name), "success")
+    return redirect(place.url("list"))
+
+
+def invite(place: PeoplePlace, user_id: int) -> ResponseReturnValue:
+    person = place.person(user_id)
+    if not person.is_active:
+        abort(404)
+    if person.password_hash is None:
+        _invite(person)
+        flash(_("A new invitation is sent to %(email)s.", email=person.email), "success")
+    else:
+        lifetime = timedelta(hours=current_app.config["RESET_TOKEN_HOURS"])
+        raw = accounts.issue_token(db.session, person, TokenPurpose.RESET, now(), lifetime)
+        db.session.commit()
+        send_reset_mail(person, raw)
+        flash(_("A link to set a new password is sent to %(email)s.", email=person.email),
+              "success")  # fmt: skip
+    return redirect(place.url("list"))
+
+
+def edit_page(place: PeoplePlace, user_id: int) -> ResponseReturnValue:
+    company = place.company
+    person = place.person(user_id)
+    departments = place.departments()
+    gives_manager = Role.MANAGER in place.grants
+    form = PersonEditForm(obj=person if request.method == "GET" else None)
+    form.department.choices = _department_choices(place, departments)
+    form.managed_departments.choices = [SelectChoice(d.id, d.name) for d in departments]
+    if request.method == "GET":
+        form.department.data = person.department_id or 0
+        form.manager.data = person.has_role(Role.MANAGER)
+        form.managed_departments.data = [d.id for d in person.managed_departments]
+        form.language.data = person.language or ""
+    if form.validate_on_submit():
+        by_id = {d.id: d for d in departments}
+        manager = bool(form.manager.data) if gives_manager else person.has_role(Role.MANAGER)
+        managed = tuple(by_id[i] for i in form.managed_departments.data or [] if i in by_id)
+        if not gives_manager:
+            managed = tuple(person.managed_departments)
+        fields = PersonFields(
+            display_name=form.display_name.data or "",
+            email=form.email.data or "",
+            personnel_number=form.personnel_number.data,
+            department=by_id.get(form.department.data or 0),
+            manager=manager,
+            managed_departments=managed,
+            language=form.language.data or None,
+        )
+        before = snapshot(person, PERSON_FIELDS)
+        try:
+            moved = companies.update_person(db.session, person, fields, now(), today())
+        except CompanyError as error:
+            db.session.rollback()
+            texts = {
+                "invalid-email": (form.email, _("Please enter a valid e-mail address.")),
+                "email-taken": (form.email, _("Someone has this e-mail address already.")),
+                "personnel-number-taken": (
+                    form.personnel_number,
+                    _("Someone in this company has this personnel number already."),
+                ),
+            }
+            target, text = texts.get(error.code, (form.department, error.code))
+            target.errors = [*target.errors, text]
+        else:
+            log_change("person.update", company.id, subject=person.display_name,
+                       subject_id=person.id, changes=changed(before, person))  # fmt: skip
+            db.session.commit()
+            flash(
+                _("%(name)s is moved; the new department's assignments apply.",
+                  name=person.display_name)
+                if moved
+                else _("The changes to %(name)s are saved.", name=person.display_name),
+                "success",
+            )  # fmt: skip
+            return redirect(place.url("list"))
+    return render_template(
+        "people/edit.html",
+        form=form,
+        company=company,
+        person=person,
+        place=place,
+        gives_manager=gives_manager,
+        **place.edit_context(person),
+    ), (422 if form.errors else 200)

@@ -1,0 +1,130 @@
+"""Managers add, edit and deactivate their own people where their company allows it:
+only employees (and, managing the whole company, managers), only in their departments."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from lms.models import AuditEntry, Role, User
+from tests.factories import make_user
+
+EN = {"Accept-Language": "en"}
+
+
+@pytest.fixture
+def allowed(db, world):
+    world.a.company.managers_manage_people = True
+    db.flush()
+    return world
+
+
+def test_the_pages_exist_only_where_the_company_allows_them(client, db, world, login):
+    login(world.a.manager)
+    assert client.get("/team/people").status_code == 404
+    assert client.get("/team/people/new").status_code == 404
+    assert '/team/people"' not in client.get("/team/").get_data(as_text=True)
+    world.a.company.managers_manage_people = True
+    db.flush()
+    assert client.get("/team/people").status_code == 200
+
+
+def test_an_admin_lets_a_companys_managers_manage_their_people(client, db, world, login):
+    company = world.a.company
+    login(world.admin)
+    form = {"name": company.name, "short_name": company.short_name, "default_language": "de",
+            "managers_manage_people": "y"}  # fmt: skip
+    assert client.post(f"/admin/companies/{company.id}/edit", data=form).status_code == 302
+    db.refresh(company)
+    assert company.managers_manage_people
+    (entry,) = db.scalars(select(AuditEntry).where(AuditEntry.action == "company.update"))
+    assert entry.changes["managers_manage_people"] == [False, True]
+
+
+def test_a_manager_sees_their_people_but_not_the_providers_staff(client, db, allowed, login):
+    a = allowed.a
+    trainer = make_user(db, a.company, Role.TRAINER, Role.LEARNER, name="Trainerin im Haus")
+    login(a.manager)
+    page = client.get("/team/people", headers=EN).get_data(as_text=True)
+    for person in a.employees:
+        assert person.display_name in page
+    assert a.limited_manager.display_name in page
+    assert trainer.display_name not in page
+    assert allowed.b.employees[0].display_name not in page
+    assert client.get(f"/team/people/{trainer.id}/edit").status_code == 404
+    assert client.get("/team/").get_data(as_text=True).count('href="/team/people"') == 1
+
+
+def test_a_manager_adds_an_employee_who_is_invited(client, db, allowed, login, mails):
+    a = allowed.a
+    login(a.manager)
+    data = {
+        "display_name": "Neu Nina",
+        "email": "nina.neu@example.com",
+        "department": a.departments[0].id,
+        "roles": ["learner"],
+        "language": "de",
+    }
+    assert client.post("/team/people/new", data=data).status_code == 302
+    person = db.scalar(select(User).where(User.email == "nina.neu@example.com"))
+    assert person.company_id == a.company.id and person.roles == frozenset({Role.LEARNER})
+    (mail,) = mails
+    assert mail.to == "nina.neu@example.com"
+    (entry,) = db.scalars(select(AuditEntry).where(AuditEntry.action == "person.create"))
+    assert entry.actor_id == a.manager.id
+
+
+def test_a_limited_manager_manages_only_employees_of_their_departments(client, db, allowed, login):
+    a = allowed.a
+    warehouse, office = a.departments
+    login(a.limited_manager)  # manages the warehouse only
+    page = client.get("/team/people", headers=EN).get_data(as_text=True)
+    assert a.employees[0].display_name in page and a.employees[2].display_name not in page
+    assert a.manager.display_name not in page
+    assert client.get(f"/team/people/{a.employees[2].id}/edit").status_code == 404
+    assert client.post(f"/team/people/{a.employees[2].id}/deactivate").status_code == 404
+    assert client.get(f"/team/people/{a.manager.id}/edit").status_code == 404
+    # Not into another department, not as a manager, not without a department.
+    base = {"display_name": "Neu Nina", "email": "nina@example.com", "language": "de"}
+    for extra in (
+        {"department": office.id, "roles": ["learner"]},
+        {"department": warehouse.id, "roles": ["manager"]},
+        {"department": 0, "roles": ["learner"]},
+    ):
+        response = client.post("/team/people/new", data={**base, **extra}, headers=EN)
+        assert response.status_code == 200, extra  # the form again, with its error
+        assert 'value="Neu Nina"' in response.get_data(as_text=True)
+    assert db.scalar(select(User).where(User.email == "nina@example.com")) is None
+    # Moving someone out of their reach is refused the same way.
+    worker = a.employees[0]
+    edit = {"display_name": worker.display_name, "email": worker.email,
+            "department": office.id, "language": ""}  # fmt: skip
+    assert client.post(f"/team/people/{worker.id}/edit", data=edit).status_code == 422
+    db.refresh(worker)
+    assert worker.department_id == warehouse.id
+
+
+def test_a_limited_manager_cannot_make_someone_a_manager_by_editing(client, db, allowed, login):
+    a = allowed.a
+    worker = a.employees[0]
+    login(a.limited_manager)
+    data = {"display_name": "Neuer Name", "email": worker.email,
+            "department": a.departments[0].id, "manager": "y", "language": ""}  # fmt: skip
+    assert client.post(f"/team/people/{worker.id}/edit", data=data).status_code == 302
+    db.refresh(worker)
+    assert worker.display_name == "Neuer Name" and not worker.has_role(Role.MANAGER)
+
+
+def test_nobody_deactivates_themselves_or_another_companys_people(client, db, allowed, login):
+    a = allowed.a
+    login(a.manager)
+    assert client.post(f"/team/people/{a.manager.id}/deactivate").status_code == 403
+    db.refresh(a.manager)
+    assert a.manager.is_active
+    assert client.post(f"/team/people/{allowed.b.employees[0].id}/deactivate").status_code == 404
+    worker = a.employees[0]
+    assert client.post(f"/team/people/{worker.id}/deactivate").status_code == 302
+    db.refresh(worker)
+    assert not worker.is_active
+    (entry,) = db.scalars(select(AuditEntry).where(AuditEntry.action == "person.deactivate"))
+    assert entry.actor_id == a.manager.id
