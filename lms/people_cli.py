@@ -57,7 +57,7 @@ def people_import_command(
     from lms.db import db
     from lms.models import Company, TokenPurpose, User
     from lms.services import people_import
-    from lms.services.accounts import issue_token
+    from lms.services.accounts import issue_tokens
 
     with file.open("rb") as handle:  # no more than the limit (and one byte to notice it)
         data = handle.read(people_import.MAX_BYTES + 1)
@@ -92,11 +92,10 @@ def people_import_command(
                 return
             summary = people_import.apply(session, company, plan, None, now())
             lifetime = timedelta(days=current_app.config["INVITE_TOKEN_DAYS"])
-            for user_id in summary.new_people_ids:
-                person = session.get(User, user_id)
-                assert person is not None
-                raw = issue_token(session, person, TokenPurpose.INVITE, now(), lifetime)
-                invitations.append((user_id, raw))
+            newcomers = [session.get(User, user_id) for user_id in summary.new_people_ids]
+            people = [person for person in newcomers if person is not None]
+            raws = issue_tokens(session, people, TokenPurpose.INVITE, now(), lifetime)
+            invitations.extend((person.id, raws[person.id]) for person in people)
         click.echo(f"Imported into {company_short}.")
         # Only after the commit: an invitation must never point at an account that is not there.
         with db.begin() as session:

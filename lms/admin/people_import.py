@@ -93,13 +93,10 @@ def apply_import(company_id: int) -> ResponseReturnValue:
         db.session.rollback()
         abort(409)
     lifetime = timedelta(days=current_app.config["INVITE_TOKEN_DAYS"])
-    invitations = []
-    for user_id in summary.new_people_ids:
-        person = db.session.get(User, user_id)
-        assert person is not None
-        invitations.append((person, accounts.issue_token(
-            db.session, person, TokenPurpose.INVITE, now(), lifetime
-        )))  # fmt: skip
+    newcomers = [db.session.get(User, user_id) for user_id in summary.new_people_ids]
+    people = [person for person in newcomers if person is not None]
+    raws = accounts.issue_tokens(db.session, people, TokenPurpose.INVITE, now(), lifetime)
+    invitations = [(person, raws[person.id]) for person in people]
     counts = summary.counts
     log_change(
         "people.import",

@@ -141,27 +141,42 @@ def issue_token(
 
     Earlier unused tokens of the same purpose stop working.
     """
-    session.execute(
-        update(AccountToken)
-        .where(
-            AccountToken.user_id == user.id,
-            AccountToken.purpose == purpose.value,
-            AccountToken.used_at.is_(None),
+    return issue_tokens(session, [user], purpose, now, lifetime)[user.id]
+
+
+def issue_tokens(
+    session: Session,
+    users: Sequence[User],
+    purpose: TokenPurpose,
+    now: datetime,
+    lifetime: timedelta,
+) -> dict[int, str]:
+    """`issue_token` for many people at once (an import's invitations): one update per
+    500 people and one flush. Returns each person's raw token by id."""
+    ids = [user.id for user in users]
+    for start in range(0, len(ids), 500):
+        session.execute(
+            update(AccountToken)
+            .where(
+                AccountToken.user_id.in_(ids[start : start + 500]),
+                AccountToken.purpose == purpose.value,
+                AccountToken.used_at.is_(None),
+            )
+            .values(used_at=now)
         )
-        .values(used_at=now)
-    )
-    raw = secrets.token_urlsafe(32)
-    session.add(
+    raws = {user_id: secrets.token_urlsafe(32) for user_id in ids}
+    session.add_all(
         AccountToken(
-            user_id=user.id,
+            user_id=user_id,
             purpose=purpose.value,
             token_hash=_digest(raw),
             created_at=now,
             expires_at=now + lifetime,
         )
+        for user_id, raw in raws.items()
     )
     session.flush()
-    return raw
+    return raws
 
 
 def peek_token(

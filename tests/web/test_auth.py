@@ -308,6 +308,18 @@ def test_a_new_reset_link_replaces_the_old_one(app, db, world):
         assert accounts.peek_token(db, first, TokenPurpose.RESET, now) is None
 
 
+def test_invitations_for_many_people_at_once_replace_each_ones_old_link(app, db, world):
+    people = world.a.employees
+    now = datetime.now(UTC)
+    with app.app_context():
+        old = accounts.issue_token(db, people[0], TokenPurpose.INVITE, now, timedelta(days=14))
+        raws = accounts.issue_tokens(db, people, TokenPurpose.INVITE, now, timedelta(days=14))
+        assert accounts.peek_token(db, old, TokenPurpose.INVITE, now) is None
+        for person in people:
+            assert accounts.peek_token(db, raws[person.id], TokenPurpose.INVITE, now) == person
+    assert len(set(raws.values())) == len(people)
+
+
 def test_tokens_are_stored_only_as_hashes(app, db, world):
     with app.app_context():
         raw = accounts.issue_token(
