@@ -123,12 +123,20 @@ def _decide(booking_id: int, *, approve: bool) -> ResponseReturnValue:
 @bp.post("/bookings/<int:booking_id>/cancel")
 def cancel_booking(booking_id: int) -> ResponseReturnValue:
     found = _team_booking(booking_id)
+    status = found.status
     try:
         notices = booking.cancel(db.session, found, now=now())
     except BookingError as error:
         db.session.rollback()
         flash(error_text(error), "error")
     else:
+        log_change(
+            "booking.cancel",
+            found.company_id,
+            subject=found.user.display_name,
+            subject_id=found.id,
+            changes={"status": [status, found.status]},
+        )
         db.session.commit()
         send_notices(db.session, notices)
         flash(_("The booking is cancelled."), "success")
@@ -194,6 +202,14 @@ def _book_people(date: InPersonDate, people: list[User]) -> ResponseReturnValue:
             problems.append(f"{person.display_name}: {text}")
             continue
         outcome[held.status] += 1
+    if outcome:
+        log_change(
+            "booking.team",
+            manager.company_id,
+            subject=f"{course.slug}: {date.starts_at.isoformat()}",
+            subject_id=date.id,
+            changes={status: [None, number] for status, number in sorted(outcome.items())},
+        )
     db.session.commit()
     if outcome["confirmed"]:
         flash(ngettext("%(num)d person booked.", "%(num)d people booked.", outcome["confirmed"]),

@@ -14,6 +14,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, ValidationError
 
+from lms.audit_trail import log_change
 from lms.clock import now, today
 from lms.db import db
 from lms.manage import bp
@@ -70,6 +71,17 @@ def assign_path() -> ResponseReturnValue:
         if chosen is not None and form.due_on.data is not None:
             made = paths.assign_path(
                 db.session, manager, chosen, people, form.due_on.data, form.note.data or "", now()
+            )
+            log_change(
+                "assignment.path",
+                manager.company_id,
+                subject=chosen.slug,
+                subject_id=chosen.id,
+                changes={
+                    "to": [None, ", ".join(p.display_name for p in people)],
+                    "due_on": [None, form.due_on.data.isoformat()],
+                    "assignments": [None, made],
+                },
             )
             db.session.commit()
             flash(

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from lms.models import Booking
+from lms.models import AuditEntry, Booking
 from lms.services import booking, learning
 from tests.unit.test_booking import fields, import_in_person_course
 
@@ -63,6 +63,13 @@ def test_a_manager_books_a_session_for_several_people(client, db, world, login, 
     assert learning.get_enrollment(db, first, course) is not None  # enrolled on the way
     page = client.get(f"/team/sessions/{date.id}", headers=EN).get_data(as_text=True)
     assert f'name="person" value="{first.id}"' not in page
+    (entry,) = db.scalars(select(AuditEntry).where(AuditEntry.action == "booking.team"))
+    assert entry.changes == {"confirmed": [None, 1], "waitlisted": [None, 1]}
+    # The manager cancels the booking: one entry, and the waiting person moves up.
+    seat = db.scalar(select(Booking).where(Booking.user_id == first.id))
+    assert client.post(f"/team/bookings/{seat.id}/cancel").status_code == 302
+    (entry,) = db.scalars(select(AuditEntry).where(AuditEntry.action == "booking.cancel"))
+    assert entry.changes["status"] == ["confirmed", "cancelled"]
 
 
 def test_managers_reach_neither_other_companies_dates_nor_their_bookings(

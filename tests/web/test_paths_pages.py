@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from lms.clock import today
-from lms.models import Assignment, Enrollment, LearningPath, PathEnrollment
+from lms.models import Assignment, AuditEntry, Enrollment, LearningPath, PathEnrollment
 from tests.unit.test_assignments import complete
 from tests.unit.test_paths import NOW, three  # noqa: F401  (fixture)
 
@@ -72,9 +72,12 @@ def test_a_manager_assigns_a_whole_path(client, db, world, login, three):  # noq
     rows = db.scalars(select(Assignment)).all()
     assert len(rows) == 6 and {r.user_id for r in rows} == {p.id for p in people}
     assert len(db.scalars(select(PathEnrollment)).all()) == 2
+    (entry,) = db.scalars(select(AuditEntry).where(AuditEntry.action == "assignment.path"))
+    assert entry.changes["assignments"] == [None, 6] and entry.actor_id == world.a.manager.id
     # Someone of another company cannot be slipped in.
     client.post(
         "/team/assign-path",
         data={"path": path_id, "people": [world.b.employees[0].id], "due_on": due},
     )
     assert len(db.scalars(select(Assignment)).all()) == 6
+    assert len(db.scalars(select(AuditEntry)).all()) == 1
