@@ -6,9 +6,9 @@ reactivating; sending an invitation or a password link again.
 A `PeoplePlace` says whose people a page reaches and which roles the actor may give:
 an admin reaches everyone of the company and gives the employee and manager roles; a
 manager of the whole company reaches its employees and managers; a manager limited to
-departments reaches only the employees of those departments. People holding a role the
-actor may not give (an admin, a trainer, for a limited manager a manager) are out of
-reach (404), and nobody changes or deactivates their own account here.
+departments reaches only the employees of those departments. For managers, people
+holding a role they may not give (trainer, admin, for a limited manager also manager)
+are out of reach (404); nobody changes or deactivates their own account here (403).
 """
 
 from __future__ import annotations
@@ -174,6 +174,7 @@ class PeoplePlace:
     actor: User
     department_ids: list[int] | None  # None: the whole company
     grants: frozenset[Role]  # the roles the actor may give and take
+    hidden: frozenset[Role]  # holders of these roles are out of reach
     endpoints: dict[str, str]
     url_args: dict[str, Any] = field(default_factory=dict)
     home: tuple[str, str] = ("", "")  # the link back: (url, label)
@@ -184,10 +185,7 @@ class PeoplePlace:
 
     @property
     def hidden_roles(self) -> list[str]:
-        """Roles whose holders are out of reach: those the actor may not give."""
-        return sorted(
-            r.value for r in (Role.ADMIN, Role.TRAINER, Role.MANAGER) if r not in self.grants
-        )
+        return sorted(role.value for role in self.hidden)
 
     def departments(self) -> list[Department]:
         return departments_of(db.session, self.company.id, self.department_ids)

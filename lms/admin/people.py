@@ -46,6 +46,7 @@ def place(company_id: int) -> people_pages.PeoplePlace:
         actor=admin,
         department_ids=None,
         grants=frozenset({Role.LEARNER, Role.MANAGER}),
+        hidden=frozenset(),
         endpoints=ENDPOINTS,
         url_args={"company_id": company.id},
         home=(url_for("admin.company", company_id=company.id), company.name),

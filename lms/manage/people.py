@@ -33,11 +33,14 @@ def place() -> people_pages.PeoplePlace:
         abort(404)
     limited = managed_department_ids(manager)
     grants = {Role.LEARNER} if limited is not None else {Role.LEARNER, Role.MANAGER}
+    # Out of reach: the provider's roles, and managers for a manager limited to departments.
+    hidden = {Role.ADMIN, Role.TRAINER} | ({Role.MANAGER} if limited is not None else set())
     return people_pages.PeoplePlace(
         company=company,
         actor=manager,
         department_ids=limited,
         grants=frozenset(grants),
+        hidden=frozenset(hidden),
         endpoints=ENDPOINTS,
         home=(url_for("manage.index"), _("My team")),
     )
