@@ -23,6 +23,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 from wtforms import BooleanField, EmailField, SelectChoice, SelectField, StringField
@@ -38,6 +39,7 @@ from lms.permissions import departments_of, get_for_company
 from lms.services import accounts, assignments, companies
 from lms.services.audit import changed, snapshot
 from lms.services.companies import CompanyError, PersonFields
+from lms.templating import ROLE_LABELS
 
 PAGE_SIZE = 50
 # The person's fields the audit log follows; `roles` and `managed` are read as text.
@@ -246,6 +248,11 @@ def list_page(place: PeoplePlace, template: str = "people/list.html") -> Respons
         departments=departments,
         departments_by_id={d.id: d for d in departments},
         shown_roles=[r for r in Role if r.value not in place.hidden_roles],
+        # Fifty rows: each role's tag made once.
+        role_tags={
+            role: Markup('<span class="tag">{}</span>').format(label)
+            for role, label in ROLE_LABELS.items()
+        },
     )
 
 

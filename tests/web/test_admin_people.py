@@ -161,6 +161,7 @@ def test_the_people_list_takes_the_same_queries_for_any_company_size(
     base = f"/admin/companies/{company.id}/people/{person.id}"
     assert f'"{base}/edit"' in html
     assert world.a.departments[1].name in html
+    assert '<span class="tag">Führungskraft</span>' in html  # a role, as a tag
     page = client.get(f"{base}/edit").get_data(as_text=True)
     for action in ("invite", "deactivate"):
         assert f'"{base}/{action}"' in page
