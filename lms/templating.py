@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, render_template, request
 from flask_babel import (
     format_date,
     format_datetime,
@@ -20,6 +20,7 @@ from flask_babel import (
 )
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
 from lms.models import Role
@@ -62,9 +63,10 @@ UNIT_TYPE_LABELS = {
 
 
 def nav_items() -> list[NavItem]:
-    if not current_user.is_authenticated:
+    user = current_user._get_current_object()  # once, not once per item
+    if not user.is_authenticated:
         return []
-    return [item for role, item in NAV if current_user.has_role(role)]
+    return [item for role, item in NAV if user.has_role(role)]
 
 
 def is_current(item: NavItem) -> bool:
@@ -77,6 +79,59 @@ def is_current(item: NavItem) -> bool:
         and len(other.prefix) > len(item.prefix)
         and path.startswith(other.prefix)
         for _role, other in NAV
+    )
+
+
+def current_item(items: list[NavItem]) -> NavItem | None:
+    return next((item for item in items if is_current(item)), None)
+
+
+# The site header of every page (`_site_header.html`), kept per process for each
+# combination of what it shows: rendering it was a fifth of a lesson page's time
+# (issue 4). Everything the partial shows is in the key; the session's CSRF token
+# and the page's own address differ per request and are put in afterwards.
+_HEADERS: dict[tuple[Any, ...], str] = {}
+_HEADERS_MAX = 2048
+_CSRF_MARK = "\x00csrf\x00"
+_NEXT_MARK = "\x00next\x00"
+
+
+def site_header() -> Markup:
+    """The header with brand, navigation, account links and language switch."""
+    user = current_user._get_current_object()
+    authenticated = bool(user and user.is_authenticated)
+    items = nav_items()
+    current = current_item(items)
+    company = user.company if authenticated else None
+    language = page_language()
+    key = (
+        language,
+        request.script_root,
+        authenticated,
+        company.name if company else None,
+        tuple(item.endpoint for item in items),
+        current.endpoint if current else None,
+        authenticated and request.path.startswith("/profile"),
+    )
+    html = _HEADERS.get(key)
+    if html is None:
+        html = render_template(
+            "_site_header.html",
+            lang=language,
+            authenticated=authenticated,
+            company_name=key[3],
+            main_nav=items,
+            current=current,
+            on_profile=key[6],
+            token=_CSRF_MARK,
+            next=_NEXT_MARK,
+        )
+        if len(_HEADERS) >= _HEADERS_MAX:
+            _HEADERS.clear()
+        _HEADERS[key] = html
+    here = request.full_path if request.query_string else request.path
+    return Markup(  # noqa: S704  (kept markup; the two values are escaped)
+        html.replace(_CSRF_MARK, escape(generate_csrf())).replace(_NEXT_MARK, escape(here))
     )
 
 
@@ -179,8 +234,7 @@ def fill_gaps(
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
-        nav_items=nav_items,
-        is_current=is_current,
+        site_header=site_header,
         role_labels=ROLE_LABELS,
         page_language=page_language,
         fill_gaps=fill_gaps,

@@ -112,3 +112,37 @@ def test_a_unit_status_is_named_in_words(app, status, word):
     with app.test_request_context(headers={"Accept-Language": "en"}):
         html = render_template_string(template, status=status)
     assert re.sub(r"<[^>]+>|[✓○]", "", html).strip() == word
+
+
+def _comment_field(page: str) -> str:
+    return re.search(r"<textarea[^>]*>.*?</textarea>", page, re.S)[0]  # type: ignore[index]
+
+
+def _wtforms_comment(app, **data: str) -> str:
+    """The comment field as WTForms' own textarea widget writes it, with the
+    attributes the form macro `field` gives it."""
+    with app.test_request_context(method="POST", data=data):
+        form = FeedbackForm(meta={"csrf": False})
+        form.validate()
+        errors = bool(form.comment.errors)
+        attrs = {"aria-describedby": "comment-hint comment-error" if errors else "comment-hint"}
+        if errors:
+            attrs["aria-invalid"] = "true"
+        return str(form.comment(**attrs))
+
+
+def test_the_comment_field_is_the_markup_of_wtforms(app, client, learner):
+    page = client.get(LESSON).get_data(as_text=True)
+    assert _comment_field(page) == _wtforms_comment(app)
+
+    client.post(f"{LESSON}/feedback", data={"rating": "4", "comment": "Gut & <knapp>"})
+    page = client.get(LESSON).get_data(as_text=True)
+    assert _comment_field(page) == _wtforms_comment(app, rating="4", comment="Gut & <knapp>")
+    assert "Gut &amp; &lt;knapp&gt;</textarea>" in page
+
+    too_long = "x" * 2001
+    page = client.post(f"{LESSON}/feedback", data={"rating": "4", "comment": too_long})
+    html = page.get_data(as_text=True)
+    assert _comment_field(html) == _wtforms_comment(app, rating="4", comment=too_long)
+    assert 'aria-invalid="true"' in _comment_field(html) and 'id="comment-error"' in html
+    assert 'id="error-summary"' in html and 'href="#comment"' in html
