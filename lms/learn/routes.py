@@ -432,9 +432,17 @@ _ATTEMPT = select(QuizAttempt).where(
 )
 
 
-def _attempt(enrollment: Enrollment, unit_id: str, number: int) -> QuizAttempt:
+# Saving and handing in change the responses read here: PostgreSQL locks the row
+# until commit (on SQLite the write transaction is the lock).
+_ATTEMPT_FOR_UPDATE = _ATTEMPT.with_for_update()
+
+
+def _attempt(
+    enrollment: Enrollment, unit_id: str, number: int, *, for_update: bool = False
+) -> QuizAttempt:
     attempt = db.session.scalar(
-        _ATTEMPT, {"enrollment_id": enrollment.id, "unit_id": unit_id, "number": number}
+        _ATTEMPT_FOR_UPDATE if for_update else _ATTEMPT,
+        {"enrollment_id": enrollment.id, "unit_id": unit_id, "number": number},
     )
     if attempt is None:
         abort(404)
@@ -461,18 +469,21 @@ def _page(attempt: QuizAttempt) -> int:
 @bp.route("/courses/<slug>/<unit_id>/attempts/<int:number>", methods=["GET", "POST"])
 def attempt(slug: str, unit_id: str, number: int) -> ResponseReturnValue:
     enrollment, unit = _quiz_state(slug, unit_id)
-    attempt = _attempt(enrollment, unit_id, number)
+    posted = request.method == "POST"
+    attempt = _attempt(enrollment, unit_id, number, for_update=posted)
     result_url = url_for("learn.attempt_result", slug=slug, unit_id=unit_id, number=number)
     if attempt.status != "open":
         return redirect(result_url)
     page = _page(attempt)
-    if request.method == "POST":
-        quizzes.save_page(db.session, attempt, page, request.form.to_dict(flat=False))
+    if posted:
         action = request.form.get("action", "next")
+        form = request.form.to_dict(flat=False)
         if action == "submit":
-            quizzes.submit(db.session, attempt, now())
+            # The last page is stored with the grade, in one statement.
+            quizzes.submit(db.session, attempt, now(), quizzes.page_responses(attempt, page, form))
             db.session.commit()
             return redirect(result_url)
+        quizzes.save_page(db.session, attempt, page, form)
         db.session.commit()
         page = page - 1 if action == "previous" else page + 1
         return redirect(

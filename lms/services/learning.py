@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, exists, insert, select
 from sqlalchemy.orm import Session
 
 from lms import certificates
@@ -224,45 +224,48 @@ def record_outcome(
     return progress
 
 
-# Built once, as _PROGRESS_OF: handing in a quiz runs them while it holds the
-# write lock on SQLite. The rows are written without ORM objects (nothing reads
-# them back as objects in the same request; pages read them with _PROGRESS_OF).
-_RECORDED_IN_ROUND = (
-    select(UnitProgress.id)
-    .where(
-        UnitProgress.enrollment_id == bindparam("enrollment_id"),
-        UnitProgress.unit_id == bindparam("unit_id"),
-        UnitProgress.completed_at >= bindparam("since"),
-    )
-    .limit(1)
+# Built once, as _PROGRESS_OF: handing in a quiz runs it while it holds the write
+# lock on SQLite. The row is written without an ORM object (nothing reads it back
+# as an object in the same request; pages read it with _PROGRESS_OF), and only if
+# the unit is not recorded in this round yet: one statement instead of a look-up
+# and an insert.
+_RECORD_ONCE = insert(UnitProgress).from_select(
+    ["company_id", "enrollment_id", "unit_id", "version_id", "status", "completed_at"],
+    select(
+        bindparam("company_id", type_=UnitProgress.company_id.type),
+        bindparam("enrollment_id", type_=UnitProgress.enrollment_id.type),
+        bindparam("unit_id", type_=UnitProgress.unit_id.type),
+        bindparam("version_id", type_=UnitProgress.version_id.type),
+        bindparam("status", type_=UnitProgress.status.type),
+        bindparam("completed_at", type_=UnitProgress.completed_at.type),
+    ).where(
+        ~exists().where(
+            UnitProgress.enrollment_id == bindparam("enrollment_id"),
+            UnitProgress.unit_id == bindparam("unit_id"),
+            UnitProgress.completed_at >= bindparam("since", type_=UnitProgress.completed_at.type),
+        )
+    ),
 )
-_RECORD = insert(UnitProgress)
 
 
 def _record(
     session: Session, enrollment: Enrollment, unit_id: str, status: UnitStatus, now: datetime
 ) -> bool:
     """Record a completed unit; False if it was recorded already in this round."""
-    already = session.scalar(
-        _RECORDED_IN_ROUND,
-        {"enrollment_id": enrollment.id, "unit_id": unit_id, "since": enrollment.counts_from},
+    session.flush()  # what the session holds first, as a query would (autoflush)
+    recorded = session.connection().execute(
+        _RECORD_ONCE,
+        {
+            "company_id": enrollment.company_id,
+            "enrollment_id": enrollment.id,
+            "unit_id": unit_id,
+            "version_id": enrollment.version_id,
+            "status": status.value,
+            "completed_at": now,
+            "since": enrollment.counts_from,
+        },
     )
-    if already is not None:
-        return False
-    session.execute(
-        _RECORD,
-        [
-            {
-                "company_id": enrollment.company_id,
-                "enrollment_id": enrollment.id,
-                "unit_id": unit_id,
-                "version_id": enrollment.version_id,
-                "status": status.value,
-                "completed_at": now,
-            }
-        ],
-    )
-    return True
+    return recorded.rowcount == 1
 
 
 def _complete_if_done(

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.content.grading import QuizResult, grade_quiz
 from lms.content.spec import Question, QuestionType
@@ -168,12 +169,10 @@ def field_names(question: dict[str, Any]) -> list[str]:
     return [name]
 
 
-def save_page(
-    session: Session, attempt: QuizAttempt, page: int, form: Mapping[str, Sequence[str]]
-) -> bool:
-    """Keep what the learner entered on one page; False if the attempt is already submitted."""
-    if attempt.status != "open":
-        return False
+def page_responses(
+    attempt: QuizAttempt, page: int, form: Mapping[str, Sequence[str]]
+) -> dict[str, Any]:
+    """The attempt's responses with what the learner entered on one page."""
     public = public_questions(attempt)
     responses = dict(attempt.responses)
     for entry in page_entries(attempt, page):
@@ -186,41 +185,89 @@ def save_page(
             elif values and values[0].strip():
                 saved[field] = values[0]
         responses[entry["id"]] = saved
-    attempt.responses = responses
+    return responses
+
+
+def save_page(
+    session: Session, attempt: QuizAttempt, page: int, form: Mapping[str, Sequence[str]]
+) -> bool:
+    """Keep what the learner entered on one page; False if the attempt is already submitted."""
+    if attempt.status != "open":
+        return False
+    attempt.responses = page_responses(attempt, page, form)
     session.flush()
     return True
 
 
-# The conditional update that hands an attempt in. RETURNING reads the attempt back
-# as stored (answers another tab saved a moment ago included) in the same statement;
-# populate_existing puts it into the caller's object. Built once: on SQLite it runs
-# while the request holds the write lock, and building it cost a tenth of a submit.
+# The conditional update that hands an attempt in with its last responses and its
+# grade, in one statement: of two submits exactly one finds it open. Built once: on
+# SQLite it runs while the request holds the write lock (issue 4).
 _HAND_IN = (
     update(QuizAttempt)
     .where(QuizAttempt.id == bindparam("attempt_id"), QuizAttempt.status == "open")
-    .values(status="submitted", submitted_at=bindparam("now"))
-    .returning(QuizAttempt)
-    .execution_options(synchronize_session=False, populate_existing=True)
+    .values(
+        status="submitted",
+        submitted_at=bindparam("now", type_=QuizAttempt.submitted_at.type),
+        responses=bindparam("new_responses", type_=QuizAttempt.responses.type),
+        score=bindparam("new_score", type_=QuizAttempt.score.type),
+        max_score=bindparam("new_max_score", type_=QuizAttempt.max_score.type),
+        percent=bindparam("new_percent", type_=QuizAttempt.percent.type),
+        passed=bindparam("new_passed", type_=QuizAttempt.passed.type),
+    )
+    .execution_options(synchronize_session=False)
 )
 
 
-def submit(session: Session, attempt: QuizAttempt, now: datetime) -> bool:
-    """Grade the attempt once. False if it had been submitted already (nothing changes)."""
-    submitted = session.scalars(_HAND_IN, {"attempt_id": attempt.id, "now": now}).one_or_none()
-    if submitted is None:
-        session.refresh(attempt)
-        return False
+def submit(
+    session: Session,
+    attempt: QuizAttempt,
+    now: datetime,
+    responses: Mapping[str, Any] | None = None,
+) -> bool:
+    """Grade the attempt once. False if it had been submitted already (nothing changes).
+
+    `responses` are the attempt's responses with the last page (`page_responses`),
+    stored together with the grade; without them the saved responses are graded.
+    The caller read the attempt in this transaction (on SQLite inside the write
+    lock, on PostgreSQL `FOR UPDATE`), so the saved responses are current.
+    """
+    final = dict(attempt.responses if responses is None else responses)
     settings = stored_quiz_settings(attempt.version, attempt.unit_id)
     assert settings is not None
     keys = {q.id: q for q in stored_questions(attempt.version, attempt.language, attempt.unit_id)}
     public = public_questions(attempt)
     drawn = [keys[entry["id"]] for entry in attempt.layout]
-    responses = {
-        q.id: response_from_fields(q, public[q.id], attempt.responses.get(q.id, {})) for q in drawn
-    }
-    graded: QuizResult = grade_quiz(drawn, responses, settings.pass_mark)
-    attempt.score, attempt.max_score = graded.score, graded.max
-    attempt.percent, attempt.passed = graded.percent, graded.passed
+    graded: QuizResult = grade_quiz(
+        drawn,
+        {q.id: response_from_fields(q, public[q.id], final.get(q.id, {})) for q in drawn},
+        settings.pass_mark,
+    )
+    handed_in = session.execute(
+        _HAND_IN,
+        {
+            "attempt_id": attempt.id,
+            "now": now,
+            "new_responses": final,
+            "new_score": graded.score,
+            "new_max_score": graded.max,
+            "new_percent": graded.percent,
+            "new_passed": graded.passed,
+        },
+    )
+    if handed_in.rowcount != 1:  # type: ignore[attr-defined]
+        session.refresh(attempt)
+        return False
+    # The object as stored now, without writing it again or reading it back.
+    for name, value in (
+        ("status", "submitted"),
+        ("submitted_at", now),
+        ("responses", final),
+        ("score", graded.score),
+        ("max_score", graded.max),
+        ("percent", graded.percent),
+        ("passed", graded.passed),
+    ):
+        set_committed_value(attempt, name, value)
     # One INSERT for all answers: added one by one, each would be its own
     # INSERT ... RETURNING (SQLite cannot match several returned ids to rows).
     session.execute(
@@ -230,7 +277,7 @@ def submit(session: Session, attempt: QuizAttempt, now: datetime) -> bool:
                 "attempt_id": attempt.id,
                 "question_id": question.id,
                 "position": position,
-                "response": attempt.responses.get(question.id, {}),
+                "response": final.get(question.id, {}),
                 "score": graded.results[question.id].score,
                 "max_score": graded.results[question.id].max,
                 "correct": graded.results[question.id].correct,

@@ -24,10 +24,11 @@ def test_handing_in_writes_all_answers_with_one_statement(client, learner, count
     statements = [" ".join(s.split()) for s in count_queries.statements]
     inserts = [s for s in statements if s.startswith("INSERT INTO attempt_answers")]
     assert len(inserts) == 1, statements
-    # User, enrolment, attempt; save the last page; the conditional update (which
-    # reads the attempt back); score, answers, learning records; the unit recorded
-    # as passed (looked up, inserted) and the progress read for the completion.
-    assert len(statements) == 11, "\n".join(statements)
+    # User, enrolment, attempt; the conditional update that stores the last page,
+    # the hand-in and the score at once; answers, learning records; the unit
+    # recorded as passed (an insert unless recorded in this round) and the
+    # progress read for the completion.
+    assert len(statements) == 8, "\n".join(statements)
 
 
 def test_handing_in_records_every_answer_and_the_verdict(client, db, learner):
