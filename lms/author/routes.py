@@ -14,7 +14,7 @@ from lms.author import bp
 from lms.content.importer import live_versions
 from lms.content.parser import parse_course
 from lms.db import db
-from lms.models import Course, CourseVersion, UnitFeedback
+from lms.models import Course, CourseVersion, UnitFeedback, User
 
 
 @bp.get("/")
@@ -70,8 +70,19 @@ def course(slug: str) -> ResponseReturnValue:
         .order_by(UnitFeedback.updated_at.desc())
         .limit(20)
     ).all()
+    publisher_ids = {v.published_by_id for v in versions if v.published_by_id is not None}
+    publishers = dict(
+        db.session.execute(
+            select(User.id, User.display_name).where(User.id.in_(publisher_ids))
+        ).all()
+    ) if publisher_ids else {}  # fmt: skip
     return render_template(
-        "author/course.html", course=course, versions=versions, ratings=ratings, comments=comments
+        "author/course.html",
+        course=course,
+        versions=versions,
+        ratings=ratings,
+        comments=comments,
+        publishers=publishers,
     )
 
 

@@ -25,7 +25,14 @@ from lms.content.parser import parse_course
 from lms.content.problems import Problem
 from lms.content.render import render_inline, render_markdown
 from lms.content.spec import CourseSpec, Question, QuestionType, Unit
-from lms.models import AssetBlob, Course, CourseCompany, CourseVersion, VersionAsset
+from lms.models import (
+    AssetBlob,
+    Course,
+    CourseCompany,
+    CourseVersion,
+    VersionAsset,
+    VersionFile,
+)
 from lms.services.assignments import requalify
 
 
@@ -45,11 +52,23 @@ class ImportOutcome:
 
 def content_hash(folder: Path) -> str:
     """SHA-256 over every file's relative path and bytes, in a fixed order."""
+    return files_hash(source_files(folder))
+
+
+def source_files(folder: Path) -> dict[str, bytes]:
+    """Every file of a course folder by its relative POSIX path (links are skipped)."""
+    return {
+        path.relative_to(folder).as_posix(): path.read_bytes()
+        for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
+    }
+
+
+def files_hash(files: dict[str, bytes]) -> str:
+    """`content_hash` of a folder holding `files`."""
     digest = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.is_symlink()):
-        relative = path.relative_to(folder).as_posix()
+    for relative in sorted(files):
         digest.update(relative.encode("utf-8") + b"\0")
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
+        digest.update(hashlib.sha256(files[relative]).digest())
     return digest.hexdigest()
 
 
@@ -71,6 +90,12 @@ def import_course(session: Session, folder: Path, now: datetime) -> ImportOutcom
     course = session.scalar(select(Course).where(Course.slug == folder.name))
     latest = latest_version(session, course) if course is not None else None
     if latest is not None and latest.content_hash == digest:
+        if (
+            session.scalar(select(VersionFile.id).where(VersionFile.version_id == latest.id))
+            is None
+        ):
+            # Imported before versions kept their sources: keep them now (same hash).
+            store_sources(session, latest, source_files(folder))
         return ImportOutcome(folder.name, ImportStatus.UNCHANGED, (), latest)
     result = parse_course(folder)
     if result.spec is None:
@@ -99,6 +124,7 @@ def import_course(session: Session, folder: Path, now: datetime) -> ImportOutcom
     session.add(version)
     session.flush()
     _store_assets(session, version, folder, spec)
+    store_sources(session, version, source_files(folder))
     if version.requalification and latest is not None:
         requalify(session, version, now, today(now))
     return ImportOutcome(spec.slug, ImportStatus.CREATED, result.problems, version)
@@ -150,6 +176,34 @@ def _store_assets(session: Session, version: CourseVersion, folder: Path, spec: 
             )
         )
     session.flush()
+
+
+def store_sources(session: Session, version: CourseVersion, files: dict[str, bytes]) -> None:
+    """Keep the version's source files (each distinct content once, as an `AssetBlob`)."""
+    shas = {path: hashlib.sha256(data).hexdigest() for path, data in files.items()}
+    known = set(
+        session.scalars(select(AssetBlob.sha256).where(AssetBlob.sha256.in_(set(shas.values()))))
+    )
+    for path, sha in shas.items():
+        if sha not in known:
+            session.add(AssetBlob(sha256=sha, size=len(files[path]), data=files[path]))
+            known.add(sha)
+    session.flush()
+    session.add_all(
+        VersionFile(version_id=version.id, path=path, sha256=sha) for path, sha in shas.items()
+    )
+    session.flush()
+
+
+def version_sources(session: Session, version: CourseVersion) -> dict[str, bytes]:
+    """The source files of a version (empty for versions imported before they were kept)."""
+    rows = session.execute(
+        select(VersionFile.path, AssetBlob.data)
+        .join(AssetBlob, AssetBlob.sha256 == VersionFile.sha256)
+        .where(VersionFile.version_id == version.id)
+        .order_by(VersionFile.path)
+    )
+    return {path: data for path, data in rows}
 
 
 # --- Serialisation ---------------------------------------------------------------------

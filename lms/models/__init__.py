@@ -13,7 +13,15 @@ from lms.models.accounts import (
 from lms.models.assignments import Assignment, AssignmentRule, ReminderSent, ReportAccess
 from lms.models.audit import AuditEntry
 from lms.models.base import Base, utcnow
-from lms.models.content import AssetBlob, Course, CourseCompany, CourseVersion, VersionAsset
+from lms.models.content import (
+    AssetBlob,
+    Course,
+    CourseCompany,
+    CourseVersion,
+    VersionAsset,
+    VersionFile,
+)
+from lms.models.drafts import CourseDraft, DraftFile
 from lms.models.external import ExternalRecord, RecordStatus
 from lms.models.hybrid import (
     Attendance,
@@ -51,8 +59,10 @@ __all__ = [
     "Completion",
     "Course",
     "CourseCompany",
+    "CourseDraft",
     "CourseVersion",
     "Department",
+    "DraftFile",
     "Enrollment",
     "ExternalRecord",
     "InPersonDate",
@@ -74,5 +84,6 @@ __all__ = [
     "User",
     "UserRole",
     "VersionAsset",
+    "VersionFile",
     "utcnow",
 ]

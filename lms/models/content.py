@@ -67,6 +67,9 @@ class CourseVersion(Base):
     spec: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)
     rendered: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)
     imported_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Published from a draft in the browser: who, and what they said changed.
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    change_note: Mapped[str] = mapped_column(String(1000), default="", server_default="")
 
     course: Mapped[Course] = relationship(back_populates="versions")
     assets: Mapped[list[VersionAsset]] = relationship(cascade="all, delete-orphan")
@@ -113,4 +116,18 @@ class VersionAsset(Base):
     version_id: Mapped[int] = mapped_column(ForeignKey("course_versions.id", ondelete="CASCADE"))
     path: Mapped[str] = mapped_column(String(300))
     content_type: Mapped[str] = mapped_column(String(100))
+    sha256: Mapped[str] = mapped_column(ForeignKey("asset_blobs.sha256"))
+
+
+class VersionFile(Base):
+    """A source file of a version (Markdown and assets alike), as it was imported: what a
+    version's download, its diff with another version and a rollback are made of. The
+    bytes are an `AssetBlob`, stored once however many versions hold the same file."""
+
+    __tablename__ = "version_files"
+    __table_args__ = (UniqueConstraint("version_id", "path"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("course_versions.id", ondelete="CASCADE"))
+    path: Mapped[str] = mapped_column(String(300))
     sha256: Mapped[str] = mapped_column(ForeignKey("asset_blobs.sha256"))

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from lms.content.importer import ImportStatus, content_hash, import_course
+from lms.content.importer import ImportStatus, content_hash, import_course, source_files
 from lms.models import AssetBlob, Course, CourseVersion, VersionAsset
 from tests.unit.test_course_parser import FULL_QUIZ, quiz, write_course
 
@@ -89,12 +89,34 @@ def test_answer_keys_stay_out_of_what_pages_show(tmp_path, db, ctx):
 
 
 def test_identical_assets_are_stored_once(tmp_path, db, ctx):
+    import hashlib
+
     folder = write_course(tmp_path, {})
     import_course(db, folder, NOW)
+    contents = set(source_files(folder).values())
     (folder / "01-einstieg.md").write_text((folder / "01-einstieg.md").read_text() + "\nMehr.\n")
     import_course(db, folder, NOW)
-    assert db.scalar(select(func.count()).select_from(AssetBlob)) == 1
+    contents |= set(source_files(folder).values())
+    shas = {hashlib.sha256(data).hexdigest() for data in contents}
+    assert db.scalar(select(func.count(func.distinct(VersionAsset.sha256)))) == 1
     assert db.scalar(select(func.count()).select_from(VersionAsset)) == 2
+    # Every distinct file is stored once: the asset and course.md shared by both
+    # versions, and the two states of the unit.
+    assert len(shas) == 4
+    assert db.scalar(select(func.count()).where(AssetBlob.sha256.in_(shas))) == 4
+
+
+def test_each_version_keeps_its_source_files(tmp_path, db, ctx):
+    from lms.content.importer import files_hash, version_sources
+
+    folder = write_course(tmp_path, {})
+    first = import_course(db, folder, NOW).version
+    before = source_files(folder)
+    (folder / "01-einstieg.md").write_text((folder / "01-einstieg.md").read_text() + "\nMehr.\n")
+    second = import_course(db, folder, NOW).version
+    assert version_sources(db, first) == before
+    assert version_sources(db, second) == source_files(folder)
+    assert files_hash(version_sources(db, first)) == first.content_hash
 
 
 def test_content_hash_sees_renames_and_asset_changes(tmp_path):

@@ -1,0 +1,385 @@
+"""Course drafts in the browser: start one (from a template or the live version), edit
+its files, check it as `lms courses check` does, and publish it as a new version."""
+
+from __future__ import annotations
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import BooleanField, HiddenField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Regexp
+
+from lms.author import bp
+from lms.clock import now
+from lms.content.archive import ArchiveError, CourseFiles, read_course_zip, write_course_zip
+from lms.content.importer import ImportStatus, version_sources
+from lms.db import db
+from lms.models import Course, CourseDraft, CourseVersion, DraftFile, User
+from lms.services import drafts
+from lms.services.drafts import DraftConflict, DraftError
+
+# Larger uploads are cut here, so the archive check refuses them as too large.
+MAX_UPLOAD = 60 * 1024 * 1024
+
+ERRORS = {
+    "bad-slug": _l("Use 3 to 100 lower case letters, digits and -, e.g. stapler-sicherheit."),
+    "draft-exists": _l("This course has a draft already."),
+    "no-sources": _l("This version's files are not on the platform; upload them as a ZIP."),
+    "bad-path": _l("Files are course.md, units like 03-name.md, or assets/name.png."),
+    "bad-unit-name": _l("A unit's file name is two digits, a hyphen and a name: 03-stapler.md."),
+    "no-file": _l("The file is not in the draft (any more)."),
+    "file-exists": _l("The draft has a file of this name already."),
+    "keep-course-md": _l("course.md describes the course and cannot be deleted."),
+    "not-yours": _l("A course of this short name exists; it is not one of your company's."),
+}
+
+
+class NewCourseForm(FlaskForm):
+    title = StringField(
+        _l("Title"),
+        validators=[InputRequired(message=_l("Please enter the title.")), Length(max=200)],
+    )
+    slug = StringField(
+        _l("Short name (folder)"),
+        description=_l("Lower case letters, digits and -, e.g. stapler-sicherheit."),
+        validators=[
+            InputRequired(message=_l("Please enter a short name.")),
+            Regexp(r"^[a-z0-9][a-z0-9-]{1,98}[a-z0-9]$", message=ERRORS["bad-slug"]),
+        ],
+    )
+
+
+class FileForm(FlaskForm):
+    text = TextAreaField(_l("Markdown"))
+    revision = HiddenField()
+
+
+class NewFileForm(FlaskForm):
+    path = StringField(
+        _l("File name"),
+        description=_l("Two digits, a hyphen and a name, e.g. 03-stapler.md."),
+        validators=[InputRequired(message=_l("Please enter a file name.")), Length(max=200)],
+    )
+
+
+class PublishForm(FlaskForm):
+    note = TextAreaField(
+        _l("What changed?"),
+        description=_l("Shown in the list of versions, e.g. “Question 3 clearer”."),
+        validators=[Length(max=1000)],
+    )
+    requalification = BooleanField(
+        _l("Everybody who completed the course takes the new version again")
+    )
+
+
+def _me() -> User:
+    user: User = current_user._get_current_object()
+    return user
+
+
+def may_edit(user: User, draft: CourseDraft) -> bool:
+    """Provider trainers edit the provider's drafts and those of the companies they serve;
+    a company's own trainers only their company's."""
+    if user.company_id is not None:
+        return draft.company_id == user.company_id
+    if draft.company_id is None:
+        return True
+    return any(c.id == draft.company_id for c in user.trainer_companies)
+
+
+def _draft(slug: str) -> CourseDraft:
+    draft = db.session.scalar(select(CourseDraft).where(CourseDraft.slug == slug))
+    if draft is None or not may_edit(_me(), draft):
+        abort(404)
+    return draft
+
+
+@bp.route("/drafts", methods=["GET", "POST"])
+def drafts_index() -> ResponseReturnValue:
+    """The drafts the trainer may edit, and a new course from the template."""
+    me = _me()
+    form = NewCourseForm()
+    if form.validate_on_submit():
+        slug, title = form.slug.data or "", form.title.data or ""
+        taken = db.session.scalar(select(Course.id).where(Course.slug == slug))
+        if taken is not None:
+            form.slug.errors = [_("A course with this short name exists already.")]
+        else:
+            try:
+                draft = drafts.create_draft(
+                    db.session, slug, drafts.template_files(title), me, now(),
+                    company_id=me.company_id,
+                )  # fmt: skip
+            except DraftError as error:
+                db.session.rollback()
+                form.slug.errors = [str(ERRORS[error.code])]
+            else:
+                db.session.commit()
+                flash(_("The draft is made from the template."), "success")
+                return redirect(url_for("author.draft", slug=draft.slug))
+    rows = [d for d in db.session.scalars(select(CourseDraft).order_by(CourseDraft.slug))]
+    mine = [d for d in rows if may_edit(me, d)]
+    status = 422 if form.errors else 200
+    return render_template("author/drafts.html", drafts=mine, form=form), status
+
+
+def _zip_upload() -> CourseFiles | str:
+    """The uploaded ZIP's files, or the message why it is refused."""
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return _("Please choose a ZIP file.")
+    try:
+        return read_course_zip(upload.read(MAX_UPLOAD + 1))
+    except ArchiveError as error:
+        return error.message()
+
+
+@bp.post("/drafts/upload")
+def upload_draft() -> ResponseReturnValue:
+    """A new draft from a ZIP of a course folder (named by the folder in it, or the form)."""
+    files = _zip_upload()
+    if isinstance(files, str):
+        flash(files, "error")
+        return redirect(url_for("author.drafts_index"))
+    slug = (request.form.get("slug", "").strip() or files.slug or "").lower()
+    me = _me()
+    if me.company_id is not None and db.session.scalar(
+        select(Course.id).where(Course.slug == slug)
+    ):
+        flash(str(ERRORS["not-yours"]), "error")  # a company's trainer: only new courses
+        return redirect(url_for("author.drafts_index"))
+    try:
+        draft = drafts.create_draft(db.session, slug, dict(files), me, now(),
+                                    company_id=me.company_id)  # fmt: skip
+    except DraftError as error:
+        db.session.rollback()
+        flash(str(ERRORS[error.code]), "error")
+        return redirect(url_for("author.drafts_index"))
+    db.session.commit()
+    flash(_("The ZIP file is unpacked into a draft."), "success")
+    return redirect(url_for("author.draft", slug=draft.slug))
+
+
+@bp.post("/drafts/<slug>/upload")
+def replace_draft(slug: str) -> ResponseReturnValue:
+    """All the draft's files replaced by an uploaded ZIP."""
+    draft = _draft(slug)
+    files = _zip_upload()
+    if isinstance(files, str):
+        flash(files, "error")
+        return redirect(url_for("author.draft", slug=draft.slug))
+    revision = request.form.get("revision", "")
+    try:
+        drafts.replace_files(db.session, draft, dict(files),
+                             int(revision) if revision.isdigit() else 0, _me(), now())  # fmt: skip
+    except DraftConflict:
+        db.session.rollback()
+        flash(_("Someone changed the draft meanwhile. Look at it again, then upload."), "error")
+    else:
+        db.session.commit()
+        flash(_("The draft now holds the files of the ZIP file."), "success")
+    return redirect(url_for("author.draft", slug=draft.slug))
+
+
+def _zip_response(files: dict[str, bytes], name: str) -> Response:
+    response = Response(write_course_zip(CourseFiles(files)), mimetype="application/zip")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.zip"'
+    return response
+
+
+@bp.get("/drafts/<slug>.zip")
+def download_draft(slug: str) -> ResponseReturnValue:
+    draft = _draft(slug)
+    return _zip_response(drafts.draft_files(db.session, draft), f"{draft.slug}-entwurf")
+
+
+@bp.get("/courses/<slug>/v<int:number>.zip")
+def download_version(slug: str, number: int) -> ResponseReturnValue:
+    course = db.session.scalar(select(Course).where(Course.slug == slug))
+    version = None
+    if course is not None:
+        version = db.session.scalar(
+            select(CourseVersion).where(
+                CourseVersion.course_id == course.id, CourseVersion.number == number
+            )
+        )
+    files = version_sources(db.session, version) if version is not None else {}
+    if not files:
+        abort(404)
+    return _zip_response(files, f"{slug}-v{number}")
+
+
+@bp.post("/courses/<slug>/draft")
+def start_draft(slug: str) -> ResponseReturnValue:
+    """A draft of the course's live version (or the draft it has already)."""
+    course = db.session.scalar(select(Course).where(Course.slug == slug))
+    if course is None:
+        abort(404)
+    existing = db.session.scalar(select(CourseDraft).where(CourseDraft.slug == slug))
+    if existing is not None:
+        return redirect(url_for("author.draft", slug=_draft(slug).slug))
+    if _me().company_id is not None:
+        abort(404)  # a company's own trainer changes only their company's courses
+    try:
+        drafts.draft_from_version(db.session, course, _me(), now())
+    except DraftError as error:
+        db.session.rollback()
+        flash(str(ERRORS[error.code]), "error")
+        return redirect(url_for("author.course", slug=slug))
+    db.session.commit()
+    return redirect(url_for("author.draft", slug=slug))
+
+
+def _files(draft: CourseDraft) -> list[DraftFile]:
+    return list(
+        db.session.scalars(
+            select(DraftFile).where(DraftFile.draft_id == draft.id).order_by(DraftFile.path)
+        )
+    )
+
+
+def _local(problem_path: str, slug: str) -> str:
+    """A problem's path within the draft ("slug/01-x.md" -> "01-x.md")."""
+    return problem_path.removeprefix(f"{slug}/")
+
+
+@bp.get("/drafts/<slug>")
+def draft(slug: str) -> ResponseReturnValue:
+    draft = _draft(slug)
+    result = drafts.check(db.session, draft)
+    return render_template(
+        "author/draft.html",
+        draft=draft,
+        files=_files(draft),
+        result=result,
+        local=lambda path: _local(path, draft.slug),
+        publish_form=PublishForm(),
+        new_file_form=NewFileForm(),
+    )
+
+
+def _is_text(path: str) -> bool:
+    return path.endswith(".md")
+
+
+@bp.route("/drafts/<slug>/files/<path:path>", methods=["GET", "POST"])
+def edit_file(slug: str, path: str) -> ResponseReturnValue:
+    """A Markdown file in a textarea; saving over someone else's change is refused and
+    shows both texts."""
+    draft = _draft(slug)
+    if not _is_text(path):
+        abort(404)
+    found = db.session.scalar(
+        select(DraftFile).where(DraftFile.draft_id == draft.id, DraftFile.path == path)
+    )
+    form = FileForm()
+    theirs: str | None = None
+    conflict = False
+    if request.method == "GET":
+        if found is None:
+            abort(404)
+        form.text.data = found.data.decode("utf-8", "replace")
+        form.revision.data = str(draft.revision)
+    elif form.validate_on_submit():
+        revision = int(form.revision.data) if (form.revision.data or "").isdigit() else 0
+        try:
+            drafts.save_text(db.session, draft, path, form.text.data or "", revision, _me(), now())
+        except DraftConflict as clash:
+            db.session.rollback()
+            conflict, theirs = True, clash.theirs
+            form.revision.data = str(clash.revision)
+        except DraftError as error:
+            db.session.rollback()
+            form.text.errors = [str(ERRORS[error.code])]
+        else:
+            db.session.commit()
+            flash(_("%(file)s is saved.", file=path), "success")
+            return redirect(url_for("author.draft", slug=draft.slug))
+    problems = [p for p in drafts.check(db.session, draft).problems
+                if _local(p.path, draft.slug) == path]  # fmt: skip
+    status = 409 if conflict else 422 if form.errors else 200
+    return render_template(
+        "author/draft_file.html",
+        draft=draft,
+        path=path,
+        form=form,
+        conflict=conflict,
+        theirs=theirs,
+        problems=problems,
+    ), status
+
+
+@bp.post("/drafts/<slug>/files")
+def add_file(slug: str) -> ResponseReturnValue:
+    """A new, empty lesson file, opened in the editor."""
+    draft = _draft(slug)
+    form = NewFileForm()
+    path = (form.path.data or "").strip() if form.validate_on_submit() else ""
+    if not path.endswith(".md"):
+        path += ".md"
+    text = f"---\ntype: lesson\ntitle: {_('New lesson')}\n---\n\n"
+    try:
+        if db.session.scalar(
+            select(DraftFile.id).where(DraftFile.draft_id == draft.id, DraftFile.path == path)
+        ):
+            raise DraftError("file-exists")
+        drafts.save_text(db.session, draft, path, text, draft.revision, _me(), now())
+    except DraftError as error:
+        db.session.rollback()
+        flash(str(ERRORS[error.code]), "error")
+        return redirect(url_for("author.draft", slug=draft.slug))
+    db.session.commit()
+    return redirect(url_for("author.edit_file", slug=draft.slug, path=path))
+
+
+@bp.post("/drafts/<slug>/files/<path:path>/delete")
+def delete_file(slug: str, path: str) -> ResponseReturnValue:
+    draft = _draft(slug)
+    revision = request.form.get("revision", "")
+    try:
+        drafts.delete_file(
+            db.session, draft, path, int(revision) if revision.isdigit() else 0, _me(), now()
+        )
+    except DraftConflict:
+        db.session.rollback()
+        flash(_("Someone changed the draft meanwhile. Look at it again, then delete."), "error")
+    except DraftError as error:
+        db.session.rollback()
+        flash(str(ERRORS[error.code]), "error")
+    else:
+        db.session.commit()
+        flash(_("%(file)s is deleted.", file=path), "success")
+    return redirect(url_for("author.draft", slug=draft.slug))
+
+
+@bp.post("/drafts/<slug>/publish")
+def publish(slug: str) -> ResponseReturnValue:
+    draft = _draft(slug)
+    form = PublishForm()
+    if not form.validate_on_submit():
+        flash(_("The note is too long (at most 1,000 characters)."), "error")
+        return redirect(url_for("author.draft", slug=draft.slug))
+    outcome = drafts.publish(
+        db.session,
+        draft,
+        _me(),
+        now(),
+        note=form.note.data or "",
+        requalification=bool(form.requalification.data),
+    )
+    if outcome.status is ImportStatus.FAILED:
+        db.session.rollback()
+        flash(_("The draft has errors and is not published. The live version stays."), "error")
+        return redirect(url_for("author.draft", slug=draft.slug))
+    db.session.commit()
+    if outcome.status is ImportStatus.UNCHANGED:
+        flash(_("Nothing changed since the live version; no new version."), "success")
+        return redirect(url_for("author.draft", slug=draft.slug))
+    assert outcome.version is not None
+    flash(_("Version %(n)d is published.", n=outcome.version.number), "success")
+    return redirect(url_for("author.course", slug=draft.slug))

@@ -1,0 +1,315 @@
+"""Course drafts: a course's files as trainers edit them in the browser, checked with the
+same parser as `lms courses check`, and published through the versioned import.
+
+A draft is a set of files (`path -> bytes`) in the layout of `courses/<slug>/`. Every
+saved change raises `CourseDraft.revision`; a save names the revision it was made on
+and is refused with `DraftConflict` when someone saved in between (optimistic
+locking): the caller shows both texts, so nothing typed is lost. Checking and
+publishing write the files into a temporary folder named after the slug, so the
+parser, the content hash and the import see exactly what a folder in `courses/`
+would give.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lms.clock import today
+from lms.content.importer import (
+    ImportOutcome,
+    ImportStatus,
+    import_course,
+    latest_version,
+    version_sources,
+)
+from lms.content.parser import ParseResult, parse_course
+from lms.models import Course, CourseCompany, CourseDraft, DraftFile, User
+from lms.services.assignments import requalify
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,98}[a-z0-9]$")
+COURSE_NAME = re.compile(r"^course(\.[a-z]{2})?\.md$")
+UNIT_NAME = re.compile(r"^\d{2}-[a-z0-9][a-z0-9-]*(\.[a-z]{2})?\.md$")
+
+
+class DraftError(ValueError):
+    """A draft cannot be made or changed; `code` names why (the view words it)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+class DraftConflict(Exception):
+    """Someone saved the draft since the revision a save was made on: the current
+    revision and their text of the file (None: they deleted it), to show."""
+
+    def __init__(self, revision: int, theirs: str | None) -> None:
+        super().__init__(revision)
+        self.revision = revision
+        self.theirs = theirs
+
+
+def template_files(title: str, language: str = "de") -> dict[str, bytes]:
+    """A small working course: a description, one lesson and one knowledge check."""
+    quoted = title.replace('"', "'")
+    files = {
+        "course.md": f"""---
+title: "{quoted}"
+summary: Worum es in diesem Lernmodul geht, in einem Satz.
+language: {language}
+minutes: 15
+---
+
+Beschreiben Sie hier, was die Lernenden in diesem Lernmodul lernen.
+""",
+        "01-einstieg.md": """---
+type: lesson
+title: Einstieg
+minutes: 5
+---
+
+## Worum es geht
+
+Schreiben Sie hier den Text der ersten Lektion. Kurze Absätze und Listen lesen
+sich am Tablet in der Werkhalle am besten.
+
+- Ein Punkt
+- Noch ein Punkt
+""",
+        "02-wissenscheck.md": """---
+type: quiz
+title: Wissenscheck
+minutes: 5
+pass_mark: 80
+---
+
+## Welche Antwort ist richtig? {#frage-1}
+
+- (x) Diese
+  > Richtig.
+- ( ) Diese nicht
+  > Leider falsch.
+""",
+    }
+    return {path: text.encode("utf-8") for path, text in files.items()}
+
+
+def create_draft(
+    session: Session,
+    slug: str,
+    files: dict[str, bytes],
+    by: User,
+    now: datetime,
+    *,
+    company_id: int | None = None,
+) -> CourseDraft:
+    """A new draft of `files`; for an existing course, only when it has no draft yet."""
+    if not SLUG.match(slug):
+        raise DraftError("bad-slug")
+    if session.scalar(select(CourseDraft.id).where(CourseDraft.slug == slug)) is not None:
+        raise DraftError("draft-exists")
+    course = session.scalar(select(Course).where(Course.slug == slug))
+    draft = CourseDraft(
+        slug=slug,
+        course_id=course.id if course is not None else None,
+        company_id=company_id,
+        revision=1,
+        created_at=now,
+        updated_at=now,
+        updated_by_id=by.id,
+    )
+    draft.files = [DraftFile(path=path, size=len(data), data=data) for path, data in files.items()]
+    session.add(draft)
+    session.flush()
+    return draft
+
+
+def draft_from_version(session: Session, course: Course, by: User, now: datetime) -> CourseDraft:
+    """A draft holding the course's live version, to change it."""
+    latest = latest_version(session, course)
+    files = version_sources(session, latest) if latest is not None else {}
+    if not files:
+        raise DraftError("no-sources")
+    return create_draft(session, course.slug, files, by, now, company_id=None)
+
+
+def replace_files(
+    session: Session,
+    draft: CourseDraft,
+    files: dict[str, bytes],
+    revision: int,
+    by: User,
+    now: datetime,
+) -> None:
+    """Put `files` (an uploaded ZIP) in place of all the draft's files."""
+    session.refresh(draft, with_for_update=True)
+    if draft.revision != revision:
+        raise DraftConflict(draft.revision, None)
+    for old in list(draft.files):
+        session.delete(old)
+    session.flush()
+    session.add_all(
+        DraftFile(draft_id=draft.id, path=path, size=len(data), data=data)
+        for path, data in files.items()
+    )
+    _touch(draft, by, now)
+    session.flush()
+    session.expire(draft, ["files"])
+
+
+def draft_files(session: Session, draft: CourseDraft) -> dict[str, bytes]:
+    rows = session.execute(
+        select(DraftFile.path, DraftFile.data)
+        .where(DraftFile.draft_id == draft.id)
+        .order_by(DraftFile.path)
+    )
+    return {path: data for path, data in rows}
+
+
+def _touch(draft: CourseDraft, by: User, now: datetime) -> None:
+    draft.revision += 1
+    draft.updated_at = now
+    draft.updated_by_id = by.id
+
+
+def _file(session: Session, draft: CourseDraft, path: str) -> DraftFile | None:
+    return session.scalar(
+        select(DraftFile).where(DraftFile.draft_id == draft.id, DraftFile.path == path)
+    )
+
+
+def _check_revision(session: Session, draft: CourseDraft, revision: int, path: str) -> None:
+    if draft.revision != revision:
+        current = _file(session, draft, path)
+        theirs = current.data.decode("utf-8", "replace") if current is not None else None
+        raise DraftConflict(draft.revision, theirs)
+
+
+def save_text(
+    session: Session,
+    draft: CourseDraft,
+    path: str,
+    text: str,
+    revision: int,
+    by: User,
+    now: datetime,
+) -> None:
+    """Save a Markdown file of the draft, made on `revision` (DraftConflict if stale)."""
+    _check_path(path)
+    session.refresh(draft, with_for_update=True)  # the row lock on PostgreSQL
+    _check_revision(session, draft, revision, path)
+    data = text.replace("\r\n", "\n").encode("utf-8")
+    found = _file(session, draft, path)
+    if found is None:
+        session.add(DraftFile(draft_id=draft.id, path=path, size=len(data), data=data))
+    else:
+        found.data = data
+        found.size = len(data)
+    _touch(draft, by, now)
+    session.flush()
+
+
+def rename_file(
+    session: Session, draft: CourseDraft, path: str, new_path: str, revision: int, by: User,
+    now: datetime,
+) -> None:  # fmt: skip
+    _check_path(new_path)
+    session.refresh(draft, with_for_update=True)
+    _check_revision(session, draft, revision, path)
+    found = _file(session, draft, path)
+    if found is None:
+        raise DraftError("no-file")
+    if _file(session, draft, new_path) is not None:
+        raise DraftError("file-exists")
+    found.path = new_path
+    _touch(draft, by, now)
+    session.flush()
+
+
+def delete_file(
+    session: Session, draft: CourseDraft, path: str, revision: int, by: User, now: datetime
+) -> None:
+    if path == "course.md":
+        raise DraftError("keep-course-md")
+    session.refresh(draft, with_for_update=True)
+    _check_revision(session, draft, revision, path)
+    found = _file(session, draft, path)
+    if found is None:
+        raise DraftError("no-file")
+    session.delete(found)
+    _touch(draft, by, now)
+    session.flush()
+
+
+def _check_path(path: str) -> None:
+    pure = PurePosixPath(path)
+    if pure.is_absolute() or ".." in pure.parts or "\\" in path or not path:
+        raise DraftError("bad-path")
+    if len(pure.parts) == 1:
+        if not (COURSE_NAME.match(path) or UNIT_NAME.match(path)):
+            raise DraftError("bad-unit-name")
+    elif pure.parts[0] != "assets" or len(pure.parts) != 2:
+        raise DraftError("bad-path")
+
+
+@contextmanager
+def as_folder(slug: str, files: dict[str, bytes]) -> Iterator[Path]:
+    """The files written into a temporary folder named `slug` (removed afterwards)."""
+    with tempfile.TemporaryDirectory(prefix="lms-draft-") as tmp:
+        folder = Path(tmp) / slug
+        for path, data in files.items():
+            target = folder / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        folder.mkdir(exist_ok=True)
+        yield folder
+
+
+def check(session: Session, draft: CourseDraft) -> ParseResult:
+    """The draft checked as `lms courses check` checks a folder."""
+    with as_folder(draft.slug, draft_files(session, draft)) as folder:
+        return parse_course(folder)
+
+
+def publish(
+    session: Session,
+    draft: CourseDraft,
+    by: User,
+    now: datetime,
+    *,
+    note: str = "",
+    requalification: bool = False,
+) -> ImportOutcome:
+    """Import the draft as the course's next version (none when nothing changed).
+
+    `requalification`: everyone who completed the course takes the new version again,
+    also where the course file does not ask for it. Flushes, never commits: the
+    caller's transaction makes it all or nothing, so a publish that fails leaves the
+    live version as it was.
+    """
+    with as_folder(draft.slug, draft_files(session, draft)) as folder:
+        outcome = import_course(session, folder, now)
+    version = outcome.version
+    if outcome.status is ImportStatus.CREATED and version is not None:
+        version.published_by_id = by.id
+        version.change_note = note.strip()[:1000]
+        if requalification and not version.requalification:
+            version.requalification = True
+            requalify(session, version, now, today(now))
+        if draft.course_id is None and draft.company_id is not None:
+            # A company's own course: open to that company only.
+            course = session.get(Course, version.course_id)
+            assert course is not None
+            course.shared = False
+            session.add(CourseCompany(course_id=course.id, company_id=draft.company_id))
+        draft.course_id = version.course_id
+        session.flush()
+    return outcome

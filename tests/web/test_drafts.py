@@ -1,0 +1,258 @@
+"""Course drafts in the browser: a template or the live version, editing with optimistic
+locking, the same check as `lms courses check`, publishing a new version only on change."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from lms.content.importer import import_course, version_sources
+from lms.models import Course, CourseDraft, CourseVersion, DraftFile
+from lms.services import learning
+from tests.factories import make_user
+from tests.unit.test_course_parser import write_course
+
+EN = {"Accept-Language": "en"}
+
+
+@pytest.fixture
+def course(app, db, tmp_path):
+    with app.test_request_context():
+        import_course(db, write_course(tmp_path, {}), datetime.now(UTC))
+    return db.scalar(select(Course).where(Course.slug == "testkurs"))
+
+
+def versions(db, slug):
+    return db.scalars(
+        select(CourseVersion.number)
+        .join(Course, Course.id == CourseVersion.course_id)
+        .where(Course.slug == slug)
+        .order_by(CourseVersion.number)
+    ).all()
+
+
+def file_text(db, slug, path):
+    return db.scalar(
+        select(DraftFile.data)
+        .join(CourseDraft, CourseDraft.id == DraftFile.draft_id)
+        .where(CourseDraft.slug == slug, DraftFile.path == path)
+    ).decode()
+
+
+def test_a_new_course_from_the_template_checks_clean_and_publishes_once(client, db, world, login):
+    login(world.trainer)
+    response = client.post("/author/drafts", data={"title": "Stapler fahren", "slug": "stapler"})
+    assert response.status_code == 302
+    page = client.get("/author/drafts/stapler", headers=EN).get_data(as_text=True)
+    assert "No problems found" in page and "01-einstieg.md" in page
+    response = client.post(
+        "/author/drafts/stapler/publish", data={"note": "Erste Fassung"}, headers=EN
+    )
+    assert response.status_code == 302
+    version = db.scalar(select(CourseVersion))
+    assert (version.number, version.title, version.change_note) == (
+        1,
+        "Stapler fahren",
+        "Erste Fassung",
+    )
+    assert version.published_by_id == world.trainer.id
+    listing = client.get("/author/courses/stapler").get_data(as_text=True)
+    assert "Erste Fassung" in listing and world.trainer.display_name in listing
+    # Nothing changed: no new version.
+    client.post("/author/drafts/stapler/publish", data={"note": ""})
+    assert versions(db, "stapler") == [1]
+
+
+def test_a_short_name_in_use_or_malformed_is_refused_and_the_title_kept(
+    client, db, world, login, course
+):
+    login(world.trainer)
+    for slug, message in (("testkurs", "exists already"), ("Mit Leerzeichen", "lower case")):
+        response = client.post(
+            "/author/drafts", data={"title": "Mein Kurs", "slug": slug}, headers=EN
+        )
+        page = response.get_data(as_text=True)
+        assert response.status_code == 422 and message in page
+        assert 'value="Mein Kurs"' in page
+    assert db.scalar(select(func.count()).select_from(CourseDraft)) == 0
+
+
+def test_a_draft_of_the_live_version_is_edited_and_published_as_version_2(
+    client, db, world, login, course
+):
+    learner = world.a.employees[0]
+    started = learning.enroll(db, learner, course, datetime.now(UTC))
+    login(world.trainer)
+    assert client.post("/author/courses/testkurs/draft").status_code == 302
+    live = db.scalar(select(CourseVersion).where(CourseVersion.course_id == course.id))
+    draft = db.scalar(select(CourseDraft))
+    assert {f.path for f in draft.files} == set(version_sources(db, live))
+    page = client.get("/author/drafts/testkurs/files/01-einstieg.md")
+    assert "Worum es geht" in page.get_data(as_text=True)
+    text = file_text(db, "testkurs", "01-einstieg.md") + "\nEin neuer Absatz.\n"
+    response = client.post(
+        "/author/drafts/testkurs/files/01-einstieg.md",
+        data={"text": text, "revision": draft.revision},
+    )
+    assert response.status_code == 302
+    client.post("/author/drafts/testkurs/publish", data={"note": "Absatz ergänzt"})
+    assert versions(db, "testkurs") == [1, 2]
+    # The learner who had started keeps version 1; a new start gets version 2.
+    db.refresh(started)
+    assert started.version.number == 1
+    newcomer = learning.enroll(db, world.a.employees[1], course, datetime.now(UTC))
+    assert newcomer.version.number == 2
+
+
+def test_saving_over_someone_elses_change_is_refused_and_loses_neither_text(
+    app, client, db, world, login, course
+):
+    login(world.trainer)
+    client.post("/author/courses/testkurs/draft")
+    draft = db.scalar(select(CourseDraft))
+    opened_at = draft.revision
+    original = file_text(db, "testkurs", "01-einstieg.md")
+    first = original + "\nText von Trainerin A.\n"
+    second = original + "\nText von Trainer B.\n"
+    url = "/author/drafts/testkurs/files/01-einstieg.md"
+    assert client.post(url, data={"text": first, "revision": opened_at}).status_code == 302
+    other = make_user(db, None, *world.trainer.roles, name="Trainer B")
+    with app.test_client() as colleague:
+        login(other, target=colleague)
+        response = colleague.post(url, data={"text": second, "revision": opened_at}, headers=EN)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "Someone else saved this draft" in page
+    assert "Text von Trainerin A." in page and "Text von Trainer B." in page  # both shown
+    assert file_text(db, "testkurs", "01-einstieg.md") == first  # nothing overwritten
+
+
+def test_an_error_is_shown_with_file_and_line_and_blocks_publishing(
+    client, db, world, login, course
+):
+    login(world.trainer)
+    client.post("/author/courses/testkurs/draft")
+    draft = db.scalar(select(CourseDraft))
+    broken = "---\ntype: lesson\ntitle: Einstieg\nminutes: viele\n---\nText.\n"
+    client.post(
+        "/author/drafts/testkurs/files/01-einstieg.md",
+        data={"text": broken, "revision": draft.revision},
+    )
+    page = client.get("/author/drafts/testkurs", headers=EN).get_data(as_text=True)
+    assert "01-einstieg.md:4" in page and "Error" in page
+    assert "Publish as a new version" not in page
+    response = client.post("/author/drafts/testkurs/publish", data={}, headers=EN)
+    assert response.status_code == 302
+    assert versions(db, "testkurs") == [1]  # the live version stays
+
+
+def test_files_are_added_and_deleted_with_checked_names(client, db, world, login, course):
+    login(world.trainer)
+    client.post("/author/courses/testkurs/draft")
+    response = client.post("/author/drafts/testkurs/files", data={"path": "../boese.md"})
+    assert response.status_code == 302
+    assert db.scalar(select(func.count()).select_from(DraftFile).where(
+        DraftFile.path.contains("boese"))) == 0  # fmt: skip
+    response = client.post("/author/drafts/testkurs/files", data={"path": "02-zweite"})
+    assert response.location.endswith("/author/drafts/testkurs/files/02-zweite.md")
+    draft = db.scalar(select(CourseDraft))
+    client.post("/author/drafts/testkurs/files/02-zweite.md/delete",
+                data={"revision": draft.revision})  # fmt: skip
+    assert "02-zweite.md" not in {f.path for f in db.scalar(select(CourseDraft)).files}
+    refused = client.post("/author/drafts/testkurs/files/course.md/delete",
+                          data={"revision": draft.revision + 1}, follow_redirects=True,
+                          headers=EN)  # fmt: skip
+    assert "cannot be deleted" in refused.get_data(as_text=True)
+
+
+def test_a_companys_own_trainer_reaches_only_their_companys_drafts(
+    client, db, world, login, course
+):
+    login(world.trainer)
+    client.post("/author/courses/testkurs/draft")
+    in_house = make_user(db, world.b.company, *world.trainer.roles, name="Hausintern")
+    client.post("/logout")
+    login(in_house)
+    assert client.get("/author/drafts/testkurs").status_code == 404
+    assert "testkurs" not in client.get("/author/drafts").get_data(as_text=True)
+    client.post("/author/drafts", data={"title": "Nur für Beta", "slug": "beta-intern"})
+    draft = db.scalar(select(CourseDraft).where(CourseDraft.slug == "beta-intern"))
+    assert draft.company_id == world.b.company.id
+
+
+def test_an_uploaded_zip_becomes_a_draft_and_downloads_to_the_same_content_hash(
+    app, client, db, world, login, tmp_path
+):
+    from lms.content.archive import (
+        CourseFiles,
+        files_from_folder,
+        read_course_zip,
+        write_course_zip,
+    )
+    from lms.content.importer import files_hash
+
+    folder = write_course(tmp_path, {}, slug="hochgeladen")
+    files = files_from_folder(folder)
+    # Zipped as a folder, as Windows' "Send to compressed folder" does.
+    zipped = write_course_zip(CourseFiles({f"hochgeladen/{p}": d for p, d in files.items()}))
+    login(world.trainer)
+    response = client.post(
+        "/author/drafts/upload",
+        data={"file": (io.BytesIO(zipped), "kurs.zip")},
+        content_type="multipart/form-data",
+    )
+    assert response.location.endswith("/author/drafts/hochgeladen")  # named by its folder
+    downloaded = client.get("/author/drafts/hochgeladen.zip")
+    assert downloaded.mimetype == "application/zip"
+    assert files_hash(read_course_zip(downloaded.data)) == files_hash(files)
+    client.post("/author/drafts/hochgeladen/publish", data={"note": ""})
+    version = db.scalar(select(CourseVersion))
+    assert version.content_hash == files_hash(files)
+    again = client.get("/author/courses/hochgeladen/v1.zip")
+    assert files_hash(read_course_zip(again.data)) == version.content_hash
+
+
+@pytest.mark.parametrize(
+    ("entries", "message"),
+    [
+        ({"../evil.md": b"x", "course.md": b"x"}, "leads outside the course folder"),
+        ({"01-a.md": b"x"}, "has no course.md"),
+        ({"course.md": "ä".encode("latin-1")}, "not saved as UTF-8"),
+    ],
+)
+def test_a_hostile_or_broken_zip_is_refused_with_a_message_and_writes_nothing(
+    client, db, world, login, entries, message
+):
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    login(world.trainer)
+    response = client.post(
+        "/author/drafts/upload",
+        data={"file": (io.BytesIO(buffer.getvalue()), "kurs.zip"), "slug": "boese"},
+        content_type="multipart/form-data",
+        headers=EN,
+        follow_redirects=True,
+    )
+    assert message in response.get_data(as_text=True)
+    assert db.scalar(select(func.count()).select_from(CourseDraft)) == 0
+
+
+def test_a_companys_own_course_is_open_to_that_company_only(client, db, world, login):
+    from lms.content.importer import is_visible
+
+    in_house = make_user(db, world.a.company, *world.trainer.roles, name="Hausintern")
+    login(in_house)
+    client.post("/author/drafts", data={"title": "Nur für Alpha", "slug": "alpha-intern"})
+    client.post("/author/drafts/alpha-intern/publish", data={"note": ""})
+    course = db.scalar(select(Course).where(Course.slug == "alpha-intern"))
+    assert is_visible(db, course, world.a.company.id)
+    assert not is_visible(db, course, world.b.company.id)
+    # A provider course cannot be taken over by a company's trainer.
+    assert client.post("/author/courses/alpha-intern/draft").status_code in (302, 404)
