@@ -383,3 +383,75 @@ def publish(slug: str) -> ResponseReturnValue:
     assert outcome.version is not None
     flash(_("Version %(n)d is published.", n=outcome.version.number), "success")
     return redirect(url_for("author.course", slug=draft.slug))
+
+
+def _course_version(slug: str, number: int) -> tuple[Course, CourseVersion]:
+    course = db.session.scalar(select(Course).where(Course.slug == slug))
+    version = None
+    if course is not None:
+        version = db.session.scalar(
+            select(CourseVersion).where(
+                CourseVersion.course_id == course.id, CourseVersion.number == number
+            )
+        )
+    if course is None or version is None:
+        abort(404)
+    return course, version
+
+
+@bp.get("/courses/<slug>/diff")
+def diff(slug: str) -> ResponseReturnValue:
+    """The Markdown changes between two versions (default: the last two)."""
+    course = db.session.scalar(select(Course).where(Course.slug == slug))
+    if course is None:
+        abort(404)
+    numbers = list(
+        db.session.scalars(
+            select(CourseVersion.number)
+            .where(CourseVersion.course_id == course.id)
+            .order_by(CourseVersion.number)
+        )
+    )
+    new = request.args.get("to", type=int) or numbers[-1]
+    old = request.args.get("from", type=int) or (new - 1 if new > 1 else new)
+    _c, old_version = _course_version(slug, old)
+    _c, new_version = _course_version(slug, new)
+    changes = drafts.diff_versions(db.session, old_version, new_version)
+    return render_template(
+        "author/diff.html",
+        course=course,
+        numbers=numbers,
+        old=old_version,
+        new=new_version,
+        changes=changes,
+        known=bool(version_sources(db.session, old_version))
+        and bool(version_sources(db.session, new_version)),
+    )
+
+
+@bp.post("/courses/<slug>/v<int:number>/rollback")
+def roll_back(slug: str, number: int) -> ResponseReturnValue:
+    """Publish version `number`'s content again as a new version."""
+    if _me().company_id is not None:
+        abort(404)  # a company's own trainer does not change the provider's courses
+    course, version = _course_version(slug, number)
+    try:
+        outcome = drafts.roll_back(
+            db.session, course, version, _me(), now(),
+            str(_("Back to version %(n)d", n=number)),
+        )  # fmt: skip
+    except DraftError as error:
+        db.session.rollback()
+        flash(str(ERRORS[error.code]), "error")
+        return redirect(url_for("author.course", slug=slug))
+    if outcome.status is not ImportStatus.CREATED or outcome.version is None:
+        db.session.rollback()
+        flash(_("Version %(n)d is the live content already.", n=number), "error")
+        return redirect(url_for("author.course", slug=slug))
+    db.session.commit()
+    flash(
+        _("Version %(new)d is published with the content of version %(old)d.",
+          new=outcome.version.number, old=number),
+        "success",
+    )  # fmt: skip
+    return redirect(url_for("author.course", slug=slug))

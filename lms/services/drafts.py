@@ -12,10 +12,12 @@ would give.
 
 from __future__ import annotations
 
+import difflib
 import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
@@ -31,7 +33,7 @@ from lms.content.importer import (
     version_sources,
 )
 from lms.content.parser import ParseResult, parse_course
-from lms.models import Course, CourseCompany, CourseDraft, DraftFile, User
+from lms.models import Course, CourseCompany, CourseDraft, CourseVersion, DraftFile, User
 from lms.services.assignments import requalify
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,98}[a-z0-9]$")
@@ -313,3 +315,47 @@ def publish(
         draft.course_id = version.course_id
         session.flush()
     return outcome
+
+
+def roll_back(
+    session: Session, course: Course, version: CourseVersion, by: User, now: datetime, note: str
+) -> ImportOutcome:
+    """Publish an earlier version's files again, as the course's next version."""
+    files = version_sources(session, version)
+    if not files:
+        raise DraftError("no-sources")
+    with as_folder(course.slug, files) as folder:
+        outcome = import_course(session, folder, now)
+    if outcome.status is ImportStatus.CREATED and outcome.version is not None:
+        outcome.version.published_by_id = by.id
+        outcome.version.change_note = note[:1000]
+        session.flush()
+    return outcome
+
+
+@dataclass(frozen=True)
+class FileDiff:
+    path: str
+    change: str  # added, removed, changed
+    lines: tuple[tuple[str, str], ...]  # (kind: "add", "del", "ctx", "hunk"; text)
+
+
+def diff_versions(session: Session, old: CourseVersion, new: CourseVersion) -> list[FileDiff]:
+    """The Markdown files that differ between two versions, line by line (unified diff);
+    other files (assets) only as added, removed or changed."""
+    before, after = version_sources(session, old), version_sources(session, new)
+    result = []
+    for path in sorted(set(before) | set(after)):
+        a, b = before.get(path), after.get(path)
+        if a == b:
+            continue
+        change = "added" if a is None else "removed" if b is None else "changed"
+        lines: list[tuple[str, str]] = []
+        if path.endswith(".md"):
+            old_lines = (a or b"").decode("utf-8", "replace").splitlines()
+            new_lines = (b or b"").decode("utf-8", "replace").splitlines()
+            for line in list(difflib.unified_diff(old_lines, new_lines, lineterm="", n=2))[2:]:
+                kind = {"+": "add", "-": "del", "@": "hunk"}.get(line[:1], "ctx")
+                lines.append((kind, line))
+        result.append(FileDiff(path, change, tuple(lines)))
+    return result

@@ -256,3 +256,45 @@ def test_a_companys_own_course_is_open_to_that_company_only(client, db, world, l
     assert not is_visible(db, course, world.b.company.id)
     # A provider course cannot be taken over by a company's trainer.
     assert client.post("/author/courses/alpha-intern/draft").status_code in (302, 404)
+
+
+def _publish_change(client, db, text_added):
+    draft = db.scalar(select(CourseDraft))
+    text = file_text(db, "testkurs", "01-einstieg.md") + text_added
+    client.post(
+        "/author/drafts/testkurs/files/01-einstieg.md",
+        data={"text": text, "revision": draft.revision},
+    )
+    client.post("/author/drafts/testkurs/publish", data={"note": ""})
+
+
+def test_two_versions_are_compared_line_by_line(client, db, world, login, course):
+    login(world.trainer)
+    client.post("/author/courses/testkurs/draft")
+    _publish_change(client, db, "\nEin ganz neuer Satz.\n")
+    page = client.get("/author/courses/testkurs/diff?from=1&to=2", headers=EN)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "01-einstieg.md" in html and "course.md</code>" not in html  # only what changed
+    assert (
+        '<span class="diff__add"><span class="visually-hidden">added: </span>+Ein ganz neuer Satz.'
+        in html
+    )
+
+
+def test_rolling_back_publishes_the_earlier_content_as_a_new_version(
+    client, db, world, login, course
+):
+    login(world.trainer)
+    client.post("/author/courses/testkurs/draft")
+    first = db.scalar(select(CourseVersion).where(CourseVersion.number == 1))
+    _publish_change(client, db, "\nEin Fehler.\n")
+    assert versions(db, "testkurs") == [1, 2]
+    client.post("/author/courses/testkurs/v1/rollback")
+    assert versions(db, "testkurs") == [1, 2, 3]
+    third = db.scalar(select(CourseVersion).where(CourseVersion.number == 3))
+    assert third.content_hash == first.content_hash
+    assert third.change_note == "Zurück zu Version 1"
+    # Rolling back to what is live already makes nothing.
+    client.post("/author/courses/testkurs/v3/rollback")
+    assert versions(db, "testkurs") == [1, 2, 3]
