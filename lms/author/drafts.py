@@ -3,6 +3,10 @@ its files, check it as `lms courses check` does, and publish it as a new version
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import PurePosixPath
+from typing import Any
+
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -17,10 +21,12 @@ from lms.author import bp
 from lms.clock import now
 from lms.content.archive import ArchiveError, CourseFiles, read_course_zip, write_course_zip
 from lms.content.importer import ImportStatus, version_sources
+from lms.content.markdown_checks import ASSET_TYPES
 from lms.db import db
 from lms.models import Course, CourseDraft, CourseVersion, DraftFile, User
 from lms.services import drafts
 from lms.services.drafts import DraftConflict, DraftError
+from lms.services.quizzes import field_names
 
 # Larger uploads are cut here, so the archive check refuses them as too large.
 MAX_UPLOAD = 60 * 1024 * 1024
@@ -455,3 +461,89 @@ def roll_back(slug: str, number: int) -> ResponseReturnValue:
         "success",
     )  # fmt: skip
     return redirect(url_for("author.course", slug=slug))
+
+
+# --- Preview --------------------------------------------------------------------------
+
+
+def _asset_url(draft: CourseDraft) -> Callable[[str], str]:
+    def url(path: str) -> str:
+        return url_for("author.draft_asset", slug=draft.slug, path=path)
+
+    return url
+
+
+@bp.get("/drafts/<slug>/assets/<path:path>")
+def draft_asset(slug: str, path: str) -> ResponseReturnValue:
+    """An asset of the draft, for its preview."""
+    draft = _draft(slug)
+    found = db.session.scalar(
+        select(DraftFile).where(DraftFile.draft_id == draft.id, DraftFile.path == path)
+    )
+    media_type = ASSET_TYPES.get(PurePosixPath(path).suffix.lower())
+    if found is None or media_type is None:
+        abort(404)
+    response = Response(found.data, mimetype=media_type)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    return response
+
+
+def _preview_language(content: dict[str, Any]) -> str:
+    languages: list[str] = content["languages"]
+    asked = request.args.get("lang", "")
+    return asked if asked in languages else languages[0]
+
+
+@bp.get("/drafts/<slug>/preview")
+def draft_preview(slug: str) -> ResponseReturnValue:
+    draft = _draft(slug)
+    shown = drafts.preview(db.session, draft, _asset_url(draft))
+    if shown.content is None:
+        flash(_("The draft has errors; fix them to see the preview."), "error")
+        return redirect(url_for("author.draft", slug=draft.slug))
+    lang = _preview_language(shown.content)
+    return render_template(
+        "author/draft_preview.html",
+        draft=draft,
+        lang=lang,
+        languages=shown.content["languages"],
+        texts=shown.content["texts"][lang],
+        units=shown.content["units"][lang],
+    )
+
+
+@bp.route("/drafts/<slug>/preview/<unit_id>", methods=["GET", "POST"])
+def draft_preview_unit(slug: str, unit_id: str) -> ResponseReturnValue:
+    """A unit of the draft as learners see it; a quiz is graded and shows its feedback,
+    and nothing is recorded."""
+    draft = _draft(slug)
+    shown = drafts.preview(db.session, draft, _asset_url(draft))
+    if shown.content is None:
+        flash(_("The draft has errors; fix them to see the preview."), "error")
+        return redirect(url_for("author.draft", slug=draft.slug))
+    lang = _preview_language(shown.content)
+    units: list[dict[str, Any]] = shown.content["units"][lang]
+    index = next((i for i, unit in enumerate(units) if unit["id"] == unit_id), None)
+    if index is None:
+        abort(404)
+    unit = units[index]
+    graded = None
+    saved: dict[str, Any] = {}
+    if request.method == "POST" and unit["type"] == "quiz":
+        for question in unit["questions"]:
+            for name in field_names(question):
+                multiple = question["type"] == "multiple"
+                saved[name] = request.form.getlist(name) if multiple else request.form.get(name)
+        graded = drafts.grade_preview(shown.result, shown.content, lang, unit_id, saved)
+    return render_template(
+        "author/draft_unit.html",
+        draft=draft,
+        lang=lang,
+        unit=unit,
+        review=shown.content["review"][lang],
+        graded=graded,
+        saved=saved,
+        previous=units[index - 1] if index > 0 else None,
+        next=units[index + 1] if index + 1 < len(units) else None,
+    )

@@ -15,26 +15,30 @@ from __future__ import annotations
 import difflib
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lms.clock import today
+from lms.content.grading import Result, grade
 from lms.content.importer import (
     ImportOutcome,
     ImportStatus,
     import_course,
     latest_version,
+    render_course,
     version_sources,
 )
 from lms.content.parser import ParseResult, parse_course
 from lms.models import Course, CourseCompany, CourseDraft, CourseVersion, DraftFile, User
 from lms.services.assignments import requalify
+from lms.services.quizzes import response_from_fields
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,98}[a-z0-9]$")
 COURSE_NAME = re.compile(r"^course(\.[a-z]{2})?\.md$")
@@ -279,6 +283,37 @@ def check(session: Session, draft: CourseDraft) -> ParseResult:
     """The draft checked as `lms courses check` checks a folder."""
     with as_folder(draft.slug, draft_files(session, draft)) as folder:
         return parse_course(folder)
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A draft parsed and rendered as an import would store it (nothing is stored)."""
+
+    result: ParseResult
+    content: dict[str, Any] | None  # as `CourseVersion.content`; None with errors
+
+
+def preview(session: Session, draft: CourseDraft, asset_url: Callable[[str], str]) -> Preview:
+    with as_folder(draft.slug, draft_files(session, draft)) as folder:
+        result = parse_course(folder)
+    if result.spec is None:
+        return Preview(result, None)
+    return Preview(result, render_course(result.spec, asset_url))
+
+
+def grade_preview(
+    result: ParseResult, content: dict[str, Any], language: str, unit_id: str,
+    fields: Mapping[str, Any],
+) -> dict[str, Result]:  # fmt: skip
+    """Grade answers to a draft's quiz as a learner's would be graded; records nothing."""
+    assert result.spec is not None
+    unit = result.spec.unit_in(unit_id, language)
+    public = {q["id"]: q for u in content["units"][language] if u["id"] == unit_id
+              for q in u["questions"]}  # fmt: skip
+    return {
+        question.id: grade(question, response_from_fields(question, public[question.id], fields))
+        for question in unit.questions
+    }
 
 
 def publish(

@@ -298,3 +298,50 @@ def test_rolling_back_publishes_the_earlier_content_as_a_new_version(
     # Rolling back to what is live already makes nothing.
     client.post("/author/courses/testkurs/v3/rollback")
     assert versions(db, "testkurs") == [1, 2, 3]
+
+
+QUIZ = """---
+type: quiz
+title: Wissenscheck
+pass_mark: 50
+---
+
+## Was ist richtig? {#frage}
+
+- (x) Das hier
+  > Genau.
+- ( ) Das nicht
+  > Leider falsch.
+
+explanation: Weil es so ist.
+"""
+
+
+def test_the_preview_shows_the_draft_and_grades_a_quiz_without_recording_it(
+    client, db, world, login, course, count_queries
+):
+    from lms.models import AttemptAnswer, LearningRecord, QuizAttempt
+
+    login(world.trainer)
+    client.post("/author/courses/testkurs/draft")
+    draft = db.scalar(select(CourseDraft))
+    client.post("/author/drafts/testkurs/files/02-wissenscheck.md",
+                data={"text": QUIZ, "revision": draft.revision})  # fmt: skip
+    overview = client.get("/author/drafts/testkurs/preview", headers=EN)
+    assert overview.status_code == 200 and "Wissenscheck" in overview.get_data(as_text=True)
+    lesson = client.get("/author/drafts/testkurs/preview/einstieg").get_data(as_text=True)
+    assert "/author/drafts/testkurs/assets/assets/bild.png" in lesson  # the draft's asset
+    assert client.get("/author/drafts/testkurs/assets/assets/bild.png").status_code == 200
+    page = client.get("/author/drafts/testkurs/preview/wissenscheck", headers=EN)
+    html = page.get_data(as_text=True)
+    assert "Leider falsch." not in html and "Weil es so ist." not in html  # no key before
+    count_queries.statements.clear()
+    graded = client.post(
+        "/author/drafts/testkurs/preview/wissenscheck", data={"q-frage": "1"}, headers=EN
+    ).get_data(as_text=True)
+    assert "wrong" in graded and "Leider falsch." in graded and "Weil es so ist." in graded
+    writes = [s for s in count_queries.statements
+              if s.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))]  # fmt: skip
+    assert not writes
+    for model in (QuizAttempt, AttemptAnswer, LearningRecord):
+        assert db.scalar(select(func.count()).select_from(model)) == 0
