@@ -7,10 +7,11 @@ from collections.abc import Callable
 from pathlib import PurePosixPath
 from typing import Any
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -28,6 +29,8 @@ from lms.services import drafts
 from lms.services.drafts import DraftConflict, DraftError
 from lms.services.quizzes import field_names
 
+# A unit's Markdown beyond this many characters is cut for the live check.
+MAX_TEXT = 500_000
 # Larger uploads are cut here, so the archive check refuses them as too large.
 MAX_UPLOAD = 60 * 1024 * 1024
 
@@ -318,6 +321,44 @@ def edit_file(slug: str, path: str) -> ResponseReturnValue:
         theirs=theirs,
         problems=problems,
     ), status
+
+
+@bp.post("/drafts/<slug>/files/<path:path>/check")
+def check_file(slug: str, path: str) -> ResponseReturnValue:
+    """The live check while typing (JSON): this file's problems with the text as typed,
+    nothing saved; and the unit's text as learners would see it."""
+    draft = _draft(slug)
+    if not _is_text(path):
+        abort(404)
+    text = request.form.get("text", "")[:MAX_TEXT]
+    live = drafts.check_typed(db.session, draft, path, text, _asset_url(draft))
+    return jsonify(
+        problems=[
+            {
+                "line": p.line,
+                "error": p.is_error,
+                "where": _("line %(line)s", line=p.line) if p.line else path,
+                "message": p.message(),
+                "hint": p.hint(),
+            }
+            for p in live.problems
+        ],
+        summary=_summary(len(live.problems), live.errors_elsewhere),
+        html=live.html,
+    )
+
+
+def _summary(here: int, elsewhere: int) -> str:
+    text = (
+        ngettext("%(num)d problem in this file.", "%(num)d problems in this file.", here)
+        if here
+        else _("No problems in this file.")
+    )
+    if elsewhere:
+        text += " " + ngettext(
+            "%(num)d error in other files.", "%(num)d errors in other files.", elsewhere
+        )
+    return text
 
 
 @bp.post("/drafts/<slug>/files")

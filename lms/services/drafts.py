@@ -36,6 +36,8 @@ from lms.content.importer import (
     version_sources,
 )
 from lms.content.parser import ParseResult, parse_course
+from lms.content.problems import Problem
+from lms.content.render import render_markdown
 from lms.models import Course, CourseCompany, CourseDraft, CourseVersion, DraftFile, User
 from lms.services.assignments import requalify
 from lms.services.quizzes import response_from_fields
@@ -277,6 +279,37 @@ def as_folder(slug: str, files: dict[str, bytes]) -> Iterator[Path]:
             target.write_bytes(data)
         folder.mkdir(exist_ok=True)
         yield folder
+
+
+@dataclass(frozen=True)
+class LiveCheck:
+    """The check of a draft with one file as typed (not saved), and that file's unit as
+    learners would see it."""
+
+    problems: tuple[Problem, ...]  # those of this file
+    errors_elsewhere: int
+    html: str
+
+
+def check_typed(
+    session: Session, draft: CourseDraft, path: str, text: str, asset_url: Callable[[str], str]
+) -> LiveCheck:
+    """`check` with `path` holding `text`, as the editor's live check runs it."""
+    files = draft_files(session, draft)
+    files[path] = text.replace("\r\n", "\n").encode("utf-8")
+    with as_folder(draft.slug, files) as folder:
+        result = parse_course(folder)
+    own = f"{draft.slug}/{path}"
+    problems = tuple(p for p in result.problems if p.path == own)
+    elsewhere = sum(1 for p in result.problems if p.path != own and p.is_error)
+    html = ""
+    if result.spec is not None:
+        unit = next((u for units in result.spec.units.values() for u in units if u.path == own),
+                    None)  # fmt: skip
+        if unit is not None:
+            html = render_markdown(unit.body, asset_url)
+            html += "".join(render_markdown(q.prompt, asset_url) for q in unit.questions)
+    return LiveCheck(problems, elsewhere, html)
 
 
 def check(session: Session, draft: CourseDraft) -> ParseResult:

@@ -345,3 +345,26 @@ def test_the_preview_shows_the_draft_and_grades_a_quiz_without_recording_it(
     assert not writes
     for model in (QuizAttempt, AttemptAnswer, LearningRecord):
         assert db.scalar(select(func.count()).select_from(model)) == 0
+
+
+def test_the_live_check_reports_the_typed_text_without_saving_it(client, db, world, login, course):
+    login(world.trainer)
+    client.post("/author/courses/testkurs/draft")
+    before = file_text(db, "testkurs", "01-einstieg.md")
+    broken = "---\ntype: lesson\ntitle: Einstieg\nminutes: viele\n---\nNeuer **Text**.\n"
+    response = client.post(
+        "/author/drafts/testkurs/files/01-einstieg.md/check", data={"text": broken}, headers=EN
+    )
+    data = response.get_json()
+    assert response.status_code == 200
+    (problem,) = data["problems"]
+    assert problem["line"] == 4 and problem["error"] and problem["where"] == "line 4"
+    assert "1 problem in this file." in data["summary"]
+    fixed = broken.replace("viele", "5")
+    data = client.post(
+        "/author/drafts/testkurs/files/01-einstieg.md/check", data={"text": fixed}, headers=EN
+    ).get_json()
+    assert data["problems"] == [] and "<strong>Text</strong>" in data["html"]
+    assert file_text(db, "testkurs", "01-einstieg.md") == before  # nothing saved
+    page = client.get("/author/drafts/testkurs/files/01-einstieg.md").get_data(as_text=True)
+    assert "js/draft-editor.js" in page and 'data-check-url="' in page

@@ -1,0 +1,74 @@
+// The draft editor's live check: while a trainer types, the file is checked by the
+// server (the same parser as `lms courses check`) and its unit shown as learners
+// would see it. Without JavaScript the page works as a plain form; this only adds.
+(function () {
+  "use strict";
+  var form = document.querySelector("form[data-check-url]");
+  if (!form || !window.fetch || !window.FormData) { return; }
+  var textarea = form.querySelector("textarea");
+  var panel = document.getElementById("live-check");
+  var summary = document.getElementById("live-summary");
+  var list = document.getElementById("live-problems");
+  var preview = document.getElementById("live-preview");
+  if (!textarea || !panel || !summary || !list || !preview) { return; }
+  panel.hidden = false;
+  var timer = null;
+  var sent = 0;
+
+  function jumpTo(line) {
+    // Select the line in the textarea and bring it into view.
+    var lines = textarea.value.split("\n");
+    var start = 0;
+    for (var i = 0; i < line - 1 && i < lines.length; i++) { start += lines[i].length + 1; }
+    var end = start + (lines[line - 1] || "").length;
+    textarea.focus();
+    textarea.setSelectionRange(start, end);
+    var lineHeight = parseFloat(window.getComputedStyle(textarea).lineHeight) || 20;
+    textarea.scrollTop = Math.max(0, (line - 3) * lineHeight);
+  }
+
+  function show(data) {
+    summary.textContent = data.summary;
+    list.textContent = "";
+    data.problems.forEach(function (problem) {
+      var item = document.createElement("li");
+      if (problem.line) {
+        var button = document.createElement("button");
+        button.type = "button";
+        button.className = "link-button";
+        button.textContent = problem.where;
+        button.addEventListener("click", function () { jumpTo(problem.line); });
+        item.appendChild(button);
+        item.appendChild(document.createTextNode(": "));
+      }
+      var text = document.createElement("span");
+      text.className = problem.error ? "status status--danger" : "status status--warn";
+      text.textContent = problem.message;
+      item.appendChild(text);
+      item.appendChild(document.createTextNode(" " + problem.hint));
+      list.appendChild(item);
+    });
+    // Sanitised on the server by the same pipeline as published lessons.
+    preview.innerHTML = data.html;
+  }
+
+  function check() {
+    var number = ++sent;
+    fetch(form.getAttribute("data-check-url"), {
+      method: "POST",
+      body: new FormData(form),
+      credentials: "same-origin",
+      headers: { "Accept": "application/json" }
+    }).then(function (response) {
+      return response.ok ? response.json() : null;
+    }).then(function (data) {
+      if (data && number === sent) { show(data); }
+    }).catch(function () { /* offline: the plain save still works */ });
+  }
+
+  textarea.addEventListener("input", function () {
+    window.clearTimeout(timer);
+    timer = window.setTimeout(check, 600);
+  });
+  check();
+}());
