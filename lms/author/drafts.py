@@ -3,7 +3,10 @@ its files, check it as `lms courses check` does, and publish it as a new version
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -14,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
+from sqlalchemy import func, select
 from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Regexp
 
@@ -22,9 +25,9 @@ from lms.author import bp
 from lms.clock import now
 from lms.content.archive import ArchiveError, CourseFiles, read_course_zip, write_course_zip
 from lms.content.importer import ImportStatus, version_sources
-from lms.content.markdown_checks import ASSET_TYPES
+from lms.content.markdown_checks import ASSET_TYPES, MAX_ASSET_BYTES
 from lms.db import db
-from lms.models import Course, CourseDraft, CourseVersion, DraftFile, User
+from lms.models import Course, CourseDraft, CourseVersion, DraftFile, UnitFeedback, User
 from lms.services import drafts
 from lms.services.drafts import DraftConflict, DraftError
 from lms.services.quizzes import field_names
@@ -43,6 +46,11 @@ ERRORS = {
     "no-file": _l("The file is not in the draft (any more)."),
     "file-exists": _l("The draft has a file of this name already."),
     "keep-course-md": _l("course.md describes the course and cannot be deleted."),
+    "asset-type": _l(
+        "Assets are images (PNG, JPEG, GIF, WebP, SVG), audio (MP3, OGG, M4A), "
+        "video (MP4, WebM) or PDF files."
+    ),
+    "asset-too-large": _l("The file is larger than 20 MB."),
     "not-yours": _l("A course of this short name exists; it is not one of your company's."),
 }
 
@@ -261,10 +269,12 @@ def _local(problem_path: str, slug: str) -> str:
 def draft(slug: str) -> ResponseReturnValue:
     draft = _draft(slug)
     result = drafts.check(db.session, draft)
+    files = _files(draft)
     return render_template(
         "author/draft.html",
         draft=draft,
-        files=_files(draft),
+        files=files,
+        units=drafts.unit_files([f.path for f in files]),
         result=result,
         local=lambda path: _local(path, draft.slug),
         publish_form=PublishForm(),
@@ -309,6 +319,7 @@ def edit_file(slug: str, path: str) -> ResponseReturnValue:
             db.session.commit()
             flash(_("%(file)s is saved.", file=path), "success")
             return redirect(url_for("author.draft", slug=draft.slug))
+    feedback = _unit_feedback(draft, path)
     problems = [p for p in drafts.check(db.session, draft).problems
                 if _local(p.path, draft.slug) == path]  # fmt: skip
     status = 409 if conflict else 422 if form.errors else 200
@@ -320,7 +331,50 @@ def edit_file(slug: str, path: str) -> ResponseReturnValue:
         conflict=conflict,
         theirs=theirs,
         problems=problems,
+        feedback=feedback,
     ), status
+
+
+@dataclass(frozen=True)
+class UnitFeedbackSummary:
+    per_version: list[tuple[int, int, float]]  # (version number, ratings, average)
+    comments: list[tuple[int, int, str, datetime]]  # (version, rating, comment, when)
+
+
+def _unit_feedback(draft: CourseDraft, path: str) -> UnitFeedbackSummary | None:
+    """Learners' ratings of this file's unit per published version, and the newest
+    comments (never their names)."""
+    match = re.match(r"^\d{2}-([a-z0-9-]+)(\.[a-z]{2})?\.md$", path)
+    if draft.course_id is None or match is None:
+        return None
+    unit_id = match.group(1)
+    where = (UnitFeedback.course_id == draft.course_id, UnitFeedback.unit_id == unit_id)
+    per_version = [
+        (number, count, float(average))
+        for number, count, average in db.session.execute(
+            select(CourseVersion.number, func.count(), func.avg(UnitFeedback.rating))
+            .join(CourseVersion, CourseVersion.id == UnitFeedback.version_id)
+            .where(*where)
+            .group_by(CourseVersion.number)
+            .order_by(CourseVersion.number.desc())
+        )
+    ]
+    comments = [
+        (number, rating, comment, when)
+        for number, rating, comment, when in db.session.execute(
+            select(
+                CourseVersion.number,
+                UnitFeedback.rating,
+                UnitFeedback.comment,
+                UnitFeedback.updated_at,
+            )
+            .join(CourseVersion, CourseVersion.id == UnitFeedback.version_id)
+            .where(*where, UnitFeedback.comment != "")
+            .order_by(UnitFeedback.updated_at.desc())
+            .limit(10)
+        )
+    ]
+    return UnitFeedbackSummary(per_version, comments)
 
 
 @bp.post("/drafts/<slug>/files/<path:path>/check")
@@ -382,6 +436,67 @@ def add_file(slug: str) -> ResponseReturnValue:
         return redirect(url_for("author.draft", slug=draft.slug))
     db.session.commit()
     return redirect(url_for("author.edit_file", slug=draft.slug, path=path))
+
+
+@bp.post("/drafts/<slug>/units/<base>/move")
+def move_unit(slug: str, base: str) -> ResponseReturnValue:
+    """A unit one place up or down (the `direction` button pressed)."""
+    draft = _draft(slug)
+    revision = request.form.get("revision", "")
+    try:
+        drafts.move_unit(db.session, draft, base, request.form.get("direction") == "up",
+                         int(revision) if revision.isdigit() else 0, _me(), now())  # fmt: skip
+    except DraftConflict:
+        db.session.rollback()
+        flash(_("Someone changed the draft meanwhile. Look at it again, then move."), "error")
+    except DraftError as error:
+        db.session.rollback()
+        flash(str(ERRORS[error.code]), "error")
+    else:
+        db.session.commit()
+    return redirect(url_for("author.draft", slug=draft.slug) + "#files-heading")
+
+
+@bp.post("/drafts/<slug>/files/<path:path>/rename")
+def rename_file(slug: str, path: str) -> ResponseReturnValue:
+    draft = _draft(slug)
+    new_path = request.form.get("new_path", "").strip()
+    if path.endswith(".md") and not new_path.endswith(".md"):
+        new_path += ".md"
+    revision = request.form.get("revision", "")
+    try:
+        drafts.rename_file(db.session, draft, path, new_path,
+                           int(revision) if revision.isdigit() else 0, _me(), now())  # fmt: skip
+    except DraftConflict:
+        db.session.rollback()
+        flash(_("Someone changed the draft meanwhile. Look at it again, then rename."), "error")
+    except DraftError as error:
+        db.session.rollback()
+        flash(str(ERRORS[error.code]), "error")
+    else:
+        db.session.commit()
+        flash(_("%(old)s is now %(new)s.", old=path, new=new_path), "success")
+    return redirect(url_for("author.draft", slug=draft.slug) + "#files-heading")
+
+
+@bp.post("/drafts/<slug>/assets")
+def upload_asset(slug: str) -> ResponseReturnValue:
+    draft = _draft(slug)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        flash(_("Please choose a file."), "error")
+        return redirect(url_for("author.draft", slug=draft.slug))
+    try:
+        path = drafts.add_asset(db.session, draft, upload.filename,
+                                upload.read(MAX_ASSET_BYTES + 1), _me(), now())  # fmt: skip
+    except DraftError as error:
+        db.session.rollback()
+        flash(str(ERRORS[error.code]), "error")
+    else:
+        db.session.commit()
+        flash(_("%(file)s is added. Use it in a unit as ![Description](%(file)s).", file=path),
+              "success")  # fmt: skip
+    return redirect(url_for("author.draft", slug=draft.slug) + "#files-heading")
 
 
 @bp.post("/drafts/<slug>/files/<path:path>/delete")

@@ -35,6 +35,7 @@ from lms.content.importer import (
     render_course,
     version_sources,
 )
+from lms.content.markdown_checks import ASSET_TYPES, MAX_ASSET_BYTES
 from lms.content.parser import ParseResult, parse_course
 from lms.content.problems import Problem
 from lms.content.render import render_markdown
@@ -240,6 +241,71 @@ def rename_file(
     found.path = new_path
     _touch(draft, by, now)
     session.flush()
+
+
+def unit_files(paths: list[str]) -> list[tuple[str, list[str]]]:
+    """The draft's units in order: ("03-stapler", [its files in every language])."""
+    units: dict[str, list[str]] = {}
+    for path in sorted(paths):
+        if UNIT_NAME.match(path):
+            base = path.split(".", 1)[0]
+            units.setdefault(base, []).append(path)
+    return sorted(units.items())
+
+
+def move_unit(
+    session: Session, draft: CourseDraft, base: str, up: bool, revision: int, by: User,
+    now: datetime,
+) -> None:  # fmt: skip
+    """Swap a unit's place with the one before (`up`) or after it: their numbers change,
+    in every language's file."""
+    session.refresh(draft, with_for_update=True)
+    if draft.revision != revision:
+        raise DraftConflict(draft.revision, None)
+    files = {
+        f.path: f for f in session.scalars(select(DraftFile).where(DraftFile.draft_id == draft.id))
+    }
+    order = unit_files(list(files))
+    bases = [name for name, _paths in order]
+    if base not in bases:
+        raise DraftError("no-file")
+    index = bases.index(base)
+    other = index - 1 if up else index + 1
+    if not 0 <= other < len(bases):
+        return
+    mine, theirs = order[index], order[other]
+    number_mine, number_theirs = mine[0][:2], theirs[0][:2]
+    for path in mine[1]:
+        files[path].path = "tmp-" + path  # free the names first (unique per draft)
+    for path in theirs[1]:
+        files[path].path = number_mine + path[2:]
+    session.flush()
+    for path in mine[1]:
+        files[path].path = number_theirs + path[2:]
+    _touch(draft, by, now)
+    session.flush()
+
+
+def add_asset(
+    session: Session, draft: CourseDraft, filename: str, data: bytes, by: User, now: datetime
+) -> str:
+    """Put an image or other asset into the draft's assets/ (replacing one of that name)."""
+    name = PurePosixPath(filename.replace("\\", "/")).name.lower()
+    name = re.sub(r"[^a-z0-9._-]+", "-", name).strip("-.")
+    suffix = PurePosixPath(name).suffix
+    if not name or suffix not in ASSET_TYPES:
+        raise DraftError("asset-type")
+    if len(data) > MAX_ASSET_BYTES:
+        raise DraftError("asset-too-large")
+    path = f"assets/{name}"
+    found = _file(session, draft, path)
+    if found is None:
+        session.add(DraftFile(draft_id=draft.id, path=path, size=len(data), data=data))
+    else:
+        found.data, found.size = data, len(data)
+    _touch(draft, by, now)
+    session.flush()
+    return path
 
 
 def delete_file(

@@ -368,3 +368,60 @@ def test_the_live_check_reports_the_typed_text_without_saving_it(client, db, wor
     assert file_text(db, "testkurs", "01-einstieg.md") == before  # nothing saved
     page = client.get("/author/drafts/testkurs/files/01-einstieg.md").get_data(as_text=True)
     assert "js/draft-editor.js" in page and 'data-check-url="' in page
+
+
+def test_units_move_up_and_down_and_files_are_renamed_and_assets_added(
+    client, db, world, login, course
+):
+    login(world.trainer)
+    client.post("/author/courses/testkurs/draft")
+    revision = db.scalar(select(CourseDraft)).revision
+    client.post("/author/drafts/testkurs/files/02-zwei.md/check", data={"text": ""})  # no write
+    client.post("/author/drafts/testkurs/files/02-zwei.md",
+                data={"text": "---\ntype: lesson\ntitle: Zwei\n---\nText.\n",
+                      "revision": revision})  # fmt: skip
+    revision = db.scalar(select(CourseDraft)).revision
+    client.post("/author/drafts/testkurs/units/02-zwei/move",
+                data={"direction": "up", "revision": revision})  # fmt: skip
+    paths = {f.path for f in db.scalar(select(CourseDraft)).files}
+    assert {"01-zwei.md", "02-einstieg.md"} <= paths
+    revision = db.scalar(select(CourseDraft)).revision
+    client.post("/author/drafts/testkurs/files/01-zwei.md/rename",
+                data={"new_path": "01-zwei-neu", "revision": revision})  # fmt: skip
+    assert "01-zwei-neu.md" in {f.path for f in db.scalar(select(CourseDraft)).files}
+    bad = client.post("/author/drafts/testkurs/files/01-zwei-neu.md/rename",
+                      data={"new_path": "../x.md", "revision": revision + 1},
+                      follow_redirects=True, headers=EN)  # fmt: skip
+    assert "Files are course.md" in bad.get_data(as_text=True)
+    client.post(
+        "/author/drafts/testkurs/assets",
+        data={"file": (io.BytesIO(b"\x89PNG neu"), "Mein Foto.PNG")},
+        content_type="multipart/form-data",
+    )
+    assert "assets/mein-foto.png" in {f.path for f in db.scalar(select(CourseDraft)).files}
+    refused = client.post(
+        "/author/drafts/testkurs/assets",
+        data={"file": (io.BytesIO(b"MZ"), "virus.exe")},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+        headers=EN,
+    )
+    assert "Assets are images" in refused.get_data(as_text=True)
+
+
+def test_learners_ratings_and_comments_show_beside_the_units_source(
+    client, db, world, login, course
+):
+    now = datetime.now(UTC)
+    for i, (rating, comment) in enumerate([(2, "Zu lang."), (4, ""), (3, "Gut erklärt.")]):
+        enrollment = learning.enroll(db, world.a.employees[i], course, now)
+        learning.give_feedback(db, enrollment, "einstieg", rating, comment, now)
+    login(world.trainer)
+    client.post("/author/courses/testkurs/draft")
+    page = client.get("/author/drafts/testkurs/files/01-einstieg.md", headers=EN)
+    html = page.get_data(as_text=True)
+    assert "What learners said about this unit" in html
+    assert "Zu lang." in html and "Gut erklärt." in html
+    assert ">3<" in html  # three ratings, average 3
+    for person in world.a.employees:
+        assert person.display_name not in html  # never names a learner
