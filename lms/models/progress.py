@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Numeric, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.models.base import Base, utcnow
@@ -90,7 +90,10 @@ class QuizAttempt(Base):
     """
 
     __tablename__ = "quiz_attempts"
-    __table_args__ = (UniqueConstraint("enrollment_id", "unit_id", "number"),)
+    __table_args__ = (
+        UniqueConstraint("enrollment_id", "unit_id", "number"),
+        Index("ix_quiz_attempts_statistics", "version_id", "unit_id", "status", "submitted_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     company_id: Mapped[int] = mapped_column(
