@@ -377,15 +377,18 @@ def _unit_feedback(draft: CourseDraft, path: str) -> UnitFeedbackSummary | None:
     return UnitFeedbackSummary(per_version, comments)
 
 
+def _typed() -> str:
+    return request.form.get("text", "")[:MAX_TEXT]
+
+
 @bp.post("/drafts/<slug>/files/<path:path>/check")
 def check_file(slug: str, path: str) -> ResponseReturnValue:
     """The live check while typing (JSON): this file's problems with the text as typed,
-    nothing saved; and the unit's text as learners would see it."""
+    nothing saved."""
     draft = _draft(slug)
     if not _is_text(path):
         abort(404)
-    text = request.form.get("text", "")[:MAX_TEXT]
-    live = drafts.check_typed(db.session, draft, path, text, _asset_url(draft))
+    live = drafts.check_typed(db.session, draft, path, _typed())
     return jsonify(
         problems=[
             {
@@ -397,22 +400,25 @@ def check_file(slug: str, path: str) -> ResponseReturnValue:
             }
             for p in live.problems
         ],
-        summary=_summary(len(live.problems), live.errors_elsewhere),
-        html=live.html,
-    )
+        summary=(
+            ngettext(
+                "%(num)d problem in this file.", "%(num)d problems in this file.",
+                len(live.problems),
+            )
+            if live.problems
+            else _("No problems in this file.")
+        ),
+    )  # fmt: skip
 
 
-def _summary(here: int, elsewhere: int) -> str:
-    text = (
-        ngettext("%(num)d problem in this file.", "%(num)d problems in this file.", here)
-        if here
-        else _("No problems in this file.")
-    )
-    if elsewhere:
-        text += " " + ngettext(
-            "%(num)d error in other files.", "%(num)d errors in other files.", elsewhere
-        )
-    return text
+@bp.post("/drafts/<slug>/files/<path:path>/render")
+def render_file(slug: str, path: str) -> ResponseReturnValue:
+    """The live preview while typing (JSON): the file's unit as learners would see it."""
+    draft = _draft(slug)
+    if not _is_text(path):
+        abort(404)
+    live = drafts.check_typed(db.session, draft, path, _typed())
+    return jsonify(html=drafts.render_typed(live, _asset_url(draft)))
 
 
 @bp.post("/drafts/<slug>/files")

@@ -54,6 +54,11 @@ class FrontMatter:
     body_line: int  # line in the file where the body starts
 
 
+# libyaml's loader where PyYAML was built with it (the wheels are): the same safe
+# loading, several times faster, which the editor's live check feels.
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def split(text: str, source: Source) -> FrontMatter | None:
     """Separate the `---` block from the Markdown body; None (with a problem) if broken."""
     lines = text.split("\n")
@@ -74,32 +79,51 @@ def split(text: str, source: Source) -> FrontMatter | None:
         # Anchors and aliases can blow up a small file into a huge value.
         source.error(alias, "front-matter-syntax", detail="& and * (anchors, aliases)")
         return None
-    loader = yaml.SafeLoader(yaml_text)
+    loaded = _load(yaml_text, _LOADER, None)
+    if loaded is None:
+        # Problems are worded and placed as PyYAML's own loader does (libyaml's marks
+        # can point a line further): load again with it to report them.
+        loaded = _load(yaml_text, yaml.SafeLoader, source)
+    if loaded is None:
+        return None
+    values, key_lines = loaded
+    body_lines = lines[end + 1 :]
+    return FrontMatter(values, key_lines, "\n".join(body_lines), end + 2)
+
+
+def _load(
+    yaml_text: str, loader_class: Any, source: Source | None
+) -> tuple[dict[str, Any], dict[str, int]] | None:
+    """The mapping's values and their lines, or None: not a mapping, or a YAML error
+    (reported to `source` when given)."""
+    loader = loader_class(yaml_text)
     try:
         node = loader.get_single_node()
         values: dict[str, Any] = {}
         key_lines: dict[str, int] = {}
         if node is not None:
             if not isinstance(node, yaml.MappingNode):
-                source.error(2, "front-matter-not-mapping")
+                if source is not None:
+                    source.error(2, "front-matter-not-mapping")
                 return None
             for key_node, value_node in node.value:
                 key = str(loader.construct_object(key_node, deep=True))
                 values[key] = loader.construct_object(value_node, deep=True)
                 key_lines[key] = key_node.start_mark.line + 2
     except RecursionError:
-        source.error(2, "front-matter-syntax", detail="too deeply nested")
+        if source is not None:
+            source.error(2, "front-matter-syntax", detail="too deeply nested")
         return None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 2 if mark is not None else 2
-        detail = getattr(exc, "problem", None) or str(exc).split("\n")[0]
-        source.error(line, "front-matter-syntax", detail=detail)
+        if source is not None:
+            mark = getattr(exc, "problem_mark", None)
+            line = mark.line + 2 if mark is not None else 2
+            detail = getattr(exc, "problem", None) or str(exc).split("\n")[0]
+            source.error(line, "front-matter-syntax", detail=detail)
         return None
     finally:
         loader.dispose()
-    body_lines = lines[end + 1 :]
-    return FrontMatter(values, key_lines, "\n".join(body_lines), end + 2)
+    return values, key_lines
 
 
 def _nesting(text: str) -> int:
@@ -117,7 +141,7 @@ def _nesting(text: str) -> int:
 def _first_alias(yaml_text: str) -> int | None:
     """The file line of the first YAML anchor or alias, or None."""
     try:
-        for event in yaml.parse(yaml_text, Loader=yaml.SafeLoader):
+        for event in yaml.parse(yaml_text, Loader=_LOADER):
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
                 return int(event.start_mark.line) + 2
     except yaml.YAMLError:

@@ -349,33 +349,50 @@ def as_folder(slug: str, files: dict[str, bytes]) -> Iterator[Path]:
 
 @dataclass(frozen=True)
 class LiveCheck:
-    """The check of a draft with one file as typed (not saved), and that file's unit as
-    learners would see it."""
+    """The check of one file as typed (not saved): its problems, and its unit's spec."""
 
-    problems: tuple[Problem, ...]  # those of this file
-    errors_elsewhere: int
-    html: str
+    problems: tuple[Problem, ...]
+    result: ParseResult
+    own: str  # the file's path as problems name it (slug/file)
 
 
-def check_typed(
-    session: Session, draft: CourseDraft, path: str, text: str, asset_url: Callable[[str], str]
-) -> LiveCheck:
-    """`check` with `path` holding `text`, as the editor's live check runs it."""
-    files = draft_files(session, draft)
+def check_typed(session: Session, draft: CourseDraft, path: str, text: str) -> LiveCheck:
+    """Check `path` holding `text`, as the editor's live check runs it while typing.
+
+    Only what the file's own problems depend on is parsed: course.md (in every
+    language), the file, the same unit in the other languages, and the asset names
+    (empty stand-ins: only their names, types and sizes are checked). Problems between
+    units (a question id used twice) show in the draft's full check after saving.
+    """
+    base = path.split(".", 1)[0]
+    paths = list(session.scalars(select(DraftFile.path).where(DraftFile.draft_id == draft.id)))
+    wanted = [p for p in paths if COURSE_NAME.match(p) or p.split(".", 1)[0] == base]
+    files: dict[str, bytes] = {}
+    if wanted:
+        rows = session.execute(
+            select(DraftFile.path, DraftFile.data).where(
+                DraftFile.draft_id == draft.id, DraftFile.path.in_(wanted)
+            )
+        )
+        files.update({p: data for p, data in rows})
+    files.update({p: b"" for p in paths if p.startswith("assets/")})
     files[path] = text.replace("\r\n", "\n").encode("utf-8")
     with as_folder(draft.slug, files) as folder:
         result = parse_course(folder)
     own = f"{draft.slug}/{path}"
-    problems = tuple(p for p in result.problems if p.path == own)
-    elsewhere = sum(1 for p in result.problems if p.path != own and p.is_error)
-    html = ""
-    if result.spec is not None:
-        unit = next((u for units in result.spec.units.values() for u in units if u.path == own),
-                    None)  # fmt: skip
-        if unit is not None:
-            html = render_markdown(unit.body, asset_url)
-            html += "".join(render_markdown(q.prompt, asset_url) for q in unit.questions)
-    return LiveCheck(problems, elsewhere, html)
+    return LiveCheck(tuple(p for p in result.problems if p.path == own), result, own)
+
+
+def render_typed(live: LiveCheck, asset_url: Callable[[str], str]) -> str:
+    """The typed file's unit as learners would see it ("" while it has errors)."""
+    spec = live.result.spec
+    if spec is None:
+        return ""
+    unit = next((u for units in spec.units.values() for u in units if u.path == live.own), None)
+    if unit is None:
+        return ""
+    html = render_markdown(unit.body, asset_url)
+    return html + "".join(render_markdown(q.prompt, asset_url) for q in unit.questions)
 
 
 def check(session: Session, draft: CourseDraft) -> ParseResult:

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from lms.models import (
     AccountToken,
+    AttemptAnswer,
     Base,
     CalendarFeed,
     ExternalRecord,
@@ -64,6 +65,12 @@ def erase_person(session: Session, user: User, now: datetime) -> Erased:
     session.execute(update(UnitFeedback).where(UnitFeedback.user_id == user_id).values(comment=""))
     # Answers as typed may hold anything; grades and pass/fail stay as evidence.
     session.execute(update(QuizAttempt).where(QuizAttempt.user_id == user_id).values(responses={}))
+    own_attempts = select(QuizAttempt.id).where(QuizAttempt.user_id == user_id)
+    session.execute(
+        update(AttemptAnswer)
+        .where(AttemptAnswer.attempt_id.in_(own_attempts))
+        .values(response=JSON.NULL)
+    )
     # A training done elsewhere stays as evidence; the scan of its certificate, which
     # shows the person's name, goes; a proof still waiting for a decision goes whole.
     session.execute(

@@ -6,7 +6,16 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, text
 
-from lms.models import Attendance, Base, Completion, ExternalRecord, LoginEvent, User
+from lms.models import (
+    AttemptAnswer,
+    Attendance,
+    Base,
+    Completion,
+    ExternalRecord,
+    LoginEvent,
+    QuizAttempt,
+    User,
+)
 from lms.services import booking, learning
 from lms.services.audit import log_report_access, record_change
 from lms.services.erasure import erase_person
@@ -43,6 +52,16 @@ def test_after_erasure_no_table_holds_the_name_or_address_and_evidence_counts_st
     )  # fmt: skip
     learning.give_feedback(db, enrollment, "einstieg", 4, "Grüße, Jörg Ümlaut", NOW)
     db.add(LoginEvent(user_id=person.id, at=NOW, network="127.0.0.0/24"))
+    # A typed answer in a graded knowledge check: gone after erasure, like the attempt's.
+    attempt = QuizAttempt(company_id=company.id, user_id=person.id, enrollment_id=enrollment.id,
+                          version_id=enrollment.version_id, unit_id="quiz", language="de",
+                          number=1, status="submitted", layout=[],
+                          responses={"q-x": "Mein Geheimwort Zitronenfalter"})  # fmt: skip
+    db.add(attempt)
+    db.flush()
+    db.add(AttemptAnswer(attempt_id=attempt.id, question_id="x", position=1,
+                         response="Mein Geheimwort Zitronenfalter", score=0, max_score=1,
+                         correct=False, answered=True))  # fmt: skip
     # Training elsewhere: a confirmed record whose scan names the person, and a pending one.
     scan = b"%PDF-1.4 Zertifikat fuer joerg.uemlaut@example.com"
     for status in ("confirmed", "pending"):
@@ -65,7 +84,7 @@ def test_after_erasure_no_table_holds_the_name_or_address_and_evidence_counts_st
     erase_person(db, person, NOW + timedelta(days=1))
 
     everything = dump(db)
-    for trace in ("Jörg Ümlaut", "joerg.uemlaut@example.com", "X-9"):
+    for trace in ("Jörg Ümlaut", "joerg.uemlaut@example.com", "X-9", "Zitronenfalter"):
         assert trace not in everything, trace
     assert "Gelöschte Person" in everything
     assert (

@@ -359,12 +359,16 @@ def test_the_live_check_reports_the_typed_text_without_saving_it(client, db, wor
     assert response.status_code == 200
     (problem,) = data["problems"]
     assert problem["line"] == 4 and problem["error"] and problem["where"] == "line 4"
-    assert "1 problem in this file." in data["summary"]
+    assert data["summary"] == "1 problem in this file."
     fixed = broken.replace("viele", "5")
     data = client.post(
         "/author/drafts/testkurs/files/01-einstieg.md/check", data={"text": fixed}, headers=EN
     ).get_json()
-    assert data["problems"] == [] and "<strong>Text</strong>" in data["html"]
+    assert data["problems"] == [] and data["summary"] == "No problems in this file."
+    shown = client.post(
+        "/author/drafts/testkurs/files/01-einstieg.md/render", data={"text": fixed}
+    ).get_json()
+    assert "<strong>Text</strong>" in shown["html"]
     assert file_text(db, "testkurs", "01-einstieg.md") == before  # nothing saved
     page = client.get("/author/drafts/testkurs/files/01-einstieg.md").get_data(as_text=True)
     assert "js/draft-editor.js" in page and 'data-check-url="' in page

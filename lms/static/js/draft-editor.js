@@ -1,6 +1,7 @@
 // The draft editor's live check: while a trainer types, the file is checked by the
-// server (the same parser as `lms courses check`) and its unit shown as learners
-// would see it. Without JavaScript the page works as a plain form; this only adds.
+// server (the same parser as `lms courses check`) and, less often, its unit shown as
+// learners would see it. Without JavaScript the page works as a plain form; this only
+// adds.
 (function () {
   "use strict";
   var form = document.querySelector("form[data-check-url]");
@@ -12,8 +13,10 @@
   var preview = document.getElementById("live-preview");
   if (!textarea || !panel || !summary || !list || !preview) { return; }
   panel.hidden = false;
-  var timer = null;
+  var checkTimer = null;
+  var renderTimer = null;
   var sent = 0;
+  var rendered = 0;
 
   function jumpTo(line) {
     // Select the line in the textarea and bring it into view.
@@ -48,27 +51,38 @@
       item.appendChild(document.createTextNode(" " + problem.hint));
       list.appendChild(item);
     });
-    // Sanitised on the server by the same pipeline as published lessons.
-    preview.innerHTML = data.html;
   }
 
-  function check() {
-    var number = ++sent;
-    fetch(form.getAttribute("data-check-url"), {
+  function post(url) {
+    return fetch(url, {
       method: "POST",
       body: new FormData(form),
       credentials: "same-origin",
       headers: { "Accept": "application/json" }
-    }).then(function (response) {
-      return response.ok ? response.json() : null;
-    }).then(function (data) {
+    }).then(function (response) { return response.ok ? response.json() : null; });
+  }
+
+  function check() {
+    var number = ++sent;
+    post(form.getAttribute("data-check-url")).then(function (data) {
       if (data && number === sent) { show(data); }
     }).catch(function () { /* offline: the plain save still works */ });
   }
 
+  function render() {
+    var number = ++rendered;
+    post(form.getAttribute("data-render-url")).then(function (data) {
+      // Sanitised on the server by the same pipeline as published lessons.
+      if (data && number === rendered && data.html) { preview.innerHTML = data.html; }
+    }).catch(function () { /* offline: the plain save still works */ });
+  }
+
   textarea.addEventListener("input", function () {
-    window.clearTimeout(timer);
-    timer = window.setTimeout(check, 600);
+    window.clearTimeout(checkTimer);
+    window.clearTimeout(renderTimer);
+    checkTimer = window.setTimeout(check, 500);
+    renderTimer = window.setTimeout(render, 1500);
   });
   check();
+  render();
 }());

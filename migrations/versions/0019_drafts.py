@@ -1,6 +1,6 @@
 """Course drafts edited in the browser, and every version's source files
 
-Revision ID: 0020
+Revision ID: 0019
 Revises: 0018
 Create Date: 2026-11-24 02:28:28.195462
 """
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 import lms.models.base
 
 
-revision = '0020'
+revision = '0019'
 down_revision = '0018'
 branch_labels = None
 depends_on = None

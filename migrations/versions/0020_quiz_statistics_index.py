@@ -1,19 +1,16 @@
 """quiz attempts by version and unit, for the item statistics
 
-Revision ID: 0019
-Revises: 0020
+Revision ID: 0020
+Revises: 0019
 Create Date: 2026-11-24 02:42:00.000000
-
-The number 0019 was set aside for this change while 0020 (drafts) landed first
-on 0018; it follows 0020 so that there is one head.
 """
 from alembic import op
 import sqlalchemy as sa
 import lms.models.base
 
 
-revision = '0019'
-down_revision = '0020'
+revision = '0020'
+down_revision = '0019'
 branch_labels = None
 depends_on = None
 
