@@ -219,6 +219,7 @@ def demo_command(password: str | None, as_json: bool, force: bool) -> None:
         demo.seed_hybrid_extras(session, now())
         demo.seed_admin_extras(session, now())
         demo.seed_external_records(session, now())
+        demo.seed_authoring(session, now())
     if as_json:
         click.echo(json.dumps([a.as_dict() for a in accounts], ensure_ascii=False, indent=2))
         return

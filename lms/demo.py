@@ -709,3 +709,145 @@ def seed_admin_extras(session: Session, now: datetime) -> int:
         )  # fmt: skip
     session.flush()
     return len(entries)
+
+
+# --- Course authoring in the browser (issue 9) ------------------------------------------
+
+STAPLER = {
+    "course.md": """---
+title: Gabelstapler sicher fahren
+summary: Die Grundregeln für Fahrten mit dem Gabelstapler in Lager und Halle.
+language: de
+minutes: 20
+---
+Vor jeder Fahrt, mit Last und an unübersichtlichen Stellen: was Sie beachten.
+""",
+    "01-vor-der-fahrt.md": """---
+type: lesson
+title: Vor der Fahrt
+minutes: 8
+---
+## Sichtprüfung
+
+Prüfen Sie vor jeder Fahrt Bremsen, Lenkung, Gabel und Reifen.
+
+## Anschnallen
+
+Legen Sie immer den Sicherheitsgurt an.
+""",
+    "02-wissenscheck.md": """---
+type: quiz
+title: Wissenscheck Stapler
+minutes: 5
+pass_mark: 50
+---
+
+## Was legen Sie vor jeder Fahrt an? {#gurt}
+
+- (x) Den Sicherheitsgurt
+  > Richtig.
+- ( ) Nichts, die Fahrt ist ja kurz
+  > Auch kurze Fahrten brauchen den Gurt.
+
+## Wie hoch tragen Sie die Last beim Fahren? {#lasthoehe}
+
+- (x) Knapp über dem Boden, etwa 15 cm
+  > Richtig: so kippt der Stapler nicht.
+- ( ) In Augenhöhe, damit Sie sie sehen
+  > Dann wird der Stapler kopflastig und die Sicht ist versperrt.
+- ( ) So hoch wie möglich
+  > Das ist gefährlich.
+
+## Wie fahren Sie mit Last ein Gefälle hinab? {#gefaelle}
+
+- (x) Rückwärts, die Last bergseitig
+  > Richtig.
+- ( ) Vorwärts, die Last talseitig
+  > Die Last könnte von der Gabel rutschen.
+
+## Wann hupen Sie? {#hupe}
+
+- (x) An unübersichtlichen Stellen und Toren
+  > Richtig.
+- ( ) Nie, Hupen stört
+  > An unübersichtlichen Stellen warnt die Hupe andere.
+""",
+}
+
+ERSTE_HILFE = {
+    "course.md": """---
+title: Erste Hilfe im Betrieb
+summary: Was im Notfall bis zum Eintreffen des Rettungsdienstes zu tun ist.
+language: de
+---
+Der Notruf, die stabile Seitenlage und wo der Verbandkasten hängt.
+""",
+    "01-notruf.md": """---
+type: lesson
+title: Der Notruf
+minutes: viele
+---
+Wählen Sie die 112 und beantworten Sie die Fragen der Leitstelle.
+""",
+}
+
+# Simulated answers to the demo knowledge check: per question, who of 12 learners
+# (ordered from weak to strong) answers right. "gurt" is too easy, "lasthoehe" too
+# hard, and "gefaelle" is answered right by the weaker learners (negative
+# discrimination): item statistics with figures and flags.
+SIMULATED_RIGHT = {
+    "gurt": lambda rank: True,
+    "lasthoehe": lambda rank: rank >= 9,
+    "gefaelle": lambda rank: rank < 5,
+    "hupe": lambda rank: rank >= 4,
+}
+
+
+def seed_authoring(session: Session, now: datetime) -> int:
+    """Drafts and published versions for the trainer, once: a course with two versions
+    and simulated attempts (item statistics with figures and a flagged question), and a
+    new course's draft with one error to fix. Returns the attempts made."""
+    from lms.models import Course, CourseDraft
+    from lms.services import drafts, learning, quizzes
+
+    if session.scalar(select(CourseDraft.id).limit(1)) is not None:
+        return 0
+    trainer = session.scalar(select(User).where(User.email == f"trainer@{PROVIDER_DOMAIN}"))
+    if trainer is None:
+        return 0
+    encoded = {path: text.encode("utf-8") for path, text in STAPLER.items()}
+    draft = drafts.create_draft(session, "stapler-grundlagen", encoded, trainer,
+                                now - timedelta(days=30))  # fmt: skip
+    drafts.publish(session, draft, trainer, now - timedelta(days=30), note="Erste Fassung")
+    changed = STAPLER["01-vor-der-fahrt.md"] + "\n## Hupen\n\nHupen Sie an Toren und Ecken.\n"
+    drafts.save_text(session, draft, "01-vor-der-fahrt.md", changed, draft.revision, trainer,
+                     now - timedelta(days=10))  # fmt: skip
+    drafts.publish(session, draft, trainer, now - timedelta(days=10), note="Hupen ergänzt")
+    course = session.scalar(select(Course).where(Course.slug == "stapler-grundlagen"))
+    assert course is not None
+    learners = [
+        user
+        for user in session.scalars(
+            select(User)
+            .where(User.company_id.is_not(None), User.is_active.is_(True))
+            .order_by(User.id)
+        )
+        if user.has_role(Role.LEARNER) and not user.has_role(Role.MANAGER)
+    ][:12]
+    made = 0
+    for rank, user in enumerate(learners):
+        at = now - timedelta(days=9, hours=rank)
+        enrollment = learning.enroll(session, user, course, at)
+        attempt = quizzes.start_attempt(session, enrollment, "wissenscheck", "de", at)
+        form: dict[str, list[str]] = {}
+        for entry in attempt.layout:
+            right = SIMULATED_RIGHT[entry["id"]](rank)
+            form[f"q-{entry['id']}"] = ["0" if right else "1"]  # choice 0 is the right one
+        for page in range(1, quizzes.page_count(attempt) + 1):
+            quizzes.save_page(session, attempt, page, form)
+        quizzes.submit(session, attempt, at)
+        made += 1
+    encoded = {path: text.encode("utf-8") for path, text in ERSTE_HILFE.items()}
+    drafts.create_draft(session, "erste-hilfe-betrieb", encoded, trainer, now)
+    session.flush()
+    return made
