@@ -807,13 +807,19 @@ def seed_authoring(session: Session, now: datetime) -> int:
     """Drafts and published versions for the trainer, once: a course with two versions
     and simulated attempts (item statistics with figures and a flagged question), and a
     new course's draft with one error to fix. Returns the attempts made."""
-    from lms.models import Course, CourseDraft
+    from lms.models import Course, CourseDraft, CourseEditor
     from lms.services import drafts, learning, quizzes
 
-    if session.scalar(select(CourseDraft.id).limit(1)) is not None:
-        return 0
     trainer = session.scalar(select(User).where(User.email == f"trainer@{PROVIDER_DOMAIN}"))
     if trainer is None:
+        return 0
+    # The demo trainer may change every course nobody was granted yet.
+    granted = set(session.scalars(select(CourseEditor.slug)))
+    for slug in session.scalars(select(Course.slug)):
+        if slug not in granted:
+            session.add(CourseEditor(slug=slug, user_id=trainer.id, granted_at=now))
+    session.flush()
+    if session.scalar(select(CourseDraft.id).limit(1)) is not None:
         return 0
     encoded = {path: text.encode("utf-8") for path, text in STAPLER.items()}
     draft = drafts.create_draft(session, "stapler-grundlagen", encoded, trainer,

@@ -9,10 +9,11 @@ from sqlalchemy import select
 
 from lms.admin import bp
 from lms.audit_trail import log_change
+from lms.clock import now
 from lms.content.importer import live_versions
 from lms.db import db
-from lms.models import Company, Course, CourseCompany
-from lms.services import paths
+from lms.models import Company, Course, CourseCompany, CourseEditor, Role, User, UserRole
+from lms.services import drafts, paths
 from lms.services.catalogue import open_course
 
 
@@ -23,13 +24,63 @@ def catalogue() -> ResponseReturnValue:
     for row in db.session.scalars(select(CourseCompany)):
         opened.setdefault(row.course_id, set()).add(row.company_id)
     offered = {c.id: [p.title for p in paths.paths_for(db.session, c.id)] for c in companies}
+    editors: dict[str, set[int]] = {}
+    for editor in db.session.scalars(select(CourseEditor)):
+        editors.setdefault(editor.slug, set()).add(editor.user_id)
     return render_template(
         "admin/catalogue.html",
         rows=live_versions(db.session),
         companies=companies,
         opened=opened,
         offered=offered,
+        trainers=_provider_trainers(),
+        editors=editors,
     )
+
+
+def _provider_trainers() -> list[User]:
+    """The provider's active trainers (a company's own trainers edit its own courses)."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(UserRole, UserRole.user_id == User.id)
+            .where(
+                UserRole.role == Role.TRAINER.value,
+                User.company_id.is_(None),
+                User.is_active.is_(True),
+            )
+            .order_by(User.display_name)
+        )
+    )
+
+
+@bp.post("/catalogue/<int:course_id>/editors")
+def course_editors(course_id: int) -> ResponseReturnValue:
+    """Who of the provider's trainers may change the course."""
+    course = db.session.get(Course, course_id)
+    if course is None:
+        abort(404)
+    trainers = {t.id: t for t in _provider_trainers()}
+    wanted = [trainers[int(v)] for v in request.form.getlist("editor")
+              if v.isdigit() and int(v) in trainers]  # fmt: skip
+    before = sorted(
+        db.session.scalars(
+            select(User.display_name)
+            .join(CourseEditor, CourseEditor.user_id == User.id)
+            .where(CourseEditor.slug == course.slug)
+        )
+    )
+    drafts.set_editors(db.session, course.slug, wanted, now())
+    log_change(
+        "course.editors",
+        None,
+        subject=course.slug,
+        subject_id=course.id,
+        changes={"editors": [before, sorted(t.display_name for t in wanted)]},
+    )
+    db.session.commit()
+    flash(_("Who may change %(slug)s is saved.", slug=course.slug), "success")
+    return redirect(url_for("admin.catalogue") + f"#course-{course.id}")
 
 
 @bp.post("/catalogue/<int:course_id>")

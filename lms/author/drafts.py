@@ -51,7 +51,7 @@ ERRORS = {
         "video (MP4, WebM) or PDF files."
     ),
     "asset-too-large": _l("The file is larger than 20 MB."),
-    "not-yours": _l("A course of this short name exists; it is not one of your company's."),
+    "not-yours": _l("A course of this short name exists, and you may not change it."),
 }
 
 
@@ -99,19 +99,9 @@ def _me() -> User:
     return user
 
 
-def may_edit(user: User, draft: CourseDraft) -> bool:
-    """Provider trainers edit the provider's drafts and those of the companies they serve;
-    a company's own trainers only their company's."""
-    if user.company_id is not None:
-        return draft.company_id == user.company_id
-    if draft.company_id is None:
-        return True
-    return any(c.id == draft.company_id for c in user.trainer_companies)
-
-
 def _draft(slug: str) -> CourseDraft:
     draft = db.session.scalar(select(CourseDraft).where(CourseDraft.slug == slug))
-    if draft is None or not may_edit(_me(), draft):
+    if draft is None or not drafts.may_edit(db.session, _me(), draft):
         abort(404)
     return draft
 
@@ -140,7 +130,7 @@ def drafts_index() -> ResponseReturnValue:
                 flash(_("The draft is made from the template."), "success")
                 return redirect(url_for("author.draft", slug=draft.slug))
     rows = [d for d in db.session.scalars(select(CourseDraft).order_by(CourseDraft.slug))]
-    mine = [d for d in rows if may_edit(me, d)]
+    mine = [d for d in rows if drafts.may_edit(db.session, me, d)]
     status = 422 if form.errors else 200
     return render_template("author/drafts.html", drafts=mine, form=form), status
 
@@ -165,10 +155,9 @@ def upload_draft() -> ResponseReturnValue:
         return redirect(url_for("author.drafts_index"))
     slug = (request.form.get("slug", "").strip() or files.slug or "").lower()
     me = _me()
-    if me.company_id is not None and db.session.scalar(
-        select(Course.id).where(Course.slug == slug)
-    ):
-        flash(str(ERRORS["not-yours"]), "error")  # a company's trainer: only new courses
+    exists = db.session.scalar(select(Course.id).where(Course.slug == slug)) is not None
+    if exists and (me.company_id is not None or not drafts.is_editor(db.session, me, slug)):
+        flash(str(ERRORS["not-yours"]), "error")  # only those granted change a course
         return redirect(url_for("author.drafts_index"))
     try:
         draft = drafts.create_draft(db.session, slug, dict(files), me, now(),
@@ -240,8 +229,12 @@ def start_draft(slug: str) -> ResponseReturnValue:
     existing = db.session.scalar(select(CourseDraft).where(CourseDraft.slug == slug))
     if existing is not None:
         return redirect(url_for("author.draft", slug=_draft(slug).slug))
-    if _me().company_id is not None:
-        abort(404)  # a company's own trainer changes only their company's courses
+    me = _me()
+    if me.company_id is not None or not drafts.is_editor(db.session, me, slug):
+        # A company's own trainers change only their company's courses; the provider's
+        # trainers the courses an admin granted them.
+        flash(_("An administrator grants who may change this course."), "error")
+        return redirect(url_for("author.course", slug=slug))
     try:
         drafts.draft_from_version(db.session, course, _me(), now())
     except DraftError as error:
@@ -600,8 +593,9 @@ def diff(slug: str) -> ResponseReturnValue:
 @bp.post("/courses/<slug>/v<int:number>/rollback")
 def roll_back(slug: str, number: int) -> ResponseReturnValue:
     """Publish version `number`'s content again as a new version."""
-    if _me().company_id is not None:
-        abort(404)  # a company's own trainer does not change the provider's courses
+    me = _me()
+    if me.company_id is not None or not drafts.is_editor(db.session, me, slug):
+        abort(404)  # only the trainers granted the course roll it back
     course, version = _course_version(slug, number)
     try:
         outcome = drafts.roll_back(

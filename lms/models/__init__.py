@@ -21,7 +21,7 @@ from lms.models.content import (
     VersionAsset,
     VersionFile,
 )
-from lms.models.drafts import CourseDraft, DraftFile
+from lms.models.drafts import CourseDraft, CourseEditor, DraftFile
 from lms.models.external import ExternalRecord, RecordStatus
 from lms.models.hybrid import (
     Attendance,
@@ -60,6 +60,7 @@ __all__ = [
     "Course",
     "CourseCompany",
     "CourseDraft",
+    "CourseEditor",
     "CourseVersion",
     "Department",
     "DraftFile",

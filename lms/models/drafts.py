@@ -47,3 +47,16 @@ class DraftFile(Base):
     path: Mapped[str] = mapped_column(String(300))
     size: Mapped[int]
     data: Mapped[bytes] = deferred(mapped_column(LargeBinary, nullable=False))
+
+
+class CourseEditor(Base):
+    """A trainer of the provider who may change a course, known by its slug (so also
+    before its first version). Granted by an admin, or to whoever started the course."""
+
+    __tablename__ = "course_editors"
+
+    slug: Mapped[str] = mapped_column(String(100), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    granted_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -22,7 +22,7 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from lms.clock import today
@@ -39,7 +39,15 @@ from lms.content.markdown_checks import ASSET_TYPES, MAX_ASSET_BYTES
 from lms.content.parser import ParseResult, parse_course
 from lms.content.problems import Problem
 from lms.content.render import render_markdown
-from lms.models import Course, CourseCompany, CourseDraft, CourseVersion, DraftFile, User
+from lms.models import (
+    Course,
+    CourseCompany,
+    CourseDraft,
+    CourseEditor,
+    CourseVersion,
+    DraftFile,
+    User,
+)
 from lms.services.assignments import requalify
 from lms.services.quizzes import response_from_fields
 
@@ -64,6 +72,35 @@ class DraftConflict(Exception):
         super().__init__(revision)
         self.revision = revision
         self.theirs = theirs
+
+
+def is_editor(session: Session, user: User, slug: str) -> bool:
+    """Whether a trainer of the provider was granted the course."""
+    return (
+        session.scalar(
+            select(CourseEditor.user_id).where(
+                CourseEditor.slug == slug, CourseEditor.user_id == user.id
+            )
+        )
+        is not None
+    )
+
+
+def may_edit(session: Session, user: User, draft: CourseDraft) -> bool:
+    """A company's own trainers edit their company's drafts; the provider's trainers the
+    courses they were granted, and the drafts of the companies they serve."""
+    if user.company_id is not None:
+        return draft.company_id == user.company_id
+    if draft.company_id is not None:
+        return any(c.id == draft.company_id for c in user.trainer_companies)
+    return is_editor(session, user, draft.slug)
+
+
+def set_editors(session: Session, slug: str, users: list[User], now: datetime) -> None:
+    """The provider's trainers who may change the course `slug` (replacing the list)."""
+    session.execute(delete(CourseEditor).where(CourseEditor.slug == slug))
+    session.add_all(CourseEditor(slug=slug, user_id=u.id, granted_at=now) for u in users)
+    session.flush()
 
 
 def template_files(title: str, language: str = "de") -> dict[str, bytes]:
@@ -137,6 +174,9 @@ def create_draft(
     )
     draft.files = [DraftFile(path=path, size=len(data), data=data) for path, data in files.items()]
     session.add(draft)
+    if course is None and company_id is None and not is_editor(session, by, slug):
+        # Whoever starts a new course of the provider may go on changing it.
+        session.add(CourseEditor(slug=slug, user_id=by.id, granted_at=now))
     session.flush()
     return draft
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from lms.content.importer import import_course, version_sources
 from lms.models import Course, CourseDraft, CourseVersion, DraftFile
-from lms.services import learning
+from lms.services import drafts, learning
 from tests.factories import make_user
 from tests.unit.test_course_parser import write_course
 
@@ -19,9 +19,11 @@ EN = {"Accept-Language": "en"}
 
 
 @pytest.fixture
-def course(app, db, tmp_path):
+def course(app, db, tmp_path, world):
+    """The sample course, which an admin granted to the trainer."""
     with app.test_request_context():
         import_course(db, write_course(tmp_path, {}), datetime.now(UTC))
+    drafts.set_editors(db, "testkurs", [world.trainer], datetime.now(UTC))
     return db.scalar(select(Course).where(Course.slug == "testkurs"))
 
 
@@ -120,6 +122,7 @@ def test_saving_over_someone_elses_change_is_refused_and_loses_neither_text(
     url = "/author/drafts/testkurs/files/01-einstieg.md"
     assert client.post(url, data={"text": first, "revision": opened_at}).status_code == 302
     other = make_user(db, None, *world.trainer.roles, name="Trainer B")
+    drafts.set_editors(db, "testkurs", [world.trainer, other], datetime.now(UTC))
     with app.test_client() as colleague:
         login(other, target=colleague)
         response = colleague.post(url, data={"text": second, "revision": opened_at}, headers=EN)
@@ -429,3 +432,35 @@ def test_learners_ratings_and_comments_show_beside_the_units_source(
     assert ">3<" in html  # three ratings, average 3
     for person in world.a.employees:
         assert person.display_name not in html  # never names a learner
+
+
+def test_only_trainers_granted_a_course_change_it(client, db, world, login, course):
+    outsider = make_user(db, None, *world.trainer.roles, name="Nicht freigegeben")
+    login(outsider)
+    refused = client.post("/author/courses/testkurs/draft", follow_redirects=True, headers=EN)
+    assert "An administrator grants who may change this course." in refused.get_data(as_text=True)
+    assert client.post("/author/courses/testkurs/v1/rollback").status_code == 404
+    client.post("/logout")
+    login(world.trainer)
+    client.post("/author/courses/testkurs/draft")
+    client.post("/logout")
+    login(outsider)
+    assert client.get("/author/drafts/testkurs").status_code == 404
+    assert "testkurs" not in client.get("/author/drafts").get_data(as_text=True)
+    # Whoever starts a new course may go on changing it.
+    client.post("/author/drafts", data={"title": "Eigener Kurs", "slug": "eigener-kurs"})
+    assert client.get("/author/drafts/eigener-kurs").status_code == 200
+
+
+def test_an_admin_grants_who_may_change_a_course(client, db, world, login, course):
+    from lms.models import AuditEntry, CourseEditor
+
+    other = make_user(db, None, *world.trainer.roles, name="Neue Trainerin")
+    login(world.admin)
+    page = client.get("/admin/catalogue").get_data(as_text=True)
+    assert "Neue Trainerin" in page
+    client.post(f"/admin/catalogue/{course.id}/editors", data={"editor": [other.id]})
+    editors = db.scalars(select(CourseEditor.user_id).where(CourseEditor.slug == "testkurs"))
+    assert list(editors) == [other.id]
+    (entry,) = db.scalars(select(AuditEntry).where(AuditEntry.action == "course.editors"))
+    assert entry.changes["editors"] == [[world.trainer.display_name], [other.display_name]]
