@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, exists, insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from lms import certificates
@@ -239,13 +239,17 @@ _RECORD_ONCE = insert(UnitProgress).from_select(
         bindparam("status", type_=UnitProgress.status.type),
         bindparam("completed_at", type_=UnitProgress.completed_at.type),
     ).where(
-        ~exists().where(
+        ~select(UnitProgress.id)
+        .where(
             UnitProgress.enrollment_id == bindparam("enrollment_id"),
             UnitProgress.unit_id == bindparam("unit_id"),
             UnitProgress.completed_at >= bindparam("since", type_=UnitProgress.completed_at.type),
         )
+        # Its own FROM: correlated to the INSERT's table, PostgreSQL would see none.
+        .correlate(None)
+        .exists()
     ),
-)
+).returning(UnitProgress.id)
 
 
 def _record(
@@ -265,7 +269,8 @@ def _record(
             "since": enrollment.counts_from,
         },
     )
-    return recorded.rowcount == 1
+    # The id it returns, not the row count: drivers differ in what they count here.
+    return recorded.first() is not None
 
 
 def _complete_if_done(
