@@ -181,6 +181,10 @@ class PeoplePlace:
     url_args: dict[str, Any] = field(default_factory=dict)
     home: tuple[str, str] = ("", "")  # the link back: (url, label)
     edit_context: Callable[[User], dict[str, Any]] = lambda person: {}
+    # Whether the actor changes the e-mail address of an account in use (one with a
+    # password): an admin does; a manager could otherwise redirect a password link to
+    # themselves and take the account over.
+    changes_used_addresses: bool = True
 
     def url(self, name: str, **values: Any) -> str:
         return url_for(self.endpoints[name], **self.url_args, **values)
@@ -201,6 +205,8 @@ class PeoplePlace:
             abort(404)
         if person.id == self.actor.id:
             abort(403)
+        if person.erased_at is not None:
+            abort(404)  # an erased person's pseudonymised record is never revived
         return person
 
 
@@ -363,7 +369,14 @@ def edit_page(place: PeoplePlace, user_id: int) -> ResponseReturnValue:
         form.manager.data = person.has_role(Role.MANAGER)
         form.managed_departments.data = [d.id for d in person.managed_departments]
         form.language.data = person.language or ""
-    if form.validate_on_submit():
+    address_locked = not place.changes_used_addresses and person.password_hash is not None
+    if (
+        request.method == "POST"
+        and address_locked
+        and (form.email.data or "").strip().lower() != person.email
+    ):
+        form.email.errors = [_("Only an administrator changes the address of an account in use.")]
+    elif form.validate_on_submit():
         by_id = {d.id: d for d in departments}
         manager = bool(form.manager.data) if gives_manager else person.has_role(Role.MANAGER)
         managed = tuple(by_id[i] for i in form.managed_departments.data or [] if i in by_id)

@@ -374,6 +374,7 @@ def _plan(place: Place, data: bytes, filename: str) -> records_import.RecordPlan
         modules=_modules(place.company.id),
         department_ids=place.department_ids,
         today=today(),
+        importer=place.actor,
     )
 
 

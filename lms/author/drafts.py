@@ -21,7 +21,9 @@ from sqlalchemy import func, select
 from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Regexp
 
+from lms.audit_trail import log_change
 from lms.author import bp
+from lms.author.routes import _course as course_or_404
 from lms.clock import now
 from lms.content.archive import ArchiveError, CourseFiles, read_course_zip, write_course_zip
 from lms.content.importer import ImportStatus, version_sources
@@ -51,6 +53,10 @@ ERRORS = {
         "video (MP4, WebM) or PDF files."
     ),
     "asset-too-large": _l("The file is larger than 20 MB."),
+    "slug-taken": _l(
+        "Meanwhile a course of this short name was made. Download the draft as a ZIP and "
+        "upload it under another short name."
+    ),
     "not-yours": _l("A course of this short name exists, and you may not change it."),
 }
 
@@ -206,7 +212,7 @@ def download_draft(slug: str) -> ResponseReturnValue:
 
 @bp.get("/courses/<slug>/v<int:number>.zip")
 def download_version(slug: str, number: int) -> ResponseReturnValue:
-    course = db.session.scalar(select(Course).where(Course.slug == slug))
+    course = course_or_404(slug)
     version = None
     if course is not None:
         version = db.session.scalar(
@@ -223,9 +229,7 @@ def download_version(slug: str, number: int) -> ResponseReturnValue:
 @bp.post("/courses/<slug>/draft")
 def start_draft(slug: str) -> ResponseReturnValue:
     """A draft of the course's live version (or the draft it has already)."""
-    course = db.session.scalar(select(Course).where(Course.slug == slug))
-    if course is None:
-        abort(404)
+    course = course_or_404(slug)
     existing = db.session.scalar(select(CourseDraft).where(CourseDraft.slug == slug))
     if existing is not None:
         return redirect(url_for("author.draft", slug=_draft(slug).slug))
@@ -381,7 +385,10 @@ def check_file(slug: str, path: str) -> ResponseReturnValue:
     draft = _draft(slug)
     if not _is_text(path):
         abort(404)
-    live = drafts.check_typed(db.session, draft, path, _typed())
+    try:
+        live = drafts.check_typed(db.session, draft, path, _typed())
+    except DraftError:
+        abort(404)
     return jsonify(
         problems=[
             {
@@ -410,7 +417,10 @@ def render_file(slug: str, path: str) -> ResponseReturnValue:
     draft = _draft(slug)
     if not _is_text(path):
         abort(404)
-    live = drafts.check_typed(db.session, draft, path, _typed())
+    try:
+        live = drafts.check_typed(db.session, draft, path, _typed())
+    except DraftError:
+        abort(404)
     return jsonify(html=drafts.render_typed(live, _asset_url(draft)))
 
 
@@ -525,14 +535,24 @@ def publish(slug: str) -> ResponseReturnValue:
     if not form.validate_on_submit():
         flash(_("The note is too long (at most 1,000 characters)."), "error")
         return redirect(url_for("author.draft", slug=draft.slug))
-    outcome = drafts.publish(
-        db.session,
-        draft,
-        _me(),
-        now(),
-        note=form.note.data or "",
-        requalification=bool(form.requalification.data),
-    )
+    revision = request.form.get("revision", "")
+    db.session.refresh(draft, with_for_update=True)
+    if not revision.isdigit() or int(revision) != draft.revision:
+        flash(_("Someone changed the draft meanwhile. Look at it again, then publish."), "error")
+        return redirect(url_for("author.draft", slug=draft.slug))
+    try:
+        outcome = drafts.publish(
+            db.session,
+            draft,
+            _me(),
+            now(),
+            note=form.note.data or "",
+            requalification=bool(form.requalification.data),
+        )
+    except DraftError as error:
+        db.session.rollback()
+        flash(str(ERRORS[error.code]), "error")
+        return redirect(url_for("author.draft", slug=draft.slug))
     if outcome.status is ImportStatus.FAILED:
         db.session.rollback()
         flash(_("The draft has errors and is not published. The live version stays."), "error")
@@ -542,12 +562,18 @@ def publish(slug: str) -> ResponseReturnValue:
         flash(_("Nothing changed since the live version; no new version."), "success")
         return redirect(url_for("author.draft", slug=draft.slug))
     assert outcome.version is not None
+    version = outcome.version
+    log_change("course.publish", draft.company_id, subject=draft.slug, subject_id=version.id,
+               changes={"version": [None, version.number], "note": [None, version.change_note],
+                        "requalification": [None, version.requalification],
+                        "content": [None, version.content_hash[:12]]})  # fmt: skip
+    db.session.commit()
     flash(_("Version %(n)d is published.", n=outcome.version.number), "success")
     return redirect(url_for("author.course", slug=draft.slug))
 
 
 def _course_version(slug: str, number: int) -> tuple[Course, CourseVersion]:
-    course = db.session.scalar(select(Course).where(Course.slug == slug))
+    course: Course | None = course_or_404(slug)
     version = None
     if course is not None:
         version = db.session.scalar(
@@ -563,9 +589,7 @@ def _course_version(slug: str, number: int) -> tuple[Course, CourseVersion]:
 @bp.get("/courses/<slug>/diff")
 def diff(slug: str) -> ResponseReturnValue:
     """The Markdown changes between two versions (default: the last two)."""
-    course = db.session.scalar(select(Course).where(Course.slug == slug))
-    if course is None:
-        abort(404)
+    course = course_or_404(slug)
     numbers = list(
         db.session.scalars(
             select(CourseVersion.number)
@@ -610,6 +634,9 @@ def roll_back(slug: str, number: int) -> ResponseReturnValue:
         db.session.rollback()
         flash(_("Version %(n)d is the live content already.", n=number), "error")
         return redirect(url_for("author.course", slug=slug))
+    log_change("course.rollback", None, subject=slug, subject_id=outcome.version.id,
+               changes={"version": [None, outcome.version.number],
+                        "content_of": [None, number]})  # fmt: skip
     db.session.commit()
     flash(
         _("Version %(new)d is published with the content of version %(old)d.",

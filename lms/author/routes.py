@@ -8,13 +8,13 @@ from typing import Any
 from flask import abort, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 
 from lms.author import bp
 from lms.content.importer import live_versions
 from lms.content.parser import parse_course
 from lms.db import db
-from lms.models import Course, CourseVersion, UnitFeedback, User
+from lms.models import Course, CourseCompany, CourseVersion, UnitFeedback, User
 
 
 @bp.get("/")
@@ -22,13 +22,38 @@ def index() -> ResponseReturnValue:
     companies = list(current_user.trainer_companies)
     if current_user.company is not None and current_user.company not in companies:
         companies.insert(0, current_user.company)
-    rows = live_versions(db.session)
+    company_id = current_user.company_id
+    rows = live_versions(db.session, own_company_courses(company_id) if company_id else None)
     return render_template("author/index.html", companies=companies, rows=rows)
+
+
+def own_company_courses(company_id: int) -> Any:
+    """The condition for a company's own courses: not shared, open to that company."""
+    return and_(
+        Course.shared.is_(False),
+        Course.id.in_(
+            select(CourseCompany.course_id).where(CourseCompany.company_id == company_id)
+        ),
+    )
+
+
+def may_see(course: Course) -> bool:
+    """The provider's trainers see every course; a company's own trainers only their
+    company's own courses (not the provider's, whose pages show every company's
+    learners' comments and answers)."""
+    company_id = current_user.company_id
+    if company_id is None:
+        return True
+    return bool(
+        db.session.scalar(
+            select(Course.id).where(Course.id == course.id, own_company_courses(company_id))
+        )
+    )
 
 
 def _course(slug: str) -> Course:
     course = db.session.scalar(select(Course).where(Course.slug == slug))
-    if course is None:
+    if course is None or not may_see(course):
         abort(404)
     return course
 

@@ -41,6 +41,7 @@ def place() -> people_pages.PeoplePlace:
         department_ids=limited,
         grants=frozenset(grants),
         hidden=frozenset(hidden),
+        changes_used_addresses=False,
         endpoints=ENDPOINTS,
         home=(url_for("manage.index"), _("My team")),
     )

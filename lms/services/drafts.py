@@ -317,6 +317,7 @@ def move_unit(
     number_mine, number_theirs = mine[0][:2], theirs[0][:2]
     for path in mine[1]:
         files[path].path = "tmp-" + path  # free the names first (unique per draft)
+    session.flush()
     for path in theirs[1]:
         files[path].path = number_mine + path[2:]
     session.flush()
@@ -381,6 +382,8 @@ def as_folder(slug: str, files: dict[str, bytes]) -> Iterator[Path]:
         folder = Path(tmp) / slug
         for path, data in files.items():
             target = folder / path
+            if not target.resolve().is_relative_to(folder.resolve()):
+                raise DraftError("bad-path")  # never written outside the folder
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
         folder.mkdir(exist_ok=True)
@@ -404,6 +407,7 @@ def check_typed(session: Session, draft: CourseDraft, path: str, text: str) -> L
     (empty stand-ins: only their names, types and sizes are checked). Problems between
     units (a question id used twice) show in the draft's full check after saving.
     """
+    _check_path(path)
     base = path.split(".", 1)[0]
     paths = list(session.scalars(select(DraftFile.path).where(DraftFile.draft_id == draft.id)))
     wanted = [p for p in paths if COURSE_NAME.match(p) or p.split(".", 1)[0] == base]
@@ -488,6 +492,11 @@ def publish(
     caller's transaction makes it all or nothing, so a publish that fails leaves the
     live version as it was.
     """
+    existing = session.scalar(select(Course.id).where(Course.slug == draft.slug))
+    if existing is not None and existing != draft.course_id:
+        # A course of this slug appeared after the draft was started (imported from a
+        # folder, or another draft): the draft never takes it over.
+        raise DraftError("slug-taken")
     with as_folder(draft.slug, draft_files(session, draft)) as folder:
         outcome = import_course(session, folder, now)
     version = outcome.version

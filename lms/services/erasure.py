@@ -39,6 +39,7 @@ from lms.models import (
     User,
     UserRole,
 )
+from lms.services import item_stats
 from lms.services.accounts import end_all_sessions
 
 
@@ -71,6 +72,7 @@ def erase_person(session: Session, user: User, now: datetime) -> Erased:
         .where(AttemptAnswer.attempt_id.in_(own_attempts))
         .values(response=JSON.NULL)
     )
+    item_stats.forget_kept()
     # A training done elsewhere stays as evidence; the scan of its certificate, which
     # shows the person's name, goes; a proof still waiting for a decision goes whole.
     session.execute(

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session
 
 from lms.clock import day_start
-from lms.models import ExternalRecord, RecordStatus, User
+from lms.models import Course, ExternalRecord, RecordStatus, User
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 
@@ -68,18 +68,33 @@ def _check(values: RecordInput) -> None:
         raise RecordError("valid-before-done")
 
 
-def _fill(record: ExternalRecord, values: RecordInput) -> None:
+def _fill(session: Session, record: ExternalRecord, values: RecordInput) -> None:
     record.title = values.title.strip()
     record.provider = values.provider.strip()
     record.completed_at = day_start(values.completed_on)
     record.valid_until = day_start(values.valid_until) if values.valid_until else None
     record.course_id = values.course_id
+    if record.valid_until is None and values.course_id is not None:
+        # Counting for a module, it is valid as long as completing the module would be.
+        record.valid_until = module_validity(session, values.course_id, record.completed_at)
     if values.proof is not None:
         media_type, extension = file_kind(values.proof.data)
         record.file_data = values.proof.data
         record.file_type = media_type
         record.file_size = len(values.proof.data)
         record.file_name = _safe_name(values.proof.filename, extension)
+
+
+def module_validity(session: Session, course_id: int, completed_at: datetime) -> datetime | None:
+    """When a completion of the course's live version at `completed_at` would expire."""
+    from lms.certificates import add_period
+    from lms.content.importer import latest_version
+
+    course = session.get(Course, course_id)
+    latest = latest_version(session, course) if course is not None else None
+    if latest is None or not latest.valid_for:
+        return None
+    return add_period(completed_at, latest.valid_for)
 
 
 def _safe_name(filename: str, extension: str) -> str:
@@ -92,7 +107,9 @@ def _safe_name(filename: str, extension: str) -> str:
 def record_for(
     session: Session, person: User, by: User, values: RecordInput, now: datetime
 ) -> ExternalRecord:
-    """A record entered by a manager or an admin: confirmed at once."""
+    """A record entered by a manager or an admin: confirmed at once (never for oneself)."""
+    if person.id == by.id:
+        raise RecordError("own-record")
     _check(values)
     assert person.company_id is not None
     record = ExternalRecord(
@@ -104,7 +121,7 @@ def record_for(
         decided_at=now,
         decided_by_id=by.id,
     )
-    _fill(record, values)
+    _fill(session, record, values)
     session.add(record)
     session.flush()
     return record
@@ -125,7 +142,7 @@ def submit_own(
         created_at=now,
         created_by_id=person.id,
     )
-    _fill(record, values)
+    _fill(session, record, values)
     session.add(record)
     session.flush()
     return record
@@ -134,7 +151,7 @@ def submit_own(
 def update(session: Session, record: ExternalRecord, values: RecordInput) -> None:
     """Correct a record's details (a new scan replaces the old one)."""
     _check(values)
-    _fill(record, values)
+    _fill(session, record, values)
     session.flush()
 
 
@@ -146,6 +163,9 @@ def decide(
         raise RecordError("decided")
     if by.id == record.user_id:
         raise RecordError("own-record")
+    session.refresh(record, with_for_update=True)  # one decision, also when two decide at once
+    if record.status != RecordStatus.PENDING.value:
+        raise RecordError("decided")
     record.status = (RecordStatus.CONFIRMED if confirm else RecordStatus.REJECTED).value
     record.reason = "" if confirm else reason.strip()[:1000]
     record.decided_at = now

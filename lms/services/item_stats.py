@@ -184,6 +184,12 @@ _CACHE: dict[tuple[int, str, str], _Kept] = {}
 _CACHE_SIZE = 64
 
 
+def forget_kept() -> None:
+    """Drop what this process keeps (an erasure changed answers the key does not see).
+    Other processes keep theirs until the unit's next hand-in."""
+    _CACHE.clear()
+
+
 def quiz_statistics(
     session: Session, version_id: int, unit_id: str, language: str | None = None
 ) -> QuizStatistics:

@@ -229,27 +229,32 @@ def record_outcome(
 # as an object in the same request; pages read it with _PROGRESS_OF), and only if
 # the unit is not recorded in this round yet: one statement instead of a look-up
 # and an insert.
-_RECORD_ONCE = insert(UnitProgress).from_select(
-    ["company_id", "enrollment_id", "unit_id", "version_id", "status", "completed_at"],
-    select(
-        bindparam("company_id", type_=UnitProgress.company_id.type),
-        bindparam("enrollment_id", type_=UnitProgress.enrollment_id.type),
-        bindparam("unit_id", type_=UnitProgress.unit_id.type),
-        bindparam("version_id", type_=UnitProgress.version_id.type),
-        bindparam("status", type_=UnitProgress.status.type),
-        bindparam("completed_at", type_=UnitProgress.completed_at.type),
-    ).where(
-        ~select(UnitProgress.id)
-        .where(
-            UnitProgress.enrollment_id == bindparam("enrollment_id"),
-            UnitProgress.unit_id == bindparam("unit_id"),
-            UnitProgress.completed_at >= bindparam("since", type_=UnitProgress.completed_at.type),
-        )
-        # Its own FROM: correlated to the INSERT's table, PostgreSQL would see none.
-        .correlate(None)
-        .exists()
-    ),
-).returning(UnitProgress.id)
+_RECORD_ONCE = (
+    insert(UnitProgress)
+    .from_select(
+        ["company_id", "enrollment_id", "unit_id", "version_id", "status", "completed_at"],
+        select(
+            bindparam("company_id", type_=UnitProgress.company_id.type),
+            bindparam("enrollment_id", type_=UnitProgress.enrollment_id.type),
+            bindparam("unit_id", type_=UnitProgress.unit_id.type),
+            bindparam("version_id", type_=UnitProgress.version_id.type),
+            bindparam("status", type_=UnitProgress.status.type),
+            bindparam("completed_at", type_=UnitProgress.completed_at.type),
+        ).where(
+            ~select(UnitProgress.id)
+            .where(
+                UnitProgress.enrollment_id == bindparam("enrollment_id"),
+                UnitProgress.unit_id == bindparam("unit_id"),
+                UnitProgress.completed_at
+                >= bindparam("since", type_=UnitProgress.completed_at.type),
+            )
+            # Its own FROM: correlated to the INSERT's table, PostgreSQL would see none.
+            .correlate(None)
+            .exists()
+        ),
+    )
+    .returning(UnitProgress.id)
+)
 
 
 def _record(

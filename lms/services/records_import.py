@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 from lms.clock import day_start
 from lms.models import Company, ExternalRecord, RecordStatus, User
 from lms.services.accounts import normalize_email
+from lms.services.external_records import module_validity
 from lms.services.people_import import MAX_BYTES as MAX_BYTES
 from lms.services.people_import import MESSAGES as FILE_MESSAGES
 from lms.services.people_import import FileRefused, header_key, is_formula, read_table
@@ -99,6 +100,7 @@ MESSAGES: dict[str, LazyString] = {
     "date-future": _l("The date %(value)s lies in the future."),
     "valid-before-done": _l("The record would be valid only until before the training."),
     "unknown-module": _l("There is no module %(module)s in this company's catalogue."),
+    "own-record": _l("You cannot record a training for yourself; another manager does."),
     "duplicate-row": _l("This record is listed twice in the file (also in line %(other)s)."),
 }
 NOTICES = frozenset({"extra-column"})
@@ -158,6 +160,7 @@ def plan(
     modules: dict[int, tuple[str, str]],
     department_ids: Sequence[int] | None,
     today: date,
+    importer: User | None = None,
 ) -> RecordPlan:
     """What importing the file would record, and every problem. Writes nothing.
 
@@ -219,6 +222,9 @@ def plan(
             result.problems.extend(problems)
             continue
         person = _person(values, by_email, by_number, problem)
+        if person is not None and importer is not None and person.id == importer.id:
+            problem("own-record")
+            person = None
         title = values.get(Column.TITLE, "")
         if not title:
             problem("title-missing")
@@ -363,7 +369,11 @@ def apply(
             title=new.title,
             provider=new.provider,
             completed_at=day_start(new.completed_on),
-            valid_until=day_start(new.valid_until) if new.valid_until else None,
+            valid_until=day_start(new.valid_until)
+            if new.valid_until
+            else module_validity(session, new.course_id, day_start(new.completed_on))
+            if new.course_id is not None
+            else None,
             status=RecordStatus.CONFIRMED.value,
             created_at=now,
             created_by_id=by.id,

@@ -36,6 +36,12 @@ def versions(db, slug):
     ).all()
 
 
+def rev(db, slug):
+    """The draft's current revision, as its page puts it into the publish form."""
+    db.expire_all()
+    return db.scalar(select(CourseDraft.revision).where(CourseDraft.slug == slug))
+
+
 def file_text(db, slug, path):
     return db.scalar(
         select(DraftFile.data)
@@ -51,7 +57,9 @@ def test_a_new_course_from_the_template_checks_clean_and_publishes_once(client, 
     page = client.get("/author/drafts/stapler", headers=EN).get_data(as_text=True)
     assert "No problems found" in page and "01-einstieg.md" in page
     response = client.post(
-        "/author/drafts/stapler/publish", data={"note": "Erste Fassung"}, headers=EN
+        "/author/drafts/stapler/publish",
+        data={"note": "Erste Fassung", "revision": rev(db, "stapler")},
+        headers=EN,
     )
     assert response.status_code == 302
     version = db.scalar(select(CourseVersion))
@@ -64,7 +72,7 @@ def test_a_new_course_from_the_template_checks_clean_and_publishes_once(client, 
     listing = client.get("/author/courses/stapler").get_data(as_text=True)
     assert "Erste Fassung" in listing and world.trainer.display_name in listing
     # Nothing changed: no new version.
-    client.post("/author/drafts/stapler/publish", data={"note": ""})
+    client.post("/author/drafts/stapler/publish", data={"note": "", "revision": rev(db, "stapler")})
     assert versions(db, "stapler") == [1]
 
 
@@ -100,7 +108,10 @@ def test_a_draft_of_the_live_version_is_edited_and_published_as_version_2(
         data={"text": text, "revision": draft.revision},
     )
     assert response.status_code == 302
-    client.post("/author/drafts/testkurs/publish", data={"note": "Absatz ergänzt"})
+    client.post(
+        "/author/drafts/testkurs/publish",
+        data={"note": "Absatz ergänzt", "revision": rev(db, "testkurs")},
+    )
     assert versions(db, "testkurs") == [1, 2]
     # The learner who had started keeps version 1; a new start gets version 2.
     db.refresh(started)
@@ -147,7 +158,9 @@ def test_an_error_is_shown_with_file_and_line_and_blocks_publishing(
     page = client.get("/author/drafts/testkurs", headers=EN).get_data(as_text=True)
     assert "01-einstieg.md:4" in page and "Error" in page
     assert "Publish as a new version" not in page
-    response = client.post("/author/drafts/testkurs/publish", data={}, headers=EN)
+    response = client.post(
+        "/author/drafts/testkurs/publish", data={"revision": rev(db, "testkurs")}, headers=EN
+    )
     assert response.status_code == 302
     assert versions(db, "testkurs") == [1]  # the live version stays
 
@@ -211,7 +224,9 @@ def test_an_uploaded_zip_becomes_a_draft_and_downloads_to_the_same_content_hash(
     downloaded = client.get("/author/drafts/hochgeladen.zip")
     assert downloaded.mimetype == "application/zip"
     assert files_hash(read_course_zip(downloaded.data)) == files_hash(files)
-    client.post("/author/drafts/hochgeladen/publish", data={"note": ""})
+    client.post(
+        "/author/drafts/hochgeladen/publish", data={"note": "", "revision": rev(db, "hochgeladen")}
+    )
     version = db.scalar(select(CourseVersion))
     assert version.content_hash == files_hash(files)
     again = client.get("/author/courses/hochgeladen/v1.zip")
@@ -253,7 +268,10 @@ def test_a_companys_own_course_is_open_to_that_company_only(client, db, world, l
     in_house = make_user(db, world.a.company, *world.trainer.roles, name="Hausintern")
     login(in_house)
     client.post("/author/drafts", data={"title": "Nur für Alpha", "slug": "alpha-intern"})
-    client.post("/author/drafts/alpha-intern/publish", data={"note": ""})
+    client.post(
+        "/author/drafts/alpha-intern/publish",
+        data={"note": "", "revision": rev(db, "alpha-intern")},
+    )
     course = db.scalar(select(Course).where(Course.slug == "alpha-intern"))
     assert is_visible(db, course, world.a.company.id)
     assert not is_visible(db, course, world.b.company.id)
@@ -268,7 +286,9 @@ def _publish_change(client, db, text_added):
         "/author/drafts/testkurs/files/01-einstieg.md",
         data={"text": text, "revision": draft.revision},
     )
-    client.post("/author/drafts/testkurs/publish", data={"note": ""})
+    client.post(
+        "/author/drafts/testkurs/publish", data={"note": "", "revision": rev(db, "testkurs")}
+    )
 
 
 def test_two_versions_are_compared_line_by_line(client, db, world, login, course):
@@ -464,3 +484,85 @@ def test_an_admin_grants_who_may_change_a_course(client, db, world, login, cours
     assert list(editors) == [other.id]
     (entry,) = db.scalars(select(AuditEntry).where(AuditEntry.action == "course.editors"))
     assert entry.changes["editors"] == [[world.trainer.display_name], [other.display_name]]
+
+
+@pytest.mark.parametrize("action", ["check", "render"])
+def test_the_live_check_writes_nothing_outside_the_draft(
+    client, db, world, login, course, tmp_path, action
+):
+    login(world.trainer)
+    client.post("/author/courses/testkurs/draft")
+    target = tmp_path / "eingeschleust.md"
+    relative = "../" * 12 + str(target).lstrip("/")
+    response = client.post(f"/author/drafts/testkurs/files/{relative}/{action}",
+                           data={"text": "x"})  # fmt: skip
+    assert response.status_code == 404
+    assert not target.exists()
+
+
+def test_a_companys_trainer_sees_neither_other_companies_nor_the_providers_courses(
+    client, db, world, login, course
+):
+    alpha = make_user(db, world.a.company, *world.trainer.roles, name="Alpha intern")
+    login(alpha)
+    client.post("/author/drafts", data={"title": "Nur Alpha", "slug": "alpha-intern"})
+    client.post("/author/drafts/alpha-intern/publish",
+                data={"note": "", "revision": rev(db, "alpha-intern")})  # fmt: skip
+    client.post("/logout")
+    beta = make_user(db, world.b.company, *world.trainer.roles, name="Beta intern")
+    login(beta)
+    assert "alpha-intern" not in client.get("/author/").get_data(as_text=True)
+    for url in ("/author/courses/alpha-intern", "/author/courses/alpha-intern/v1/",
+                "/author/courses/alpha-intern/v1.zip", "/author/courses/alpha-intern/diff",
+                "/author/courses/testkurs", "/author/courses/testkurs/v1.zip"):  # fmt: skip
+        assert client.get(url).status_code == 404, url
+
+
+def test_a_draft_never_takes_over_a_course_that_appeared_after_it(
+    app, client, db, world, login, tmp_path
+):
+    alpha = make_user(db, world.a.company, *world.trainer.roles, name="Alpha intern")
+    login(alpha)
+    client.post("/author/drafts", data={"title": "Testkurs", "slug": "testkurs"})
+    with app.test_request_context():  # the provider imports its own course of that name
+        import_course(db, write_course(tmp_path, {}), datetime.now(UTC))
+    response = client.post(
+        "/author/drafts/testkurs/publish",
+        data={"note": "", "revision": rev(db, "testkurs")},
+        follow_redirects=True,
+        headers=EN,
+    )
+    assert "Meanwhile a course of this short name was made" in response.get_data(as_text=True)
+    course = db.scalar(select(Course).where(Course.slug == "testkurs"))
+    assert course.shared and versions(db, "testkurs") == [1]
+
+
+def test_publishing_needs_the_revision_seen_and_is_audited(client, db, world, login, course):
+    from lms.models import AuditEntry
+
+    login(world.trainer)
+    client.post("/author/courses/testkurs/draft")
+    seen = rev(db, "testkurs")
+    text = file_text(db, "testkurs", "01-einstieg.md") + "\\nNeu.\\n"
+    client.post("/author/drafts/testkurs/files/01-einstieg.md",
+                data={"text": text, "revision": seen})  # fmt: skip
+    stale = client.post("/author/drafts/testkurs/publish", data={"revision": seen},
+                        follow_redirects=True, headers=EN)  # fmt: skip
+    assert "Someone changed the draft meanwhile" in stale.get_data(as_text=True)
+    assert versions(db, "testkurs") == [1]
+    client.post("/author/drafts/testkurs/publish",
+                data={"note": "Neu", "revision": rev(db, "testkurs")})  # fmt: skip
+    (entry,) = db.scalars(select(AuditEntry).where(AuditEntry.action == "course.publish"))
+    assert entry.changes["version"] == [None, 2] and entry.changes["note"] == [None, "Neu"]
+
+
+def test_units_that_differ_only_by_number_swap_places(client, db, world, login, course):
+    login(world.trainer)
+    client.post("/author/courses/testkurs/draft")
+    for name in ("02-teil.md", "03-teil.md"):
+        client.post(f"/author/drafts/testkurs/files/{name}",
+                    data={"text": "---\ntype: lesson\ntitle: Teil\n---\nText.\n",
+                          "revision": rev(db, "testkurs")})  # fmt: skip
+    response = client.post("/author/drafts/testkurs/units/03-teil/move",
+                           data={"direction": "up", "revision": rev(db, "testkurs")})  # fmt: skip
+    assert response.status_code == 302

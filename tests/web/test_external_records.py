@@ -403,3 +403,29 @@ def test_the_learners_data_export_lists_their_records(client, db, world, login):
     data = client.get("/learn/my-data.json").get_json()
     (record,) = data["external_records"]
     assert record["title"] == "Erste Hilfe" and record["status"] == "pending"
+
+
+def test_nobody_records_a_training_for_themselves(client, db, world, login, course):
+    a = world.a
+    login(a.manager)
+    response = client.post(f"/team/people/{a.manager.id}/records/new", data=form(course.id))
+    assert response.status_code == 422
+    text = f"E-Mail;Schulung;Datum\n{a.manager.email};Erste Hilfe;01.02.2025\n"
+    page = upload(client, "/team/records/import", text, encoding="utf-8").get_data(as_text=True)
+    assert "line 2: You cannot record a training for yourself" in page
+    assert db.scalar(select(func.count()).select_from(ExternalRecord)) == 0
+
+
+def test_an_undated_record_for_a_module_is_valid_as_long_as_the_module(
+    client, db, world, login, course
+):
+    a = world.a
+    person = a.employees[0]
+    assign(db, a, course, [person])
+    login(a.manager)
+    old = form(course.id, completed_on=(today() - timedelta(days=500)).isoformat(),
+               valid_until="")  # fmt: skip
+    client.post(f"/team/people/{person.id}/records/new", data=old)
+    record = db.scalar(select(ExternalRecord))
+    assert record.valid_until is not None  # the module's 12 months
+    assert "expired" in matrix_row(client, person)

@@ -128,3 +128,25 @@ def test_nobody_deactivates_themselves_or_another_companys_people(client, db, al
     assert not worker.is_active
     (entry,) = db.scalars(select(AuditEntry).where(AuditEntry.action == "person.deactivate"))
     assert entry.actor_id == a.manager.id
+
+
+def test_a_manager_changes_no_address_of_an_account_in_use_nor_revives_an_erased_one(
+    client, db, allowed, login
+):
+    from datetime import UTC, datetime
+
+    from lms.services.erasure import erase_person
+
+    a = allowed.a
+    worker = a.employees[0]  # has a password: an account in use
+    login(a.manager)
+    data = {"display_name": worker.display_name, "email": "chef@example.com",
+            "department": worker.department_id, "language": ""}  # fmt: skip
+    response = client.post(f"/team/people/{worker.id}/edit", data=data, headers=EN)
+    assert response.status_code == 422
+    assert "Only an administrator changes the address" in response.get_data(as_text=True)
+    db.refresh(worker)
+    assert worker.email != "chef@example.com"
+    erased = a.employees[1]
+    erase_person(db, erased, datetime.now(UTC))
+    assert client.post(f"/team/people/{erased.id}/reactivate").status_code == 404
