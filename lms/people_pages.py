@@ -146,12 +146,22 @@ def people_query(place: PeoplePlace, filters: PeopleFilters) -> Select[User]:
     if place.hidden_roles:
         query = query.where(~User.role_rows.any(UserRole.role.in_(place.hidden_roles)))
     if filters.text:
-        pattern = f"%{filters.text.lower()}%"
+        typed = filters.text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{typed}%"
+        # SQLite's LIKE ignores case itself (ASCII only, as its lower() does): no
+        # function call per row and column there; PostgreSQL's ILIKE knows umlauts.
+        sqlite = db.session.get_bind().dialect.name == "sqlite"
+
+        def matches(column: Any) -> Any:
+            if sqlite:
+                return column.like(pattern, escape="\\")
+            return column.ilike(pattern, escape="\\")
+
         query = query.where(
             or_(
-                func.lower(User.display_name).like(pattern),
-                func.lower(User.email).like(pattern),
-                func.lower(func.coalesce(User.personnel_number, "")).like(pattern),
+                matches(User.display_name),
+                matches(User.email),
+                matches(User.personnel_number),
             )
         )
     if filters.role:

@@ -187,3 +187,14 @@ def test_an_admin_downloads_a_persons_data_and_erases_them_after_typing_the_addr
     other = f"/admin/companies/{world.a.company.id}/people/{foreign.id}"
     assert client.post(f"{other}/erase", data={"confirm": foreign.email}).status_code == 404
     assert client.get(f"{other}/data.json").status_code == 404
+
+
+def test_a_search_for_percent_or_underscore_means_those_characters(client, db, world, login):
+    company = world.a.company
+    make_user(db, company, name="Anna_Bein", email="anna.bein@example.com")
+    login(world.admin)
+    url = f"/admin/companies/{company.id}/people"
+    found = client.get(url, query_string={"q": "a_b"}).get_data(as_text=True)
+    assert "Anna_Bein" in found
+    nobody = client.get(url, query_string={"q": "%"}).get_data(as_text=True)
+    assert "Anna_Bein" not in nobody and world.a.employees[0].display_name not in nobody
