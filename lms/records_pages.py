@@ -168,14 +168,15 @@ def audit_values(record: ExternalRecord) -> dict[str, list[Any]]:
 
 
 def file_response(record: ExternalRecord) -> Response:
-    """The scan, shown in the browser (PDF or image) and never cached by a proxy."""
+    """The scan: an image shown in the browser, a PDF downloaded; never cached by a proxy."""
     if record.file_data is None or record.file_type is None:
         abort(404)
     response = send_file(
         io.BytesIO(record.file_data),
         mimetype=record.file_type,
         download_name=record.file_name or "nachweis",
-        as_attachment=False,
+        # Browsers refuse to show a PDF in a sandboxed page: it is downloaded instead.
+        as_attachment=record.file_type == "application/pdf",
         max_age=0,
     )
     response.headers["Cache-Control"] = "private, no-store"
@@ -223,15 +224,17 @@ def list_page(place: Place) -> ResponseReturnValue:
     )
     if place.department_ids is not None:
         query = query.where(User.department_id.in_(place.department_ids))
-    if status in STATUS_LABELS:
-        query = query.where(ExternalRecord.status == status)
-    records = list(
+    newest_first = (ExternalRecord.created_at.desc(), ExternalRecord.id.desc())
+    pending = list(
         db.session.scalars(
-            query.order_by(ExternalRecord.created_at.desc(), ExternalRecord.id.desc()).limit(501)
+            query.where(ExternalRecord.status == RecordStatus.PENDING.value).order_by(*newest_first)
         )
     )
-    pending = [r for r in records if r.status == RecordStatus.PENDING.value]
-    others = [r for r in records if r.status != RecordStatus.PENDING.value]
+    decided = query.where(ExternalRecord.status != RecordStatus.PENDING.value)
+    if status in STATUS_LABELS:
+        decided = decided.where(ExternalRecord.status == status)
+    records = list(db.session.scalars(decided.order_by(*newest_first).limit(501)))
+    others = records
     return render_template(
         "records/list.html",
         place=place,

@@ -244,6 +244,7 @@ def merge_department(company_id: int, department_id: int) -> ResponseReturnValue
                 "people": [None, merged.people],
                 "standing_assignments": [None, merged.rules],
                 "new_assignments": [None, merged.assignments],
+                "managers_now_of_it": [None, list(merged.managers)],
             },
         )
         db.session.commit()

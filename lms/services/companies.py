@@ -127,6 +127,7 @@ class Merged:
     people: int  # moved into the remaining department
     rules: int  # standing assignments that now apply to it
     assignments: int  # made by the merge (the other department's standing assignments)
+    managers: tuple[str, ...] = ()  # limited to the merged department, now to the other
 
 
 def merge_departments(
@@ -159,6 +160,7 @@ def merge_departments(
     managers = session.scalars(
         select(User).join(ManagerDepartment).where(ManagerDepartment.department_id == source.id)
     ).all()
+    widened = tuple(sorted(m.display_name for m in managers))
     for manager in managers:
         kept = [d for d in manager.managed_departments if d.id != source.id]
         if all(d.id != target.id for d in kept):
@@ -169,7 +171,7 @@ def merge_departments(
     made = apply_rules_to_newcomers(session, members, now, today)
     session.delete(source)
     session.flush()
-    return Merged(len(people), len(rules), made)
+    return Merged(len(people), len(rules), made, widened)
 
 
 def _department_named(session: Session, company: Company, name: str) -> Department | None:

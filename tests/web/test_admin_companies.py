@@ -137,6 +137,7 @@ def test_merging_departments_moves_people_keeps_history_and_joins_standing_assig
     assert [d.id for d in a.limited_manager.managed_departments] == [office.id]
     (entry,) = db.scalars(select(AuditEntry).where(AuditEntry.action == "department.merge"))
     assert entry.changes["people"] == [None, 3]
+    assert entry.changes["managers_now_of_it"] == [None, [a.limited_manager.display_name]]
     # Into itself or into another company's department: refused.
     same = client.post(f"{base}/{office.id}/merge", data={"into": office.id},
                        follow_redirects=True, headers=EN)  # fmt: skip

@@ -217,6 +217,7 @@ def test_a_scan_is_shown_only_to_those_allowed(app, client, db, world, login):
 
     own = client.get(f"/learn/records/{record.id}/file")
     assert own.status_code == 200 and own.data == PDF
+    assert own.headers["Content-Disposition"].startswith("attachment")  # a PDF: downloaded
     assert own.headers["X-Content-Type-Options"] == "nosniff"
     assert "no-store" in own.headers["Cache-Control"]
     assert "sandbox" in own.headers["Content-Security-Policy"]
