@@ -765,6 +765,13 @@ pass_mark: 50
 - ( ) Vorwärts, die Last talseitig
   > Die Last könnte von der Gabel rutschen.
 
+## Was prüfen Sie, bevor Sie losfahren? {#bremse}
+
+- (x) Bremsen, Lenkung und Gabel
+  > Richtig: die Sichtprüfung vor jeder Fahrt.
+- ( ) Nur den Tankstand
+  > Zu wenig: Bremsen, Lenkung und Gabel gehören dazu.
+
 ## Wann hupen Sie? {#hupe}
 
 - (x) An unübersichtlichen Stellen und Toren
@@ -798,7 +805,8 @@ Wählen Sie die 112 und beantworten Sie die Fragen der Leitstelle.
 SIMULATED_RIGHT = {
     "gurt": lambda rank: True,
     "lasthoehe": lambda rank: rank >= 9,
-    "gefaelle": lambda rank: rank < 5,
+    "gefaelle": lambda rank: rank in (0, 1, 2, 4),
+    "bremse": lambda rank: rank >= 2,
     "hupe": lambda rank: rank >= 4,
 }
 
