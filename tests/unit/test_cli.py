@@ -94,17 +94,27 @@ def test_demo_refuses_a_production_install(tmp_path):
 
 
 def test_demo_gives_learners_progress_and_quiz_attempts_once(app, db):
-    from lms.models import QuizAttempt, UnitProgress
+    from lms.models import Course, CourseVersion, QuizAttempt, UnitProgress
 
     run(app, "demo")
-    attempts = db.scalars(select(QuizAttempt).order_by(QuizAttempt.id)).all()
+    # Not the simulated hand-ins of the course made in the browser (for the item
+    # statistics, some wrong on purpose).
+    simulated = (
+        select(CourseVersion.id)
+        .join(Course, Course.id == CourseVersion.course_id)
+        .where(Course.slug == "stapler-grundlagen")
+    )
+    attempts = db.scalars(
+        select(QuizAttempt).where(QuizAttempt.version_id.not_in(simulated)).order_by(QuizAttempt.id)
+    ).all()
     # The three demo learners mid-course first (one failed, then passed), then the
     # certificate holders' attempts, all passed.
     assert [a.passed for a in attempts[:3]] == [False, True, True]
     assert all(a.passed for a in attempts[3:]) and len(attempts) > 3
     progress = db.scalar(select(func.count()).select_from(UnitProgress))
+    every_attempt = db.scalar(select(func.count()).select_from(QuizAttempt))
     run(app, "demo")
-    assert db.scalar(select(func.count()).select_from(QuizAttempt)) == len(attempts)
+    assert db.scalar(select(func.count()).select_from(QuizAttempt)) == every_attempt
     assert db.scalar(select(func.count()).select_from(UnitProgress)) == progress
 
 
