@@ -22,8 +22,10 @@ from lms.models import (
     Course,
     CourseVersion,
     Enrollment,
+    ExternalRecord,
     LearningPath,
     PathEnrollment,
+    RecordStatus,
     User,
 )
 from lms.services import assignments, learning
@@ -62,13 +64,17 @@ class PathState:
 
 
 def _done_courses(session: Session, user: User) -> set[int]:
-    return set(
-        session.scalars(
-            select(Completion.course_id).where(
-                Completion.user_id == user.id, Completion.revoked_at.is_(None)
-            )
-        )
+    """The courses the person completed here, or elsewhere (a confirmed external
+    record for the module), as the team's matrix counts them."""
+    here = select(Completion.course_id).where(
+        Completion.user_id == user.id, Completion.revoked_at.is_(None)
     )
+    elsewhere = select(ExternalRecord.course_id).where(
+        ExternalRecord.user_id == user.id,
+        ExternalRecord.status == RecordStatus.CONFIRMED.value,
+        ExternalRecord.course_id.is_not(None),
+    )
+    return {course_id for course_id in session.scalars(here.union(elsewhere)) if course_id}
 
 
 def path_state(session: Session, user: User, path: LearningPath, language: str) -> PathState:

@@ -129,3 +129,22 @@ def test_a_path_is_offered_only_where_every_module_is_in_the_catalogue(db, world
     three["drei"].shared = False  # no longer in any company's catalogue
     db.flush()
     assert paths.paths_for(db, world.a.company.id) == []
+
+
+def test_a_confirmed_training_elsewhere_counts_as_a_done_step(db, world, three):
+    from lms.models import ExternalRecord
+
+    person = world.a.employees[0]
+    path = db.scalar(select(LearningPath))
+    paths.follow(db, person, path, NOW)
+    record = ExternalRecord(company_id=person.company_id, user_id=person.id,
+                            course_id=three["eins"].id, title="Extern", completed_at=NOW,
+                            status="pending")  # fmt: skip
+    db.add(record)
+    db.flush()
+    assert paths.path_state(db, person, path, "de").steps[0].status is not StepStatus.DONE
+    record.status = "confirmed"
+    db.flush()
+    state = paths.path_state(db, person, path, "de")
+    assert state.steps[0].status is StepStatus.DONE
+    assert paths.waits_for(db, person, three["zwei"], "de") == []
