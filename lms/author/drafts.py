@@ -185,10 +185,8 @@ def replace_draft(slug: str) -> ResponseReturnValue:
     if isinstance(files, str):
         flash(files, "error")
         return redirect(url_for("author.draft", slug=draft.slug))
-    revision = request.form.get("revision", "")
     try:
-        drafts.replace_files(db.session, draft, dict(files),
-                             int(revision) if revision.isdigit() else 0, _me(), now())  # fmt: skip
+        drafts.replace_files(db.session, draft, dict(files), _form_revision(), _me(), now())
     except DraftConflict:
         db.session.rollback()
         flash(_("Someone changed the draft meanwhile. Look at it again, then upload."), "error")
@@ -374,21 +372,32 @@ def _unit_feedback(draft: CourseDraft, path: str) -> UnitFeedbackSummary | None:
     return UnitFeedbackSummary(per_version, comments)
 
 
+def _form_revision() -> int:
+    """The draft revision the trainer's page was made on (0 when missing: stale)."""
+    revision = request.form.get("revision", "")
+    return int(revision) if revision.isdigit() else 0
+
+
 def _typed() -> str:
     return request.form.get("text", "")[:MAX_TEXT]
+
+
+def _check_typed(slug: str, path: str) -> tuple[CourseDraft, drafts.LiveCheck]:
+    """The draft and its file `path` checked with the text as typed, or 404."""
+    draft = _draft(slug)
+    if not _is_text(path):
+        abort(404)
+    try:
+        return draft, drafts.check_typed(db.session, draft, path, _typed())
+    except DraftError:
+        abort(404)
 
 
 @bp.post("/drafts/<slug>/files/<path:path>/check")
 def check_file(slug: str, path: str) -> ResponseReturnValue:
     """The live check while typing (JSON): this file's problems with the text as typed,
     nothing saved."""
-    draft = _draft(slug)
-    if not _is_text(path):
-        abort(404)
-    try:
-        live = drafts.check_typed(db.session, draft, path, _typed())
-    except DraftError:
-        abort(404)
+    live = _check_typed(slug, path)[1]
     return jsonify(
         problems=[
             {
@@ -414,13 +423,7 @@ def check_file(slug: str, path: str) -> ResponseReturnValue:
 @bp.post("/drafts/<slug>/files/<path:path>/render")
 def render_file(slug: str, path: str) -> ResponseReturnValue:
     """The live preview while typing (JSON): the file's unit as learners would see it."""
-    draft = _draft(slug)
-    if not _is_text(path):
-        abort(404)
-    try:
-        live = drafts.check_typed(db.session, draft, path, _typed())
-    except DraftError:
-        abort(404)
+    draft, live = _check_typed(slug, path)
     return jsonify(html=drafts.render_typed(live, _asset_url(draft)))
 
 
@@ -451,10 +454,9 @@ def add_file(slug: str) -> ResponseReturnValue:
 def move_unit(slug: str, base: str) -> ResponseReturnValue:
     """A unit one place up or down (the `direction` button pressed)."""
     draft = _draft(slug)
-    revision = request.form.get("revision", "")
     try:
         drafts.move_unit(db.session, draft, base, request.form.get("direction") == "up",
-                         int(revision) if revision.isdigit() else 0, _me(), now())  # fmt: skip
+                         _form_revision(), _me(), now())  # fmt: skip
     except DraftConflict:
         db.session.rollback()
         flash(_("Someone changed the draft meanwhile. Look at it again, then move."), "error")
@@ -472,10 +474,8 @@ def rename_file(slug: str, path: str) -> ResponseReturnValue:
     new_path = request.form.get("new_path", "").strip()
     if path.endswith(".md") and not new_path.endswith(".md"):
         new_path += ".md"
-    revision = request.form.get("revision", "")
     try:
-        drafts.rename_file(db.session, draft, path, new_path,
-                           int(revision) if revision.isdigit() else 0, _me(), now())  # fmt: skip
+        drafts.rename_file(db.session, draft, path, new_path, _form_revision(), _me(), now())
     except DraftConflict:
         db.session.rollback()
         flash(_("Someone changed the draft meanwhile. Look at it again, then rename."), "error")
@@ -511,11 +511,8 @@ def upload_asset(slug: str) -> ResponseReturnValue:
 @bp.post("/drafts/<slug>/files/<path:path>/delete")
 def delete_file(slug: str, path: str) -> ResponseReturnValue:
     draft = _draft(slug)
-    revision = request.form.get("revision", "")
     try:
-        drafts.delete_file(
-            db.session, draft, path, int(revision) if revision.isdigit() else 0, _me(), now()
-        )
+        drafts.delete_file(db.session, draft, path, _form_revision(), _me(), now())
     except DraftConflict:
         db.session.rollback()
         flash(_("Someone changed the draft meanwhile. Look at it again, then delete."), "error")
@@ -535,9 +532,8 @@ def publish(slug: str) -> ResponseReturnValue:
     if not form.validate_on_submit():
         flash(_("The note is too long (at most 1,000 characters)."), "error")
         return redirect(url_for("author.draft", slug=draft.slug))
-    revision = request.form.get("revision", "")
     db.session.refresh(draft, with_for_update=True)
-    if not revision.isdigit() or int(revision) != draft.revision:
+    if _form_revision() != draft.revision:
         flash(_("Someone changed the draft meanwhile. Look at it again, then publish."), "error")
         return redirect(url_for("author.draft", slug=draft.slug))
     try:
@@ -601,16 +597,16 @@ def diff(slug: str) -> ResponseReturnValue:
     old = request.args.get("from", type=int) or (new - 1 if new > 1 else new)
     _c, old_version = _course_version(slug, old)
     _c, new_version = _course_version(slug, new)
-    changes = drafts.diff_versions(db.session, old_version, new_version)
+    before = version_sources(db.session, old_version)
+    after = version_sources(db.session, new_version)
     return render_template(
         "author/diff.html",
         course=course,
         numbers=numbers,
         old=old_version,
         new=new_version,
-        changes=changes,
-        known=bool(version_sources(db.session, old_version))
-        and bool(version_sources(db.session, new_version)),
+        changes=drafts.diff_files(before, after),
+        known=bool(before) and bool(after),
     )
 
 

@@ -540,10 +540,9 @@ class FileDiff:
     lines: tuple[tuple[str, str], ...]  # (kind: "add", "del", "ctx", "hunk"; text)
 
 
-def diff_versions(session: Session, old: CourseVersion, new: CourseVersion) -> list[FileDiff]:
-    """The Markdown files that differ between two versions, line by line (unified diff);
-    other files (assets) only as added, removed or changed."""
-    before, after = version_sources(session, old), version_sources(session, new)
+def diff_files(before: dict[str, bytes], after: dict[str, bytes]) -> list[FileDiff]:
+    """The Markdown files that differ between two versions' files, line by line (unified
+    diff); other files (assets) only as added, removed or changed."""
     result = []
     for path in sorted(set(before) | set(after)):
         a, b = before.get(path), after.get(path)
