@@ -80,10 +80,10 @@ import re
 import unicodedata
 import warnings
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
@@ -255,13 +255,16 @@ class Problem:
     line: int
     code: str
     params: dict[str, Any] = field(default_factory=dict)
+    # The sentences and which codes are only notices (another import's subclass has its own).
+    messages: ClassVar[Mapping[str, LazyString]] = MESSAGES
+    notices: ClassVar[frozenset[str]] = NOTICES
 
     @property
     def is_error(self) -> bool:
-        return self.code not in NOTICES
+        return self.code not in self.notices
 
     def message(self) -> str:
-        template = str(MESSAGES[self.code])
+        template = str(self.messages[self.code])
         return template % self.params if self.params else template
 
     def format(self) -> str:

@@ -27,7 +27,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 
 from lms.clock import day_start
 from lms.models import Company, ExternalRecord, RecordStatus, User
+from lms.services import people_import
 from lms.services.accounts import normalize_email
 from lms.services.external_records import module_validity
 from lms.services.people_import import MAX_BYTES as MAX_BYTES
@@ -106,25 +107,11 @@ MESSAGES: dict[str, LazyString] = {
 NOTICES = frozenset({"extra-column"})
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(people_import.Problem):
     """A problem in line `line` of the file (0: the file as a whole)."""
 
-    line: int
-    code: str
-    params: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def is_error(self) -> bool:
-        return self.code not in NOTICES
-
-    def format(self) -> str:
-        """`line N: message` in the current language (the whole file: just the message)."""
-        template = str(MESSAGES[self.code])
-        message = template % self.params if self.params else template
-        if not self.line:
-            return message
-        return str(_l("line %(line)s: %(message)s", line=self.line, message=message))
+    messages = MESSAGES
+    notices = NOTICES
 
 
 @dataclass(frozen=True)
