@@ -169,6 +169,25 @@ class LiveServer:
         return self.url + path
 
 
+def _buffered(app: Any) -> Callable[..., list[bytes]]:
+    """Read each response whole before it is sent.
+
+    A browser may drop a connection mid-response (a favicon fetch it no longer
+    wants). Werkzeug's development server then leaves a file response unclosed,
+    and the ResourceWarning fails whichever test happens to be running.
+    """
+
+    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        body = app(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+
+    return wsgi
+
+
 @pytest.fixture(scope="session")
 def live_server(
     e2e_requirements: None, tmp_path_factory: pytest.TempPathFactory
@@ -216,7 +235,7 @@ def live_server(
         with database.begin() as session:
             demo.seed_assignments(session, datetime.now(UTC), today())
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, _buffered(app), threaded=True)
     url = f"http://127.0.0.1:{server.server_port}"
     app.config["BASE_URL"] = url
     thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
