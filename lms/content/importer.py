@@ -114,6 +114,10 @@ def import_course(session: Session, folder: Path, now: datetime) -> ImportOutcom
         language=spec.language,
         requalification=spec.requalification,
         valid_for=str(spec.valid_for) if spec.valid_for else None,
+        # Without quiz questions there is nothing to repeat (the check warns).
+        refresh=", ".join(str(period) for period in spec.refresh)
+        if any(unit.questions for unit in spec.main_units)
+        else None,
         minutes=spec.minutes,
         unit_count=len(spec.main_units),
         warnings=len(result.problems),

@@ -7,6 +7,7 @@ a message reads `it-sicherheit/03-quiz.md:14: …`.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass, replace
@@ -18,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 
 from lms.content import markdown_checks
 from lms.content.frontmatter import FrontMatter, Source, check_keys, decode, split
-from lms.content.problems import Problem, sort_key
+from lms.content.problems import Problem, Severity, sort_key
 from lms.content.quiz import parse_questions
 from lms.content.spec import (
     ChecklistItem,
@@ -53,6 +54,9 @@ VALIDITY_UNITS = {
     "jahr": "years",
     "jahre": "years",
 }
+# Weeks are written as days: "2 weeks" is 14 days.
+WEEK_UNITS = {"week", "weeks", "woche", "wochen"}
+MAX_REFRESHERS = 6
 
 COURSE_KEYS = (
     "title",
@@ -64,6 +68,7 @@ COURSE_KEYS = (
     "valid_for",
     "completion",
     "requalification",
+    "refresh",
 )
 COURSE_TRANSLATION_KEYS = ("title", "summary", "audience")
 UNIT_KEYS = ("type", "title", "minutes")
@@ -197,6 +202,19 @@ def parse_course(folder: Path) -> ParseResult:
         problems.extend(source.problems)
 
     problems.extend(_check_question_ids(units.get(main_language, [])))
+    if (
+        course
+        and course["refresh"]
+        and not any(unit.questions for unit in units.get(main_language, []))
+    ):
+        problems.append(
+            Problem(
+                course_source.path,
+                course["refresh_line"],
+                "refresh-without-questions",
+                severity=Severity.WARNING,
+            )
+        )
     problems.sort(key=sort_key)
     if course is None or any(p.is_error for p in problems) or not units.get(main_language):
         return ParseResult(None, tuple(problems))
@@ -212,6 +230,7 @@ def parse_course(folder: Path) -> ParseResult:
         valid_for=course["valid_for"],
         completion=course["completion"],
         requalification=course["requalification"],
+        refresh=course["refresh"],
         units=ordered,
         assets=tuple(sorted(assets)),
     )
@@ -305,7 +324,39 @@ def _parse_course_md(path: Path, source: Source, assets: set[str]) -> dict[str, 
         "completion": _choice_value(front, "completion", ("all",), source),
         "requalification": _choice_value(front, "requalification", ("none", "required"), source)
         == "required",
+        "refresh": _refresh(front, source),
+        "refresh_line": front.lines.get("refresh", 1),
     }
+
+
+def _refresh(front: FrontMatter, source: Source) -> tuple[Validity, ...]:
+    """`refresh: [7 days, 30 days]`: the days after completing the course on which a
+    learner gets a short repetition. A list, or one text with commas."""
+    value = front.values.get("refresh")
+    if value in (None, "", []):
+        return ()
+    line = front.lines["refresh"]
+    entries = value if isinstance(value, list) else str(value).split(",")
+    periods: list[Validity] = []
+    for entry in entries:
+        period = VALIDITY.match(str(entry))
+        unit = period and period.group("unit").lower()
+        amount = int(period.group("n")) if period else 0
+        if unit in WEEK_UNITS:
+            unit, amount = "days", amount * 7
+        unit = VALIDITY_UNITS.get(unit or "")
+        if unit is None or amount <= 0:
+            source.error(line, "bad-refresh", value=str(entry).strip())
+            return ()
+        periods.append(Validity(amount, unit))
+    if len(periods) > MAX_REFRESHERS:
+        source.error(line, "too-many-refreshers", count=len(periods), limit=MAX_REFRESHERS)
+        return ()
+    lengths = [period.approximate_days for period in periods]
+    if any(later <= earlier for earlier, later in itertools.pairwise(lengths)):
+        source.error(line, "refresh-order")
+        return ()
+    return tuple(periods)
 
 
 def _validity(value: str, line: int, source: Source) -> Validity | None:

@@ -146,6 +146,22 @@ MESSAGES: dict[str, tuple[LazyString, LazyString]] = {
         _l("valid_for: %(value)s is not a period."),
         _l("Write a number and days, months or years, e.g. valid_for: 12 months."),
     ),
+    "bad-refresh": (
+        _l("refresh: %(value)s is not a period."),
+        _l("Write numbers with days, weeks, months or years, e.g. refresh: [7 days, 30 days]."),
+    ),
+    "too-many-refreshers": (
+        _l("refresh: %(count)s repetitions are more than %(limit)s."),
+        _l("Keep the few that matter most, e.g. refresh: [7 days, 30 days]."),
+    ),
+    "refresh-order": (
+        _l("refresh: the periods are not in increasing order."),
+        _l("Write the shortest first, e.g. refresh: [7 days, 30 days, 3 months]."),
+    ),
+    "refresh-without-questions": (
+        _l("refresh: the course has no quiz questions to repeat."),
+        _l("Add a quiz unit, or remove refresh:."),
+    ),
     "empty-value": (_l("%(key)s is empty."), _l("Write a text after %(key)s:.")),
     "bad-language": (_l("The language %(value)s is not supported."), _l("Use de or en.")),
     "empty-unit": (

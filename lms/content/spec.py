@@ -175,6 +175,11 @@ class Validity:
     def __str__(self) -> str:
         return f"{self.amount} {self.unit}"
 
+    @property
+    def approximate_days(self) -> int:
+        """About how many days the period lasts (for comparing periods)."""
+        return self.amount * {"days": 1, "months": 30, "years": 365}[self.unit]
+
 
 @dataclass(frozen=True)
 class CourseSpec:
@@ -186,6 +191,8 @@ class CourseSpec:
     valid_for: Validity | None = None
     completion: str = "all"
     requalification: bool = False
+    # After completing: the periods after which a short repetition is due (refresh:).
+    refresh: tuple[Validity, ...] = ()
     # units[language][position] – the main language holds every unit
     units: dict[str, tuple[Unit, ...]] = field(default_factory=dict)
     assets: tuple[str, ...] = ()  # paths relative to the course folder, e.g. assets/a.png

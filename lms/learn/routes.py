@@ -18,7 +18,7 @@ from lms.content.importer import catalogue as catalogue_of
 from lms.content.importer import is_visible
 from lms.content.stored import stored_quiz_settings
 from lms.db import db
-from lms.learn import bp
+from lms.learn import bp, refreshers
 from lms.learn.dates import unit_context
 from lms.learn.forms import FeedbackForm
 from lms.models import (
@@ -118,14 +118,13 @@ def index() -> ResponseReturnValue:
     assigned = _assigned(user, {p.enrollment.course_id: p for p in progresses}, lang)
     assigned_ids = {a.cell.course_id for a in assigned}
     enrolled = {e.course_id for e in enrollments}
-    latest_completion = {
-        c.enrollment_id: c
-        for c in db.session.scalars(
-            select(Completion)
-            .where(Completion.user_id == user.id)
-            .order_by(Completion.completed_at)
-        )
-    }
+    completions = db.session.execute(
+        select(Completion, CourseVersion.refresh)
+        .join(CourseVersion, CourseVersion.id == Completion.version_id)
+        .where(Completion.user_id == user.id)
+        .order_by(Completion.completed_at, Completion.id)
+    ).all()
+    latest_completion = {c.enrollment_id: c for c, _refresh in completions}
     company = user.company
     open_courses = (
         catalogue_of(db.session, company.id) if company and company.self_enrolment else []
@@ -146,6 +145,7 @@ def index() -> ResponseReturnValue:
         self_enrolment=bool(company and company.self_enrolment),
         lang=lang,
         certificates=latest_completion,
+        refreshers=refreshers.offered(user, lang, completions),
     )
 
 

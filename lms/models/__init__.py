@@ -37,6 +37,8 @@ from lms.models.progress import (
     Completion,
     Enrollment,
     QuizAttempt,
+    Refresher,
+    RefresherAnswer,
     UnitFeedback,
     UnitProgress,
 )
@@ -75,6 +77,8 @@ __all__ = [
     "PracticalSignoff",
     "QuizAttempt",
     "RecordStatus",
+    "Refresher",
+    "RefresherAnswer",
     "ReminderSent",
     "ReportAccess",
     "Role",

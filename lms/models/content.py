@@ -60,6 +60,8 @@ class CourseVersion(Base):
     language: Mapped[str] = mapped_column(String(5))
     requalification: Mapped[bool] = mapped_column(default=False)
     valid_for: Mapped[str | None] = mapped_column(String(30))
+    # When a short repetition is due after completing, e.g. "7 days, 30 days" (refresh:).
+    refresh: Mapped[str | None] = mapped_column(String(200))
     minutes: Mapped[int] = mapped_column(default=0)
     unit_count: Mapped[int] = mapped_column(default=0)
     warnings: Mapped[int] = mapped_column(default=0)

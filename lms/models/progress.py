@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -162,3 +162,65 @@ class UnitFeedback(Base):
     comment: Mapped[str] = mapped_column(String(2000), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Refresher(Base):
+    """A short repetition of a completed course, answered or skipped by the learner.
+
+    When one is due follows from the completion and its version's `refresh`
+    periods (`lms.services.refreshers`); a row is written only when the learner
+    answers or skips it, once per completion and step (the unique constraint
+    makes a double submit count once). It never touches the certificate.
+    """
+
+    __tablename__ = "refreshers"
+    __table_args__ = (UniqueConstraint("completion_id", "step"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(
+        ForeignKey("companies.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    completion_id: Mapped[int] = mapped_column(ForeignKey("completions.id", ondelete="CASCADE"))
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    version_id: Mapped[int] = mapped_column(ForeignKey("course_versions.id"))
+    step: Mapped[int]  # 0 for the first period of `refresh`, 1 for the second, ...
+    due_on: Mapped[date]
+    language: Mapped[str] = mapped_column(String(5))
+    answered_at: Mapped[datetime | None]
+    skipped_at: Mapped[datetime | None]
+    correct: Mapped[int] = mapped_column(default=0)  # questions answered right
+    questions: Mapped[int] = mapped_column(default=0)  # questions asked
+
+    answers: Mapped[list[RefresherAnswer]] = relationship(
+        back_populates="refresher",
+        cascade="all, delete-orphan",
+        order_by="RefresherAnswer.position",
+    )
+
+
+class RefresherAnswer(Base):
+    """The graded answer to one question of a refresher. Counted in the item statistics
+    of its quiz unit (`version_id`, `unit_id`) beside the answers of knowledge checks."""
+
+    __tablename__ = "refresher_answers"
+    __table_args__ = (
+        UniqueConstraint("refresher_id", "question_id"),
+        Index("ix_refresher_answers_statistics", "version_id", "unit_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    refresher_id: Mapped[int] = mapped_column(
+        ForeignKey("refreshers.id", ondelete="CASCADE"), index=True
+    )
+    version_id: Mapped[int] = mapped_column(ForeignKey("course_versions.id"))
+    unit_id: Mapped[str] = mapped_column(String(100))
+    question_id: Mapped[str] = mapped_column(String(100))
+    position: Mapped[int]
+    response: Mapped[Any] = mapped_column(JSON)
+    score: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    max_score: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    correct: Mapped[bool]
+    answered: Mapped[bool]
+
+    refresher: Mapped[Refresher] = relationship(back_populates="answers")

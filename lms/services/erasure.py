@@ -35,6 +35,8 @@ from lms.models import (
     PathEnrollment,
     QuizAttempt,
     RecordStatus,
+    Refresher,
+    RefresherAnswer,
     UnitFeedback,
     User,
     UserRole,
@@ -70,6 +72,12 @@ def erase_person(session: Session, user: User, now: datetime) -> Erased:
     session.execute(
         update(AttemptAnswer)
         .where(AttemptAnswer.attempt_id.in_(own_attempts))
+        .values(response=JSON.NULL)
+    )
+    own_refreshers = select(Refresher.id).where(Refresher.user_id == user_id)
+    session.execute(
+        update(RefresherAnswer)
+        .where(RefresherAnswer.refresher_id.in_(own_refreshers))
         .values(response=JSON.NULL)
     )
     item_stats.forget_kept()

@@ -32,6 +32,12 @@ response, not per attempt) and reads the responses. Figures are given only from
 `MIN_ATTEMPTS` attempts of a question on; below that a question is `too_few`.
 The result never holds a learner's name or id.
 
+Answers given in spaced refreshers (`RefresherAnswer`, see services/refreshers.py)
+count too: in attempts, facility, wrong answers and choices, and are shown as
+`refresher_answers`. They have no attempt score to set the question against,
+so discrimination comes from knowledge-check attempts alone (again from
+`MIN_ATTEMPTS` of them on).
+
 The aggregate reads every answer of the unit's attempts (400,000 rows for 10,000
 attempts of 40 questions: about a second on SQLite, half a second on PostgreSQL on
 a busy 2-core machine). `quiz_statistics` therefore keeps the result per process
@@ -55,7 +61,7 @@ from sqlalchemy.orm import Session
 
 from lms.content.spec import Question, QuestionType
 from lms.content.stored import stored_questions
-from lms.models import AttemptAnswer, CourseVersion, QuizAttempt
+from lms.models import AttemptAnswer, CourseVersion, QuizAttempt, RefresherAnswer
 
 MIN_ATTEMPTS = 5
 TOO_EASY_ABOVE = 0.9
@@ -102,8 +108,9 @@ class ItemStats:
     """The figures of one question; all None or empty while `too_few`."""
 
     question: Question
-    attempts: int
+    attempts: int  # knowledge-check attempts with the question, plus refresher answers
     too_few: bool
+    refresher_answers: int = 0  # of `attempts`, answers given in refreshers
     facility: float | None = None
     discrimination: float | None = None
     wrong_answers: tuple[WrongAnswer, ...] = ()
@@ -113,10 +120,15 @@ class ItemStats:
 
 @dataclass(frozen=True)
 class _Sums:
-    """The sums of one question over its attempts (x: correct, y: rest score)."""
+    """The sums of one question over its answers (x: correct, y: rest score).
+
+    `n` and `x` count every answer; `quiz_n` and `quiz_x` those of knowledge-check
+    attempts, the only ones with a rest score y."""
 
     n: int = 0
     x: int = 0
+    quiz_n: int = 0
+    quiz_x: int = 0
     y: float = 0.0
     xy: float = 0.0
     yy: float = 0.0
@@ -142,6 +154,21 @@ _GROUPS = (
     )
     .group_by(AttemptAnswer.question_id, AttemptAnswer.correct, _RESPONSE_TEXT)
 )
+_REFRESHER_RESPONSE_TEXT = cast(RefresherAnswer.response, Text)
+_REFRESHER_ANSWERS = (
+    RefresherAnswer.version_id == bindparam("version_id"),
+    RefresherAnswer.unit_id == bindparam("unit_id"),
+)
+_REFRESHER_GROUPS = (
+    select(
+        RefresherAnswer.question_id,
+        RefresherAnswer.correct,
+        _REFRESHER_RESPONSE_TEXT,
+        func.count(),
+    )
+    .where(*_REFRESHER_ANSWERS)
+    .group_by(RefresherAnswer.question_id, RefresherAnswer.correct, _REFRESHER_RESPONSE_TEXT)
+)
 # What changes whenever an attempt at the unit is handed in (or removed): the
 # statistics are kept per process under it, so only the first view after a new
 # attempt pays for the aggregate. Read from ix_quiz_attempts_statistics alone.
@@ -150,6 +177,9 @@ _REVISION = select(
     func.max(QuizAttempt.id),
     func.sum(QuizAttempt.id),
     func.max(QuizAttempt.submitted_at),
+    # Refresher answers are only ever added: their count and newest id tell.
+    select(func.count()).where(*_REFRESHER_ANSWERS).scalar_subquery(),
+    select(func.max(RefresherAnswer.id)).where(*_REFRESHER_ANSWERS).scalar_subquery(),
 ).where(
     QuizAttempt.version_id == bindparam("version_id"),
     QuizAttempt.unit_id == bindparam("unit_id"),
@@ -165,8 +195,9 @@ class QuizStatistics:
     items: tuple[ItemStats, ...]
 
 
-# A group of answers: question id, correct, response JSON, count, Σy, Σy².
-_Group = tuple[str, bool, str, int, float, float]
+# A group of answers: question id, correct, response JSON, count, Σy, Σy², and
+# whether they come from knowledge-check attempts (True) or refreshers (False).
+_Group = tuple[str, bool, str, int, float, float, bool]
 
 
 @dataclass(frozen=True)
@@ -199,7 +230,8 @@ def quiz_statistics(
     if version is None:
         return QuizStatistics(0, ())
     language = language or version.language
-    count, *rest = session.execute(_REVISION, {"version_id": version_id, "unit_id": unit_id}).one()
+    params = {"version_id": version_id, "unit_id": unit_id}
+    count, *rest = session.execute(_REVISION, params).one()
     revision = (count, *rest)
     key = (version_id, version.content_hash, unit_id)
     kept = _CACHE.get(key)
@@ -235,23 +267,30 @@ def item_statistics(
 
 
 def _aggregate(session: Session, version_id: int, unit_id: str) -> tuple[_Group, ...]:
-    return tuple(
-        (question_id, bool(correct), response, count, float(sum_y or 0), float(sum_yy or 0))
-        for question_id, correct, response, count, sum_y, sum_yy in session.execute(
-            _GROUPS, {"version_id": version_id, "unit_id": unit_id}
-        )
-    )
+    params = {"version_id": version_id, "unit_id": unit_id}
+    attempts = [
+        (question_id, bool(correct), response, count, float(sum_y or 0), float(sum_yy or 0), True)
+        for question_id, correct, response, count, sum_y, sum_yy in session.execute(_GROUPS, params)
+    ]
+    refreshers = [
+        (question_id, bool(correct), response, count, 0.0, 0.0, False)
+        for question_id, correct, response, count in session.execute(_REFRESHER_GROUPS, params)
+    ]
+    return tuple(attempts + refreshers)
 
 
 def _build(questions: list[Question], groups: tuple[_Group, ...]) -> list[ItemStats]:
     """Add up the groups per question (the sums of the module's docstring)."""
     sums: dict[str, _Sums] = {}
     responses: dict[str, list[tuple[bool, str, int]]] = {}
-    for question_id, correct, response, count, y, yy in groups:
+    for question_id, correct, response, count, y, yy, from_quiz in groups:
         before = sums.get(question_id, _Sums())
+        quiz_count = count if from_quiz else 0
         sums[question_id] = _Sums(
             n=before.n + count,
             x=before.x + (count if correct else 0),
+            quiz_n=before.quiz_n + quiz_count,
+            quiz_x=before.quiz_x + (quiz_count if correct else 0),
             y=before.y + y,
             xy=before.xy + (y if correct else 0.0),
             yy=before.yy + yy,
@@ -277,10 +316,15 @@ def point_biserial(
 
 
 def _item(question: Question, sums: _Sums, groups: list[tuple[bool, str, int]]) -> ItemStats:
+    in_refreshers = sums.n - sums.quiz_n
     if sums.n < MIN_ATTEMPTS:
-        return ItemStats(question=question, attempts=sums.n, too_few=True)
+        return ItemStats(
+            question=question, attempts=sums.n, too_few=True, refresher_answers=in_refreshers
+        )
     facility = sums.x / sums.n
-    discrimination = point_biserial(sums.n, sums.x, sums.y, sums.xy, sums.yy)
+    discrimination = None
+    if sums.quiz_n >= MIN_ATTEMPTS:
+        discrimination = point_biserial(sums.quiz_n, sums.quiz_x, sums.y, sums.xy, sums.yy)
     if discrimination is not None:
         discrimination = round(discrimination, 3)
     flags = []
@@ -295,6 +339,7 @@ def _item(question: Question, sums: _Sums, groups: list[tuple[bool, str, int]]) 
         question=question,
         attempts=sums.n,
         too_few=False,
+        refresher_answers=in_refreshers,
         facility=facility,
         discrimination=discrimination,
         wrong_answers=_wrong_answers(

@@ -19,6 +19,7 @@ from lms.models import (
     ExternalRecord,
     LoginEvent,
     QuizAttempt,
+    Refresher,
     UnitFeedback,
     UnitProgress,
     User,
@@ -58,6 +59,7 @@ def export_personal_data(session: Session, user: User) -> dict[str, Any]:
     completions = session.scalars(
         select(Completion).where(Completion.user_id == user.id).order_by(Completion.completed_at)
     ).all()
+    course_of = {c.id: slugs.get(c.enrollment_id) for c in completions}
     feedback = session.scalars(select(UnitFeedback).where(UnitFeedback.user_id == user.id)).all()
     return {
         "format": "lernwerk-personal-data/1",
@@ -108,6 +110,30 @@ def export_personal_data(session: Session, user: User) -> dict[str, Any]:
         "feedback": [
             {"unit": f.unit_id, "rating": f.rating, "comment": f.comment, "at": _iso(f.updated_at)}
             for f in feedback
+        ],
+        "refreshers": [
+            {
+                "course": course_of.get(r.completion_id),
+                "due_on": r.due_on.isoformat(),
+                "answered_at": _iso(r.answered_at),
+                "skipped_at": _iso(r.skipped_at),
+                "right": r.correct,
+                "questions": r.questions,
+                "answers": [
+                    {
+                        "question_id": answer.question_id,
+                        "your_answer": answer.response,
+                        "correct": answer.correct,
+                    }
+                    for answer in r.answers
+                ],
+            }
+            for r in session.scalars(
+                select(Refresher)
+                .where(Refresher.user_id == user.id)
+                .options(selectinload(Refresher.answers))
+                .order_by(Refresher.due_on, Refresher.id)
+            )
         ],
         "external_records": [
             {

@@ -8,6 +8,8 @@ a later run sends it not again:
   (a new due date reminds anew);
 - overdue: once per ISO week while it stays overdue;
 - expiring, expired: once per end of validity of the certificate;
+- refresher: once per spaced refresher of a completed module, from its day on while
+  it is open (services/refreshers.py), in the learner's mail with the others;
 - digest: each manager once per ISO week, with the counts per state in their
   scope and the people with overdue or expired assignments (status only,
   whatever the company's privacy level).
@@ -38,6 +40,7 @@ from lms.clock import today
 from lms.mail import Mail, send_mail
 from lms.models import Company, ReminderSent, Role, User, UserRole
 from lms.permissions import managed_department_ids
+from lms.services import refreshers
 from lms.services.compliance import (
     PROBLEM_STATES,
     STATE_ORDER,
@@ -56,9 +59,10 @@ DUE_SOON = "due-soon"
 OVERDUE = "overdue"
 EXPIRING = "expiring"
 EXPIRED = "expired"
+REFRESHER = "refresher"
 DIGEST = "digest"
 # The order of a learner's items: what needs action first.
-ITEM_KINDS = (OVERDUE, EXPIRED, EXPIRING, DUE_SOON)
+ITEM_KINDS = (OVERDUE, EXPIRED, EXPIRING, DUE_SOON, REFRESHER)
 KINDS = (*ITEM_KINDS, DIGEST)
 
 _NOT_DONE = (CellState.NOT_STARTED, CellState.IN_PROGRESS)
@@ -82,10 +86,11 @@ class Recipient:
 
 @dataclass(frozen=True)
 class Item:
-    """One assignment a learner is reminded of; `on` is the due date or end of validity."""
+    """What a learner is reminded of: an assignment (`on` is its due date or end of
+    validity) or a refresher (`on` is its day; no assignment)."""
 
     kind: str
-    assignment_id: int
+    assignment_id: int | None
     course: str
     on: date
     key: str
@@ -200,12 +205,16 @@ def _plan_company(
         )
         for values in result
     ]
-    if not rows:
+    due_refreshers = refreshers.open_refreshers(session, company.id, local_today)
+    if not rows and not due_refreshers:
         return []
     week = iso_week(local_today)
     sent = _already_sent(session, company.id, week)
-    titles = _Titles(session, {row.course_id for row in rows})
-    reminders = _learner_reminders(rows, sent, titles, local_today, week)
+    titles = _Titles(
+        session, {row.course_id for row in rows} | {due.course_id for due in due_refreshers}
+    )
+    extra = _refresher_items(session, company, due_refreshers, sent, titles)
+    reminders = _learner_reminders(rows, sent, titles, local_today, week, extra)
     for manager in _managers(session, company.id):
         digest = _digest(manager, company, rows, sent, titles, week)
         if digest is not None:
@@ -224,7 +233,7 @@ def _already_sent(session: Session, company_id: int, week: str) -> set[tuple[int
         .where(
             User.company_id == company_id,
             or_(
-                ReminderSent.kind.in_([DUE_SOON, EXPIRING, EXPIRED]),
+                ReminderSent.kind.in_([DUE_SOON, EXPIRING, EXPIRED, REFRESHER]),
                 ReminderSent.key.endswith(f":{week}"),
                 ReminderSent.key == week,
             ),
@@ -261,15 +270,57 @@ def _item(row: _Row, local_today: date, week: str) -> tuple[str, str, date] | No
     return None
 
 
+def _refresher_items(
+    session: Session,
+    company: Company,
+    due: list[refreshers.DueRefresher],
+    sent: set[tuple[int, str, str]],
+    titles: _Titles,
+) -> list[tuple[Recipient, Item]]:
+    """The open refreshers not mailed yet, for people who are still active."""
+    waiting = [d for d in due if (d.user_id, REFRESHER, d.key) not in sent]
+    if not waiting:
+        return []
+    people = {
+        user.id: Recipient(
+            user.id,
+            user.email,
+            user.display_name,
+            mail_language(user.language, company.default_language),
+        )
+        for user in session.scalars(
+            select(User).where(User.id.in_({d.user_id for d in waiting}), User.is_active.is_(True))
+        )
+    }
+    return [
+        (
+            people[d.user_id],
+            Item(
+                REFRESHER,
+                None,
+                titles.get(d.course_id, people[d.user_id].language),
+                d.due_on,
+                d.key,
+            ),
+        )
+        for d in waiting
+        if d.user_id in people
+    ]
+
+
 def _learner_reminders(
     rows: list[_Row],
     sent: set[tuple[int, str, str]],
     titles: _Titles,
     local_today: date,
     week: str,
+    extra: Iterable[tuple[Recipient, Item]] = (),
 ) -> list[Reminder]:
     items: dict[int, list[Item]] = defaultdict(list)
     recipients: dict[int, Recipient] = {}
+    for recipient, item in extra:
+        recipients[recipient.user_id] = recipient
+        items[recipient.user_id].append(item)
     for row in rows:
         found = _item(row, local_today, week)
         if found is None:

@@ -311,6 +311,30 @@ CASES = [
         ("course.md", 5, "bad-validity"),
     ),
     (
+        "bad-refresh",
+        {"course.md": COURSE_MD.replace("valid_for: 12 months", "refresh: [7 days, bald]")},
+        ("course.md", 5, "bad-refresh"),
+    ),
+    (
+        "too-many-refreshers",
+        {
+            "course.md": COURSE_MD.replace(
+                "valid_for: 12 months", "refresh: " + ", ".join(f"{n} weeks" for n in range(1, 8))
+            )
+        },
+        ("course.md", 5, "too-many-refreshers"),
+    ),
+    (
+        "refresh-order",
+        {"course.md": COURSE_MD.replace("valid_for: 12 months", "refresh: [2 months, 30 days]")},
+        ("course.md", 5, "refresh-order"),
+    ),
+    (
+        "refresh-without-questions",
+        {"course.md": COURSE_MD.replace("valid_for: 12 months", "refresh: [7 days]")},
+        ("course.md", 5, "refresh-without-questions"),
+    ),
+    (
         "bad-language",
         {"course.md": COURSE_MD.replace("language: de", "language: fr")},
         ("course.md", 4, "bad-language"),

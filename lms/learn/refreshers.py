@@ -1,0 +1,180 @@
+"""Spaced refreshers on the learner's side ("Auffrischung"): a few questions of a completed
+module on the start page or their own page, and the answers graded."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from lms.clock import now, today
+from lms.content.stored import stored_quiz_settings
+from lms.db import db
+from lms.learn import bp
+from lms.models import Completion, CourseVersion, User
+from lms.services import refreshers
+from lms.services.learning import rendered_units
+from lms.services.refreshers import DrawnQuestion, DueRefresher
+from lms.templating import page_language
+
+# How many of the open refreshers the start page shows with their questions; the
+# others are links to their own page.
+SHOWN_IN_FULL = 1
+
+
+@dataclass(frozen=True)
+class OfferedRefresher:
+    """An open refresher as the start page lists it."""
+
+    due: DueRefresher
+    title: str  # the module's title in the page's language
+    questions: tuple[DrawnQuestion, ...]  # empty for those shown as a link only
+
+
+def offered(
+    user: User, language: str, completions: Iterable[tuple[Completion, str | None]]
+) -> list[OfferedRefresher]:
+    """The learner's open refreshers for the start page, the first with its questions.
+    `completions` are the learner's, oldest first, each with its version's `refresh`:
+    the start page reads them anyway."""
+    if user.company_id is None:
+        return []
+    completed = (
+        refreshers.CompletedCourse(
+            c.id, c.user_id, c.course_id, c.version_id, c.completed_at, c.revoked_at, refresh
+        )
+        for c, refresh in completions
+    )
+    found = refreshers.open_among(db.session, user.company_id, completed, today())
+    if not found:
+        return []
+    versions = {
+        v.id: v
+        for v in db.session.scalars(
+            select(CourseVersion).where(CourseVersion.id.in_({d.version_id for d in found}))
+        )
+    }
+    result = []
+    for position, due in enumerate(found):
+        version = versions[due.version_id]
+        drawn = (
+            refreshers.draw(version, due.completion_id, due.step, language)
+            if position < SHOWN_IN_FULL
+            else []
+        )
+        result.append(OfferedRefresher(due, _title(version, language), tuple(drawn)))
+    return result
+
+
+def _title(version: CourseVersion, language: str) -> str:
+    texts = version.content["texts"]
+    title: str = (texts.get(language) or texts[version.language])["title"]
+    return title
+
+
+def _open(completion_id: int, step: int) -> DueRefresher | None:
+    user: User = current_user._get_current_object()
+    if user.company_id is None:
+        return None
+    return refreshers.find_open(db.session, user.company_id, user.id, completion_id, step, today())
+
+
+def _version(version_id: int) -> CourseVersion:
+    version = db.session.get(CourseVersion, version_id)
+    assert version is not None  # a completion keeps its version
+    return version
+
+
+@bp.get("/refreshers/<int:completion_id>/<int:step>")
+def refresher(completion_id: int, step: int) -> ResponseReturnValue:
+    due = _open(completion_id, step)
+    if due is None:
+        if refreshers.done_refresher(db.session, current_user.id, completion_id, step):
+            return redirect(
+                url_for("learn.refresher_result", completion_id=completion_id, step=step)
+            )
+        abort(404)
+    return _page(due, {})
+
+
+def _page(
+    due: DueRefresher, saved: dict[str, dict[str, object]], status: int = 200
+) -> ResponseReturnValue:
+    language = page_language()
+    version = _version(due.version_id)
+    drawn = refreshers.draw(version, due.completion_id, due.step, language)
+    offer = OfferedRefresher(due, _title(version, language), tuple(drawn))
+    return (
+        render_template("learn/refresher.html", offer=offer, saved=saved, language=language),
+        status,
+    )
+
+
+@bp.post("/refreshers/<int:completion_id>/<int:step>")
+def answer_refresher(completion_id: int, step: int) -> ResponseReturnValue:
+    due = _open(completion_id, step)
+    if due is None:
+        if refreshers.done_refresher(db.session, current_user.id, completion_id, step):
+            # A second submit (another tab, a double click): the first one counts.
+            return redirect(
+                url_for("learn.refresher_result", completion_id=completion_id, step=step)
+            )
+        flash(_("This refresher is no longer open."), "info")
+        return redirect(url_for("learn.index"))
+    language = page_language()
+    if request.form.get("action") == "skip":
+        refreshers.skip(db.session, due, language, now())
+        db.session.commit()
+        flash(_("Refresher set aside. The next one comes on its day."), "info")
+        return redirect(url_for("learn.index"))
+    version = _version(due.version_id)
+    drawn = refreshers.draw(version, due.completion_id, due.step, language)
+    entered = refreshers.form_fields(drawn, request.form.to_dict(flat=False))
+    if not any(entered.values()):
+        flash(_("Answer at least one question, or set the refresher aside."), "error")
+        return _page(due, entered, 422)
+    if refreshers.answer(db.session, due, version, language, entered, now()) is None:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    return redirect(url_for("learn.refresher_result", completion_id=completion_id, step=step))
+
+
+@bp.get("/refreshers/<int:completion_id>/<int:step>/result")
+def refresher_result(completion_id: int, step: int) -> ResponseReturnValue:
+    done = refreshers.done_refresher(db.session, current_user.id, completion_id, step)
+    if done is None or done.answered_at is None:
+        abort(404)
+    version = _version(done.version_id)
+    units = {
+        unit["id"]: {q["id"]: q for q in unit.get("questions", [])}
+        for unit in rendered_units(version, done.language)
+    }
+    review = version.content["review"].get(done.language, {})
+    answers = [
+        (answer, units[answer.unit_id][answer.question_id], review.get(answer.question_id, {}))
+        for answer in done.answers
+    ]
+    return render_template(
+        "learn/refresher_result.html",
+        refresher=done,
+        title=_title(version, done.language),
+        answers=answers,
+        show_answers=_shows_answers(version, {a.unit_id for a in done.answers}),
+    )
+
+
+def _shows_answers(version: CourseVersion, unit_ids: set[str]) -> bool:
+    """Whether the correct answers may be shown: not if any of the knowledge checks the
+    questions come from never shows them (the module was completed, so "after passing"
+    allows it)."""
+    for unit_id in unit_ids:
+        settings = stored_quiz_settings(version, unit_id)
+        if settings is not None and settings.show_answers.value == "never":
+            return False
+    return True
