@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+import re
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup, escape
 from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
@@ -29,13 +43,14 @@ from lms.models import (
     Enrollment,
     QuizAttempt,
     UnitFeedback,
+    UnitProgress,
     User,
 )
 from lms.reports import json_download
 from lms.services import compliance, learning, paths, quizzes, signoff
 from lms.services.evidence import evidence
 from lms.services.personal_data import export_personal_data
-from lms.templating import date_filter, page_language
+from lms.templating import date_filter, page_language, site_header
 
 
 def _user() -> User:
@@ -329,10 +344,75 @@ _OWN_ENROLLMENT_AND_FEEDBACK = (
 )
 
 
+# What a kept lesson page depends on, as plain columns in one query: the learner's
+# version, their status of the unit in this round (as `learning.progresses` reads
+# it: the latest since `counts_from`) and their feedback on it.
+_LESSON_STATE = (
+    select(
+        Enrollment.version_id,
+        CourseVersion.content_hash,
+        select(UnitProgress.status)
+        .where(
+            UnitProgress.enrollment_id == Enrollment.id,
+            UnitProgress.unit_id == bindparam("unit_id"),
+            UnitProgress.completed_at >= Enrollment.counts_from,
+        )
+        .order_by(UnitProgress.completed_at.desc())
+        .limit(1)
+        .scalar_subquery()
+        .label("status"),
+        UnitFeedback.rating,
+        UnitFeedback.comment,
+    )
+    .join(Course, Course.id == Enrollment.course_id)
+    .join(CourseVersion, CourseVersion.id == Enrollment.version_id)
+    .outerjoin(
+        UnitFeedback,
+        and_(
+            UnitFeedback.user_id == Enrollment.user_id,
+            UnitFeedback.course_id == Enrollment.course_id,
+            UnitFeedback.unit_id == bindparam("unit_id"),
+        ),
+    )
+    .where(Course.slug == bindparam("slug"), Enrollment.user_id == bindparam("user_id"))
+)
+
+
+# A lesson page without a message to show is kept per process (issue 4: rendering it
+# was most of the page's time, and the user's ORM objects most of the rest). The
+# key holds everything the page shows: the version's unit in the page's language,
+# the learner's status of it and their rating. The site header, the session's CSRF
+# token and the learner's comment differ per request; the kept page has marks in
+# their place (with a token no course text can hold) and they are put in per
+# request. Kept per app: tests make many apps, each with its own database.
+_MARK_TOKEN = secrets.token_hex(8)
+_HEADER_MARK = f"\x00{_MARK_TOKEN}:header\x00"
+_CSRF_MARK = f"\x00{_MARK_TOKEN}:csrf\x00"
+_COMMENT_MARK = f"\x00{_MARK_TOKEN}:comment\x00"
+_MARKS = re.compile(f"(\x00{_MARK_TOKEN}:[a-z]+\x00)")
+_KEPT_LESSON_PAGES_MAX = 1024
+
+
 @bp.get("/courses/<slug>/<unit_id>")
 def unit(slug: str, unit_id: str) -> ResponseReturnValue:
+    user_id = _user().id
+    kept: dict[tuple[Any, ...], list[str]] = current_app.extensions.setdefault(
+        "learn.lesson_pages", {}
+    )
+    key = None
+    if "_flashes" not in session:
+        lesson = db.session.execute(
+            _LESSON_STATE, {"slug": slug, "user_id": user_id, "unit_id": unit_id}
+        ).first()
+        if lesson is None:
+            abort(404)
+        rating = str(lesson.rating) if lesson.rating is not None else None
+        key = (*lesson[:3], slug, unit_id, page_language(), request.script_root, rating)
+        parts = kept.get(key)
+        if parts is not None:
+            return _filled(parts, lesson.comment or "")
     row = db.session.execute(
-        _OWN_ENROLLMENT_AND_FEEDBACK, {"slug": slug, "user_id": _user().id, "unit_id": unit_id}
+        _OWN_ENROLLMENT_AND_FEEDBACK, {"slug": slug, "user_id": user_id, "unit_id": unit_id}
     ).first()
     if row is None:
         abort(404)
@@ -345,7 +425,42 @@ def unit(slug: str, unit_id: str) -> ResponseReturnValue:
         comment=given.comment if given else "",
         meta={"csrf": False},
     )
-    return _render_unit(enrollment, unit_id, form)
+    if key is None:
+        return _render_unit(enrollment, unit_id, form)
+    progress, index = _unit_in(enrollment, unit_id)
+    state = progress.units[index]
+    # Kept only if this request's reads agree with the key's (on PostgreSQL each
+    # statement sees what was committed before it).
+    if state.unit["type"] != "lesson" or key != (
+        enrollment.version_id,
+        enrollment.version.content_hash,
+        None if state.status is learning.UnitStatus.OPEN else state.status.value,
+        slug,
+        unit_id,
+        page_language(),
+        request.script_root,
+        form.rating.data,
+    ):
+        return _render_unit(enrollment, unit_id, form)
+    form.comment.data = _COMMENT_MARK
+    html = _unit_page(enrollment, progress, index, form, {}, None, None,
+                      site_header=lambda: Markup(_HEADER_MARK),  # noqa: S704  (a mark)
+                      csrf_token=lambda: _CSRF_MARK)  # fmt: skip
+    parts = _MARKS.split(html)  # text at even places, marks at odd ones
+    if len(kept) >= _KEPT_LESSON_PAGES_MAX:
+        kept.clear()
+    kept[key] = parts
+    return _filled(parts, given.comment if given else "")
+
+
+def _filled(parts: list[str], comment: str) -> str:
+    """A kept lesson page with this request's header, CSRF token and comment."""
+    values = {
+        _HEADER_MARK: site_header(),
+        _CSRF_MARK: escape(generate_csrf()),
+        _COMMENT_MARK: escape(comment),
+    }
+    return "".join(values[part] if i % 2 else part for i, part in enumerate(parts))
 
 
 def _render_unit(enrollment: Enrollment, unit_id: str, form: FeedbackForm) -> ResponseReturnValue:
@@ -364,6 +479,20 @@ def _render_unit(enrollment: Enrollment, unit_id: str, form: FeedbackForm) -> Re
         in_person = unit_context(enrollment, unit_id)
     elif states[index].unit["type"] == "practical":
         practical = signoff.current(db.session, enrollment, unit_id)
+    return _unit_page(enrollment, progress, index, form, quiz, in_person, practical)
+
+
+def _unit_page(
+    enrollment: Enrollment,
+    progress: learning.CourseProgress,
+    index: int,
+    form: FeedbackForm,
+    quiz: dict[str, Any],
+    in_person: Any,
+    practical: Any,
+    **context: Any,
+) -> str:
+    states = progress.units
     return render_template(
         "learn/unit.html",
         quiz=quiz,
@@ -376,6 +505,7 @@ def _render_unit(enrollment: Enrollment, unit_id: str, form: FeedbackForm) -> Re
         number=index + 1,
         previous=states[index - 1].unit if index > 0 else None,
         next=states[index + 1].unit if index + 1 < len(states) else None,
+        **context,
     )
 
 
