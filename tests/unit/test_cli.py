@@ -118,6 +118,18 @@ def test_demo_gives_learners_progress_and_quiz_attempts_once(app, db):
     assert db.scalar(select(func.count()).select_from(UnitProgress)) == progress
 
 
+def test_demo_has_a_refresher_waiting_today(app, db):
+    from lms.clock import today
+    from lms.models import Company, User
+    from lms.services.refreshers import open_refreshers
+
+    run(app, "demo")
+    company = db.scalar(select(Company).where(Company.short_name == "mueller-metall"))
+    katrin = db.scalar(select(User).where(User.email == "katrin.schulz@mueller-metallbau.example"))
+    (due,) = open_refreshers(db, company.id, today(), katrin.id)
+    assert due.step == 1  # IT-Sicherheit completed 30 days ago: the second refresher
+
+
 def test_demo_gives_each_company_a_meaningful_matrix(app, db):
     from lms.clock import now, today
     from lms.models import Company
