@@ -112,6 +112,9 @@ title: "{quoted}"
 summary: Worum es in diesem Lernmodul geht, in einem Satz.
 language: {language}
 minutes: 15
+# Nach Bedarf: zum Einschalten das # am Zeilenanfang löschen.
+# valid_for: 12 months        (so lange gilt das Zertifikat)
+# refresh: [7 days, 30 days]  (Auffrischungsfragen nach dem Abschluss)
 ---
 
 Beschreiben Sie hier, was die Lernenden in diesem Lernmodul lernen.

@@ -139,3 +139,11 @@ def test_the_trainer_sees_refresher_answers_in_the_item_statistics(
     text = page.get_data(as_text=True)
     assert text.count("(1 of them in a refresher)") == len(drawn)
     assert learner.display_name not in text
+
+
+def test_the_trainer_sees_when_refreshers_come(other_client, login, setup, world):
+    login(world.trainer, target=other_client)
+    page = other_client.get("/author/courses/auffrischkurs", headers=EN).get_data(as_text=True)
+    assert "<dt>Refreshers after completing</dt><dd>7 days, 30 days</dd>" in page
+    german = other_client.get("/author/courses/auffrischkurs", headers={"Accept-Language": "de"})
+    assert "<dd>7 Tage, 30 Tage</dd>" in german.get_data(as_text=True)
