@@ -115,7 +115,7 @@ def import_course(session: Session, folder: Path, now: datetime) -> ImportOutcom
         requalification=spec.requalification,
         valid_for=str(spec.valid_for) if spec.valid_for else None,
         # Without quiz questions there is nothing to repeat (the check warns).
-        refresh=", ".join(str(period) for period in spec.refresh)
+        refresh=(", ".join(str(period) for period in spec.refresh) or None)
         if any(unit.questions for unit in spec.main_units)
         else None,
         minutes=spec.minutes,

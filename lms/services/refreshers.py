@@ -124,7 +124,14 @@ def completed_courses(
             CourseVersion.refresh,
         )
         .join(CourseVersion, CourseVersion.id == Completion.version_id)
-        .where(Completion.company_id == company_id)
+        .where(
+            Completion.company_id == company_id,
+            # Only courses that ever asked for refreshers: the newest completion of
+            # such a course decides, even if its own version asks for none.
+            Completion.course_id.in_(
+                select(CourseVersion.course_id).where(CourseVersion.refresh.is_not(None))
+            ),
+        )
         .order_by(Completion.completed_at, Completion.id)
     )
     if user_id is not None:

@@ -326,3 +326,18 @@ def test_the_reminder_mail_names_the_refresher_once(app, db, setup):
         assert (
             reminders.send_reminders(db, datetime(2026, 4, 1, 6, 0, tzinfo=UTC), links).mails == []
         )
+
+
+def test_a_newer_version_without_refresh_ends_them(app, db, setup, tmp_path):
+    version, company, learner, _completion = setup
+    folder = write_course(
+        tmp_path / "v2",
+        {"course.md": COURSE_MD, "02-check.md": quiz(STATS_QUIZ)},
+        slug="auffrischkurs",
+    )
+    with app.test_request_context():
+        newer = import_course(db, folder, COMPLETED).version
+    assert newer is not None and newer.refresh is None and newer.number == version.number + 1
+    complete(db, newer, learner, at=COMPLETED + timedelta(days=1))
+    assert open_for(db, company, date(2026, 3, 10)) == []
+    assert open_for(db, company, date(2026, 4, 2)) == []
