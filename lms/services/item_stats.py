@@ -40,10 +40,12 @@ so discrimination comes from knowledge-check attempts alone (again from
 
 The aggregate reads every answer of the unit's attempts (400,000 rows for 10,000
 attempts of 40 questions: about a second on SQLite, half a second on PostgreSQL on
-a busy 2-core machine). `quiz_statistics` therefore keeps the result per process
-under the unit's revision (count, ids and last hand-in of its submitted attempts,
-one query on ix_quiz_attempts_statistics): a view costs that query until the next
-attempt is handed in (bench/item_stats_bench.py).
+a busy 2-core machine). `quiz_statistics` therefore keeps the groups per process
+with the ids of the attempts and refresher answers they came from, under the
+unit's revision (count, ids and last hand-in of its submitted attempts, count and
+newest id of its refresher answers: one query on the indexes). While the revision
+stays, a view costs that query; after a hand-in, only the new attempts' answers are
+aggregated and added, since every sum is additive (bench/item_stats_bench.py).
 """
 
 from __future__ import annotations
@@ -61,7 +63,7 @@ from sqlalchemy.orm import Session
 
 from lms.content.spec import Question, QuestionType
 from lms.content.stored import stored_questions
-from lms.models import AttemptAnswer, CourseVersion, QuizAttempt, RefresherAnswer
+from lms.models import AttemptAnswer, CourseVersion, QuizAttempt, Refresher, RefresherAnswer
 
 MIN_ATTEMPTS = 5
 TOO_EASY_ABOVE = 0.9
@@ -169,6 +171,26 @@ _REFRESHER_GROUPS = (
     .where(*_REFRESHER_ANSWERS)
     .group_by(RefresherAnswer.question_id, RefresherAnswer.correct, _REFRESHER_RESPONSE_TEXT)
 )
+# The submitted attempts and the refresher answers of a unit, by id, and the groups
+# of some of them only (those handed in since the statistics were kept).
+# Each with a time, so that an id used again after a removal (SQLite may) is new.
+_ATTEMPT_IDS = select(QuizAttempt.id, QuizAttempt.submitted_at).where(
+    QuizAttempt.version_id == bindparam("version_id"),
+    QuizAttempt.unit_id == bindparam("unit_id"),
+    QuizAttempt.status == "submitted",
+)
+_REFRESHER_ANSWER_IDS = (
+    select(RefresherAnswer.id, Refresher.answered_at)
+    .join(Refresher, Refresher.id == RefresherAnswer.refresher_id)
+    .where(*_REFRESHER_ANSWERS)
+)
+_GROUPS_OF = _GROUPS.where(QuizAttempt.id.in_(bindparam("ids", expanding=True)))
+_REFRESHER_GROUPS_OF = _REFRESHER_GROUPS.where(
+    RefresherAnswer.id.in_(bindparam("ids", expanding=True))
+)
+# Above this many new attempts and refresher answers, aggregating everything again
+# is as quick as adding them up.
+_MOST_ADDED = 2_000
 # What changes whenever an attempt at the unit is handed in (or removed): the
 # statistics are kept per process under it, so only the first view after a new
 # attempt pays for the aggregate. Read from ix_quiz_attempts_statistics alone.
@@ -200,12 +222,26 @@ class QuizStatistics:
 _Group = tuple[str, bool, str, int, float, float, bool]
 
 
+# (question id, correct, response JSON, from a knowledge check) -> (count, Σy, Σy²)
+_Groups = dict[tuple[str, bool, str, bool], tuple[int, float, float]]
+
+
+# (id, when handed in) of submitted attempts, or of refresher answers.
+_Handed = frozenset[tuple[int, Any]]
+
+
 @dataclass(frozen=True)
 class _Kept:
-    """A unit's aggregate at one revision, and what was built from it per language."""
+    """A unit's aggregate at one revision, and what was built from it per language.
+
+    `attempt_ids` and `answer_ids` are the submitted attempts and refresher answers
+    the groups were added up from; None when that is not known for sure (they
+    changed while the aggregate ran): then the next change aggregates everything."""
 
     revision: tuple[Any, ...]
-    groups: tuple[_Group, ...]
+    groups: _Groups
+    attempt_ids: _Handed | None
+    answer_ids: _Handed | None
     by_language: dict[str, QuizStatistics]
 
 
@@ -224,8 +260,13 @@ def forget_kept() -> None:
 def quiz_statistics(
     session: Session, version_id: int, unit_id: str, language: str | None = None
 ) -> QuizStatistics:
-    """`item_statistics` with the number of submitted attempts, kept per process until
-    an attempt at the unit is handed in or removed (one small query when nothing changed)."""
+    """`item_statistics` with the number of submitted attempts, kept per process.
+
+    While nothing changes, a view costs one small query (the revision). After a
+    hand-in or a refresher answer, only the new attempts and answers are aggregated
+    and added to the kept groups (the sums are additive); after a removal, or when
+    that is not sure, everything is aggregated again.
+    """
     version = session.get(CourseVersion, version_id)
     if version is None:
         return QuizStatistics(0, ())
@@ -236,16 +277,73 @@ def quiz_statistics(
     key = (version_id, version.content_hash, unit_id)
     kept = _CACHE.get(key)
     if kept is None or kept.revision != revision:
-        kept = _Kept(revision, _aggregate(session, version_id, unit_id), {})
+        kept = (kept and _added_to(session, params, kept, revision)) or _aggregated(
+            session, params, revision
+        )
         if key not in _CACHE and len(_CACHE) >= _CACHE_SIZE:
             _CACHE.pop(next(iter(_CACHE)), None)
         _CACHE[key] = kept
     statistics = kept.by_language.get(language)
     if statistics is None:
         questions = stored_questions(version, language, unit_id)
-        statistics = QuizStatistics(count, tuple(_build(questions, kept.groups)))
+        groups = tuple(
+            (question_id, correct, response, n, y, yy, from_quiz)
+            for (question_id, correct, response, from_quiz), (n, y, yy) in kept.groups.items()
+        )
+        statistics = QuizStatistics(count, tuple(_build(questions, groups)))
         kept.by_language[language] = statistics
     return statistics
+
+
+def _ids(session: Session, params: dict[str, Any]) -> tuple[_Handed, _Handed]:
+    return (
+        frozenset((row_id, at) for row_id, at in session.execute(_ATTEMPT_IDS, params)),
+        frozenset((row_id, at) for row_id, at in session.execute(_REFRESHER_ANSWER_IDS, params)),
+    )
+
+
+def _aggregated(session: Session, params: dict[str, Any], revision: tuple[Any, ...]) -> _Kept:
+    """Everything aggregated. The ids are read before and after: when they are the
+    same, the aggregate in between saw exactly those (attempts are only added or,
+    rarely, removed), and later views may add to it."""
+    before = _ids(session, params)
+    groups: _Groups = {}
+    _add(groups, _aggregate(session, params["version_id"], params["unit_id"]))
+    after = _ids(session, params)
+    attempts, answers = after if before == after else (None, None)
+    return _Kept(revision, groups, attempts, answers, {})
+
+
+def _added_to(
+    session: Session, params: dict[str, Any], kept: _Kept, revision: tuple[Any, ...]
+) -> _Kept | None:
+    """`kept` with the attempts and refresher answers added since; None when something
+    was removed, or too much is new, or what `kept` holds is not known for sure."""
+    if kept.attempt_ids is None or kept.answer_ids is None:
+        return None
+    attempts, answers = _ids(session, params)
+    if not (kept.attempt_ids <= attempts and kept.answer_ids <= answers):
+        return None
+    new_attempts, new_answers = attempts - kept.attempt_ids, answers - kept.answer_ids
+    if len(new_attempts) + len(new_answers) > _MOST_ADDED:
+        return None
+    groups = dict(kept.groups)
+    # Submitted attempts and refresher answers never change: adding exactly these
+    # ids' answers is exact, whatever was handed in meanwhile.
+    if new_attempts:
+        ids = [attempt_id for attempt_id, _at in new_attempts]
+        _add(groups, _attempt_groups(session, _GROUPS_OF, {**params, "ids": ids}))
+    if new_answers:
+        ids = [answer_id for answer_id, _at in new_answers]
+        _add(groups, _refresher_groups(session, _REFRESHER_GROUPS_OF, {**params, "ids": ids}))
+    return _Kept(revision, groups, attempts, answers, {})
+
+
+def _add(groups: _Groups, found: Iterable[_Group]) -> None:
+    for question_id, correct, response, n, y, yy, from_quiz in found:
+        key = (question_id, correct, response, from_quiz)
+        before = groups.get(key, (0, 0.0, 0.0))
+        groups[key] = (before[0] + n, before[1] + y, before[2] + yy)
 
 
 def item_statistics(
@@ -268,15 +366,26 @@ def item_statistics(
 
 def _aggregate(session: Session, version_id: int, unit_id: str) -> tuple[_Group, ...]:
     params = {"version_id": version_id, "unit_id": unit_id}
-    attempts = [
+    return (
+        *_attempt_groups(session, _GROUPS, params),
+        *_refresher_groups(session, _REFRESHER_GROUPS, params),
+    )
+
+
+def _attempt_groups(session: Session, statement: Any, params: dict[str, Any]) -> list[_Group]:
+    return [
         (question_id, bool(correct), response, count, float(sum_y or 0), float(sum_yy or 0), True)
-        for question_id, correct, response, count, sum_y, sum_yy in session.execute(_GROUPS, params)
+        for question_id, correct, response, count, sum_y, sum_yy in session.execute(
+            statement, params
+        )
     ]
-    refreshers = [
+
+
+def _refresher_groups(session: Session, statement: Any, params: dict[str, Any]) -> list[_Group]:
+    return [
         (question_id, bool(correct), response, count, 0.0, 0.0, False)
-        for question_id, correct, response, count in session.execute(_REFRESHER_GROUPS, params)
+        for question_id, correct, response, count in session.execute(statement, params)
     ]
-    return tuple(attempts + refreshers)
 
 
 def _build(questions: list[Question], groups: tuple[_Group, ...]) -> list[ItemStats]:

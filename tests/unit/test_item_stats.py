@@ -266,3 +266,50 @@ def test_no_learner_is_named(db, six_attempts):
     assert LEARNER_NAME not in text and "@example.com" not in text
     fields = {name for item in items for name in vars(item)}
     assert not {"user_id", "attempt_id", "enrollment_id", "company_id"} & fields
+
+
+def same_figures(kept, fresh):
+    """The kept statistics equal a fresh aggregate over everything, figure by figure."""
+    assert [
+        (i.question.id, i.attempts, i.facility, i.discrimination, i.wrong_answers, i.choices)
+        for i in kept.items
+    ] == [
+        (i.question.id, i.attempts, i.facility, i.discrimination, i.wrong_answers, i.choices)
+        for i in fresh
+    ]
+
+
+def test_after_a_hand_in_only_the_new_attempt_is_aggregated(db, six_attempts, count_queries):
+    version, company = six_attempts, make_company(db)
+    quiz_statistics(db, version.id, "check")
+    added = add_attempt(db, version, company, ATTEMPTS[3])
+    count_queries.statements.clear()
+    again = quiz_statistics(db, version.id, "check")
+    grouped = [s for s in count_queries.statements if "GROUP BY" in s]
+    assert len(grouped) == 1 and " IN (" in grouped[0]  # the new attempt only
+    assert again.attempts == 7
+    same_figures(again, item_statistics(db, version.id, "check"))
+    # A removed attempt: everything again, and right.
+    db.delete(added)
+    db.flush()
+    same_figures(quiz_statistics(db, version.id, "check"), item_statistics(db, version.id, "check"))
+
+
+def test_a_hand_in_during_the_aggregate_is_never_counted_twice(db, six_attempts, monkeypatch):
+    from lms.services import item_stats
+
+    version, company = six_attempts, make_company(db)
+    aggregate = item_stats._aggregate
+
+    def with_a_hand_in_meanwhile(*args):
+        add_attempt(db, version, company, ATTEMPTS[0])
+        return aggregate(*args)
+
+    monkeypatch.setattr(item_stats, "_aggregate", with_a_hand_in_meanwhile)
+    first = quiz_statistics(db, version.id, "check")
+    monkeypatch.setattr(item_stats, "_aggregate", aggregate)
+    assert first.items[0].attempts == 7  # the aggregate saw it
+    add_attempt(db, version, company, ATTEMPTS[1])
+    kept = quiz_statistics(db, version.id, "check")
+    assert kept.attempts == 8 and kept.items[0].attempts == 8
+    same_figures(kept, item_statistics(db, version.id, "check"))

@@ -265,7 +265,7 @@ def test_refresher_answers_count_in_facility_but_not_in_discrimination(db, setup
     for answers in QUIZ_ATTEMPTS:
         add_attempt(db, version, company, answers)
     before = {i.question.id: i for i in item_stats.item_statistics(db, version.id, "check")}
-    # Two learners answer "farbe" in a refresher: one right, one wrong.
+    # Two learners answer their refreshers: one all right, one all wrong.
     for right in (True, False):
         learner = make_user(db, company)
         completion = complete(db, version, learner)
@@ -273,15 +273,17 @@ def test_refresher_answers_count_in_facility_but_not_in_discrimination(db, setup
         drawn = refreshers.draw(version, completion.id, 0, "de")
         form = answers_for(drawn, right)
         refreshers.answer(db, due, version, "de", refreshers.form_fields(drawn, form), COMPLETED)
-    asked = db.scalars(select(RefresherAnswer.question_id)).all()
+    asked = db.execute(select(RefresherAnswer.question_id, RefresherAnswer.correct)).all()
+    assert len(asked) == 6 and sum(correct for _q, correct in asked) == 3
     after = {i.question.id: i for i in item_stats.item_statistics(db, version.id, "check")}
     for question_id in after:
-        extra = asked.count(question_id)
+        extra = sum(1 for q, _correct in asked if q == question_id)
+        extra_right = sum(1 for q, correct in asked if q == question_id and correct)
         assert after[question_id].attempts == before[question_id].attempts + extra
         assert after[question_id].refresher_answers == extra
         right_before = round(before[question_id].facility * 6)
         assert after[question_id].facility == pytest.approx(
-            (right_before + extra / 2) / (6 + extra)
+            (right_before + extra_right) / (6 + extra)
         )
         assert after[question_id].discrimination == before[question_id].discrimination
 
