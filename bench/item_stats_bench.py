@@ -18,10 +18,11 @@
    course and answered `--refreshers` spaced refreshers of 3 questions (18,000
    refresher answers by default), which the statistics count too.
 3. In this process: times the aggregate alone (`item_stats.item_statistics`, what
-   the first view after a new hand-in computes), the page through Flask's test
-   client with nothing kept (the per-process statistics cleared before each
-   request, as a hand-in does), and the page viewed again (`--requests` times
-   after a warm-up); prints median, p95 and max.
+   a worker that has kept nothing computes), the page through Flask's test client
+   with nothing kept (the per-process statistics cleared before each request),
+   the first view after a new attempt is handed in (only it is added to the kept
+   sums), and the page viewed again (`--requests` times after a warm-up); prints
+   median, p95 and max.
 4. Starts `lms serve` (gunicorn, as bench/http_bench.py does) and runs wrk against
    the page at each concurrency, printing req/s and p50/p95/p99. Each worker
    computes the statistics once (in the warm-up) and keeps them while no attempt
@@ -429,7 +430,7 @@ def in_process(app: Any, path: str, cookie: str, requests: int) -> dict[str, lis
     from lms.models import CourseVersion
     from lms.services import item_stats
 
-    timings: dict[str, list[float]] = {"service": [], "cold": [], "page": []}
+    timings: dict[str, list[float]] = {"service": [], "cold": [], "handed_in": [], "page": []}
     cold_runs = max(requests // 10, 3)
     with app.app_context():
         version_id = db.session.scalar(select(CourseVersion.id))
@@ -451,13 +452,54 @@ def in_process(app: Any, path: str, cookie: str, requests: int) -> dict[str, lis
         return elapsed
 
     for _ in range(cold_runs):
-        item_stats._CACHE.clear()  # as after a new hand-in
+        item_stats._CACHE.clear()  # as in a worker that has kept nothing yet
         timings["cold"].append(get())
+    get()
+    for number in range(cold_runs):
+        hand_in(app, 1000 + number)  # the kept groups get the new attempt added
+        timings["handed_in"].append(get())
     for warm in range(3 + requests):
         elapsed = get()
         if warm >= 3:
             timings["page"].append(elapsed)
     return timings
+
+
+def hand_in(app: Any, number: int) -> None:
+    """A new submitted attempt, a copy of the first one (answers included)."""
+    from sqlalchemy import insert, select
+
+    from lms.db import db
+    from lms.models import AttemptAnswer, QuizAttempt
+
+    with app.app_context(), db.session.begin():
+        first = db.session.scalar(select(QuizAttempt).order_by(QuizAttempt.id).limit(1))
+        assert first is not None
+        copy = QuizAttempt(
+            **{
+                column.key: getattr(first, column.key)
+                for column in QuizAttempt.__table__.columns
+                if column.key != "id"
+            }
+        )
+        copy.number = number
+        copy.submitted_at = datetime.now(UTC)
+        db.session.add(copy)
+        db.session.flush()
+        db.session.execute(
+            insert(AttemptAnswer),
+            [
+                {
+                    column.key: getattr(answer, column.key)
+                    for column in AttemptAnswer.__table__.columns
+                    if column.key not in ("id", "attempt_id")
+                }
+                | {"attempt_id": copy.id}
+                for answer in db.session.scalars(
+                    select(AttemptAnswer).where(AttemptAnswer.attempt_id == first.id)
+                )
+            ],
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -498,7 +540,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{'':34} {'runs':>5} {'median':>8} {'p95':>8} {'max':>8}")
         for name, label in (
             ("service", "the aggregate (item_statistics)"),
-            ("cold", "page, first view after a hand-in"),
+            ("cold", "page, nothing kept yet"),
+            ("handed_in", "page, first view after a hand-in"),
             ("page", "page viewed again"),
         ):
             values = timings[name]
@@ -506,7 +549,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{label:34} {len(values):>5} {statistics.median(values):>8.1f} "
                 f"{p95(values):>8.1f} {max(values):>8.1f}"
             )
-        worst_p95 = p95(timings["page"])
+        worst_p95 = max(p95(timings["page"]), p95(timings["handed_in"]))
         if not args.no_server:
             port = http_bench.free_port()
             base = f"http://{http_bench.HOST}:{port}"
