@@ -148,8 +148,11 @@ def answer_refresher(completion_id: int, step: int) -> ResponseReturnValue:
 @bp.get("/refreshers/<int:completion_id>/<int:step>/result")
 def refresher_result(completion_id: int, step: int) -> ResponseReturnValue:
     done = refreshers.done_refresher(db.session, current_user.id, completion_id, step)
-    if done is None or done.answered_at is None:
+    if done is None:
         abort(404)
+    if done.answered_at is None:  # set aside (perhaps in another tab): no answers to show
+        flash(_("This refresher was set aside."), "info")
+        return redirect(url_for("learn.index"))
     version = _version(done.version_id)
     units = {
         unit["id"]: {q["id"]: q for q in unit.get("questions", [])}

@@ -93,13 +93,21 @@ def test_nothing_answered_is_refused_and_nothing_is_written(client, db, login, s
 
 
 def test_a_refresher_set_aside_is_gone_from_the_start_page(client, db, login, setup):
-    _version, learner, completion = setup
+    version, learner, completion = setup
     login(learner)
     response = client.post(path(completion), data={"action": "skip"}, headers=EN)
     assert response.status_code == 302 and response.location.endswith("/learn/")
     page = client.get("/learn/", headers=EN).get_data(as_text=True)
     assert "Refresher set aside." in page and "refreshers-heading" not in page
-    assert client.get(path(completion, end="/result")).status_code == 404
+    # Answers sent from another tab afterwards: nothing is graded.
+    drawn = refreshers.draw(version, completion.id, 0, "de")
+    late = client.post(path(completion), data={"action": "answer", **answers_for(drawn)})
+    assert late.location.endswith(path(completion, end="/result"))
+    followed = client.get(late.location, headers=EN)
+    assert followed.status_code == 302 and followed.location.endswith("/learn/")
+    assert "This refresher was set aside." in client.get("/learn/", headers=EN).get_data(
+        as_text=True
+    )
     assert count(db, RefresherAnswer) == 0
 
 
