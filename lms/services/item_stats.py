@@ -56,9 +56,10 @@ import math
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Float, Text, bindparam, cast, func, select
+from sqlalchemy import Float, String, Text, bindparam, cast, func, select
 from sqlalchemy.orm import Session
 
 from lms.content.spec import Question, QuestionType
@@ -173,17 +174,25 @@ _REFRESHER_GROUPS = (
 )
 # The submitted attempts and the refresher answers of a unit, by id, and the groups
 # of some of them only (those handed in since the statistics were kept).
-# Each with a time, so that an id used again after a removal (SQLite may) is new.
-_ATTEMPT_IDS = select(QuizAttempt.id, QuizAttempt.submitted_at).where(
+# Each with a time, so that an id used again after a removal (SQLite may) is new;
+# the time as the database writes it, which spares converting thousands of them.
+_ATTEMPT_IDS = select(QuizAttempt.id, cast(QuizAttempt.submitted_at, String)).where(
     QuizAttempt.version_id == bindparam("version_id"),
     QuizAttempt.unit_id == bindparam("unit_id"),
     QuizAttempt.status == "submitted",
 )
 _REFRESHER_ANSWER_IDS = (
-    select(RefresherAnswer.id, Refresher.answered_at)
+    select(RefresherAnswer.id, cast(Refresher.answered_at, String))
     .join(Refresher, Refresher.id == RefresherAnswer.refresher_id)
     .where(*_REFRESHER_ANSWERS)
 )
+# Those handed in lately: enough to find what is new, as the counts then prove.
+_RECENT_ATTEMPT_IDS = _ATTEMPT_IDS.where(QuizAttempt.submitted_at >= bindparam("since"))
+_RECENT_ANSWER_IDS = _REFRESHER_ANSWER_IDS.where(RefresherAnswer.id > bindparam("after_id"))
+# How far back "lately" reaches: a hand-in is committed within seconds of its time
+# and id; one committed later still is found by the full look-up.
+_LATE_COMMIT = timedelta(minutes=10)
+_LATE_IDS = 1_000
 _GROUPS_OF = _GROUPS.where(QuizAttempt.id.in_(bindparam("ids", expanding=True)))
 _REFRESHER_GROUPS_OF = _REFRESHER_GROUPS.where(
     RefresherAnswer.id.in_(bindparam("ids", expanding=True))
@@ -321,7 +330,7 @@ def _added_to(
     was removed, or too much is new, or what `kept` holds is not known for sure."""
     if kept.attempt_ids is None or kept.answer_ids is None:
         return None
-    attempts, answers = _ids(session, params)
+    attempts, answers = _recent(session, params, kept, revision) or _ids(session, params)
     if not (kept.attempt_ids <= attempts and kept.answer_ids <= answers):
         return None
     new_attempts, new_answers = attempts - kept.attempt_ids, answers - kept.answer_ids
@@ -337,6 +346,31 @@ def _added_to(
         ids = [answer_id for answer_id, _at in new_answers]
         _add(groups, _refresher_groups(session, _REFRESHER_GROUPS_OF, {**params, "ids": ids}))
     return _Kept(revision, groups, attempts, answers, {})
+
+
+def _recent(
+    session: Session, params: dict[str, Any], kept: _Kept, revision: tuple[Any, ...]
+) -> tuple[_Handed, _Handed] | None:
+    """What is handed in now, as what `kept` holds plus what came lately, when the
+    counts of the revision prove that nothing else changed (nothing removed, nothing
+    committed late); None when they do not (then all ids are read)."""
+    assert kept.attempt_ids is not None and kept.answer_ids is not None
+    count, _max_id, _sum_id, _last_at, answer_count, _last_answer = revision
+    last_at, last_answer = kept.revision[3], kept.revision[5]
+    recent_attempts: _Handed = frozenset()
+    if last_at is not None:
+        found = session.execute(_RECENT_ATTEMPT_IDS, {**params, "since": last_at - _LATE_COMMIT})
+        recent_attempts = frozenset((row_id, at) for row_id, at in found)
+    elif count:
+        return None
+    found = session.execute(
+        _RECENT_ANSWER_IDS, {**params, "after_id": (last_answer or 0) - _LATE_IDS}
+    )
+    recent_answers = frozenset((row_id, at) for row_id, at in found)
+    attempts, answers = kept.attempt_ids | recent_attempts, kept.answer_ids | recent_answers
+    if len(attempts) != count or len(answers) != answer_count:
+        return None
+    return attempts, answers
 
 
 def _add(groups: _Groups, found: Iterable[_Group]) -> None:

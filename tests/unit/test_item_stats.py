@@ -287,6 +287,8 @@ def test_after_a_hand_in_only_the_new_attempt_is_aggregated(db, six_attempts, co
     again = quiz_statistics(db, version.id, "check")
     grouped = [s for s in count_queries.statements if "GROUP BY" in s]
     assert len(grouped) == 1 and " IN (" in grouped[0]  # the new attempt only
+    looked_up = [s for s in count_queries.statements if "quiz_attempts.id, CAST" in s]
+    assert len(looked_up) == 1 and "submitted_at >=" in looked_up[0]  # the lately handed in
     assert again.attempts == 7
     same_figures(again, item_statistics(db, version.id, "check"))
     # A removed attempt: everything again, and right.
@@ -312,4 +314,17 @@ def test_a_hand_in_during_the_aggregate_is_never_counted_twice(db, six_attempts,
     add_attempt(db, version, company, ATTEMPTS[1])
     kept = quiz_statistics(db, version.id, "check")
     assert kept.attempts == 8 and kept.items[0].attempts == 8
+    same_figures(kept, item_statistics(db, version.id, "check"))
+
+
+def test_an_attempt_committed_late_is_found_all_the_same(db, six_attempts):
+    from datetime import timedelta
+
+    version, company = six_attempts, make_company(db)
+    quiz_statistics(db, version.id, "check")
+    late = add_attempt(db, version, company, ATTEMPTS[4])
+    late.submitted_at = datetime.now(UTC) - timedelta(hours=1)  # before what was kept
+    db.flush()
+    kept = quiz_statistics(db, version.id, "check")
+    assert kept.attempts == 7
     same_figures(kept, item_statistics(db, version.id, "check"))
