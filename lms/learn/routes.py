@@ -31,7 +31,7 @@ from lms.clock import now, today
 from lms.content.importer import catalogue as catalogue_of
 from lms.content.importer import is_visible
 from lms.content.stored import stored_quiz_settings
-from lms.db import db
+from lms.db import db, write_intent
 from lms.learn import bp, refreshers
 from lms.learn.dates import unit_context
 from lms.learn.forms import FeedbackForm
@@ -554,29 +554,43 @@ def _quiz_state(slug: str, unit_id: str) -> tuple[Enrollment, dict[str, Any]]:
     return enrollment, unit
 
 
-# Built once, as _OWN_ENROLLMENT: handing in runs it while holding SQLite's write lock.
-_ATTEMPT = select(QuizAttempt).where(
-    QuizAttempt.enrollment_id == bindparam("enrollment_id"),
-    QuizAttempt.unit_id == bindparam("unit_id"),
-    QuizAttempt.number == bindparam("number"),
+# The learner's attempt with its enrolment (with course and version), in one query;
+# built once, as _OWN_ENROLLMENT: saving a page runs it holding SQLite's write lock.
+_OWN_ATTEMPT = (
+    select(QuizAttempt, Enrollment)
+    .join(Enrollment, Enrollment.id == QuizAttempt.enrollment_id)
+    .join(Course, Course.id == Enrollment.course_id)
+    .where(
+        Course.slug == bindparam("slug"),
+        Enrollment.user_id == bindparam("user_id"),
+        QuizAttempt.unit_id == bindparam("unit_id"),
+        QuizAttempt.number == bindparam("number"),
+    )
+    .options(contains_eager(Enrollment.course), joinedload(Enrollment.version))
 )
 
 
-# Saving and handing in change the responses read here: PostgreSQL locks the row
-# until commit (on SQLite the write transaction is the lock).
-_ATTEMPT_FOR_UPDATE = _ATTEMPT.with_for_update()
+# Saving and handing in change the responses read here: PostgreSQL locks the
+# attempt's row until commit (on SQLite the write transaction is the lock).
+_OWN_ATTEMPT_FOR_UPDATE = _OWN_ATTEMPT.with_for_update(of=QuizAttempt)
 
 
-def _attempt(
-    enrollment: Enrollment, unit_id: str, number: int, *, for_update: bool = False
-) -> QuizAttempt:
-    attempt = db.session.scalar(
-        _ATTEMPT_FOR_UPDATE if for_update else _ATTEMPT,
-        {"enrollment_id": enrollment.id, "unit_id": unit_id, "number": number},
-    )
-    if attempt is None:
+def _own_attempt(
+    slug: str, unit_id: str, number: int, *, for_update: bool = False
+) -> tuple[Enrollment, dict[str, Any], QuizAttempt]:
+    """The learner's enrolment, the quiz unit and attempt `number` at it (or 404)."""
+    row = db.session.execute(
+        _OWN_ATTEMPT_FOR_UPDATE if for_update else _OWN_ATTEMPT,
+        {"slug": slug, "user_id": _user().id, "unit_id": unit_id, "number": number},
+    ).first()
+    if row is None:
         abort(404)
-    return attempt
+    attempt, enrollment = row
+    units = learning.rendered_units(enrollment.version, page_language())
+    unit = next((u for u in units if u["id"] == unit_id), None)
+    if unit is None or unit["type"] != "quiz":
+        abort(404)
+    return enrollment, unit, attempt
 
 
 @bp.post("/courses/<slug>/<unit_id>/attempts")
@@ -598,19 +612,30 @@ def _page(attempt: QuizAttempt) -> int:
 
 @bp.route("/courses/<slug>/<unit_id>/attempts/<int:number>", methods=["GET", "POST"])
 def attempt(slug: str, unit_id: str, number: int) -> ResponseReturnValue:
-    enrollment, unit = _quiz_state(slug, unit_id)
     posted = request.method == "POST"
-    attempt = _attempt(enrollment, unit_id, number, for_update=posted)
+    action = request.form.get("action", "next") if posted else None
+    if action == "submit":
+        # Handing in reads and grades before its write transaction, which then
+        # checks that nothing it graded has changed: on SQLite the write lock,
+        # which every hand-in queues for, is held for the writing only (issue 4).
+        token = write_intent.set(False)
+        try:
+            enrollment, unit, attempt = _own_attempt(slug, unit_id, number)
+        finally:
+            write_intent.reset(token)
+    else:
+        enrollment, unit, attempt = _own_attempt(slug, unit_id, number, for_update=posted)
     result_url = url_for("learn.attempt_result", slug=slug, unit_id=unit_id, number=number)
     if attempt.status != "open":
         return redirect(result_url)
     page = _page(attempt)
     if posted:
-        action = request.form.get("action", "next")
         form = request.form.to_dict(flat=False)
         if action == "submit":
+            grading = quizzes.grade(attempt, page, form)
+            db.session.commit()  # ends the reading transaction
             # The last page is stored with the grade, in one statement.
-            quizzes.submit(db.session, attempt, now(), quizzes.page_responses(attempt, page, form))
+            quizzes.submit(db.session, attempt, now(), grading)
             db.session.commit()
             return redirect(result_url)
         quizzes.save_page(db.session, attempt, page, form)
@@ -635,8 +660,7 @@ def attempt(slug: str, unit_id: str, number: int) -> ResponseReturnValue:
 
 @bp.get("/courses/<slug>/<unit_id>/attempts/<int:number>/result")
 def attempt_result(slug: str, unit_id: str, number: int) -> ResponseReturnValue:
-    enrollment, unit = _quiz_state(slug, unit_id)
-    attempt = _attempt(enrollment, unit_id, number)
+    enrollment, unit, attempt = _own_attempt(slug, unit_id, number)
     if attempt.status == "open":
         return redirect(url_for("learn.attempt", slug=slug, unit_id=unit_id, number=number))
     settings = stored_quiz_settings(attempt.version, unit_id)

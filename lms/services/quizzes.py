@@ -11,10 +11,11 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -173,8 +174,15 @@ def page_responses(
     attempt: QuizAttempt, page: int, form: Mapping[str, Sequence[str]]
 ) -> dict[str, Any]:
     """The attempt's responses with what the learner entered on one page."""
+    return {**attempt.responses, **_page_entered(attempt, page, form)}
+
+
+def _page_entered(
+    attempt: QuizAttempt, page: int, form: Mapping[str, Sequence[str]]
+) -> dict[str, Any]:
+    """What the learner entered on one page, by question id."""
     public = public_questions(attempt)
-    responses = dict(attempt.responses)
+    entered: dict[str, Any] = {}
     for entry in page_entries(attempt, page):
         question = public[entry["id"]]
         saved: dict[str, Any] = {}
@@ -184,8 +192,8 @@ def page_responses(
                 saved[field] = values[:50]
             elif values and values[0].strip():
                 saved[field] = values[0]
-        responses[entry["id"]] = saved
-    return responses
+        entered[entry["id"]] = saved
+    return entered
 
 
 def save_page(
@@ -200,21 +208,81 @@ def save_page(
 
 
 # The conditional update that hands an attempt in with its last responses and its
-# grade, in one statement: of two submits exactly one finds it open. Built once: on
-# SQLite it runs while the request holds the write lock (issue 4).
+# grade, in one statement: of two submits exactly one finds it open. Built once, on
+# the table (the ORM's bulk update would only add work): on SQLite it runs while the
+# request holds the write lock (issue 4).
+_ATTEMPTS = cast(Table, QuizAttempt.__table__)
 _HAND_IN = (
-    update(QuizAttempt)
-    .where(QuizAttempt.id == bindparam("attempt_id"), QuizAttempt.status == "open")
+    update(_ATTEMPTS)
+    .where(_ATTEMPTS.c.id == bindparam("attempt_id"), _ATTEMPTS.c.status == "open")
     .values(
         status="submitted",
-        submitted_at=bindparam("now", type_=QuizAttempt.submitted_at.type),
-        responses=bindparam("new_responses", type_=QuizAttempt.responses.type),
-        score=bindparam("new_score", type_=QuizAttempt.score.type),
-        max_score=bindparam("new_max_score", type_=QuizAttempt.max_score.type),
-        percent=bindparam("new_percent", type_=QuizAttempt.percent.type),
-        passed=bindparam("new_passed", type_=QuizAttempt.passed.type),
+        submitted_at=bindparam("now", type_=_ATTEMPTS.c.submitted_at.type),
+        responses=bindparam("new_responses", type_=_ATTEMPTS.c.responses.type),
+        score=bindparam("new_score", type_=_ATTEMPTS.c.score.type),
+        max_score=bindparam("new_max_score", type_=_ATTEMPTS.c.max_score.type),
+        percent=bindparam("new_percent", type_=_ATTEMPTS.c.percent.type),
+        passed=bindparam("new_passed", type_=_ATTEMPTS.c.passed.type),
     )
-    .execution_options(synchronize_session=False)
+)
+
+
+# One INSERT for all answers: added one by one, each would be its own INSERT ...
+# RETURNING (SQLite cannot match several returned ids to rows). The table, not the
+# entity, and built once: it runs while the request holds SQLite's write lock.
+_INSERT_ANSWERS = insert(cast(Table, AttemptAnswer.__table__))
+
+
+@dataclass(frozen=True)
+class Grading:
+    """An attempt graded as it would be handed in: its saved responses and the last
+    page's, and the grade of both (`grade`)."""
+
+    saved: dict[str, Any]
+    last_page: dict[str, Any]
+    responses: dict[str, Any]
+    result: QuizResult
+
+
+def grade(attempt: QuizAttempt, page: int, form: Mapping[str, Sequence[str]]) -> Grading:
+    """Grade the attempt with its saved responses and what `form` enters on `page`.
+
+    Reads and writes nothing, so it may run before the hand-in's transaction."""
+    return _graded(attempt, attempt.responses, _page_entered(attempt, page, form))
+
+
+def _graded(
+    attempt: QuizAttempt, saved: Mapping[str, Any], last_page: Mapping[str, Any]
+) -> Grading:
+    final = {**saved, **last_page}
+    settings = stored_quiz_settings(attempt.version, attempt.unit_id)
+    assert settings is not None
+    keys = {q.id: q for q in stored_questions(attempt.version, attempt.language, attempt.unit_id)}
+    public = public_questions(attempt)
+    drawn = [keys[entry["id"]] for entry in attempt.layout]
+    result = grade_quiz(
+        drawn,
+        {q.id: response_from_fields(q, public[q.id], final.get(q.id, {})) for q in drawn},
+        settings.pass_mark,
+    )
+    return Grading(dict(saved), dict(last_page), final, result)
+
+
+# Whether the attempt is still open, with its saved responses and what the hand-in
+# reads of the enrolment, as they are now: read in the hand-in's transaction (on
+# SQLite inside the write lock, on PostgreSQL locking the attempt's row).
+_ENROLLMENTS = cast(Table, Enrollment.__table__)
+_OPEN_STATE = (
+    select(
+        _ATTEMPTS.c.status,
+        _ATTEMPTS.c.responses,
+        _ENROLLMENTS.c.version_id,
+        _ENROLLMENTS.c.counts_from,
+        _ENROLLMENTS.c.completed_at,
+    )
+    .join(_ENROLLMENTS, _ENROLLMENTS.c.id == _ATTEMPTS.c.enrollment_id)
+    .where(_ATTEMPTS.c.id == bindparam("attempt_id"))
+    .with_for_update(of=_ATTEMPTS)
 )
 
 
@@ -222,26 +290,28 @@ def submit(
     session: Session,
     attempt: QuizAttempt,
     now: datetime,
-    responses: Mapping[str, Any] | None = None,
+    grading: Grading | None = None,
 ) -> bool:
-    """Grade the attempt once. False if it had been submitted already (nothing changes).
+    """Hand the attempt in and store its grade, once. False if it had been submitted
+    already (nothing changes).
 
-    `responses` are the attempt's responses with the last page (`page_responses`),
-    stored together with the grade; without them the saved responses are graded.
-    The caller read the attempt in this transaction (on SQLite inside the write
-    lock, on PostgreSQL `FOR UPDATE`), so the saved responses are current.
+    `grading` is the attempt graded with its last page (`grade`), possibly before
+    this transaction; it is used if the saved responses are still those it graded,
+    else the current ones are graded with its last page. Without it the saved
+    responses are graded.
     """
-    final = dict(attempt.responses if responses is None else responses)
-    settings = stored_quiz_settings(attempt.version, attempt.unit_id)
-    assert settings is not None
-    keys = {q.id: q for q in stored_questions(attempt.version, attempt.language, attempt.unit_id)}
-    public = public_questions(attempt)
-    drawn = [keys[entry["id"]] for entry in attempt.layout]
-    graded: QuizResult = grade_quiz(
-        drawn,
-        {q.id: response_from_fields(q, public[q.id], final.get(q.id, {})) for q in drawn},
-        settings.pass_mark,
-    )
+    state = session.execute(_OPEN_STATE, {"attempt_id": attempt.id}).one()
+    if state.status != "open":
+        session.refresh(attempt)
+        return False
+    enrollment = session.get(Enrollment, attempt.enrollment_id)
+    assert enrollment is not None
+    if (enrollment.version_id, enrollment.counts_from, enrollment.completed_at) != tuple(state[2:]):
+        session.refresh(enrollment)  # changed since the caller read it
+    if grading is None or grading.saved != state.responses:
+        grading = _graded(attempt, state.responses, grading.last_page if grading else {})
+    final, graded = grading.responses, grading.result
+    drawn = [entry["id"] for entry in attempt.layout]
     handed_in = session.execute(
         _HAND_IN,
         {
@@ -268,38 +338,34 @@ def submit(
         ("passed", graded.passed),
     ):
         set_committed_value(attempt, name, value)
-    # One INSERT for all answers: added one by one, each would be its own
-    # INSERT ... RETURNING (SQLite cannot match several returned ids to rows).
     session.execute(
-        insert(AttemptAnswer),
+        _INSERT_ANSWERS,
         [
             {
                 "attempt_id": attempt.id,
-                "question_id": question.id,
+                "question_id": question_id,
                 "position": position,
-                "response": final.get(question.id, {}),
-                "score": graded.results[question.id].score,
-                "max_score": graded.results[question.id].max,
-                "correct": graded.results[question.id].correct,
-                "answered": graded.results[question.id].answered,
+                "response": final.get(question_id, {}),
+                "score": graded.results[question_id].score,
+                "max_score": graded.results[question_id].max,
+                "correct": graded.results[question_id].correct,
+                "answered": graded.results[question_id].answered,
             }
-            for position, question in enumerate(drawn)
+            for position, question_id in enumerate(drawn)
         ],
     )
-    enrollment = session.get(Enrollment, attempt.enrollment_id)
-    assert enrollment is not None
     answered = [
         xapi.Event(
             "answered",
             unit=attempt.unit_id,
-            question=question.id,
+            question=question_id,
             result=xapi.score_result(
-                graded.results[question.id].score,
-                graded.results[question.id].max,
-                success=graded.results[question.id].correct,
+                graded.results[question_id].score,
+                graded.results[question_id].max,
+                success=graded.results[question_id].correct,
             ),
         )
-        for question in drawn
+        for question_id in drawn
     ]
     verdict = xapi.Event(
         "passed" if graded.passed else "failed",

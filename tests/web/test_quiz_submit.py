@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from tests.web.test_quiz import CHECK, answer_all, learner, publish, start
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select, update
+
+from lms.models import AttemptAnswer, Completion, Enrollment, QuizAttempt
+from lms.services import quizzes
+from tests.web.test_quiz import CHECK, answer_all, form_for_page, learner, publish, start
 
 __all__ = ["learner", "publish"]  # fixtures
 
@@ -24,11 +30,14 @@ def test_handing_in_writes_all_answers_with_one_statement(client, learner, count
     statements = [" ".join(s.split()) for s in count_queries.statements]
     inserts = [s for s in statements if s.startswith("INSERT INTO attempt_answers")]
     assert len(inserts) == 1, statements
-    # User, enrolment, attempt; the conditional update that stores the last page,
-    # the hand-in and the score at once; answers, learning records; the unit
-    # recorded as passed (an insert unless recorded in this round) and the
-    # progress read for the completion.
+    # Reading: the user; the attempt with its enrolment (then graded). Writing: the
+    # attempt's state and the enrolment's as they are now; the conditional update
+    # that stores the last page, the hand-in and the score at once; answers,
+    # learning records; the unit recorded as passed (an insert unless recorded in
+    # this round) and the progress read for the completion.
     assert len(statements) == 8, "\n".join(statements)
+    assert statements[2].startswith("SELECT quiz_attempts.status, quiz_attempts.responses")
+    assert statements[3].startswith("UPDATE quiz_attempts SET status=?")
 
 
 def test_handing_in_records_every_answer_and_the_verdict(client, db, learner):
@@ -49,3 +58,57 @@ def test_handing_in_records_every_answer_and_the_verdict(client, db, learner):
     (verdict,) = [r for r in records if r.verb in ("passed", "failed")]
     assert verdict.verb == "passed" and verdict.question is None
     assert {r.version for r in records} == {1} and {r.course for r in records} == {"testkurs"}
+
+
+def _graded_before_writing(client, db):
+    """An attempt with its first page saved, graded with the last page answered
+    right, as the view grades it before its write transaction."""
+    url = start(client)
+    _page, first = form_for_page(client, url)
+    client.post(url, data={**first, "page": "1", "action": "next"})
+    _page, last = form_for_page(client, f"{url}?page=2")
+    attempt = db.scalar(select(QuizAttempt))
+    form = {name: value if isinstance(value, list) else [value] for name, value in last.items()}
+    return attempt, quizzes.grade(attempt, 2, form)
+
+
+def test_a_hand_in_grades_the_responses_saved_when_it_writes(client, db, learner):
+    attempt, grading = _graded_before_writing(client, db)
+    assert grading.result.percent == 100
+    first_page = [entry["id"] for entry in quizzes.page_entries(attempt, 1)]
+    quizzes.save_page(db, attempt, 1, {})  # another tab empties the first page meanwhile
+    assert quizzes.submit(db, attempt, datetime.now(UTC), grading)
+    assert attempt.percent < 100 and not attempt.passed
+    assert {qid: attempt.responses[qid] for qid in grading.last_page} == grading.last_page
+    assert not any(any(attempt.responses[qid].values()) for qid in first_page)
+    answered = dict(db.execute(select(AttemptAnswer.question_id, AttemptAnswer.answered)).all())
+    assert not any(answered[qid] for qid in first_page)
+    assert all(answered[qid] for qid in grading.last_page)
+
+
+def test_a_hand_in_after_another_changes_nothing(client, db, learner):
+    attempt, grading = _graded_before_writing(client, db)
+    assert quizzes.submit(db, attempt, datetime.now(UTC))  # the other request, first
+    first = (attempt.submitted_at, attempt.percent)
+    assert not quizzes.submit(db, attempt, datetime.now(UTC), grading)
+    assert (attempt.submitted_at, attempt.percent) == first
+    assert db.scalar(select(func.count()).select_from(AttemptAnswer)) == 8
+
+
+def test_a_hand_in_reads_the_enrolment_as_it_is_when_it_writes(client, db, learner):
+    """The course was completed (the last unit recorded by a trainer, say) after the
+    hand-in read the enrolment: the pass completes nothing a second time."""
+    client.post("/learn/courses/testkurs/einstieg/done")
+    attempt, grading = _graded_before_writing(client, db)
+    enrollment = db.get(Enrollment, attempt.enrollment_id)
+    completed = datetime.now(UTC)
+    db.execute(
+        update(Enrollment)
+        .where(Enrollment.id == enrollment.id)
+        .values(completed_at=completed)
+        .execution_options(synchronize_session=False)
+    )
+    assert enrollment.completed_at is None  # as the hand-in read it
+    assert quizzes.submit(db, attempt, datetime.now(UTC), grading)
+    assert attempt.passed and enrollment.completed_at == completed
+    assert db.scalar(select(func.count()).select_from(Completion)) == 0
