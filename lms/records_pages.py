@@ -54,6 +54,9 @@ ERRORS = {
     "valid-before-done": _l("“Valid until” lies before the date of the training."),
     "decided": _l("This record has been decided already."),
     "own-record": _l("You cannot confirm your own record."),
+    "too-many-pending": _l(
+        "Ten of your proofs are waiting for your manager. Upload more once they are decided."
+    ),
 }
 
 

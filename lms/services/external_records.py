@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lms.clock import day_start
@@ -25,6 +26,10 @@ _SIGNATURES = (
     (b"\x89PNG\r\n\x1a\n", ("image/png", "png")),
     (b"\xff\xd8\xff", ("image/jpeg", "jpg")),
 )
+
+
+# Proofs one person may have waiting for a decision (each up to 5 MB).
+MAX_PENDING = 10
 
 
 class RecordError(ValueError):
@@ -135,6 +140,14 @@ def submit_own(
     if values.proof is None:
         raise RecordError("file-missing")
     assert person.company_id is not None
+    waiting = session.scalar(
+        select(func.count()).where(
+            ExternalRecord.user_id == person.id,
+            ExternalRecord.status == RecordStatus.PENDING.value,
+        )
+    )
+    if (waiting or 0) >= MAX_PENDING:
+        raise RecordError("too-many-pending")
     record = ExternalRecord(
         company_id=person.company_id,
         user_id=person.id,

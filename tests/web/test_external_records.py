@@ -194,6 +194,22 @@ def test_a_bad_upload_is_refused_and_keeps_what_was_typed(
     assert db.scalar(select(func.count()).select_from(ExternalRecord)) == 0
 
 
+def test_at_most_ten_proofs_wait_for_a_decision(client, db, world, login):
+    learner = world.a.employees[0]
+    login(learner)
+    for number in range(10):
+        sent = client.post("/learn/records", data=form(title=f"Kurs {number}", file=("s.pdf", PDF)))
+        assert sent.status_code == 302
+    refused = client.post(
+        "/learn/records", data=form(title="Kurs 11", file=("s.pdf", PDF)), headers=EN
+    )
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    assert "Ten of your proofs are waiting for your manager." in page
+    assert 'value="Kurs 11"' in page
+    assert db.scalar(select(func.count()).select_from(ExternalRecord)) == 10
+
+
 def test_dates_are_checked(client, db, world, login):
     login(world.a.manager)
     person = world.a.employees[0]
