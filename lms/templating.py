@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from flask import Flask, render_template, request
@@ -147,7 +147,8 @@ def page_language() -> str:
     return locale.language if locale is not None and locale.language in DATE_PATTERNS else "de"
 
 
-def date_filter(value: datetime | None) -> str:
+def date_filter(value: date | None) -> str:
+    """A day (or the day of a moment, in the user's time zone) as the page writes it."""
     return format_date(value, DATE_PATTERNS[page_language()]) if value else "–"
 
 

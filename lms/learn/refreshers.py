@@ -1,10 +1,11 @@
-"""Spaced refreshers on the learner's side ("Auffrischung"): a few questions of a completed
+"""Spaced refreshers on the learner's side ("Kurzwiederholung"): a few questions of a completed
 module on the start page or their own page, and the answers graded."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -20,7 +21,7 @@ from lms.models import Completion, CourseVersion, User
 from lms.services import refreshers
 from lms.services.learning import rendered_units
 from lms.services.refreshers import DrawnQuestion, DueRefresher
-from lms.templating import page_language
+from lms.templating import date_filter, page_language
 
 # How many of the open refreshers the start page shows with their questions; the
 # others are links to their own page.
@@ -77,11 +78,18 @@ def _title(version: CourseVersion, language: str) -> str:
     return title
 
 
-def _open(completion_id: int, step: int) -> DueRefresher | None:
+def _open(completion_id: int, step: int, grace: bool = False) -> DueRefresher | None:
+    """The learner's refresher if it is open today; with `grace`, also if it was open
+    yesterday (answers sent just after midnight on its last day still count)."""
     user: User = current_user._get_current_object()
     if user.company_id is None:
         return None
-    return refreshers.find_open(db.session, user.company_id, user.id, completion_id, step, today())
+    days = (today(), today() - timedelta(days=1)) if grace else (today(),)
+    for day in days:
+        found = refreshers.find_open(db.session, user.company_id, user.id, completion_id, step, day)
+        if found is not None:
+            return found
+    return None
 
 
 def _version(version_id: int) -> CourseVersion:
@@ -117,7 +125,7 @@ def _page(
 
 @bp.post("/refreshers/<int:completion_id>/<int:step>")
 def answer_refresher(completion_id: int, step: int) -> ResponseReturnValue:
-    due = _open(completion_id, step)
+    due = _open(completion_id, step, grace=True)
     if due is None:
         if refreshers.done_refresher(db.session, current_user.id, completion_id, step):
             # A second submit (another tab, a double click): the first one counts.
@@ -128,9 +136,23 @@ def answer_refresher(completion_id: int, step: int) -> ResponseReturnValue:
         return redirect(url_for("learn.index"))
     language = page_language()
     if request.form.get("action") == "skip":
-        refreshers.skip(db.session, due, language, now())
+        if refreshers.skip(db.session, due, language, now()) is None:
+            # Answered or set aside a moment ago (another tab): that one counts.
+            db.session.rollback()
+            return redirect(
+                url_for("learn.refresher_result", completion_id=completion_id, step=step)
+            )
         db.session.commit()
-        flash(_("Refresher set aside. The next one comes on its day."), "info")
+        if due.next_on is None:
+            flash(_("Refresher set aside. It was the last one for this module."), "info")
+        else:
+            flash(
+                _(
+                    "Refresher set aside. The next one comes on %(date)s.",
+                    date=date_filter(due.next_on),
+                ),
+                "info",
+            )
         return redirect(url_for("learn.index"))
     version = _version(due.version_id)
     drawn = refreshers.draw(version, due.completion_id, due.step, language)

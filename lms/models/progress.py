@@ -207,6 +207,8 @@ class RefresherAnswer(Base):
     __table_args__ = (
         UniqueConstraint("refresher_id", "question_id"),
         Index("ix_refresher_answers_statistics", "version_id", "unit_id"),
+        # Ids never used again, also on SQLite: the item statistics rely on it.
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -114,7 +114,7 @@ language: {language}
 minutes: 15
 # Nach Bedarf: zum Einschalten das # am Zeilenanfang löschen.
 # valid_for: 12 months        (so lange gilt das Zertifikat)
-# refresh: [7 days, 30 days]  (Auffrischungsfragen nach dem Abschluss)
+# refresh: [7 days, 30 days]  (Kurzwiederholungen nach dem Abschluss)
 ---
 
 Beschreiben Sie hier, was die Lernenden in diesem Lernmodul lernen.

@@ -64,7 +64,14 @@ from sqlalchemy.orm import Session
 
 from lms.content.spec import Question, QuestionType
 from lms.content.stored import stored_questions
-from lms.models import AttemptAnswer, CourseVersion, QuizAttempt, Refresher, RefresherAnswer
+from lms.models import (
+    AttemptAnswer,
+    CourseVersion,
+    QuizAttempt,
+    Refresher,
+    RefresherAnswer,
+    User,
+)
 
 MIN_ATTEMPTS = 5
 TOO_EASY_ABOVE = 0.9
@@ -208,9 +215,13 @@ _REVISION = select(
     func.max(QuizAttempt.id),
     func.sum(QuizAttempt.id),
     func.max(QuizAttempt.submitted_at),
-    # Refresher answers are only ever added: their count and newest id tell.
+    # Refresher answers: their ids are never used again (AUTOINCREMENT on SQLite, a
+    # sequence on PostgreSQL), so their count and newest id tell every change.
     select(func.count()).where(*_REFRESHER_ANSWERS).scalar_subquery(),
     select(func.max(RefresherAnswer.id)).where(*_REFRESHER_ANSWERS).scalar_subquery(),
+    # An erasure empties typed answers without changing any of the above: the
+    # newest erasure makes everything be aggregated again, in every process.
+    select(func.max(User.erased_at)).scalar_subquery(),
 ).where(
     QuizAttempt.version_id == bindparam("version_id"),
     QuizAttempt.unit_id == bindparam("unit_id"),
@@ -261,8 +272,7 @@ _CACHE_SIZE = 64
 
 
 def forget_kept() -> None:
-    """Drop what this process keeps (an erasure changed answers the key does not see).
-    Other processes keep theirs until the unit's next hand-in."""
+    """Drop what this process keeps (other processes see an erasure in the revision)."""
     _CACHE.clear()
 
 
@@ -328,8 +338,8 @@ def _added_to(
 ) -> _Kept | None:
     """`kept` with the attempts and refresher answers added since; None when something
     was removed, or too much is new, or what `kept` holds is not known for sure."""
-    if kept.attempt_ids is None or kept.answer_ids is None:
-        return None
+    if kept.attempt_ids is None or kept.answer_ids is None or kept.revision[6] != revision[6]:
+        return None  # not known for sure, or someone's answers were erased meanwhile
     attempts, answers = _recent(session, params, kept, revision) or _ids(session, params)
     if not (kept.attempt_ids <= attempts and kept.answer_ids <= answers):
         return None
@@ -355,7 +365,7 @@ def _recent(
     counts of the revision prove that nothing else changed (nothing removed, nothing
     committed late); None when they do not (then all ids are read)."""
     assert kept.attempt_ids is not None and kept.answer_ids is not None
-    count, _max_id, _sum_id, _last_at, answer_count, _last_answer = revision
+    count, _max_id, _sum_id, _last_at, answer_count, _last_answer, _erased = revision
     last_at, last_answer = kept.revision[3], kept.revision[5]
     recent_attempts: _Handed = frozenset()
     if last_at is not None:

@@ -55,6 +55,7 @@ class DueRefresher:
     version_id: int
     step: int  # which period of `refresh`, from 0
     due_on: date
+    next_on: date | None = None  # the day of the next refresher, if one follows
 
     @property
     def key(self) -> str:
@@ -171,6 +172,7 @@ def open_among(
                     row.version_id,
                     step,
                     days[step],
+                    days[step + 1] if step + 1 < len(days) else None,
                 )
             )
     if not candidates:
@@ -208,11 +210,16 @@ def find_open(
 def draw(
     version: CourseVersion, completion_id: int, step: int, language: str
 ) -> list[DrawnQuestion]:
-    """The questions of the refresher (see the module's docstring), in `language`."""
-    units = learning.rendered_units(version, language)
+    """The questions of the refresher (see the module's docstring), in `language`.
+
+    They are drawn in the version's main language (a translation may list a quiz's
+    questions in another order): the same questions in every language."""
     pool = [
-        (unit["id"], question["id"]) for unit in units for question in unit.get("questions", [])
+        (unit["id"], question["id"])
+        for unit in learning.rendered_units(version, version.language)
+        for question in unit.get("questions", [])
     ]
+    units = learning.rendered_units(version, language)
     if not pool:
         return []
     # Seeded, so every visit shows the same questions; nothing here is a secret.

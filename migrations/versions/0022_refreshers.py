@@ -57,7 +57,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['refresher_id'], ['refreshers.id'], name=op.f('fk_refresher_answers_refresher_id_refreshers'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['version_id'], ['course_versions.id'], name=op.f('fk_refresher_answers_version_id_course_versions')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_refresher_answers')),
-    sa.UniqueConstraint('refresher_id', 'question_id', name=op.f('uq_refresher_answers_refresher_id_question_id'))
+    sa.UniqueConstraint('refresher_id', 'question_id', name=op.f('uq_refresher_answers_refresher_id_question_id')),
+    sqlite_autoincrement=True,
     )
     with op.batch_alter_table('refresher_answers', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_refresher_answers_refresher_id'), ['refresher_id'], unique=False)

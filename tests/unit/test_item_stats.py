@@ -328,3 +328,23 @@ def test_an_attempt_committed_late_is_found_all_the_same(db, six_attempts):
     kept = quiz_statistics(db, version.id, "check")
     assert kept.attempts == 7
     same_figures(kept, item_statistics(db, version.id, "check"))
+
+
+def test_an_erasure_in_another_process_reaches_the_kept_figures(db, stats_quiz):
+    from lms.models import User
+    from lms.services import erasure, item_stats
+
+    version, company = stats_quiz
+    attempts = [add_attempt(db, version, company, answers) for answers in ATTEMPTS]
+    before = quiz_statistics(db, version.id, "check")
+    begriff = next(i for i in before.items if i.question.id == "begriff")
+    assert "Spam" in [w.text for w in begriff.wrong_answers]
+    other_process = dict(item_stats._CACHE)  # what another worker keeps
+    erasure.erase_person(db, db.get(User, attempts[3].user_id), datetime.now(UTC))
+    db.flush()
+    item_stats._CACHE.update(other_process)
+    add_attempt(db, version, company, ATTEMPTS[0])
+    after = quiz_statistics(db, version.id, "check")
+    begriff = next(i for i in after.items if i.question.id == "begriff")
+    assert "Spam" not in [w.text for w in begriff.wrong_answers]
+    same_figures(after, item_statistics(db, version.id, "check"))

@@ -318,7 +318,7 @@ def test_the_reminder_mail_names_the_refresher_once(app, db, setup):
         summary = reminders.send_reminders(db, on_the_day, links)
         (mail,) = summary.mails
         assert mail.to == learner.email
-        assert "a short refresher is waiting for you" in mail.body
+        assert "1 short refresher is waiting for you:" in mail.body
         assert "Testkurs: a few questions to refresh what you learned" in mail.body
         assert summary.sent["refresher"] == 1
         assert reminders.send_reminders(db, on_the_day + timedelta(hours=6), links).mails == []
@@ -343,3 +343,44 @@ def test_a_newer_version_without_refresh_ends_them(app, db, setup, tmp_path):
     complete(db, newer, learner, at=COMPLETED + timedelta(days=1))
     assert open_for(db, company, date(2026, 3, 10)) == []
     assert open_for(db, company, date(2026, 4, 2)) == []
+
+
+def test_the_same_questions_in_every_language(app, db, tmp_path):
+    blocks = ["## " + b for b in STATS_QUIZ.split("## ") if b.strip()]
+    english = "".join(reversed([b.replace("## ", "## EN ", 1) for b in blocks]))
+    folder = write_course(
+        tmp_path,
+        {
+            "course.md": REFRESH_MD,
+            "02-check.md": quiz(STATS_QUIZ),
+            "02-check.en.md": quiz(english),
+        },
+        slug="zweisprachig",
+    )
+    with app.test_request_context():
+        outcome = import_course(db, folder, COMPLETED)
+    assert outcome.version is not None, outcome.problems
+    for completion_id in range(1, 40):
+        for step in (0, 1):
+            german = refreshers.draw(outcome.version, completion_id, step, "de")
+            english_drawn = refreshers.draw(outcome.version, completion_id, step, "en")
+            assert [d.question.id for d in german] == [d.question.id for d in english_drawn]
+    assert all("EN " in d.public["prompt_html"] for d in english_drawn)
+
+
+def test_refresher_answer_ids_are_never_used_again(db, setup):
+    version, company, _learner, completion = setup
+    (due,) = open_for(db, company, date(2026, 3, 9))
+    drawn = refreshers.draw(version, completion.id, 0, "de")
+    first = refreshers.answer(
+        db, due, version, "de", refreshers.form_fields(drawn, answers_for(drawn)), COMPLETED
+    )
+    db.flush()
+    highest = max(a.id for a in first.answers)
+    db.delete(first)
+    db.flush()
+    again = refreshers.answer(
+        db, due, version, "de", refreshers.form_fields(drawn, answers_for(drawn)), COMPLETED
+    )
+    db.flush()
+    assert min(a.id for a in again.answers) > highest

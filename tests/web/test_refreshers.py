@@ -155,3 +155,40 @@ def test_the_trainer_sees_when_refreshers_come(other_client, login, setup, world
     assert "<dt>Refreshers after completing</dt><dd>7 days, 30 days</dd>" in page
     german = other_client.get("/author/courses/auffrischkurs", headers={"Accept-Language": "de"})
     assert "<dd>7 Tage, 30 Tage</dd>" in german.get_data(as_text=True)
+
+
+def test_setting_aside_names_the_next_day_or_says_it_was_the_last(
+    app, client, db, login, setup, monkeypatch
+):
+    _version, learner, completion = setup
+    login(learner)
+    client.post(path(completion), data={"action": "skip"}, headers=EN)
+    page = client.get("/learn/", headers=EN).get_data(as_text=True)
+    assert "Refresher set aside. The next one comes on 1 Apr 2026." in page
+    monkeypatch.setitem(app.config, "CLOCK", lambda: datetime(2026, 4, 1, 7, 0, tzinfo=UTC))
+    client.post(path(completion, step=1), data={"action": "skip"}, headers=EN)
+    page = client.get("/learn/", headers=EN).get_data(as_text=True)
+    assert "Refresher set aside. It was the last one for this module." in page
+
+
+def test_answers_sent_just_after_midnight_on_the_last_day_still_count(
+    app, client, db, login, setup, monkeypatch
+):
+    version, learner, completion = setup
+    login(learner)
+    # Offered from 9 March for 14 days: 22 March is its last day (Berlin).
+    monkeypatch.setitem(app.config, "CLOCK", lambda: datetime(2026, 3, 22, 22, 50, tzinfo=UTC))
+    assert client.get(path(completion)).status_code == 200
+    monkeypatch.setitem(app.config, "CLOCK", lambda: datetime(2026, 3, 22, 23, 10, tzinfo=UTC))
+    assert client.get(path(completion)).status_code == 404  # 0:10 on 23 March: gone
+    drawn = refreshers.draw(version, completion.id, 0, "de")
+    sent = client.post(path(completion), data={"action": "answer", **answers_for(drawn)})
+    assert sent.location.endswith(path(completion, end="/result"))
+    assert count(db, Refresher) == 1
+
+
+def test_refresher_questions_show_no_points(client, login, setup):
+    _version, learner, completion = setup
+    login(learner)
+    page = client.get(path(completion), headers=EN).get_data(as_text=True)
+    assert "Question 1" in page and "point" not in page
