@@ -24,6 +24,8 @@ class Fences:
 
     def step(self, line: str) -> bool:
         """True if `line` is a fence line or inside a code block."""
+        if self.marker is None and "`" not in line and "~" not in line:
+            return False  # most lines: no fence can start here
         match = FENCE.match(line)
         if self.marker is None:
             if match:

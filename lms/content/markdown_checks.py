@@ -83,9 +83,9 @@ def check(text: str, first_line: int, source: Source, assets: set[str]) -> None:
     fences = Fences()
     for offset, line in enumerate(text.split("\n")):
         number = first_line + offset
-        if fences.step(line):
-            continue
-        visible = INLINE_CODE.sub("", line)
+        if fences.step(line) or ("[" not in line and "<" not in line):
+            continue  # code, or nothing a link or a tag could start with
+        visible = INLINE_CODE.sub("", line) if "`" in line else line
         for match in LINK.finditer(visible):
             _check_link(match, number, source, assets)
         for match in RAW_TAG.finditer(visible):

@@ -22,7 +22,7 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from lms.clock import today
@@ -402,6 +402,14 @@ class LiveCheck:
     own: str  # the file's path as problems name it (slug/file)
 
 
+# Built once: the live check runs them at every pause in typing.
+_DRAFT_PATHS = select(DraftFile.path).where(DraftFile.draft_id == bindparam("draft_id"))
+_DRAFT_FILES = select(DraftFile.path, DraftFile.data).where(
+    DraftFile.draft_id == bindparam("draft_id"),
+    DraftFile.path.in_(bindparam("paths", expanding=True)),
+)
+
+
 def check_typed(session: Session, draft: CourseDraft, path: str, text: str) -> LiveCheck:
     """Check `path` holding `text`, as the editor's live check runs it while typing.
 
@@ -412,15 +420,11 @@ def check_typed(session: Session, draft: CourseDraft, path: str, text: str) -> L
     """
     _check_path(path)
     base = path.split(".", 1)[0]
-    paths = list(session.scalars(select(DraftFile.path).where(DraftFile.draft_id == draft.id)))
+    paths = list(session.scalars(_DRAFT_PATHS, {"draft_id": draft.id}))
     wanted = [p for p in paths if COURSE_NAME.match(p) or p.split(".", 1)[0] == base]
     files: dict[str, bytes] = {}
     if wanted:
-        rows = session.execute(
-            select(DraftFile.path, DraftFile.data).where(
-                DraftFile.draft_id == draft.id, DraftFile.path.in_(wanted)
-            )
-        )
+        rows = session.execute(_DRAFT_FILES, {"draft_id": draft.id, "paths": wanted})
         files.update({p: data for p, data in rows})
     files.update({p: b"" for p in paths if p.startswith("assets/")})
     files[path] = text.replace("\r\n", "\n").encode("utf-8")
