@@ -37,7 +37,7 @@ def test_handing_in_writes_all_answers_with_one_statement(client, learner, count
     # this round) and the progress read for the completion.
     assert len(statements) == 8, "\n".join(statements)
     assert statements[2].startswith("SELECT quiz_attempts.status, quiz_attempts.responses")
-    assert statements[3].startswith("UPDATE quiz_attempts SET status=?")
+    assert statements[3].startswith("UPDATE quiz_attempts SET status=")  # ? or %(status)s
 
 
 def test_handing_in_records_every_answer_and_the_verdict(client, db, learner):
