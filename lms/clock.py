@@ -6,7 +6,7 @@ sets `app.config["CLOCK"]` to a callable returning an aware datetime.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
@@ -37,3 +37,9 @@ def today(at: datetime | None = None) -> date:
 def day_start(day: date) -> datetime:
     """The moment a calendar day begins in the platform's time zone, in UTC."""
     return datetime.combine(day, time.min, local_zone()).astimezone(UTC)
+
+
+def day_end(day: date) -> datetime:
+    """The last moment of a calendar day in the platform's time zone, in UTC: when
+    something done "on that day" (a training recorded by its date) counts as done."""
+    return day_start(day + timedelta(days=1)) - timedelta(microseconds=1)

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lms.clock import day_start
+from lms.clock import day_end, day_start
 from lms.models import Course, ExternalRecord, RecordStatus, User
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -76,7 +76,8 @@ def _check(values: RecordInput) -> None:
 def _fill(session: Session, record: ExternalRecord, values: RecordInput) -> None:
     record.title = values.title.strip()
     record.provider = values.provider.strip()
-    record.completed_at = day_start(values.completed_on)
+    # The end of the day: it counts for a module assigned or renewed earlier that day.
+    record.completed_at = day_end(values.completed_on)
     record.valid_until = day_start(values.valid_until) if values.valid_until else None
     record.course_id = values.course_id
     if record.valid_until is None and values.course_id is not None:

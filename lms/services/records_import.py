@@ -36,7 +36,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lms.clock import day_start
+from lms.clock import day_end, day_start, local_zone
 from lms.models import Company, ExternalRecord, RecordStatus, User
 from lms.services import people_import
 from lms.services.accounts import normalize_email
@@ -173,8 +173,10 @@ def plan(
     for module_id, (slug, module_title) in modules.items():
         module_keys[header_key(slug)] = module_id
         module_keys[header_key(module_title)] = module_id
+    # By day: records are stored at a moment of their day (its end; its start before).
+    zone = local_zone()
     existing = {
-        (r.user_id, r.title.casefold(), r.completed_at, r.course_id)
+        (r.user_id, r.title.casefold(), r.completed_at.astimezone(zone).date(), r.course_id)
         for r in session.scalars(
             select(ExternalRecord).where(
                 ExternalRecord.company_id == company.id,
@@ -230,7 +232,7 @@ def plan(
         if problems or person is None or completed is None:
             result.problems.extend(problems)
             continue
-        key = (person.id, title.casefold(), day_start(completed), course_id)
+        key = (person.id, title.casefold(), completed, course_id)
         if key in seen:
             problem("duplicate-row", other=seen[key])
             result.problems.extend(problems)
@@ -355,10 +357,10 @@ def apply(
             course_id=new.course_id,
             title=new.title,
             provider=new.provider,
-            completed_at=day_start(new.completed_on),
+            completed_at=day_end(new.completed_on),
             valid_until=day_start(new.valid_until)
             if new.valid_until
-            else module_validity(session, new.course_id, day_start(new.completed_on))
+            else module_validity(session, new.course_id, day_end(new.completed_on))
             if new.course_id is not None
             else None,
             status=RecordStatus.CONFIRMED.value,

@@ -87,6 +87,24 @@ def test_a_manager_records_a_training_that_counts_for_the_module(client, db, wor
     assert entry.company_id == a.company.id
 
 
+def test_a_training_done_today_counts_for_a_retake_started_today(client, db, world, login, course):
+    a = world.a
+    person = a.employees[0]
+    due = today() + timedelta(days=30)
+    assignments.assign_to_people(
+        db, a.manager, course, [person], due, "", datetime.now(UTC), retake=True
+    )
+    login(a.manager)
+    assert "not started" in matrix_row(client, person)
+    done_today = form(course.id, ("erste-hilfe.pdf", PDF), completed_on=today().isoformat())
+    sent = client.post(
+        f"/team/people/{person.id}/records/new", data=done_today, content_type="multipart/form-data"
+    )
+    assert sent.status_code == 302
+    row = matrix_row(client, person)
+    assert "completed" in row and "external" in row
+
+
 def test_an_expired_external_record_shows_as_expired(client, db, world, login, course):
     a = world.a
     person = a.employees[0]
