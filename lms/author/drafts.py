@@ -450,21 +450,32 @@ def add_file(slug: str) -> ResponseReturnValue:
     return redirect(url_for("author.edit_file", slug=draft.slug, path=path))
 
 
+def _change(change: Callable[[], object], conflict: str) -> bool:
+    """Make a change to a draft and commit it; True if it was made. Refused (someone
+    changed the draft meanwhile: `conflict`; or a `DraftError`): rolled back and said."""
+    try:
+        change()
+    except DraftConflict:
+        db.session.rollback()
+        flash(conflict, "error")
+        return False
+    except DraftError as error:
+        db.session.rollback()
+        flash(str(ERRORS[error.code]), "error")
+        return False
+    db.session.commit()
+    return True
+
+
 @bp.post("/drafts/<slug>/units/<base>/move")
 def move_unit(slug: str, base: str) -> ResponseReturnValue:
     """A unit one place up or down (the `direction` button pressed)."""
     draft = _draft(slug)
-    try:
-        drafts.move_unit(db.session, draft, base, request.form.get("direction") == "up",
-                         _form_revision(), _me(), now())  # fmt: skip
-    except DraftConflict:
-        db.session.rollback()
-        flash(_("Someone changed the draft meanwhile. Look at it again, then move."), "error")
-    except DraftError as error:
-        db.session.rollback()
-        flash(str(ERRORS[error.code]), "error")
-    else:
-        db.session.commit()
+    up = request.form.get("direction") == "up"
+    _change(
+        lambda: drafts.move_unit(db.session, draft, base, up, _form_revision(), _me(), now()),
+        _("Someone changed the draft meanwhile. Look at it again, then move."),
+    )
     return redirect(url_for("author.draft", slug=draft.slug) + "#files-heading")
 
 
@@ -474,16 +485,12 @@ def rename_file(slug: str, path: str) -> ResponseReturnValue:
     new_path = request.form.get("new_path", "").strip()
     if path.endswith(".md") and not new_path.endswith(".md"):
         new_path += ".md"
-    try:
-        drafts.rename_file(db.session, draft, path, new_path, _form_revision(), _me(), now())
-    except DraftConflict:
-        db.session.rollback()
-        flash(_("Someone changed the draft meanwhile. Look at it again, then rename."), "error")
-    except DraftError as error:
-        db.session.rollback()
-        flash(str(ERRORS[error.code]), "error")
-    else:
-        db.session.commit()
+    if _change(
+        lambda: drafts.rename_file(
+            db.session, draft, path, new_path, _form_revision(), _me(), now()
+        ),
+        _("Someone changed the draft meanwhile. Look at it again, then rename."),
+    ):
         flash(_("%(old)s is now %(new)s.", old=path, new=new_path), "success")
     return redirect(url_for("author.draft", slug=draft.slug) + "#files-heading")
 
@@ -511,16 +518,10 @@ def upload_asset(slug: str) -> ResponseReturnValue:
 @bp.post("/drafts/<slug>/files/<path:path>/delete")
 def delete_file(slug: str, path: str) -> ResponseReturnValue:
     draft = _draft(slug)
-    try:
-        drafts.delete_file(db.session, draft, path, _form_revision(), _me(), now())
-    except DraftConflict:
-        db.session.rollback()
-        flash(_("Someone changed the draft meanwhile. Look at it again, then delete."), "error")
-    except DraftError as error:
-        db.session.rollback()
-        flash(str(ERRORS[error.code]), "error")
-    else:
-        db.session.commit()
+    if _change(
+        lambda: drafts.delete_file(db.session, draft, path, _form_revision(), _me(), now()),
+        _("Someone changed the draft meanwhile. Look at it again, then delete."),
+    ):
         flash(_("%(file)s is deleted.", file=path), "success")
     return redirect(url_for("author.draft", slug=draft.slug))
 
