@@ -56,8 +56,8 @@ import math
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
 from sqlalchemy import Float, String, Text, bindparam, cast, func, select
 from sqlalchemy.orm import Session
@@ -229,6 +229,18 @@ _REVISION = select(
 )
 
 
+class _Revision(NamedTuple):
+    """What `_REVISION` reads, in its order."""
+
+    attempts: int  # submitted attempts
+    max_id: int | None
+    sum_id: int | None
+    last_at: datetime | None  # the newest hand-in
+    answer_count: int  # refresher answers
+    last_answer_id: int | None
+    last_erasure: datetime | None
+
+
 @dataclass(frozen=True)
 class QuizStatistics:
     """The figures of a quiz unit of one version: its submitted attempts and its questions."""
@@ -258,7 +270,7 @@ class _Kept:
     the groups were added up from; None when that is not known for sure (they
     changed while the aggregate ran): then the next change aggregates everything."""
 
-    revision: tuple[Any, ...]
+    revision: _Revision
     groups: _Groups
     attempt_ids: _Handed | None
     answer_ids: _Handed | None
@@ -291,8 +303,7 @@ def quiz_statistics(
         return QuizStatistics(0, ())
     language = language or version.language
     params = {"version_id": version_id, "unit_id": unit_id}
-    count, *rest = session.execute(_REVISION, params).one()
-    revision = (count, *rest)
+    revision = _Revision(*session.execute(_REVISION, params).one())
     key = (version_id, version.content_hash, unit_id)
     kept = _CACHE.get(key)
     if kept is None or kept.revision != revision:
@@ -309,7 +320,7 @@ def quiz_statistics(
             (question_id, correct, response, n, y, yy, from_quiz)
             for (question_id, correct, response, from_quiz), (n, y, yy) in kept.groups.items()
         )
-        statistics = QuizStatistics(count, tuple(_build(questions, groups)))
+        statistics = QuizStatistics(revision.attempts, tuple(_build(questions, groups)))
         kept.by_language[language] = statistics
     return statistics
 
@@ -321,7 +332,7 @@ def _ids(session: Session, params: dict[str, Any]) -> tuple[_Handed, _Handed]:
     )
 
 
-def _aggregated(session: Session, params: dict[str, Any], revision: tuple[Any, ...]) -> _Kept:
+def _aggregated(session: Session, params: dict[str, Any], revision: _Revision) -> _Kept:
     """Everything aggregated. The ids are read before and after: when they are the
     same, the aggregate in between saw exactly those (attempts are only added or,
     rarely, removed), and later views may add to it."""
@@ -334,11 +345,15 @@ def _aggregated(session: Session, params: dict[str, Any], revision: tuple[Any, .
 
 
 def _added_to(
-    session: Session, params: dict[str, Any], kept: _Kept, revision: tuple[Any, ...]
+    session: Session, params: dict[str, Any], kept: _Kept, revision: _Revision
 ) -> _Kept | None:
     """`kept` with the attempts and refresher answers added since; None when something
     was removed, or too much is new, or what `kept` holds is not known for sure."""
-    if kept.attempt_ids is None or kept.answer_ids is None or kept.revision[6] != revision[6]:
+    if (
+        kept.attempt_ids is None
+        or kept.answer_ids is None
+        or kept.revision.last_erasure != revision.last_erasure
+    ):
         return None  # not known for sure, or someone's answers were erased meanwhile
     attempts, answers = _recent(session, params, kept, revision) or _ids(session, params)
     if not (kept.attempt_ids <= attempts and kept.answer_ids <= answers):
@@ -359,26 +374,25 @@ def _added_to(
 
 
 def _recent(
-    session: Session, params: dict[str, Any], kept: _Kept, revision: tuple[Any, ...]
+    session: Session, params: dict[str, Any], kept: _Kept, revision: _Revision
 ) -> tuple[_Handed, _Handed] | None:
     """What is handed in now, as what `kept` holds plus what came lately, when the
     counts of the revision prove that nothing else changed (nothing removed, nothing
     committed late); None when they do not (then all ids are read)."""
     assert kept.attempt_ids is not None and kept.answer_ids is not None
-    count, _max_id, _sum_id, _last_at, answer_count, _last_answer, _erased = revision
-    last_at, last_answer = kept.revision[3], kept.revision[5]
+    last_at, last_answer = kept.revision.last_at, kept.revision.last_answer_id
     recent_attempts: _Handed = frozenset()
     if last_at is not None:
         found = session.execute(_RECENT_ATTEMPT_IDS, {**params, "since": last_at - _LATE_COMMIT})
         recent_attempts = frozenset((row_id, at) for row_id, at in found)
-    elif count:
+    elif revision.attempts:
         return None
     found = session.execute(
         _RECENT_ANSWER_IDS, {**params, "after_id": (last_answer or 0) - _LATE_IDS}
     )
     recent_answers = frozenset((row_id, at) for row_id, at in found)
     attempts, answers = kept.attempt_ids | recent_attempts, kept.answer_ids | recent_answers
-    if len(attempts) != count or len(answers) != answer_count:
+    if len(attempts) != revision.attempts or len(answers) != revision.answer_count:
         return None
     return attempts, answers
 
