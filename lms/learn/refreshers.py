@@ -160,7 +160,7 @@ def answer_refresher(completion_id: int, step: int) -> ResponseReturnValue:
     if not any(entered.values()):
         flash(_("Answer at least one question, or set the refresher aside."), "error")
         return _page(due, entered, 422)
-    if refreshers.answer(db.session, due, version, language, entered, now()) is None:
+    if refreshers.answer(db.session, due, version, language, entered, now(), drawn) is None:
         db.session.rollback()
     else:
         db.session.commit()

@@ -272,10 +272,13 @@ def answer(
     language: str,
     entered: Mapping[str, Any],
     now: datetime,
+    drawn: list[DrawnQuestion] | None = None,
 ) -> Refresher | None:
     """Grade and keep the learner's answers; None if this refresher was answered or
-    skipped already (by another tab or a repeated submit: nothing changes)."""
-    drawn = draw(version, due.completion_id, due.step, language)
+    skipped already (by another tab or a repeated submit: nothing changes). `drawn`:
+    its questions, when the caller has drawn them already."""
+    if drawn is None:
+        drawn = draw(version, due.completion_id, due.step, language)
     results: dict[str, Result] = {
         item.question.id: grade(
             item.question,
