@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -23,9 +23,8 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from markupsafe import Markup
-from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import selectinload
+from markupsafe import Markup, escape
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from wtforms import BooleanField, EmailField, SelectChoice, SelectField, StringField
 from wtforms.validators import Email, InputRequired, Length
 
@@ -39,7 +38,7 @@ from lms.permissions import departments_of, get_for_company
 from lms.services import accounts, assignments, companies
 from lms.services.audit import changed, snapshot
 from lms.services.companies import CompanyError, PersonFields
-from lms.templating import ROLE_LABELS
+from lms.templating import ROLE_LABELS, date_filter
 
 PAGE_SIZE = 50
 # The person's fields the audit log follows; `roles` and `managed` are read as text.
@@ -120,7 +119,8 @@ class PeopleFilters:
         role = args.get("role", "")
         status = args.get("status", "")
         return cls(
-            text=args.get("q", "").strip()[:100],
+            # No line break: the search compares the fields joined by line breaks.
+            text=args.get("q", "").replace("\r", " ").replace("\n", " ").strip()[:100],
             role=role if role in {r.value for r in Role} else "",
             department_id=number("department"),
             status=status if status in ("active", "inactive", "never") else "",
@@ -148,22 +148,16 @@ def people_query(place: PeoplePlace, filters: PeopleFilters) -> Select[User]:
     if filters.text:
         typed = filters.text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = f"%{typed}%"
-        # SQLite's LIKE ignores case itself (ASCII only, as its lower() does): no
-        # function call per row and column there; PostgreSQL's ILIKE knows umlauts.
-        sqlite = db.session.get_bind().dialect.name == "sqlite"
-
-        def matches(column: Any) -> Any:
-            if sqlite:
-                return column.like(pattern, escape="\\")
-            return column.ilike(pattern, escape="\\")
-
-        query = query.where(
-            or_(
-                matches(User.display_name),
-                matches(User.email),
-                matches(User.personnel_number),
-            )
-        )
+        if db.session.get_bind().dialect.name == "sqlite":
+            # SQLite's LIKE ignores case itself (ASCII letters only, as its lower()
+            # does): three LIKEs on the plain columns are its quickest way.
+            fields = (User.display_name, User.email, User.personnel_number)
+            query = query.where(or_(*(field.like(pattern, escape="\\") for field in fields)))
+        else:
+            # PostgreSQL: one stored column in lower case (`User.search_text`), since
+            # lower() or ILIKE per person and field made a search of 5,000 people
+            # cost it three times as much.
+            query = query.where(User.search_text.like(pattern, escape="\\"))
     if filters.role:
         query = query.where(User.role_rows.any(UserRole.role == filters.role))
     if filters.department_id:
@@ -227,49 +221,131 @@ def _department_choices(place: PeoplePlace, departments: list[Department]) -> li
     return choices
 
 
+@dataclass(frozen=True)
+class ListRow:
+    """One person in the list: what its row shows, read as plain columns."""
+
+    id: int
+    display_name: str
+    email: str
+    personnel_number: str | None
+    is_active: bool
+    department_id: int | None
+    last_login_at: datetime | None
+    roles: list[Role]  # in order
+
+
+def _list_rows(query: Select[User], filters: PeopleFilters) -> tuple[list[ListRow], int]:
+    """The page's people in order with their roles, and how many match in all.
+
+    One statement and plain columns: the page's ids are picked from narrow rows
+    (sorting whole rows made page 50 of 5,000 people take 9 ms instead of 5 ms on
+    SQLite), then their rows and roles are joined to them. A search reads every row
+    anyway, so its count comes along in the same pass; otherwise the count is a
+    subquery of its own. Five statements and fifty ORM objects with their roles
+    made this page a third slower on PostgreSQL.
+    """
+    page = query.with_only_columns(User.id).order_by(User.display_name, User.id)
+    page = page.limit(PAGE_SIZE).offset((filters.page - 1) * PAGE_SIZE)
+    total: ColumnElement[int]
+    if filters.text:
+        chosen = page.add_columns(func.count().over().label("total")).subquery()
+        total = chosen.c.total
+    else:
+        chosen = page.subquery()
+        counted = query.with_only_columns(func.count(User.id)).correlate(None)
+        total = counted.scalar_subquery()
+    found = db.session.execute(
+        select(
+            User.id,
+            User.display_name,
+            User.email,
+            User.personnel_number,
+            User.is_active,
+            User.department_id,
+            User.last_login_at,
+            UserRole.role,
+            total.label("total"),
+        )
+        .join(chosen, chosen.c.id == User.id)
+        .outerjoin(UserRole, UserRole.user_id == User.id)
+        .order_by(User.display_name, User.id, UserRole.role)
+    ).all()
+    rows: list[ListRow] = []
+    for row in found:
+        if not rows or rows[-1].id != row.id:
+            rows.append(
+                ListRow(
+                    id=row.id,
+                    display_name=row.display_name,
+                    email=row.email,
+                    personnel_number=row.personnel_number,
+                    is_active=row.is_active,
+                    department_id=row.department_id,
+                    last_login_at=row.last_login_at,
+                    roles=[],
+                )
+            )
+        if row.role is not None:
+            rows[-1].roles.append(Role(row.role))
+    if found:
+        return rows, found[0].total
+    # A page past the end: nobody on it, and the count on its own.
+    return rows, db.session.scalar(query.with_only_columns(func.count(User.id))) or 0
+
+
 def list_page(place: PeoplePlace, template: str = "people/list.html") -> ResponseReturnValue:
     filters = PeopleFilters.from_args(request.args)
     query = people_query(place, filters)
-    # The page's ids first: sorting narrow rows is quicker than sorting whole
-    # ones (page 50 of 5,000 people: 5 ms instead of 9 ms on SQLite).
-    page_ids = query.with_only_columns(User.id).order_by(User.display_name, User.id)
-    page_ids = page_ids.limit(PAGE_SIZE).offset((filters.page - 1) * PAGE_SIZE)
-    total: int | None = None
-    if filters.text:
-        # A search reads every row anyway: the count comes along in the same pass.
-        found = db.session.execute(page_ids.add_columns(func.count().over())).all()
-        ids = [row[0] for row in found]
-        total = found[0][1] if found else None
-    else:
-        ids = list(db.session.scalars(page_ids))
-    if total is None:
-        total = db.session.scalar(query.with_only_columns(func.count(User.id))) or 0
-    by_id = {
-        person.id: person
-        for person in db.session.scalars(
-            select(User).where(User.id.in_(ids)).options(selectinload(User.role_rows))
-        )
-    }
-    rows = [by_id[i] for i in ids]
+    rows, total = _list_rows(query, filters)
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     departments = place.departments()  # for the filter; the rows' names come from it too
     return render_template(
         template,
         place=place,
         company=place.company,
-        rows=rows,
+        rows=_rows_html(rows, place.url("list"), {d.id: d.name for d in departments}),
         total=total,
         filters=filters,
         pages=pages,
         departments=departments,
-        departments_by_id={d.id: d for d in departments},
         shown_roles=[r for r in Role if r.value not in place.hidden_roles],
-        # Fifty rows: each role's tag made once.
-        role_tags={
-            role: Markup('<span class="tag">{}</span>').format(label)
-            for role, label in ROLE_LABELS.items()
-        },
     )
+
+
+def _rows_html(rows: list[ListRow], people_url: str, department_names: dict[int, str]) -> Markup:
+    """The table's rows. Written here rather than in the template: fifty rows through
+    Jinja took a quarter of the page's time, this a tenth of that. Every value from
+    the database goes through `escape`; what is the same in every row (labels, role
+    tags, department names) is translated and escaped once."""
+    label_email, label_roles = escape(_("E-mail address")), escape(_("Roles"))
+    label_department, label_login = escape(_("Department")), escape(_("Last login"))
+    deactivated = Markup(' <span class="tag">{}</span>').format(_("deactivated"))
+    tags = {
+        role: Markup('<span class="tag">{}</span> ').format(label)
+        for role, label in ROLE_LABELS.items()
+    }
+    departments = {key: escape(name) for key, name in department_names.items()}
+    never = escape(_("never"))
+    base = escape(people_url)
+    html = []
+    for row in rows:
+        login = escape(date_filter(row.last_login_at)) if row.last_login_at else never
+        number = ""
+        if row.personnel_number:
+            number = f'<br><span class="muted">{escape(row.personnel_number)}</span>'
+        roles = "".join(tags[role] for role in row.roles)
+        department = departments.get(row.department_id, "–") if row.department_id else "–"
+        html.append(
+            f'<tr>\n<th scope="row"><a href="{base}/{row.id}/edit">{escape(row.display_name)}'
+            f"</a>{'' if row.is_active else deactivated}{number}</th>\n"
+            f'<td data-label="{label_email}">{escape(row.email)}</td>\n'
+            f'<td data-label="{label_roles}">{roles}</td>\n'
+            f'<td data-label="{label_department}">{department}</td>\n'
+            f'<td data-label="{label_login}">{login}</td>\n</tr>\n'
+        )
+    # Safe: every part above is Markup, escaped, or a constant of this function.
+    return Markup("".join(html))  # noqa: S704
 
 
 def _invite(user: User) -> None:

@@ -198,3 +198,25 @@ def test_a_search_for_percent_or_underscore_means_those_characters(client, db, w
     assert "Anna_Bein" in found
     nobody = client.get(url, query_string={"q": "%"}).get_data(as_text=True)
     assert "Anna_Bein" not in nobody and world.a.employees[0].display_name not in nobody
+
+
+def test_the_search_ignores_case_follows_changes_and_stays_within_one_field(
+    client, db, world, login
+):
+    company = world.a.company
+    person = make_user(db, company, name="Jörg Schmidt", email="joerg.s@example.com")
+    login(world.admin)
+    url = f"/admin/companies/{company.id}/people"
+
+    def names(q: str) -> str:
+        return client.get(url, query_string={"q": q}, headers=EN).get_data(as_text=True)
+
+    assert "Jörg Schmidt" in names("SCHMIDT") and "Jörg Schmidt" in names("jörg")
+    assert "Jörg Schmidt" in names("JOERG.S@")  # the address, whatever the case
+    # Name and address are not one text: the end of one and the start of the other.
+    assert "Nobody matches these filters." in names("schmidtjoerg")
+    # A new name is found at once, the old one no longer.
+    person.display_name = "Jörg Schmitt-Berger"
+    db.commit()
+    assert "Jörg Schmitt-Berger" in names("berger")
+    assert "Nobody matches these filters." in names("schmidt")
