@@ -320,9 +320,10 @@ def _rows_html(rows: list[ListRow], people_url: str, department_names: dict[int,
     tags, department names) is translated and escaped once."""
     label_email, label_roles = escape(_("E-mail address")), escape(_("Roles"))
     label_department, label_login = escape(_("Department")), escape(_("Last login"))
-    deactivated = Markup(' <span class="tag">{}</span>').format(_("deactivated"))
+    deactivated = f' <span class="tag">{escape(_("deactivated"))}</span>'
+    # str(): a lazy label's __html__ would pass it unescaped.
     tags = {
-        role: Markup('<span class="tag">{}</span> ').format(label)
+        role: f'<span class="tag">{escape(str(label))}</span> '
         for role, label in ROLE_LABELS.items()
     }
     departments = {key: escape(name) for key, name in department_names.items()}

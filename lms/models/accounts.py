@@ -35,8 +35,15 @@ class User(Base):
     # unique index, not a constraint: SQLite adds an index without rebuilding the table.
     __table_args__ = (
         Index("ix_users_company_personnel_number", "company_id", "personnel_number", unique=True),
-        # The people list of a company, sorted by name, a page at a time.
-        Index("ix_users_company_name", "company_id", "display_name", "id"),
+        # The people list of a company, sorted by name, a page at a time; on
+        # PostgreSQL its search reads `search_text` from the index, not the rows.
+        Index(
+            "ix_users_company_name",
+            "company_id",
+            "display_name",
+            "id",
+            postgresql_include=["search_text"],
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -65,6 +72,8 @@ class User(Base):
     # per person and search made the search cost three times as much. On SQLite it
     # is computed when read (migration 0023: SQLite cannot add a stored column to a
     # table) and the search does not use it: its LIKE folds case itself.
+    # A later migration that rebuilds `users` on SQLite (batch_alter_table) must drop
+    # this column first and add it again afterwards: the copy would write to it.
     search_text: Mapped[str | None] = mapped_column(
         Text, Computed(SEARCH_TEXT, persisted=True), deferred=True
     )

@@ -220,3 +220,32 @@ def test_the_search_ignores_case_follows_changes_and_stays_within_one_field(
     db.commit()
     assert "Jörg Schmitt-Berger" in names("berger")
     assert "Nobody matches these filters." in names("schmidt")
+
+
+def test_a_row_shows_a_person_escaped_with_roles_status_and_last_login(client, db, world, login):
+    from datetime import UTC, datetime
+
+    from lms.models import Role
+
+    company = world.a.company
+    person = make_user(
+        db, company, Role.MANAGER, Role.LEARNER, name="<b>Fett</b> & Co", personnel_number='P"1'
+    )
+    person.is_active = False
+    person.last_login_at = datetime(2026, 3, 28, 23, 30, tzinfo=UTC)  # 29 March in Berlin
+    db.commit()
+    login(world.admin)
+    url = f"/admin/companies/{company.id}/people"
+    for language, words in (("en", ("29 Mar 2026", "deactivated", "Employee", "Manager")),
+                            ("de", ("29.03.2026", "deaktiviert", "Mitarbeiter:in",
+                                    "Führungskraft"))):  # fmt: skip
+        html = client.get(url, query_string={"q": "fett"}, headers={"Accept-Language": language})
+        row = html.get_data(as_text=True).split("<tbody>")[1].split("</tbody>")[0]
+        assert row.count("<tr>") == 1  # one row, whatever the number of roles
+        assert "&lt;b&gt;Fett&lt;/b&gt; &amp; Co" in row and "<b>" not in row
+        assert "P&#34;1" in row
+        when, status, first, second = words
+        assert f">{when}</td>" in row and f'<span class="tag">{status}</span>' in row
+        assert row.index(f'<span class="tag">{first}</span>') < row.index(
+            f'<span class="tag">{second}</span>'
+        )

@@ -150,3 +150,31 @@ def test_a_manager_changes_no_address_of_an_account_in_use_nor_revives_an_erased
     erased = a.employees[1]
     erase_person(db, erased, datetime.now(UTC))
     assert client.post(f"/team/people/{erased.id}/reactivate").status_code == 404
+
+
+def test_the_count_of_a_managers_list_covers_only_the_people_in_reach(client, db, allowed, login):
+    a = allowed.a
+    warehouse, office = a.departments
+    for i in range(3):
+        make_user(db, a.company, department=warehouse, name=f"Lager Neu {i}")
+    make_user(db, a.company, department=office, name="Büro Neu")
+    make_user(db, a.company, Role.MANAGER, Role.LEARNER, department=warehouse, name="Lager Chefin")
+    make_user(db, a.company, Role.TRAINER, Role.LEARNER, department=warehouse, name="Lager Trainer")
+    hidden = {Role.MANAGER.value, Role.TRAINER.value, Role.ADMIN.value}
+    in_reach = [
+        person
+        for person in db.scalars(select(User).where(User.department_id == warehouse.id))
+        if not any(role.value in hidden for role in person.roles)
+    ]
+    login(a.limited_manager)  # manages the warehouse only
+
+    def count(**query: str) -> str:
+        page = client.get("/team/people", query_string=query, headers=EN).get_data(as_text=True)
+        return page.split('<p role="status">')[1].split("</p>")[0]
+
+    assert count() == f"{len(in_reach)} people"
+    # A search counts within reach too: not the warehouse's manager nor its trainer.
+    lager = [p for p in in_reach if "lager" in f"{p.display_name} {p.email}".lower()]
+    assert len(lager) >= 3 and count(q="lager") == f"{len(lager)} people"
+    assert count(role="learner") == f"{len(in_reach)} people"
+    assert count(page="99") == f"{len(in_reach)} people"  # past the last page, still counted
