@@ -295,11 +295,22 @@ def move(slug: str) -> ResponseReturnValue:
     return redirect(url_for("learn.course", slug=slug))
 
 
+# The learner's enrolment in the course `slug`, and their feedback on the unit
+# `unit_id` (for an outer join): the conditions the statements below share.
+_OF_LEARNER_AND_SLUG = and_(
+    Course.slug == bindparam("slug"), Enrollment.user_id == bindparam("user_id")
+)
+_FEEDBACK_ON_UNIT = and_(
+    UnitFeedback.user_id == Enrollment.user_id,
+    UnitFeedback.course_id == Enrollment.course_id,
+    UnitFeedback.unit_id == bindparam("unit_id"),
+)
+
 # Built once (statement and cache key): every unit page and quiz action runs it.
 _OWN_ENROLLMENT = (
     select(Enrollment)
     .join(Course, Course.id == Enrollment.course_id)
-    .where(Course.slug == bindparam("slug"), Enrollment.user_id == bindparam("user_id"))
+    .where(_OF_LEARNER_AND_SLUG)
     .options(contains_eager(Enrollment.course), joinedload(Enrollment.version))
 )
 
@@ -331,15 +342,8 @@ def _unit_in(enrollment: Enrollment, unit_id: str) -> tuple[learning.CourseProgr
 _OWN_ENROLLMENT_AND_FEEDBACK = (
     select(Enrollment, UnitFeedback)
     .join(Course, Course.id == Enrollment.course_id)
-    .outerjoin(
-        UnitFeedback,
-        and_(
-            UnitFeedback.user_id == Enrollment.user_id,
-            UnitFeedback.course_id == Enrollment.course_id,
-            UnitFeedback.unit_id == bindparam("unit_id"),
-        ),
-    )
-    .where(Course.slug == bindparam("slug"), Enrollment.user_id == bindparam("user_id"))
+    .outerjoin(UnitFeedback, _FEEDBACK_ON_UNIT)
+    .where(_OF_LEARNER_AND_SLUG)
     .options(contains_eager(Enrollment.course), joinedload(Enrollment.version))
 )
 
@@ -366,15 +370,8 @@ _LESSON_STATE = (
     )
     .join(Course, Course.id == Enrollment.course_id)
     .join(CourseVersion, CourseVersion.id == Enrollment.version_id)
-    .outerjoin(
-        UnitFeedback,
-        and_(
-            UnitFeedback.user_id == Enrollment.user_id,
-            UnitFeedback.course_id == Enrollment.course_id,
-            UnitFeedback.unit_id == bindparam("unit_id"),
-        ),
-    )
-    .where(Course.slug == bindparam("slug"), Enrollment.user_id == bindparam("user_id"))
+    .outerjoin(UnitFeedback, _FEEDBACK_ON_UNIT)
+    .where(_OF_LEARNER_AND_SLUG)
 )
 
 
@@ -561,8 +558,7 @@ _OWN_ATTEMPT = (
     .join(Enrollment, Enrollment.id == QuizAttempt.enrollment_id)
     .join(Course, Course.id == Enrollment.course_id)
     .where(
-        Course.slug == bindparam("slug"),
-        Enrollment.user_id == bindparam("user_id"),
+        _OF_LEARNER_AND_SLUG,
         QuizAttempt.unit_id == bindparam("unit_id"),
         QuizAttempt.number == bindparam("number"),
     )
