@@ -24,9 +24,13 @@ app = Flask(__name__)
 
 @app.route("/", methods=["GET", "POST"])
 def body() -> Response:
-    """A body of the requested size, made of one repeated character."""
     if request.method == "POST":
         request.form  # noqa: B018  (parse the body, as a view reading a form would)
+    return sized_body()
+
+
+def sized_body() -> Response:
+    """A body of the size asked for (`?bytes=N`), made of one repeated character."""
     size = request.args.get("bytes", DEFAULT_BYTES, type=int)
     if size is None or not 0 <= size <= MAX_BYTES:
         return Response("bytes must be between 0 and 16 MiB\n", status=400, mimetype="text/plain")

@@ -22,24 +22,16 @@ from __future__ import annotations
 
 import os
 
-from bare_app import MAX_BYTES
-from flask import Flask, Response, abort, request, session
+from bare_app import sized_body
+from flask import Flask, Response, abort, session
+from http_bench import SESSION_COOKIE
 from sqlalchemy import create_engine, text
-
-COOKIE = "lms_session"
-
-
-def _body() -> Response:
-    size = request.args.get("bytes", 1024, type=int)
-    if size is None or not 0 <= size <= MAX_BYTES:
-        abort(400)
-    return Response(b"x" * size, mimetype="text/html")
 
 
 def _session_only() -> Flask:
     app = Flask("session_app")
     app.secret_key = os.environ["LMS_SECRET_KEY"]
-    app.config.update(SESSION_COOKIE_NAME=COOKIE, SESSION_REFRESH_EACH_REQUEST=False)
+    app.config.update(SESSION_COOKIE_NAME=SESSION_COOKIE, SESSION_REFRESH_EACH_REQUEST=False)
     app.add_url_rule("/healthz", "healthz", lambda: "ok")  # for the benchmark's start-up
     return app
 
@@ -57,7 +49,7 @@ session_app = _session_only()
 @session_app.get("/floor")
 def session_floor() -> Response:
     _user_id()
-    return _body()
+    return sized_body()
 
 
 row_app = _session_only()
@@ -73,7 +65,7 @@ def row_floor() -> Response:
     with _engine.connect() as connection:
         if connection.execute(_USER_ROW, {"id": _user_id()}).first() is None:
             abort(401)
-    return _body()
+    return sized_body()
 
 
 def _lernwerk() -> Flask:
@@ -87,7 +79,7 @@ def _lernwerk() -> Flask:
     @login_required
     def floor() -> Response:
         current_user.id  # noqa: B018  (the user is loaded, as every page loads it)
-        return _body()
+        return sized_body()
 
     return app
 

@@ -26,7 +26,6 @@ import argparse
 import os
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -34,7 +33,6 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from http_bench import (
-    BENCH_DIR,
     DEFAULT_PASSWORD,
     HOST,
     BenchError,
@@ -42,12 +40,14 @@ from http_bench import (
     WrkResult,
     _raise_on_sigterm,
     free_port,
+    gunicorn_app,
+    lms_serve,
     log_in,
     probe,
     run_wrk,
     running,
+    seed_demo,
     server_env,
-    venv_tool,
 )
 
 LESSON = "/learn/courses/it-sicherheit/passwoerter"
@@ -75,39 +75,19 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-def gunicorn(
-    label: str, app: str, port: int, workers: int, env: dict[str, str], log: Path
-) -> Server:
-    command = [sys.executable, "-m", "gunicorn", "--chdir", str(BENCH_DIR), "--bind"]
-    command += [f"{HOST}:{port}", "--workers", str(workers), "--timeout", "60", app]
-    return Server(label, command, env, log)
-
-
 def benchmark(args: argparse.Namespace, instance: Path, stack: ExitStack) -> None:
     env = server_env(instance, args.database_url)
-    print("Seeding demo data (lms demo) …", flush=True)
-    seeded = subprocess.run(
-        [venv_tool("lms"), "demo", "--password", DEFAULT_PASSWORD],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    if seeded.returncode != 0:
-        raise BenchError(f"lms demo failed:\n{seeded.stdout}{seeded.stderr}")
+    seed_demo(env, DEFAULT_PASSWORD)
 
     bases: dict[str, str] = {}
     servers: list[Server] = []
     for name, app in STEPS:
         port = free_port()
-        server = gunicorn(name, app, port, args.workers, env, instance / f"{name}.log")
+        server = gunicorn_app(name, app, port, args.workers, env, instance / f"{name}.log")
         servers.append(stack.enter_context(running(server)))
         bases[name] = f"http://{HOST}:{port}"
     port = free_port()
-    serve = [venv_tool("lms"), "serve", "--host", HOST, "--port", str(port)]
-    serve += ["--workers", str(args.workers), "--no-access-log"]
-    lms = stack.enter_context(running(Server("lms serve", serve, env, instance / "lms.log")))
+    lms = stack.enter_context(running(lms_serve(port, args.workers, env, instance / "lms.log")))
     bases["lesson"] = f"http://{HOST}:{port}"
     lms.wait_ready(f"{bases['lesson']}/healthz")
     for server, (name, _app) in zip(servers, STEPS, strict=True):

@@ -292,6 +292,38 @@ def running(server: Server) -> Iterator[Server]:
         server.stop()
 
 
+def seed_demo(env: dict[str, str], password: str) -> None:
+    """`lms demo` in the servers' environment, every account with `password`."""
+    print("Seeding demo data (lms demo) …", flush=True)
+    seeded = subprocess.run(
+        [venv_tool("lms"), "demo", "--password", password],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    if seeded.returncode != 0:
+        raise BenchError(f"lms demo failed:\n{seeded.stdout}{seeded.stderr}")
+
+
+def lms_serve(port: int, workers: int, env: dict[str, str], log: Path) -> Server:
+    """Lernwerk under gunicorn (`lms serve`) on 127.0.0.1:`port`, without access log."""
+    command = [venv_tool("lms"), "serve", "--host", HOST, "--port", str(port)]
+    command += ["--workers", str(workers), "--no-access-log"]
+    return Server("lms serve", command, env, log)
+
+
+def gunicorn_app(
+    label: str, app: str, port: int, workers: int, env: dict[str, str], log: Path
+) -> Server:
+    """A WSGI app of bench/ (`module:attribute`) under gunicorn on 127.0.0.1:`port`."""
+    command = [sys.executable, "-m", "gunicorn", "--chdir", str(BENCH_DIR)]
+    command += ["--bind", f"{HOST}:{port}", "--workers", str(workers), "--timeout", "60", app]
+    return Server(label, command, env, log)
+
+
 def _raise_on_sigterm(signum: int, _frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)
 
@@ -847,63 +879,19 @@ def benchmark(args: argparse.Namespace, instance: Path, stack: ExitStack) -> Rep
             flush=True,
         )
 
-    print("Seeding demo data (lms demo) …", flush=True)
-    seeded = subprocess.run(
-        [venv_tool("lms"), "demo", "--password", args.password],
-        cwd=PROJECT_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    if seeded.returncode != 0:
-        raise BenchError(f"lms demo failed:\n{seeded.stdout}{seeded.stderr}")
+    seed_demo(env, args.password)
 
     app_port, bare_port = free_port(), free_port()
     while bare_port == app_port:
         bare_port = free_port()
     app_base, bare_base = f"http://{HOST}:{app_port}", f"http://{HOST}:{bare_port}"
     app = stack.enter_context(
-        running(
-            Server(
-                "lms serve",
-                [
-                    venv_tool("lms"),
-                    "serve",
-                    "--host",
-                    HOST,
-                    "--port",
-                    str(app_port),
-                    "--workers",
-                    str(args.workers),
-                    "--no-access-log",
-                ],
-                env,
-                instance / "lms-serve.log",
-            )
-        )
+        running(lms_serve(app_port, args.workers, env, instance / "lms-serve.log"))
     )
     bare = stack.enter_context(
         running(
-            Server(
-                "bare app",
-                [
-                    sys.executable,
-                    "-m",
-                    "gunicorn",
-                    "--chdir",
-                    str(BENCH_DIR),
-                    "--bind",
-                    f"{HOST}:{bare_port}",
-                    "--workers",
-                    str(args.workers),
-                    "--timeout",
-                    "60",
-                    "bare_app:app",
-                ],
-                env,
-                instance / "bare-app.log",
+            gunicorn_app(
+                "bare app", "bare_app:app", bare_port, args.workers, env, instance / "bare-app.log"
             )
         )
     )
