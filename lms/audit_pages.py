@@ -9,6 +9,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from lms.db import db
+from lms.input_checks import number_arg
 from lms.models import AuditEntry, Company
 
 PAGE_SIZE = 100
@@ -19,8 +20,7 @@ def entries_page(
 ) -> ResponseReturnValue:
     """Newest first, 100 a page; `company_ids` None: every company and the platform."""
     action = request.args.get("action", "").strip()[:40]
-    raw_page = request.args.get("page", "")
-    page = max(int(raw_page), 1) if raw_page.isdigit() else 1
+    page = max(request.args.get("page", 1, type=number_arg), 1)
     query = select(AuditEntry)
     if company_ids is not None:
         query = query.where(AuditEntry.company_id.in_(company_ids))

@@ -16,6 +16,7 @@ from flask_login import current_user
 from sqlalchemy import Select, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from lms.input_checks import as_id
 from lms.models import Department, Role, User
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -79,13 +80,10 @@ M = TypeVar("M")
 def get_for_company(session: Session, model: type[M], object_id: Any, company_id: int | None) -> M:
     """Load `model` by id within one company; 404 if it is missing or another company's.
 
-    Malformed ids (not an integer) answer 404 too, never 500.
+    Malformed ids (not a whole number an id column holds) answer 404 too, never 500.
     """
-    try:
-        key = int(object_id)
-    except (TypeError, ValueError):
-        abort(404)
-    if company_id is None:
+    key = as_id(object_id)
+    if key is None or company_id is None:
         abort(404)
     column: InstrumentedAttribute[Any] = model.company_id  # type: ignore[attr-defined]
     pk: InstrumentedAttribute[Any] = model.id  # type: ignore[attr-defined]

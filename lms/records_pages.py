@@ -24,7 +24,7 @@ from flask_wtf.file import FileField
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import FileStorage
-from wtforms import DateField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from lms import kept_uploads
@@ -32,6 +32,7 @@ from lms.audit_trail import log_change
 from lms.clock import local_zone, now, today
 from lms.content.importer import catalogue
 from lms.db import db
+from lms.input_checks import DateField
 from lms.models import Company, ExternalRecord, RecordStatus, User
 from lms.services import compliance, external_records, records_import
 from lms.services.external_records import Proof, RecordError, RecordInput

@@ -12,6 +12,7 @@ from lms.audit_trail import log_change
 from lms.clock import now
 from lms.content.importer import live_versions
 from lms.db import db
+from lms.input_checks import number_arg
 from lms.models import Company, Course, CourseCompany, CourseEditor, Role, User, UserRole
 from lms.services import drafts, paths
 from lms.services.catalogue import open_course
@@ -89,7 +90,7 @@ def open_to(course_id: int) -> ResponseReturnValue:
     if course is None:
         abort(404)
     shared = request.form.get("audience") == "all"
-    wanted = {int(v) for v in request.form.getlist("company") if v.isdigit()}
+    wanted = set(request.form.getlist("company", type=number_arg))
     companies = db.session.scalars(select(Company).where(Company.id.in_(wanted))).all()
     before = sorted(
         db.session.scalars(

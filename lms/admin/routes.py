@@ -14,6 +14,7 @@ from lms.admin.companies import company_or_404
 from lms.admin.forms import ReportingForm
 from lms.audit_trail import log_change
 from lms.db import db
+from lms.input_checks import number_arg
 from lms.manage.assigning import assign_form, assigned_message, carry_out
 from lms.models import Company, Department, ReportAccess, Role, User, UserRole
 from lms.permissions import get_for_company
@@ -103,10 +104,7 @@ def reporting(company_id: int) -> ResponseReturnValue:
 def access_log(company_id: int) -> ResponseReturnValue:
     """Who viewed whose learning data or exported it (newest first, 100 a page)."""
     company = company_or_404(company_id)
-    try:
-        page = max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = max(1, request.args.get("page", 1, type=number_arg))
     entries = db.session.scalars(
         select(ReportAccess)
         .where(ReportAccess.company_id == company.id)

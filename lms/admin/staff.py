@@ -20,6 +20,7 @@ from lms.audit_trail import log_change
 from lms.auth.routes import send_invitation_mail
 from lms.clock import now
 from lms.db import db
+from lms.input_checks import number_arg
 from lms.models import Company, Role, TokenPurpose, User
 from lms.services import accounts, companies
 from lms.services.companies import CompanyError
@@ -95,7 +96,7 @@ def add_staff() -> ResponseReturnValue:
 @bp.post("/staff/<int:user_id>/roles")
 def staff_roles(user_id: int) -> ResponseReturnValue:
     person = _staff_member(user_id)
-    wanted = {int(v) for v in request.form.getlist("company") if v.isdigit()}
+    wanted = set(request.form.getlist("company", type=number_arg))
     served = tuple(db.session.scalars(select(Company).where(Company.id.in_(wanted))))
     before = (person.role_names, ", ".join(sorted(c.name for c in person.trainer_companies)))
     try:

@@ -29,6 +29,7 @@ from lms.content.archive import ArchiveError, CourseFiles, read_course_zip, writ
 from lms.content.importer import ImportStatus, version_sources
 from lms.content.markdown_checks import ASSET_TYPES, MAX_ASSET_BYTES
 from lms.db import db
+from lms.input_checks import number_arg
 from lms.models import Course, CourseDraft, CourseVersion, DraftFile, UnitFeedback, User
 from lms.services import drafts
 from lms.services.drafts import DraftConflict, DraftError
@@ -58,7 +59,16 @@ ERRORS = {
         "upload it under another short name."
     ),
     "not-yours": _l("A course of this short name exists, and you may not change it."),
+    "file-too-large": _l(
+        "%(file)s is larger than 512 KiB, the most a course file may hold. Split it into "
+        "several units, and put pictures into assets/."
+    ),
 }
+
+
+def _message(error: DraftError) -> str:
+    """The refusal in words, naming its file where the words have room for it."""
+    return str(ERRORS[error.code]) % {"file": error.path}
 
 
 class NewCourseForm(FlaskForm):
@@ -170,7 +180,7 @@ def upload_draft() -> ResponseReturnValue:
                                     company_id=me.company_id)  # fmt: skip
     except DraftError as error:
         db.session.rollback()
-        flash(str(ERRORS[error.code]), "error")
+        flash(_message(error), "error")
         return redirect(url_for("author.drafts_index"))
     db.session.commit()
     flash(_("The ZIP file is unpacked into a draft."), "success")
@@ -190,6 +200,9 @@ def replace_draft(slug: str) -> ResponseReturnValue:
     except DraftConflict:
         db.session.rollback()
         flash(_("Someone changed the draft meanwhile. Look at it again, then upload."), "error")
+    except DraftError as error:
+        db.session.rollback()
+        flash(_message(error), "error")
     else:
         db.session.commit()
         flash(_("The draft now holds the files of the ZIP file."), "success")
@@ -241,7 +254,7 @@ def start_draft(slug: str) -> ResponseReturnValue:
         drafts.draft_from_version(db.session, course, _me(), now())
     except DraftError as error:
         db.session.rollback()
-        flash(str(ERRORS[error.code]), "error")
+        flash(_message(error), "error")
         return redirect(url_for("author.course", slug=slug))
     db.session.commit()
     return redirect(url_for("author.draft", slug=slug))
@@ -309,7 +322,7 @@ def edit_file(slug: str, path: str) -> ResponseReturnValue:
             form.revision.data = str(clash.revision)
         except DraftError as error:
             db.session.rollback()
-            form.text.errors = [str(ERRORS[error.code])]
+            form.text.errors = [_message(error)]
         else:
             db.session.commit()
             flash(_("%(file)s is saved.", file=path), "success")
@@ -594,8 +607,8 @@ def diff(slug: str) -> ResponseReturnValue:
             .order_by(CourseVersion.number)
         )
     )
-    new = request.args.get("to", type=int) or numbers[-1]
-    old = request.args.get("from", type=int) or (new - 1 if new > 1 else new)
+    new = request.args.get("to", type=number_arg) or numbers[-1]
+    old = request.args.get("from", type=number_arg) or (new - 1 if new > 1 else new)
     _c, old_version = _course_version(slug, old)
     _c, new_version = _course_version(slug, new)
     before = version_sources(db.session, old_version)

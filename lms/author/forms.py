@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    DateField,
     IntegerField,
     SelectField,
     StringField,
@@ -17,6 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import URL, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from lms.input_checks import DateField
 from lms.manage.forms import CheckboxListField
 
 

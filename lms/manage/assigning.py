@@ -18,6 +18,7 @@ from lms.audit_trail import log_change
 from lms.clock import now, today
 from lms.content.importer import catalogue
 from lms.db import db
+from lms.input_checks import number_arg
 from lms.manage.forms import AssignForm
 from lms.models import Company, Course, Department, User
 from lms.permissions import get_for_company
@@ -45,10 +46,7 @@ def assign_form(
     if not whole_company:
         form.target.choices = [c for c in form.target.choices if c.value != "company"]
     if request.method == "GET":
-        try:
-            form.course.data = int(request.args.get("course", ""))
-        except ValueError:
-            form.course.data = None
+        form.course.data = request.args.get("course", type=number_arg)
         if not form.due_on.data:
             form.due_on.data = today() + timedelta(days=30)
     return form

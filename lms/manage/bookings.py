@@ -15,6 +15,7 @@ from lms.audit_trail import log_change
 from lms.clock import now
 from lms.content.importer import is_visible
 from lms.db import db
+from lms.input_checks import number_arg
 from lms.manage import bp
 from lms.models import Booking, BookingStatus, Course, InPersonDate, User
 from lms.models.hybrid import ACTIVE
@@ -165,7 +166,7 @@ def book_for_team(date_id: int) -> ResponseReturnValue:
         if b.active
     }
     if request.method == "POST":
-        chosen = [team[i] for i in request.form.getlist("person", type=int) if i in team]
+        chosen = [team[i] for i in request.form.getlist("person", type=number_arg) if i in team]
         if not chosen:
             flash(_("Please choose at least one person."), "error")
         else:

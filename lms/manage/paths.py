@@ -11,12 +11,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, TextAreaField
+from wtforms import SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from lms.audit_trail import log_change
 from lms.clock import now, today
 from lms.db import db
+from lms.input_checks import DateField
 from lms.manage import bp
 from lms.manage.forms import CheckboxListField
 from lms.models import User

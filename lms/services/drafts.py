@@ -4,7 +4,9 @@ same parser as `lms courses check`, and published through the versioned import.
 A draft is a set of files (`path -> bytes`) in the layout of `courses/<slug>/`. Every
 saved change raises `CourseDraft.revision`; a save names the revision it was made on
 and is refused with `DraftConflict` when someone saved in between (optimistic
-locking): the caller shows both texts, so nothing typed is lost. Checking and
+locking): the caller shows both texts, so nothing typed is lost. A file larger than
+the course check allows (`MAX_FILE_BYTES` of Markdown, `MAX_ASSET_BYTES` an asset) is
+refused when it is saved, whichever way it comes (editor, ZIP upload). Checking and
 publishing write the files into a temporary folder named after the slug, so the
 parser, the content hash and the import see exactly what a folder in `courses/`
 would give.
@@ -26,6 +28,7 @@ from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from lms.clock import today
+from lms.content.frontmatter import MAX_FILE_BYTES
 from lms.content.grading import Result, grade
 from lms.content.importer import (
     ImportOutcome,
@@ -57,11 +60,24 @@ UNIT_NAME = re.compile(r"^\d{2}-[a-z0-9][a-z0-9-]*(\.[a-z]{2})?\.md$")
 
 
 class DraftError(ValueError):
-    """A draft cannot be made or changed; `code` names why (the view words it)."""
+    """A draft cannot be made or changed; `code` names why (the view words it), `path`
+    the file it is about where there is one."""
 
-    def __init__(self, code: str) -> None:
+    def __init__(self, code: str, path: str = "") -> None:
         super().__init__(code)
         self.code = code
+        self.path = path
+
+
+def _check_sizes(files: Mapping[str, bytes]) -> None:
+    """Refuse a file larger than the course check allows, before anything is stored:
+    a course file (Markdown) over `MAX_FILE_BYTES`, an asset over `MAX_ASSET_BYTES`."""
+    for path, data in files.items():
+        if path.startswith("assets/"):
+            if len(data) > MAX_ASSET_BYTES:
+                raise DraftError("asset-too-large", path)
+        elif len(data) > MAX_FILE_BYTES:
+            raise DraftError("file-too-large", path)
 
 
 class DraftConflict(Exception):
@@ -163,6 +179,7 @@ def create_draft(
     """A new draft of `files`; for an existing course, only when it has no draft yet."""
     if not SLUG.match(slug):
         raise DraftError("bad-slug")
+    _check_sizes(files)
     if session.scalar(select(CourseDraft.id).where(CourseDraft.slug == slug)) is not None:
         raise DraftError("draft-exists")
     course = session.scalar(select(Course).where(Course.slug == slug))
@@ -202,6 +219,7 @@ def replace_files(
     now: datetime,
 ) -> None:
     """Put `files` (an uploaded ZIP) in place of all the draft's files."""
+    _check_sizes(files)
     session.refresh(draft, with_for_update=True)
     if draft.revision != revision:
         raise DraftConflict(draft.revision, None)
@@ -256,9 +274,10 @@ def save_text(
 ) -> None:
     """Save a Markdown file of the draft, made on `revision` (DraftConflict if stale)."""
     _check_path(path)
+    data = text.replace("\r\n", "\n").encode("utf-8")
+    _check_sizes({path: data})
     session.refresh(draft, with_for_update=True)  # the row lock on PostgreSQL
     _check_revision(session, draft, revision, path)
-    data = text.replace("\r\n", "\n").encode("utf-8")
     found = _file(session, draft, path)
     if found is None:
         session.add(DraftFile(draft_id=draft.id, path=path, size=len(data), data=data))

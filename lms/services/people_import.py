@@ -335,18 +335,19 @@ def read_table(data: bytes, filename: str) -> list[tuple[int, list[str]]]:
 def _decode(data: bytes) -> str:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
-            return data.decode("utf-16")
+            text = data.decode("utf-16")
         except UnicodeDecodeError:
             raise FileRefused("not-a-table") from None
-    if b"\x00" in data:
+    elif b"\x00" in data:
         raise FileRefused("not-a-table")
-    try:
-        text = data.decode("utf-8-sig")  # also plain UTF-8
-    except UnicodeDecodeError:
+    else:
         try:
-            text = data.decode("cp1252")
+            text = data.decode("utf-8-sig")  # also plain UTF-8
         except UnicodeDecodeError:
-            raise FileRefused("not-a-table") from None
+            try:
+                text = data.decode("cp1252")
+            except UnicodeDecodeError:
+                raise FileRefused("not-a-table") from None
     # Control characters other than tab and line ends do not occur in a table.
     if any(unicodedata.category(c) == "Cc" and c not in "\t\r\n" for c in text):
         raise FileRefused("not-a-table")

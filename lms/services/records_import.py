@@ -37,6 +37,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lms.clock import day_end, day_start, local_zone
+from lms.input_checks import date_in_range
 from lms.models import Company, ExternalRecord, RecordStatus, User
 from lms.services import people_import
 from lms.services.accounts import normalize_email
@@ -331,15 +332,18 @@ def _date(text: str, problem: Any, *, required: bool) -> date | None:
         if required:
             problem("date-missing")
         return None
+    found = None
     try:
         if match := _DATE.fullmatch(text):
             day, month, year = (int(part) for part in match.groups())
-            return date(year + 2000 if year < 100 else year, month, day)
-        if match := _ISO.fullmatch(text):
+            found = date(year + 2000 if year < 100 else year, month, day)
+        elif match := _ISO.fullmatch(text):
             year, month, day = (int(part) for part in match.groups())
-            return date(year, month, day)
+            found = date(year, month, day)
     except ValueError:
         pass
+    if found is not None and date_in_range(found):  # not the year 1 or 9999
+        return found
     problem("date-invalid", value=text)
     return None
 
