@@ -23,10 +23,14 @@ def log_change(
     subject: str = "",
     subject_id: int | None = None,
     changes: dict[str, Any] | None = None,
+    session: Session | None = None,
 ) -> AuditEntry:
-    actor = db.session.get(User, current_user.id) if current_user.is_authenticated else None
+    """Record a change in the request's session, or in `session`: a reading page
+    passes the one of `db.writing()` (the log is then its only write)."""
+    session = session or db.session
+    actor = session.get(User, current_user.id) if current_user.is_authenticated else None
     return record_change(
-        db.session,
+        session,
         actor,
         company_id,
         action,

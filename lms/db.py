@@ -17,6 +17,13 @@ A writer that finds the lock taken asks again every millisecond (see
 `_begin_immediate`) rather than leaving the waiting to SQLite, whose busy
 handler sleeps in steps of up to 100 ms: under load, such a sleeper keeps
 missing the moments the lock is free while other workers take it in turn.
+
+A reading request that must record something (the access log of a manager's
+report) never writes in its reading transaction: SQLite cannot always turn a
+reading transaction into a writing one (another writer holds the lock, or has
+committed since the reader began) and answers "database is locked" at once.
+It ends its reading transaction and writes in one of its own, `db.writing()`,
+begun like a writing request's.
 """
 
 from __future__ import annotations
@@ -29,7 +36,7 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from flask import Flask, current_app, g, has_app_context, request
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -147,6 +154,33 @@ class AppDatabase:
         finally:
             session.close()
 
+    @contextmanager
+    def writing(self) -> Iterator[Session]:
+        """A short write transaction on a session of its own, begun as a writing
+        request's (BEGIN IMMEDIATE and the busy wait on SQLite): commit on success,
+        roll back on error. Under `bind_override` it is a savepoint of the test's
+        connection, so the test sees what it wrote and rolls it back."""
+        token = write_intent.set(True)
+        try:
+            with self.begin() as session:
+                yield session
+        finally:
+            write_intent.reset(token)
+
+    def probe_write(self) -> None:
+        """Raise unless the database accepts a write now (for the readiness check).
+
+        Takes the write lock as a writing request does and sets a row of
+        `alembic_version` to itself in a savepoint that is rolled back: the
+        database must let this connection write, and nothing is kept.
+        """
+        with self.writing() as session:
+            savepoint = session.begin_nested()
+            try:
+                session.execute(text("UPDATE alembic_version SET version_num = version_num"))
+            finally:
+                savepoint.rollback()
+
 
 class Database:
     """The handle views and commands use: `db.session`, `db.begin()`, `db.engine`.
@@ -181,6 +215,24 @@ class Database:
 
     def begin(self) -> AbstractContextManager[Session]:
         return self._state.begin()
+
+    def writing(self) -> AbstractContextManager[Session]:
+        """A write transaction of its own, for a reading request that must record
+        something: `with db.writing() as session: log_report_access(session, ...)`.
+
+        End the request's transaction first (`db.session.commit()`): a request
+        then holds one connection at a time, so a busy pool cannot run dry with
+        every thread holding one and waiting for a second; and on the test's
+        shared connection a write nested in the request's open savepoint would be
+        undone with it.
+        """
+        request_session: Session | None = g.get("_db_session") if has_app_context() else None
+        if request_session is not None and request_session.in_transaction():
+            raise RuntimeError("db.writing() needs the request's transaction ended first")
+        return self._state.writing()
+
+    def probe_write(self) -> None:
+        self._state.probe_write()
 
     @property
     def session(self) -> Session:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import errno
 import logging
+import sqlite3
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, current_app, make_response, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from lms.db import db
+from lms.db import db, write_intent
 
 log = logging.getLogger("lms.errors")
 
@@ -77,9 +81,67 @@ def handle_csrf_error(error: CSRFError) -> ResponseReturnValue:
 def handle_unexpected(error: Exception) -> ResponseReturnValue:
     if isinstance(error, HTTPException):
         return handle_http_error(error)
+    if unavailable(error):
+        return _unavailable(error)
     log.exception("Unhandled error on %s %s", request.method, request.path)
     db.session.rollback()
     return _render(500, *MESSAGES[500])
+
+
+# Errors that mean "not now" rather than "broken": the disk is full, the database is
+# locked or cannot be reached. They answer 503 with Retry-After, not 500.
+RETRY_AFTER_S = 30
+_SQLITE_UNAVAILABLE = {
+    sqlite3.SQLITE_BUSY,  # database is locked
+    sqlite3.SQLITE_LOCKED,
+    sqlite3.SQLITE_FULL,  # database or disk is full
+    sqlite3.SQLITE_IOERR,  # disk I/O error
+    sqlite3.SQLITE_CANTOPEN,  # unable to open database file
+}
+_SQLITE_UNAVAILABLE_MESSAGES = (
+    "database is locked",
+    "database table is locked",
+    "database or disk is full",
+    "disk i/o error",
+    "unable to open database file",
+)
+
+
+def unavailable(error: BaseException) -> bool:
+    """Whether `error` says the database or the disk cannot serve now (try again later)."""
+    if isinstance(error, SQLAlchemyTimeoutError):  # no connection free in the pool
+        return True
+    reason: BaseException | None = error
+    if isinstance(error, DBAPIError):
+        if error.connection_invalidated:
+            return True
+        reason = error.orig  # the driver's own
+        if isinstance(error, OperationalError) and not isinstance(reason, sqlite3.Error):
+            return True  # psycopg: connection lost, server shutting down, disk full, …
+    if isinstance(reason, OSError):
+        return reason.errno in (errno.ENOSPC, errno.EDQUOT)
+    if isinstance(reason, sqlite3.OperationalError):
+        code = getattr(reason, "sqlite_errorcode", None)
+        if code is not None:
+            return code & 0xFF in _SQLITE_UNAVAILABLE  # extended codes too
+        return str(reason).lower().startswith(_SQLITE_UNAVAILABLE_MESSAGES)
+    return False
+
+
+def _unavailable(error: Exception) -> ResponseReturnValue:
+    reason = error.orig if isinstance(error, DBAPIError) else error
+    # The driver's message only: SQLAlchemy's would add the statement's parameters.
+    log.error("Unavailable on %s %s: %r", request.method, request.path, reason)
+    # The error page only reads (the user, for the header): it must not queue for
+    # SQLite's write lock again.
+    write_intent.set(False)
+    try:
+        db.session.rollback()
+    except Exception:  # the connection may be gone with the database
+        log.warning("Rollback after %s failed", type(reason).__name__)
+    response = make_response(_render(503, *MESSAGES[500]))
+    response.headers["Retry-After"] = str(RETRY_AFTER_S)
+    return response
 
 
 def init_app(app: Flask) -> None:

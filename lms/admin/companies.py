@@ -15,6 +15,7 @@ from lms.admin.forms import CompanyForm, DepartmentForm
 from lms.audit_trail import log_change
 from lms.clock import now, today
 from lms.db import db
+from lms.input_checks import number_arg
 from lms.models import AuditEntry, Company, Department, User
 from lms.reports import json_download
 from lms.services import companies
@@ -222,11 +223,11 @@ def merge_department(company_id: int, department_id: int) -> ResponseReturnValue
     """Merge the department into another one of the company (chosen in the form)."""
     company = company_or_404(company_id)
     source = _department(company, department_id)
-    raw = request.form.get("into", "")
-    if not raw.isdigit():
+    into = request.form.get("into", type=number_arg)
+    if into is None:
         flash(_("Please choose the department to merge into."), "error")
         return redirect(url_for("admin.company", company_id=company.id) + "#departments")
-    target = _department(company, int(raw))
+    target = _department(company, into)
     name = source.name
     try:
         merged = companies.merge_departments(db.session, source, target, now(), today())
@@ -282,8 +283,15 @@ def export_company(company_id: int) -> ResponseReturnValue:
         "exported_at": now().isoformat(),
         "people": [export_personal_data(db.session, person) for person in people],
     }
-    log_change("company.export", company.id, subject=company.name, subject_id=company.id)
-    db.session.commit()
+    db.session.commit()  # ends the reading transaction: the entry is written in one of its own
+    with db.writing() as session:
+        log_change(
+            "company.export",
+            company.id,
+            subject=company.name,
+            subject_id=company.id,
+            session=session,
+        )
     return json_download(data, f"lernwerk-{company.short_name}.json")
 
 

@@ -24,8 +24,15 @@ def person_data(company_id: int, user_id: int) -> ResponseReturnValue:
     company = company_or_404(company_id)
     person = get_for_company(db.session, User, user_id, company.id)
     data = export_personal_data(db.session, person)
-    log_change("person.export", company.id, subject=person.display_name, subject_id=person.id)
-    db.session.commit()
+    db.session.commit()  # ends the reading transaction: the entry is written in one of its own
+    with db.writing() as session:
+        log_change(
+            "person.export",
+            company.id,
+            subject=person.display_name,
+            subject_id=person.id,
+            session=session,
+        )
     return json_download(data, f"lernwerk-daten-{person.id}.json")
 
 

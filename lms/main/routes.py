@@ -14,14 +14,14 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import func, select, text, true
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import joinedload
 
 from lms import certificates
 from lms.clock import now
 from lms.content.importer import visible_to
 from lms.db import db
-from lms.main import bp
+from lms.main import bp, health
 from lms.models import (
     AssetBlob,
     Company,
@@ -67,15 +67,27 @@ def set_language() -> ResponseReturnValue:
     return redirect(safe_next(request.form.get("next"), url_for("main.index")))
 
 
+def _health_answer(checks: dict[str, str]) -> ResponseReturnValue:
+    ready = all(verdict == health.OK for verdict in checks.values())
+    body = {"status": "ok" if ready else "unavailable", "checks": checks}
+    return body, 200 if ready else 503, {"Cache-Control": "no-store"}
+
+
+@bp.get("/healthz/live")
+@public
+def healthz_live() -> ResponseReturnValue:
+    """Liveness, for an orchestrator: the process answers. It asks the database
+    nothing, so an outage there does not get every worker restarted."""
+    return _health_answer({})
+
+
 @bp.get("/healthz")
+@bp.get("/healthz/ready")
 @public
 def healthz() -> ResponseReturnValue:
-    """For a load balancer: 200 if the database answers; says nothing else."""
-    try:
-        db.session.execute(text("SELECT 1"))
-    except Exception:  # any failure means unhealthy, whatever the driver raises
-        return {"status": "unavailable"}, 503
-    return {"status": "ok"}
+    """Readiness, for a proxy or load balancer: 200 if the database accepts a write
+    and the disk has room; 503 naming the check that failed. /healthz is the same."""
+    return _health_answer(health.readiness(current_app))
 
 
 # Course assets under versioned URLs never change: cache them for a year.

@@ -123,8 +123,9 @@ def proof() -> ResponseReturnValue:
             "manage/proof.html", form=form, proof=result, header=header, rows=rows
         )
     period = f"{format_date(start)} – {format_date(end)}"
-    log_report_access(db.session, manager, company.id, f"proof-{kind}", now(), detail=period)
-    db.session.commit()
+    db.session.commit()  # ends the reading transaction: the log is written in one of its own
+    with db.writing() as session:
+        log_report_access(session, manager, company.id, f"proof-{kind}", now(), detail=period)
     title = (
         courses[course_id].content["texts"].get(language, {}).get("title")
         or courses[course_id].title

@@ -24,6 +24,7 @@ from lms import records_pages
 from lms.audit_trail import log_change
 from lms.clock import local_zone, now, today
 from lms.db import db
+from lms.input_checks import number_arg
 from lms.manage import bp
 from lms.manage import records as manage_records
 from lms.manage.assigning import assign_form, assigned_message, carry_out
@@ -85,10 +86,7 @@ def _scope() -> Scope:
 
 
 def _int_arg(name: str) -> int | None:
-    try:
-        return int(request.args.get(name, ""))
-    except ValueError:
-        return None
+    return request.args.get(name, type=number_arg)
 
 
 def _filters(departments: list[Department]) -> Filters:
@@ -307,15 +305,11 @@ def export_matrix(kind: str) -> ResponseReturnValue:
         if with_results:
             line += [scores.get((row.user_id, course_id)) for course_id, _t in result.courses]
         rows.append(line)
-    log_report_access(
-        db.session,
-        _manager(),
-        company.id,
-        f"matrix-{kind}",
-        scope.now,
-        detail=_describe(filters, departments, dict(result.courses)),
-    )
-    db.session.commit()
+    detail = _describe(filters, departments, dict(result.courses))
+    manager = _manager()
+    db.session.commit()  # ends the reading transaction: the log is written in one of its own
+    with db.writing() as session:
+        log_report_access(session, manager, company.id, f"matrix-{kind}", scope.now, detail=detail)
     filename = f"lernwerk-team-{scope.today.isoformat()}"
     if kind == "csv":
         return _download(tables.csv_chunks(header, rows), filename, "csv")
@@ -447,8 +441,9 @@ def person(user_id: int) -> ResponseReturnValue:
                 .order_by(QuizAttempt.submitted_at.desc())
             )
         )
-    log_report_access(db.session, manager, company.id, "person", scope.now, subject=person)
-    db.session.commit()
+    db.session.commit()  # ends the reading transaction: the log is written in one of its own
+    with db.writing() as session:
+        log_report_access(session, manager, company.id, "person", scope.now, subject=person)
     external = records_pages.records_of(person)
     return render_template(
         "manage/person.html",
@@ -533,15 +528,12 @@ def completions() -> ResponseReturnValue:
             for name, email, department, c in rows
         ]
         period = f"{format_date(start)} – {format_date(end)}"
-        log_report_access(
-            db.session,
-            _manager(),
-            scope.company_id,
-            f"completions-{kind}",
-            scope.now,
-            detail=period,
-        )
-        db.session.commit()
+        manager = _manager()
+        db.session.commit()  # ends the reading transaction: the log is written in one of its own
+        with db.writing() as session:
+            log_report_access(
+                session, manager, scope.company_id, f"completions-{kind}", scope.now, detail=period
+            )
         filename = f"lernwerk-abschluesse-{start.isoformat()}-{end.isoformat()}"
         if kind == "csv":
             return _download(tables.csv_chunks(header, lines), filename, "csv")

@@ -23,7 +23,11 @@ def log_report_access(
     subject: User | None = None,
     detail: str = "",
 ) -> ReportAccess:
-    """Record one view of a person's report or one export (`kind` names which)."""
+    """Record one view of a person's report or one export (`kind` names which).
+
+    The pages that call it only read: they pass the session of `db.writing()`, a
+    write transaction of its own, never their reading one (issue 16).
+    """
     entry = ReportAccess(
         company_id=company_id,
         viewer_id=viewer.id,

@@ -161,3 +161,33 @@ def test_a_request_that_does_not_commit_leaves_nothing_and_no_lock(app, tmp_path
     raw.execute("ROLLBACK")
     raw.close()
     other.extensions["db"].engine.dispose()
+
+
+def test_a_reading_request_writes_its_log_in_a_write_transaction_of_its_own(tmp_path):
+    """A GET reads in a DEFERRED transaction; `db.writing()` takes the write lock up
+    front (BEGIN IMMEDIATE, as a POST would), commits, and frees it (issue 16)."""
+    import sqlite3
+
+    from lms.db import db as handle
+    from tests.conftest import make_test_app, reset_database
+
+    path = tmp_path / "apart.sqlite3"
+    other = make_test_app(tmp_path, DATABASE_URL=f"sqlite:///{path}")
+    reset_database(other)
+    raw = sqlite3.connect(path, timeout=0, isolation_level=None)
+    with other.test_request_context(method="GET"):
+        other.preprocess_request()  # read intent: BEGIN DEFERRED
+        assert handle.session.scalar(select(func.count()).select_from(Company)) == 0
+        with pytest.raises(RuntimeError, match="ended first"):
+            handle.writing()
+        handle.session.commit()  # the page is read
+        with handle.writing() as session:
+            session.add(Company(name="Apart GmbH", short_name="apart"))
+            session.flush()
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                raw.execute("BEGIN IMMEDIATE")  # the write lock is taken
+    raw.execute("BEGIN IMMEDIATE")  # and free again
+    assert raw.execute("SELECT short_name FROM companies").fetchall() == [("apart",)]
+    raw.execute("ROLLBACK")
+    raw.close()
+    other.extensions["db"].engine.dispose()

@@ -21,6 +21,7 @@ PUBLIC = {
     "auth.accept_invitation",
     "main.set_language",
     "main.healthz",
+    "main.healthz_live",
     "main.verify",
     # Calendar apps fetch the feed without a login; its secret address is the key.
     "main.calendar_feed",

@@ -98,7 +98,10 @@ def test_profile_rejects_an_overlong_name(client, world, login):
 
 def test_healthz_answers_without_revealing_anything(client):
     response = client.get("/healthz")
-    assert response.status_code == 200 and response.get_json() == {"status": "ok"}
+    assert response.status_code == 200 and response.get_json() == {
+        "status": "ok",
+        "checks": {"database": "ok", "disk": "ok"},
+    }
 
 
 def test_static_assets_ship_with_the_package(client):
