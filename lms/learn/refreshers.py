@@ -14,13 +14,12 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from lms.clock import now, today
-from lms.content.stored import stored_quiz_settings
 from lms.db import db
 from lms.learn import bp
 from lms.models import Completion, CourseVersion, User
 from lms.services import refreshers
-from lms.services.learning import rendered_units
 from lms.services.refreshers import DrawnQuestion, DueRefresher
+from lms.services.review import refresher_review
 from lms.templating import date_filter, page_language
 
 # How many of the open refreshers the start page shows with their questions; the
@@ -176,30 +175,11 @@ def refresher_result(completion_id: int, step: int) -> ResponseReturnValue:
         flash(_("This refresher was set aside."), "info")
         return redirect(url_for("learn.index"))
     version = _version(done.version_id)
-    units = {
-        unit["id"]: {q["id"]: q for q in unit.get("questions", [])}
-        for unit in rendered_units(version, done.language)
-    }
-    review = version.content["review"].get(done.language, {})
-    answers = [
-        (answer, units[answer.unit_id][answer.question_id], review.get(answer.question_id, {}))
-        for answer in done.answers
-    ]
+    show, answers = refresher_review(done, version)
     return render_template(
         "learn/refresher_result.html",
         refresher=done,
         title=_title(version, done.language),
         answers=answers,
-        show_answers=_shows_answers(version, {a.unit_id for a in done.answers}),
+        show_answers=show,
     )
-
-
-def _shows_answers(version: CourseVersion, unit_ids: set[str]) -> bool:
-    """Whether the correct answers may be shown: not if any of the knowledge checks the
-    questions come from never shows them (the module was completed, so "after passing"
-    allows it)."""
-    for unit_id in unit_ids:
-        settings = stored_quiz_settings(version, unit_id)
-        if settings is not None and settings.show_answers.value == "never":
-            return False
-    return True

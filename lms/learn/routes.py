@@ -21,17 +21,19 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
+from flask_wtf.csrf import CSRFError, generate_csrf
+from itsdangerous import BadSignature, Signer
 from markupsafe import Markup, escape
 from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
-from lms import certificates
+from lms import certificates, errors
 from lms.clock import now, today
 from lms.content.importer import catalogue as catalogue_of
 from lms.content.importer import is_visible
 from lms.content.stored import stored_quiz_settings
 from lms.db import db, write_intent
+from lms.input_checks import number_arg
 from lms.learn import bp, refreshers
 from lms.learn.dates import unit_context
 from lms.learn.forms import FeedbackForm
@@ -42,6 +44,7 @@ from lms.models import (
     CourseVersion,
     Enrollment,
     QuizAttempt,
+    Role,
     UnitFeedback,
     UnitProgress,
     User,
@@ -50,6 +53,7 @@ from lms.reports import json_download
 from lms.services import compliance, learning, paths, quizzes, signoff
 from lms.services.evidence import evidence
 from lms.services.personal_data import export_personal_data
+from lms.services.review import attempt_review
 from lms.templating import date_filter, page_language, site_header
 
 
@@ -602,7 +606,11 @@ def start_attempt(slug: str, unit_id: str) -> ResponseReturnValue:
 
 
 def _page(attempt: QuizAttempt) -> int:
-    page = request.args.get("page", type=int) or request.form.get("page", type=int) or 1
+    page = (
+        request.args.get("page", type=number_arg)
+        or request.form.get("page", type=number_arg)
+        or 1
+    )
     return min(max(page, 1), quizzes.page_count(attempt))
 
 
@@ -627,31 +635,192 @@ def attempt(slug: str, unit_id: str, number: int) -> ResponseReturnValue:
     page = _page(attempt)
     if posted:
         form = request.form.to_dict(flat=False)
-        if action == "submit":
-            grading = quizzes.grade(attempt, page, form)
-            db.session.commit()  # ends the reading transaction
-            # The last page is stored with the grade, in one statement.
-            quizzes.submit(db.session, attempt, now(), grading)
-            db.session.commit()
-            return redirect(result_url)
-        quizzes.save_page(db.session, attempt, page, form)
+        seen = _seen()
+        try:
+            if action == "submit":
+                if seen is not None and seen != attempt.sequence:
+                    raise quizzes.AttemptChanged
+                grading = quizzes.grade(attempt, page, form)
+                db.session.commit()  # ends the reading transaction
+                # The last page is stored with the grade, in one statement.
+                quizzes.submit(db.session, attempt, now(), grading)
+                db.session.commit()
+                return redirect(result_url)
+            settles_kept = request.form.get("kept_shown") == "1"
+            quizzes.save_page(db.session, attempt, page, form, seen, settles_kept=settles_kept)
+        except quizzes.AttemptChanged:
+            db.session.commit()  # nothing was written
+            entered = quizzes.page_entered(attempt, page, form)
+            return _attempt_page(enrollment, unit, attempt, page, entered, "changed"), 409
         db.session.commit()
         page = page - 1 if action == "previous" else page + 1
         return redirect(
             url_for("learn.attempt", slug=slug, unit_id=unit_id, number=number, page=page)
         )
+    kept = quizzes.kept_page(attempt, page)
+    if kept is not None:
+        # Sent after the session had ended and not saved at the login: another
+        # window saved since, or the login was not the usual one.
+        notice = "resend" if kept["sequence"] == attempt.sequence else "kept-changed"
+        return _attempt_page(enrollment, unit, attempt, page, kept["fields"], notice, kept=True)
+    return _attempt_page(enrollment, unit, attempt, page)
+
+
+def _seen() -> int | None:
+    """The sequence number the posted quiz page was shown with; None if it has none
+    (a page shown before the attempts had one), -1 if it is no number (never current)."""
+    value = request.form.get("sequence")
+    if value is None:
+        return None
+    return int(value) if value.isdigit() and len(value) < 10 else -1
+
+
+def _attempt_page(
+    enrollment: Enrollment,
+    unit: dict[str, Any],
+    attempt: QuizAttempt,
+    page: int,
+    entered: dict[str, Any] | None = None,
+    notice: str | None = None,
+    *,
+    kept: bool = False,
+) -> str:
+    """A page of an open attempt. With `entered` (what a page sent, by question id)
+    and a `notice` saying why it was not saved: "changed" and "kept-changed" (another
+    window saved after the page was shown: the saved answers are filled in, and what
+    differs of `entered` is listed), "resend" (the session had ended: `entered` is
+    filled in, to be sent again). `kept`: `entered` is what was kept of the page
+    after the session had ended; saving the page settles it."""
     public = quizzes.public_questions(attempt)
     entries = quizzes.page_entries(attempt, page)
     first = (page - 1) * quizzes.PAGE_SIZE
+    shown, unsaved = dict(attempt.responses), {}
+    if entered is not None and notice in ("changed", "kept-changed"):
+        unsaved = {
+            qid: fields
+            for qid, fields in entered.items()
+            if _answered(fields) != _answered(shown.get(qid, {}))
+        }
+    elif entered is not None:
+        shown.update(entered)
     return render_template(
         "learn/attempt.html",
         course=enrollment.course,
         unit=unit,
         attempt=attempt,
+        attempt_key=_attempt_key(attempt.id, _user().session_version),
         page=page,
         pages=quizzes.page_count(attempt),
         items=[(first + i + 1, public[e["id"]], e) for i, e in enumerate(entries)],
+        shown=shown,
+        unsaved=unsaved,
+        notice=notice,
+        kept_shown=kept,
     )
+
+
+def _answered(fields: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a question that hold an answer (an empty selection holds none)."""
+    return {name: value for name, value in fields.items() if value}
+
+
+# --- Quiz pages sent after the session ended ---------------------------------------
+#
+# A quiz page carries a key: the attempt's id and its learner's session version,
+# signed with the secret key. When the session has ended (12 hours without a request,
+# or logged out in this browser), the page's CSRF token no longer matches and
+# Flask-WTF refuses the POST before any view runs. For the quiz page, what it sent is
+# then kept with the attempt it names (if its key is right and the attempt open) and
+# saved when the learner logs in again (`quizzes.save_kept_pages`). The key proves
+# the page was shown to the attempt's learner, and it expires with their sessions
+# (logging out everywhere, a new password); nothing is saved without their login.
+
+
+def _attempt_signer() -> Signer:
+    return Signer(str(current_app.secret_key), salt="lms.quiz-attempt-page")
+
+
+def _attempt_key(attempt_id: int, session_version: int) -> str:
+    return _attempt_signer().sign(f"{attempt_id}:{session_version}").decode()
+
+
+# The attempt a page's key names, at the page's address, with its learner's session
+# version; locked until the keeping is committed.
+_ATTEMPT_OF_PAGE = (
+    select(QuizAttempt, User.session_version)
+    .join(User, User.id == QuizAttempt.user_id)
+    .join(Enrollment, Enrollment.id == QuizAttempt.enrollment_id)
+    .join(Course, Course.id == Enrollment.course_id)
+    .where(
+        QuizAttempt.id == bindparam("attempt_id"),
+        Course.slug == bindparam("slug"),
+        QuizAttempt.unit_id == bindparam("unit_id"),
+        QuizAttempt.number == bindparam("number"),
+    )
+    .with_for_update(of=QuizAttempt)
+)
+
+
+@bp.errorhandler(CSRFError)
+def page_sent_after_session_end(error: CSRFError) -> ResponseReturnValue:
+    """The CSRF check of a learner page failed: a quiz page whose session has ended
+    keeps what it sent; everything else is the usual "form expired" page."""
+    if request.endpoint == "learn.attempt" and request.method == "POST":
+        answer = _keep_sent_page()
+        if answer is not None:
+            return answer
+    return errors.handle_csrf_error(error)
+
+
+def _keep_sent_page() -> ResponseReturnValue | None:
+    """Keep what a quiz page sent after its session had ended; None if the page's
+    key is not right for the attempt at this address, or the attempt is not open."""
+    try:
+        signed = _attempt_signer().unsign(request.form.get("attempt_key", "")).decode()
+    except BadSignature:
+        return None
+    attempt_id, _sep, version = signed.partition(":")
+    if not attempt_id.isdigit():
+        return None
+    args = request.view_args or {}
+    row = db.session.execute(
+        _ATTEMPT_OF_PAGE,
+        {
+            "attempt_id": int(attempt_id),
+            "slug": args.get("slug"),
+            "unit_id": args.get("unit_id"),
+            "number": args.get("number"),
+        },
+    ).first()
+    if row is None or str(row.session_version) != version:
+        return None
+    attempt: QuizAttempt = row[0]
+    page = _page(attempt)
+    form = request.form.to_dict(flat=False)
+    seen = _seen()
+    if current_user.is_authenticated and current_user.id == attempt.user_id:
+        # Logged in again by the "stay logged in" cookie, with a new session: the
+        # page is shown again as sent, to be sent once more with a valid token.
+        # (The login and role checks did not run: the CSRF check comes first.)
+        db.session.commit()
+        if current_user.must_change_password or not current_user.has_role(Role.LEARNER):
+            return None
+        enrollment, unit, attempt = _own_attempt(args["slug"], args["unit_id"], args["number"])
+        entered = quizzes.page_entered(attempt, page, form)
+        notice = "resend" if seen is None or seen == attempt.sequence else "changed"
+        return _attempt_page(enrollment, unit, attempt, page, entered, notice)
+    shown_at = attempt.sequence if seen is None else seen
+    if not quizzes.keep_page(db.session, attempt, page, form, shown_at):
+        return None
+    db.session.commit()
+    if current_user.is_authenticated:
+        return None  # someone else is logged in here: kept for the learner's next login
+    flash(
+        _("Your session had ended. The answers on this page are kept: log in again to save them."),
+        "warning",
+    )
+    next_url = url_for("learn.attempt", page=page, **args)
+    return redirect(url_for("auth.login", next=next_url))
 
 
 @bp.get("/courses/<slug>/<unit_id>/attempts/<int:number>/result")
@@ -661,20 +830,14 @@ def attempt_result(slug: str, unit_id: str, number: int) -> ResponseReturnValue:
         return redirect(url_for("learn.attempt", slug=slug, unit_id=unit_id, number=number))
     settings = stored_quiz_settings(attempt.version, unit_id)
     assert settings is not None
-    show = settings.show_answers.value == "after_submit" or (
-        settings.show_answers.value == "after_passing" and bool(attempt.passed)
-    )
-    public = quizzes.public_questions(attempt)
-    review = attempt.version.content["review"].get(attempt.language, {})
+    show, answers = attempt_review(attempt)
     return render_template(
         "learn/result.html",
         course=enrollment.course,
         unit=unit,
         attempt=attempt,
         show_answers=show,
-        answers=[
-            (a, public[a.question_id], review.get(a.question_id, {})) for a in attempt.answers
-        ],
+        answers=answers,
         left=quizzes.attempts_left(db.session, enrollment, unit_id),
         policy=settings.show_answers.value,
     )

@@ -87,6 +87,11 @@ class QuizAttempt(Base):
 
     `layout` holds the questions drawn, in the order shown, and the order of
     their choices; `responses` what the learner entered, saved page by page.
+    `sequence` is raised by every save and the hand-in: a page carries the number
+    it was shown with, and a save from an older page is refused. `kept_pages` holds
+    what was sent from a page after the session had ended, by page number
+    (`{"2": {"sequence": 4, "fields": {question id: fields}}}`), until the learner
+    logs in again.
     """
 
     __tablename__ = "quiz_attempts"
@@ -110,6 +115,8 @@ class QuizAttempt(Base):
     status: Mapped[str] = mapped_column(String(20), default="open")  # open, submitted
     layout: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     responses: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    sequence: Mapped[int] = mapped_column(default=0, server_default="0")
+    kept_pages: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     submitted_at: Mapped[datetime | None]
     score: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))

@@ -9,22 +9,33 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from markupsafe import Markup
+from flask_babel import force_locale, gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from lms.models import (
+    AttemptAnswer,
     Completion,
+    CourseVersion,
     Enrollment,
     ExternalRecord,
     LoginEvent,
     QuizAttempt,
     Refresher,
+    RefresherAnswer,
     UnitFeedback,
     UnitProgress,
     User,
 )
-from lms.services import learning
+from lms.services import refreshers
+from lms.services.review import (
+    Review,
+    attempt_review,
+    plain_text,
+    refresher_review,
+    shown_options,
+)
+from lms.templating import GAP_MARK
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -33,11 +44,6 @@ def _iso(value: datetime | None) -> str | None:
 
 def _number(value: Decimal | None) -> str | None:
     return str(value) if value is not None else None
-
-
-def _text(html: str) -> str:
-    """Plain text of stored, sanitised HTML (the question as the learner saw it)."""
-    return " ".join(Markup(html).striptags().split())  # noqa: S704  (sanitised at import)
 
 
 def export_personal_data(session: Session, user: User) -> dict[str, Any]:
@@ -62,7 +68,7 @@ def export_personal_data(session: Session, user: User) -> dict[str, Any]:
     course_of = {c.id: slugs.get(c.enrollment_id) for c in completions}
     feedback = session.scalars(select(UnitFeedback).where(UnitFeedback.user_id == user.id)).all()
     return {
-        "format": "lernwerk-personal-data/1",
+        "format": "lernwerk-personal-data/2",
         "profile": {
             "email": user.email,
             "display_name": user.display_name,
@@ -112,22 +118,7 @@ def export_personal_data(session: Session, user: User) -> dict[str, Any]:
             for f in feedback
         ],
         "refreshers": [
-            {
-                "course": course_of.get(r.completion_id),
-                "due_on": r.due_on.isoformat(),
-                "answered_at": _iso(r.answered_at),
-                "skipped_at": _iso(r.skipped_at),
-                "right": r.correct,
-                "questions": r.questions,
-                "answers": [
-                    {
-                        "question_id": answer.question_id,
-                        "your_answer": answer.response,
-                        "correct": answer.correct,
-                    }
-                    for answer in r.answers
-                ],
-            }
+            _refresher(session, r, course_of.get(r.completion_id))
             for r in session.scalars(
                 select(Refresher)
                 .where(Refresher.user_id == user.id)
@@ -157,9 +148,8 @@ def export_personal_data(session: Session, user: User) -> dict[str, Any]:
 
 
 def _attempt(attempt: QuizAttempt) -> dict[str, Any]:
-    units = learning.rendered_units(attempt.version, attempt.language)
-    unit: dict[str, Any] = next((u for u in units if u["id"] == attempt.unit_id), {"questions": []})
-    prompts = {q["id"]: _text(q["prompt_html"]) for q in unit["questions"]}
+    shown, answers = attempt_review(attempt)
+    layout = {entry["id"]: entry for entry in attempt.layout}
     return {
         "unit": attempt.unit_id,
         "number": attempt.number,
@@ -171,14 +161,75 @@ def _attempt(attempt: QuizAttempt) -> dict[str, Any]:
         "max_score": _number(attempt.max_score),
         "percent": _number(attempt.percent),
         "passed": attempt.passed,
+        "answers_shown": shown,
         "answers": [
-            {
-                "question": prompts.get(answer.question_id, answer.question_id),
-                "question_id": answer.question_id,
-                "your_answer": answer.response,
-                "score": _number(answer.score),
-                "correct": answer.correct,
-            }
-            for answer in attempt.answers
+            _answer(answer, question, review, layout.get(answer.question_id), attempt.language)
+            for answer, question, review in answers
         ],
+    }
+
+
+def _refresher(session: Session, refresher: Refresher, course: str | None) -> dict[str, Any]:
+    version = session.get(CourseVersion, refresher.version_id)
+    assert version is not None  # a version is never deleted while refreshers point at it
+    shown, answers = refresher_review(refresher, version)
+    # The order its choices were shown in, drawn again as on its page (a set-aside
+    # refresher has no answers).
+    drawn = (
+        refreshers.draw(version, refresher.completion_id, refresher.step, refresher.language)
+        if refresher.answers
+        else []
+    )
+    layout = {item.public["id"]: item.layout for item in drawn}
+    return {
+        "course": course,
+        "due_on": refresher.due_on.isoformat(),
+        "answered_at": _iso(refresher.answered_at),
+        "skipped_at": _iso(refresher.skipped_at),
+        "language": refresher.language,
+        "right": refresher.correct,
+        "questions": refresher.questions,
+        "answers_shown": shown,
+        "answers": [
+            _answer(answer, question, review, layout.get(answer.question_id), refresher.language)
+            for answer, question, review in answers
+        ],
+    }
+
+
+def _answer(
+    answer: AttemptAnswer | RefresherAnswer,
+    question: dict[str, Any],
+    review: Review,
+    entry: dict[str, Any] | None,
+    language: str,
+) -> dict[str, Any]:
+    """One graded answer as the learner saw it: the question and its choices in the
+    order shown, the answer in words and as stored, the grade, and the feedback, correct
+    answer and explanation only if the result page showed them (`review` holds them
+    only then)."""
+    prompt = GAP_MARK.sub(lambda gap: f"[{int(gap.group(1)) + 1}]", question["prompt_html"])
+    your_answer = review.answer
+    solution = plain_text(review.solution_html)
+    if question["type"] == "true-false":
+        with force_locale(language):
+            labels = {"true": gettext("True"), "false": gettext("False")}
+        your_answer = labels.get(your_answer, your_answer)
+        if review.solution_bool is not None:
+            solution = labels[str(review.solution_bool).lower()]
+    feedback = [plain_text(choice.feedback_html) for choice in review.picked]
+    feedback.append(plain_text(review.feedback_html))
+    return {
+        "question_id": answer.question_id,
+        "question": plain_text(prompt),
+        "options": shown_options(question, entry),
+        "your_answer": your_answer,
+        "response": answer.response,
+        "answered": answer.answered,
+        "correct": answer.correct,
+        "score": _number(answer.score),
+        "max_score": _number(answer.max_score),
+        "feedback": [text for text in feedback if text],
+        "correct_answer": solution or None,
+        "explanation": plain_text(review.explanation_html) or None,
     }

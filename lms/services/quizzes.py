@@ -4,6 +4,13 @@ Grading happens only here, on the server, with the pure graders of
 `lms.content.grading` and the answer keys stored with the attempt's version.
 Submitting is a conditional update from "open" to "submitted": of two submits
 (two tabs, a replayed request, a double click) exactly one grades.
+
+Every page of an attempt carries the attempt's sequence number as it was shown;
+saving a page and handing in are conditional updates on that number, which they
+raise. A page shown before another save (a second window, an old tab) is refused
+(`AttemptChanged`) instead of overwriting the newer answers. What a page sends
+after the learner's session has ended is kept with the attempt (`keep_page`) and
+saved when they log in again (`save_kept_pages`), on the same condition.
 """
 
 from __future__ import annotations
@@ -28,6 +35,14 @@ from lms.services import learning, xapi
 
 PAGE_SIZE = 5
 MAX_FIELD_LENGTH = 500
+
+# The statements that save and hand in are built once, on the table.
+_ATTEMPTS = cast(Table, QuizAttempt.__table__)
+
+
+class AttemptChanged(Exception):
+    """The page was shown before the attempt's latest save (another window saved a
+    page since): nothing was changed."""
 
 
 def public_questions(attempt: QuizAttempt) -> dict[str, dict[str, Any]]:
@@ -170,17 +185,10 @@ def field_names(question: dict[str, Any]) -> list[str]:
     return [name]
 
 
-def page_responses(
+def page_entered(
     attempt: QuizAttempt, page: int, form: Mapping[str, Sequence[str]]
 ) -> dict[str, Any]:
-    """The attempt's responses with what the learner entered on one page."""
-    return {**attempt.responses, **_page_entered(attempt, page, form)}
-
-
-def _page_entered(
-    attempt: QuizAttempt, page: int, form: Mapping[str, Sequence[str]]
-) -> dict[str, Any]:
-    """What the learner entered on one page, by question id."""
+    """What the learner entered on one page, by question id, as a save stores it."""
     public = public_questions(attempt)
     entered: dict[str, Any] = {}
     for entry in page_entries(attempt, page):
@@ -196,26 +204,166 @@ def _page_entered(
     return entered
 
 
+# Saving a page: the responses and the kept pages as the caller computed them from the
+# attempt at `seen`, and the sequence raised; only if the attempt is still open at `seen`.
+_SAVE_PAGE = (
+    update(_ATTEMPTS)
+    .where(
+        _ATTEMPTS.c.id == bindparam("attempt_id"),
+        _ATTEMPTS.c.status == "open",
+        _ATTEMPTS.c.sequence == bindparam("seen"),
+    )
+    .values(
+        responses=bindparam("new_responses", type_=_ATTEMPTS.c.responses.type),
+        kept_pages=bindparam("new_kept_pages", type_=_ATTEMPTS.c.kept_pages.type),
+        sequence=_ATTEMPTS.c.sequence + 1,
+    )
+)
+
+
 def save_page(
-    session: Session, attempt: QuizAttempt, page: int, form: Mapping[str, Sequence[str]]
+    session: Session,
+    attempt: QuizAttempt,
+    page: int,
+    form: Mapping[str, Sequence[str]],
+    seen: int | None = None,
+    *,
+    settles_kept: bool = False,
 ) -> bool:
-    """Keep what the learner entered on one page; False if the attempt is already submitted."""
+    """Keep what the learner entered on one page; False if the attempt is already submitted.
+
+    `seen` is the sequence number the page was shown with (None: the attempt's as
+    loaded). `AttemptChanged` if the attempt was saved after that: nothing changes.
+    `settles_kept`: the page showed what was kept of it (`kept_page`), which is
+    dropped now; a page that did not show it (another window) leaves it kept.
+    """
     if attempt.status != "open":
         return False
-    attempt.responses = page_responses(attempt, page, form)
+    if seen is not None and seen != attempt.sequence:
+        raise AttemptChanged
+    entered = page_entered(attempt, page, form)
+    kept = _without_page(attempt.kept_pages, page) if settles_kept else attempt.kept_pages
+    return _store(session, attempt, entered, kept)
+
+
+def _without_page(kept: Mapping[str, Any] | None, page: int) -> dict[str, Any] | None:
+    rest = {number: entry for number, entry in (kept or {}).items() if number != str(page)}
+    return rest or None
+
+
+def _store(
+    session: Session,
+    attempt: QuizAttempt,
+    entered: Mapping[str, Any],
+    kept: dict[str, Any] | None,
+) -> bool:
+    """Save `entered` (by question id) over the responses of `attempt` as loaded, if it
+    is still open at its loaded sequence number; False if it was handed in meanwhile,
+    `AttemptChanged` if it was saved meanwhile."""
+    responses = {**attempt.responses, **entered}
+    saved = session.execute(
+        _SAVE_PAGE,
+        {
+            "attempt_id": attempt.id,
+            "seen": attempt.sequence,
+            "new_responses": responses,
+            "new_kept_pages": kept,
+        },
+    )
+    if saved.rowcount != 1:  # type: ignore[attr-defined]
+        session.refresh(attempt)
+        if attempt.status != "open":
+            return False
+        raise AttemptChanged
+    for name, value in (
+        ("responses", responses),
+        ("kept_pages", kept),
+        ("sequence", attempt.sequence + 1),
+    ):
+        set_committed_value(attempt, name, value)
+    return True
+
+
+def keep_page(
+    session: Session,
+    attempt: QuizAttempt,
+    page: int,
+    form: Mapping[str, Sequence[str]],
+    seen: int,
+) -> bool:
+    """Keep what was sent from `page` (shown at sequence `seen`) after the learner's
+    session had ended, until they log in again; False if the attempt is no longer open.
+
+    The caller has checked that the page was this attempt's (its signed key) and
+    holds the attempt's row. Nothing of the responses changes here.
+    """
+    if attempt.status != "open" or not 1 <= page <= page_count(attempt):
+        return False
+    kept = dict(attempt.kept_pages or {})
+    kept.pop(str(page), None)  # the latest sending of a page comes last
+    kept[str(page)] = {"sequence": seen, "fields": page_entered(attempt, page, form)}
+    attempt.kept_pages = kept
     session.flush()
     return True
+
+
+def kept_page(attempt: QuizAttempt, page: int) -> dict[str, Any] | None:
+    """What was kept of `page` after a session had ended and not saved yet:
+    `{"sequence": shown at, "fields": by question id}`, or None."""
+    entry: dict[str, Any] | None = (attempt.kept_pages or {}).get(str(page))
+    return entry
+
+
+# The open attempts of a learner that hold pages kept while they were logged out,
+# locked until the login's commit.
+_WITH_KEPT_PAGES = (
+    select(QuizAttempt)
+    .where(
+        QuizAttempt.user_id == bindparam("user_id"),
+        QuizAttempt.status == "open",
+        QuizAttempt.kept_pages.is_not(None),
+    )
+    .order_by(QuizAttempt.id)
+    .with_for_update()
+)
+
+
+def save_kept_pages(session: Session, user_id: int) -> list[QuizAttempt]:
+    """Save the pages kept for the learner's open attempts while they were logged out,
+    each only if no other save came after the page was shown (in the order they were
+    sent); the others stay kept and are shown on their page. Returns the attempts
+    into which something was saved."""
+    changed: list[QuizAttempt] = []
+    for attempt in session.scalars(_WITH_KEPT_PAGES, {"user_id": user_id}):
+        saved = False
+        for number, entry in list((attempt.kept_pages or {}).items()):
+            if entry.get("sequence") != attempt.sequence:
+                continue
+            rest = _without_page(attempt.kept_pages, int(number))
+            try:
+                saved = _store(session, attempt, entry.get("fields") or {}, rest) or saved
+            except AttemptChanged:
+                break
+        if saved:
+            changed.append(attempt)
+    return changed
 
 
 # The conditional update that hands an attempt in with its last responses and its
 # grade, in one statement: of two submits exactly one finds it open. Built once, on
 # the table (the ORM's bulk update would only add work): on SQLite it runs while the
-# request holds the write lock (issue 4).
-_ATTEMPTS = cast(Table, QuizAttempt.__table__)
+# request holds the write lock (issue 4). Only at the sequence number the hand-in
+# graded: a page shown before another save does not hand in over it.
 _HAND_IN = (
     update(_ATTEMPTS)
-    .where(_ATTEMPTS.c.id == bindparam("attempt_id"), _ATTEMPTS.c.status == "open")
+    .where(
+        _ATTEMPTS.c.id == bindparam("attempt_id"),
+        _ATTEMPTS.c.status == "open",
+        _ATTEMPTS.c.sequence == bindparam("seen"),
+    )
     .values(
+        sequence=_ATTEMPTS.c.sequence + 1,
+        kept_pages=None,
         status="submitted",
         submitted_at=bindparam("now", type_=_ATTEMPTS.c.submitted_at.type),
         responses=bindparam("new_responses", type_=_ATTEMPTS.c.responses.type),
@@ -235,24 +383,26 @@ _INSERT_ANSWERS = insert(cast(Table, AttemptAnswer.__table__))
 
 @dataclass(frozen=True)
 class Grading:
-    """An attempt graded as it would be handed in: its saved responses and the last
-    page's, and the grade of both (`grade`)."""
+    """An attempt graded as it would be handed in: its saved responses (at sequence
+    number `sequence`) and the last page's, and the grade of both (`grade`)."""
 
     saved: dict[str, Any]
     last_page: dict[str, Any]
     responses: dict[str, Any]
     result: QuizResult
+    sequence: int
 
 
 def grade(attempt: QuizAttempt, page: int, form: Mapping[str, Sequence[str]]) -> Grading:
     """Grade the attempt with its saved responses and what `form` enters on `page`.
 
     Reads and writes nothing, so it may run before the hand-in's transaction."""
-    return _graded(attempt, attempt.responses, _page_entered(attempt, page, form))
+    entered = page_entered(attempt, page, form)
+    return _graded(attempt, attempt.responses, entered, attempt.sequence)
 
 
 def _graded(
-    attempt: QuizAttempt, saved: Mapping[str, Any], last_page: Mapping[str, Any]
+    attempt: QuizAttempt, saved: Mapping[str, Any], last_page: Mapping[str, Any], sequence: int
 ) -> Grading:
     final = {**saved, **last_page}
     settings = stored_quiz_settings(attempt.version, attempt.unit_id)
@@ -265,7 +415,7 @@ def _graded(
         {q.id: response_from_fields(q, public[q.id], final.get(q.id, {})) for q in drawn},
         settings.pass_mark,
     )
-    return Grading(dict(saved), dict(last_page), final, result)
+    return Grading(dict(saved), dict(last_page), final, result, sequence)
 
 
 # Whether the attempt is still open, with its saved responses and what the hand-in
@@ -276,6 +426,7 @@ _OPEN_STATE = (
     select(
         _ATTEMPTS.c.status,
         _ATTEMPTS.c.responses,
+        _ATTEMPTS.c.sequence,
         _ENROLLMENTS.c.version_id,
         _ENROLLMENTS.c.counts_from,
         _ENROLLMENTS.c.completed_at,
@@ -296,26 +447,34 @@ def submit(
     already (nothing changes).
 
     `grading` is the attempt graded with its last page (`grade`), possibly before
-    this transaction; it is used if the saved responses are still those it graded,
-    else the current ones are graded with its last page. Without it the saved
-    responses are graded.
+    this transaction. If the attempt was saved after the sequence number it graded
+    (the last page was shown before another window saved), nothing changes and
+    `AttemptChanged` is raised. Its grade is used if the saved responses are still
+    those it graded, else the current ones are graded with its last page. Without it
+    the saved responses are graded.
     """
     state = session.execute(_OPEN_STATE, {"attempt_id": attempt.id}).one()
     if state.status != "open":
         session.refresh(attempt)
         return False
+    if grading is not None and grading.sequence != state.sequence:
+        session.refresh(attempt)
+        raise AttemptChanged
     enrollment = session.get(Enrollment, attempt.enrollment_id)
     assert enrollment is not None
-    if (enrollment.version_id, enrollment.counts_from, enrollment.completed_at) != tuple(state[2:]):
+    read = (state.version_id, state.counts_from, state.completed_at)
+    if (enrollment.version_id, enrollment.counts_from, enrollment.completed_at) != read:
         session.refresh(enrollment)  # changed since the caller read it
     if grading is None or grading.saved != state.responses:
-        grading = _graded(attempt, state.responses, grading.last_page if grading else {})
+        last_page = grading.last_page if grading else {}
+        grading = _graded(attempt, state.responses, last_page, state.sequence)
     final, graded = grading.responses, grading.result
     drawn = [entry["id"] for entry in attempt.layout]
     handed_in = session.execute(
         _HAND_IN,
         {
             "attempt_id": attempt.id,
+            "seen": state.sequence,
             "now": now,
             "new_responses": final,
             "new_score": graded.score,
@@ -326,9 +485,13 @@ def submit(
     )
     if handed_in.rowcount != 1:  # type: ignore[attr-defined]
         session.refresh(attempt)
+        if attempt.status == "open":
+            raise AttemptChanged
         return False
     # The object as stored now, without writing it again or reading it back.
     for name, value in (
+        ("sequence", state.sequence + 1),
+        ("kept_pages", None),
         ("status", "submitted"),
         ("submitted_at", now),
         ("responses", final),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import func, select, update
 
 from lms.models import AttemptAnswer, Completion, Enrollment, QuizAttempt
@@ -72,15 +73,35 @@ def _graded_before_writing(client, db):
     return attempt, quizzes.grade(attempt, 2, form)
 
 
+def test_a_hand_in_after_another_window_saved_is_refused_and_changes_nothing(client, db, learner):
+    """Another tab saved the first page after the hand-in graded: the last page was
+    shown before that save, so it hands in nothing (issue 16: two tabs)."""
+    attempt, grading = _graded_before_writing(client, db)
+    assert grading.result.percent == 100
+    quizzes.save_page(db, attempt, 1, {})  # another tab empties the first page meanwhile
+    saved = (attempt.sequence, attempt.responses)
+    with pytest.raises(quizzes.AttemptChanged):
+        quizzes.submit(db, attempt, datetime.now(UTC), grading)
+    assert attempt.status == "open" and (attempt.sequence, attempt.responses) == saved
+    assert db.scalar(select(func.count()).select_from(AttemptAnswer)) == 0
+
+
 def test_a_hand_in_grades_the_responses_saved_when_it_writes(client, db, learner):
+    """Responses changed without a save (the person's answers erased meanwhile): the
+    hand-in grades what is stored when it writes, with its last page."""
     attempt, grading = _graded_before_writing(client, db)
     assert grading.result.percent == 100
     first_page = [entry["id"] for entry in quizzes.page_entries(attempt, 1)]
-    quizzes.save_page(db, attempt, 1, {})  # another tab empties the first page meanwhile
+    db.execute(
+        update(QuizAttempt)
+        .where(QuizAttempt.id == attempt.id)
+        .values(responses={})
+        .execution_options(synchronize_session=False)
+    )
     assert quizzes.submit(db, attempt, datetime.now(UTC), grading)
     assert attempt.percent < 100 and not attempt.passed
     assert {qid: attempt.responses[qid] for qid in grading.last_page} == grading.last_page
-    assert not any(any(attempt.responses[qid].values()) for qid in first_page)
+    assert not any(attempt.responses.get(qid) for qid in first_page)
     answered = dict(db.execute(select(AttemptAnswer.question_id, AttemptAnswer.answered)).all())
     assert not any(answered[qid] for qid in first_page)
     assert all(answered[qid] for qid in grading.last_page)
