@@ -42,3 +42,10 @@ def current_revision(app: Flask) -> str | None:
 
 def head_revision(app: Flask) -> str | None:
     return ScriptDirectory.from_config(alembic_config(app)).get_current_head()
+
+
+def known_revisions(app: Flask) -> set[str]:
+    """Every revision this version's migrations know (a database at another one was
+    made by a newer release)."""
+    scripts = ScriptDirectory.from_config(alembic_config(app))
+    return {script.revision for script in scripts.walk_revisions()}
