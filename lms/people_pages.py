@@ -32,10 +32,11 @@ from lms.audit_trail import log_change
 from lms.auth.routes import send_invitation_mail, send_reset_mail
 from lms.clock import now, today
 from lms.db import db
+from lms.input_checks import number_arg
 from lms.manage.forms import CheckboxListField
 from lms.models import Company, Department, Role, TokenPurpose, User, UserRole
 from lms.permissions import departments_of, get_for_company
-from lms.services import accounts, assignments, companies
+from lms.services import accounts, assignments, companies, throttling
 from lms.services.audit import changed, snapshot
 from lms.services.companies import CompanyError, PersonFields
 from lms.templating import ROLE_LABELS, date_filter
@@ -113,8 +114,8 @@ class PeopleFilters:
     @classmethod
     def from_args(cls, args: Any) -> PeopleFilters:
         def number(name: str) -> int | None:
-            value = args.get(name, "")
-            return int(value) if value.isdigit() else None
+            value: int | None = args.get(name, type=number_arg)
+            return value
 
         role = args.get("role", "")
         status = args.get("status", "")
@@ -512,5 +513,6 @@ def edit_page(place: PeoplePlace, user_id: int) -> ResponseReturnValue:
         person=person,
         place=place,
         gives_manager=gives_manager,
+        failed_sign_ins=throttling.recent_failures(db.session, person.id, now()),
         **place.edit_context(person),
     ), (422 if form.errors else 200)

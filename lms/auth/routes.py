@@ -6,12 +6,12 @@ from datetime import timedelta
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from lms.auth import bp
+from lms.auth import bp, devices
 from lms.auth.forms import (
     AcceptInvitationForm,
     ChangePasswordForm,
@@ -28,11 +28,12 @@ from lms.models import TokenPurpose, User
 from lms.permissions import public
 from lms.redirects import safe_next
 from lms.security import limiter
-from lms.services import accounts
+from lms.services import accounts, quizzes, throttling
 
 
-def _login_account_key() -> str:
-    return "login-account:" + accounts.normalize_email(request.form.get("email", ""))
+def _network() -> str:
+    """The sender's network (shortened address, as in the login history)."""
+    return accounts.shorten_address(request.remote_addr) or (request.remote_addr or "")
 
 
 def _login_failed(response: Response) -> bool:
@@ -44,8 +45,35 @@ def _ip_limit() -> str:
     return str(current_app.config["LOGIN_LIMIT_PER_IP"])
 
 
-def _account_limit() -> str:
-    return str(current_app.config["LOGIN_LIMIT_PER_ACCOUNT"])
+def _sign_in_budgets() -> throttling.Budgets:
+    config = current_app.config
+    return throttling.Budgets(
+        per_account=throttling.budgets(config["LOGIN_LIMIT_PER_ACCOUNT"]),
+        per_network=throttling.budgets(config["LOGIN_LIMIT_PER_ACCOUNT_NETWORK"]),
+        per_device=throttling.budgets(config["LOGIN_LIMIT_PER_ACCOUNT_DEVICE"]),
+    )
+
+
+def _password_check_budgets() -> throttling.Budgets:
+    return throttling.Budgets(
+        per_account=throttling.budgets(current_app.config["PASSWORD_CHECK_LIMIT"]),
+        per_network=(),
+        per_device=(),
+    )
+
+
+def _account_key(email: str) -> str:
+    return throttling.account_key(str(current_app.secret_key), email)
+
+
+def _too_many_failures(verdict: throttling.Verdict) -> str:
+    return ngettext(
+        "Too many failed attempts for this account. Please wait %(num)d minute "
+        "or reset your password.",
+        "Too many failed attempts for this account. Please wait %(num)d minutes "
+        "or reset your password.",
+        verdict.minutes,
+    )
 
 
 def _start_session(user: User, remember: bool) -> None:
@@ -58,13 +86,8 @@ def _start_session(user: User, remember: bool) -> None:
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
-@limiter.limit(_ip_limit, methods=["POST"], deduct_when=_login_failed, scope="login-ip")
 @limiter.limit(
-    _account_limit,
-    methods=["POST"],
-    key_func=_login_account_key,
-    deduct_when=_login_failed,
-    scope="login-account",
+    _ip_limit, methods=["POST"], key_func=_network, deduct_when=_login_failed, scope="login-ip"
 )
 def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
@@ -73,16 +96,43 @@ def login() -> ResponseReturnValue:
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
-        user = accounts.authenticate(
-            db.session, form.email.data or "", form.password.data or "", now()
+        email, network = form.email.data or "", _network()
+        account = _account_key(email)
+        known = accounts.find_user_by_email(db.session, email)
+        # The failure is written (and committed) before the password is checked, so
+        # every worker counts it at once; the check itself holds no lock.
+        verdict = throttling.reserve(
+            db.session,
+            kind="login",
+            account=account,
+            user_id=known.id if known else None,
+            network=network,
+            trusted=devices.is_trusted(account),
+            limits_=_sign_in_budgets(),
+            now=now(),
         )
+        db.session.commit()
+        if not verdict.allowed:
+            form.form_errors.append(_too_many_failures(verdict))
+            return render_template("auth/login.html", form=form), 429
+        password = form.password.data or ""
+        user = accounts.authenticate(known, password)
         if user is not None:
+            throttling.forget(db.session, verdict)
+            accounts.upgrade_password_hash(db.session, user, password)
             accounts.record_login(
                 db.session, user, now(), request.remote_addr, request.headers.get("User-Agent")
             )
+            # Quiz pages sent after the learner's last session had ended.
+            kept = quizzes.save_kept_pages(db.session, user.id)
             db.session.commit()
             _start_session(user, bool(form.remember.data))
-            return redirect(safe_next(form.next.data, url_for("main.index")))
+            if kept:
+                flash(_("The answers you entered before your session ended are saved."), "success")
+            response = redirect(safe_next(form.next.data, url_for("main.index")))
+            devices.remember(response, account)
+            return response
+        throttling.log_failure("login", known.id if known else None, network)
         # One answer for unknown e-mail, wrong password and locked account.
         form.form_errors.append(_("E-mail address or password is not correct."))
     return render_template("auth/login.html", form=form)
@@ -141,7 +191,13 @@ def forgot_password() -> ResponseReturnValue:
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         user = accounts.find_user_by_email(db.session, form.email.data or "")
-        if user is not None and accounts.can_log_in(user):
+        # At most a few mails per account and hour, whoever asks for them.
+        allowed = current_app.config["RESET_MAILS_PER_HOUR"]
+        if (
+            user is not None
+            and accounts.can_log_in(user)
+            and accounts.reset_mails_since(db.session, user, now() - timedelta(hours=1)) < allowed
+        ):
             lifetime = timedelta(hours=current_app.config["RESET_TOKEN_HOURS"])
             raw = accounts.issue_token(db.session, user, TokenPurpose.RESET, now(), lifetime)
             db.session.commit()
@@ -162,12 +218,34 @@ def _token_problem_page() -> ResponseReturnValue:
     return render_template("auth/link_invalid.html"), 404
 
 
+# A link from an e-mail carries its token in the path. Opening it puts the token into
+# the session and redirects to the same page without it: the token leaves the address
+# bar, the browser's history and any Referer at once (and `lms.serving` masks it in
+# the access log of that first request).
+RESET_LINK_KEY = "reset_token"
+INVITATION_LINK_KEY = "invitation_token"
+
+
+def _token_from_link(token: str | None, key: str, page: str) -> tuple[str, Response | None]:
+    """The token of this request: from the link (kept in the session, and a redirect for
+    a GET) or from the session."""
+    if token is None:
+        return str(session.get(key, "")), None
+    session[key] = token
+    return token, (redirect(url_for(page)) if request.method == "GET" else None)
+
+
+@bp.route("/password/reset", methods=["GET", "POST"])
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
 @public
-def reset_password(token: str) -> ResponseReturnValue:
-    user = accounts.peek_token(db.session, token, TokenPurpose.RESET, now())
+def reset_password(token: str | None = None) -> ResponseReturnValue:
+    token, moved = _token_from_link(token, RESET_LINK_KEY, "auth.reset_password")
+    user = accounts.peek_token(db.session, token, TokenPurpose.RESET, now()) if token else None
     if user is None:
+        session.pop(RESET_LINK_KEY, None)
         return _token_problem_page()
+    if moved is not None:
+        return moved
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
@@ -178,20 +256,27 @@ def reset_password(token: str) -> ResponseReturnValue:
             form.new_password.errors = list(exc.problems)
         except accounts.AccountError:
             db.session.rollback()
+            session.pop(RESET_LINK_KEY, None)
             return _token_problem_page()
         else:
             db.session.commit()
+            session.pop(RESET_LINK_KEY, None)
             flash(_("Your new password is set. Please log in with it."), "success")
             return redirect(url_for("auth.login"))
     return render_template("auth/reset.html", form=form, user=user)
 
 
+@bp.route("/invitation", methods=["GET", "POST"])
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
 @public
-def accept_invitation(token: str) -> ResponseReturnValue:
-    user = accounts.peek_token(db.session, token, TokenPurpose.INVITE, now())
+def accept_invitation(token: str | None = None) -> ResponseReturnValue:
+    token, moved = _token_from_link(token, INVITATION_LINK_KEY, "auth.accept_invitation")
+    user = accounts.peek_token(db.session, token, TokenPurpose.INVITE, now()) if token else None
     if user is None:
+        session.pop(INVITATION_LINK_KEY, None)
         return _token_problem_page()
+    if moved is not None:
+        return moved
     form = AcceptInvitationForm()
     if request.method == "GET":
         form.display_name.data = user.display_name
@@ -204,13 +289,14 @@ def accept_invitation(token: str) -> ResponseReturnValue:
             form.new_password.errors = list(exc.problems)
         except accounts.AccountError:
             db.session.rollback()
+            session.pop(INVITATION_LINK_KEY, None)
             return _token_problem_page()
         else:
             accounts.record_login(
                 db.session, user, now(), request.remote_addr, request.headers.get("User-Agent")
             )
             db.session.commit()
-            _start_session(user, remember=False)
+            _start_session(user, remember=False)  # the token leaves with the old session
             flash(_("Welcome to Lernwerk! Your account is ready."), "success")
             return redirect(url_for("main.index"))
     return render_template("auth/invitation.html", form=form, user=user)
@@ -239,9 +325,25 @@ def change_password() -> ResponseReturnValue:
     assert user is not None
     form = ChangePasswordForm()
     if form.validate_on_submit():
+        verdict = throttling.reserve(
+            db.session,
+            kind="password",
+            account=_account_key(user.email),
+            user_id=user.id,
+            network=_network(),
+            trusted=False,
+            limits_=_password_check_budgets(),
+            now=now(),
+        )
+        db.session.commit()
+        if not verdict.allowed:
+            form.current_password.errors = [_too_many_failures(verdict)]
+            return render_template("auth/change_password.html", form=form, user=user), 429
         if not verify_password(user.password_hash, form.current_password.data or ""):
+            throttling.log_failure("password", user.id, _network())
             form.current_password.errors = [_("The current password is not correct.")]
         else:
+            throttling.forget(db.session, verdict)
             try:
                 accounts.set_password(db.session, user, form.new_password.data or "")
             except accounts.PasswordRejected as exc:

@@ -189,6 +189,32 @@ class AccountToken(Base):
     user: Mapped[User] = relationship()
 
 
+class SignInFailure(Base):
+    """A password that did not match, kept a day to throttle the guesser (not the owner).
+
+    `account` is a keyed hash of the e-mail address that was typed (known or not, so
+    throttling tells nobody which addresses exist, and a password typed into the
+    address field is never stored); `network` is the shortened address, as in the
+    login history. `trusted` marks an attempt from a browser the account has signed
+    in on before (the device cookie): those have a budget of their own, which a
+    guesser elsewhere cannot use up. `kind` is "login", or "password" for the
+    current-password check of a signed-in person.
+    """
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (Index("ix_sign_in_failures_account_at", "account", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    account: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    network: Mapped[str] = mapped_column(String(64), default="")
+    trusted: Mapped[bool] = mapped_column(default=False)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
 class LoginEvent(Base):
     """A successful login: when, from which network (shortened address), with which browser."""
 

@@ -56,21 +56,43 @@ def can_log_in(user: User) -> bool:
     return user.company is None or user.company.is_active
 
 
-def authenticate(session: Session, email: str, password: str, now: datetime) -> User | None:
-    """The user if e-mail and password match an account that may log in, else None.
+def authenticate(user: User | None, password: str) -> User | None:
+    """The user if the password matches an account that may log in, else None.
 
     Unknown e-mail, wrong password and a deactivated account give the same
-    answer and take the same time.
+    answer and take the same time. Reads nothing from the database but the
+    user's company, after the password was checked.
     """
-    user = find_user_by_email(session, email)
     ok = verify_password(user.password_hash if user else None, password)
     if user is None or not ok or not can_log_in(user):
         return None
+    return user
+
+
+def upgrade_password_hash(session: Session, user: User, password: str) -> None:
+    """Hash the (matching) password again if the hashing parameters changed. Flushes."""
     assert user.password_hash is not None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    session.flush()
-    return user
+        session.flush()
+
+
+def reset_mails_since(session: Session, user: User, since: datetime) -> int:
+    """How many reset links were sent to the person since then, counted while their row
+    is locked (PostgreSQL), so two requests at once cannot both send the last one."""
+    session.execute(select(User.id).where(User.id == user.id).with_for_update())
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(AccountToken)
+            .where(
+                AccountToken.user_id == user.id,
+                AccountToken.purpose == TokenPurpose.RESET.value,
+                AccountToken.created_at > since,
+            )
+        )
+        or 0
+    )
 
 
 def shorten_address(address: str | None) -> str:

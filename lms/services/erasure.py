@@ -37,6 +37,7 @@ from lms.models import (
     RecordStatus,
     Refresher,
     RefresherAnswer,
+    SignInFailure,
     UnitFeedback,
     User,
     UserRole,
@@ -61,13 +62,17 @@ def erase_person(session: Session, user: User, now: datetime) -> Erased:
     pseudonym = pseudonym_for(user)
     user_id = user.id
     # What only served the person.
-    for model in (LoginEvent, AccountToken, CalendarFeed, PathEnrollment):
+    for model in (LoginEvent, SignInFailure, AccountToken, CalendarFeed, PathEnrollment):
         session.execute(delete(model).where(model.user_id == user_id))
     session.execute(delete(ManagerDepartment).where(ManagerDepartment.user_id == user_id))
     session.execute(delete(UserRole).where(UserRole.user_id == user_id))
     session.execute(update(UnitFeedback).where(UnitFeedback.user_id == user_id).values(comment=""))
     # Answers as typed may hold anything; grades and pass/fail stay as evidence.
-    session.execute(update(QuizAttempt).where(QuizAttempt.user_id == user_id).values(responses={}))
+    session.execute(
+        update(QuizAttempt)
+        .where(QuizAttempt.user_id == user_id)
+        .values(responses={}, kept_pages=None)
+    )
     own_attempts = select(QuizAttempt.id).where(QuizAttempt.user_id == user_id)
     session.execute(
         update(AttemptAnswer)

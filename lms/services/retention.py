@@ -11,6 +11,7 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from lms.models import AuditEntry, Company, ReportAccess, Role, User, UserRole
+from lms.services import throttling
 from lms.services.erasure import erase_person
 
 
@@ -19,6 +20,7 @@ class RetentionRun:
     erased: list[tuple[str, int]] = field(default_factory=list)  # (company, user id)
     audit_pruned: int = 0
     access_pruned: int = 0
+    failures_pruned: int = 0
 
 
 def due_for_erasure(session: Session, company: Company, now: datetime) -> list[User]:
@@ -73,5 +75,23 @@ def run_retention(session: Session, now: datetime, *, log_days: int, dry_run: bo
     if not dry_run:
         session.execute(delete(AuditEntry).where(AuditEntry.at < before))
         session.execute(delete(ReportAccess).where(ReportAccess.at < before))
+        # Sign-in failures only serve throttling: a day is all they are kept.
+        result.failures_pruned = throttling.prune(session, now)
         session.flush()
     return result
+
+
+def oldest_backup_kept(session: Session, now: datetime, keep_days: int) -> datetime:
+    """The time before which backups are deleted: `keep_days` ago, or the shortest
+    retention period of any company if that is shorter.
+
+    An account erased by hand (Art. 17) is thus gone from every backup `keep_days` after
+    its erasure at the latest, and one erased by `lms retention` within its company's
+    retention period."""
+    oldest = now - timedelta(days=keep_days)
+    shortest = session.scalar(
+        select(func.min(Company.retention_months)).where(Company.retention_months > 0)
+    )
+    if shortest:
+        oldest = max(oldest, _months_before(now, shortest))
+    return oldest

@@ -158,7 +158,7 @@ def test_failed_logins_per_account_are_throttled(client, world):
         assert post_login(client, email, "falsches Passwort 123").status_code == 200
     blocked = post_login(client, email, PASSWORD)
     assert blocked.status_code == 429
-    assert "Too many attempts" in blocked.get_data(as_text=True)
+    assert "Too many failed attempts for this account" in blocked.get_data(as_text=True)
 
 
 def test_account_throttle_does_not_block_other_accounts(client, world):
@@ -344,7 +344,9 @@ def test_invitation_sets_name_and_password_and_logs_in(app, client, db, mails):
         raw = accounts.issue_token(
             db, invited, TokenPurpose.INVITE, datetime.now(UTC), timedelta(days=14)
         )
-    page = client.get(f"/invitation/{raw}", headers=EN).get_data(as_text=True)
+    opened = client.get(f"/invitation/{raw}", headers=EN)
+    assert opened.status_code == 302 and opened.location == "/invitation"  # token off the URL
+    page = client.get("/invitation", headers=EN).get_data(as_text=True)
     assert "Holzbau Schmid KG has invited you" in page
     new = "Holz ist ein nachwachsender Rohstoff"
     response = client.post(
@@ -418,3 +420,67 @@ def test_ipv6_addresses_are_shortened_to_the_network():
 
     assert shorten_address("2001:db8:85a3::8a2e:370:7334") == "2001:db8:85a3::/48"
     assert shorten_address("kaputt") == "" and shorten_address(None) == ""
+
+
+def test_a_reset_link_leaves_the_address_bar_and_works_from_the_session(client, mails, world):
+    user = world.a.employees[0]
+    client.post("/password/forgot", data={"email": user.email})
+    path = urlsplit(_link(mails[0])).path
+    opened = client.get(path)
+    assert opened.status_code == 302 and opened.location == "/password/reset"
+    assert client.get("/password/reset").status_code == 200
+    new = "Sicherheitsschuhe immer tragen"
+    done = client.post("/password/reset", data={"new_password": new, "confirm_password": new})
+    assert done.status_code == 302
+    assert client.get("/password/reset").status_code == 404  # used up and forgotten
+    assert post_login(client, user.email, new).status_code == 302
+
+
+def test_the_reset_page_without_a_link_is_not_found(client):
+    assert client.get("/password/reset").status_code == 404
+
+
+def test_the_access_log_masks_tokens_in_links():
+    from lms.serving import mask
+
+    line = 'GET /password/reset/abcDEF123-_x?x=1 HTTP/1.1 "https://x.example/invitation/tok123"'
+    assert mask(line) == 'GET /password/reset/***?x=1 HTTP/1.1 "https://x.example/invitation/***"'
+    assert mask("GET /calendar/s3cret.ics HTTP/1.1") == "GET /calendar/*** HTTP/1.1"
+    assert mask("GET /learn/course/it-sicherheit HTTP/1.1") == (
+        "GET /learn/course/it-sicherheit HTTP/1.1"
+    )
+
+
+def test_the_log_mail_backend_never_logs_the_body(app, db, caplog):
+    import logging
+
+    from lms.mail import send_mail
+
+    app.config["MAIL_BACKEND"] = "log"
+    with app.app_context(), caplog.at_level(logging.DEBUG, logger="lms.mail"):
+        send_mail("a@example.com", "Reset", "https://x/password/reset/SECRET-TOKEN")
+    assert "a@example.com" in caplog.text and "SECRET-TOKEN" not in caplog.text
+
+
+def test_unexpected_fields_on_the_profile_are_logged_as_a_security_event(
+    client, db, world, login, caplog
+):
+    import logging
+
+    from lms.models import AuditEntry
+
+    user = world.a.employees[0]
+    login(user)
+    with caplog.at_level(logging.WARNING, logger="lms.security"):
+        response = client.post(
+            "/profile",
+            data={"display_name": "Jonas B.", "language": "de", "role": "admin",
+                  "company_id": "99"},
+        )
+    assert response.status_code == 302
+    db.refresh(user)
+    assert user.display_name == "Jonas B." and user.company_id == world.a.company.id
+    assert "Unexpected fields company_id, role posted to POST /profile" in caplog.text
+    entry = db.scalar(select(AuditEntry).where(AuditEntry.action == "security.unexpected-fields"))
+    assert entry is not None and entry.actor_id == user.id
+    assert entry.changes == {"fields": [None, ["company_id", "role"]]}
