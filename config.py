@@ -1,8 +1,9 @@
 """Configuration profiles, fed by environment variables.
 
-`LMS_ENV` picks the profile (development, production, testing); every other
-setting comes from an `LMS_*` variable with a safe default. Production refuses
-to start when a setting would leave the install open (see `validate`).
+`LMS_ENV` picks the profile (development, production, testing), else the instance
+folder's `profile` file (`lms demo` writes one for a trial install), else production.
+Every other setting comes from an `LMS_*` variable with a safe default. Production
+refuses to start when a setting would leave the install open (see `validate`).
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ class Config:
     # Database: a SQLite file in the instance folder unless a URL is given.
     DATABASE_URL: str | None = _env("LMS_DATABASE_URL")
     SQLITE_BUSY_TIMEOUT_MS = _env_int("LMS_SQLITE_BUSY_TIMEOUT_MS", 15_000)
+    # /healthz/ready answers 503 when the instance folder or the SQLite file's folder
+    # has less free space than this.
+    HEALTH_MIN_FREE_MB = _env_int("LMS_HEALTH_MIN_FREE_MB", 100)
 
     # Secrets: development generates one and keeps it in the instance folder.
     SECRET_KEY: str | None = _env("LMS_SECRET_KEY")
@@ -84,17 +88,45 @@ class Config:
     # Audit and access log entries older than this are pruned by `lms retention`.
     LOG_RETENTION_DAYS = _env_int("LMS_LOG_RETENTION_DAYS", 3 * 365)
     INVITE_TOKEN_DAYS = _env_int("LMS_INVITE_TOKEN_DAYS", 14)
+    # `lms db backup` writes to this folder (default: instance/backups) and deletes the
+    # backups older than this many days, or than the shortest retention of any company.
+    BACKUP_DIR = _env("LMS_BACKUP_DIR")
+    BACKUP_KEEP_DAYS = _env_int("LMS_BACKUP_KEEP_DAYS", 30)
 
-    # Login throttling (Flask-Limiter). memory:// is per process; give a
-    # redis:// URL so that several workers and instances share the counts.
-    RATELIMIT_STORAGE_URI = _env("LMS_RATELIMIT_STORAGE_URL", "memory://")
+    # Redis, shared by every worker and instance (throttling counts per network).
+    REDIS_URL = _env("LMS_REDIS_URL")
+
+    # Sign-in throttling. Failures per account are counted in the database, so every
+    # worker and instance sees the same count (lms/services/throttling.py). Failures
+    # per network are counted by Flask-Limiter in its storage: Redis when
+    # LMS_REDIS_URL (or LMS_RATELIMIT_STORAGE_URL) is set, else per process.
+    RATELIMIT_STORAGE_URI = _env("LMS_RATELIMIT_STORAGE_URL") or REDIS_URL or "memory://"
     RATELIMIT_ENABLED = _env_bool("LMS_RATELIMIT_ENABLED", True)
     RATELIMIT_HEADERS_ENABLED = False
+    # If Redis cannot be reached, count in the process rather than fail every sign-in.
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     LOGIN_LIMIT_PER_IP = _env("LMS_LOGIN_LIMIT_PER_IP", "30 per minute;300 per day")
-    LOGIN_LIMIT_PER_ACCOUNT = _env("LMS_LOGIN_LIMIT_PER_ACCOUNT", "5 per minute;50 per day")
+    # Per account, over every network, from browsers it never signed in on.
+    LOGIN_LIMIT_PER_ACCOUNT = _env("LMS_LOGIN_LIMIT_PER_ACCOUNT", "10 per hour")
+    # Per account and network (the shortened address, as in the login history).
+    LOGIN_LIMIT_PER_ACCOUNT_NETWORK = _env(
+        "LMS_LOGIN_LIMIT_PER_ACCOUNT_NETWORK", "5 per 15 minutes"
+    )
+    # Per account from browsers it has signed in on before (device cookie).
+    LOGIN_LIMIT_PER_ACCOUNT_DEVICE = _env(
+        "LMS_LOGIN_LIMIT_PER_ACCOUNT_DEVICE", "5 per 15 minutes;20 per day"
+    )
+    # The current-password check of a signed-in person (profile page).
+    PASSWORD_CHECK_LIMIT = _env("LMS_PASSWORD_CHECK_LIMIT", "5 per 15 minutes;20 per day")
+    # Password-reset mails per account.
+    RESET_MAILS_PER_HOUR = _env_int("LMS_RESET_MAILS_PER_HOUR", 3)
+    DEVICE_COOKIE_NAME = "lms_device"
 
-    # Mail: "log" writes messages to the log; "smtp" sends them.
-    MAIL_BACKEND = _env("LMS_MAIL_BACKEND", "log")
+    # Mail: "smtp" sends it; "none" sends nothing; "console" prints whole messages to
+    # the server's output (development only: reset links work like passwords); "log"
+    # logs recipient and subject only. Production needs smtp or an explicit none.
+    MAIL_BACKEND: str | None = _env("LMS_MAIL_BACKEND")
     MAIL_SERVER = _env("LMS_MAIL_SERVER", "localhost")
     MAIL_PORT = _env_int("LMS_MAIL_PORT", 587)
     MAIL_USERNAME = _env("LMS_MAIL_USERNAME")
@@ -120,6 +152,7 @@ class Config:
 
 class DevelopmentConfig(Config):
     ENV_NAME = "development"
+    MAIL_BACKEND = _env("LMS_MAIL_BACKEND", "console")
 
 
 class TestingConfig(Config):
@@ -138,6 +171,11 @@ class ProductionConfig(Config):
     ENV_NAME = "production"
     SESSION_COOKIE_SECURE = _env_bool("LMS_COOKIE_SECURE", True)
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    # The __Host- prefix: the browser takes these cookies only over HTTPS, for the
+    # whole site and from this host alone (no subdomain can set or shadow them).
+    SESSION_COOKIE_NAME = "__Host-lms_session"
+    REMEMBER_COOKIE_NAME = "__Host-lms_remember"
+    DEVICE_COOKIE_NAME = "__Host-lms_device"
 
     @classmethod
     def validate(cls, settings: dict[str, Any]) -> list[str]:
@@ -161,6 +199,13 @@ class ProductionConfig(Config):
             problems.append("SESSION_COOKIE_SAMESITE must be Lax or Strict.")
         if not settings.get("WTF_CSRF_ENABLED"):
             problems.append("CSRF protection is off.")
+        backend = settings.get("MAIL_BACKEND")
+        if backend not in ("smtp", "none"):
+            problems.append(
+                f"LMS_MAIL_BACKEND is {backend or 'not set'}: set smtp (with LMS_MAIL_SERVER and "
+                "LMS_MAIL_SENDER) so that invitations and password resets arrive, or none to "
+                "send no mail at all (the admin's platform page then warns)."
+            )
         return problems
 
 
@@ -171,11 +216,35 @@ PROFILES: dict[str, type[Config]] = {
 }
 
 
-def profile_from_env() -> type[Config]:
-    name = (_env("LMS_ENV", "development") or "development").lower()
+# The instance folder's file naming its profile, written by `lms demo` for a trial
+# install; LMS_ENV wins over it.
+PROFILE_FILE = "profile"
+
+
+def chosen_profile(instance: Path | None = None) -> tuple[type[Config], str]:
+    """The profile to run and where the choice came from.
+
+    LMS_ENV first; else the instance folder's `profile` file (written by `lms demo`);
+    else production, with every check it makes: an install that chose nothing does
+    not start unsafe.
+    """
+    name, source = _env("LMS_ENV"), "LMS_ENV"
+    if name is None and instance is not None and (instance / PROFILE_FILE).is_file():
+        words = [
+            line.strip()
+            for line in (instance / PROFILE_FILE).read_text(encoding="utf-8").splitlines()
+            if line.strip() and not line.lstrip().startswith("#")
+        ]
+        name, source = (words[0] if words else ""), str(instance / PROFILE_FILE)
+    if name is None:
+        name, source = "production", "default"
     try:
-        return PROFILES[name]
+        return PROFILES[name.lower()], source
     except KeyError:
         raise RuntimeError(
-            f"LMS_ENV={name!r} is unknown; use one of {', '.join(PROFILES)}."
+            f"The profile {name!r} ({source}) is unknown; use one of {', '.join(PROFILES)}."
         ) from None
+
+
+def profile_from_env(instance: Path | None = None) -> type[Config]:
+    return chosen_profile(instance)[0]

@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask.cli import get_debug_flag
 
-from config import Config, profile_from_env
+from config import PROFILE_FILE, Config, chosen_profile
 
 __version__ = "0.1.0"
 
@@ -23,25 +24,33 @@ def create_app(
     config: type[Config] | None = None, overrides: Mapping[str, Any] | None = None
 ) -> Flask:
     """Build the application: settings, database, languages, security, pages, commands."""
-    instance_path = os.environ.get("LMS_INSTANCE_PATH")
-    app = Flask(
-        __name__, instance_path=str(Path(instance_path).resolve()) if instance_path else None
-    )
-    profile = config or profile_from_env()
+    app = Flask(__name__, instance_path=str(instance_folder()))
+    profile, source = (config, "given") if config else chosen_profile(Path(app.instance_path))
+    app.config["PROFILE_SOURCE"] = source
     _load_settings(app, profile, overrides or {})
 
-    from lms import cli, errors, i18n, permissions, security, templating
+    from lms import cli, errors, i18n, input_checks, permissions, security, templating
     from lms.db import db
 
     db.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
+    input_checks.init_app(app)
     permissions.init_app(app)
     templating.init_app(app)
     _register_blueprints(app)
     errors.init_app(app)
     cli.register(app)
     return app
+
+
+def instance_folder() -> Path:
+    """The instance folder (database, secret key, profile): LMS_INSTANCE_PATH, else
+    Flask's default beside the package (`instance/` in a checkout)."""
+    configured = os.environ.get("LMS_INSTANCE_PATH")
+    if configured:
+        return Path(configured).resolve()
+    return Path(Flask(__name__).instance_path)
 
 
 def _load_settings(app: Flask, profile: type[Config], overrides: Mapping[str, Any]) -> None:
@@ -53,10 +62,21 @@ def _load_settings(app: Flask, profile: type[Config], overrides: Mapping[str, An
     url = app.config.get("DATABASE_URL") or f"sqlite:///{Path(app.instance_path) / 'lms.sqlite3'}"
     app.config["SQLALCHEMY_DATABASE_URL"] = url
     app.config.setdefault("SERVER_NAME", None)
+    if get_debug_flag():  # `--debug` or FLASK_DEBUG: refused below outside development
+        app.config["DEBUG"] = True
     problems = profile.validate(dict(app.config))
     if problems:
+        hint = ""
+        if app.config["PROFILE_SOURCE"] == "default":
+            hint = (
+                f"\nNo profile was chosen (LMS_ENV is unset and {Path(app.instance_path)}"
+                f"/{PROFILE_FILE} does not exist), so the production profile runs. To try"
+                " Lernwerk on this machine, run `lms demo`: it writes a development profile."
+            )
         raise ConfigurationError(
-            "Lernwerk refuses to start with these production settings:\n- " + "\n- ".join(problems)
+            "Lernwerk refuses to start with these production settings:\n- "
+            + "\n- ".join(problems)
+            + hint
         )
 
 

@@ -11,10 +11,12 @@ from typing import Any
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import FlaskGroup, ScriptInfo, routes_command, shell_command, with_appcontext
+from flask.cli import run_command as flask_run_command
 from sqlalchemy import select
 
-from lms import ConfigurationError, create_app
+from config import PROFILE_FILE
+from lms import ConfigurationError, create_app, instance_folder
 from lms.clock import now, today
 
 
@@ -26,9 +28,43 @@ def _create_app() -> Flask:
         sys.exit(2)
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
+@click.group(
+    cls=FlaskGroup, create_app=_create_app, add_version_option=False, add_default_commands=False
+)
 def main() -> None:
     """Lernwerk: hybrid learning for small and mid-sized companies."""
+
+
+@click.command(
+    "run", params=flask_run_command.params, help=flask_run_command.help, add_help_option=True
+)
+@click.pass_context
+def run_command(ctx: click.Context, /, **options: Any) -> None:
+    """Flask's development server, which refuses the debugger outside development."""
+    app = ctx.ensure_object(ScriptInfo).load_app()
+    wants_debugger = options.get("debugger") or (options.get("debugger") is None and app.debug)
+    if wants_debugger and app.config["ENV_NAME"] != "development":
+        raise click.ClickException(
+            f"The debugger runs code typed into a web page: it is refused in the "
+            f"{app.config['ENV_NAME']} profile. Use `lms serve`, or LMS_ENV=development."
+        )
+    ctx.invoke(flask_run_command, **options)
+
+
+main.add_command(run_command)
+main.add_command(shell_command)
+main.add_command(routes_command)
+
+
+def profile_line(app: Flask) -> str:
+    """Which profile runs and why, for the first line a server prints."""
+    source = app.config.get("PROFILE_SOURCE", "given")
+    reason = {
+        "LMS_ENV": "from LMS_ENV",
+        "default": "no profile chosen",
+        "given": "given",
+    }.get(source, f"from {source}")
+    return f"{app.config['ENV_NAME']} profile, {reason}"
 
 
 def register(app: Flask) -> None:
@@ -94,6 +130,138 @@ def db_revision(message: str) -> None:
     from lms import migrate
 
     command.revision(migrate.alembic_config(current_app), message=message, autogenerate=True)
+
+
+def _backup_folder() -> Path:
+    return Path(current_app.config["BACKUP_DIR"] or Path(current_app.instance_path) / "backups")
+
+
+def _prune_backups(folder: Path, keep_days: int | None, *, dry_run: bool) -> None:
+    """Delete the backups in `folder` older than the rule (lms.services.retention)."""
+    from lms import backup
+    from lms.db import db
+    from lms.services.retention import oldest_backup_kept
+
+    days = keep_days or current_app.config["BACKUP_KEEP_DAYS"]
+    with db.begin() as session:
+        oldest = oldest_backup_kept(session, now(), days)
+    click.echo(f"Backups taken before {oldest:%Y-%m-%d %H:%M} UTC are deleted.")
+    for path in backup.prune(folder, oldest, dry_run=dry_run):
+        click.echo(f"{'Would delete' if dry_run else 'Deleted'} {path}.")
+
+
+_KEEP_DAYS_HELP = (
+    "Delete backups older than this many days (default: LMS_BACKUP_KEEP_DAYS, 30); never "
+    "kept longer than the shortest retention period of any company."
+)
+
+
+@db_group.command("backup")
+@click.option(
+    "--to",
+    "target",
+    type=click.Path(path_type=Path),
+    help="File or folder to write to (default: LMS_BACKUP_DIR, else instance/backups).",
+)
+@click.option("--keep-days", type=click.IntRange(min=1), help=_KEEP_DAYS_HELP)
+@with_appcontext
+def db_backup(target: Path | None, keep_days: int | None) -> None:
+    """Write a consistent backup of the database, also while Lernwerk runs; then delete
+    the old backups of its folder.
+
+    SQLite: the online backup API, then SQLite's integrity check of the copy.
+    PostgreSQL: pg_dump --format=custom (the PostgreSQL client tools must be on PATH).
+    """
+    from lms import backup
+
+    url = current_app.config["SQLALCHEMY_DATABASE_URL"]
+    target = target or _backup_folder()
+    if target.is_dir() or not target.suffix:
+        target = target / backup.backup_name(url, now())
+    try:
+        made = backup.back_up(url, target)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Backup written: {made.path} ({made.size:,} bytes, revision {made.revision}).")
+    _prune_backups(made.path.parent, keep_days, dry_run=False)
+
+
+@db_group.command("prune-backups")
+@click.option("--keep-days", type=click.IntRange(min=1), help=_KEEP_DAYS_HELP)
+@click.option("--dry-run", is_flag=True, help="Only list what would be deleted.")
+@with_appcontext
+def db_prune_backups(keep_days: int | None, dry_run: bool) -> None:
+    """Delete the backups in LMS_BACKUP_DIR that are older than the retention rule
+    (`lms db backup` does it after every backup)."""
+    _prune_backups(_backup_folder(), keep_days, dry_run=dry_run)
+
+
+@db_group.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def db_restore(path: Path, yes: bool) -> None:
+    """Replace the database with the backup PATH. Stop Lernwerk first.
+
+    The backup is checked before (SQLite: integrity check; its schema revision must be
+    one this version knows). Everything written since it was taken is lost; accounts
+    erased since then are erased again.
+    """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from lms import backup, migrate
+    from lms.audit_trail import record_run
+    from lms.db import db
+    from lms.models import Base
+
+    url = current_app.config["SQLALCHEMY_DATABASE_URL"]
+    try:
+        revision = backup.backup_revision(url, path)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if revision is None or revision not in migrate.known_revisions(current_app):
+        raise click.ClickException(
+            f"{path} is at schema revision {revision}, which this version of Lernwerk does "
+            "not know: restore it with the release that made it."
+        )
+    shown = make_url(url).render_as_string(hide_password=True)
+    if not yes:
+        click.confirm(
+            f"Replace the database {shown} with {path} (revision {revision})? Everything "
+            "written since the backup was taken is lost.",
+            abort=True,
+        )
+    try:
+        with db.begin() as session:
+            erased = backup.erased_accounts(session)
+    except SQLAlchemyError:
+        erased = set()  # no database yet, or one without accounts
+    db.engine.dispose()  # this command's own connections must not count as "in use"
+    try:
+        backup.restore(url, path, Base.metadata.tables)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Restored {path}: the database is at revision {revision}.")
+    head = migrate.head_revision(current_app)
+    if revision != head:
+        click.echo(f"The newest revision is {head}: run `lms db upgrade` now.")
+        if erased:
+            ids = ", ".join(str(user_id) for user_id, _created in sorted(erased))
+            click.echo(
+                "Accounts erased in the replaced database may be back with the backup: after "
+                f"the upgrade, erase again those it holds (account ids {ids})."
+            )
+        return
+    with db.begin() as session:
+        again = backup.erase_again(session, erased, now())
+        record_run(session, "db.restore", {
+            "backup": [None, path.name],
+            "revision": [None, revision],
+            "erased_again": [None, len(again)],
+        })  # fmt: skip
+    if again:
+        click.echo(f"Erased again {len(again)} accounts erased after the backup was taken.")
 
 
 # --- Accounts -----------------------------------------------------------------
@@ -194,13 +362,48 @@ def invite_command(
 # --- Demo data ----------------------------------------------------------------
 
 
+def write_development_profile(instance: Path) -> Path | None:
+    """Choose the development profile for this instance folder, unless a profile is
+    chosen already (LMS_ENV, or the folder's `profile` file). Returns the file written."""
+    path = instance / PROFILE_FILE
+    if os.environ.get("LMS_ENV") or path.exists():
+        return None
+    instance.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        "# Written by `lms demo`: this instance runs the development profile, for trying\n"
+        "# Lernwerk on one machine (a generated secret key in secret_key, cookies without\n"
+        "# Secure, mails printed in the server's output). Never for real people's data.\n"
+        "# Delete this file, or set LMS_ENV, to choose another profile.\n"
+        "development\n",
+        encoding="utf-8",
+    )
+    return path
+
+
 @click.command("demo")
 @click.option("--password", default=None, help="Password for every demo account.")
 @click.option("--json", "as_json", is_flag=True, help="Print the accounts as JSON.")
 @click.option("--force", is_flag=True, help="Allow demo data in the production profile.")
-@with_appcontext
-def demo_command(password: str | None, as_json: bool, force: bool) -> None:
-    """Create (or refresh) demo companies, people and accounts. Safe to run twice."""
+@click.pass_context
+def demo_command(ctx: click.Context, password: str | None, as_json: bool, force: bool) -> None:
+    """Create (or refresh) demo companies, people and accounts. Safe to run twice.
+
+    On an install that chose no profile, writes the development profile into the
+    instance folder first, so that `lms serve` runs the demo afterwards.
+    """
+    written = write_development_profile(instance_folder())
+    if written is not None and not as_json:
+        click.echo(f"Wrote {written}: this install runs the development profile.")
+    app = ctx.ensure_object(ScriptInfo).load_app()
+    with app.app_context():
+        _seed_demo(password, as_json, force)
+
+
+# Found without loading the app, so that it can choose the profile the app loads with.
+main.add_command(demo_command)
+
+
+def _seed_demo(password: str | None, as_json: bool, force: bool) -> None:
     from lms import demo, migrate
     from lms.db import db
 
@@ -264,7 +467,7 @@ def serve_command(host: str, port: int, workers: int | None, access_log: bool) -
     """Serve the app with gunicorn (for development with reload use `lms run --debug`)."""
     from gunicorn.app.base import BaseApplication
 
-    _create_app()  # fail early, in this process, on a bad configuration
+    checked = _create_app()  # fail early, in this process, on a bad configuration
 
     class Server(BaseApplication):
         def __init__(self, options: dict[str, Any]) -> None:
@@ -284,10 +487,15 @@ def serve_command(host: str, port: int, workers: int | None, access_log: bool) -
         "bind": f"{host}:{port}",
         "workers": workers or default_workers(),
         "accesslog": "-" if access_log else None,
+        # Links from e-mails carry tokens in their path: the access log masks them.
+        "logger_class": "lms.serving.MaskingLogger",
         "timeout": 60,
         "graceful_timeout": 20,
     }
-    click.echo(f"Lernwerk runs at http://{host}:{port} with {options['workers']} workers.")
+    click.echo(
+        f"Lernwerk ({profile_line(checked)}) runs at http://{host}:{port} "
+        f"with {options['workers']} workers."
+    )
     Server(options).run()
 
 
@@ -521,5 +729,6 @@ def retention_command(dry_run: bool) -> None:
     prune = "Would prune" if dry_run else "Pruned"
     click.echo(
         f"{verb} {len(result.erased)} accounts. {prune} {result.audit_pruned} audit and "
-        f"{result.access_pruned} access log entries."
+        f"{result.access_pruned} access log entries and {result.failures_pruned} sign-in "
+        "failures older than a day."
     )

@@ -1,7 +1,14 @@
-"""Outgoing e-mail: written to the log by default, sent by SMTP when configured.
+"""Outgoing e-mail: sent by SMTP, printed in development, kept in memory in tests.
 
-Backends (config `MAIL_BACKEND`): "log" (default), "smtp", and "memory" for
-tests, which keeps messages in `app.extensions["mail_outbox"]`.
+Backends (config `MAIL_BACKEND`):
+- "smtp": sent through the configured server;
+- "console": the whole message printed to the server's output (development: a trial
+  install shows its invitations and reset links there; never in production, where
+  such a link works like a password);
+- "log": recipient and subject logged, never the body;
+- "none": nothing sent, a warning logged (production may choose it explicitly; the
+  admin's platform page then warns);
+- "memory": kept in `app.extensions["mail_outbox"]` (tests).
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
 
+import click
 from flask import Flask, current_app
 
 log = logging.getLogger("lms.mail")
@@ -37,8 +45,15 @@ def send_mail(to: str, subject: str, body: str) -> None:
         outbox(app).append(mail)
     elif backend == "smtp":
         _send_smtp(app, mail)
+    elif backend == "console":
+        click.echo(
+            f"--- E-mail to {mail.to}\nSubject: {mail.subject}\n\n{mail.body}\n---",
+            err=True,
+        )
+    elif backend == "none":
+        log.warning("E-mail to %s not sent (LMS_MAIL_BACKEND=none): %s", mail.to, mail.subject)
     else:
-        log.info("E-mail to %s\nSubject: %s\n\n%s", mail.to, mail.subject, mail.body)
+        log.info("E-mail to %s: %s (body not logged)", mail.to, mail.subject)
 
 
 def _send_smtp(app: Flask, mail: Mail) -> None:

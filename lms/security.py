@@ -147,6 +147,15 @@ class SessionCookies(SecureCookieSessionInterface):
         session.signed_at = signed_at
         return session
 
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        if response.status_code >= 400 and self.get_cookie_name(app) not in request.cookies:
+            # A request without the session cookie may come from a browser that holds
+            # one and withheld it (SameSite=Lax on a form posted from another site).
+            # A new cookie set by the error page (its CSRF token) would replace the
+            # real one and sign the person out: an error answer never sets one.
+            return
+        super().save_session(app, session, response)
+
     def should_set_cookie(self, app: Flask, session: SessionMixin) -> bool:
         if session.modified:
             return True

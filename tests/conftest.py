@@ -48,6 +48,8 @@ def make_test_app(tmp_dir: Path, **overrides: Any) -> Flask:
     }
     settings.update(overrides)
     os.environ.setdefault("LMS_INSTANCE_PATH", str(tmp_dir / "instance"))
+    # Commands that load the app themselves (`lms demo`) find the testing profile.
+    os.environ.setdefault("LMS_ENV", "testing")
     return create_app(TestingConfig, settings)
 
 

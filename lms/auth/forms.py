@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
@@ -15,17 +14,19 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from lms.forms import Form
+
 _required = DataRequired(message=_l("Please fill in this field."))
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField(_l("E-mail address"), validators=[_required, Length(max=254)])
     password = PasswordField(_l("Password"), validators=[_required, Length(max=1024)])
     remember = BooleanField(_l("Stay logged in on this device (14 days)"))
     next = HiddenField()
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(Form):
     email = EmailField(_l("E-mail address"), validators=[_required, Length(max=254)])
 
 
@@ -41,11 +42,11 @@ class NewPasswordMixin:
     )
 
 
-class ResetPasswordForm(NewPasswordMixin, FlaskForm):
+class ResetPasswordForm(NewPasswordMixin, Form):
     pass
 
 
-class AcceptInvitationForm(NewPasswordMixin, FlaskForm):
+class AcceptInvitationForm(NewPasswordMixin, Form):
     display_name = StringField(
         _l("Your name"),
         description=_l("As colleagues and trainers should see it."),
@@ -53,7 +54,7 @@ class AcceptInvitationForm(NewPasswordMixin, FlaskForm):
     )
 
 
-class ChangePasswordForm(NewPasswordMixin, FlaskForm):
+class ChangePasswordForm(NewPasswordMixin, Form):
     current_password = PasswordField(
         _l("Current password"), validators=[_required, Length(max=1024)]
     )
@@ -67,6 +68,6 @@ def language_choices() -> list[SelectChoice]:
     ]
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(Form):
     display_name = StringField(_l("Your name"), validators=[_required, Length(max=200)])
     language = SelectField(_l("Language"), choices=language_choices(), validators=[_required])

@@ -87,7 +87,11 @@ def test_demo_refuses_a_production_install(tmp_path):
 
     prod = create_app(
         ProductionConfig,
-        {"SECRET_KEY": "k" * 40, "DATABASE_URL": f"sqlite:///{tmp_path / 'p.sqlite3'}"},
+        {
+            "SECRET_KEY": "k" * 40,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'p.sqlite3'}",
+            "MAIL_BACKEND": "smtp",
+        },
     )
     result = prod.test_cli_runner().invoke(args=["demo"])
     assert result.exit_code != 0 and "production" in result.output

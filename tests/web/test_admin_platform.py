@@ -34,3 +34,20 @@ def test_the_health_check_says_ok_and_nothing_more(client):
     body = response.get_data(as_text=True)
     assert "sqlite" not in body.lower() and "postgres" not in body.lower()
     assert len(body) < 100
+
+
+def test_the_platform_page_warns_when_no_mail_is_sent(app, client, world, login):
+    app.config["MAIL_BACKEND"] = "none"
+    login(world.admin)
+    html = client.get("/admin/platform", headers=EN).get_data(as_text=True)
+    assert "not sent: LMS_MAIL_BACKEND=none" in html and "status--danger" in html
+
+
+def test_the_development_console_backend_prints_the_whole_mail(app, db, capsys):
+    from lms.mail import send_mail
+
+    app.config["MAIL_BACKEND"] = "console"
+    with app.app_context():
+        send_mail("neu@example.com", "Einladung", "https://x/invitation/abc")
+    printed = capsys.readouterr().err
+    assert "E-mail to neu@example.com" in printed and "https://x/invitation/abc" in printed

@@ -53,7 +53,11 @@ def make_production_app(tmp_path, **overrides) -> Flask:
     from config import ProductionConfig
     from lms import create_app
 
-    settings = {"SECRET_KEY": "x" * 40, "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}"}
+    settings = {
+        "SECRET_KEY": "x" * 40,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}",
+        "MAIL_BACKEND": "smtp",
+    }
     settings.update(overrides)
     return create_app(ProductionConfig, settings)
 
@@ -123,3 +127,26 @@ def test_unexpected_error_shows_no_trace_and_keeps_nothing(failing_app):
     with failing_app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Company)) == 0
     failing_app.extensions["db"].engine.dispose()
+
+
+def test_a_cross_site_post_without_the_cookie_does_not_sign_the_person_out(
+    app, client, world, login
+):
+    """Issue 16: SameSite=Lax withholds the cookie from a form posted by another site;
+    the CSRF error page must not set a new session cookie that replaces the real one."""
+    login(world.a.employees[0])
+    app.config["WTF_CSRF_ENABLED"] = True
+    attacker = app.test_client()  # the same browser, its cookie withheld
+    refused = attacker.post("/logout", data={}, headers={"Accept-Language": "en"})
+    assert refused.status_code == 400
+    assert "Set-Cookie" not in refused.headers
+    assert client.get("/learn/").status_code == 200  # still signed in
+
+
+def test_an_error_page_for_a_request_with_the_cookie_keeps_the_session(
+    app, client, world, login
+):
+    login(world.a.employees[0])
+    app.config["WTF_CSRF_ENABLED"] = True
+    assert client.post("/logout", data={}).status_code == 400
+    assert client.get("/learn/").status_code == 200
