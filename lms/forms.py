@@ -10,7 +10,7 @@ field names only (never their values).
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, ClassVar
 
 from flask import request
 from flask_login import current_user
@@ -23,13 +23,18 @@ EXPECTED_EXTRAS = frozenset({"csrf_token", "submit", "next"})
 
 
 class Form(FlaskForm):
-    """Flask-WTF's form (CSRF included), noticing posted fields it does not have."""
+    """Flask-WTF's form (CSRF included), noticing posted fields it does not have.
+
+    `extra_fields` names what its page posts besides the form's fields and the view
+    reads itself (a button's name, a revision number).
+    """
+
+    extra_fields: ClassVar[frozenset[str]] = frozenset()
 
     def validate_on_submit(self, extra_validators: Any = None) -> bool:
         if self.is_submitted():
-            unexpected = sorted(
-                set(request.form) - {field.name for field in self} - EXPECTED_EXTRAS
-            )
+            expected = EXPECTED_EXTRAS | self.extra_fields | {field.name for field in self}
+            unexpected = sorted(set(request.form) - expected)
             if unexpected:
                 _notice(type(self).__name__, unexpected)
         return bool(super().validate_on_submit(extra_validators))

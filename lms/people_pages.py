@@ -22,7 +22,6 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from wtforms import BooleanField, EmailField, SelectChoice, SelectField, StringField
@@ -32,6 +31,7 @@ from lms.audit_trail import log_change
 from lms.auth.routes import send_invitation_mail, send_reset_mail
 from lms.clock import now, today
 from lms.db import db
+from lms.forms import Form
 from lms.input_checks import number_arg
 from lms.manage.forms import CheckboxListField
 from lms.models import Company, Department, Role, TokenPurpose, User, UserRole
@@ -47,7 +47,7 @@ PERSON_FIELDS = ("display_name", "email", "personnel_number", "department_id", "
                  "role_names", "managed_names")  # fmt: skip
 
 
-class _NameAndAddress(FlaskForm):
+class _NameAndAddress(Form):
     display_name = StringField(
         _l("Name"),
         validators=[InputRequired(message=_l("Please enter the name.")), Length(max=200)],

@@ -19,7 +19,6 @@ from flask import Response, abort, flash, redirect, render_template, request, se
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -32,6 +31,7 @@ from lms.audit_trail import log_change
 from lms.clock import local_zone, now, today
 from lms.content.importer import catalogue
 from lms.db import db
+from lms.forms import Form
 from lms.input_checks import DateField
 from lms.models import Company, ExternalRecord, RecordStatus, User
 from lms.services import compliance, external_records, records_import
@@ -61,7 +61,7 @@ ERRORS = {
 }
 
 
-class RecordForm(FlaskForm):
+class RecordForm(Form):
     title = StringField(
         _l("Training"),
         description=_l("For example: forklift licence, first aid, course “Excel for beginners”."),
@@ -113,7 +113,10 @@ class RecordForm(FlaskForm):
         )
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(Form):
+    # The button pressed: confirm or reject.
+    extra_fields = frozenset({'decision'})
+
     reason = TextAreaField(
         _l("Reason, if you reject it"),
         description=_l("The employee sees it, e.g. “The certificate is not legible.”"),

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, RadioField, SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from lms.forms import Form
 
-class ReportingForm(FlaskForm):
+
+class ReportingForm(Form):
     privacy_level = RadioField(
         _l("What managers see"),
         choices=[
@@ -32,7 +33,7 @@ class ReportingForm(FlaskForm):
     )
 
 
-class CompanyForm(FlaskForm):
+class CompanyForm(Form):
     name = StringField(
         _l("Name"),
         validators=[
@@ -73,7 +74,7 @@ class CompanyForm(FlaskForm):
     )
 
 
-class DepartmentForm(FlaskForm):
+class DepartmentForm(Form):
     name = StringField(
         _l("Department"),
         validators=[

@@ -16,7 +16,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Regexp
@@ -29,6 +28,7 @@ from lms.content.archive import ArchiveError, CourseFiles, read_course_zip, writ
 from lms.content.importer import ImportStatus, version_sources
 from lms.content.markdown_checks import ASSET_TYPES, MAX_ASSET_BYTES
 from lms.db import db
+from lms.forms import Form
 from lms.input_checks import number_arg
 from lms.models import Course, CourseDraft, CourseVersion, DraftFile, UnitFeedback, User
 from lms.services import drafts
@@ -71,7 +71,7 @@ def _message(error: DraftError) -> str:
     return str(ERRORS[error.code]) % {"file": error.path}
 
 
-class NewCourseForm(FlaskForm):
+class NewCourseForm(Form):
     title = StringField(
         _l("Title"),
         validators=[InputRequired(message=_l("Please enter the title.")), Length(max=200)],
@@ -86,12 +86,12 @@ class NewCourseForm(FlaskForm):
     )
 
 
-class FileForm(FlaskForm):
+class FileForm(Form):
     text = TextAreaField(_l("Markdown"))
     revision = HiddenField()
 
 
-class NewFileForm(FlaskForm):
+class NewFileForm(Form):
     path = StringField(
         _l("File name"),
         description=_l("Two digits, a hyphen and a name, e.g. 03-stapler.md."),
@@ -99,7 +99,10 @@ class NewFileForm(FlaskForm):
     )
 
 
-class PublishForm(FlaskForm):
+class PublishForm(Form):
+    # The draft's revision the page showed (read by the view).
+    extra_fields = frozenset({'revision'})
+
     note = TextAreaField(
         _l("What changed?"),
         description=_l("Shown in the list of versions, e.g. “Question 3 clearer”."),

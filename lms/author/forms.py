@@ -6,7 +6,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     IntegerField,
     SelectField,
@@ -16,11 +15,12 @@ from wtforms import (
 )
 from wtforms.validators import URL, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from lms.forms import Form
 from lms.input_checks import DateField
 from lms.manage.forms import CheckboxListField
 
 
-class DateForm(FlaskForm):
+class DateForm(Form):
     """A date of an in-person unit; times are entered in the platform's zone."""
 
     unit = SelectField(

@@ -6,7 +6,6 @@ from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     RadioField,
@@ -18,6 +17,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from lms.forms import Form
 from lms.input_checks import DateField
 
 
@@ -28,7 +28,7 @@ class CheckboxListField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class AssignForm(FlaskForm):
+class AssignForm(Form):
     course = SelectField(
         _l("Module"),
         coerce=int,
@@ -74,7 +74,7 @@ class AssignForm(FlaskForm):
             raise ValidationError(_l("Please choose at least one person."))
 
 
-class PeriodForm(FlaskForm):
+class PeriodForm(Form):
     """The period of the completions report (a GET form: no CSRF token)."""
 
     class Meta:

@@ -10,13 +10,13 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from lms.audit_trail import log_change
 from lms.clock import now, today
 from lms.db import db
+from lms.forms import Form
 from lms.input_checks import DateField
 from lms.manage import bp
 from lms.manage.forms import CheckboxListField
@@ -25,7 +25,7 @@ from lms.permissions import people_visible_to_manager
 from lms.services import paths
 
 
-class AssignPathForm(FlaskForm):
+class AssignPathForm(Form):
     path = SelectField(
         _l("Learning path"),
         coerce=int,
