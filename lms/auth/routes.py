@@ -262,7 +262,11 @@ def reset_password(token: str | None = None) -> ResponseReturnValue:
             db.session.commit()
             session.pop(RESET_LINK_KEY, None)
             flash(_("Your new password is set. Please log in with it."), "success")
-            return redirect(url_for("auth.login"))
+            # This browser reached the person's mailbox: it gets the device budget, so
+            # guesses elsewhere that spent the account's budget do not keep them out.
+            response = redirect(url_for("auth.login"))
+            devices.remember(response, _account_key(user.email))
+            return response
     return render_template("auth/reset.html", form=form, user=user)
 
 
@@ -298,7 +302,9 @@ def accept_invitation(token: str | None = None) -> ResponseReturnValue:
             db.session.commit()
             _start_session(user, remember=False)  # the token leaves with the old session
             flash(_("Welcome to Lernwerk! Your account is ready."), "success")
-            return redirect(url_for("main.index"))
+            response = redirect(url_for("main.index"))
+            devices.remember(response, _account_key(user.email))
+            return response
     return render_template("auth/invitation.html", form=form, user=user)
 
 

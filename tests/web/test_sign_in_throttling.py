@@ -167,3 +167,24 @@ def test_the_admin_sees_failed_sign_ins_on_the_persons_page(app, client, world, 
         f"/admin/companies/{world.a.company.id}/people/{person.id}/edit", headers=EN
     ).get_data(as_text=True)
     assert "3 failed sign-ins or password checks in the last 24 hours." in page
+
+
+def test_a_password_reset_lets_the_owner_in_from_a_new_browser_after_a_burst(
+    app, client, mails, world
+):
+    from urllib.parse import urlsplit
+
+    user = world.a.employees[0]
+    guesser = app.test_client()
+    for i in range(12):
+        post_login(guesser, user.email, WRONG, f"203.0.{i}.9")
+    assert post_login(client, user.email, PASSWORD, "192.0.2.1").status_code == 429
+    client.post("/password/forgot", data={"email": user.email})
+    link = next(word for word in mails[-1].body.split() if "/password/reset/" in word)
+    client.get(urlsplit(link).path)
+    new = "Sicherheitsschuhe immer tragen"
+    done = client.post("/password/reset", data={"new_password": new, "confirm_password": new})
+    assert done.status_code == 302
+    assert post_login(client, user.email, new, "192.0.2.1").status_code == 302
+    # The guesser's browser is still held back.
+    assert post_login(guesser, user.email, new, "203.0.99.9").status_code == 429
