@@ -72,6 +72,7 @@ from lms.models import (
     RefresherAnswer,
     User,
 )
+from lms.services.review import choice_index, typed_text
 
 MIN_ATTEMPTS = 5
 TOO_EASY_ABOVE = 0.9
@@ -526,24 +527,12 @@ def _decode(response: str | None) -> dict[str, Any]:
     return fields if isinstance(fields, dict) else {}
 
 
-def _index(value: Any, size: int) -> int | None:
-    try:
-        index = int(value)
-    except (TypeError, ValueError):
-        return None
-    return index if 0 <= index < size else None
-
-
-def _typed(value: Any) -> str:
-    return " ".join(value.split()) if isinstance(value, str) else ""
-
-
 def _readable(question: Question, fields: dict[str, Any]) -> str:
     """What the learner answered, as a trainer reads it ("" for no answer)."""
     name = f"q-{question.id}"
     kind = question.type
     if kind is QuestionType.SINGLE:
-        index = _index(fields.get(name), len(question.choices))
+        index = choice_index(fields.get(name), len(question.choices))
         return question.choices[index].text if index is not None else ""
     if kind is QuestionType.MULTIPLE:
         return "; ".join(question.choices[i].text for i in _picked(question, fields))
@@ -551,16 +540,16 @@ def _readable(question: Question, fields: dict[str, Any]) -> str:
         value = fields.get(name)
         return value if value in ("true", "false") else ""
     if kind in (QuestionType.NUMBER, QuestionType.TEXT):
-        return _typed(fields.get(name))
+        return typed_text(fields.get(name))
     if kind is QuestionType.CLOZE:
         parts = []
         for i, gap in enumerate(question.gaps):
             value = fields.get(f"{name}-{i}")
             if gap.is_choice:
-                index = _index(value, len(gap.choices))
+                index = choice_index(value, len(gap.choices))
                 parts.append(gap.choices[index].text if index is not None else "")
             else:
-                parts.append(_typed(value))
+                parts.append(typed_text(value))
         if not any(parts):
             return ""
         return "; ".join(f"{i + 1}: {part or '–'}" for i, part in enumerate(parts))
@@ -568,7 +557,8 @@ def _readable(question: Question, fields: dict[str, Any]) -> str:
         # The options as the page offered them (see importer._render_question).
         options = sorted([p.right for p in question.pairs] + list(question.distractors))
         chosen = [
-            _index(fields.get(f"{name}-{i}"), len(options)) for i in range(len(question.pairs))
+            choice_index(fields.get(f"{name}-{i}"), len(options))
+            for i in range(len(question.pairs))
         ]
         if all(i is None for i in chosen):
             return ""
@@ -580,7 +570,7 @@ def _readable(question: Question, fields: dict[str, Any]) -> str:
         items = sorted(question.items)  # as the page listed them
         slots: dict[int, str] = {}
         for i, item in enumerate(items):
-            position = _index(fields.get(f"{name}-{i}"), len(items) + 1)
+            position = choice_index(fields.get(f"{name}-{i}"), len(items) + 1)
             if position and position not in slots:
                 slots[position] = item
         if not slots:
@@ -594,7 +584,7 @@ def _picked(question: Question, fields: dict[str, Any]) -> list[int]:
     values = fields.get(f"q-{question.id}")
     if not isinstance(values, list):
         return []
-    picked = {_index(v, len(question.choices)) for v in values}
+    picked = {choice_index(v, len(question.choices)) for v in values}
     return sorted(i for i in picked if i is not None)
 
 
@@ -630,7 +620,7 @@ def _choice_counts(
     counts = [0] * len(options)
     for fields, count in answers:
         if question.type is QuestionType.SINGLE:
-            index = _index(fields.get(name), len(options))
+            index = choice_index(fields.get(name), len(options))
             picked = [index] if index is not None else []
         elif question.type is QuestionType.MULTIPLE:
             picked = _picked(question, fields)

@@ -204,15 +204,18 @@ def page_entered(
     return entered
 
 
+# The attempt, if it is still open at the sequence number the page was shown with.
+_OPEN_AT_SEEN = (
+    _ATTEMPTS.c.id == bindparam("attempt_id"),
+    _ATTEMPTS.c.status == "open",
+    _ATTEMPTS.c.sequence == bindparam("seen"),
+)
+
 # Saving a page: the responses and the kept pages as the caller computed them from the
 # attempt at `seen`, and the sequence raised; only if the attempt is still open at `seen`.
 _SAVE_PAGE = (
     update(_ATTEMPTS)
-    .where(
-        _ATTEMPTS.c.id == bindparam("attempt_id"),
-        _ATTEMPTS.c.status == "open",
-        _ATTEMPTS.c.sequence == bindparam("seen"),
-    )
+    .where(*_OPEN_AT_SEEN)
     .values(
         responses=bindparam("new_responses", type_=_ATTEMPTS.c.responses.type),
         kept_pages=bindparam("new_kept_pages", type_=_ATTEMPTS.c.kept_pages.type),
@@ -356,11 +359,7 @@ def save_kept_pages(session: Session, user_id: int) -> list[QuizAttempt]:
 # graded: a page shown before another save does not hand in over it.
 _HAND_IN = (
     update(_ATTEMPTS)
-    .where(
-        _ATTEMPTS.c.id == bindparam("attempt_id"),
-        _ATTEMPTS.c.status == "open",
-        _ATTEMPTS.c.sequence == bindparam("seen"),
-    )
+    .where(*_OPEN_AT_SEEN)
     .values(
         sequence=_ATTEMPTS.c.sequence + 1,
         kept_pages=None,

@@ -144,7 +144,7 @@ def reviewed(
         if shown and answer:
             feedback = texts.get(f"feedback_{answer}_html") or ""
     elif kind in ("number", "text"):
-        answer = _typed(fields.get(name))
+        answer = typed_text(fields.get(name))
     elif kind == "cloze":
         answer = _cloze_answer(question, name, fields)
     elif kind == "matching":
@@ -174,7 +174,8 @@ def _at(texts: Sequence[str], index: int) -> str:
     return texts[index] if index < len(texts) and texts[index] else ""
 
 
-def _index(value: Any, size: int) -> int | None:
+def choice_index(value: Any, size: int) -> int | None:
+    """A stored answer's choice number, if it names one of `size` choices."""
     try:
         index = int(value)
     except (TypeError, ValueError):
@@ -182,7 +183,8 @@ def _index(value: Any, size: int) -> int | None:
     return index if 0 <= index < size else None
 
 
-def _typed(value: Any) -> str:
+def typed_text(value: Any) -> str:
+    """A typed answer as one line (white space folded), or "" if none was typed."""
     return " ".join(value.split()) if isinstance(value, str) else ""
 
 
@@ -191,10 +193,10 @@ def _cloze_answer(question: Mapping[str, Any], name: str, fields: Mapping[str, A
     for number, gap in enumerate(question.get("gaps", [])):
         value = fields.get(f"{name}-{number}")
         if gap.get("kind") == "choice":
-            index = _index(value, len(gap["options"]))
+            index = choice_index(value, len(gap["options"]))
             parts.append(plain_text(gap["options"][index]) if index is not None else "")
         else:
-            parts.append(_typed(value))
+            parts.append(typed_text(value))
     if not any(parts):
         return ""
     return "; ".join(f"{number + 1}: {part or '–'}" for number, part in enumerate(parts))
@@ -203,7 +205,7 @@ def _cloze_answer(question: Mapping[str, Any], name: str, fields: Mapping[str, A
 def _matching_answer(question: Mapping[str, Any], name: str, fields: Mapping[str, Any]) -> str:
     options: list[str] = question.get("right", [])
     chosen = [
-        _index(fields.get(f"{name}-{number}"), len(options))
+        choice_index(fields.get(f"{name}-{number}"), len(options))
         for number in range(len(question.get("left", [])))
     ]
     if all(index is None for index in chosen):
@@ -218,7 +220,7 @@ def _ordering_answer(question: Mapping[str, Any], name: str, fields: Mapping[str
     items: list[str] = question.get("items", [])
     slots: dict[int, str] = {}
     for number, item in enumerate(items):
-        position = _index(fields.get(f"{name}-{number}"), len(items) + 1)
+        position = choice_index(fields.get(f"{name}-{number}"), len(items) + 1)
         if position and position not in slots:
             slots[position] = item
     if not slots:
