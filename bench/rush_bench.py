@@ -513,6 +513,7 @@ class Outcome:
     label: str
     seconds: float
     locked: bool = False
+    device: str | None = None  # a login's new device cookie
 
     @property
     def ok(self) -> bool:
@@ -696,37 +697,7 @@ DEVICE_COOKIE = "lms_device"
 def device_cookie(port: int, login: Login) -> str | None:
     """Sign in once as `login` and return the device cookie the browser then keeps
     (the owner's own browser, where they signed in before the storm)."""
-    connection = http.client.HTTPConnection(
-        HOST, port, timeout=http_bench.HTTP_TIMEOUT_S, source_address=(login.source, 0)
-    )
-    headers = {"Accept-Language": "en"}
-    if login.forwarded_for:
-        headers["X-Forwarded-For"] = login.forwarded_for
-    try:
-        connection.request("GET", "/login", headers=headers)
-        page = connection.getresponse()
-        body = page.read()
-        jar: SimpleCookie = SimpleCookie()
-        for value in page.headers.get_all("Set-Cookie") or []:
-            jar.load(value)
-        session = jar.get(http_bench.SESSION_COOKIE)
-        form = urllib.parse.urlencode(
-            {"email": login.email, "password": login.password, "next": "",
-             "csrf_token": http_bench.csrf_token(body)}
-        )  # fmt: skip
-        post_headers = {**headers, "Content-Type": "application/x-www-form-urlencoded"}
-        if session is not None:
-            post_headers["Cookie"] = f"{http_bench.SESSION_COOKIE}={session.value}"
-        connection.request("POST", "/login", body=form, headers=post_headers)
-        answer = connection.getresponse()
-        answer.read()
-        jar = SimpleCookie()
-        for value in answer.headers.get_all("Set-Cookie") or []:
-            jar.load(value)
-        device = jar.get(DEVICE_COOKIE)
-        return device.value if device is not None else None
-    finally:
-        connection.close()
+    return try_login(port, login).device
 
 
 def try_login(port: int, login: Login) -> Outcome:
@@ -767,6 +738,10 @@ def try_login(port: int, login: Login) -> Outcome:
         return Outcome(f"error ({type(exc).__name__})", time.perf_counter() - started)
     finally:
         connection.close()
+    jar = SimpleCookie()
+    for value in answer.headers.get_all("Set-Cookie") or []:
+        jar.load(value)
+    device = jar[DEVICE_COOKIE].value if DEVICE_COOKIE in jar else None
     location = answer.getheader("Location", "")
     if answer.status in (302, 303) and "/login" not in location:
         label = "success"
@@ -777,7 +752,9 @@ def try_login(port: int, login: Login) -> Outcome:
         label = "wrong password" if WRONG_PASSWORD_TEXT in notice else f"200: {notice[:120]}"
     else:
         label = str(answer.status)
-    return Outcome(label, elapsed, answer.status >= 500 and LOCKED_TEXT.encode() in body)
+    return Outcome(
+        label, elapsed, answer.status >= 500 and LOCKED_TEXT.encode() in body, device=device
+    )
 
 
 def storm_plan(
