@@ -476,7 +476,8 @@ def serve_command(host: str, port: int, workers: int | None, access_log: bool) -
 
         def load_config(self) -> None:
             for key, value in self.options.items():
-                self.cfg.set(key, value)
+                if key in self.cfg.settings:  # settings of newer gunicorns are skipped
+                    self.cfg.set(key, value)
 
         def load(self) -> Flask:
             app = create_app()
@@ -489,6 +490,9 @@ def serve_command(host: str, port: int, workers: int | None, access_log: bool) -
         "accesslog": "-" if access_log else None,
         # Links from e-mails carry tokens in their path: the access log masks them.
         "logger_class": "lms.serving.MaskingLogger",
+        # No control socket (gunicorn 25.1+): it lives at one path in the home folder,
+        # which a second instance on the same machine would take over.
+        "control_socket_disable": True,
         "timeout": 60,
         "graceful_timeout": 20,
     }

@@ -7,14 +7,17 @@ PostgreSQL; otherwise a SQLite file in a temporary folder is used.
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from config import TestingConfig
@@ -39,6 +42,30 @@ def reset_database(app: Flask) -> None:
         Base.metadata.drop_all(connection)
         connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
     migrate.upgrade(app)
+
+
+@contextmanager
+def database_of_its_own(tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database for one test that serves its own app (threads, processes):
+    a SQLite file in `tmp_path`, or on PostgreSQL (LMS_DATABASE_URL) a schema of its own
+    that is dropped afterwards, so the suite's database stays untouched."""
+    url = os.environ.get("LMS_DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        yield f"sqlite:///{tmp_path / 'load.sqlite3'}"
+        return
+    schema = f"load_{secrets.token_hex(4)}"
+    admin = create_engine(url)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        parsed = make_url(url)
+        yield parsed.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+            hide_password=False
+        )
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
 
 
 def make_test_app(tmp_dir: Path, **overrides: Any) -> Flask:

@@ -10,11 +10,8 @@ the suite's database stays untouched.
 
 from __future__ import annotations
 
-import os
-import secrets
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -22,13 +19,12 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 
 from lms.content.importer import import_course
 from lms.models import AttemptAnswer, AuditEntry, Course, QuizAttempt, ReportAccess, Role
 from lms.services import assignments, learning, quizzes
-from tests.conftest import make_test_app, reset_database
+from tests.conftest import database_of_its_own, make_test_app, reset_database
 from tests.factories import make_company, make_user
 from tests.unit.test_course_parser import quiz, write_course
 
@@ -50,31 +46,9 @@ CHECK = """\
 """
 
 
-@contextmanager
-def _database_url(tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database for this test alone; removed afterwards on PostgreSQL."""
-    url = os.environ.get("LMS_DATABASE_URL", "")
-    if not url.startswith("postgres"):
-        yield f"sqlite:///{tmp_path / 'load.sqlite3'}"
-        return
-    schema = f"load_{secrets.token_hex(4)}"
-    admin = create_engine(url)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        parsed = make_url(url)
-        yield parsed.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
-            hide_password=False
-        )
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
 @pytest.fixture
 def load_app(tmp_path: Path) -> Iterator[Flask]:
-    with _database_url(tmp_path) as url:
+    with database_of_its_own(tmp_path) as url:
         app = make_test_app(tmp_path, DATABASE_URL=url)
         try:
             reset_database(app)
