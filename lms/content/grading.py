@@ -2,10 +2,11 @@
 
 A registry of question types (`GRADERS`), one small class per type, each with a
 pure `grade(question, response) -> Result`: no Flask, no database, no clock, the
-same result for the same input. Points are `Decimal`; shares of points are
+same result for the same input. Each also turns a page's saved form fields into its
+response (`response_from_fields`), so a new question type is one class here. Points are `Decimal`; shares of points are
 computed exactly with `Fraction` and rounded half up to cents only at the end.
 
-Responses are plain Python values (the web layer builds them from form fields):
+Responses are plain Python values (built from form fields by `response_from_fields`):
 
 | type       | response                                                             |
 |------------|----------------------------------------------------------------------|
@@ -34,7 +35,7 @@ from dataclasses import dataclass
 from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal
 from fractions import Fraction
 from types import MappingProxyType
-from typing import Protocol
+from typing import Any, Protocol
 
 from lms.content.spec import Question, QuestionType, Scoring, TextRule
 
@@ -85,6 +86,14 @@ class Grader(Protocol):
         """Grade `response` to `question`; never raises, whatever `response` is."""
         ...
 
+    def response_from_fields(
+        self, question: Question, shown: Mapping[str, Any], fields: Mapping[str, Any]
+    ) -> object:
+        """The response a page's saved form fields give (`q-<id>`, or `q-<id>-<n>` per
+        gap, pair or step); `shown` is the question as the page showed it (its matching
+        options and ordering items, in the page's order). Never raises."""
+        ...
+
 
 # --- Shared helpers ------------------------------------------------------------------
 
@@ -125,6 +134,18 @@ def _as_index(value: object) -> int | None:
 def _typed_text(value: object) -> str | None:
     """`value` if it is a string that is not blank; None stands for no answer."""
     return value if isinstance(value, str) and value.strip() else None
+
+
+def _field_number(value: object) -> int | None:
+    """A form field's number (a choice, a position), or None for anything else."""
+    try:
+        return int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return None
+
+
+def _field_text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _entries(response: object) -> tuple[object, ...] | None:
@@ -205,6 +226,11 @@ class SingleChoiceGrader:
     def empty_response(self) -> int | None:
         return None
 
+    def response_from_fields(
+        self, question: Question, shown: Mapping[str, Any], fields: Mapping[str, Any]
+    ) -> int | None:
+        return _field_number(fields.get(f"q-{question.id}"))
+
     def grade(self, question: Question, response: object) -> Result:
         choices = question.choices
         chosen = _as_index(response)
@@ -226,6 +252,12 @@ class MultipleChoiceGrader:
 
     def empty_response(self) -> frozenset[int]:
         return frozenset()
+
+    def response_from_fields(
+        self, question: Question, shown: Mapping[str, Any], fields: Mapping[str, Any]
+    ) -> frozenset[int]:
+        values = fields.get(f"q-{question.id}") or []
+        return frozenset(i for i in (_field_number(v) for v in values) if i is not None)
 
     def grade(self, question: Question, response: object) -> Result:
         choices = question.choices
@@ -254,6 +286,11 @@ class TrueFalseGrader:
     def empty_response(self) -> bool | None:
         return None
 
+    def response_from_fields(
+        self, question: Question, shown: Mapping[str, Any], fields: Mapping[str, Any]
+    ) -> bool | None:
+        return {"true": True, "false": False}.get(str(fields.get(f"q-{question.id}")))
+
     def grade(self, question: Question, response: object) -> Result:
         if not isinstance(response, bool):
             return _unanswered(question, 0)
@@ -268,6 +305,11 @@ class NumberGrader:
 
     def empty_response(self) -> str | None:
         return None
+
+    def response_from_fields(
+        self, question: Question, shown: Mapping[str, Any], fields: Mapping[str, Any]
+    ) -> str | None:
+        return _field_text(fields.get(f"q-{question.id}"))
 
     def grade(self, question: Question, response: object) -> Result:
         typed = _typed_text(response)
@@ -289,6 +331,11 @@ class TextGrader:
     def empty_response(self) -> str | None:
         return None
 
+    def response_from_fields(
+        self, question: Question, shown: Mapping[str, Any], fields: Mapping[str, Any]
+    ) -> str | None:
+        return _field_text(fields.get(f"q-{question.id}"))
+
     def grade(self, question: Question, response: object) -> Result:
         typed = _typed_text(response)
         if typed is None:
@@ -308,6 +355,15 @@ class ClozeGrader:
 
     def empty_response(self) -> tuple[int | str | None, ...]:
         return ()
+
+    def response_from_fields(
+        self, question: Question, shown: Mapping[str, Any], fields: Mapping[str, Any]
+    ) -> tuple[int | str | None, ...]:
+        gaps: list[int | str | None] = []
+        for index, gap in enumerate(question.gaps):
+            value = fields.get(f"q-{question.id}-{index}")
+            gaps.append(_field_number(value) if gap.is_choice else _field_text(value))
+        return tuple(gaps)
 
     def grade(self, question: Question, response: object) -> Result:
         gaps = question.gaps
@@ -347,6 +403,16 @@ class MatchingGrader:
     def empty_response(self) -> tuple[str | None, ...]:
         return ()
 
+    def response_from_fields(
+        self, question: Question, shown: Mapping[str, Any], fields: Mapping[str, Any]
+    ) -> tuple[str | None, ...]:
+        options: Sequence[str] = shown["right"]
+        name = f"q-{question.id}"
+        chosen = [_field_number(fields.get(f"{name}-{i}")) for i in range(len(question.pairs))]
+        return tuple(
+            options[i] if i is not None and 0 <= i < len(options) else None for i in chosen
+        )
+
     def grade(self, question: Question, response: object) -> Result:
         pairs = question.pairs
         entries = _entries(response)
@@ -369,6 +435,17 @@ class OrderingGrader:
 
     def empty_response(self) -> tuple[str, ...]:
         return ()
+
+    def response_from_fields(
+        self, question: Question, shown: Mapping[str, Any], fields: Mapping[str, Any]
+    ) -> tuple[str, ...]:
+        items: Sequence[str] = shown["items"]
+        slots: dict[int, str] = {}
+        for index, item in enumerate(items):
+            position = _field_number(fields.get(f"q-{question.id}-{index}"))
+            if position is not None and position not in slots:
+                slots[position] = item
+        return tuple(slots.get(p, "") for p in range(1, len(items) + 1))
 
     def grade(self, question: Question, response: object) -> Result:
         items = question.items

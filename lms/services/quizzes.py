@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from lms.content.grading import QuizResult, grade_quiz
+from lms.content.grading import GRADERS, QuizResult, grade_quiz
 from lms.content.spec import Question, QuestionType
 from lms.content.stored import stored_questions, stored_quiz_settings
 from lms.models import AttemptAnswer, Enrollment, QuizAttempt
@@ -541,47 +541,8 @@ def submit(
     return True
 
 
-def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def response_from_fields(
     question: Question, public: dict[str, Any], fields: Mapping[str, Any]
 ) -> object:
     """Turn saved form fields into the response format of the question's grader."""
-    name = f"q-{question.id}"
-    kind = question.type
-    if kind is QuestionType.SINGLE:
-        return _int(fields.get(name))
-    if kind is QuestionType.MULTIPLE:
-        values = fields.get(name) or []
-        return frozenset(i for i in (_int(v) for v in values) if i is not None)
-    if kind is QuestionType.TRUE_FALSE:
-        return {"true": True, "false": False}.get(str(fields.get(name)))
-    if kind in (QuestionType.NUMBER, QuestionType.TEXT):
-        value = fields.get(name)
-        return value if isinstance(value, str) else None
-    if kind is QuestionType.CLOZE:
-        gaps: list[int | str | None] = []
-        for index, gap in enumerate(question.gaps):
-            value = fields.get(f"{name}-{index}")
-            gaps.append(_int(value) if gap.is_choice else value if isinstance(value, str) else None)
-        return tuple(gaps)
-    if kind is QuestionType.MATCHING:
-        options: list[str] = public["right"]
-        chosen = [_int(fields.get(f"{name}-{i}")) for i in range(len(question.pairs))]
-        return tuple(
-            options[i] if i is not None and 0 <= i < len(options) else None for i in chosen
-        )
-    if kind is QuestionType.ORDERING:
-        items: list[str] = public["items"]
-        slots: dict[int, str] = {}
-        for index, item in enumerate(items):
-            position = _int(fields.get(f"{name}-{index}"))
-            if position is not None and position not in slots:
-                slots[position] = item
-        return tuple(slots.get(p, "") for p in range(1, len(items) + 1))
-    return None
+    return GRADERS[question.type].response_from_fields(question, public, fields)

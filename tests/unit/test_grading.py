@@ -502,3 +502,47 @@ def test_quiz_counts_missing_responses_as_unanswered() -> None:
 def test_a_quiz_without_points_is_not_passed() -> None:
     result = grade_quiz((), {}, pass_mark=0)
     assert (result.score, result.max, result.percent, result.passed) == (D(0), D(0), D(0), False)
+
+
+def _shown(question: Question) -> dict[str, object]:
+    """The question as a page shows it: matching options and ordering items, in order."""
+    return {
+        "right": sorted([p.right for p in question.pairs] + list(question.distractors)),
+        "items": list(question.items),
+    }
+
+
+@pytest.mark.parametrize("question", ONE_OF_EACH, ids=lambda q: q.type.value)
+def test_no_fields_make_the_empty_response(question: Question) -> None:
+    grader = GRADERS[question.type]
+    response = grader.response_from_fields(question, _shown(question), {})
+    check(grade(question, response), "0", correct=False, answered=False)
+
+
+@pytest.mark.parametrize("question", ONE_OF_EACH, ids=lambda q: q.type.value)
+@pytest.mark.parametrize(
+    "junk", ["", "x", "-1", "9" * 5000, "1.5", None], ids=["", "x", "-1", "5000-digits", "1.5", "None"]
+)
+def test_fields_of_any_content_never_raise(question: Question, junk: object) -> None:
+    name = f"q-{question.id}"
+    fields = {name: junk, **{f"{name}-{i}": junk for i in range(6)}}
+    if question.type is QuestionType.MULTIPLE:
+        fields[name] = [junk, junk]
+    grader = GRADERS[question.type]
+    result = grade(question, grader.response_from_fields(question, _shown(question), fields))
+    assert result.max == question.points
+
+
+def test_the_right_fields_make_a_right_response() -> None:
+    by_type = {q.type: q for q in ONE_OF_EACH}
+    single = by_type[QuestionType.SINGLE]
+    right = next(i for i, c in enumerate(single.choices) if c.correct)
+    response = GRADERS[QuestionType.SINGLE].response_from_fields(
+        single, _shown(single), {f"q-{single.id}": str(right)}
+    )
+    assert grade(single, response).correct
+    ordering = by_type[QuestionType.ORDERING]
+    shown = _shown(ordering)
+    fields = {f"q-{ordering.id}-{i}": str(i + 1) for i in range(len(shown["items"]))}
+    response = GRADERS[QuestionType.ORDERING].response_from_fields(ordering, shown, fields)
+    assert grade(ordering, response).correct
