@@ -277,6 +277,7 @@ def test_prune_backups_lists_and_deletes_the_old_ones(app, db, world, tmp_path):
 
 
 def test_the_password_reaches_pg_dump_only_in_its_environment(tmp_path, monkeypatch):
+    pytest.importorskip("psycopg", reason="PostgreSQL's driver is the postgres extra")
     calls = []
 
     def fake_run(command, **kwargs):
