@@ -313,9 +313,9 @@ def invite_command(
 
     from flask import url_for
 
-    from lms.auth.routes import send_invitation_mail
     from lms.db import db
     from lms.models import Company, Department, Role, TokenPurpose
+    from lms.services.account_mail import send_invitation_mail
     from lms.services.accounts import AccountError, NewPerson, create_user, issue_token
 
     with db.begin() as session:

@@ -53,10 +53,10 @@ def people_import_command(
     people get an invitation in their language after it is committed. Exits
     with status 1 if the file has errors (nothing is changed then).
     """
-    from lms.auth.routes import send_invitation_mail
     from lms.db import db
     from lms.models import Company, TokenPurpose, User
     from lms.services import people_import
+    from lms.services.account_mail import send_invitation_mail
     from lms.services.accounts import issue_tokens
 
     with file.open("rb") as handle:  # no more than the limit (and one byte to notice it)

@@ -28,7 +28,6 @@ from wtforms import BooleanField, EmailField, SelectChoice, SelectField, StringF
 from wtforms.validators import Email, InputRequired, Length
 
 from lms.audit_trail import log_change
-from lms.auth.routes import send_invitation_mail, send_reset_mail
 from lms.clock import now, today
 from lms.db import db
 from lms.forms import Form
@@ -37,6 +36,7 @@ from lms.manage.forms import CheckboxListField
 from lms.models import Company, Department, Role, TokenPurpose, User, UserRole
 from lms.permissions import departments_of, get_for_company
 from lms.services import accounts, assignments, companies, throttling
+from lms.services.account_mail import send_invitation_mail, send_reset_mail
 from lms.services.audit import changed, snapshot
 from lms.services.companies import CompanyError, PersonFields
 from lms.templating import ROLE_LABELS, date_filter

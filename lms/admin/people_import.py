@@ -19,11 +19,11 @@ from lms import kept_uploads
 from lms.admin import bp
 from lms.admin.companies import company_or_404
 from lms.audit_trail import log_change
-from lms.auth.routes import send_invitation_mail
 from lms.clock import now
 from lms.db import db
 from lms.models import Company, TokenPurpose, User
 from lms.services import accounts, people_import
+from lms.services.account_mail import send_invitation_mail
 from lms.services.people_import import Action
 
 

@@ -17,12 +17,12 @@ from sqlalchemy.orm import selectinload
 
 from lms.admin import bp
 from lms.audit_trail import log_change
-from lms.auth.routes import send_invitation_mail
 from lms.clock import now
 from lms.db import db
 from lms.input_checks import number_arg
 from lms.models import Company, Role, TokenPurpose, User
 from lms.services import accounts, companies
+from lms.services.account_mail import send_invitation_mail
 from lms.services.companies import CompanyError
 
 

@@ -23,12 +23,12 @@ from lms.auth.forms import (
 from lms.auth.passwords import verify_password
 from lms.clock import now
 from lms.db import db
-from lms.mail import send_mail
 from lms.models import TokenPurpose, User
 from lms.permissions import public
 from lms.redirects import safe_next
 from lms.security import limiter
 from lms.services import accounts, quizzes, throttling
+from lms.services.account_mail import send_reset_mail
 
 
 def _network() -> str:
@@ -152,36 +152,6 @@ def logout() -> ResponseReturnValue:
         session["lang"] = keep
     flash(_("You are logged out."), "success")
     return redirect(url_for("auth.login"))
-
-
-def _mail_language(user: User) -> str:
-    if user.language:
-        return user.language
-    if user.company is not None:
-        return user.company.default_language
-    return str(current_app.config["BABEL_DEFAULT_LOCALE"])
-
-
-def send_reset_mail(user: User, raw_token: str) -> None:
-    link = url_for("auth.reset_password", token=raw_token, _external=True)
-    hours = current_app.config["RESET_TOKEN_HOURS"]
-    with force_locale(_mail_language(user)):
-        send_mail(
-            user.email,
-            _("Reset your Lernwerk password"),
-            render_template("auth/mail_reset.txt", user=user, link=link, hours=hours),
-        )
-
-
-def send_invitation_mail(user: User, raw_token: str) -> None:
-    link = url_for("auth.accept_invitation", token=raw_token, _external=True)
-    days = current_app.config["INVITE_TOKEN_DAYS"]
-    with force_locale(_mail_language(user)):
-        send_mail(
-            user.email,
-            _("Your invitation to Lernwerk"),
-            render_template("auth/mail_invitation.txt", user=user, link=link, days=days),
-        )
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])

@@ -3,8 +3,9 @@
 A registry of question types (`GRADERS`), one small class per type, each with a
 pure `grade(question, response) -> Result`: no Flask, no database, no clock, the
 same result for the same input. Each also turns a page's saved form fields into its
-response (`response_from_fields`), so a new question type is one class here. Points are `Decimal`; shares of points are
-computed exactly with `Fraction` and rounded half up to cents only at the end.
+response (`response_from_fields`), so a new question type is one class here. Points
+are `Decimal`; shares of points are computed exactly with `Fraction` and rounded half
+up to cents only at the end.
 
 Responses are plain Python values (built from form fields by `response_from_fields`):
 

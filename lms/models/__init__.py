@@ -43,8 +43,8 @@ from lms.models.progress import (
     UnitFeedback,
     UnitProgress,
 )
-from lms.models.records import LearningRecord
 from lms.models.tenancy import Company, Department
+from lms.models.xapi import LearningRecord
 
 __all__ = [
     "AccountToken",

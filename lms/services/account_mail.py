@@ -1,0 +1,45 @@
+"""The mails with a single-use link: the password reset and the invitation.
+
+Each goes out in the person's language (their own, else their company's, else the
+platform's). The link carries the raw token; it is never logged (see `lms.mail`) and
+the page it opens moves it off the address (`auth.routes`).
+"""
+
+from __future__ import annotations
+
+from flask import current_app, render_template, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from lms.mail import send_mail
+from lms.models import User
+
+
+def _language(user: User) -> str:
+    if user.language:
+        return user.language
+    if user.company is not None:
+        return user.company.default_language
+    return str(current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+def send_reset_mail(user: User, raw_token: str) -> None:
+    link = url_for("auth.reset_password", token=raw_token, _external=True)
+    hours = current_app.config["RESET_TOKEN_HOURS"]
+    with force_locale(_language(user)):
+        send_mail(
+            user.email,
+            _("Reset your Lernwerk password"),
+            render_template("auth/mail_reset.txt", user=user, link=link, hours=hours),
+        )
+
+
+def send_invitation_mail(user: User, raw_token: str) -> None:
+    link = url_for("auth.accept_invitation", token=raw_token, _external=True)
+    days = current_app.config["INVITE_TOKEN_DAYS"]
+    with force_locale(_language(user)):
+        send_mail(
+            user.email,
+            _("Your invitation to Lernwerk"),
+            render_template("auth/mail_invitation.txt", user=user, link=link, days=days),
+        )
