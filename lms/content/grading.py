@@ -149,6 +149,18 @@ def _field_text(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def placed_items(items: Sequence[str], fields: Mapping[str, Any], name: str) -> dict[int, str]:
+    """The steps of an ordering question by the position (1…n) the page's fields
+    `<name>-<index>` gave them, `items` in the order the page listed them; of two steps
+    given one position the first keeps it, a step without a valid position has none."""
+    slots: dict[int, str] = {}
+    for index, item in enumerate(items):
+        position = _field_number(fields.get(f"{name}-{index}"))
+        if position is not None and 1 <= position <= len(items) and position not in slots:
+            slots[position] = item
+    return slots
+
+
 def _entries(response: object) -> tuple[object, ...] | None:
     """A tuple or list response as a tuple; None for any other shape."""
     return tuple(response) if isinstance(response, tuple | list) else None
@@ -441,11 +453,7 @@ class OrderingGrader:
         self, question: Question, shown: Mapping[str, Any], fields: Mapping[str, Any]
     ) -> tuple[str, ...]:
         items: Sequence[str] = shown["items"]
-        slots: dict[int, str] = {}
-        for index, item in enumerate(items):
-            position = _field_number(fields.get(f"q-{question.id}-{index}"))
-            if position is not None and position not in slots:
-                slots[position] = item
+        slots = placed_items(items, fields, f"q-{question.id}")
         return tuple(slots.get(p, "") for p in range(1, len(items) + 1))
 
     def grade(self, question: Question, response: object) -> Result:

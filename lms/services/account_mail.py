@@ -7,6 +7,9 @@ the page it opens moves it off the address (`auth.routes`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import current_app, render_template, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -23,23 +26,27 @@ def _language(user: User) -> str:
     return str(current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
-def send_reset_mail(user: User, raw_token: str) -> None:
-    link = url_for("auth.reset_password", token=raw_token, _external=True)
-    hours = current_app.config["RESET_TOKEN_HOURS"]
+def _send_link_mail(user: User, subject: Callable[[], str], template: str, **values: Any) -> None:
+    """The mail `template` with `values`, in the person's language."""
     with force_locale(_language(user)):
-        send_mail(
-            user.email,
-            _("Reset your Lernwerk password"),
-            render_template("auth/mail_reset.txt", user=user, link=link, hours=hours),
-        )
+        send_mail(user.email, subject(), render_template(template, user=user, **values))
+
+
+def send_reset_mail(user: User, raw_token: str) -> None:
+    _send_link_mail(
+        user,
+        lambda: _("Reset your Lernwerk password"),
+        "auth/mail_reset.txt",
+        link=url_for("auth.reset_password", token=raw_token, _external=True),
+        hours=current_app.config["RESET_TOKEN_HOURS"],
+    )
 
 
 def send_invitation_mail(user: User, raw_token: str) -> None:
-    link = url_for("auth.accept_invitation", token=raw_token, _external=True)
-    days = current_app.config["INVITE_TOKEN_DAYS"]
-    with force_locale(_language(user)):
-        send_mail(
-            user.email,
-            _("Your invitation to Lernwerk"),
-            render_template("auth/mail_invitation.txt", user=user, link=link, days=days),
-        )
+    _send_link_mail(
+        user,
+        lambda: _("Your invitation to Lernwerk"),
+        "auth/mail_invitation.txt",
+        link=url_for("auth.accept_invitation", token=raw_token, _external=True),
+        days=current_app.config["INVITE_TOKEN_DAYS"],
+    )

@@ -62,6 +62,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Float, String, Text, bindparam, cast, func, select
 from sqlalchemy.orm import Session
 
+from lms.content.grading import placed_items
 from lms.content.spec import Question, QuestionType
 from lms.content.stored import stored_questions
 from lms.models import (
@@ -568,11 +569,7 @@ def _readable(question: Question, fields: dict[str, Any]) -> str:
         )
     if kind is QuestionType.ORDERING:
         items = sorted(question.items)  # as the page listed them
-        slots: dict[int, str] = {}
-        for i, item in enumerate(items):
-            position = choice_index(fields.get(f"{name}-{i}"), len(items) + 1)
-            if position and position not in slots:
-                slots[position] = item
+        slots = placed_items(items, fields, name)
         if not slots:
             return ""
         return " → ".join(slots.get(p, "–") for p in range(1, len(items) + 1))

@@ -16,6 +16,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from lms.content.grading import placed_items
 from lms.content.spec import ShowAnswers
 from lms.content.stored import stored_quiz_settings
 from lms.models import AttemptAnswer, CourseVersion, QuizAttempt, Refresher, RefresherAnswer
@@ -218,11 +219,7 @@ def _matching_answer(question: Mapping[str, Any], name: str, fields: Mapping[str
 
 def _ordering_answer(question: Mapping[str, Any], name: str, fields: Mapping[str, Any]) -> str:
     items: list[str] = question.get("items", [])
-    slots: dict[int, str] = {}
-    for number, item in enumerate(items):
-        position = choice_index(fields.get(f"{name}-{number}"), len(items) + 1)
-        if position and position not in slots:
-            slots[position] = item
+    slots = placed_items(items, fields, name)
     if not slots:
         return ""
     return " → ".join(slots.get(position, "–") for position in range(1, len(items) + 1))
