@@ -116,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         from lms.db import db
         from lms.models import CourseDraft, Role, User, UserRole
         from lms.services import drafts
+        from lms.services.audit import Actor
 
         app = create_app()
         migrate.upgrade(app)
@@ -142,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
                 draft = s.query(CourseDraft).filter_by(slug=SLUG).one()
                 me = s.get(User, trainer_id)
                 assert me is not None
-                outcome = drafts.publish(s, draft, me, datetime.now(UTC))
+                outcome = drafts.publish(s, Actor(me), draft, datetime.now(UTC))
                 assert outcome.version is not None, outcome.problems
             publish_times.append(time.perf_counter() - started)
 

@@ -229,13 +229,20 @@ def venv_tool(name: str) -> str:
 class Server:
     """A gunicorn server in its own process group, logging to a file."""
 
-    def __init__(self, label: str, command: list[str], env: dict[str, str], log: Path) -> None:
+    def __init__(
+        self,
+        label: str,
+        command: list[str],
+        env: dict[str, str],
+        log: Path,
+        cwd: Path = PROJECT_DIR,
+    ) -> None:
         self.label = label
         self.log = log
         with log.open("wb") as handle:
             self.process = subprocess.Popen(
                 command,
-                cwd=PROJECT_DIR,
+                cwd=cwd,
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=handle,
@@ -292,12 +299,13 @@ def running(server: Server) -> Iterator[Server]:
         server.stop()
 
 
-def seed_demo(env: dict[str, str], password: str) -> None:
-    """`lms demo` in the servers' environment, every account with `password`."""
+def seed_demo(env: dict[str, str], password: str, cwd: Path = PROJECT_DIR) -> None:
+    """`lms demo` in the servers' environment, every account with `password` (`cwd`:
+    the project folder whose courses it imports)."""
     print("Seeding demo data (lms demo) …", flush=True)
     seeded = subprocess.run(
         [venv_tool("lms"), "demo", "--password", password],
-        cwd=PROJECT_DIR,
+        cwd=cwd,
         env=env,
         capture_output=True,
         text=True,
@@ -308,11 +316,18 @@ def seed_demo(env: dict[str, str], password: str) -> None:
         raise BenchError(f"lms demo failed:\n{seeded.stdout}{seeded.stderr}")
 
 
-def lms_serve(port: int, workers: int, env: dict[str, str], log: Path) -> Server:
+def lms_serve(
+    port: int,
+    workers: int,
+    env: dict[str, str],
+    log: Path,
+    cwd: Path = PROJECT_DIR,
+    label: str = "lms serve",
+) -> Server:
     """Lernwerk under gunicorn (`lms serve`) on 127.0.0.1:`port`, without access log."""
     command = [venv_tool("lms"), "serve", "--host", HOST, "--port", str(port)]
     command += ["--workers", str(workers), "--no-access-log"]
-    return Server("lms serve", command, env, log)
+    return Server(label, command, env, log, cwd)
 
 
 def gunicorn_app(
@@ -557,9 +572,11 @@ class SubmitPool:
     sized from the rate measured before.
     """
 
-    def __init__(self, env: dict[str, str], folder: Path) -> None:
+    def __init__(self, env: dict[str, str], folder: Path, project_dir: Path = PROJECT_DIR) -> None:
         self.env = env
         self.folder = folder
+        # The tree whose bench/quiz_pool.py (and so whose `lms`) prepares the attempts.
+        self.project_dir = project_dir
         self.ready: list[Submit] = []
         self.prepared = 0
 
@@ -576,9 +593,10 @@ class SubmitPool:
     def _prepare(self, count: int) -> None:
         out = self.folder / f"attempts-{self.prepared}.tsv"
         print(f"  preparing {count} open attempts (bench/quiz_pool.py) …", flush=True)
+        script = self.project_dir / QUIZ_POOL.relative_to(PROJECT_DIR)
         done = subprocess.run(
-            [sys.executable, str(QUIZ_POOL), "--count", str(count), "--out", str(out)],
-            cwd=PROJECT_DIR,
+            [sys.executable, str(script), "--count", str(count), "--out", str(out)],
+            cwd=self.project_dir,
             env=self.env,
             capture_output=True,
             text=True,

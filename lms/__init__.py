@@ -29,10 +29,11 @@ def create_app(
     app.config["PROFILE_SOURCE"] = source
     _load_settings(app, profile, overrides or {})
 
-    from lms import cli, errors, i18n, input_checks, permissions, security, templating
+    from lms import cache, cli, errors, i18n, input_checks, permissions, security, templating
     from lms.db import db
 
     db.init_app(app)
+    cache.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
     input_checks.init_app(app)

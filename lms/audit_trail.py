@@ -1,5 +1,7 @@
-"""Writing audit entries from views: the actor, the clock and the address come from the
-request (the services stay free of it)."""
+"""The request's side of the audit log: who is acting, from which network.
+
+Services that change state receive an `Actor` and write their audit entry
+themselves (`services.audit.record`); views pass `current_actor()`."""
 
 from __future__ import annotations
 
@@ -13,33 +15,14 @@ from lms.clock import now
 from lms.db import db
 from lms.models import AuditEntry, User
 from lms.services.accounts import shorten_address
-from lms.services.audit import record_change
+from lms.services.audit import Actor, record_change
 
 
-def log_change(
-    action: str,
-    company_id: int | None,
-    *,
-    subject: str = "",
-    subject_id: int | None = None,
-    changes: dict[str, Any] | None = None,
-    session: Session | None = None,
-) -> AuditEntry:
-    """Record a change in the request's session, or in `session`: a reading page
-    passes the one of `db.writing()` (the log is then its only write)."""
+def current_actor(session: Session | None = None) -> Actor:
+    """The person of this request and their shortened network address."""
     session = session or db.session
-    actor = session.get(User, current_user.id) if current_user.is_authenticated else None
-    return record_change(
-        session,
-        actor,
-        company_id,
-        action,
-        now(),
-        subject=subject,
-        subject_id=subject_id,
-        changes=changes,
-        address=shorten_address(request.remote_addr),
-    )
+    user = session.get(User, current_user.id) if current_user.is_authenticated else None
+    return Actor(user, shorten_address(request.remote_addr))
 
 
 def record_run(session: Session, action: str, changes: dict[str, Any]) -> AuditEntry:

@@ -70,13 +70,14 @@ def profile_line(app: Flask) -> str:
 def register(app: Flask) -> None:
     """Add the commands to `app.cli`, where both `lms` and `flask --app lms` find them."""
     from lms.content.cli import courses_group
+    from lms.mail_cli import mail_group
     from lms.people_cli import people_group
 
     courses_group.add_command(courses_import_command)
     courses_group.add_command(courses_open_command)
     for command in (db_group, create_admin_command, invite_command, demo_command, serve_command,
                     courses_group, xapi_group, reminders_command, people_group,
-                    retention_command):  # fmt: skip
+                    retention_command, mail_group):  # fmt: skip
         app.cli.add_command(command)
 
 
@@ -353,9 +354,9 @@ def invite_command(
         lifetime = timedelta(days=current_app.config["INVITE_TOKEN_DAYS"])
         raw = issue_token(session, user, TokenPurpose.INVITE, now(), lifetime)
         with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
-            send_invitation_mail(user, raw)
+            send_invitation_mail(session, user, raw, now())
             link = url_for("auth.accept_invitation", token=raw, _external=True)
-    click.echo(f"Invitation sent to {user.email}.")
+    click.echo(f"Invitation queued for {user.email} (sent by lms mail send).")
     click.echo(f"Link: {link}")
 
 
@@ -414,6 +415,7 @@ def _seed_demo(password: str | None, as_json: bool, force: bool) -> None:
     migrate.upgrade(current_app)
     with db.begin() as session:
         accounts = demo.seed(session, password or demo.DEFAULT_PASSWORD, now())
+        demo.every_overview_changed(session)
     imported = _import_all_courses(quiet=as_json)
     with db.begin() as session, current_app.test_request_context():
         demo.seed_progress(session, now())
@@ -423,6 +425,7 @@ def _seed_demo(password: str | None, as_json: bool, force: bool) -> None:
         demo.seed_admin_extras(session, now())
         demo.seed_external_records(session, now())
         demo.seed_authoring(session, now())
+        demo.every_overview_changed(session)
     if as_json:
         click.echo(json.dumps([a.as_dict() for a in accounts], ensure_ascii=False, indent=2))
         return
@@ -463,9 +466,15 @@ def prepare_worker_gc() -> None:
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=None, type=int, help="Default: 2 × CPU cores + 1.")
 @click.option("--access-log/--no-access-log", default=True)
-def serve_command(host: str, port: int, workers: int | None, access_log: bool) -> None:
+@click.option("--with-mailer", is_flag=True,
+              help="Also send the outbox's mails (every 30 s), for small installs.")  # fmt: skip
+def serve_command(
+    host: str, port: int, workers: int | None, access_log: bool, with_mailer: bool
+) -> None:
     """Serve the app with gunicorn (for development with reload use `lms run --debug`)."""
     from gunicorn.app.base import BaseApplication
+
+    from lms.mail_cli import start_mailer, stop_mailer
 
     checked = _create_app()  # fail early, in this process, on a bad configuration
 
@@ -499,8 +508,14 @@ def serve_command(host: str, port: int, workers: int | None, access_log: bool) -
     click.echo(
         f"Lernwerk ({profile_line(checked)}) runs at http://{host}:{port} "
         f"with {options['workers']} workers."
+        + (" Mail goes out every 30 s." if with_mailer else "")
     )
-    Server(options).run()
+    mailer = start_mailer() if with_mailer else None
+    try:
+        Server(options).run()
+    finally:
+        if mailer is not None:
+            stop_mailer(mailer)
 
 
 # --- Courses ----------------------------------------------------------------------
@@ -537,6 +552,7 @@ def courses_open_command(slug: str, shared: bool, companies: tuple[str, ...]) ->
     """
     from lms.db import db
     from lms.models import Company, Course
+    from lms.services.audit import Actor
     from lms.services.catalogue import open_course
 
     if shared == bool(companies):
@@ -549,7 +565,14 @@ def courses_open_command(slug: str, shared: bool, companies: tuple[str, ...]) ->
         unknown = [name for name in companies if name not in found]
         if unknown:
             raise click.ClickException(f"Unknown companies: {', '.join(unknown)}.")
-        open_course(session, course, shared=shared, companies=[found[n] for n in companies])
+        open_course(
+            session,
+            Actor.command(),
+            course,
+            shared=shared,
+            companies=[found[n] for n in companies],
+            now=now(),
+        )
     where = "every company" if shared else ", ".join(companies)
     click.echo(f"{slug}: open to {where}.")
 
@@ -664,9 +687,8 @@ def xapi_push_command(endpoint: str, lrs_user: str, lrs_password: str, batch: in
 def reminders_command(dry_run: bool) -> None:
     """E-mail learners about due, overdue and expiring assignments, managers a weekly digest.
 
-    Meant for cron (e.g. twice a day): what went out is recorded, so running it
-    again sends nothing twice. Exits with status 1 if a mail could not be sent;
-    the next run tries it again.
+    Meant for cron (e.g. twice a day): each mail is queued in the outbox (sent by
+    `lms mail send`) and recorded with it, so running it again sends nothing twice.
     """
     from flask import url_for
 
@@ -691,15 +713,8 @@ def reminders_command(dry_run: bool) -> None:
     kinds = ", ".join(
         f"{kind}: {summary.sent[kind]}" for kind in reminders.KINDS if summary.sent[kind]
     )
-    verb = "Would send" if dry_run else "Sent"
+    verb = "Would queue" if dry_run else "Queued"
     click.echo(f"{verb} {len(summary.mails)} e-mails" + (f" ({kinds})." if kinds else "."))
-    if summary.failed:
-        click.echo(
-            f"Could not send {len(summary.failed)} e-mails ({', '.join(summary.failed)}): "
-            f"{summary.errors[0]}. The next run tries them again.",
-            err=True,
-        )
-        raise SystemExit(1)
 
 
 # --- Retention --------------------------------------------------------------------------
@@ -734,5 +749,5 @@ def retention_command(dry_run: bool) -> None:
     click.echo(
         f"{verb} {len(result.erased)} accounts. {prune} {result.audit_pruned} audit and "
         f"{result.access_pruned} access log entries and {result.failures_pruned} sign-in "
-        "failures older than a day."
+        f"failures older than a day, {result.mails_pruned} mails sent over a week ago."
     )

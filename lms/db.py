@@ -2,7 +2,10 @@
 
 Each app keeps an `AppDatabase` in `app.extensions["db"]`. Views use `db.session` (a
 session scoped to the app context, so one per request); services receive a
-session argument and only flush; the view commits. Any exception rolls back.
+session argument and only flush. The request is one unit of work: when the view
+has answered, the boundary (`Database._finish`) commits an answer below 400 and
+rolls back anything else (an error page, a form answered 422, a change the view
+refused with `db.refuse(reason)`), and logs why. Any exception rolls back.
 
 SQLite runs in WAL mode with foreign keys on and a busy timeout. Python's
 sqlite3 driver starts transactions lazily and, when a reading transaction later
@@ -29,16 +32,19 @@ begun like a writing request's.
 from __future__ import annotations
 
 import contextvars
+import logging
 import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
-from flask import Flask, current_app, g, has_app_context, request
+from flask import Flask, Response, current_app, g, has_app_context, request
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
 
 # Whether transactions started now may write. Requests set it from the HTTP
 # method; commands and tests keep the default (write).
@@ -194,6 +200,7 @@ class Database:
             app.config["SQLALCHEMY_DATABASE_URL"], app.config["SQLITE_BUSY_TIMEOUT_MS"]
         )
         app.before_request(_declare_write_intent)
+        app.after_request(self._finish)
         app.teardown_request(_forget_write_intent)
         app.teardown_appcontext(self._teardown)
 
@@ -220,7 +227,7 @@ class Database:
         """A write transaction of its own, for a reading request that must record
         something: `with db.writing() as session: log_report_access(session, ...)`.
 
-        End the request's transaction first (`db.session.commit()`): a request
+        End the request's transaction first (read inside `with db.reading():`): a request
         then holds one connection at a time, so a busy pool cannot run dry with
         every thread holding one and waiting for a second; and on the test's
         shared connection a write nested in the request's open savepoint would be
@@ -244,6 +251,48 @@ class Database:
             session = self.new_session()
             g._db_session = session
         return session
+
+    def refuse(self, reason: str) -> None:
+        """Keep nothing this request changed: the boundary rolls it back and logs
+        `reason`. For a view that answers a refused change with a redirect (and a
+        message); a view answering with a status of 400 or more needs no call."""
+        g._db_refused = reason
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """Reads in a transaction that ends with the block, before the request writes.
+
+        On SQLite a transaction that began reading cannot always turn into a writing
+        one (another writer holds the lock, or has committed since it began); a
+        request that must read a lot before it writes (grading a hand-in) reads
+        here, and its first write then begins a transaction of its own (BEGIN
+        IMMEDIATE, queued for the lock), which holds the lock for the writing
+        only. Objects read here stay usable; check them again in the write
+        transaction if another request may have changed them meanwhile. A reading
+        transaction already begun (a GET's user) is the one the block reads in.
+        """
+        session = self.session
+        token = write_intent.set(False)
+        try:
+            yield session
+        finally:
+            write_intent.reset(token)
+            session.commit()  # nothing was written: ends the reading transaction
+
+    def _finish(self, response: Response) -> Response:
+        """The request's boundary: commit what the view changed, or roll it back."""
+        session: Session | None = g.get("_db_session")
+        if session is None or not session.in_transaction():
+            return response
+        refused = g.pop("_db_refused", None)
+        if refused is None and response.status_code < 400:
+            session.commit()
+            return response
+        why = refused or f"answered {response.status_code}"
+        if write_intent.get():
+            log.info("%s %s: rolled back (%s)", request.method, request.path, why)
+        session.rollback()
+        return response
 
     def _teardown(self, exc: BaseException | None) -> None:
         session: Session | None = g.pop("_db_session", None)

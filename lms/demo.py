@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from lms.auth.passwords import hash_password, verify_password
 from lms.content.spec import Question, QuestionType
 from lms.models import Company, Department, Role, User
+from lms.services import compliance
 
 DEFAULT_PASSWORD = "Lernwerk-Demo-2026"  # noqa: S105  (printed for the demo, documented)
 PROVIDER_DOMAIN = "zukunftszentrum.example"
@@ -250,6 +251,12 @@ def seed(session: Session, password: str, now: datetime) -> list[DemoAccount]:
     add(admin, (Role.ADMIN,), None, None)
     session.flush()
     return accounts
+
+
+def every_overview_changed(session: Session) -> None:
+    """Demo data is written directly, not through the services: every company's team
+    overview has changed."""
+    compliance.cells_changed(session, *session.scalars(select(Company.id)))
 
 
 def format_table(accounts: list[DemoAccount], password: str) -> str:
@@ -503,6 +510,7 @@ def seed_sessions(session: Session, now: datetime) -> int:
 
     from lms.models import Attendance, Course, InPersonDate
     from lms.services import booking, learning
+    from lms.services.audit import Actor
 
     course = session.scalar(select(Course).where(Course.slug == "it-sicherheit"))
     trainer = session.scalar(select(User).where(User.email == f"trainer@{PROVIDER_DOMAIN}"))
@@ -546,7 +554,7 @@ def seed_sessions(session: Session, now: datetime) -> int:
             held, _notices = booking.book(session, date, person, by=person, now=at)
             if value is not None:
                 booking.record_attendance(
-                    session, held, Attendance(value), "", by=trainer, now=date.ends_at
+                    session, Actor(trainer), held, Attendance(value), "", now=date.ends_at
                 )
     session.flush()
     return len(SESSIONS)
@@ -557,6 +565,7 @@ def seed_hybrid_extras(session: Session, now: datetime) -> int:
     path, once. Returns how many of the three were set up now."""
     from lms.models import Course, LearningPath, PracticalSignoff
     from lms.services import learning, paths, signoff
+    from lms.services.audit import Actor
 
     course = session.scalar(select(Course).where(Course.slug == "datenschutz-im-arbeitsalltag"))
     manager = session.scalar(
@@ -583,12 +592,12 @@ def seed_hybrid_extras(session: Session, now: datetime) -> int:
         items = [item["id"] for item in unit["checklist"]]
         signoff.save(
             session,
+            Actor(manager),
             enrollment,
             "praxis-arbeitsplatz",
             items[: round(len(items) * share)],
             "Alles sauber gezeigt, danke!" if sign else "",
             sign=sign,
-            by=manager,
             now=max(now - timedelta(days=2), enrollment.counts_from),
         )
         done += 1
@@ -689,7 +698,10 @@ def seed_admin_extras(session: Session, now: datetime) -> int:
     from lms.models import AuditEntry
     from lms.services.audit import record_change
 
-    if session.scalar(select(AuditEntry.id).limit(1)) is not None:
+    # Once: the entries the demo's trainer and manager wrote (attendance, sign-offs,
+    # publishing) are not these.
+    ours = AuditEntry.action.in_(("company.settings", "company.suspend"))
+    if session.scalar(select(AuditEntry.id).where(ours).limit(1)) is not None:
         return 0
     admin = session.scalar(select(User).where(User.email == f"admin@{PROVIDER_DOMAIN}"))
     suspended = session.scalar(select(Company).where(Company.short_name == SUSPENDED))
@@ -817,6 +829,7 @@ def seed_authoring(session: Session, now: datetime) -> int:
     new course's draft with one error to fix. Returns the attempts made."""
     from lms.models import Course, CourseDraft, CourseEditor
     from lms.services import drafts, learning, quizzes
+    from lms.services.audit import Actor
 
     trainer = session.scalar(select(User).where(User.email == f"trainer@{PROVIDER_DOMAIN}"))
     if trainer is None:
@@ -832,11 +845,11 @@ def seed_authoring(session: Session, now: datetime) -> int:
     encoded = {path: text.encode("utf-8") for path, text in STAPLER.items()}
     draft = drafts.create_draft(session, "stapler-grundlagen", encoded, trainer,
                                 now - timedelta(days=30))  # fmt: skip
-    drafts.publish(session, draft, trainer, now - timedelta(days=30), note="Erste Fassung")
+    drafts.publish(session, Actor(trainer), draft, now - timedelta(days=30), note="Erste Fassung")
     changed = STAPLER["01-vor-der-fahrt.md"] + "\n## Hupen\n\nHupen Sie an Toren und Ecken.\n"
     drafts.save_text(session, draft, "01-vor-der-fahrt.md", changed, draft.revision, trainer,
                      now - timedelta(days=10))  # fmt: skip
-    drafts.publish(session, draft, trainer, now - timedelta(days=10), note="Hupen ergänzt")
+    drafts.publish(session, Actor(trainer), draft, now - timedelta(days=10), note="Hupen ergänzt")
     course = session.scalar(select(Course).where(Course.slug == "stapler-grundlagen"))
     assert course is not None
     learners = [

@@ -41,7 +41,10 @@ class Form(FlaskForm):
 
 
 def _notice(form: str, fields: list[str]) -> None:
-    from lms.audit_trail import log_change
+    from lms.audit_trail import current_actor
+    from lms.clock import now
+    from lms.db import db
+    from lms.services import audit
 
     names = [name[:40] for name in fields[:20]]
     who = f"user {current_user.id}" if current_user.is_authenticated else "an anonymous visitor"
@@ -54,9 +57,12 @@ def _notice(form: str, fields: list[str]) -> None:
         who,
     )
     if current_user.is_authenticated:
-        log_change(
+        audit.record(
+            db.session,
+            current_actor(),
             "security.unexpected-fields",
             current_user.company_id,
+            now(),
             subject=f"{request.method} {request.path}"[:300],
             changes={"fields": [None, names]},
         )

@@ -49,9 +49,10 @@ def people_import_command(
     """Import people from FILE (CSV or XLSX) into a company; new people are invited.
 
     Prints every problem as `line N: message`, then what would change. With
-    --apply, a file without errors is imported in one transaction, and the new
-    people get an invitation in their language after it is committed. Exits
-    with status 1 if the file has errors (nothing is changed then).
+    --apply, a file without errors is imported in one transaction, with an
+    invitation in their language for each new person (queued in the outbox,
+    sent by `lms mail send`). Exits with status 1 if the file has errors
+    (nothing is changed then).
     """
     from lms.db import db
     from lms.models import Company, TokenPurpose, User
@@ -62,7 +63,7 @@ def people_import_command(
     with file.open("rb") as handle:  # no more than the limit (and one byte to notice it)
         data = handle.read(people_import.MAX_BYTES + 1)
     base_url = current_app.config["BASE_URL"]
-    invitations: list[tuple[int, str]] = []
+    invited = 0
     with current_app.test_request_context(base_url=base_url), force_locale(lang):
         with db.begin() as session:
             company = session.scalar(select(Company).where(Company.short_name == company_short))
@@ -95,13 +96,10 @@ def people_import_command(
             newcomers = [session.get(User, user_id) for user_id in summary.new_people_ids]
             people = [person for person in newcomers if person is not None]
             raws = issue_tokens(session, people, TokenPurpose.INVITE, now(), lifetime)
-            invitations.extend((person.id, raws[person.id]) for person in people)
+            # In the import's transaction: committed with it, or not at all.
+            for person in people:
+                send_invitation_mail(session, person, raws[person.id], now())
+            invited = len(people)
         click.echo(f"Imported into {company_short}.")
-        # Only after the commit: an invitation must never point at an account that is not there.
-        with db.begin() as session:
-            for user_id, raw in invitations:
-                user = session.get(User, user_id)
-                assert user is not None
-                send_invitation_mail(user, raw)
-    if invitations:
-        click.echo(f"Invitations sent: {len(invitations)}.")
+    if invited:
+        click.echo(f"Invitations queued: {invited} (sent by lms mail send).")

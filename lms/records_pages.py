@@ -27,7 +27,7 @@ from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from lms import kept_uploads
-from lms.audit_trail import log_change
+from lms.audit_trail import current_actor
 from lms.clock import local_zone, now, today
 from lms.content.importer import catalogue
 from lms.db import db
@@ -157,23 +157,6 @@ def local_day(record_time: Any) -> date | None:
     return record_time.astimezone(local_zone()).date() if record_time else None
 
 
-def subject(person: User, record: ExternalRecord) -> str:
-    return f"{person.display_name}: {record.title}"
-
-
-def audit_values(record: ExternalRecord) -> dict[str, list[Any]]:
-    """A new record's fields for its audit entry (before: nothing)."""
-    return {
-        "title": [None, record.title],
-        "provider": [None, record.provider],
-        "completed_on": [None, str(local_day(record.completed_at))],
-        "valid_until": [None, str(local_day(record.valid_until)) if record.valid_until else None],
-        "course_id": [None, record.course_id],
-        "status": [None, record.status],
-        "file": [None, record.file_name],
-    }
-
-
 def file_response(record: ExternalRecord) -> Response:
     """The scan: an image shown in the browser, a PDF downloaded; never cached by a proxy."""
     if record.file_data is None or record.file_type is None:
@@ -271,21 +254,10 @@ def new_record_page(place: Place, person: User) -> ResponseReturnValue:
     form.course.choices = module_choices(place.company.id)
     if form.validate_on_submit():
         try:
-            record = external_records.record_for(
-                db.session, person, place.actor, form.values(), now()
-            )
+            external_records.record_for(db.session, current_actor(), person, form.values(), now())
         except RecordError as error:
-            db.session.rollback()
             form.proof.errors = [str(ERRORS[error.code])]
         else:
-            log_change(
-                "record.add",
-                place.company.id,
-                subject=subject(person, record),
-                subject_id=record.id,
-                changes=audit_values(record),
-            )
-            db.session.commit()
             flash(_("The training is recorded for %(name)s.", name=person.display_name), "success")
             return redirect(place.person_url(person))
     status = 422 if request.method == "POST" else 200
@@ -304,23 +276,12 @@ def decide(place: Place, record_id: int) -> ResponseReturnValue:
     confirm = request.form.get("decision") == "confirm"
     try:
         external_records.decide(
-            db.session, record, place.actor, confirm, form.reason.data or "", now()
+            db.session, current_actor(), record, confirm, form.reason.data or "", now()
         )
     except RecordError as error:
-        db.session.rollback()
+        db.refuse(error.code)
         flash(str(ERRORS[error.code]), "error")
         return redirect(place.url("list"))
-    log_change(
-        "record.confirm" if confirm else "record.reject",
-        place.company.id,
-        subject=subject(record.user, record),
-        subject_id=record.id,
-        changes={
-            "status": [RecordStatus.PENDING.value, record.status],
-            "reason": [None, record.reason or None],
-        },
-    )
-    db.session.commit()
     if confirm:
         flash(
             _(
@@ -345,17 +306,8 @@ def decide(place: Place, record_id: int) -> ResponseReturnValue:
 def delete(place: Place, record_id: int) -> ResponseReturnValue:
     record = place.record(record_id)
     person = record.user
-    values = {name: [after, None] for name, (_before, after) in audit_values(record).items()}
-    title, record_id = record.title, record.id
-    external_records.delete(db.session, record)
-    log_change(
-        "record.delete",
-        place.company.id,
-        subject=f"{person.display_name}: {title}",
-        subject_id=record_id,
-        changes=values,
-    )
-    db.session.commit()
+    title = record.title
+    external_records.delete(db.session, current_actor(), record, now())
     flash(_("The record “%(title)s” is deleted.", title=title), "success")
     back = request.form.get("back", "")
     return redirect(place.person_url(person) if back == "person" else place.url("list"))
@@ -419,14 +371,9 @@ def apply_import(place: Place) -> ResponseReturnValue:
     if plan.has_errors:
         flash(_("The records changed since the check. Please check the file again."), "error")
         return redirect(place.url("import"))
-    records = records_import.apply(db.session, place.company, plan, place.actor, now())
-    log_change(
-        "record.import",
-        place.company.id,
-        subject=meta["filename"],
-        changes={"new": [None, len(records)], "unchanged": [None, plan.unchanged]},
+    records = records_import.apply(
+        db.session, current_actor(), place.company, plan, meta["filename"], now()
     )
-    db.session.commit()
     kept_uploads.drop(token)
     flash(
         _("%(new)s records imported, %(same)s unchanged.", new=len(records), same=plan.unchanged),

@@ -7,14 +7,13 @@
 - `Cache-Control: no-store` on every page of a logged-in user.
 - Login throttling through Flask-Limiter, whose storage (memory or Redis) is
   configured by URL so that several workers and instances share the counts.
-- The session cookie is signed again only when the session changed or the
+- The session cookie is sent again only when the session changed or the
   cookie is older than `SESSION_RESIGN_AFTER` (see `SessionCookies`).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from flask import Flask, Request, Response, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
@@ -95,54 +94,30 @@ class SignedSession(SecureCookieSession):
     signed_at: datetime | None = None
 
 
-# Cookies whose signature was checked, with their content and signing time:
-# (secret key, cookie) -> (content, signed at). A cookie is immutable, so the
-# same string checked once need not be checked again; the age limit is.
-_checked: dict[tuple[str, str], tuple[dict[str, Any], datetime]] = {}
-_CHECKED_MAX = 4096
-_IMMUTABLE = (str, int, float, bool, type(None))
-
-
 class SessionCookies(SecureCookieSessionInterface):
-    """Flask's signed-cookie session that checks and sends the cookie only when needed.
+    """Flask's signed-cookie session that sends the cookie again only when needed.
 
-    Flask checks the signature of the session cookie on every request, and signs
-    and sends a permanent session's cookie again with every answer
-    (`SESSION_REFRESH_EACH_REQUEST`). This one remembers cookies it has checked
-    (content of plain values only, so no request can change another's copy) and
-    sends the cookie when the session changed or the cookie is older than
-    `SESSION_RESIGN_AFTER`. The age limit (`PERMANENT_SESSION_LIFETIME`) is
-    checked on every request, as Flask does.
+    Flask signs and sends a permanent session's cookie again with every answer
+    (`SESSION_REFRESH_EACH_REQUEST`). This one sends it when the session changed or
+    the cookie is older than `SESSION_RESIGN_AFTER`, so the lifetime still counts
+    from the last request, give or take a few minutes. The signature and the age
+    limit (`PERMANENT_SESSION_LIFETIME`) are checked on every request, as Flask does.
     """
 
     session_class = SignedSession
 
     def open_session(self, app: Flask, request: Request) -> SignedSession | None:
-        if not app.secret_key:
+        serializer = self.get_signing_serializer(app)
+        if serializer is None:
             return None
         value = request.cookies.get(self.get_cookie_name(app))
         if not value:
             return self.session_class()
-        lifetime = app.permanent_session_lifetime
-        key = (str(app.secret_key), value)
-        known = _checked.get(key)
-        if known is not None:
-            data, signed_at = known
-            if datetime.now(UTC) - signed_at > lifetime:
-                return self.session_class()
-        else:
-            serializer = self.get_signing_serializer(app)
-            assert serializer is not None
-            try:
-                data, signed_at = serializer.loads(
-                    value, max_age=int(lifetime.total_seconds()), return_timestamp=True
-                )
-            except BadSignature:
-                return self.session_class()
-            if all(isinstance(v, _IMMUTABLE) for v in data.values()):
-                if len(_checked) >= _CHECKED_MAX:
-                    _checked.clear()
-                _checked[key] = (data, signed_at)
+        lifetime = int(app.permanent_session_lifetime.total_seconds())
+        try:
+            data, signed_at = serializer.loads(value, max_age=lifetime, return_timestamp=True)
+        except BadSignature:
+            return self.session_class()
         session = self.session_class(data)
         session.signed_at = signed_at
         return session

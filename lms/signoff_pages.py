@@ -13,7 +13,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from lms.audit_trail import log_change
+from lms.audit_trail import current_actor
 from lms.clock import now
 from lms.db import db
 from lms.models import Course, Enrollment, User
@@ -70,11 +70,11 @@ def task_page(
         comment = request.form.get("comment", "")
         sign = request.form.get("action") == "sign"
         try:
-            saved = signoff.save(
-                db.session, enrollment, unit_id, ticked, comment, sign=sign, by=signer, now=now()
-            )
+            signoff.save(
+                db.session, current_actor(), enrollment, unit_id, ticked, comment, sign=sign,
+                now=now(),
+            )  # fmt: skip
         except SignoffError as failed:
-            db.session.rollback()
             error = {
                 "not-all-ticked": _(
                     "Tick every point of the checklist before you sign off. "
@@ -83,14 +83,6 @@ def task_page(
                 "signed-off-already": _("This task is signed off already."),
             }.get(failed.code, failed.code)
         else:
-            log_change(
-                "signoff.sign" if sign else "signoff.tick",
-                learner.company_id,
-                subject=f"{learner.display_name}: {unit['title']}",
-                subject_id=saved.id,
-                changes={"ticked": [None, len(saved.ticked)], "comment": [None, saved.comment]},
-            )
-            db.session.commit()
             flash(
                 _("The task is signed off. %(name)s sees it at once.", name=learner.display_name)
                 if sign

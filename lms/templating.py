@@ -9,20 +9,19 @@ from functools import lru_cache
 from typing import Any
 
 from babel import dates as babel_dates
-from flask import Flask, render_template, request
+from flask import Flask, request
 from flask_babel import (
     format_datetime,
     format_decimal,
     format_time,
     get_locale,
-    gettext,
     ngettext,
     to_user_timezone,
 )
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from lms.models import Role
 
@@ -87,53 +86,26 @@ def current_item(items: list[NavItem]) -> NavItem | None:
     return next((item for item in items if is_current(item)), None)
 
 
-# The site header of every page (`_site_header.html`), kept per process for each
-# combination of what it shows: rendering it was a fifth of a lesson page's time
-# (issue 4). Everything the partial shows is in the key; the session's CSRF token
-# and the page's own address differ per request and are put in afterwards.
-_HEADERS: dict[tuple[Any, ...], str] = {}
-_HEADERS_MAX = 2048
-_CSRF_MARK = "\x00csrf\x00"
-_NEXT_MARK = "\x00next\x00"
-
-
-def site_header() -> Markup:
-    """The header with brand, navigation, account links and language switch."""
+def site_header() -> dict[str, Any]:
+    """What the site header shows (`_site_header.html`, included by base.html): brand,
+    navigation for the user's roles, account links and language switch."""
     user = current_user._get_current_object()
     authenticated = bool(user and user.is_authenticated)
     items = nav_items()
-    current = current_item(items)
     company = user.company if authenticated else None
-    language = page_language()
-    key = (
-        language,
-        request.script_root,
-        authenticated,
-        company.name if company else None,
-        tuple(item.endpoint for item in items),
-        current.endpoint if current else None,
-        authenticated and request.path.startswith("/profile"),
-    )
-    html = _HEADERS.get(key)
-    if html is None:
-        html = render_template(
-            "_site_header.html",
-            lang=language,
-            authenticated=authenticated,
-            company_name=key[3],
-            main_nav=items,
-            current=current,
-            on_profile=key[6],
-            token=_CSRF_MARK,
-            next=_NEXT_MARK,
-        )
-        if len(_HEADERS) >= _HEADERS_MAX:
-            _HEADERS.clear()
-        _HEADERS[key] = html
-    here = request.full_path if request.query_string else request.path
-    return Markup(  # noqa: S704  (kept markup; the two values are escaped)
-        html.replace(_CSRF_MARK, escape(generate_csrf())).replace(_NEXT_MARK, escape(here))
-    )
+    current = current_item(items)
+    return {
+        "lang": page_language(),
+        "authenticated": authenticated,
+        "company_name": company.name if company else None,
+        "main_nav": items,
+        "nav_key": ",".join(item.endpoint for item in items),
+        "current": current,
+        "current_key": current.endpoint if current else "",
+        "on_profile": authenticated and request.path.startswith("/profile"),
+        "token": generate_csrf(),
+        "next": request.full_path if request.query_string else request.path,
+    }
 
 
 # Formats from the design sheet: 23.11.2026, 14:30 Uhr / 23 Nov 2026, 2:30 pm.
@@ -204,44 +176,35 @@ def percent_filter(value: Any) -> str:
 GAP_MARK = re.compile(r"\{\{gap:(\d+)\}\}")
 
 
-def fill_gaps(
-    question: dict[str, Any],
-    name: str,
-    disabled: bool = False,
-    saved: dict[str, Any] | None = None,
-) -> Markup:
-    """A cloze question's stored, sanitised HTML with its gaps turned into fields."""
+@dataclass(frozen=True)
+class Gap:
+    """A gap of a cloze question, as its field shows it."""
+
+    index: int  # from 0; the field is named "<question's name>-<index>"
+    kind: str  # "choice": a list to choose from; otherwise a text field
+    options: tuple[str, ...]  # a choice's options as plain text (an <option> holds no HTML)
+
+
+def cloze_parts(question: dict[str, Any]) -> list[Markup | Gap]:
+    """A cloze question's stored, sanitised prompt HTML cut at its gap marks: the HTML
+    between them and the gaps, in order, for the `cloze_prompt` macro
+    (templates/macros/questions.html), which writes the fields."""
     gaps = question.get("gaps", [])
-    off = " disabled" if disabled else ""
-    saved = saved or {}
-
-    def field(match: re.Match[str]) -> str:
-        index = int(match.group(1))
+    pieces = GAP_MARK.split(str(question.get("prompt_html", "")))
+    parts: list[Markup | Gap] = []
+    for position, piece in enumerate(pieces):
+        if position % 2 == 0:
+            if piece:
+                # Sanitised at import; only the gap marks are taken out.
+                parts.append(Markup(piece))  # noqa: S704
+            continue
+        index = int(piece)
         if index >= len(gaps):
-            return ""
-        field_name = escape(f"{name}-{index}")
-        label = escape(gettext("Gap %(n)d", n=index + 1))
-        if gaps[index]["kind"] == "choice":
-            # Options hold sanitised inline HTML; an <option> shows plain text only.
-            chosen = str(saved.get(f"{name}-{index}", ""))
-            options = "".join(
-                f'<option value="{i}"{" selected" if chosen == str(i) else ""}>'
-                f"{escape(Markup(text).striptags())}</option>"  # noqa: S704
-                for i, text in enumerate(gaps[index]["options"])
-            )
-            blank = escape(gettext("Please choose"))
-            return (
-                f'<select name="{field_name}" aria-label="{label}"{off}>'
-                f'<option value="">{blank}</option>{options}</select>'
-            )
-        value = escape(str(saved.get(f"{name}-{index}", "")))
-        return (
-            f'<input type="text" class="gap" name="{field_name}" aria-label="{label}"'
-            f' value="{value}" autocomplete="off"{off}>'
-        )
-
-    # The stored HTML was sanitised at import; only the gap marks are replaced.
-    return Markup(GAP_MARK.sub(field, str(question.get("prompt_html", ""))))  # noqa: S704
+            continue  # a mark without its gap shows nothing
+        gap = gaps[index]
+        options = tuple(Markup(text).striptags() for text in gap.get("options", []))  # noqa: S704
+        parts.append(Gap(index, gap["kind"], options))
+    return parts
 
 
 def init_app(app: Flask) -> None:
@@ -249,7 +212,7 @@ def init_app(app: Flask) -> None:
         site_header=site_header,
         role_labels=ROLE_LABELS,
         page_language=page_language,
-        fill_gaps=fill_gaps,
+        cloze_parts=cloze_parts,
         unit_type_labels=UNIT_TYPE_LABELS,
     )
     app.jinja_env.filters["date"] = date_filter

@@ -8,24 +8,36 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, g, has_app_context
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, func, inspect, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from config import TestingConfig
 from lms import create_app, migrate
+from lms.cache import cache
 from lms.db import AppDatabase
-from lms.mail import Mail, outbox
-from lms.models import Base, Company, Role, User
+from lms.mail import Mail, delivered
+from lms.models import (
+    Assignment,
+    Base,
+    Company,
+    Completion,
+    Enrollment,
+    ExternalRecord,
+    OutboxMessage,
+    Role,
+    User,
+)
 from lms.security import limiter
+from lms.services import compliance
 from tests import factories
 
 PASSWORD = factories.PASSWORD
@@ -103,7 +115,9 @@ def db(app: Flask) -> Iterator[Session]:
     session = database.new_session()
     saved_config = dict(app.config)
     limiter.reset()
-    outbox(app).clear()
+    delivered(app).clear()
+    with app.app_context():
+        cache.clear()  # ids and revisions restart after each rollback
     try:
         yield session
     finally:
@@ -116,14 +130,108 @@ def db(app: Flask) -> Iterator[Session]:
         connection.close()
 
 
+# What changes a cell of the team overview (lms/services/compliance.py): every commit
+# of the app that changes one of these must have raised the company's revision
+# (`compliance.cells_changed`), or the overview's cache would show old figures.
+_TRACKED = (Assignment, Completion, Enrollment, ExternalRecord, User)
+_USER_FIELDS = ("display_name", "email", "is_active", "department_id", "company_id")
+_TOUCHED = "tests.touched_companies"
+
+
+def _note_touched(session: Session, _context: Any, _instances: Any) -> None:
+    if not (has_app_context() and g.get("_db_session") is session):
+        return  # the requests' sessions are checked; tests may seed directly
+    touched = session.info.setdefault(_TOUCHED, {})
+    dirty = session.dirty
+    for obj in (*session.new, *dirty, *session.deleted):
+        if not isinstance(obj, _TRACKED):
+            continue
+        if obj in dirty and isinstance(obj, User):
+            state = inspect(obj)
+            if not any(state.attrs[name].history.has_changes() for name in _USER_FIELDS):
+                continue
+        company_id = obj.company_id
+        if company_id is None and isinstance(obj, User) and obj.company is not None:
+            company_id = obj.company.id
+        if company_id is not None:
+            touched.setdefault(company_id, f"{type(obj).__name__} {obj!r}")
+
+
+def _check_revised(session: Session) -> None:
+    touched = session.info.pop(_TOUCHED, {})
+    revised = session.info.pop(compliance.REVISED, set())
+    missing = {company: what for company, what in touched.items() if company not in revised}
+    assert not missing, f"changed without compliance.cells_changed: {missing}"
+
+
+def _forget(session: Session, *_args: Any) -> None:
+    session.info.pop(_TOUCHED, None)
+    session.info.pop(compliance.REVISED, None)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def revisions_are_raised() -> Iterator[None]:
+    from sqlalchemy import event
+
+    listeners = (
+        ("before_flush", _note_touched),
+        ("after_commit", _check_revised),
+        ("after_soft_rollback", _forget),
+    )
+    for name, listener in listeners:
+        event.listen(Session, name, listener)
+    yield
+    for name, listener in listeners:
+        event.remove(Session, name, listener)
+
+
 @pytest.fixture
 def client(app: Flask, db: Session) -> FlaskClient:
     return app.test_client()
 
 
+class QueuedMails(Sequence[Mail]):
+    """The mails queued in the outbox since the test began (or since `clear()`), oldest
+    first: what the app committed, read afresh at every look. A mail queued by a change
+    that was rolled back is not there, as it is never sent."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._after = self._newest()
+
+    def _newest(self) -> int:
+        return self._session.scalar(select(func.max(OutboxMessage.id))) or 0
+
+    def _mails(self) -> list[Mail]:
+        rows = self._session.execute(
+            select(OutboxMessage.recipient, OutboxMessage.subject, OutboxMessage.body)
+            .where(OutboxMessage.id > self._after, OutboxMessage.kind == "mail")
+            .order_by(OutboxMessage.id)
+        )
+        return [Mail(to=to, subject=subject, body=body) for to, subject, body in rows]
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._mails()[index]
+
+    def __len__(self) -> int:
+        return len(self._mails())
+
+    def __eq__(self, other: object) -> bool:
+        return self._mails() == other
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(self._mails())
+
+    def clear(self) -> None:
+        self._after = self._newest()
+
+
 @pytest.fixture
-def mails(app: Flask, db: Session) -> list[Mail]:
-    return outbox(app)
+def mails(app: Flask, db: Session) -> QueuedMails:
+    """The mails the app queued (the outbox's sender is tested in test_mail_outbox.py)."""
+    return QueuedMails(db)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from config import TestingConfig
 from lms.auth.passwords import normalize
 from lms.models import Company, Department, Role, User
+from lms.services import compliance
 
 PASSWORD = "korrekt Pferd Batterie Heftklammer"
 # The same parameters as the testing profile, so logins need no rehash.
@@ -71,6 +72,7 @@ def make_user(
         user.grant(role)
     session.add(user)
     session.flush()
+    compliance.cells_changed(session, user.company_id)  # as accounts.create_users does
     return user
 
 

@@ -8,14 +8,14 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from lms.admin import bp
-from lms.audit_trail import log_change
+from lms.audit_trail import current_actor
 from lms.clock import now
 from lms.content.importer import live_versions
 from lms.db import db
 from lms.input_checks import number_arg
 from lms.models import Company, Course, CourseCompany, CourseEditor, Role, User, UserRole
-from lms.services import drafts, paths
-from lms.services.catalogue import open_course
+from lms.services import paths
+from lms.services.catalogue import open_course, set_course_editors
 
 
 @bp.get("/catalogue")
@@ -64,22 +64,7 @@ def course_editors(course_id: int) -> ResponseReturnValue:
     trainers = {t.id: t for t in _provider_trainers()}
     wanted = [trainers[int(v)] for v in request.form.getlist("editor")
               if v.isdigit() and int(v) in trainers]  # fmt: skip
-    before = sorted(
-        db.session.scalars(
-            select(User.display_name)
-            .join(CourseEditor, CourseEditor.user_id == User.id)
-            .where(CourseEditor.slug == course.slug)
-        )
-    )
-    drafts.set_editors(db.session, course.slug, wanted, now())
-    log_change(
-        "course.editors",
-        None,
-        subject=course.slug,
-        subject_id=course.id,
-        changes={"editors": [before, sorted(t.display_name for t in wanted)]},
-    )
-    db.session.commit()
+    set_course_editors(db.session, current_actor(), course, wanted, now())
     flash(_("Who may change %(slug)s is saved.", slug=course.slug), "success")
     return redirect(url_for("admin.catalogue") + f"#course-{course.id}")
 
@@ -92,21 +77,8 @@ def open_to(course_id: int) -> ResponseReturnValue:
     shared = request.form.get("audience") == "all"
     wanted = set(request.form.getlist("company", type=number_arg))
     companies = db.session.scalars(select(Company).where(Company.id.in_(wanted))).all()
-    before = sorted(
-        db.session.scalars(
-            select(CourseCompany.company_id).where(CourseCompany.course_id == course.id)
-        )
+    open_course(
+        db.session, current_actor(), course, shared=shared, companies=companies, now=now()
     )
-    was_shared = course.shared
-    open_course(db.session, course, shared=shared, companies=companies)
-    after = [] if shared else sorted(c.id for c in companies)
-    log_change(
-        "catalogue.update",
-        None,
-        subject=course.slug,
-        subject_id=course.id,
-        changes={"shared": [was_shared, shared], "companies": [before, after]},
-    )
-    db.session.commit()
     flash(_("The catalogue of %(slug)s is saved.", slug=course.slug), "success")
     return redirect(url_for("admin.catalogue") + f"#course-{course.id}")

@@ -8,18 +8,17 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 
 from lms.admin import bp
 from lms.admin.forms import CompanyForm, DepartmentForm
-from lms.audit_trail import log_change
+from lms.audit_trail import current_actor
 from lms.clock import now, today
 from lms.db import db
 from lms.input_checks import number_arg
 from lms.models import AuditEntry, Company, Department, User
 from lms.reports import json_download
 from lms.services import companies
-from lms.services.audit import changed, snapshot
 from lms.services.companies import CompanyError, CompanyFields
 from lms.services.personal_data import export_personal_data
 
@@ -37,16 +36,6 @@ def _department(company: Company, department_id: int) -> Department:
         abort(404)
     return department
 
-
-# The company's fields the audit log follows.
-COMPANY_FIELDS = (
-    "name",
-    "short_name",
-    "default_language",
-    "self_enrolment",
-    "retention_months",
-    "managers_manage_people",
-)
 
 _FIELD_OF = {
     "name-missing": "name",
@@ -96,21 +85,16 @@ def new_company() -> ResponseReturnValue:
     form = CompanyForm()
     if form.validate_on_submit():
         try:
-            company = companies.create_company(db.session, _fields(form))
+            company = companies.create_company(db.session, current_actor(), _fields(form), now())
         except CompanyError as error:
-            db.session.rollback()
             _show(form, error)
-        else:
-            log_change("company.create", company.id, subject=company.name, subject_id=company.id,
-                       changes={name: [None, value] for name, value in
-                                snapshot(company, COMPANY_FIELDS).items()})  # fmt: skip
-            db.session.commit()
-            flash(
-                _("%(company)s is created. Add its departments and people next.",
-                  company=company.name),
-                "success",
-            )  # fmt: skip
-            return redirect(url_for("admin.company", company_id=company.id))
+            return render_template("admin/company_form.html", form=form, company=None), 422
+        flash(
+            _("%(company)s is created. Add its departments and people next.",
+              company=company.name),
+            "success",
+        )  # fmt: skip
+        return redirect(url_for("admin.company", company_id=company.id))
     return render_template("admin/company_form.html", form=form, company=None)
 
 
@@ -119,27 +103,20 @@ def edit_company(company_id: int) -> ResponseReturnValue:
     company = company_or_404(company_id)
     form = CompanyForm(obj=company)
     if form.validate_on_submit():
-        before = snapshot(company, COMPANY_FIELDS)
         try:
-            companies.update_company(db.session, company, _fields(form))
+            companies.update_company(db.session, current_actor(), company, _fields(form), now())
         except CompanyError as error:
-            db.session.rollback()
             _show(form, error)
-        else:
-            log_change("company.update", company.id, subject=company.name, subject_id=company.id,
-                       changes=changed(before, company))  # fmt: skip
-            db.session.commit()
-            flash(_("The settings of %(company)s are saved.", company=company.name), "success")
-            return redirect(url_for("admin.company", company_id=company.id))
+            return render_template("admin/company_form.html", form=form, company=company), 422
+        flash(_("The settings of %(company)s are saved.", company=company.name), "success")
+        return redirect(url_for("admin.company", company_id=company.id))
     return render_template("admin/company_form.html", form=form, company=company)
 
 
 @bp.post("/companies/<int:company_id>/suspend")
 def suspend_company(company_id: int) -> ResponseReturnValue:
     company = company_or_404(company_id)
-    companies.set_active(db.session, company, False)
-    log_change("company.suspend", company.id, subject=company.name, subject_id=company.id)
-    db.session.commit()
+    companies.set_active(db.session, current_actor(), company, False, now())
     flash(
         _("%(company)s is suspended: nobody of it can log in. Nothing is deleted.",
           company=company.name),
@@ -151,9 +128,7 @@ def suspend_company(company_id: int) -> ResponseReturnValue:
 @bp.post("/companies/<int:company_id>/reactivate")
 def reactivate_company(company_id: int) -> ResponseReturnValue:
     company = company_or_404(company_id)
-    companies.set_active(db.session, company, True)
-    log_change("company.reactivate", company.id, subject=company.name, subject_id=company.id)
-    db.session.commit()
+    companies.set_active(db.session, current_actor(), company, True, now())
     flash(_("%(company)s is active again.", company=company.name), "success")
     return redirect(url_for("admin.company", company_id=company.id))
 
@@ -166,13 +141,13 @@ def add_department(company_id: int) -> ResponseReturnValue:
         flash(error_text("department-name-missing"), "error")
     else:
         try:
-            added = companies.add_department(db.session, company, form.name.data or "")
+            companies.add_department(
+                db.session, current_actor(), company, form.name.data or "", now()
+            )
         except CompanyError as error:
-            db.session.rollback()
+            db.refuse(error.code)
             flash(error_text(error.code), "error")
         else:
-            log_change("department.create", company.id, subject=added.name, subject_id=added.id)
-            db.session.commit()
             flash(_("The department is added."), "success")
     return redirect(url_for("admin.company", company_id=company.id) + "#departments")
 
@@ -182,21 +157,14 @@ def rename_department(company_id: int, department_id: int) -> ResponseReturnValu
     company = company_or_404(company_id)
     department = _department(company, department_id)
     form = DepartmentForm()
-    old_name = department.name
     try:
-        companies.rename_department(db.session, department, form.name.data or "")
+        companies.rename_department(
+            db.session, current_actor(), department, form.name.data or "", now()
+        )
     except CompanyError as error:
-        db.session.rollback()
+        db.refuse(error.code)
         flash(error_text(error.code), "error")
     else:
-        log_change(
-            "department.rename",
-            company.id,
-            subject=department.name,
-            subject_id=department.id,
-            changes={"name": [old_name, department.name]},
-        )
-        db.session.commit()
         flash(_("The department is renamed."), "success")
     return redirect(url_for("admin.company", company_id=company.id) + "#departments")
 
@@ -205,15 +173,12 @@ def rename_department(company_id: int, department_id: int) -> ResponseReturnValu
 def delete_department(company_id: int, department_id: int) -> ResponseReturnValue:
     company = company_or_404(company_id)
     department = _department(company, department_id)
-    name = department.name
     try:
-        companies.delete_department(db.session, department)
+        companies.delete_department(db.session, current_actor(), department, now())
     except CompanyError as error:
-        db.session.rollback()
+        db.refuse(error.code)
         flash(error_text(error.code), "error")
     else:
-        log_change("department.delete", company.id, subject=name, subject_id=department_id)
-        db.session.commit()
         flash(_("The department is deleted."), "success")
     return redirect(url_for("admin.company", company_id=company.id) + "#departments")
 
@@ -230,25 +195,13 @@ def merge_department(company_id: int, department_id: int) -> ResponseReturnValue
     target = _department(company, into)
     name = source.name
     try:
-        merged = companies.merge_departments(db.session, source, target, now(), today())
+        merged = companies.merge_departments(
+            db.session, current_actor(), source, target, now(), today()
+        )
     except CompanyError as error:
-        db.session.rollback()
+        db.refuse(error.code)
         flash(error_text(error.code), "error")
     else:
-        log_change(
-            "department.merge",
-            company.id,
-            subject=f"{name} → {target.name}",
-            subject_id=target.id,
-            changes={
-                "department": [name, target.name],
-                "people": [None, merged.people],
-                "standing_assignments": [None, merged.rules],
-                "new_assignments": [None, merged.assignments],
-                "managers_now_of_it": [None, list(merged.managers)],
-            },
-        )
-        db.session.commit()
         flash(
             ngettext(
                 "%(source)s is merged into %(target)s; %(num)d person moved.",
@@ -269,29 +222,23 @@ EXPORT_BEFORE_DELETE = timedelta(days=1)
 @bp.get("/companies/<int:company_id>/export.json")
 def export_company(company_id: int) -> ResponseReturnValue:
     """Everything about the company's people, as each person's own export, in one file."""
-    company = company_or_404(company_id)
-    people = db.session.scalars(
-        select(User).where(User.company_id == company.id).order_by(User.id)
-    ).all()
-    data = {
-        "company": {
-            "name": company.name,
-            "short_name": company.short_name,
-            "created_at": company.created_at.isoformat(),
-            "departments": [d.name for d in company.departments],
-        },
-        "exported_at": now().isoformat(),
-        "people": [export_personal_data(db.session, person) for person in people],
-    }
-    db.session.commit()  # ends the reading transaction: the entry is written in one of its own
+    with db.reading():  # the audit entry is then written in a transaction of its own
+        company = company_or_404(company_id)
+        people = db.session.scalars(
+            select(User).where(User.company_id == company.id).order_by(User.id)
+        ).all()
+        data = {
+            "company": {
+                "name": company.name,
+                "short_name": company.short_name,
+                "created_at": company.created_at.isoformat(),
+                "departments": [d.name for d in company.departments],
+            },
+            "exported_at": now().isoformat(),
+            "people": [export_personal_data(db.session, person) for person in people],
+        }
     with db.writing() as session:
-        log_change(
-            "company.export",
-            company.id,
-            subject=company.name,
-            subject_id=company.id,
-            session=session,
-        )
+        companies.record_export(session, current_actor(session), company, now())
     return json_download(data, f"lernwerk-{company.short_name}.json")
 
 
@@ -312,10 +259,6 @@ def delete_company(company_id: int) -> ResponseReturnValue:
         flash(_("Type the company's name exactly to confirm the deletion."), "error")
         return redirect(url_for("admin.company", company_id=company.id))
     name = company.name
-    # The database deletes what belongs to the company (ON DELETE CASCADE).
-    db.session.execute(delete(Company).where(Company.id == company.id))
-    db.session.expunge_all()
-    log_change("company.delete", None, subject=name, subject_id=company_id)
-    db.session.commit()
+    companies.delete_company(db.session, current_actor(), company, now())
     flash(_("%(company)s and all its data are deleted.", company=name), "success")
     return redirect(url_for("admin.index"))

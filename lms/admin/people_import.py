@@ -18,12 +18,11 @@ from flask_login import current_user
 from lms import kept_uploads
 from lms.admin import bp
 from lms.admin.companies import company_or_404
-from lms.audit_trail import log_change
+from lms.audit_trail import current_actor
 from lms.clock import now
 from lms.db import db
-from lms.models import Company, TokenPurpose, User
-from lms.services import accounts, people_import
-from lms.services.account_mail import send_invitation_mail
+from lms.models import Company, User
+from lms.services import people_import
 from lms.services.people_import import Action
 
 
@@ -86,29 +85,22 @@ def apply_import(company_id: int) -> ResponseReturnValue:
     if plan.has_errors:
         flash(_("The company changed since the check. Please check the file again."), "error")
         return redirect(url_for("admin.import_people", company_id=company.id))
-    me = db.session.get(User, current_user.id)
     try:
-        summary = people_import.apply(db.session, company, plan, me, now())
+        # The invitations are queued with the import: kept with it, or not at all; sent
+        # by the outbox's sender, so the request never waits for the mail server.
+        summary = people_import.apply_and_invite(
+            db.session,
+            current_actor(),
+            company,
+            plan,
+            source=meta["filename"],
+            now=now(),
+            invite_lifetime=timedelta(days=current_app.config["INVITE_TOKEN_DAYS"]),
+        )
     except people_import.ImportRefused:
-        db.session.rollback()
-        abort(409)
-    lifetime = timedelta(days=current_app.config["INVITE_TOKEN_DAYS"])
-    newcomers = [db.session.get(User, user_id) for user_id in summary.new_people_ids]
-    people = [person for person in newcomers if person is not None]
-    raws = accounts.issue_tokens(db.session, people, TokenPurpose.INVITE, now(), lifetime)
-    invitations = [(person, raws[person.id]) for person in people]
-    counts = summary.counts
-    log_change(
-        "people.import",
-        company.id,
-        subject=meta["filename"],
-        changes={str(action): [None, counts[action]] for action in Action if counts[action]},
-    )
-    db.session.commit()
+        abort(409)  # the boundary rolls back whatever was begun
     kept_uploads.drop(token)
-    # Only after the commit: an invitation never points at an account that is not there.
-    for person, raw in invitations:
-        send_invitation_mail(person, raw)
+    counts = summary.counts
     flash(
         _(
             "The import is done: %(created)d added and invited, %(updated)d updated, "

@@ -5,23 +5,20 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_login import current_user
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 
 from lms.admin import bp
 from lms.admin.companies import company_or_404
 from lms.admin.forms import ReportingForm
-from lms.audit_trail import log_change
+from lms.audit_trail import current_actor
+from lms.clock import now
 from lms.db import db
 from lms.input_checks import number_arg
 from lms.manage.assigning import assign_form, assigned_message, carry_out
 from lms.models import Company, Department, ReportAccess, Role, User, UserRole
 from lms.permissions import get_for_company
-from lms.services.audit import changed, snapshot
-
-# The company's settings the audit log follows (privacy above all).
-REPORTING_FIELDS = ("privacy_level", "recertification_lead_days", "booking_approval")
+from lms.services import companies
 
 
 @bp.get("/")
@@ -71,13 +68,11 @@ def assign(company_id: int) -> ResponseReturnValue:
         return page, (422 if request.method == "POST" else 200)
     course, result = carry_out(
         form,
-        current_user._get_current_object(),
         company,
         lambda person_id: get_for_company(db.session, User, person_id, company.id),
     )
     if course is None:
         abort(404)
-    db.session.commit()
     flash(assigned_message(result), "success")
     return redirect(url_for("admin.company", company_id=company.id))
 
@@ -89,13 +84,15 @@ def reporting(company_id: int) -> ResponseReturnValue:
     form = ReportingForm()
     if not form.validate_on_submit():
         return _company_page(company, form), 422
-    before = snapshot(company, REPORTING_FIELDS)
-    company.privacy_level = form.privacy_level.data or "status"
-    company.recertification_lead_days = form.recertification_lead_days.data or 0
-    company.booking_approval = bool(form.booking_approval.data)
-    log_change("company.settings", company.id, subject=company.name, subject_id=company.id,
-               changes=changed(before, company))  # fmt: skip
-    db.session.commit()
+    companies.update_reporting(
+        db.session,
+        current_actor(),
+        company,
+        privacy_level=form.privacy_level.data or "status",
+        recertification_lead_days=form.recertification_lead_days.data or 0,
+        booking_approval=bool(form.booking_approval.data),
+        now=now(),
+    )
     flash(_("The settings of %(company)s are saved.", company=company.name), "success")
     return redirect(url_for("admin.company", company_id=company.id))
 

@@ -11,18 +11,16 @@ from datetime import timedelta
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from lms.admin import bp
-from lms.audit_trail import log_change
+from lms.audit_trail import current_actor
 from lms.clock import now
 from lms.db import db
 from lms.input_checks import number_arg
-from lms.models import Company, Role, TokenPurpose, User
+from lms.models import Company, Role, User
 from lms.services import accounts, companies
-from lms.services.account_mail import send_invitation_mail
 from lms.services.companies import CompanyError
 
 
@@ -33,12 +31,6 @@ def _texts() -> dict[str, str]:
         "last-admin": _("This is the last active administrator; there must be one."),
         "not-staff": _("This person belongs to a company, not to the training provider."),
     }
-
-
-def _me() -> User:
-    user = db.session.get(User, current_user.id)
-    assert user is not None
-    return user
 
 
 def _staff_member(user_id: int) -> User:
@@ -71,11 +63,17 @@ def add_staff() -> ResponseReturnValue:
         flash(_("Enter a name, an e-mail address and at least one role."), "error")
         return redirect(url_for("admin.staff"))
     try:
-        person = accounts.create_user(
-            db.session, accounts.NewPerson(email=email, display_name=name, roles=roles), now()
+        person = companies.add_staff_member(
+            db.session,
+            current_actor(),
+            email=email,
+            display_name=name,
+            roles=roles,
+            now=now(),
+            invite_lifetime=timedelta(days=current_app.config["INVITE_TOKEN_DAYS"]),
         )
     except accounts.AccountError as error:
-        db.session.rollback()
+        db.refuse(error.code)
         flash(
             _("Someone has this e-mail address already.")
             if error.code == "email-taken"
@@ -83,12 +81,6 @@ def add_staff() -> ResponseReturnValue:
             "error",
         )
         return redirect(url_for("admin.staff"))
-    log_change("staff.create", None, subject=person.display_name, subject_id=person.id,
-               changes={"roles": [None, person.role_names]})  # fmt: skip
-    lifetime = timedelta(days=current_app.config["INVITE_TOKEN_DAYS"])
-    raw = accounts.issue_token(db.session, person, TokenPurpose.INVITE, now(), lifetime)
-    db.session.commit()
-    send_invitation_mail(person, raw)
     flash(_("%(name)s is added and invited by e-mail.", name=person.display_name), "success")
     return redirect(url_for("admin.staff"))
 
@@ -98,29 +90,20 @@ def staff_roles(user_id: int) -> ResponseReturnValue:
     person = _staff_member(user_id)
     wanted = set(request.form.getlist("company", type=number_arg))
     served = tuple(db.session.scalars(select(Company).where(Company.id.in_(wanted))))
-    before = (person.role_names, ", ".join(sorted(c.name for c in person.trainer_companies)))
     try:
         companies.set_staff_roles(
             db.session,
-            _me(),
+            current_actor(),
             person,
             admin=request.form.get("admin") == "y",
             trainer=request.form.get("trainer") == "y",
             companies=served,
+            now=now(),
         )
     except CompanyError as error:
-        db.session.rollback()
+        db.refuse(error.code)
         flash(_texts().get(error.code, error.code), "error")
         return redirect(url_for("admin.staff"))
-    after = (person.role_names, ", ".join(sorted(c.name for c in person.trainer_companies)))
-    log_change(
-        "staff.roles",
-        None,
-        subject=person.display_name,
-        subject_id=person.id,
-        changes={"roles": [before[0], after[0]], "companies": [before[1], after[1]]},
-    )
-    db.session.commit()
     flash(_("The changes to %(name)s are saved.", name=person.display_name), "success")
     return redirect(url_for("admin.staff"))
 
@@ -129,13 +112,11 @@ def staff_roles(user_id: int) -> ResponseReturnValue:
 def deactivate_staff(user_id: int) -> ResponseReturnValue:
     person = _staff_member(user_id)
     try:
-        companies.check_may_deactivate(db.session, _me(), person)
+        companies.deactivate_staff_member(db.session, current_actor(), person, now())
     except CompanyError as error:
+        db.refuse(error.code)
         flash(_texts().get(error.code, error.code), "error")
         return redirect(url_for("admin.staff"))
-    accounts.deactivate_user(db.session, person)
-    log_change("staff.deactivate", None, subject=person.display_name, subject_id=person.id)
-    db.session.commit()
     flash(
         _("%(name)s is deactivated and logged out everywhere.", name=person.display_name),
         "success",
@@ -146,8 +127,6 @@ def deactivate_staff(user_id: int) -> ResponseReturnValue:
 @bp.post("/staff/<int:user_id>/reactivate")
 def reactivate_staff(user_id: int) -> ResponseReturnValue:
     person = _staff_member(user_id)
-    person.is_active = True
-    log_change("staff.reactivate", None, subject=person.display_name, subject_id=person.id)
-    db.session.commit()
+    companies.reactivate_staff_member(db.session, current_actor(), person, now())
     flash(_("%(name)s is active again.", name=person.display_name), "success")
     return redirect(url_for("admin.staff"))

@@ -44,12 +44,8 @@ def load_user(session_id: str) -> User | None:
         # ended at once: on SQLite the write lock (BEGIN IMMEDIATE, taken by the
         # view's first statement) is then held for the view's work only, and
         # requests that write queue for less time (issue 4).
-        reading = write_intent.set(False)
-        try:
+        with db.reading():
             user = session.scalars(_USER_BY_ID, {"user_id": int(user_id)}).unique().one_or_none()
-        finally:
-            write_intent.reset(reading)
-        session.commit()
     if user is None or user.session_version != int(version):
         return None
     from lms.services.accounts import can_log_in

@@ -98,20 +98,22 @@ def login() -> ResponseReturnValue:
     if form.validate_on_submit():
         email, network = form.email.data or "", _network()
         account = _account_key(email)
-        known = accounts.find_user_by_email(db.session, email)
-        # The failure is written (and committed) before the password is checked, so
-        # every worker counts it at once; the check itself holds no lock.
-        verdict = throttling.reserve(
-            db.session,
-            kind="login",
-            account=account,
-            user_id=known.id if known else None,
-            network=network,
-            trusted=devices.is_trusted(account),
-            limits_=_sign_in_budgets(),
-            now=now(),
-        )
-        db.session.commit()
+        with db.reading():
+            known = accounts.find_user_by_email(db.session, email)
+        # The failure is written (and committed) in a transaction of its own before the
+        # password is checked, so every worker counts it at once, whatever this request
+        # answers; the check itself holds no lock.
+        with db.writing() as writing:
+            verdict = throttling.reserve(
+                writing,
+                kind="login",
+                account=account,
+                user_id=known.id if known else None,
+                network=network,
+                trusted=devices.is_trusted(account),
+                limits_=_sign_in_budgets(),
+                now=now(),
+            )
         if not verdict.allowed:
             form.form_errors.append(_too_many_failures(verdict))
             return render_template("auth/login.html", form=form), 429
@@ -125,7 +127,6 @@ def login() -> ResponseReturnValue:
             )
             # Quiz pages sent after the learner's last session had ended.
             kept = quizzes.save_kept_pages(db.session, user.id)
-            db.session.commit()
             _start_session(user, bool(form.remember.data))
             if kept:
                 flash(_("The answers you entered before your session ended are saved."), "success")
@@ -144,7 +145,6 @@ def logout() -> ResponseReturnValue:
     user = db.session.get(User, current_user.id)
     if user is not None:
         accounts.end_all_sessions(user)
-        db.session.commit()
     logout_user()
     keep = session.get("lang")
     session.clear()
@@ -170,8 +170,7 @@ def forgot_password() -> ResponseReturnValue:
         ):
             lifetime = timedelta(hours=current_app.config["RESET_TOKEN_HOURS"])
             raw = accounts.issue_token(db.session, user, TokenPurpose.RESET, now(), lifetime)
-            db.session.commit()
-            send_reset_mail(user, raw)
+            send_reset_mail(db.session, user, raw, now())
         # The same answer whether or not the address is known.
         flash(
             _(
@@ -224,12 +223,11 @@ def reset_password(token: str | None = None) -> ResponseReturnValue:
             )
         except accounts.PasswordRejected as exc:
             form.new_password.errors = list(exc.problems)
+            return render_template("auth/reset.html", form=form, user=user), 422
         except accounts.AccountError:
-            db.session.rollback()
             session.pop(RESET_LINK_KEY, None)
             return _token_problem_page()
         else:
-            db.session.commit()
             session.pop(RESET_LINK_KEY, None)
             flash(_("Your new password is set. Please log in with it."), "success")
             # This browser reached the person's mailbox: it gets the device budget, so
@@ -261,15 +259,15 @@ def accept_invitation(token: str | None = None) -> ResponseReturnValue:
             )
         except accounts.PasswordRejected as exc:
             form.new_password.errors = list(exc.problems)
+            # The name typed stays in the form; nothing is kept.
+            return render_template("auth/invitation.html", form=form, user=user), 422
         except accounts.AccountError:
-            db.session.rollback()
             session.pop(INVITATION_LINK_KEY, None)
             return _token_problem_page()
         else:
             accounts.record_login(
                 db.session, user, now(), request.remote_addr, request.headers.get("User-Agent")
             )
-            db.session.commit()
             _start_session(user, remember=False)  # the token leaves with the old session
             flash(_("Welcome to Lernwerk! Your account is ready."), "success")
             response = redirect(url_for("main.index"))
@@ -286,9 +284,7 @@ def profile() -> ResponseReturnValue:
     if request.method == "GET" and not user.language:
         form.language.data = str(request.accept_languages.best_match(("de", "en")) or "de")
     if form.validate_on_submit():
-        user.display_name = (form.display_name.data or "").strip()
-        user.language = form.language.data
-        db.session.commit()
+        accounts.update_profile(db.session, user, form.display_name.data or "", form.language.data)
         with force_locale(user.language or "de"):
             flash(_("Your profile is saved."), "success")
         return redirect(url_for("auth.profile"))
@@ -297,21 +293,23 @@ def profile() -> ResponseReturnValue:
 
 @bp.route("/profile/password", methods=["GET", "POST"])
 def change_password() -> ResponseReturnValue:
-    user = db.session.get(User, current_user.id)
+    with db.reading():  # the reservation below is written in a transaction of its own
+        user = db.session.get(User, current_user.id)
     assert user is not None
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        verdict = throttling.reserve(
-            db.session,
-            kind="password",
-            account=_account_key(user.email),
-            user_id=user.id,
-            network=_network(),
-            trusted=False,
-            limits_=_password_check_budgets(),
-            now=now(),
-        )
-        db.session.commit()
+        # Written and committed before the password is checked, as at login.
+        with db.writing() as writing:
+            verdict = throttling.reserve(
+                writing,
+                kind="password",
+                account=_account_key(user.email),
+                user_id=user.id,
+                network=_network(),
+                trusted=False,
+                limits_=_password_check_budgets(),
+                now=now(),
+            )
         if not verdict.allowed:
             form.current_password.errors = [_too_many_failures(verdict)]
             return render_template("auth/change_password.html", form=form, user=user), 429
@@ -324,8 +322,8 @@ def change_password() -> ResponseReturnValue:
                 accounts.set_password(db.session, user, form.new_password.data or "")
             except accounts.PasswordRejected as exc:
                 form.new_password.errors = list(exc.problems)
+                return render_template("auth/change_password.html", form=form, user=user), 422
             else:
-                db.session.commit()
                 # The new session version ended every session, this one too:
                 # log in again here so the user stays on this device.
                 _start_session(user, remember=False)

@@ -17,7 +17,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from lms.audit_trail import log_change
+from lms.audit_trail import current_actor
 from lms.author import bp
 from lms.author.forms import DateForm
 from lms.clock import local_zone, now
@@ -34,9 +34,8 @@ from lms.models import (
     UserRole,
 )
 from lms.services import booking
-from lms.services.audit import changed, snapshot
 from lms.services.booking import BookingError, DateFields
-from lms.services.booking_mail import send_notices
+from lms.services.booking_mail import queue_notices
 from lms.services.booking_texts import error_text
 from lms.templating import page_language
 
@@ -192,10 +191,9 @@ def new_date() -> ResponseReturnValue:
                 )
             except BookingError as error:
                 _show(form, error)
-            else:
-                db.session.commit()
-                flash(_("The date is planned. Participants can book it now."), "success")
-                return redirect(url_for("author.date", date_id=date.id))
+                return render_template("author/date_form.html", form=form, date=None), 422
+            flash(_("The date is planned. Participants can book it now."), "success")
+            return redirect(url_for("author.date", date_id=date.id))
     return render_template("author/date_form.html", form=form, date=None)
 
 
@@ -219,13 +217,11 @@ def edit_date(date_id: int) -> ResponseReturnValue:
                     db.session, date, fields, trainers=trainers, companies=companies, now=now()
                 )
             except BookingError as error:
-                db.session.rollback()
                 _show(form, error)
-            else:
-                db.session.commit()
-                send_notices(db.session, notices)
-                flash(_("The date is saved."), "success")
-                return redirect(url_for("author.date", date_id=date.id))
+                return render_template("author/date_form.html", form=form, date=date), 422
+            queue_notices(db.session, notices, now())
+            flash(_("The date is saved."), "success")
+            return redirect(url_for("author.date", date_id=date.id))
     return render_template("author/date_form.html", form=form, date=date)
 
 
@@ -233,8 +229,7 @@ def edit_date(date_id: int) -> ResponseReturnValue:
 def cancel_date(date_id: int) -> ResponseReturnValue:
     date = _own_date(date_id)
     notices = booking.cancel_date(db.session, date, now())
-    db.session.commit()
-    send_notices(db.session, notices)
+    queue_notices(db.session, notices, now())
     flash(
         _("The date is cancelled. %(num)d people were told by e-mail.", num=len(notices)),
         "success",
@@ -275,7 +270,7 @@ def _attendance_choices() -> list[tuple[str, str]]:
 def save_attendance(date_id: int) -> ResponseReturnValue:
     """The whole roster in one form: each person's attendance and a note."""
     date = _own_date(date_id)
-    me = current_trainer()
+    actor = current_actor()
     moment = now()
     if moment < date.starts_at - booking.CHECK_IN_EARLY:
         flash(_("Attendance can be recorded once the date has begun."), "error")
@@ -286,13 +281,7 @@ def save_attendance(date_id: int) -> ResponseReturnValue:
             continue  # no seat, or not on the roster when the page was loaded
         value = Attendance(given) if given in {a.value for a in Attendance} else None
         note = request.form.get(f"note-{person.id}", "")
-        before = snapshot(person, ("attendance", "attendance_note"))
-        booking.record_attendance(db.session, person, value, note, by=me, now=moment)
-        difference = changed(before, person)
-        if difference:
-            log_change("attendance.record", person.company_id, subject=person.user.display_name,
-                       subject_id=person.id, changes=difference)  # fmt: skip
-    db.session.commit()
+        booking.record_attendance(db.session, actor, person, value, note, now=moment)
     flash(_("Attendance is saved."), "success")
     return redirect(url_for("author.date", date_id=date_id))
 
@@ -332,6 +321,5 @@ def check_in(date_id: int) -> ResponseReturnValue:
 def new_check_in_code(date_id: int) -> ResponseReturnValue:
     date = _own_date(date_id)
     booking.new_check_in_secret(db.session, date)
-    db.session.commit()
     flash(_("A new code is shown; the earlier one no longer works."), "success")
     return redirect(url_for("author.check_in", date_id=date_id))

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Regexp
 
-from lms.audit_trail import log_change
+from lms.audit_trail import current_actor
 from lms.author import bp
 from lms.author.routes import _course as course_or_404
 from lms.clock import now
@@ -142,10 +142,8 @@ def drafts_index() -> ResponseReturnValue:
                     company_id=me.company_id,
                 )  # fmt: skip
             except DraftError as error:
-                db.session.rollback()
                 form.slug.errors = [str(ERRORS[error.code])]
             else:
-                db.session.commit()
                 flash(_("The draft is made from the template."), "success")
                 return redirect(url_for("author.draft", slug=draft.slug))
     rows = [d for d in db.session.scalars(select(CourseDraft).order_by(CourseDraft.slug))]
@@ -182,10 +180,9 @@ def upload_draft() -> ResponseReturnValue:
         draft = drafts.create_draft(db.session, slug, dict(files), me, now(),
                                     company_id=me.company_id)  # fmt: skip
     except DraftError as error:
-        db.session.rollback()
+        db.refuse(error.code)
         flash(_message(error), "error")
         return redirect(url_for("author.drafts_index"))
-    db.session.commit()
     flash(_("The ZIP file is unpacked into a draft."), "success")
     return redirect(url_for("author.draft", slug=draft.slug))
 
@@ -201,13 +198,12 @@ def replace_draft(slug: str) -> ResponseReturnValue:
     try:
         drafts.replace_files(db.session, draft, dict(files), _form_revision(), _me(), now())
     except DraftConflict:
-        db.session.rollback()
+        db.refuse("draft-changed")
         flash(_("Someone changed the draft meanwhile. Look at it again, then upload."), "error")
     except DraftError as error:
-        db.session.rollback()
+        db.refuse(error.code)
         flash(_message(error), "error")
     else:
-        db.session.commit()
         flash(_("The draft now holds the files of the ZIP file."), "success")
     return redirect(url_for("author.draft", slug=draft.slug))
 
@@ -256,10 +252,9 @@ def start_draft(slug: str) -> ResponseReturnValue:
     try:
         drafts.draft_from_version(db.session, course, _me(), now())
     except DraftError as error:
-        db.session.rollback()
+        db.refuse(error.code)
         flash(_message(error), "error")
         return redirect(url_for("author.course", slug=slug))
-    db.session.commit()
     return redirect(url_for("author.draft", slug=slug))
 
 
@@ -320,14 +315,11 @@ def edit_file(slug: str, path: str) -> ResponseReturnValue:
         try:
             drafts.save_text(db.session, draft, path, form.text.data or "", revision, _me(), now())
         except DraftConflict as clash:
-            db.session.rollback()
             conflict, theirs = True, clash.theirs
             form.revision.data = str(clash.revision)
         except DraftError as error:
-            db.session.rollback()
             form.text.errors = [_message(error)]
         else:
-            db.session.commit()
             flash(_("%(file)s is saved.", file=path), "success")
             return redirect(url_for("author.draft", slug=draft.slug))
     feedback = _unit_feedback(draft, path)
@@ -451,7 +443,9 @@ def add_file(slug: str) -> ResponseReturnValue:
     path = (form.path.data or "").strip() if form.validate_on_submit() else ""
     if not path.endswith(".md"):
         path += ".md"
-    text = f"---\ntype: lesson\ntitle: {_('New lesson')}\n---\n\n"
+    # Translated outside the f-string: Babel's extraction does not look inside one.
+    title = _("New lesson")
+    text = f"---\ntype: lesson\ntitle: {title}\n---\n\n"
     try:
         if db.session.scalar(
             select(DraftFile.id).where(DraftFile.draft_id == draft.id, DraftFile.path == path)
@@ -459,27 +453,26 @@ def add_file(slug: str) -> ResponseReturnValue:
             raise DraftError("file-exists")
         drafts.save_text(db.session, draft, path, text, draft.revision, _me(), now())
     except DraftError as error:
-        db.session.rollback()
+        db.refuse(error.code)
         flash(str(ERRORS[error.code]), "error")
         return redirect(url_for("author.draft", slug=draft.slug))
-    db.session.commit()
     return redirect(url_for("author.edit_file", slug=draft.slug, path=path))
 
 
 def _change(change: Callable[[], object], conflict: str) -> bool:
-    """Make a change to a draft and commit it; True if it was made. Refused (someone
-    changed the draft meanwhile: `conflict`; or a `DraftError`): rolled back and said."""
+    """Make a change to a draft; True if it was made. Refused (someone changed the
+    draft meanwhile: `conflict`; or a `DraftError`): said, and rolled back at the end
+    of the request."""
     try:
         change()
     except DraftConflict:
-        db.session.rollback()
+        db.refuse("draft-changed")
         flash(conflict, "error")
         return False
     except DraftError as error:
-        db.session.rollback()
+        db.refuse(error.code)
         flash(str(ERRORS[error.code]), "error")
         return False
-    db.session.commit()
     return True
 
 
@@ -522,10 +515,9 @@ def upload_asset(slug: str) -> ResponseReturnValue:
         path = drafts.add_asset(db.session, draft, upload.filename,
                                 upload.read(MAX_ASSET_BYTES + 1), _me(), now())  # fmt: skip
     except DraftError as error:
-        db.session.rollback()
+        db.refuse(error.code)
         flash(str(ERRORS[error.code]), "error")
     else:
-        db.session.commit()
         flash(_("%(file)s is added. Use it in a unit as ![Description](%(file)s).", file=path),
               "success")  # fmt: skip
     return redirect(url_for("author.draft", slug=draft.slug) + "#files-heading")
@@ -556,31 +548,24 @@ def publish(slug: str) -> ResponseReturnValue:
     try:
         outcome = drafts.publish(
             db.session,
+            current_actor(),
             draft,
-            _me(),
             now(),
             note=form.note.data or "",
             requalification=bool(form.requalification.data),
         )
     except DraftError as error:
-        db.session.rollback()
+        db.refuse(error.code)
         flash(str(ERRORS[error.code]), "error")
         return redirect(url_for("author.draft", slug=draft.slug))
     if outcome.status is ImportStatus.FAILED:
-        db.session.rollback()
+        db.refuse("draft-has-errors")
         flash(_("The draft has errors and is not published. The live version stays."), "error")
         return redirect(url_for("author.draft", slug=draft.slug))
-    db.session.commit()
     if outcome.status is ImportStatus.UNCHANGED:
         flash(_("Nothing changed since the live version; no new version."), "success")
         return redirect(url_for("author.draft", slug=draft.slug))
     assert outcome.version is not None
-    version = outcome.version
-    log_change("course.publish", draft.company_id, subject=draft.slug, subject_id=version.id,
-               changes={"version": [None, version.number], "note": [None, version.change_note],
-                        "requalification": [None, version.requalification],
-                        "content": [None, version.content_hash[:12]]})  # fmt: skip
-    db.session.commit()
     flash(_("Version %(n)d is published.", n=outcome.version.number), "success")
     return redirect(url_for("author.course", slug=draft.slug))
 
@@ -636,21 +621,17 @@ def roll_back(slug: str, number: int) -> ResponseReturnValue:
     course, version = _course_version(slug, number)
     try:
         outcome = drafts.roll_back(
-            db.session, course, version, _me(), now(),
+            db.session, current_actor(), course, version, now(),
             str(_("Back to version %(n)d", n=number)),
         )  # fmt: skip
     except DraftError as error:
-        db.session.rollback()
+        db.refuse(error.code)
         flash(str(ERRORS[error.code]), "error")
         return redirect(url_for("author.course", slug=slug))
     if outcome.status is not ImportStatus.CREATED or outcome.version is None:
-        db.session.rollback()
+        db.refuse("live-content-already")
         flash(_("Version %(n)d is the live content already.", n=number), "error")
         return redirect(url_for("author.course", slug=slug))
-    log_change("course.rollback", None, subject=slug, subject_id=outcome.version.id,
-               changes={"version": [None, outcome.version.number],
-                        "content_of": [None, number]})  # fmt: skip
-    db.session.commit()
     flash(
         _("Version %(new)d is published with the content of version %(old)d.",
           new=outcome.version.number, old=number),

@@ -15,6 +15,7 @@ from markupsafe import Markup
 
 from lms.author import bp
 from lms.author.routes import _course, _preview_language, _version
+from lms.cache import remembered
 from lms.db import db
 from lms.models import CourseVersion
 from lms.services.item_stats import MIN_ATTEMPTS, quiz_statistics
@@ -48,17 +49,13 @@ def _prompt_html(question: dict[str, Any]) -> Markup:
     return Markup(GAP_MARK.sub(lambda m: f"[{int(m.group(1)) + 1}]", html))  # noqa: S704
 
 
-# (version id, content hash, language, unit id) -> the unit's file. Read from the
-# version's whole stored spec, which is large: once per process (versions never change).
-_SOURCE_PATHS: dict[tuple[int, str, str, str], str] = {}
-
-
 def _source_path(version: CourseVersion, language: str, unit_id: str) -> str:
-    """The unit's file in the course folder, e.g. it-sicherheit/02-check.md."""
-    key = (version.id, version.content_hash, language, unit_id)
-    if key not in _SOURCE_PATHS:
+    """The unit's file in the course folder, e.g. it-sicherheit/02-check.md. Read from the
+    version's whole stored spec, which is large: kept in the cache (versions never change)."""
+
+    def find() -> str:
         units: dict[str, list[dict[str, Any]]] = version.spec["units"]
-        _SOURCE_PATHS[key] = next(
+        return next(
             (
                 str(unit["path"])
                 for lang in (language, version.language)
@@ -67,7 +64,8 @@ def _source_path(version: CourseVersion, language: str, unit_id: str) -> str:
             ),
             "",
         )
-    return _SOURCE_PATHS[key]
+
+    return remembered(("unit-path", version.id, version.content_hash, language, unit_id), find)
 
 
 @bp.get("/courses/<slug>/v<int:number>/stats/<unit_id>")

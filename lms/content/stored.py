@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from lms.cache import remembered
 from lms.content.spec import (
     Choice,
     Gap,
@@ -82,28 +83,20 @@ class _StoredQuiz:
     questions: tuple[Question, ...]
 
 
-# (version id, content hash, language, unit id) -> the parsed quiz unit. A version
-# never changes after import, while reading it back means loading and parsing the
-# whole course's `spec` (tens of KB of JSON) on every start, submit and result page.
-# The hash keeps ids reused by a rolled-back transaction (tests) apart.
-_QUIZ_CACHE: dict[tuple[int, str, str, str], _StoredQuiz] = {}
-_QUIZ_CACHE_SIZE = 512
-
-
 def _stored_quiz(version: CourseVersion, language: str, unit_id: str) -> _StoredQuiz:
-    key = (version.id, version.content_hash, language, unit_id)
-    cached = _QUIZ_CACHE.get(key)
-    if cached is None:
+    """The parsed quiz unit, kept in the cache: a version never changes after import,
+    while reading it back means loading and parsing the whole course's `spec` (tens
+    of KB of JSON) on every start, submit and result page."""
+
+    def parse() -> _StoredQuiz:
         unit = _unit_json(version, language, unit_id) or {}
         quiz = unit.get("quiz")
-        cached = _StoredQuiz(
+        return _StoredQuiz(
             settings=_settings(quiz) if quiz is not None else None,
             questions=tuple(question_from_json(q) for q in unit.get("questions", [])),
         )
-        if len(_QUIZ_CACHE) >= _QUIZ_CACHE_SIZE:
-            _QUIZ_CACHE.pop(next(iter(_QUIZ_CACHE)), None)
-        _QUIZ_CACHE[key] = cached
-    return cached
+
+    return remembered(("quiz-unit", version.id, version.content_hash, language, unit_id), parse)
 
 
 def stored_questions(version: CourseVersion, language: str, unit_id: str) -> list[Question]:

@@ -11,14 +11,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from lms.audit_trail import log_change
+from lms.audit_trail import current_actor
 from lms.clock import now
 from lms.db import db
 from lms.learn import bp
 from lms.models import Booking, Course, Enrollment, InPersonDate, User
 from lms.services import booking, calendar
 from lms.services.booking import BookingError
-from lms.services.booking_mail import send_notices
+from lms.services.booking_mail import queue_notices
 from lms.services.booking_texts import error_text
 from lms.templating import page_language
 
@@ -86,11 +86,10 @@ def book(date_id: int) -> ResponseReturnValue:
     try:
         held, notices = booking.book(db.session, date, user, by=user, now=now())
     except BookingError as error:
-        db.session.rollback()
+        db.refuse(error.code)
         flash(error_text(error), "error")
         return _back_to_unit(date)
-    db.session.commit()
-    send_notices(db.session, notices)
+    queue_notices(db.session, notices, now())
     messages = {
         "confirmed": _("Your seat is booked. You will find the date under “My sessions”."),
         "requested": _("Your booking is requested. Your manager approves it; you get an e-mail."),
@@ -116,11 +115,10 @@ def cancel(booking_id: int) -> ResponseReturnValue:
     try:
         notices = booking.cancel(db.session, mine, now=now())
     except BookingError as error:
-        db.session.rollback()
+        db.refuse(error.code)
         flash(error_text(error), "error")
         return _back_to_unit(mine.date)
-    db.session.commit()
-    send_notices(db.session, notices)
+    queue_notices(db.session, notices, now())
     flash(_("Your booking is cancelled."), "success")
     if request.form.get("back") == "dates":
         return redirect(url_for("learn.dates"))
@@ -181,6 +179,7 @@ def check_in(date_id: int, code: str) -> ResponseReturnValue:
         try:
             done = booking.check_in(
                 db.session,
+                current_actor(),
                 date,
                 _user(),
                 code,
@@ -188,16 +187,11 @@ def check_in(date_id: int, code: str) -> ResponseReturnValue:
                 now=now(),
             )
         except BookingError as failed:
-            db.session.rollback()
             error = (
                 _("You have no confirmed seat for this session. Please speak to the trainer.")
                 if failed.code == "not-booked"
                 else error_text(failed)
             )
-        else:
-            log_change("attendance.check-in", done.company_id, subject=_user().display_name,
-                       subject_id=done.id, changes={"attendance": [None, "present"]})  # fmt: skip
-            db.session.commit()
     return render_template(
         "learn/check_in.html", date=date, title=title, code=code, error=error, done=done
-    )
+    ), (422 if error else 200)

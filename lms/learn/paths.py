@@ -52,6 +52,5 @@ def follow(slug: str) -> ResponseReturnValue:
     if company is None or not company.self_enrolment:
         abort(404)
     paths.follow(db.session, _user(), learning_path, now())
-    db.session.commit()
     flash(_("You follow this learning path now. Start with its first open module."), "success")
     return redirect(url_for("learn.path", slug=slug))

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from lms import records_pages
-from lms.audit_trail import log_change
+from lms.audit_trail import current_actor
 from lms.clock import now
 from lms.db import db
 from lms.learn import bp
@@ -41,19 +41,10 @@ def records() -> ResponseReturnValue:
     form.course.choices = records_pages.module_choices(me.company_id)
     if form.validate_on_submit():
         try:
-            record = external_records.submit_own(db.session, me, form.values(), now())
+            external_records.submit_own(db.session, current_actor(), me, form.values(), now())
         except RecordError as error:
-            db.session.rollback()
             form.proof.errors = [str(records_pages.ERRORS[error.code])]
         else:
-            log_change(
-                "record.submit",
-                me.company_id,
-                subject=records_pages.subject(me, record),
-                subject_id=record.id,
-                changes=records_pages.audit_values(record),
-            )
-            db.session.commit()
             flash(_("Your proof is uploaded. Your manager will confirm it."), "success")
             return redirect(url_for("learn.records"))
     status = 422 if request.method == "POST" else 200
@@ -71,22 +62,13 @@ def records() -> ResponseReturnValue:
 def withdraw_record(record_id: int) -> ResponseReturnValue:
     me = _me()
     record = _own(record_id)
-    values = records_pages.audit_values(record)
-    title, subject_id = record.title, record.id
+    title = record.title
     try:
-        external_records.withdraw_own(db.session, record, me)
+        external_records.withdraw_own(db.session, current_actor(), record, me, now())
     except RecordError as error:
-        db.session.rollback()
+        db.refuse(error.code)
         flash(str(records_pages.ERRORS[error.code]), "error")
         return redirect(url_for("learn.records"))
-    log_change(
-        "record.withdraw",
-        me.company_id,
-        subject=f"{me.display_name}: {title}",
-        subject_id=subject_id,
-        changes={name: [after, None] for name, (_before, after) in values.items()},
-    )
-    db.session.commit()
     flash(_("Your proof “%(title)s” is withdrawn.", title=title), "success")
     return redirect(url_for("learn.records"))
 

@@ -137,11 +137,10 @@ def answer_refresher(completion_id: int, step: int) -> ResponseReturnValue:
     if request.form.get("action") == "skip":
         if refreshers.skip(db.session, due, language, now()) is None:
             # Answered or set aside a moment ago (another tab): that one counts.
-            db.session.rollback()
+            db.refuse("refresher-done")
             return redirect(
                 url_for("learn.refresher_result", completion_id=completion_id, step=step)
             )
-        db.session.commit()
         if due.next_on is None:
             flash(_("Refresher set aside. It was the last one for this module."), "info")
         else:
@@ -160,9 +159,7 @@ def answer_refresher(completion_id: int, step: int) -> ResponseReturnValue:
         flash(_("Answer at least one question, or set the refresher aside."), "error")
         return _page(due, entered, 422)
     if refreshers.answer(db.session, due, version, language, entered, now(), drawn) is None:
-        db.session.rollback()
-    else:
-        db.session.commit()
+        db.refuse("refresher-done")  # answered or set aside a moment ago: that one counts
     return redirect(url_for("learn.refresher_result", completion_id=completion_id, step=step))
 
 

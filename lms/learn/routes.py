@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,15 +13,13 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf.csrf import CSRFError, generate_csrf
+from flask_wtf.csrf import CSRFError
 from itsdangerous import BadSignature, Signer
-from markupsafe import Markup, escape
 from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
@@ -32,7 +28,7 @@ from lms.clock import now, today
 from lms.content.importer import catalogue as catalogue_of
 from lms.content.importer import is_visible
 from lms.content.stored import stored_quiz_settings
-from lms.db import db, write_intent
+from lms.db import db
 from lms.input_checks import number_arg
 from lms.learn import bp, refreshers
 from lms.learn.dates import unit_context
@@ -46,7 +42,6 @@ from lms.models import (
     QuizAttempt,
     Role,
     UnitFeedback,
-    UnitProgress,
     User,
 )
 from lms.reports import json_download
@@ -54,7 +49,7 @@ from lms.services import compliance, learning, paths, quizzes, signoff
 from lms.services.evidence import evidence
 from lms.services.personal_data import export_personal_data
 from lms.services.review import attempt_review
-from lms.templating import date_filter, page_language, site_header
+from lms.templating import date_filter, page_language
 
 
 def _user() -> User:
@@ -264,7 +259,6 @@ def enroll(slug: str) -> ResponseReturnValue:
         enrollment = learning.enroll(db.session, _user(), course, now())
     except learning.LearningError:
         abort(404)
-    db.session.commit()
     return _to_next_unit(enrollment, slug)
 
 
@@ -282,7 +276,6 @@ def renew(slug: str) -> ResponseReturnValue:
     """Start a completed course again, for a recertification or requalification."""
     enrollment = _own_enrollment(slug)
     if learning.start_new_round(db.session, enrollment, now()):
-        db.session.commit()
         flash(
             _("You are taking this module again. Your earlier certificate stays on record."),
             "success",
@@ -294,7 +287,6 @@ def renew(slug: str) -> ResponseReturnValue:
 def move(slug: str) -> ResponseReturnValue:
     enrollment = _own_enrollment(slug)
     if learning.move_to_live_version(db.session, enrollment, now()):
-        db.session.commit()
         flash(_("You now work with the newest version of this module."), "success")
     return redirect(url_for("learn.course", slug=slug))
 
@@ -352,68 +344,10 @@ _OWN_ENROLLMENT_AND_FEEDBACK = (
 )
 
 
-# What a kept lesson page depends on, as plain columns in one query: the learner's
-# version, their status of the unit in this round (as `learning.progresses` reads
-# it: the latest since `counts_from`) and their feedback on it.
-_LESSON_STATE = (
-    select(
-        Enrollment.version_id,
-        CourseVersion.content_hash,
-        select(UnitProgress.status)
-        .where(
-            UnitProgress.enrollment_id == Enrollment.id,
-            UnitProgress.unit_id == bindparam("unit_id"),
-            UnitProgress.completed_at >= Enrollment.counts_from,
-        )
-        .order_by(UnitProgress.completed_at.desc())
-        .limit(1)
-        .scalar_subquery()
-        .label("status"),
-        UnitFeedback.rating,
-        UnitFeedback.comment,
-    )
-    .join(Course, Course.id == Enrollment.course_id)
-    .join(CourseVersion, CourseVersion.id == Enrollment.version_id)
-    .outerjoin(UnitFeedback, _FEEDBACK_ON_UNIT)
-    .where(_OF_LEARNER_AND_SLUG)
-)
-
-
-# A lesson page without a message to show is kept per process (issue 4: rendering it
-# was most of the page's time, and the user's ORM objects most of the rest). The
-# key holds everything the page shows: the version's unit in the page's language,
-# the learner's status of it and their rating. The site header, the session's CSRF
-# token and the learner's comment differ per request; the kept page has marks in
-# their place (with a token no course text can hold) and they are put in per
-# request. Kept per app: tests make many apps, each with its own database.
-_MARK_TOKEN = secrets.token_hex(8)
-_HEADER_MARK = f"\x00{_MARK_TOKEN}:header\x00"
-_CSRF_MARK = f"\x00{_MARK_TOKEN}:csrf\x00"
-_COMMENT_MARK = f"\x00{_MARK_TOKEN}:comment\x00"
-_MARKS = re.compile(f"(\x00{_MARK_TOKEN}:[a-z]+\x00)")
-_KEPT_LESSON_PAGES_MAX = 1024
-
-
 @bp.get("/courses/<slug>/<unit_id>")
 def unit(slug: str, unit_id: str) -> ResponseReturnValue:
-    user_id = _user().id
-    kept: dict[tuple[Any, ...], list[str]] = current_app.extensions.setdefault(
-        "learn.lesson_pages", {}
-    )
-    key = None
-    if "_flashes" not in session:
-        lesson = db.session.execute(
-            _LESSON_STATE, {"slug": slug, "user_id": user_id, "unit_id": unit_id}
-        ).first()
-        if lesson is None:
-            abort(404)
-        rating = str(lesson.rating) if lesson.rating is not None else None
-        key = (*lesson[:3], slug, unit_id, page_language(), request.script_root, rating)
-        parts = kept.get(key)
-        if parts is not None:
-            return _filled(parts, lesson.comment or "")
     row = db.session.execute(
-        _OWN_ENROLLMENT_AND_FEEDBACK, {"slug": slug, "user_id": user_id, "unit_id": unit_id}
+        _OWN_ENROLLMENT_AND_FEEDBACK, {"slug": slug, "user_id": _user().id, "unit_id": unit_id}
     ).first()
     if row is None:
         abort(404)
@@ -426,42 +360,7 @@ def unit(slug: str, unit_id: str) -> ResponseReturnValue:
         comment=given.comment if given else "",
         meta={"csrf": False},
     )
-    if key is None:
-        return _render_unit(enrollment, unit_id, form)
-    progress, index = _unit_in(enrollment, unit_id)
-    state = progress.units[index]
-    # Kept only if this request's reads agree with the key's (on PostgreSQL each
-    # statement sees what was committed before it).
-    if state.unit["type"] != "lesson" or key != (
-        enrollment.version_id,
-        enrollment.version.content_hash,
-        None if state.status is learning.UnitStatus.OPEN else state.status.value,
-        slug,
-        unit_id,
-        page_language(),
-        request.script_root,
-        form.rating.data,
-    ):
-        return _render_unit(enrollment, unit_id, form)
-    form.comment.data = _COMMENT_MARK
-    html = _unit_page(enrollment, progress, index, form, {}, None, None,
-                      site_header=lambda: Markup(_HEADER_MARK),  # noqa: S704  (a mark)
-                      csrf_token=lambda: _CSRF_MARK)  # fmt: skip
-    parts = _MARKS.split(html)  # text at even places, marks at odd ones
-    if len(kept) >= _KEPT_LESSON_PAGES_MAX:
-        kept.clear()
-    kept[key] = parts
-    return _filled(parts, given.comment if given else "")
-
-
-def _filled(parts: list[str], comment: str) -> str:
-    """A kept lesson page with this request's header, CSRF token and comment."""
-    values = {
-        _HEADER_MARK: site_header(),
-        _CSRF_MARK: escape(generate_csrf()),
-        _COMMENT_MARK: escape(comment),
-    }
-    return "".join(values[part] if i % 2 else part for i, part in enumerate(parts))
+    return _render_unit(enrollment, unit_id, form)
 
 
 def _render_unit(enrollment: Enrollment, unit_id: str, form: FeedbackForm) -> ResponseReturnValue:
@@ -491,7 +390,6 @@ def _unit_page(
     quiz: dict[str, Any],
     in_person: Any,
     practical: Any,
-    **context: Any,
 ) -> str:
     states = progress.units
     return render_template(
@@ -506,7 +404,6 @@ def _unit_page(
         number=index + 1,
         previous=states[index - 1].unit if index > 0 else None,
         next=states[index + 1].unit if index + 1 < len(states) else None,
-        **context,
     )
 
 
@@ -519,7 +416,6 @@ def feedback(slug: str, unit_id: str) -> ResponseReturnValue:
     learning.give_feedback(
         db.session, enrollment, unit_id, int(form.rating.data or 0), form.comment.data or "", now()
     )
-    db.session.commit()
     flash(_("Thank you for your feedback."), "success")
     return redirect(url_for("learn.unit", slug=slug, unit_id=unit_id) + "#feedback")
 
@@ -531,7 +427,6 @@ def unit_done(slug: str, unit_id: str) -> ResponseReturnValue:
         progress = learning.mark_lesson_done(db.session, enrollment, unit_id, now())
     except learning.LearningError:
         abort(404)
-    db.session.commit()
     if progress.complete:
         flash(_("Well done! You have completed this module."), "success")
         return redirect(url_for("learn.course", slug=slug))
@@ -598,10 +493,10 @@ def start_attempt(slug: str, unit_id: str) -> ResponseReturnValue:
     enrollment, _unit = _quiz_state(slug, unit_id)
     try:
         attempt = quizzes.start_attempt(db.session, enrollment, unit_id, page_language(), now())
-    except learning.LearningError:
+    except learning.LearningError as error:
+        db.refuse(error.code)
         flash(_("You have no attempts left for this knowledge check."), "error")
         return redirect(url_for("learn.unit", slug=slug, unit_id=unit_id))
-    db.session.commit()
     return redirect(url_for("learn.attempt", slug=slug, unit_id=unit_id, number=attempt.number))
 
 
@@ -619,40 +514,21 @@ def attempt(slug: str, unit_id: str, number: int) -> ResponseReturnValue:
     posted = request.method == "POST"
     action = request.form.get("action", "next") if posted else None
     if action == "submit":
-        # Handing in reads and grades before its write transaction, which then
-        # checks that nothing it graded has changed: on SQLite the write lock,
-        # which every hand-in queues for, is held for the writing only (issue 4).
-        token = write_intent.set(False)
-        try:
-            enrollment, unit, attempt = _own_attempt(slug, unit_id, number)
-        finally:
-            write_intent.reset(token)
-    else:
-        enrollment, unit, attempt = _own_attempt(slug, unit_id, number, for_update=posted)
-    result_url = url_for("learn.attempt_result", slug=slug, unit_id=unit_id, number=number)
+        return _hand_in(slug, unit_id, number)
+    enrollment, unit, attempt = _own_attempt(slug, unit_id, number, for_update=posted)
     if attempt.status != "open":
-        return redirect(result_url)
+        return redirect(_result_url(slug, unit_id, number))
     page = _page(attempt)
     if posted:
         form = request.form.to_dict(flat=False)
-        seen = _seen()
+        settles_kept = request.form.get("kept_shown") == "1"
         try:
-            if action == "submit":
-                if seen is not None and seen != attempt.sequence:
-                    raise quizzes.AttemptChanged
-                grading = quizzes.grade(attempt, page, form)
-                db.session.commit()  # ends the reading transaction
-                # The last page is stored with the grade, in one statement.
-                quizzes.submit(db.session, attempt, now(), grading)
-                db.session.commit()
-                return redirect(result_url)
-            settles_kept = request.form.get("kept_shown") == "1"
-            quizzes.save_page(db.session, attempt, page, form, seen, settles_kept=settles_kept)
+            quizzes.save_page(
+                db.session, attempt, page, form, _seen(), settles_kept=settles_kept
+            )
         except quizzes.AttemptChanged:
-            db.session.commit()  # nothing was written
             entered = quizzes.page_entered(attempt, page, form)
             return _attempt_page(enrollment, unit, attempt, page, entered, "changed"), 409
-        db.session.commit()
         page = page - 1 if action == "previous" else page + 1
         return redirect(
             url_for("learn.attempt", slug=slug, unit_id=unit_id, number=number, page=page)
@@ -664,6 +540,37 @@ def attempt(slug: str, unit_id: str, number: int) -> ResponseReturnValue:
         notice = "resend" if kept["sequence"] == attempt.sequence else "kept-changed"
         return _attempt_page(enrollment, unit, attempt, page, kept["fields"], notice, kept=True)
     return _attempt_page(enrollment, unit, attempt, page)
+
+
+def _hand_in(slug: str, unit_id: str, number: int) -> ResponseReturnValue:
+    """Hand in an attempt: read and grade it in a reading transaction, then write.
+
+    The write transaction (on SQLite the write lock, which every hand-in queues for,
+    is then held for the writing only) checks that nothing it graded has changed
+    meanwhile (`quizzes.submit`).
+    """
+    form = request.form.to_dict(flat=False)
+    with db.reading():
+        enrollment, unit, attempt = _own_attempt(slug, unit_id, number)
+        if attempt.status != "open":
+            return redirect(_result_url(slug, unit_id, number))
+        page = _page(attempt)
+        seen = _seen()
+        if seen is not None and seen != attempt.sequence:
+            entered = quizzes.page_entered(attempt, page, form)
+            return _attempt_page(enrollment, unit, attempt, page, entered, "changed"), 409
+        grading = quizzes.grade(attempt, page, form)
+    try:
+        # The last page is stored with the grade, in one statement.
+        quizzes.submit(db.session, attempt, now(), grading)
+    except quizzes.AttemptChanged:
+        entered = quizzes.page_entered(attempt, page, form)
+        return _attempt_page(enrollment, unit, attempt, page, entered, "changed"), 409
+    return redirect(_result_url(slug, unit_id, number))
+
+
+def _result_url(slug: str, unit_id: str, number: int) -> str:
+    return url_for("learn.attempt_result", slug=slug, unit_id=unit_id, number=number)
 
 
 def _seen() -> int | None:
@@ -783,37 +690,43 @@ def _keep_sent_page() -> ResponseReturnValue | None:
     if not attempt_id.isdigit():
         return None
     args = request.view_args or {}
-    row = db.session.execute(
-        _ATTEMPT_OF_PAGE,
-        {
-            "attempt_id": int(attempt_id),
-            "slug": args.get("slug"),
-            "unit_id": args.get("unit_id"),
-            "number": args.get("number"),
-        },
-    ).first()
-    if row is None or str(row.session_version) != version:
-        return None
-    attempt: QuizAttempt = row[0]
-    page = _page(attempt)
     form = request.form.to_dict(flat=False)
     seen = _seen()
-    if current_user.is_authenticated and current_user.id == attempt.user_id:
+    with db.reading():
+        # Who is logged in here (the login and role checks did not run: the CSRF
+        # check comes first).
+        here = current_user.id if current_user.is_authenticated else None
+    # The page is kept in a transaction of its own, holding the attempt's row: it
+    # stays kept whatever this request answers (the "form expired" page when someone
+    # else is logged in here).
+    with db.writing() as session:
+        row = session.execute(
+            _ATTEMPT_OF_PAGE,
+            {
+                "attempt_id": int(attempt_id),
+                "slug": args.get("slug"),
+                "unit_id": args.get("unit_id"),
+                "number": args.get("number"),
+            },
+        ).first()
+        if row is None or str(row.session_version) != version:
+            return None
+        attempt: QuizAttempt = row[0]
+        page = _page(attempt)
+        learner_here = here == attempt.user_id
+        shown_at = attempt.sequence if seen is None else seen
+        if not learner_here and not quizzes.keep_page(session, attempt, page, form, shown_at):
+            return None
+    if learner_here:
         # Logged in again by the "stay logged in" cookie, with a new session: the
         # page is shown again as sent, to be sent once more with a valid token.
-        # (The login and role checks did not run: the CSRF check comes first.)
-        db.session.commit()
         if current_user.must_change_password or not current_user.has_role(Role.LEARNER):
             return None
         enrollment, unit, attempt = _own_attempt(args["slug"], args["unit_id"], args["number"])
         entered = quizzes.page_entered(attempt, page, form)
         notice = "resend" if seen is None or seen == attempt.sequence else "changed"
         return _attempt_page(enrollment, unit, attempt, page, entered, notice)
-    shown_at = attempt.sequence if seen is None else seen
-    if not quizzes.keep_page(db.session, attempt, page, form, shown_at):
-        return None
-    db.session.commit()
-    if current_user.is_authenticated:
+    if here is not None:
         return None  # someone else is logged in here: kept for the learner's next login
     flash(
         _("Your session had ended. The answers on this page are kept: log in again to save them."),

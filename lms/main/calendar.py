@@ -37,7 +37,6 @@ def calendar_page() -> ResponseReturnValue:
 @bp.post("/calendar/new")
 def new_feed() -> ResponseReturnValue:
     token = calendar.new_feed_token(db.session, _me(), now())
-    db.session.commit()
     session[_SHOW_ONCE] = token
     return redirect(url_for("main.calendar_page"))
 
@@ -45,7 +44,6 @@ def new_feed() -> ResponseReturnValue:
 @bp.post("/calendar/stop")
 def stop_feed() -> ResponseReturnValue:
     calendar.stop_feed(db.session, _me())
-    db.session.commit()
     flash(_("Your calendar feed is switched off; its address no longer works."), "success")
     return redirect(url_for("main.calendar_page"))
 

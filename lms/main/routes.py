@@ -63,7 +63,6 @@ def set_language() -> ResponseReturnValue:
             user = db.session.get(User, current_user.id)
             if user is not None:
                 user.language = lang
-                db.session.commit()
     return redirect(safe_next(request.form.get("next"), url_for("main.index")))
 
 

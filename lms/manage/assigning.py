@@ -14,7 +14,7 @@ from flask import request
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from lms.audit_trail import log_change
+from lms.audit_trail import current_actor
 from lms.clock import now, today
 from lms.content.importer import catalogue
 from lms.db import db
@@ -53,42 +53,25 @@ def assign_form(
 
 
 def carry_out(
-    form: AssignForm, actor: User, company: Company, person: Callable[[int], User]
+    form: AssignForm, company: Company, person: Callable[[int], User]
 ) -> tuple[Course | None, AssignResult]:
-    """Make the assignments the valid `form` asks for; the caller commits."""
+    """Make the assignments the valid `form` asks for; the service writes the audit entry
+    for the request's actor."""
     course = db.session.get(Course, form.course.data)
     if course is None or form.due_on.data is None:
         return None, AssignResult()
     moment = now()
-    note = form.note.data or ""
+    people: list[User] | None = None
+    department: Department | None = None
     if form.target.data == "people":
-        chosen = [person(person_id) for person_id in form.people.data or []]
-        result = assignments.assign_to_people(
-            db.session, actor, course, chosen, form.due_on.data, note, moment,
-            retake=form.retake.data,
-        )  # fmt: skip
-        target = ", ".join(p.display_name for p in chosen)
-    else:
-        department = None
-        if form.target.data == "department":
-            department = get_for_company(db.session, Department, form.department.data, company.id)
-        _rule, result = assignments.assign_to_group(
-            db.session, actor, company, course, department, form.due_on.data, note, moment,
-            today=today(moment), retake=form.retake.data,
-        )  # fmt: skip
-        target = department.name if department is not None else company.name
-    log_change(
-        "assignment.create",
-        company.id,
-        subject=course.slug,
-        subject_id=course.id,
-        changes={
-            "to": [None, target],
-            "due_on": [None, form.due_on.data.isoformat()],
-            "people": [None, result.total],
-            "retake": [None, bool(form.retake.data)],
-        },
-    )
+        people = [person(person_id) for person_id in form.people.data or []]
+    elif form.target.data == "department":
+        department = get_for_company(db.session, Department, form.department.data, company.id)
+    result = assignments.assign_course(
+        db.session, current_actor(), company, course, people=people, department=department,
+        due_on=form.due_on.data, note=form.note.data or "", now=moment, today=today(moment),
+        retake=bool(form.retake.data),
+    )  # fmt: skip
     return course, result
 
 

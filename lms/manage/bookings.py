@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -11,7 +9,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
-from lms.audit_trail import log_change
+from lms.audit_trail import current_actor
 from lms.clock import now
 from lms.content.importer import is_visible
 from lms.db import db
@@ -20,9 +18,9 @@ from lms.manage import bp
 from lms.models import Booking, BookingStatus, Course, InPersonDate, User
 from lms.models.hybrid import ACTIVE
 from lms.permissions import people_visible_to_manager
-from lms.services import booking, learning
+from lms.services import booking, team_bookings
 from lms.services.booking import BookingError
-from lms.services.booking_mail import send_notices
+from lms.services.booking_mail import queue_notices
 from lms.services.booking_texts import error_text
 from lms.templating import page_language
 
@@ -107,12 +105,8 @@ def decline(booking_id: int) -> ResponseReturnValue:
 
 def _decide(booking_id: int, *, approve: bool) -> ResponseReturnValue:
     found = _team_booking(booking_id)
-    notices = booking.decide(db.session, found, approve=approve, now=now())
-    if notices:
-        log_change("booking.approve" if approve else "booking.decline", found.company_id,
-                   subject=found.user.display_name, subject_id=found.id)  # fmt: skip
-    db.session.commit()
-    send_notices(db.session, notices)
+    notices = team_bookings.decide(db.session, current_actor(), found, approve=approve, now=now())
+    queue_notices(db.session, notices, now())
     if notices:
         flash(
             _("The booking is approved.") if approve else _("The booking is declined."),
@@ -124,22 +118,13 @@ def _decide(booking_id: int, *, approve: bool) -> ResponseReturnValue:
 @bp.post("/bookings/<int:booking_id>/cancel")
 def cancel_booking(booking_id: int) -> ResponseReturnValue:
     found = _team_booking(booking_id)
-    status = found.status
     try:
-        notices = booking.cancel(db.session, found, now=now())
+        notices = team_bookings.cancel(db.session, current_actor(), found, now=now())
     except BookingError as error:
-        db.session.rollback()
+        db.refuse(error.code)
         flash(error_text(error), "error")
     else:
-        log_change(
-            "booking.cancel",
-            found.company_id,
-            subject=found.user.display_name,
-            subject_id=found.id,
-            changes={"status": [status, found.status]},
-        )
-        db.session.commit()
-        send_notices(db.session, notices)
+        queue_notices(db.session, notices, now())
         flash(_("The booking is cancelled."), "success")
     return redirect(url_for("manage.bookings"))
 
@@ -183,35 +168,19 @@ def book_for_team(date_id: int) -> ResponseReturnValue:
 
 
 def _book_people(date: InPersonDate, people: list[User]) -> ResponseReturnValue:
-    manager = _manager()
-    moment = now()
     course = db.session.get(Course, date.course_id)
     assert course is not None
-    outcome: Counter[str] = Counter()
+    result = team_bookings.book_people(db.session, current_actor(), date, course, people, now())
+    outcome = result.held
     problems = []
-    for person in people:
-        try:
-            learning.enroll(db.session, person, course, moment)
-            held, _notices = booking.book(db.session, date, person, by=manager, now=moment)
-        except (BookingError, learning.LearningError) as error:
-            if isinstance(error, BookingError) and error.code == "booked-elsewhere":
-                text = _("has booked another session of this part already")
-            elif isinstance(error, BookingError):
-                text = error_text(error)
-            else:
-                text = _("cannot take this module (no company)")
-            problems.append(f"{person.display_name}: {text}")
-            continue
-        outcome[held.status] += 1
-    if outcome:
-        log_change(
-            "booking.team",
-            manager.company_id,
-            subject=f"{course.slug}: {date.starts_at.isoformat()}",
-            subject_id=date.id,
-            changes={status: [None, number] for status, number in sorted(outcome.items())},
-        )
-    db.session.commit()
+    for person, error in result.refused:
+        if isinstance(error, BookingError) and error.code == "booked-elsewhere":
+            text = _("has booked another session of this part already")
+        elif isinstance(error, BookingError):
+            text = error_text(error)
+        else:
+            text = _("cannot take this module (no company)")
+        problems.append(f"{person.display_name}: {text}")
     if outcome["confirmed"]:
         flash(ngettext("%(num)d person booked.", "%(num)d people booked.", outcome["confirmed"]),
               "success")  # fmt: skip

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -13,7 +13,7 @@ from flask_login import current_user
 from wtforms import SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, ValidationError
 
-from lms.audit_trail import log_change
+from lms.audit_trail import current_actor
 from lms.clock import now, today
 from lms.db import db
 from lms.forms import Form
@@ -54,7 +54,10 @@ class AssignPathForm(Form):
 @bp.route("/assign-path", methods=["GET", "POST"])
 def assign_path() -> ResponseReturnValue:
     manager: User = current_user._get_current_object()
-    offered = paths.paths_for(db.session, manager.company_id)
+    company_id = manager.company_id
+    if company_id is None:
+        abort(404)
+    offered = paths.paths_for(db.session, company_id)
     team = {
         p.id: p
         for p in db.session.scalars(
@@ -71,20 +74,9 @@ def assign_path() -> ResponseReturnValue:
         people = [team[i] for i in form.people.data or [] if i in team]
         if chosen is not None and form.due_on.data is not None:
             made = paths.assign_path(
-                db.session, manager, chosen, people, form.due_on.data, form.note.data or "", now()
-            )
-            log_change(
-                "assignment.path",
-                manager.company_id,
-                subject=chosen.slug,
-                subject_id=chosen.id,
-                changes={
-                    "to": [None, ", ".join(p.display_name for p in people)],
-                    "due_on": [None, form.due_on.data.isoformat()],
-                    "assignments": [None, made],
-                },
-            )
-            db.session.commit()
+                db.session, current_actor(), company_id, chosen, people,
+                form.due_on.data, form.note.data or "", now(),
+            )  # fmt: skip
             flash(
                 _(
                     "The learning path is assigned: %(num)d assignments for %(people)d people.",

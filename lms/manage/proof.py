@@ -107,15 +107,16 @@ def proof() -> ResponseReturnValue:
     course_id = form.course.data
     if course_id not in courses:
         abort(404)
-    result = proof_of_instruction(
-        db.session,
-        company.id,
-        course_id,
-        start,
-        end,
-        department_ids=managed_department_ids(manager),
-        with_results=company.privacy_level == "results",
-    )
+    with db.reading():  # a download's access log is then written in a transaction of its own
+        result = proof_of_instruction(
+            db.session,
+            company.id,
+            course_id,
+            start,
+            end,
+            department_ids=managed_department_ids(manager),
+            with_results=company.privacy_level == "results",
+        )
     kind = request.args.get("format")
     if kind not in ("pdf", "csv"):
         header, rows = _cells(result, for_pdf=True)
@@ -123,7 +124,6 @@ def proof() -> ResponseReturnValue:
             "manage/proof.html", form=form, proof=result, header=header, rows=rows
         )
     period = f"{format_date(start)} – {format_date(end)}"
-    db.session.commit()  # ends the reading transaction: the log is written in one of its own
     with db.writing() as session:
         log_report_access(session, manager, company.id, f"proof-{kind}", now(), detail=period)
     title = (

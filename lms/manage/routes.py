@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from lms import records_pages
-from lms.audit_trail import log_change
+from lms.audit_trail import current_actor
 from lms.clock import local_zone, now, today
 from lms.db import db
 from lms.input_checks import number_arg
@@ -33,7 +33,6 @@ from lms.manage.states import (
     STATE_CLASSES,
     STATE_LABELS,
     CellText,
-    CellWriter,
     state_context,
 )
 from lms.models import (
@@ -175,15 +174,6 @@ def _states_chart(totals: dict[CellState, int]) -> tuple[list[tuple[str, int, st
     return segments, chart
 
 
-# The team page's content (the matrix: 2,000 cells a page, 250 KB of HTML), kept
-# per company revision and day like the figures it shows
-# (`compliance.RevisionCache`): a manager paging back and forth, or several
-# managers of one company, get it without writing it again. manage/_team.html may
-# show only what its key covers; anything else (bookings to approve, messages)
-# belongs in manage/index.html, around the kept content.
-_TEAM_PAGES = compliance.RevisionCache(32)
-
-
 @bp.get("/")
 def index() -> ResponseReturnValue:
     company = _company()
@@ -197,6 +187,12 @@ def index() -> ResponseReturnValue:
     def write() -> Markup:
         return _team_content(company, departments, filters, scope, lang, courses, with_results)
 
+    # The team page's content (the matrix: 2,000 cells a page, 250 KB of HTML) is kept
+    # in the cache (lms/cache.py) per company revision and day like the figures it
+    # shows (`compliance.cached_for_scope`): a manager paging back and forth, or
+    # several managers of one company, get it without writing it again, from any
+    # worker. manage/_team.html may show only what its key covers; anything else
+    # (bookings to approve, messages) belongs in manage/index.html, around it.
     content: Markup
     if with_results:
         content = write()  # scores are not part of the company's revision: never kept
@@ -211,7 +207,7 @@ def index() -> ResponseReturnValue:
             tuple(courses),
             tuple((d.id, d.name) for d in departments),
         )
-        content = _TEAM_PAGES.get(scope, ("team", *shown), write)
+        content = compliance.cached_for_scope(scope, ("team-page", *shown), write)
     return render_template("manage/index.html", content=content)
 
 
@@ -229,16 +225,12 @@ def _team_content(
     scores = _best_scores(scope, [r.user_id for r in result.rows]) if with_results else None
     averages = _course_averages(scope) if with_results else {}
     _segments, chart = _states_chart(result.state_totals)
-
-    def person_url(user_id: int) -> str:
-        return url_for("manage.person", user_id=user_id)
-
-    names = {d.id: d.name for d in departments}
     html = render_template(
         "manage/_team.html",
         company=company,
         matrix=result,
-        matrix_rows=CellWriter().rows(result, names, person_url, scores),
+        lines=CellText().lines(result, scores),
+        department_names={d.id: d.name for d in departments},
         filters=filters,
         filter_args=lambda **changes: _filter_args(filters, **changes),
         departments=departments,
@@ -284,14 +276,15 @@ def export_matrix(kind: str) -> ResponseReturnValue:
     """The matrix as CSV or XLSX: the same rows, in the same order, as the screen (all pages)."""
     if kind not in ("csv", "xlsx"):
         abort(404)
-    company = _company()
-    departments = _departments()
-    filters = _filters(departments)
-    scope = _scope()
-    lang = page_language()
-    result = compliance.matrix(db.session, scope, filters, lang, page_size=None)
-    with_results = results_visible(company)
-    scores = _best_scores(scope, [r.user_id for r in result.rows]) if with_results else {}
+    with db.reading():  # the access log is then written in a transaction of its own
+        company = _company()
+        departments = _departments()
+        filters = _filters(departments)
+        scope = _scope()
+        lang = page_language()
+        result = compliance.matrix(db.session, scope, filters, lang, page_size=None)
+        with_results = results_visible(company)
+        scores = _best_scores(scope, [r.user_id for r in result.rows]) if with_results else {}
     names = {d.id: d.name for d in departments}
     header = [_("Name"), _("E-mail address"), _("Department")]
     header += [title for _id, title in result.courses]
@@ -307,7 +300,6 @@ def export_matrix(kind: str) -> ResponseReturnValue:
         rows.append(line)
     detail = _describe(filters, departments, dict(result.courses))
     manager = _manager()
-    db.session.commit()  # ends the reading transaction: the log is written in one of its own
     with db.writing() as session:
         log_report_access(session, manager, company.id, f"matrix-{kind}", scope.now, detail=detail)
     filename = f"lernwerk-team-{scope.today.isoformat()}"
@@ -341,13 +333,11 @@ def assign() -> ResponseReturnValue:
         return page, (422 if request.method == "POST" else 200)
     course, result = carry_out(
         form,
-        manager,
         company,
         lambda person_id: get_person_for_manager(db.session, manager, person_id),
     )
     if course is None:
         abort(404)
-    db.session.commit()
     flash(assigned_message(result), "success")
     return redirect(url_for("manage.index", course=course.id))
 
@@ -378,10 +368,7 @@ def withdraw_rule(rule_id: int) -> ResponseReturnValue:
     limited = managed_department_ids(manager)
     if limited is not None and rule.department_id not in limited:
         abort(404)
-    ended = assignments.withdraw_rule(db.session, manager, rule, now())
-    log_change("assignment.withdraw", manager.company_id, subject=f"rule {rule.id}",
-               subject_id=rule.id, changes={"people": [ended, 0]})  # fmt: skip
-    db.session.commit()
+    ended = assignments.withdraw_rule(db.session, current_actor(), rule, now())
     flash(
         ngettext(
             "The assignment is withdrawn from %(num)d person.",
@@ -400,10 +387,7 @@ def withdraw(user_id: int, assignment_id: int) -> ResponseReturnValue:
     assignment = get_for_company(db.session, Assignment, assignment_id, manager.company_id)
     if assignment.user_id != person.id:
         abort(404)
-    assignments.withdraw(db.session, manager, assignment, now())
-    log_change("assignment.withdraw", manager.company_id, subject=person.display_name,
-               subject_id=assignment.id)  # fmt: skip
-    db.session.commit()
+    assignments.withdraw(db.session, current_actor(), assignment, now())
     flash(_("The assignment is withdrawn."), "success")
     return redirect(url_for("manage.person", user_id=person.id))
 
@@ -414,34 +398,34 @@ def withdraw(user_id: int, assignment_id: int) -> ResponseReturnValue:
 @bp.get("/people/<int:user_id>")
 def person(user_id: int) -> ResponseReturnValue:
     manager = _manager()
-    person = get_person_for_manager(db.session, manager, user_id)
-    company = _company()
-    scope = _scope()
-    lang = page_language()
-    cells = compliance.person_cells(db.session, scope, person.id)
-    history = assignments.history(db.session, person)
-    completions = list(
-        db.session.scalars(
-            select(Completion)
-            .where(Completion.user_id == person.id, Completion.company_id == company.id)
-            .order_by(Completion.completed_at.desc())
-        )
-    )
-    course_ids = {c.course_id for c in cells} | {a.course_id for a in history}
-    course_ids |= {c.course_id for c in completions}
-    titles = compliance.course_titles(db.session, list(course_ids), lang)
-    with_results = results_visible(company)
-    attempts = []
-    if with_results:
-        attempts = list(
+    with db.reading():  # the access log is then written in a transaction of its own
+        person = get_person_for_manager(db.session, manager, user_id)
+        company = _company()
+        scope = _scope()
+        lang = page_language()
+        cells = compliance.person_cells(db.session, scope, person.id)
+        history = assignments.history(db.session, person)
+        completions = list(
             db.session.scalars(
-                select(QuizAttempt)
-                .where(QuizAttempt.user_id == person.id, QuizAttempt.status == "submitted")
-                .options(selectinload(QuizAttempt.version))
-                .order_by(QuizAttempt.submitted_at.desc())
+                select(Completion)
+                .where(Completion.user_id == person.id, Completion.company_id == company.id)
+                .order_by(Completion.completed_at.desc())
             )
         )
-    db.session.commit()  # ends the reading transaction: the log is written in one of its own
+        course_ids = {c.course_id for c in cells} | {a.course_id for a in history}
+        course_ids |= {c.course_id for c in completions}
+        titles = compliance.course_titles(db.session, list(course_ids), lang)
+        with_results = results_visible(company)
+        attempts = []
+        if with_results:
+            attempts = list(
+                db.session.scalars(
+                    select(QuizAttempt)
+                    .where(QuizAttempt.user_id == person.id, QuizAttempt.status == "submitted")
+                    .options(selectinload(QuizAttempt.version))
+                    .order_by(QuizAttempt.submitted_at.desc())
+                )
+            )
     with db.writing() as session:
         log_report_access(session, manager, company.id, "person", scope.now, subject=person)
     external = records_pages.records_of(person)
@@ -503,8 +487,9 @@ def completions() -> ResponseReturnValue:
     if request.args and not form.validate():
         return render_template("manage/completions.html", form=form, rows=[], titles={}), 422
     start, end = _period(form)
-    rows = _completions(scope, start, end)
-    titles = compliance.course_titles(db.session, list({r[3].course_id for r in rows}), lang)
+    with db.reading():  # an export's access log is then written in a transaction of its own
+        rows = _completions(scope, start, end)
+        titles = compliance.course_titles(db.session, list({r[3].course_id for r in rows}), lang)
     if kind in ("csv", "xlsx"):
         header = [
             _("Name"),
@@ -529,7 +514,6 @@ def completions() -> ResponseReturnValue:
         ]
         period = f"{format_date(start)} – {format_date(end)}"
         manager = _manager()
-        db.session.commit()  # ends the reading transaction: the log is written in one of its own
         with db.writing() as session:
             log_report_access(
                 session, manager, scope.company_id, f"completions-{kind}", scope.now, detail=period

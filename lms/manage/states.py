@@ -1,20 +1,23 @@
-"""How a cell's state reads: word, icon and colour class, the same on pages and in exports."""
+"""How a cell's state reads: word, icon and colour class, the same on pages and in exports.
+
+The HTML of a cell is in the macros of templates/manage/_cells.html; this module
+gives them each cell's look (`CellText.look`: class, icon, word and date in words),
+and gives exports the same words.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from babel.dates import format_date as format_date_babel
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup, escape
 
 from lms.clock import local_zone
-from lms.services.compliance import Cell, CellState, Matrix
-from lms.templating import DATE_PATTERNS, page_language, percent_filter
+from lms.services.compliance import Cell, CellState, Matrix, Row
+from lms.templating import DATE_PATTERNS, page_language
 
 STATE_LABELS = {
     CellState.NOT_STARTED: _l("not started"),
@@ -44,18 +47,37 @@ STATE_CLASSES = {
 }
 
 
+class CellLook(NamedTuple):
+    """A cell as a page shows it (the macros of templates/manage/_cells.html): the
+    state's colour class, icon and word, and the date that matters, in words."""
+
+    css: str
+    icon: str
+    label: str
+    date: str
+
+
+class MatrixLine(NamedTuple):
+    """One person's row of the matrix for the `matrix_row` macro: per column the cell's
+    look (None: not assigned) and the best result (None: not shown)."""
+
+    row: Row
+    cells: list[tuple[CellLook | None, Any]]
+
+
 class CellText:
-    """Cells as text: "completed (valid until 12.03.2027)" for exports, and the date
-    part alone for pages.
+    """Cells in words: "completed (valid until 12.03.2027)" for exports, and their look
+    for pages.
 
     A page has up to 2,000 cells and an export 40,000: words are translated once per
-    instance, days formatted once per process.
+    instance, days formatted once per process, and the cells of one assignment (same
+    state and dates) looked up once per instance.
     """
 
     def __init__(self) -> None:
         self._zone = local_zone()
         self._language = page_language()
-        self._labels = {state: str(STATE_LABELS[state]) for state in CellState}
+        self.labels = {state: str(STATE_LABELS[state]) for state in CellState}
         valid_until = _("valid until %(date)s")
         self._templates = {
             CellState.COMPLETED: valid_until,
@@ -65,6 +87,7 @@ class CellText:
         self._due = _("due on %(date)s")
         self._no_expiry = _("no expiry")
         self._external = _("%(text)s, external")
+        self._looks: dict[tuple[CellState, date, datetime | None, bool], CellLook] = {}
 
     def date(self, cell: Cell) -> str:
         """The date that matters for the cell, in words: due, valid until, expired since;
@@ -82,7 +105,35 @@ class CellText:
     def __call__(self, cell: Cell | None) -> str:
         if cell is None:
             return ""
-        return f"{self._labels[cell.state]} ({self.date(cell)})"
+        return f"{self.labels[cell.state]} ({self.date(cell)})"
+
+    def look(self, cell: Cell) -> CellLook:
+        """How the cell reads on a page."""
+        key = (cell.state, cell.due_on, cell.valid_until, cell.external)
+        found = self._looks.get(key)
+        if found is None:
+            state = cell.state
+            found = CellLook(
+                STATE_CLASSES[state], STATE_ICONS[state], self.labels[state], self.date(cell)
+            )
+            self._looks[key] = found
+        return found
+
+    def lines(
+        self, matrix: Matrix, scores: dict[tuple[int, int], Any] | None = None
+    ) -> list[MatrixLine]:
+        """The matrix's rows with a look per column, and the best results from `scores`
+        (by person and course) when they are shown."""
+        cells, scores = matrix.cells, scores or {}
+        lines = []
+        for row in matrix.rows:
+            looks: list[tuple[CellLook | None, Any]] = []
+            for course_id, _title in matrix.courses:
+                cell = cells.get((row.user_id, course_id))
+                best = scores.get((row.user_id, course_id)) if cell is not None else None
+                looks.append((None if cell is None else self.look(cell), best))
+            lines.append(MatrixLine(row, looks))
+        return lines
 
 
 @lru_cache(maxsize=4096)
@@ -91,100 +142,12 @@ def _day(language: str, day: date) -> str:
     return format_date_babel(day, DATE_PATTERNS[language], locale=language)
 
 
-class CellWriter(CellText):
-    """Cells as HTML: icon, word and colour class, and the date under them."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._heads = {
-            state: (
-                f'<span class="status status--{STATE_CLASSES[state]}">'
-                f'<span aria-hidden="true">{STATE_ICONS[state]}</span> '
-                f"{escape(self._labels[state])}</span>"
-            )
-            for state in CellState
-        }
-        # In the matrix the cell itself carries the state's class (shorter pages).
-        self._cell_heads = {
-            state: (
-                f'<td class="c--{STATE_CLASSES[state]}"><span aria-hidden="true">'
-                f"{STATE_ICONS[state]}</span> {escape(self._labels[state])}"
-            )
-            for state in CellState
-        }
-        self._tds: dict[tuple[CellState, date, datetime | None, bool], str] = {}
-        self._empty = (
-            '<td class="c--none">–'
-            f'<span class="visually-hidden"> {escape(_("not assigned"))}</span></td>'
-        )
-
-    def _date(self, cell: Cell) -> str:
-        return str(escape(self.date(cell)))
-
-    def __call__(self, cell: Cell | None) -> Markup:
-        if cell is None:
-            return Markup("")
-        html = f'{self._heads[cell.state]}<span class="cell__date">{self._date(cell)}</span>'
-        # Every piece of text in it was escaped above.
-        return Markup(html)  # noqa: S704
-
-    def row(
-        self, matrix: Matrix, user_id: int, scores: dict[tuple[int, int], Any] | None = None
-    ) -> Markup:
-        """The cells of one person's row, one `<td>` per column of the matrix."""
-        parts = []
-        cells = matrix.cells
-        for course_id, _title in matrix.courses:
-            cell = cells.get((user_id, course_id))
-            if cell is None:
-                parts.append(self._empty)
-                continue
-            best = scores.get((user_id, course_id)) if scores else None
-            if best is not None:
-                result = escape(_("best result %(percent)s", percent=percent_filter(best)))
-                parts.append(
-                    f"{self._cell_heads[cell.state]}<small>{self._date(cell)}</small>"
-                    f"<small>{result}</small></td>"
-                )
-                continue
-            # Cells of one assignment (same state and dates) read the same.
-            key = (cell.state, cell.due_on, cell.valid_until, cell.external)
-            html = self._tds.get(key)
-            if html is None:
-                html = f"{self._cell_heads[cell.state]}<small>{self._date(cell)}</small></td>"
-                self._tds[key] = html
-            parts.append(html)
-        # Every piece of text in it was escaped above.
-        return Markup("".join(parts))  # noqa: S704
-
-    def rows(
-        self,
-        matrix: Matrix,
-        department_names: Mapping[int, str],
-        person_url: Callable[[int], str],
-        scores: dict[tuple[int, int], Any] | None = None,
-    ) -> Markup:
-        """The matrix's body: per person a `<tr>` with the name (a link to the person's
-        page), the department and the cells."""
-        parts = []
-        for row in matrix.rows:
-            department = "–"
-            if row.department_id is not None:
-                department = department_names.get(row.department_id, "–")
-            link = escape(person_url(row.user_id))
-            parts.append(
-                f'<tr><th scope="row" class="matrix__name"><a href="{link}">'
-                f"{escape(row.name)}</a></th><td>{escape(department)}</td>"
-                f"{self.row(matrix, row.user_id, scores)}</tr>\n"
-            )
-        # Every piece of text in it was escaped above.
-        return Markup("".join(parts))  # noqa: S704
-
-
 def state_context() -> dict[str, Any]:
+    """The states' words and icons, and the cells' looks (`cell_text.look(cell)`) for
+    the macros of templates/manage/_cells.html."""
     return {
         "state_labels": STATE_LABELS,
         "state_icons": STATE_ICONS,
         "state_classes": STATE_CLASSES,
-        "write_cell": CellWriter(),
+        "cell_text": CellText(),
     }

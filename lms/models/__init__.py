@@ -32,6 +32,7 @@ from lms.models.hybrid import (
     InPersonDate,
     PracticalSignoff,
 )
+from lms.models.outbox import OutboxMessage
 from lms.models.paths import LearningPath, PathEnrollment
 from lms.models.progress import (
     AttemptAnswer,
@@ -43,6 +44,7 @@ from lms.models.progress import (
     UnitFeedback,
     UnitProgress,
 )
+from lms.models.statistics import ItemStat
 from lms.models.tenancy import Company, Department
 from lms.models.xapi import LearningRecord
 
@@ -70,10 +72,12 @@ __all__ = [
     "Enrollment",
     "ExternalRecord",
     "InPersonDate",
+    "ItemStat",
     "LearningPath",
     "LearningRecord",
     "LoginEvent",
     "ManagerDepartment",
+    "OutboxMessage",
     "PathEnrollment",
     "PracticalSignoff",
     "QuizAttempt",

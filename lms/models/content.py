@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from lms.cache import remembered
 from lms.models.base import Base, utcnow
 
 
@@ -65,7 +67,7 @@ class CourseVersion(Base):
     minutes: Mapped[int] = mapped_column(default=0)
     unit_count: Mapped[int] = mapped_column(default=0)
     warnings: Mapped[int] = mapped_column(default=0)
-    # Large: loaded only when used; pages read `content`, which is cached per process.
+    # Large: loaded only when used; pages read `content`, which is kept in the cache.
     spec: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)
     rendered: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)
     imported_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -77,27 +79,86 @@ class CourseVersion(Base):
     assets: Mapped[list[VersionAsset]] = relationship(cascade="all, delete-orphan")
 
     @property
-    def content_cached(self) -> bool:
-        """Whether `content` is at hand without loading `rendered`."""
-        return (self.id, self.content_hash) in _CONTENT_CACHE
-
-    @property
-    def content(self) -> dict[str, Any]:
-        """`rendered`, parsed once per process: a version never changes after import."""
-        key = (self.id, self.content_hash)
-        cached = _CONTENT_CACHE.get(key)
-        if cached is None:
-            cached = self.rendered
-            if len(_CONTENT_CACHE) >= _CONTENT_CACHE_SIZE:
-                _CONTENT_CACHE.pop(next(iter(_CONTENT_CACHE)))
-            _CONTENT_CACHE[key] = cached
-        return cached
+    def content(self) -> VersionContent:
+        """`rendered`, read through the cache one part at a time (see `VersionContent`)."""
+        found: VersionContent | None = self.__dict__.get("_content")
+        if found is None:
+            found = self.__dict__["_content"] = VersionContent(self)
+        return found
 
 
-# (version id, content hash) -> rendered content; the hash keeps ids reused by a
-# rolled-back transaction (tests) from returning another version's content.
-_CONTENT_CACHE: dict[tuple[int, str], dict[str, Any]] = {}
-_CONTENT_CACHE_SIZE = 256
+class VersionContent(Mapping[str, Any]):
+    """A version's rendered content, each part kept in the cache under the version's
+    content hash: `texts`, `languages` and `review` whole, `units` per language.
+
+    A version never changes after import, so its parts never go stale; reading them
+    from the cache spares loading and parsing the whole `rendered` column (tens of KB
+    of JSON) on every page. Parts read once are kept on the object for the request.
+    """
+
+    PARTS = ("languages", "texts", "units", "review")
+
+    def __init__(self, version: CourseVersion) -> None:
+        self._version = version
+        self._parts: dict[str, Any] = {}
+
+    def __getitem__(self, part: str) -> Any:
+        if part not in self.PARTS:
+            raise KeyError(part)
+        if part not in self._parts:
+            if part == "units":
+                self._parts[part] = UnitsByLanguage(self._version)
+            else:
+                self._parts[part] = self._version_part(part)
+        return self._parts[part]
+
+    def __getattr__(self, part: str) -> Any:  # templates: version.content.texts
+        try:
+            return self[part]
+        except KeyError:
+            raise AttributeError(part) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.PARTS)
+
+    def __len__(self) -> int:
+        return len(self.PARTS)
+
+    def _version_part(self, part: str) -> Any:
+        version = self._version
+        return remembered(
+            ("version-content", version.id, version.content_hash, part),
+            lambda: version.rendered[part],
+        )
+
+
+class UnitsByLanguage(Mapping[str, list[dict[str, Any]]]):
+    """A version's rendered units per language, each language kept in the cache."""
+
+    def __init__(self, version: CourseVersion) -> None:
+        self._version = version
+        self._languages: dict[str, list[dict[str, Any]] | None] = {}
+
+    def _units(self, language: str) -> list[dict[str, Any]] | None:
+        if language not in self._languages:
+            version = self._version
+            self._languages[language] = remembered(
+                ("version-units", version.id, version.content_hash, language),
+                lambda: version.rendered["units"].get(language),
+            )
+        return self._languages[language]
+
+    def __getitem__(self, language: str) -> list[dict[str, Any]]:
+        units = self._units(language)
+        if units is None:
+            raise KeyError(language)
+        return units
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._version.content["languages"])
+
+    def __len__(self) -> int:
+        return len(self._version.content["languages"])
 
 
 class AssetBlob(Base):

@@ -20,6 +20,7 @@ from lms.auth.passwords import hash_password, needs_rehash, password_problems, v
 from lms.clock import today
 from lms.models import AccountToken, Company, Department, LoginEvent, Role, TokenPurpose, User
 from lms.services.assignments import apply_rules_to_newcomers
+from lms.services.compliance import cells_changed
 
 
 class AccountError(ValueError):
@@ -143,9 +144,24 @@ def end_all_sessions(user: User) -> None:
     user.session_version = (user.session_version or 0) + 1
 
 
+def reactivate_user(session: Session, user: User) -> None:
+    user.is_active = True
+    cells_changed(session, user.company_id)
+    session.flush()
+
+
+def update_profile(session: Session, user: User, display_name: str, language: str | None) -> None:
+    """What a person changes of themselves on their profile page."""
+    user.display_name = display_name.strip()
+    user.language = language
+    cells_changed(session, user.company_id)
+    session.flush()
+
+
 def deactivate_user(session: Session, user: User) -> None:
     user.is_active = False
     end_all_sessions(user)
+    cells_changed(session, user.company_id)
     session.flush()
 
 
@@ -259,6 +275,7 @@ def accept_invitation(
         raise AccountError("invalid-token")
     if display_name.strip():
         user.display_name = display_name.strip()
+        cells_changed(session, user.company_id)
     set_password(session, user, new_password)
     if consume_token(session, raw_token, TokenPurpose.INVITE, now) is None:
         raise AccountError("invalid-token")
@@ -328,6 +345,7 @@ def create_users(session: Session, people: Sequence[NewPerson], now: datetime) -
         users.append(user)
     session.add_all(users)
     session.flush()
+    cells_changed(session, *{user.company_id for user in users})
     apply_rules_to_newcomers(session, users, now, today(now))
     return users
 
@@ -348,6 +366,7 @@ def create_admin(session: Session, email: str, now: datetime) -> tuple[User, str
         )
     user.grant(Role.ADMIN)
     user.is_active = True
+    cells_changed(session, user.company_id)
     user.password_hash = hash_password(password)
     user.must_change_password = True
     end_all_sessions(user)

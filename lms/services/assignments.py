@@ -31,6 +31,9 @@ from lms.models import (
     Department,
     User,
 )
+from lms.services import audit
+from lms.services.audit import Actor
+from lms.services.compliance import cells_changed
 
 MIN_NEWCOMER_DAYS = 14
 
@@ -128,6 +131,7 @@ def assign_to_people(
                 assigned_at=now,
             )
         )
+    cells_changed(session, *{p.company_id for p in people})
     session.flush()
     return result
 
@@ -176,27 +180,82 @@ def assign_to_group(
     return rule, result
 
 
-def withdraw(session: Session, actor: User, assignment: Assignment, now: datetime) -> None:
+def assign_course(
+    session: Session,
+    actor: Actor,
+    company: Company,
+    course: Course,
+    *,
+    people: Sequence[User] | None,
+    department: Department | None,
+    due_on: date,
+    note: str,
+    now: datetime,
+    today: date,
+    retake: bool = False,
+) -> AssignResult:
+    """Assign `course` to `people`, or (`people` None) to `department` or, without one,
+    the whole company as a standing rule; the audit entry names whom and how many."""
+    if people is not None:
+        result = assign_to_people(
+            session, actor.user, course, people, due_on, note, now, retake=retake
+        )
+        target = ", ".join(p.display_name for p in people)
+    else:
+        _rule, result = assign_to_group(
+            session, actor.user, company, course, department, due_on, note, now,
+            today=today, retake=retake,
+        )  # fmt: skip
+        target = department.name if department is not None else company.name
+    audit.record(
+        session,
+        actor,
+        "assignment.create",
+        company.id,
+        now,
+        subject=course.slug,
+        subject_id=course.id,
+        changes={
+            "to": [None, target],
+            "due_on": [None, due_on.isoformat()],
+            "people": [None, result.total],
+            "retake": [None, retake],
+        },
+    )
+    return result
+
+
+def withdraw(session: Session, actor: Actor, assignment: Assignment, now: datetime) -> None:
     """Withdraw one person's assignment (it stays in the history)."""
-    if assignment.ended_at is not None:
-        return
-    _end(assignment, "withdrawn", actor, now)
-    session.flush()
+    if assignment.ended_at is None:
+        _end(assignment, "withdrawn", actor.user, now)
+        cells_changed(session, assignment.company_id)
+        session.flush()
+    person = session.get(User, assignment.user_id)
+    audit.record(session, actor, "assignment.withdraw", assignment.company_id, now,
+                 subject=person.display_name if person is not None else "",
+                 subject_id=assignment.id)  # fmt: skip
 
 
-def withdraw_rule(session: Session, actor: User, rule: AssignmentRule, now: datetime) -> int:
-    """Withdraw a department or company assignment and the open assignments it made."""
-    if rule.withdrawn_at is not None:
-        return 0
-    rule.withdrawn_at = now
-    rule.withdrawn_by_id = actor.id
-    rows = session.scalars(
-        select(Assignment).where(Assignment.rule_id == rule.id, Assignment.ended_at.is_(None))
-    ).all()
-    for row in rows:
-        _end(row, "withdrawn", actor, now)
-    session.flush()
-    return len(rows)
+def withdraw_rule(session: Session, actor: Actor, rule: AssignmentRule, now: datetime) -> int:
+    """Withdraw a department or company assignment and the open assignments it made;
+    returns how many people it is withdrawn from."""
+    ended = 0
+    if rule.withdrawn_at is None:
+        rule.withdrawn_at = now
+        rule.withdrawn_by_id = actor.user_id
+        rows = session.scalars(
+            select(Assignment).where(Assignment.rule_id == rule.id, Assignment.ended_at.is_(None))
+        ).all()
+        for row in rows:
+            _end(row, "withdrawn", actor.user, now)
+        cells_changed(session, rule.company_id)
+        session.flush()
+        ended = len(rows)
+    audit.record(session, actor, "assignment.withdraw", rule.company_id, now,
+                 subject=f"rule {rule.id}", subject_id=rule.id,
+                 changes={"people": [ended, 0]})  # fmt: skip
+    return ended
 
 
 def active_rules(session: Session, company_id: int) -> list[AssignmentRule]:
@@ -271,6 +330,8 @@ def apply_rules_to_newcomers(
             )
             open_courses.add(rule.course_id)
             made += 1
+    if made:
+        cells_changed(session, *{u.company_id for u in people})
     session.flush()
     return made
 
@@ -303,6 +364,7 @@ def requalify(session: Session, version: CourseVersion, now: datetime, today: da
                 assigned_at=now,
             )
         )
+    cells_changed(session, *{old.company_id for old, _lead_days in rows})
     session.flush()
     return len(rows)
 

@@ -5,6 +5,7 @@ see their company's audit entries."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -42,6 +43,53 @@ def log_report_access(
     return entry
 
 
+@dataclass(frozen=True)
+class Actor:
+    """Who changes something and from which network: what every audit entry names.
+
+    Views build it from the request (`lms.audit_trail.current_actor()`); commands
+    pass `Actor.command()`. A service that changes state receives it and writes the
+    audit entry itself, in the same transaction as the change.
+    """
+
+    user: User | None
+    address: str = ""  # the shortened network (accounts.shorten_address)
+
+    @classmethod
+    def command(cls) -> Actor:
+        """An `lms` command: no person, no network."""
+        return cls(None)
+
+    @property
+    def user_id(self) -> int | None:
+        return self.user.id if self.user is not None else None
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    action: str,
+    company_id: int | None,
+    now: datetime,
+    *,
+    subject: str = "",
+    subject_id: int | None = None,
+    changes: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Write one audit entry for `actor` in the caller's transaction."""
+    return record_change(
+        session,
+        actor.user,
+        company_id,
+        action,
+        now,
+        subject=subject,
+        subject_id=subject_id,
+        changes=changes,
+        address=actor.address,
+    )
+
+
 def record_change(
     session: Session,
     actor: User | None,
@@ -69,6 +117,11 @@ def record_change(
     session.add(entry)
     session.flush()
     return entry
+
+
+def created(obj: object, fields: Iterable[str]) -> dict[str, list[Any]]:
+    """{field: [None, value]}: what a new object was created with."""
+    return {name: [None, value] for name, value in snapshot(obj, fields).items()}
 
 
 def snapshot(obj: object, fields: Iterable[str]) -> dict[str, Any]:

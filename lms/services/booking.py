@@ -39,7 +39,8 @@ from lms.models import (
     User,
 )
 from lms.models.hybrid import ACTIVE, HOLDS_SEAT
-from lms.services import learning
+from lms.services import audit, learning
+from lms.services.audit import Actor
 
 # A learner may check in from this long before the start until the end.
 CHECK_IN_EARLY = timedelta(minutes=30)
@@ -438,20 +439,44 @@ def _promote(session: Session, date: InPersonDate, now: datetime) -> list[Notice
 # --- Attendance --------------------------------------------------------------------
 
 
+# The fields of a booking the audit log follows when attendance is recorded.
+ATTENDANCE_FIELDS = ("attendance", "attendance_note")
+
+
 def record_attendance(
+    session: Session,
+    actor: Actor,
+    booking: Booking,
+    attendance: Attendance | None,
+    note: str,
+    *,
+    now: datetime,
+) -> None:
+    """Record whether a person with a seat was there (by `actor`, the trainer). Present
+    completes the unit.
+
+    Changing "present" to something else takes the unit back, unless the module was
+    completed meanwhile (its completion and certificate stay). A change is written to
+    the audit log; recording the same again writes nothing.
+    """
+    before = audit.snapshot(booking, ATTENDANCE_FIELDS)
+    _set_attendance(session, booking, attendance, note, by_id=actor.user_id, now=now)
+    difference = audit.changed(before, booking)
+    if difference:
+        audit.record(session, actor, "attendance.record", booking.company_id, now,
+                     subject=booking.user.display_name, subject_id=booking.id,
+                     changes=difference)  # fmt: skip
+
+
+def _set_attendance(
     session: Session,
     booking: Booking,
     attendance: Attendance | None,
     note: str,
     *,
-    by: User,
+    by_id: int | None,
     now: datetime,
 ) -> None:
-    """Record whether a person with a seat was there. Present completes the unit.
-
-    Changing "present" to something else takes the unit back, unless the module was
-    completed meanwhile (its completion and certificate stay).
-    """
     if booking.status != BookingStatus.CONFIRMED:
         raise BookingError("not-booked")
     before = booking.attendance
@@ -459,7 +484,7 @@ def record_attendance(
     if value != before or note.strip() != booking.attendance_note:
         booking.attendance = value
         booking.attendance_note = note.strip()[:500]
-        booking.attendance_by_id = by.id
+        booking.attendance_by_id = by_id
         booking.attendance_at = now
         if value != Attendance.PRESENT:
             booking.checked_in_at = None
@@ -524,12 +549,20 @@ def check_in_code(key: str, date: InPersonDate, now: datetime) -> str:
 
 
 def check_in(
-    session: Session, date: InPersonDate, user: User, code: str, *, key: str, now: datetime
+    session: Session,
+    actor: Actor,
+    date: InPersonDate,
+    user: User,
+    code: str,
+    *,
+    key: str,
+    now: datetime,
 ) -> Booking:
-    """Mark a booked learner present who shows the current code during the date.
+    """Mark a booked learner (`user`) present who shows the current code during the date.
 
     A code works only for its date, for the slot it was shown in (and the one
-    after), and inside the check-in window; checking in twice changes nothing.
+    after), and inside the check-in window; checking in twice changes nothing (but
+    each check-in is written to the audit log).
     """
     opens, closes = check_in_window(date)
     if date.cancelled:
@@ -551,11 +584,14 @@ def check_in(
     if booking is None or booking.status != BookingStatus.CONFIRMED:
         raise BookingError("not-booked")
     if booking.attendance != Attendance.PRESENT:
-        record_attendance(
-            session, booking, Attendance.PRESENT, booking.attendance_note, by=user, now=now
+        _set_attendance(
+            session, booking, Attendance.PRESENT, booking.attendance_note, by_id=user.id, now=now
         )
         booking.checked_in_at = now
         session.flush()
+    audit.record(session, actor, "attendance.check-in", booking.company_id, now,
+                 subject=user.display_name, subject_id=booking.id,
+                 changes={"attendance": [None, "present"]})  # fmt: skip
     return booking
 
 

@@ -1,9 +1,11 @@
 """The mails about bookings: moved up from the waiting list, approved, declined, a date
-moved or cancelled, and the manager's request to approve. Sent after commit."""
+moved or cancelled, and the manager's request to approve. Queued in the outbox in the
+transaction of the change (`queue_notices`), sent by the outbox's sender."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from flask import render_template, url_for
 from flask_babel import force_locale
@@ -11,7 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from lms.mail import send_mail
+from lms.mail import queue_mail
 from lms.models import Booking, Company, Role, User, UserRole
 from lms.services.booking import DateTitle, Notice, titles
 from lms.services.reminders import mail_language
@@ -53,9 +55,10 @@ def link(kind: str, booking: Booking) -> str:
     return url_for("learn.dates", _external=True)
 
 
-def send_notices(session: Session, notices: Sequence[Notice]) -> int:
-    """Write and send one mail per notice (needs a request context), each in its
-    recipient's language. Returns the number of mails sent."""
+def queue_notices(session: Session, notices: Sequence[Notice], now: datetime) -> int:
+    """Write one mail per notice into the outbox in `session` (needs a request context),
+    each in its recipient's language; they go out once the change is committed.
+    Returns the number of mails queued."""
     sent = 0
     named: dict[tuple[int, str], DateTitle] = {}  # (date, language) -> title
     for notice in notices:
@@ -83,6 +86,14 @@ def send_notices(session: Session, notices: Sequence[Notice]) -> int:
                     title=title,
                     link=link(notice.kind, booking),
                 )
-                send_mail(recipient.email, SUBJECTS[notice.kind](), body)
+                queue_mail(
+                    session,
+                    recipient.email,
+                    SUBJECTS[notice.kind](),
+                    body,
+                    now=now,
+                    user_id=recipient.id,
+                    company_id=recipient.company_id,
+                )
             sent += 1
     return sent

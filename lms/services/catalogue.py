@@ -1,25 +1,74 @@
-"""Which companies see a course in their catalogue: all of them (shared), or those listed."""
+"""Which companies see a course in their catalogue: all of them (shared), or those listed;
+and which of the provider's trainers may change it. Each change writes its audit entry."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from lms.models import Company, Course, CourseCompany
+from lms.models import Company, Course, CourseCompany, CourseEditor, User
+from lms.services import audit, drafts
 
 
 def open_course(
-    session: Session, course: Course, *, shared: bool, companies: Sequence[Company] = ()
+    session: Session,
+    actor: audit.Actor,
+    course: Course,
+    *,
+    shared: bool,
+    companies: Sequence[Company] = (),
+    now: datetime,
 ) -> None:
     """Open the course to every company, or only to `companies` (none: to nobody).
 
     Assignments made before stay; the course only leaves the other catalogues.
     """
+    before = sorted(
+        session.scalars(
+            select(CourseCompany.company_id).where(CourseCompany.course_id == course.id)
+        )
+    )
+    was_shared = course.shared
     session.execute(delete(CourseCompany).where(CourseCompany.course_id == course.id))
     course.shared = shared
-    if not shared:
-        for company in {c.id: c for c in companies}.values():
-            session.add(CourseCompany(course_id=course.id, company_id=company.id))
+    wanted = {} if shared else {c.id: c for c in companies}
+    for company in wanted.values():
+        session.add(CourseCompany(course_id=course.id, company_id=company.id))
     session.flush()
+    audit.record(
+        session,
+        actor,
+        "catalogue.update",
+        None,
+        now,
+        subject=course.slug,
+        subject_id=course.id,
+        changes={"shared": [was_shared, shared], "companies": [before, sorted(wanted)]},
+    )
+
+
+def set_course_editors(
+    session: Session, actor: audit.Actor, course: Course, editors: Sequence[User], now: datetime
+) -> None:
+    """The provider's trainers who may change the course (replacing the list)."""
+    before = sorted(
+        session.scalars(
+            select(User.display_name)
+            .join(CourseEditor, CourseEditor.user_id == User.id)
+            .where(CourseEditor.slug == course.slug)
+        )
+    )
+    drafts.set_editors(session, course.slug, list(editors), now)
+    audit.record(
+        session,
+        actor,
+        "course.editors",
+        None,
+        now,
+        subject=course.slug,
+        subject_id=course.id,
+        changes={"editors": [before, sorted(t.display_name for t in editors)]},
+    )

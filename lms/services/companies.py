@@ -1,4 +1,6 @@
-"""Companies, their departments and their people, as the platform's admins run them.
+"""Companies, their departments and their people, and the provider's own staff, as the
+platform's admins run them. Each change writes its audit entry (`audit.record`) in the
+caller's transaction.
 
 Suspending a company keeps everything: its people simply cannot log in (checked at
 login and on every request by `accounts.can_log_in`) until it is reactivated.
@@ -8,9 +10,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from lms.models import (
@@ -19,11 +21,23 @@ from lms.models import (
     Department,
     ManagerDepartment,
     Role,
+    TokenPurpose,
     User,
     UserRole,
 )
-from lms.services.accounts import normalize_email
+from lms.services import audit, item_stats
+from lms.services.account_mail import send_invitation_mail
+from lms.services.accounts import (
+    NewPerson,
+    create_user,
+    deactivate_user,
+    issue_token,
+    normalize_email,
+    reactivate_user,
+)
 from lms.services.assignments import apply_rules_to_newcomer, apply_rules_to_newcomers
+from lms.services.audit import Actor
+from lms.services.compliance import cells_changed
 
 SHORT_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,59}$")
 
@@ -58,19 +72,55 @@ def _check(session: Session, fields: CompanyFields, company: Company | None) -> 
         raise CompanyError("short-name-taken")
 
 
-def create_company(session: Session, fields: CompanyFields) -> Company:
+# The company's fields the audit log follows.
+COMPANY_FIELDS = (
+    "name",
+    "short_name",
+    "default_language",
+    "self_enrolment",
+    "retention_months",
+    "managers_manage_people",
+)
+
+
+def delete_company(session: Session, actor: Actor, company: Company, now: datetime) -> None:
+    """Delete a company with everything of it (the database cascades)."""
+    company_id, name = company.id, company.name
+    # Its answers leave the item statistics' counts first.
+    item_stats.forget_company(session, company_id)
+    session.execute(delete(Company).where(Company.id == company_id))
+    session.expunge_all()
+    audit.record(session, actor, "company.delete", None, now, subject=name, subject_id=company_id)
+
+
+def record_export(session: Session, actor: Actor, company: Company, now: datetime) -> None:
+    """Note that the company's data was exported (a deletion needs an export first)."""
+    audit.record(session, actor, "company.export", company.id, now, subject=company.name,
+                 subject_id=company.id)  # fmt: skip
+
+
+def create_company(
+    session: Session, actor: Actor, fields: CompanyFields, now: datetime
+) -> Company:
     _check(session, fields, None)
     company = Company(name=fields.name.strip(), short_name=fields.short_name)
     _apply(company, fields)
     session.add(company)
     session.flush()
+    audit.record(session, actor, "company.create", company.id, now, subject=company.name,
+                 subject_id=company.id, changes=audit.created(company, COMPANY_FIELDS))  # fmt: skip
     return company
 
 
-def update_company(session: Session, company: Company, fields: CompanyFields) -> None:
+def update_company(
+    session: Session, actor: Actor, company: Company, fields: CompanyFields, now: datetime
+) -> None:
     _check(session, fields, company)
+    before = audit.snapshot(company, COMPANY_FIELDS)
     _apply(company, fields)
     session.flush()
+    audit.record(session, actor, "company.update", company.id, now, subject=company.name,
+                 subject_id=company.id, changes=audit.changed(before, company))  # fmt: skip
 
 
 def _apply(company: Company, fields: CompanyFields) -> None:
@@ -82,13 +132,44 @@ def _apply(company: Company, fields: CompanyFields) -> None:
     company.retention_months = fields.retention_months
 
 
-def set_active(session: Session, company: Company, active: bool) -> None:
+def set_active(
+    session: Session, actor: Actor, company: Company, active: bool, now: datetime
+) -> None:
     """Suspend (nobody of the company can log in) or reactivate; nothing is deleted."""
     company.is_active = active
     session.flush()
+    action = "company.reactivate" if active else "company.suspend"
+    audit.record(session, actor, action, company.id, now, subject=company.name,
+                 subject_id=company.id)  # fmt: skip
 
 
-def add_department(session: Session, company: Company, name: str) -> Department:
+# The company's settings the audit log follows (privacy above all).
+REPORTING_FIELDS = ("privacy_level", "recertification_lead_days", "booking_approval")
+
+
+def update_reporting(
+    session: Session,
+    actor: Actor,
+    company: Company,
+    *,
+    privacy_level: str,
+    recertification_lead_days: int,
+    booking_approval: bool,
+    now: datetime,
+) -> None:
+    """The company's privacy level, recertification lead time and booking approval."""
+    before = audit.snapshot(company, REPORTING_FIELDS)
+    company.privacy_level = privacy_level
+    company.recertification_lead_days = recertification_lead_days
+    company.booking_approval = booking_approval
+    session.flush()
+    audit.record(session, actor, "company.settings", company.id, now, subject=company.name,
+                 subject_id=company.id, changes=audit.changed(before, company))  # fmt: skip
+
+
+def add_department(
+    session: Session, actor: Actor, company: Company, name: str, now: datetime
+) -> Department:
     clean = name.strip()
     if not clean:
         raise CompanyError("department-name-missing")
@@ -97,29 +178,41 @@ def add_department(session: Session, company: Company, name: str) -> Department:
     department = Department(company_id=company.id, name=clean)
     session.add(department)
     session.flush()
+    audit.record(session, actor, "department.create", company.id, now, subject=clean,
+                 subject_id=department.id)  # fmt: skip
     return department
 
 
-def rename_department(session: Session, department: Department, name: str) -> None:
+def rename_department(
+    session: Session, actor: Actor, department: Department, name: str, now: datetime
+) -> None:
     clean = name.strip()
     if not clean:
         raise CompanyError("department-name-missing")
     other = _department_named(session, department.company, clean)
     if other is not None and other.id != department.id:
         raise CompanyError("department-exists")
+    old_name = department.name
     department.name = clean
     session.flush()
+    audit.record(session, actor, "department.rename", department.company_id, now, subject=clean,
+                 subject_id=department.id, changes={"name": [old_name, clean]})  # fmt: skip
 
 
-def delete_department(session: Session, department: Department) -> None:
+def delete_department(
+    session: Session, actor: Actor, department: Department, now: datetime
+) -> None:
     """Delete a department nobody belongs to (people keep their history elsewhere)."""
     members = session.scalar(
         select(func.count()).select_from(User).where(User.department_id == department.id)
     )
     if members:
         raise CompanyError("department-not-empty")
+    company_id, name, department_id = department.company_id, department.name, department.id
     session.delete(department)
     session.flush()
+    audit.record(session, actor, "department.delete", company_id, now, subject=name,
+                 subject_id=department_id)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -131,7 +224,12 @@ class Merged:
 
 
 def merge_departments(
-    session: Session, source: Department, target: Department, now: datetime, today: date
+    session: Session,
+    actor: Actor,
+    source: Department,
+    target: Department,
+    now: datetime,
+    today: date,
 ) -> Merged:
     """Merge `source` into `target`, then delete `source`.
 
@@ -148,6 +246,7 @@ def merge_departments(
     people = list(session.scalars(select(User).where(User.department_id == source.id)))
     for person in people:
         person.department_id = target.id
+    cells_changed(session, source.company_id)
     rules = list(
         session.scalars(
             select(AssignmentRule).where(
@@ -169,9 +268,27 @@ def merge_departments(
     session.flush()
     members = list(session.scalars(select(User).where(User.department_id == target.id)))
     made = apply_rules_to_newcomers(session, members, now, today)
+    name = source.name
     session.delete(source)
     session.flush()
-    return Merged(len(people), len(rules), made, widened)
+    merged = Merged(len(people), len(rules), made, widened)
+    audit.record(
+        session,
+        actor,
+        "department.merge",
+        target.company_id,
+        now,
+        subject=f"{name} → {target.name}",
+        subject_id=target.id,
+        changes={
+            "department": [name, target.name],
+            "people": [None, merged.people],
+            "standing_assignments": [None, merged.rules],
+            "new_assignments": [None, merged.assignments],
+            "managers_now_of_it": [None, list(merged.managers)],
+        },
+    )
+    return merged
 
 
 def _department_named(session: Session, company: Company, name: str) -> Department | None:
@@ -193,11 +310,53 @@ class PersonFields:
     language: str | None
 
 
+# The person's fields the audit log follows; `roles` and `managed` are read as text.
+PERSON_FIELDS = ("display_name", "email", "personnel_number", "department_id", "language",
+                 "role_names", "managed_names")  # fmt: skip
+
+
+def add_person(
+    session: Session, actor: Actor, new: NewPerson, now: datetime, invite_lifetime: timedelta
+) -> User:
+    """Add someone to a company and invite them by e-mail.
+
+    The invitation is queued in the outbox in the caller's transaction, so it goes out
+    only if the account is kept. Raises `accounts.AccountError` (invalid or taken
+    address) before anything changes.
+    """
+    person = create_user(session, new, now)
+    audit.record(session, actor, "person.create", person.company_id, now,
+                 subject=person.display_name, subject_id=person.id,
+                 changes=audit.created(person, PERSON_FIELDS))  # fmt: skip
+    raw = issue_token(session, person, TokenPurpose.INVITE, now, invite_lifetime)
+    send_invitation_mail(session, person, raw, now)
+    return person
+
+
+def deactivate_person(session: Session, actor: Actor, person: User, now: datetime) -> None:
+    """Deactivate someone of a company and end their sessions (nothing is deleted)."""
+    deactivate_user(session, person)
+    audit.record(session, actor, "person.deactivate", person.company_id, now,
+                 subject=person.display_name, subject_id=person.id)  # fmt: skip
+
+
+def reactivate_person(
+    session: Session, actor: Actor, person: User, now: datetime, day: date
+) -> None:
+    """Let someone of a company log in again; they receive the standing assignments of
+    their department made while they were away."""
+    reactivate_user(session, person)
+    audit.record(session, actor, "person.reactivate", person.company_id, now,
+                 subject=person.display_name, subject_id=person.id)  # fmt: skip
+    apply_rules_to_newcomer(session, person, now, day)
+
+
 def update_person(
-    session: Session, person: User, fields: PersonFields, now: datetime, day: date
+    session: Session, actor: Actor, person: User, fields: PersonFields, now: datetime, day: date
 ) -> bool:
     """Change a person of a company; a new department brings its standing assignments
     (the person keeps every assignment they had). Returns whether they moved."""
+    before = audit.snapshot(person, PERSON_FIELDS)
     email = normalize_email(fields.email)
     if not email or "@" not in email:
         raise CompanyError("invalid-email")
@@ -219,6 +378,7 @@ def update_person(
     moved = (fields.department.id if fields.department else None) != person.department_id
     person.display_name = fields.display_name.strip() or email
     person.email = email
+    cells_changed(session, person.company_id)
     person.personnel_number = number
     person.department = fields.department
     person.language = fields.language
@@ -231,17 +391,51 @@ def update_person(
     session.flush()
     if moved:
         apply_rules_to_newcomer(session, person, now, day)
+    audit.record(session, actor, "person.update", person.company_id, now,
+                 subject=person.display_name, subject_id=person.id,
+                 changes=audit.changed(before, person))  # fmt: skip
     return moved
+
+
+def add_staff_member(
+    session: Session,
+    actor: Actor,
+    *,
+    email: str,
+    display_name: str,
+    roles: tuple[Role, ...],
+    now: datetime,
+    invite_lifetime: timedelta,
+) -> User:
+    """Add someone of the training provider (admin, trainer) and invite them by e-mail.
+
+    The invitation is queued in the outbox in the caller's transaction, so it goes out
+    only if the account is kept. Raises `accounts.AccountError` (invalid or taken
+    address) before anything changes.
+    """
+    person = create_user(
+        session, NewPerson(email=email, display_name=display_name, roles=roles), now
+    )
+    audit.record(session, actor, "staff.create", None, now, subject=person.display_name,
+                 subject_id=person.id, changes={"roles": [None, person.role_names]})  # fmt: skip
+    raw = issue_token(session, person, TokenPurpose.INVITE, now, invite_lifetime)
+    send_invitation_mail(session, person, raw, now)
+    return person
+
+
+def _trainer_companies(person: User) -> str:
+    return ", ".join(sorted(c.name for c in person.trainer_companies))
 
 
 def set_staff_roles(
     session: Session,
-    actor: User,
+    actor: Actor,
     person: User,
     *,
     admin: bool,
     trainer: bool,
     companies: tuple[Company, ...],
+    now: datetime,
 ) -> None:
     """The provider staff's roles and the companies a trainer serves.
 
@@ -251,10 +445,11 @@ def set_staff_roles(
     if person.company_id is not None:
         raise CompanyError("not-staff")
     if not admin and person.has_role(Role.ADMIN):
-        if person.id == actor.id:
+        if person.id == actor.user_id:
             raise CompanyError("own-admin-role")
         if not _other_active_admins(session, person):
             raise CompanyError("last-admin")
+    before = (person.role_names, _trainer_companies(person))
     for role, wanted in ((Role.ADMIN, admin), (Role.TRAINER, trainer)):
         if wanted:
             person.grant(role)
@@ -262,14 +457,39 @@ def set_staff_roles(
             person.revoke(role)
     person.trainer_companies = list(companies) if trainer else []
     session.flush()
+    after = (person.role_names, _trainer_companies(person))
+    audit.record(
+        session,
+        actor,
+        "staff.roles",
+        None,
+        now,
+        subject=person.display_name,
+        subject_id=person.id,
+        changes={"roles": [before[0], after[0]], "companies": [before[1], after[1]]},
+    )
 
 
-def check_may_deactivate(session: Session, actor: User, person: User) -> None:
-    """Nobody deactivates themselves, and the last active admin stays active."""
-    if person.id == actor.id:
+def deactivate_staff_member(session: Session, actor: Actor, person: User, now: datetime) -> None:
+    """Deactivate someone of the provider and end their sessions.
+
+    Nobody deactivates themselves, and the last active admin stays active.
+    """
+    if person.company_id is not None:
+        raise CompanyError("not-staff")
+    if person.id == actor.user_id:
         raise CompanyError("own-account")
     if person.has_role(Role.ADMIN) and not _other_active_admins(session, person):
         raise CompanyError("last-admin")
+    deactivate_user(session, person)
+    audit.record(session, actor, "staff.deactivate", None, now, subject=person.display_name,
+                 subject_id=person.id)  # fmt: skip
+
+
+def reactivate_staff_member(session: Session, actor: Actor, person: User, now: datetime) -> None:
+    reactivate_user(session, person)
+    audit.record(session, actor, "staff.reactivate", None, now, subject=person.display_name,
+                 subject_id=person.id)  # fmt: skip
 
 
 def _other_active_admins(session: Session, person: User) -> int:

@@ -17,28 +17,26 @@ exports agree and the work stays in the database however large the team.
 from __future__ import annotations
 
 import enum
-from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar, cast
 
 from sqlalchemy import (
     Select,
     and_,
     case,
-    event,
     func,
-    inspect,
     literal,
     or_,
     select,
     union_all,
     update,
 )
-from sqlalchemy.orm import Session, undefer
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.selectable import Subquery
 
+from lms.cache import remembered
 from lms.clock import day_start
 from lms.models import (
     Assignment,
@@ -53,6 +51,8 @@ from lms.models import (
 )
 
 PAGE_SIZE = 50
+
+T = TypeVar("T")
 
 
 class CellState(enum.StrEnum):
@@ -303,12 +303,6 @@ def _cell(values: Any) -> Cell:
     )
 
 
-# A version's title never changes after import: (version id, content hash, language)
-# -> title, per process, so a page asks only which versions are live.
-_TITLES: dict[tuple[int, str, str], str] = {}
-_TITLES_SIZE = 4096
-
-
 def course_titles(session: Session, course_ids: Sequence[int], lang: str) -> dict[int, str]:
     """The live title of each course, in `lang` when the course has it."""
     if not course_ids:
@@ -328,24 +322,18 @@ def course_titles(session: Session, course_ids: Sequence[int], lang: str) -> dic
             ),
         )
     ).all()
-    if len(_TITLES) + len(live) > _TITLES_SIZE:
-        _TITLES.clear()
-    missing = [
-        version_id
-        for _course, version_id, hash_ in live
-        if (version_id, hash_, lang) not in _TITLES
-    ]
-    if missing:
-        # The content of the versions not seen yet, all in one query.
-        for version in session.scalars(
-            select(CourseVersion)
-            .where(CourseVersion.id.in_(missing))
-            .options(undefer(CourseVersion.rendered))
-        ):
-            texts = version.content["texts"]
-            title = (texts.get(lang) or texts[version.language])["title"]
-            _TITLES[(version.id, version.content_hash, lang)] = title
-    return {course_id: _TITLES[(version_id, hash_, lang)] for course_id, version_id, hash_ in live}
+    # A version's title never changes after import: the titles of these live versions
+    # are kept under their ids and content hashes.
+    return remembered(("course-titles", lang, *sorted(live)), lambda: _titles(session, live, lang))
+
+
+def _titles(session: Session, live: Sequence[Any], lang: str) -> dict[int, str]:
+    titles = {}
+    for course_id, version_id, _hash in live:
+        version = session.get_one(CourseVersion, version_id)
+        texts = version.content["texts"]
+        titles[course_id] = (texts.get(lang) or texts[version.language])["title"]
+    return titles
 
 
 def _columns(session: Session, course_ids: Sequence[int], lang: str) -> list[tuple[int, str]]:
@@ -360,8 +348,8 @@ def _sorted_columns(course_ids: Sequence[int], titles: Mapping[int, str]) -> lis
 
 def assigned_courses(session: Session, scope: Scope, lang: str) -> list[tuple[int, str]]:
     """The courses with open assignments in scope, by title (for the course filter)."""
-    counts, _totals = _cached(
-        session, scope, ("counts", None, None), lambda: _counts(session, cells(scope), Filters())
+    counts, _totals = cached_for_scope(
+        scope, ("counts", None, None), lambda: _counts(session, cells(scope), Filters())
     )
     return _columns(session, list(counts), lang)
 
@@ -380,21 +368,23 @@ def matrix(
     A fixed number of queries, whatever the size of the team. `titles`: the course
     titles in `lang` when the caller has them (`assigned_courses`), saving their query.
     """
-    people = list(
-        _cached(
-            session,
+    people: list[tuple[int, str, str, int | None]] = list(
+        cached_for_scope(
             scope,
             ("people", filters.department_id, filters.sort),
-            lambda: tuple(tuple(p) for p in session.execute(_people(scope, filters))),
+            lambda: tuple(
+                cast(tuple[int, str, str, int | None], tuple(p))
+                for p in session.execute(_people(scope, filters))
+            ),
         )
     )
     if filters.course_id is not None or filters.state is not None:
-        matching = _cached(session, scope, ("matching", filters.course_id, filters.state),
+        matching = cached_for_scope(scope, ("matching", filters.course_id, filters.state),
                            lambda: _matching(session, cells(scope), filters))  # fmt: skip
         people = [p for p in people if p[0] in matching]
     problems: dict[int, int] = {}
     if filters.sort == "problems":
-        problems = _cached(session, scope, ("problems",), lambda: _problems(session, cells(scope)))
+        problems = cached_for_scope(scope, ("problems",), lambda: _problems(session, cells(scope)))
         people.sort(key=lambda p: -problems.get(p[0], 0))  # stable: by name within
     total = len(people)
     pages = max(1, -(-total // page_size)) if page_size else 1
@@ -402,8 +392,7 @@ def matrix(
     if page_size:
         people = people[(page - 1) * page_size : page * page_size]
     rows = [_row(values, problems.get(values[0], 0)) for values in people]
-    counts, totals = _cached(
-        session,
+    counts, totals = cached_for_scope(
         scope,
         ("counts", filters.department_id, filters.course_id),
         lambda: _counts(session, cells(scope), filters),
@@ -414,8 +403,7 @@ def matrix(
         columns = _sorted_columns(list(counts), titles)
 
     user_ids = tuple(r.user_id for r in rows)
-    found: dict[tuple[int, int], Cell] = _cached(
-        session,
+    found: dict[tuple[int, int], Cell] = cached_for_scope(
         scope,
         ("page", user_ids, filters.course_id),
         lambda: _page_cells(session, scope, user_ids, filters.course_id),
@@ -469,53 +457,27 @@ def state_counts(
     return _counts(session, cells(scope), filters or Filters())
 
 
-class RevisionCache:
-    """Values kept per process for one company revision and one day, the least
-    recently used dropped first.
+def cached_for_scope(scope: Scope, what: tuple[Any, ...], compute: Callable[[], T]) -> T:
+    """`compute()`, kept in the cache for one company revision, day and scope.
 
-    The key holds the company, its revision, the day, the lead time and the
-    manager's departments (`Scope`), so a value is never shown after a change
-    of the company's cells, on another day, or to a manager of other departments.
+    Counts over a whole team cost a pass over every assignment, a page of the matrix
+    a few thousand cells. The key holds the company, its revision, the day, the lead
+    time and the manager's departments, so a value is never shown after a change of
+    the company's cells, on another day, or to a manager of other departments. No
+    cache without `scope.revision`.
     """
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._values: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
-
-    def get(self, scope: Scope, what: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
-        """`compute()`, or what it gave before for this scope and `what`; no cache
-        without `scope.revision`."""
-        if scope.revision is None:
-            return compute()
-        key = (
-            scope.company_id,
-            scope.revision,
-            scope.today,
-            scope.lead_days,
-            scope.department_ids,
-            *what,
-        )
-        found = self._values.get(key)
-        if found is None:
-            found = compute()
-            self._values[key] = found
-            if len(self._values) > self._size:
-                self._values.popitem(last=False)
-        else:
-            self._values.move_to_end(key)
-        return found
-
-
-# Counts over a whole team cost a pass over every assignment, a page of the matrix
-# a few thousand cells: both are kept per process for one company revision and one
-# day (states change with the day, see `cells`). Any change to a company's cells
-# raises its revision.
-_COUNTS_CACHE = RevisionCache(64)
-
-
-def _cached(session: Session, scope: Scope, what: tuple[Any, ...], compute: Any) -> Any:
-    """`compute()`, kept per process for one company revision and one day."""
-    return _COUNTS_CACHE.get(scope, what, compute)
+    if scope.revision is None:
+        return compute()
+    key = (
+        "team",
+        scope.company_id,
+        *scope.revision,
+        scope.today,
+        scope.lead_days,
+        scope.department_ids,
+        *what,
+    )
+    return remembered(key, compute)
 
 
 def _matching(session: Session, cell_rows: Subquery, filters: Filters) -> frozenset[int]:
@@ -538,49 +500,26 @@ def _problems(session: Session, cell_rows: Subquery) -> dict[int, int]:
     return {user_id: number for user_id, number in session.execute(stmt)}
 
 
-# What changes a cell's state: assignments, completions (also external), enrolments,
-# people.
-_TRACKED = (Assignment, Completion, Enrollment, ExternalRecord, User)
-# What the team overview shows of a person, or uses to choose its rows.
-_USER_FIELDS = (
-    "display_name",
-    "email",
-    "is_active",
-    "department_id",
-    "department",
-    "company_id",
-    "company",
-)
+def cells_changed(session: Session, *company_ids: int | None) -> None:
+    """Raise the revision of these companies: their team overview changed.
 
-
-def _shown_fields_changed(user: User) -> bool:
-    state = inspect(user)
-    return any(state.attrs[name].history.has_changes() for name in _USER_FIELDS)
-
-
-@event.listens_for(Session, "before_flush")
-def _raise_revisions(session: Session, _context: Any, _instances: Any) -> None:
-    """Raise `Company.revision` of every company whose cells may have changed."""
-    changed = set()
-    # `session.dirty` builds a new set on every access: read it once per flush, or a
-    # flush of thousands of changed people takes quadratic time.
-    dirty = session.dirty
-    for obj in (*session.new, *dirty, *session.deleted):
-        if not isinstance(obj, _TRACKED):
-            continue
-        if obj in dirty and isinstance(obj, User) and not _shown_fields_changed(obj):
-            continue  # a login or a password change: no cell or row changes
-        company_id = obj.company_id
-        if company_id is None and isinstance(obj, User) and obj.company is not None:
-            company_id = obj.company.id  # set through the relationship, not yet flushed
-        if company_id is not None:
-            changed.add(company_id)
-    if changed:
+    Every service that changes what a cell or a row of the overview shows calls it
+    in the same transaction: assignments, completions (also external), enrolments,
+    and people's names, addresses, departments and activity. Cached figures and
+    pages are kept per revision (`cached_for_scope`), so they are computed anew at
+    the next request of every worker and instance. (tests/conftest.py checks on
+    every commit of the suite that no such change forgot to call it.)
+    """
+    ids = sorted({company_id for company_id in company_ids if company_id is not None})
+    if ids:
         session.execute(
-            update(Company)
-            .where(Company.id.in_(sorted(changed)))
-            .values(revision=Company.revision + 1)
+            update(Company).where(Company.id.in_(ids)).values(revision=Company.revision + 1)
         )
+        session.info.setdefault(REVISED, set()).update(ids)
+
+
+# session.info: the companies whose revision this transaction raised.
+REVISED = "lms.revised_companies"
 
 
 def person_cells(session: Session, scope: Scope, user_id: int) -> list[Cell]:

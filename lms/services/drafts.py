@@ -51,7 +51,9 @@ from lms.models import (
     DraftFile,
     User,
 )
+from lms.services import audit
 from lms.services.assignments import requalify
+from lms.services.audit import Actor
 from lms.services.quizzes import response_from_fields
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,98}[a-z0-9]$")
@@ -504,19 +506,20 @@ def grade_preview(
 
 def publish(
     session: Session,
+    actor: Actor,
     draft: CourseDraft,
-    by: User,
     now: datetime,
     *,
     note: str = "",
     requalification: bool = False,
 ) -> ImportOutcome:
-    """Import the draft as the course's next version (none when nothing changed).
+    """Import the draft as the course's next version (none when nothing changed),
+    published by `actor` and written to the audit log.
 
     `requalification`: everyone who completed the course takes the new version again,
     also where the course file does not ask for it. Flushes, never commits: the
     caller's transaction makes it all or nothing, so a publish that fails leaves the
-    live version as it was.
+    live version as it was (the caller rolls back an outcome FAILED).
     """
     existing = session.scalar(select(Course.id).where(Course.slug == draft.slug))
     if existing is not None and existing != draft.course_id:
@@ -527,7 +530,7 @@ def publish(
         outcome = import_course(session, folder, now)
     version = outcome.version
     if outcome.status is ImportStatus.CREATED and version is not None:
-        version.published_by_id = by.id
+        version.published_by_id = actor.user_id
         version.change_note = note.strip()[:1000]
         if requalification and not version.requalification:
             version.requalification = True
@@ -540,22 +543,38 @@ def publish(
             session.add(CourseCompany(course_id=course.id, company_id=draft.company_id))
         draft.course_id = version.course_id
         session.flush()
+        audit.record(session, actor, "course.publish", draft.company_id, now,
+                     subject=draft.slug, subject_id=version.id,
+                     changes={"version": [None, version.number],
+                              "note": [None, version.change_note],
+                              "requalification": [None, version.requalification],
+                              "content": [None, version.content_hash[:12]]})  # fmt: skip
     return outcome
 
 
 def roll_back(
-    session: Session, course: Course, version: CourseVersion, by: User, now: datetime, note: str
+    session: Session,
+    actor: Actor,
+    course: Course,
+    version: CourseVersion,
+    now: datetime,
+    note: str,
 ) -> ImportOutcome:
-    """Publish an earlier version's files again, as the course's next version."""
+    """Publish an earlier version's files again, as the course's next version
+    (published by `actor` and written to the audit log)."""
     files = version_sources(session, version)
     if not files:
         raise DraftError("no-sources")
     with as_folder(course.slug, files) as folder:
         outcome = import_course(session, folder, now)
-    if outcome.status is ImportStatus.CREATED and outcome.version is not None:
-        outcome.version.published_by_id = by.id
-        outcome.version.change_note = note[:1000]
+    new = outcome.version
+    if outcome.status is ImportStatus.CREATED and new is not None:
+        new.published_by_id = actor.user_id
+        new.change_note = note[:1000]
         session.flush()
+        audit.record(session, actor, "course.rollback", None, now, subject=course.slug,
+                     subject_id=new.id, changes={"version": [None, new.number],
+                                                 "content_of": [None, version.number]})  # fmt: skip
     return outcome
 
 

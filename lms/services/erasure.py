@@ -6,8 +6,8 @@ a pseudonymised record: the account row remains (so completions, bookings and
 sign-offs keep their counts) with every personal field replaced, and the person's
 name and e-mail address are replaced wherever else they were copied (audit log,
 access log, notes). What only served the person is deleted: logins, links sent by
-e-mail, the calendar feed, feedback comments, quiz answers as typed, the scans of
-certificates of training done elsewhere.
+e-mail and the mails in the outbox, the calendar feed, feedback comments, quiz answers
+as typed, the scans of certificates of training done elsewhere.
 
 A dump of every table afterwards contains neither the name nor the e-mail address
 (proved by a test that dumps every text column of every table).
@@ -32,6 +32,7 @@ from lms.models import (
     ExternalRecord,
     LoginEvent,
     ManagerDepartment,
+    OutboxMessage,
     PathEnrollment,
     QuizAttempt,
     RecordStatus,
@@ -42,8 +43,10 @@ from lms.models import (
     User,
     UserRole,
 )
-from lms.services import item_stats
+from lms.services import audit, item_stats
 from lms.services.accounts import end_all_sessions
+from lms.services.audit import Actor
+from lms.services.compliance import cells_changed
 
 
 @dataclass(frozen=True)
@@ -61,9 +64,18 @@ def erase_person(session: Session, user: User, now: datetime) -> Erased:
     words = [w for w in {user.display_name.strip(), user.email} if len(w) >= 3]
     pseudonym = pseudonym_for(user)
     user_id = user.id
-    # What only served the person.
-    for model in (LoginEvent, SignInFailure, AccountToken, CalendarFeed, PathEnrollment):
+    # What only served the person, and the mails to them (sent, waiting or given up):
+    # each holds their address.
+    for model in (
+        LoginEvent,
+        SignInFailure,
+        AccountToken,
+        CalendarFeed,
+        PathEnrollment,
+        OutboxMessage,
+    ):
         session.execute(delete(model).where(model.user_id == user_id))
+    session.execute(delete(OutboxMessage).where(OutboxMessage.recipient == user.email))
     session.execute(delete(ManagerDepartment).where(ManagerDepartment.user_id == user_id))
     session.execute(delete(UserRole).where(UserRole.user_id == user_id))
     session.execute(update(UnitFeedback).where(UnitFeedback.user_id == user_id).values(comment=""))
@@ -73,6 +85,8 @@ def erase_person(session: Session, user: User, now: datetime) -> Erased:
         .where(QuizAttempt.user_id == user_id)
         .values(responses={}, kept_pages=None)
     )
+    # The item statistics count the answers on, as answers of no response.
+    item_stats.erase_responses_of(session, user_id)
     own_attempts = select(QuizAttempt.id).where(QuizAttempt.user_id == user_id)
     session.execute(
         update(AttemptAnswer)
@@ -85,7 +99,6 @@ def erase_person(session: Session, user: User, now: datetime) -> Erased:
         .where(RefresherAnswer.refresher_id.in_(own_refreshers))
         .values(response=JSON.NULL)
     )
-    item_stats.forget_kept()
     # A training done elsewhere stays as evidence; the scan of its certificate, which
     # shows the person's name, goes; a proof still waiting for a decision goes whole.
     session.execute(
@@ -113,9 +126,20 @@ def erase_person(session: Session, user: User, now: datetime) -> Erased:
     person.erased_at = now
     person.managed_departments = []
     end_all_sessions(person)
+    cells_changed(session, person.company_id)
     session.flush()
     _replace_everywhere(session, words, pseudonym)
     return Erased(user_id, pseudonym)
+
+
+def erase_on_request(session: Session, actor: Actor, user: User, now: datetime) -> Erased:
+    """`erase_person` asked for by someone (an admin), with its audit entry, which names
+    only the pseudonym: the log must not keep what was erased."""
+    company_id = user.company_id
+    erased = erase_person(session, user, now)
+    audit.record(session, actor, "person.erase", company_id, now, subject=erased.pseudonym,
+                 subject_id=erased.user_id)  # fmt: skip
+    return erased
 
 
 # Tables that hold no copy of a person's data (course content, company structure) or

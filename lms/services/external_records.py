@@ -11,12 +11,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lms.clock import day_end, day_start
+from lms.clock import day_end, day_start, local_zone
 from lms.models import Course, ExternalRecord, RecordStatus, User
+from lms.services import audit
+from lms.services.audit import Actor
+from lms.services.compliance import cells_changed
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 
@@ -110,11 +114,33 @@ def _safe_name(filename: str, extension: str) -> str:
     return f"{stem or 'nachweis'}.{extension}"
 
 
+def _day(moment: datetime | None) -> str | None:
+    return str(moment.astimezone(local_zone()).date()) if moment else None
+
+
+def audit_values(record: ExternalRecord) -> dict[str, list[Any]]:
+    """A record's fields for its audit entry, as a new record's (before: nothing)."""
+    return {
+        "title": [None, record.title],
+        "provider": [None, record.provider],
+        "completed_on": [None, _day(record.completed_at)],
+        "valid_until": [None, _day(record.valid_until)],
+        "course_id": [None, record.course_id],
+        "status": [None, record.status],
+        "file": [None, record.file_name],
+    }
+
+
+def _subject(person: User, record: ExternalRecord) -> str:
+    return f"{person.display_name}: {record.title}"
+
+
 def record_for(
-    session: Session, person: User, by: User, values: RecordInput, now: datetime
+    session: Session, actor: Actor, person: User, values: RecordInput, now: datetime
 ) -> ExternalRecord:
-    """A record entered by a manager or an admin: confirmed at once (never for oneself)."""
-    if person.id == by.id:
+    """A record entered by a manager or an admin (`actor`): confirmed at once (never
+    for oneself)."""
+    if person.id == actor.user_id:
         raise RecordError("own-record")
     _check(values)
     assert person.company_id is not None
@@ -123,18 +149,22 @@ def record_for(
         user_id=person.id,
         status=RecordStatus.CONFIRMED.value,
         created_at=now,
-        created_by_id=by.id,
+        created_by_id=actor.user_id,
         decided_at=now,
-        decided_by_id=by.id,
+        decided_by_id=actor.user_id,
     )
     _fill(session, record, values)
     session.add(record)
+    cells_changed(session, record.company_id)
     session.flush()
+    audit.record(session, actor, "record.add", record.company_id, now,
+                 subject=_subject(person, record), subject_id=record.id,
+                 changes=audit_values(record))  # fmt: skip
     return record
 
 
 def submit_own(
-    session: Session, person: User, values: RecordInput, now: datetime
+    session: Session, actor: Actor, person: User, values: RecordInput, now: datetime
 ) -> ExternalRecord:
     """A learner's own proof: pending until a manager decides; it needs the scan."""
     _check(values)
@@ -158,7 +188,11 @@ def submit_own(
     )
     _fill(session, record, values)
     session.add(record)
+    cells_changed(session, record.company_id)
     session.flush()
+    audit.record(session, actor, "record.submit", person.company_id, now,
+                 subject=_subject(person, record), subject_id=record.id,
+                 changes=audit_values(record))  # fmt: skip
     return record
 
 
@@ -166,16 +200,22 @@ def update(session: Session, record: ExternalRecord, values: RecordInput) -> Non
     """Correct a record's details (a new scan replaces the old one)."""
     _check(values)
     _fill(session, record, values)
+    cells_changed(session, record.company_id)
     session.flush()
 
 
 def decide(
-    session: Session, record: ExternalRecord, by: User, confirm: bool, reason: str, now: datetime
+    session: Session,
+    actor: Actor,
+    record: ExternalRecord,
+    confirm: bool,
+    reason: str,
+    now: datetime,
 ) -> None:
     """Confirm or reject a pending record (a decided one: RecordError("decided"))."""
     if record.status != RecordStatus.PENDING.value:
         raise RecordError("decided")
-    if by.id == record.user_id:
+    if actor.user_id == record.user_id:
         raise RecordError("own-record")
     session.refresh(record, with_for_update=True)  # one decision, also when two decide at once
     if record.status != RecordStatus.PENDING.value:
@@ -183,18 +223,46 @@ def decide(
     record.status = (RecordStatus.CONFIRMED if confirm else RecordStatus.REJECTED).value
     record.reason = "" if confirm else reason.strip()[:1000]
     record.decided_at = now
-    record.decided_by_id = by.id
+    record.decided_by_id = actor.user_id
+    cells_changed(session, record.company_id)
     session.flush()
+    audit.record(
+        session,
+        actor,
+        "record.confirm" if confirm else "record.reject",
+        record.company_id,
+        now,
+        subject=_subject(record.user, record),
+        subject_id=record.id,
+        changes={
+            "status": [RecordStatus.PENDING.value, record.status],
+            "reason": [None, record.reason or None],
+        },
+    )
 
 
-def withdraw_own(session: Session, record: ExternalRecord, person: User) -> None:
+def withdraw_own(
+    session: Session, actor: Actor, record: ExternalRecord, person: User, now: datetime
+) -> None:
     """A learner takes back their own proof while it is still pending."""
     if record.user_id != person.id or record.status != RecordStatus.PENDING.value:
         raise RecordError("decided")
-    session.delete(record)
-    session.flush()
+    _delete(session, actor, record, "record.withdraw", person, now)
 
 
-def delete(session: Session, record: ExternalRecord) -> None:
+def delete(session: Session, actor: Actor, record: ExternalRecord, now: datetime) -> None:
+    _delete(session, actor, record, "record.delete", record.user, now)
+
+
+def _delete(
+    session: Session, actor: Actor, record: ExternalRecord, action: str, person: User,
+    now: datetime,
+) -> None:  # fmt: skip
+    """Delete a record; its audit entry keeps what it held (after: nothing)."""
+    gone = {name: [after, None] for name, (_before, after) in audit_values(record).items()}
+    company_id, subject, record_id = person.company_id, _subject(person, record), record.id
     session.delete(record)
+    cells_changed(session, record.company_id)
     session.flush()
+    audit.record(session, actor, action, company_id, now, subject=subject,
+                 subject_id=record_id, changes=gone)  # fmt: skip

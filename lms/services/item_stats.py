@@ -25,12 +25,12 @@ that contain it (a quiz may draw some of its questions):
 - **flags**: too easy (facility above 0.9), too hard (below 0.3), negative
   discrimination.
 
-Everything comes from one SQL aggregate over the answers of the version's
-attempts, grouped by question, correctness and the response's JSON text, with
-count, Σy and Σy² per group; Python then adds up the groups (one per distinct
-response, not per attempt) and reads the responses. Figures are given only from
-`MIN_ATTEMPTS` attempts of a question on; below that a question is `too_few`.
-The result never holds a learner's name or id.
+Everything comes from the summary table `ItemStat`: one row per group of equal
+answers to a question (its correctness and its response), with the count and, in
+cents, Σy and Σy². Python adds up a unit's rows (one per distinct response, not per
+attempt) and reads the responses. Figures are given only from `MIN_ATTEMPTS`
+attempts of a question on; below that a question is `too_few`. The result never
+holds a learner's name or id.
 
 Answers given in spaced refreshers (`RefresherAnswer`, see services/refreshers.py)
 count too: in attempts, facility, wrong answers and choices, and are shown as
@@ -38,28 +38,43 @@ count too: in attempts, facility, wrong answers and choices, and are shown as
 so discrimination comes from knowledge-check attempts alone (again from
 `MIN_ATTEMPTS` of them on).
 
-The aggregate reads every answer of the unit's attempts (400,000 rows for 10,000
-attempts of 40 questions: about a second on SQLite, half a second on PostgreSQL on
-a busy 2-core machine). `quiz_statistics` therefore keeps the groups per process
-with the ids of the attempts and refresher answers they came from, under the
-unit's revision (count, ids and last hand-in of its submitted attempts, count and
-newest id of its refresher answers: one query on the indexes). While the revision
-stays, a view costs that query; after a hand-in, only the new attempts' answers are
-aggregated and added, since every sum is additive (bench/item_stats_bench.py).
+The rows are kept in the transaction that writes the answers: the hand-in
+(`count_hand_in`) and the refresher (`count_refresher_answers`) add to them with one
+upsert (INSERT … ON CONFLICT DO UPDATE SET answers = answers + 1 …) for all their
+questions, so every worker and instance reads the same figures once it commits, and
+a view reads a few rows instead of every answer (400,000 for 10,000 attempts of 40
+questions). Every sum is additive and kept in whole numbers (cents), so taking
+answers away is exact too: an erasure moves the person's answers to the group of no
+response (`erase_responses_of`), deleting a company takes its answers away
+(`forget_company`), and a regrade (or a repair) counts a unit again from its answers
+(`recount`), each in the caller's transaction. Migration 0027 filled the table from
+the answers there were.
 """
 
 from __future__ import annotations
 
 import enum
+import hashlib
 import json
 import math
-from collections import Counter
+import typing
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any, NamedTuple
 
-from sqlalchemy import Float, String, Text, bindparam, cast, func, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Table,
+    Text,
+    bindparam,
+    cast,
+    delete,
+    func,
+    select,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from lms.content.grading import placed_items
@@ -68,10 +83,10 @@ from lms.content.stored import stored_questions
 from lms.models import (
     AttemptAnswer,
     CourseVersion,
+    ItemStat,
     QuizAttempt,
     Refresher,
     RefresherAnswer,
-    User,
 )
 from lms.services.review import choice_index, typed_text
 
@@ -132,115 +147,284 @@ class ItemStats:
 
 @dataclass(frozen=True)
 class _Sums:
-    """The sums of one question over its answers (x: correct, y: rest score).
+    """The sums of one question over its answers (x: correct, y: rest score in cents).
 
     `n` and `x` count every answer; `quiz_n` and `quiz_x` those of knowledge-check
-    attempts, the only ones with a rest score y."""
+    attempts, the only ones with a rest score y. Whole numbers: exact on every database."""
 
     n: int = 0
     x: int = 0
     quiz_n: int = 0
     quiz_x: int = 0
-    y: float = 0.0
-    xy: float = 0.0
-    yy: float = 0.0
+    y: int = 0
+    xy: int = 0
+    yy: int = 0
 
 
-# Built once (building a statement costs more than running this one on a small quiz).
-_REST_SCORE = cast(QuizAttempt.score - AttemptAnswer.score, Float)
-_RESPONSE_TEXT = cast(AttemptAnswer.response, Text)
-_GROUPS = (
+class Counted(NamedTuple):
+    """What one group of equal answers adds to its `ItemStat` row."""
+
+    answers: int = 0  # in knowledge-check attempts
+    refresher_answers: int = 0
+    rest_cents: int = 0  # Σy · 100
+    rest_cents_squared: int = 0  # Σy² · 100²
+
+    def plus(self, other: Counted) -> Counted:
+        return Counted(*(mine + theirs for mine, theirs in zip(self, other, strict=True)))
+
+    def negated(self) -> Counted:
+        return Counted(*(-value for value in self))
+
+
+# (version id, unit id, question id, correct, canonical response) -> what it adds.
+_Key = tuple[int, str, str, bool, str]
+Counts = dict[_Key, Counted]
+
+_NO_RESPONSE = "null"
+
+
+def canonical_response(response: Any) -> str:
+    """A response as the statistics key it: JSON with sorted keys and letters as they
+    are (so that an erasure's search for a name finds them); every spelling of the same
+    JSON gives the same text."""
+    return json.dumps(response, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _canonical_stored(stored: str | None) -> str:
+    """`canonical_response` of a response as the database stored it (JSON text)."""
+    return canonical_response(json.loads(stored)) if stored is not None else _NO_RESPONSE
+
+
+def _cents(points: Decimal) -> int:
+    """Points as whole cents (grades are rounded to cents, see content/grading.py)."""
+    return int((points * 100).to_integral_value())
+
+
+def _add_to(counts: Counts, key: _Key, counted: Counted) -> None:
+    before = counts.get(key)
+    counts[key] = counted if before is None else before.plus(counted)
+
+
+def count_hand_in(
+    session: Session,
+    version_id: int,
+    unit_id: str,
+    score: Decimal,
+    answers: Iterable[tuple[str, Any, bool, Decimal]],
+) -> None:
+    """Count a handed-in attempt in the statistics, in the hand-in's transaction.
+
+    `score` is the attempt's; `answers` are (question id, stored response, correct,
+    the question's score), one per question drawn. One statement for all of them."""
+    counts: Counts = {}
+    for question_id, response, correct, points in answers:
+        rest = _cents(score - points)
+        key = (version_id, unit_id, question_id, correct, canonical_response(response))
+        _add_to(counts, key, Counted(1, 0, rest, rest * rest))
+    _write(session, counts)
+
+
+def count_refresher_answers(
+    session: Session, version_id: int, answers: Iterable[tuple[str, str, Any, bool]]
+) -> None:
+    """Count a refresher's answers, in its transaction: (unit id, question id, stored
+    response, correct) each, of quiz units of version `version_id`. One statement."""
+    counts: Counts = {}
+    for unit_id, question_id, response, correct in answers:
+        key = (version_id, unit_id, question_id, correct, canonical_response(response))
+        _add_to(counts, key, Counted(refresher_answers=1))
+    _write(session, counts)
+
+
+def erase_responses_of(session: Session, user_id: int) -> None:
+    """The person's answers count on, without what they answered: each moves from the
+    group of its response to that of no response (as an erasure leaves the answer).
+
+    Reads the responses, so call it before they are erased, in the same transaction."""
+    moved: Counts = {}
+    for (version_id, unit_id, question_id, correct, response), counted in _counted(
+        session,
+        QuizAttempt.user_id == user_id,
+        RefresherAnswer.refresher_id.in_(select(Refresher.id).where(Refresher.user_id == user_id)),
+    ).items():
+        if response == _NO_RESPONSE:
+            continue
+        _add_to(moved, (version_id, unit_id, question_id, correct, response), counted.negated())
+        _add_to(moved, (version_id, unit_id, question_id, correct, _NO_RESPONSE), counted)
+    _write(session, moved)
+    _drop_empty(session, moved)
+
+
+def forget_company(session: Session, company_id: int) -> None:
+    """Take the company's answers out of the statistics: call it before the company is
+    deleted (with its attempts and refreshers), in the same transaction."""
+    taken = {
+        key: counted.negated()
+        for key, counted in _counted(
+            session,
+            QuizAttempt.company_id == company_id,
+            RefresherAnswer.refresher_id.in_(
+                select(Refresher.id).where(Refresher.company_id == company_id)
+            ),
+        ).items()
+    }
+    _write(session, taken)
+    _drop_empty(session, taken)
+
+
+def recount(session: Session, version_id: int, unit_id: str) -> None:
+    """Count a quiz unit of a version again from its answers, in the caller's
+    transaction: after its answers were graded again, or to repair its figures."""
+    session.execute(
+        delete(_TABLE).where(_TABLE.c.version_id == version_id, _TABLE.c.unit_id == unit_id)
+    )
+    _write(session, recounted(session, version_id, unit_id))
+
+
+def recounted(session: Session, version_id: int, unit_id: str) -> Counts:
+    """What a quiz unit's rows hold when counted from its answers (`recount`)."""
+    return _counted(
+        session,
+        (QuizAttempt.version_id == version_id) & (QuizAttempt.unit_id == unit_id),
+        (RefresherAnswer.version_id == version_id) & (RefresherAnswer.unit_id == unit_id),
+    )
+
+
+# The answers of submitted attempts and of refreshers, grouped as `ItemStat` keys them
+# (but by the response as stored: `_counted` makes it canonical).
+_REST_CENTS = cast(func.round((QuizAttempt.score - AttemptAnswer.score) * 100), BigInteger)
+_ATTEMPT_RESPONSE = cast(AttemptAnswer.response, Text)
+_ATTEMPT_GROUPS = (
     select(
+        QuizAttempt.version_id,
+        QuizAttempt.unit_id,
         AttemptAnswer.question_id,
         AttemptAnswer.correct,
-        _RESPONSE_TEXT,
+        _ATTEMPT_RESPONSE,
         func.count(),
-        func.sum(_REST_SCORE),
-        func.sum(_REST_SCORE * _REST_SCORE),
+        func.sum(_REST_CENTS),
+        func.sum(_REST_CENTS * _REST_CENTS),
     )
     .join(QuizAttempt, QuizAttempt.id == AttemptAnswer.attempt_id)
-    .where(
-        QuizAttempt.version_id == bindparam("version_id"),
-        QuizAttempt.unit_id == bindparam("unit_id"),
-        QuizAttempt.status == "submitted",
+    .where(QuizAttempt.status == "submitted")
+    .group_by(
+        QuizAttempt.version_id,
+        QuizAttempt.unit_id,
+        AttemptAnswer.question_id,
+        AttemptAnswer.correct,
+        _ATTEMPT_RESPONSE,
     )
-    .group_by(AttemptAnswer.question_id, AttemptAnswer.correct, _RESPONSE_TEXT)
 )
-_REFRESHER_RESPONSE_TEXT = cast(RefresherAnswer.response, Text)
-_REFRESHER_ANSWERS = (
-    RefresherAnswer.version_id == bindparam("version_id"),
-    RefresherAnswer.unit_id == bindparam("unit_id"),
-)
-_REFRESHER_GROUPS = (
-    select(
-        RefresherAnswer.question_id,
-        RefresherAnswer.correct,
-        _REFRESHER_RESPONSE_TEXT,
-        func.count(),
-    )
-    .where(*_REFRESHER_ANSWERS)
-    .group_by(RefresherAnswer.question_id, RefresherAnswer.correct, _REFRESHER_RESPONSE_TEXT)
-)
-# The submitted attempts and the refresher answers of a unit, by id, and the groups
-# of some of them only (those handed in since the statistics were kept).
-# Each with a time, so that an id used again after a removal (SQLite may) is new;
-# the time as the database writes it, which spares converting thousands of them.
-_ATTEMPT_IDS = select(QuizAttempt.id, cast(QuizAttempt.submitted_at, String)).where(
-    QuizAttempt.version_id == bindparam("version_id"),
-    QuizAttempt.unit_id == bindparam("unit_id"),
-    QuizAttempt.status == "submitted",
-)
-_REFRESHER_ANSWER_IDS = (
-    select(RefresherAnswer.id, cast(Refresher.answered_at, String))
-    .join(Refresher, Refresher.id == RefresherAnswer.refresher_id)
-    .where(*_REFRESHER_ANSWERS)
-)
-# Those handed in lately: enough to find what is new, as the counts then prove.
-_RECENT_ATTEMPT_IDS = _ATTEMPT_IDS.where(QuizAttempt.submitted_at >= bindparam("since"))
-_RECENT_ANSWER_IDS = _REFRESHER_ANSWER_IDS.where(RefresherAnswer.id > bindparam("after_id"))
-# How far back "lately" reaches: a hand-in is committed within seconds of its time
-# and id; one committed later still is found by the full look-up.
-_LATE_COMMIT = timedelta(minutes=10)
-_LATE_IDS = 1_000
-_GROUPS_OF = _GROUPS.where(QuizAttempt.id.in_(bindparam("ids", expanding=True)))
-_REFRESHER_GROUPS_OF = _REFRESHER_GROUPS.where(
-    RefresherAnswer.id.in_(bindparam("ids", expanding=True))
-)
-# Above this many new attempts and refresher answers, aggregating everything again
-# is as quick as adding them up.
-_MOST_ADDED = 2_000
-# What changes whenever an attempt at the unit is handed in (or removed): the
-# statistics are kept per process under it, so only the first view after a new
-# attempt pays for the aggregate. Read from ix_quiz_attempts_statistics alone.
-_REVISION = select(
+_REFRESHER_RESPONSE = cast(RefresherAnswer.response, Text)
+_REFRESHER_GROUPS = select(
+    RefresherAnswer.version_id,
+    RefresherAnswer.unit_id,
+    RefresherAnswer.question_id,
+    RefresherAnswer.correct,
+    _REFRESHER_RESPONSE,
     func.count(),
-    func.max(QuizAttempt.id),
-    func.sum(QuizAttempt.id),
-    func.max(QuizAttempt.submitted_at),
-    # Refresher answers: their ids are never used again (AUTOINCREMENT on SQLite, a
-    # sequence on PostgreSQL), so their count and newest id tell every change.
-    select(func.count()).where(*_REFRESHER_ANSWERS).scalar_subquery(),
-    select(func.max(RefresherAnswer.id)).where(*_REFRESHER_ANSWERS).scalar_subquery(),
-    # An erasure empties typed answers without changing any of the above: the
-    # newest erasure makes everything be aggregated again, in every process.
-    select(func.max(User.erased_at)).scalar_subquery(),
-).where(
+).group_by(
+    RefresherAnswer.version_id,
+    RefresherAnswer.unit_id,
+    RefresherAnswer.question_id,
+    RefresherAnswer.correct,
+    _REFRESHER_RESPONSE,
+)
+
+
+def _counted(
+    session: Session, attempts: ColumnElement[bool], refresher_answers: ColumnElement[bool]
+) -> Counts:
+    """The groups of the answers of the attempts and refresher answers chosen."""
+    counts: Counts = {}
+    for version_id, unit_id, question_id, correct, stored, n, rest, squared in session.execute(
+        _ATTEMPT_GROUPS.where(attempts)
+    ):
+        key = (version_id, unit_id, question_id, bool(correct), _canonical_stored(stored))
+        _add_to(counts, key, Counted(n, 0, int(rest or 0), int(squared or 0)))
+    for version_id, unit_id, question_id, correct, stored, n in session.execute(
+        _REFRESHER_GROUPS.where(refresher_answers)
+    ):
+        key = (version_id, unit_id, question_id, bool(correct), _canonical_stored(stored))
+        _add_to(counts, key, Counted(refresher_answers=n))
+    return counts
+
+
+# Through the table, not the entity: the ORM's bulk path would only add work.
+_TABLE = typing.cast(Table, ItemStat.__table__)
+
+
+def _upsert(insert_into: Any) -> Any:
+    """INSERT … ON CONFLICT (the row's key) DO UPDATE SET each count = count + the new one."""
+    statement = insert_into(_TABLE)
+    return statement.on_conflict_do_update(
+        index_elements=list(_TABLE.primary_key.columns),
+        set_={name: _TABLE.c[name] + statement.excluded[name] for name in Counted._fields},
+    )
+
+
+# Built once, per database (both speak ON CONFLICT, in their own dialect).
+_UPSERTS = {"postgresql": _upsert(postgresql.insert), "sqlite": _upsert(sqlite.insert)}
+_DROP_EMPTY = delete(_TABLE).where(
+    _TABLE.c.version_id == bindparam("v"),
+    _TABLE.c.unit_id == bindparam("u"),
+    _TABLE.c.answers <= 0,
+    _TABLE.c.refresher_answers <= 0,
+)
+
+
+def _write(session: Session, counts: Counts) -> None:
+    """Add `counts` to their rows (new rows for new groups), in one statement. In the
+    order of the rows' keys: two transactions adding to the same rows (two hand-ins of
+    one quiz) then lock them in the same order, and one waits instead of deadlocking."""
+    rows = [
+        {
+            "version_id": version_id,
+            "unit_id": unit_id,
+            "question_id": question_id,
+            "correct": correct,
+            "response_key": hashlib.sha256(response.encode()).hexdigest(),
+            "response": response,
+            **counted._asdict(),
+        }
+        for (version_id, unit_id, question_id, correct, response), counted in sorted(counts.items())
+        if any(counted)
+    ]
+    if rows:
+        session.execute(_UPSERTS[session.get_bind().dialect.name], rows)
+
+
+def _drop_empty(session: Session, counts: Counts) -> None:
+    """Delete the rows of the units in `counts` that no answer counts in any more (an
+    erased answer's typed text must not stay behind in a row of none)."""
+    units = sorted({(version_id, unit_id) for version_id, unit_id, *_rest in counts})
+    if units:
+        session.execute(
+            _DROP_EMPTY, [{"v": version_id, "u": unit_id} for version_id, unit_id in units]
+        )
+
+
+# The figures of a page: the unit's submitted attempts (from ix_quiz_attempts_statistics)
+# and its rows.
+_ATTEMPT_COUNT = select(func.count()).where(
     QuizAttempt.version_id == bindparam("version_id"),
     QuizAttempt.unit_id == bindparam("unit_id"),
     QuizAttempt.status == "submitted",
 )
+_ROWS = select(
+    ItemStat.question_id,
+    ItemStat.correct,
+    ItemStat.response,
+    ItemStat.answers,
+    ItemStat.refresher_answers,
+    ItemStat.rest_cents,
+    ItemStat.rest_cents_squared,
+).where(ItemStat.version_id == bindparam("version_id"), ItemStat.unit_id == bindparam("unit_id"))
 
 
-class _Revision(NamedTuple):
-    """What `_REVISION` reads, in its order."""
-
-    attempts: int  # submitted attempts
-    max_id: int | None
-    sum_id: int | None
-    last_at: datetime | None  # the newest hand-in
-    answer_count: int  # refresher answers
-    last_answer_id: int | None
-    last_erasure: datetime | None
+# One `ItemStat` row as the figures read it: question id, correct, response, answers,
+# refresher answers, Σy and Σy² in cents.
+_Group = tuple[str, bool, str, int, int, int, int]
 
 
 @dataclass(frozen=True)
@@ -251,222 +435,62 @@ class QuizStatistics:
     items: tuple[ItemStats, ...]
 
 
-# A group of answers: question id, correct, response JSON, count, Σy, Σy², and
-# whether they come from knowledge-check attempts (True) or refreshers (False).
-_Group = tuple[str, bool, str, int, float, float, bool]
-
-
-# (question id, correct, response JSON, from a knowledge check) -> (count, Σy, Σy²)
-_Groups = dict[tuple[str, bool, str, bool], tuple[int, float, float]]
-
-
-# (id, when handed in) of submitted attempts, or of refresher answers.
-_Handed = frozenset[tuple[int, Any]]
-
-
-@dataclass(frozen=True)
-class _Kept:
-    """A unit's aggregate at one revision, and what was built from it per language.
-
-    `attempt_ids` and `answer_ids` are the submitted attempts and refresher answers
-    the groups were added up from; None when that is not known for sure (they
-    changed while the aggregate ran): then the next change aggregates everything."""
-
-    revision: _Revision
-    groups: _Groups
-    attempt_ids: _Handed | None
-    answer_ids: _Handed | None
-    by_language: dict[str, QuizStatistics]
-
-
-# (version id, content hash, unit id) -> what is kept. The hash keeps ids reused by
-# a rolled-back transaction (tests) apart, as in content/stored.py.
-_CACHE: dict[tuple[int, str, str], _Kept] = {}
-_CACHE_SIZE = 64
-
-
-def forget_kept() -> None:
-    """Drop what this process keeps (other processes see an erasure in the revision)."""
-    _CACHE.clear()
-
-
 def quiz_statistics(
     session: Session, version_id: int, unit_id: str, language: str | None = None
 ) -> QuizStatistics:
-    """`item_statistics` with the number of submitted attempts, kept per process.
+    """The number of submitted attempts at the quiz unit and the figures of each of its
+    questions, in the unit's order, from the summary rows.
 
-    While nothing changes, a view costs one small query (the revision). After a
-    hand-in or a refresher answer, only the new attempts and answers are aggregated
-    and added to the kept groups (the sums are additive); after a removal, or when
-    that is not sure, everything is aggregated again.
+    Texts (choices, questions) are those of `language`, or of the version's main
+    language. Attempts in every language count: translations share question ids
+    and choice order. An unknown version gives no attempts and no questions.
     """
     version = session.get(CourseVersion, version_id)
     if version is None:
         return QuizStatistics(0, ())
-    language = language or version.language
     params = {"version_id": version_id, "unit_id": unit_id}
-    revision = _Revision(*session.execute(_REVISION, params).one())
-    key = (version_id, version.content_hash, unit_id)
-    kept = _CACHE.get(key)
-    if kept is None or kept.revision != revision:
-        kept = (kept and _added_to(session, params, kept, revision)) or _aggregated(
-            session, params, revision
-        )
-        if key not in _CACHE and len(_CACHE) >= _CACHE_SIZE:
-            _CACHE.pop(next(iter(_CACHE)), None)
-        _CACHE[key] = kept
-    statistics = kept.by_language.get(language)
-    if statistics is None:
-        questions = stored_questions(version, language, unit_id)
-        groups = tuple(
-            (question_id, correct, response, n, y, yy, from_quiz)
-            for (question_id, correct, response, from_quiz), (n, y, yy) in kept.groups.items()
-        )
-        statistics = QuizStatistics(revision.attempts, tuple(_build(questions, groups)))
-        kept.by_language[language] = statistics
-    return statistics
-
-
-def _ids(session: Session, params: dict[str, Any]) -> tuple[_Handed, _Handed]:
-    return (
-        frozenset((row_id, at) for row_id, at in session.execute(_ATTEMPT_IDS, params)),
-        frozenset((row_id, at) for row_id, at in session.execute(_REFRESHER_ANSWER_IDS, params)),
-    )
-
-
-def _aggregated(session: Session, params: dict[str, Any], revision: _Revision) -> _Kept:
-    """Everything aggregated. The ids are read before and after: when they are the
-    same, the aggregate in between saw exactly those (attempts are only added or,
-    rarely, removed), and later views may add to it."""
-    before = _ids(session, params)
-    groups: _Groups = {}
-    _add(groups, _aggregate(session, params["version_id"], params["unit_id"]))
-    after = _ids(session, params)
-    attempts, answers = after if before == after else (None, None)
-    return _Kept(revision, groups, attempts, answers, {})
-
-
-def _added_to(
-    session: Session, params: dict[str, Any], kept: _Kept, revision: _Revision
-) -> _Kept | None:
-    """`kept` with the attempts and refresher answers added since; None when something
-    was removed, or too much is new, or what `kept` holds is not known for sure."""
-    if (
-        kept.attempt_ids is None
-        or kept.answer_ids is None
-        or kept.revision.last_erasure != revision.last_erasure
-    ):
-        return None  # not known for sure, or someone's answers were erased meanwhile
-    attempts, answers = _recent(session, params, kept, revision) or _ids(session, params)
-    if not (kept.attempt_ids <= attempts and kept.answer_ids <= answers):
-        return None
-    new_attempts, new_answers = attempts - kept.attempt_ids, answers - kept.answer_ids
-    if len(new_attempts) + len(new_answers) > _MOST_ADDED:
-        return None
-    groups = dict(kept.groups)
-    # Submitted attempts and refresher answers never change: adding exactly these
-    # ids' answers is exact, whatever was handed in meanwhile.
-    if new_attempts:
-        ids = [attempt_id for attempt_id, _at in new_attempts]
-        _add(groups, _attempt_groups(session, _GROUPS_OF, {**params, "ids": ids}))
-    if new_answers:
-        ids = [answer_id for answer_id, _at in new_answers]
-        _add(groups, _refresher_groups(session, _REFRESHER_GROUPS_OF, {**params, "ids": ids}))
-    return _Kept(revision, groups, attempts, answers, {})
-
-
-def _recent(
-    session: Session, params: dict[str, Any], kept: _Kept, revision: _Revision
-) -> tuple[_Handed, _Handed] | None:
-    """What is handed in now, as what `kept` holds plus what came lately, when the
-    counts of the revision prove that nothing else changed (nothing removed, nothing
-    committed late); None when they do not (then all ids are read)."""
-    assert kept.attempt_ids is not None and kept.answer_ids is not None
-    last_at, last_answer = kept.revision.last_at, kept.revision.last_answer_id
-    recent_attempts: _Handed = frozenset()
-    if last_at is not None:
-        found = session.execute(_RECENT_ATTEMPT_IDS, {**params, "since": last_at - _LATE_COMMIT})
-        recent_attempts = frozenset((row_id, at) for row_id, at in found)
-    elif revision.attempts:
-        return None
-    found = session.execute(
-        _RECENT_ANSWER_IDS, {**params, "after_id": (last_answer or 0) - _LATE_IDS}
-    )
-    recent_answers = frozenset((row_id, at) for row_id, at in found)
-    attempts, answers = kept.attempt_ids | recent_attempts, kept.answer_ids | recent_answers
-    if len(attempts) != revision.attempts or len(answers) != revision.answer_count:
-        return None
-    return attempts, answers
-
-
-def _add(groups: _Groups, found: Iterable[_Group]) -> None:
-    for question_id, correct, response, n, y, yy, from_quiz in found:
-        key = (question_id, correct, response, from_quiz)
-        before = groups.get(key, (0, 0.0, 0.0))
-        groups[key] = (before[0] + n, before[1] + y, before[2] + yy)
+    attempts = session.scalar(_ATTEMPT_COUNT, params) or 0
+    questions = stored_questions(version, language or version.language, unit_id)
+    if not questions:
+        return QuizStatistics(attempts, ())
+    groups = session.execute(_ROWS, params)
+    return QuizStatistics(attempts, tuple(_build(questions, groups)))
 
 
 def item_statistics(
     session: Session, version_id: int, unit_id: str, language: str | None = None
 ) -> list[ItemStats]:
-    """The figures of every question of the quiz unit, in the unit's order.
-
-    Texts (choices, questions) are those of `language`, or of the version's main
-    language. Attempts in every language count: translations share question ids
-    and choice order. An unknown version or a unit without questions gives [].
-    """
-    version = session.get(CourseVersion, version_id)
-    if version is None:
-        return []
-    questions = stored_questions(version, language or version.language, unit_id)
-    if not questions:
-        return []
-    return _build(questions, _aggregate(session, version_id, unit_id))
+    """The figures of every question of the quiz unit, in the unit's order (see
+    `quiz_statistics`). An unknown version or a unit without questions gives []."""
+    return list(quiz_statistics(session, version_id, unit_id, language).items)
 
 
-def _aggregate(session: Session, version_id: int, unit_id: str) -> tuple[_Group, ...]:
-    params = {"version_id": version_id, "unit_id": unit_id}
-    return (
-        *_attempt_groups(session, _GROUPS, params),
-        *_refresher_groups(session, _REFRESHER_GROUPS, params),
-    )
-
-
-def _attempt_groups(session: Session, statement: Any, params: dict[str, Any]) -> list[_Group]:
-    return [
-        (question_id, bool(correct), response, count, float(sum_y or 0), float(sum_yy or 0), True)
-        for question_id, correct, response, count, sum_y, sum_yy in session.execute(
-            statement, params
-        )
-    ]
-
-
-def _refresher_groups(session: Session, statement: Any, params: dict[str, Any]) -> list[_Group]:
-    return [
-        (question_id, bool(correct), response, count, 0.0, 0.0, False)
-        for question_id, correct, response, count in session.execute(statement, params)
-    ]
-
-
-def _build(questions: list[Question], groups: tuple[_Group, ...]) -> list[ItemStats]:
+def _build(questions: list[Question], groups: Iterable[_Group]) -> list[ItemStats]:
     """Add up the groups per question (the sums of the module's docstring)."""
-    sums: dict[str, _Sums] = {}
+    # Per question: n, x, quiz_n, quiz_x, Σy, Σxy, Σy² (a list: thousands of groups).
+    sums: dict[str, list[int]] = {}
     responses: dict[str, list[tuple[bool, str, int]]] = {}
-    for question_id, correct, response, count, y, yy, from_quiz in groups:
-        before = sums.get(question_id, _Sums())
-        quiz_count = count if from_quiz else 0
-        sums[question_id] = _Sums(
-            n=before.n + count,
-            x=before.x + (count if correct else 0),
-            quiz_n=before.quiz_n + quiz_count,
-            quiz_x=before.quiz_x + (quiz_count if correct else 0),
-            y=before.y + y,
-            xy=before.xy + (y if correct else 0.0),
-            yy=before.yy + yy,
-        )
-        responses.setdefault(question_id, []).append((correct, response, count))
+    for question_id, correct, response, answers, in_refreshers, rest, squared in groups:
+        count = answers + in_refreshers
+        added = sums.get(question_id)
+        if added is None:
+            added = sums[question_id] = [0] * 7
+            responses[question_id] = []
+        added[0] += count
+        added[2] += answers
+        added[4] += rest
+        added[6] += squared
+        if correct:
+            added[1] += count
+            added[3] += answers
+            added[5] += rest
+        responses[question_id].append((correct, response, count))
     return [
-        _item(question, sums.get(question.id, _Sums()), responses.get(question.id, []))
+        _item(
+            question,
+            _Sums(*sums[question.id]) if question.id in sums else _Sums(),
+            responses.get(question.id, []),
+        )
         for question in questions
     ]
 
@@ -590,16 +614,21 @@ def _wrong_answers(
 ) -> tuple[WrongAnswer, ...]:
     """The most frequent wrong answers. Typed answers that differ only in case or
     spacing count as one, shown as most learners wrote it."""
-    totals: Counter[str] = Counter()
-    spellings: dict[str, Counter[str]] = {}
+    totals: dict[str, int] = {}
+    spellings: dict[str, dict[str, int]] = {}  # plain dicts: one per distinct answer
     for fields, count in answers:
         text = _readable(question, fields)
         key = text.casefold()
-        totals[key] += count
-        spellings.setdefault(key, Counter())[text] += count
+        totals[key] = totals.get(key, 0) + count
+        forms = spellings.get(key)
+        if forms is None:
+            spellings[key] = {text: count}
+        else:
+            forms[text] = forms.get(text, 0) + count
     ranked = sorted(totals.items(), key=lambda item: (-item[1], item[0]))
+    # The most frequent spelling; of equally frequent ones the first found.
     return tuple(
-        WrongAnswer(spellings[key].most_common(1)[0][0], count)
+        WrongAnswer(max(spellings[key].items(), key=lambda form: form[1])[0], count)
         for key, count in ranked[:WRONG_ANSWERS_SHOWN]
     )
 

@@ -29,6 +29,7 @@ from lms.models import (
     User,
 )
 from lms.services import xapi
+from lms.services.compliance import cells_changed
 
 
 class LearningError(ValueError):
@@ -126,6 +127,7 @@ def enroll(session: Session, user: User, course: Course, now: datetime) -> Enrol
         counts_from=now,
     )
     session.add(enrollment)
+    cells_changed(session, enrollment.company_id)
     session.flush()
     return enrollment
 
@@ -297,6 +299,7 @@ def _complete_if_done(
         )
     )
     xapi.record(session, enrollment, "completed", now)
+    cells_changed(session, enrollment.company_id)
     session.flush()
 
 
@@ -341,6 +344,7 @@ def move_to_live_version(session: Session, enrollment: Enrollment, now: datetime
         enrollment.completed_at = None
     enrollment.version_id = live.id
     enrollment.version = live
+    cells_changed(session, enrollment.company_id)
     session.flush()
     return True
 
@@ -398,5 +402,6 @@ def start_new_round(session: Session, enrollment: Enrollment, now: datetime) -> 
         enrollment.version = live
     enrollment.counts_from = now
     enrollment.completed_at = None
+    cells_changed(session, enrollment.company_id)
     session.flush()
     return True

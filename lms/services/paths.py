@@ -28,7 +28,8 @@ from lms.models import (
     RecordStatus,
     User,
 )
-from lms.services import assignments, learning
+from lms.services import assignments, audit, learning
+from lms.services.audit import Actor
 
 
 class StepStatus(enum.StrEnum):
@@ -184,15 +185,17 @@ def follow(session: Session, user: User, path: LearningPath, now: datetime) -> P
 
 def assign_path(
     session: Session,
-    manager: User,
+    actor: Actor,
+    company_id: int,
     path: LearningPath,
     people: Sequence[User],
     due_on: date,
     note: str,
     now: datetime,
 ) -> int:
-    """Assign every module of the path to the people, due on one day, and let them follow
-    it. Returns the number of assignments made."""
+    """Assign every module of the path to the people (of the company `company_id`), due on
+    one day, and let them follow it; the audit entry ("assignment.path") names whom.
+    Returns the number of assignments made."""
     courses = {
         c.slug: c
         for c in session.scalars(
@@ -205,8 +208,22 @@ def assign_path(
         if course is None:
             continue
         made += assignments.assign_to_people(
-            session, manager, course, people, due_on, note, now
+            session, actor.user, course, people, due_on, note, now
         ).total
     for person in people:
         follow(session, person, path, now)
+    audit.record(
+        session,
+        actor,
+        "assignment.path",
+        company_id,
+        now,
+        subject=path.slug,
+        subject_id=path.id,
+        changes={
+            "to": [None, ", ".join(p.display_name for p in people)],
+            "due_on": [None, due_on.isoformat()],
+            "assignments": [None, made],
+        },
+    )
     return made

@@ -68,7 +68,9 @@ Flow
 only; the dry run) → `apply(session, company, plan, by, now)` (only a plan
 without errors; flushes, never commits, so the caller's single transaction
 makes it all or nothing). Importing the same file again plans only
-"unchanged".
+"unchanged". An admin's import in the browser goes through `apply_and_invite`: the
+plan carried out, the newcomers invited (queued in the outbox) and the audit entry
+written, in the caller's transaction.
 """
 
 from __future__ import annotations
@@ -82,7 +84,7 @@ import warnings
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 
 from flask_babel import LazyString
@@ -91,9 +93,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from lms.clock import today
-from lms.models import Company, Department, Role, User
-from lms.services.accounts import NewPerson, create_users, deactivate_user, normalize_email
+from lms.models import Company, Department, Role, TokenPurpose, User
+from lms.services import audit
+from lms.services.account_mail import send_invitation_mail
+from lms.services.accounts import (
+    NewPerson,
+    create_users,
+    deactivate_user,
+    issue_tokens,
+    normalize_email,
+)
 from lms.services.assignments import apply_rules_to_newcomers
+from lms.services.compliance import cells_changed
 
 MAX_BYTES = 10 * 1024 * 1024
 """Larger files are refused (an HR export of 10,000 people is about 1 MB)."""
@@ -796,11 +807,45 @@ def apply(
             _update(people[change.user_id], change, departments)
             if "department_id" in change.updates:
                 moved.append(people[change.user_id])
+    cells_changed(session, company.id)
     session.flush()
     # Assignments already made stay (the history); the new departments' standing
     # assignments are added.
     apply_rules_to_newcomers(session, moved, now, day)
     return ImportSummary(import_plan.counts(), [person.id for person in new_people])
+
+
+def apply_and_invite(
+    session: Session,
+    actor: audit.Actor,
+    company: Company,
+    import_plan: ImportPlan,
+    *,
+    source: str,
+    now: datetime,
+    invite_lifetime: timedelta,
+) -> ImportSummary:
+    """`apply` the plan as `actor`, invite the people created and record the import
+    (named by `source`, the file's name) in the audit log, all in the caller's
+    transaction: the invitations are queued in the outbox and go out only if the
+    import is kept. Raises `ImportRefused` as `apply` does."""
+    summary = apply(session, company, import_plan, actor.user, now)
+    newcomers = [session.get(User, user_id) for user_id in summary.new_people_ids]
+    people = [person for person in newcomers if person is not None]
+    raws = issue_tokens(session, people, TokenPurpose.INVITE, now, invite_lifetime)
+    for person in people:
+        send_invitation_mail(session, person, raws[person.id], now)
+    counts = summary.counts
+    audit.record(
+        session,
+        actor,
+        "people.import",
+        company.id,
+        now,
+        subject=source,
+        changes={str(action): [None, counts[action]] for action in Action if counts[action]},
+    )
+    return summary
 
 
 def _people_by_id(session: Session, company_id: int, ids: Sequence[int]) -> dict[int, User]:

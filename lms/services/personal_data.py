@@ -27,7 +27,7 @@ from lms.models import (
     UnitProgress,
     User,
 )
-from lms.services import refreshers
+from lms.services import audit, refreshers
 from lms.services.review import (
     Review,
     attempt_review,
@@ -44,6 +44,12 @@ def _iso(value: datetime | None) -> str | None:
 
 def _number(value: Decimal | None) -> str | None:
     return str(value) if value is not None else None
+
+
+def record_export(session: Session, actor: audit.Actor, user: User, now: datetime) -> None:
+    """Note in the audit log that someone (an admin) downloaded the person's export."""
+    audit.record(session, actor, "person.export", user.company_id, now,
+                 subject=user.display_name, subject_id=user.id)  # fmt: skip
 
 
 def export_personal_data(session: Session, user: User) -> dict[str, Any]:

@@ -39,8 +39,10 @@ from sqlalchemy.orm import Session
 from lms.clock import day_end, day_start, local_zone
 from lms.input_checks import date_in_range
 from lms.models import Company, ExternalRecord, RecordStatus, User
-from lms.services import people_import
+from lms.services import audit, people_import
 from lms.services.accounts import normalize_email
+from lms.services.audit import Actor
+from lms.services.compliance import cells_changed
 from lms.services.external_records import module_validity
 from lms.services.people_import import MAX_BYTES as MAX_BYTES
 from lms.services.people_import import MESSAGES as FILE_MESSAGES
@@ -349,9 +351,15 @@ def _date(text: str, problem: Any, *, required: bool) -> date | None:
 
 
 def apply(
-    session: Session, company: Company, plan: RecordPlan, by: User, now: datetime
+    session: Session,
+    actor: Actor,
+    company: Company,
+    plan: RecordPlan,
+    filename: str,
+    now: datetime,
 ) -> list[ExternalRecord]:
-    """Write the plan's new records, confirmed by `by`; only a plan without errors."""
+    """Write the plan's new records of the file `filename`, confirmed by `actor`;
+    only a plan without errors."""
     if plan.has_errors:
         raise ValueError("a plan with errors is not applied")
     records = [
@@ -369,12 +377,22 @@ def apply(
             else None,
             status=RecordStatus.CONFIRMED.value,
             created_at=now,
-            created_by_id=by.id,
+            created_by_id=actor.user_id,
             decided_at=now,
-            decided_by_id=by.id,
+            decided_by_id=actor.user_id,
         )
         for new in plan.new
     ]
     session.add_all(records)
+    cells_changed(session, company.id)
     session.flush()
+    audit.record(
+        session,
+        actor,
+        "record.import",
+        company.id,
+        now,
+        subject=filename,
+        changes={"new": [None, len(records)], "unchanged": [None, plan.unchanged]},
+    )
     return records

@@ -37,7 +37,7 @@ from lms.content.grading import Result, grade
 from lms.content.spec import Question
 from lms.content.stored import stored_questions, stored_quiz_settings
 from lms.models import Completion, CourseVersion, Refresher, RefresherAnswer
-from lms.services import learning, quizzes
+from lms.services import item_stats, learning, quizzes
 
 QUESTIONS = 3
 OFFER_DAYS = 14
@@ -315,6 +315,19 @@ def answer(
                 "answered": results[item.question.id].answered,
             }
             for position, item in enumerate(drawn)
+        ],
+    )
+    item_stats.count_refresher_answers(
+        session,
+        due.version_id,
+        [
+            (
+                item.unit_id,
+                item.question.id,
+                entered.get(item.question.id, {}),
+                results[item.question.id].correct,
+            )
+            for item in drawn
         ],
     )
     return refresher

@@ -1,8 +1,9 @@
 """Reminders: e-mail learners about due, overdue and expiring assignments, managers a digest.
 
-`lms reminders` runs this from cron, say twice a day. Each reminder that goes
-out is recorded in `ReminderSent` under a key that says what it was about, so
-a later run sends it not again:
+`lms reminders` runs this from cron, say twice a day. Each reminder is queued in
+the outbox (sent by `lms mail send`, which retries) and recorded in `ReminderSent`
+in the same transaction, under a key that says what it was about, so a later run
+sends it not again:
 
 - due-soon: not yet done and due within `DUE_SOON_DAYS`; once per due date
   (a new due date reminds anew);
@@ -26,7 +27,7 @@ from __future__ import annotations
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from flask import render_template
@@ -37,7 +38,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from lms.clock import today
-from lms.mail import Mail, send_mail
+from lms.mail import Mail, queue_mail
 from lms.models import Company, ReminderSent, Role, User, UserRole
 from lms.permissions import managed_department_ids
 from lms.services import refreshers
@@ -121,6 +122,7 @@ class Reminder:
     recipient: Recipient
     items: tuple[Item, ...] = ()
     digest: Digest | None = None
+    company_id: int | None = None
 
     @property
     def records(self) -> list[tuple[str, str]]:
@@ -132,12 +134,10 @@ class Reminder:
 
 @dataclass
 class Summary:
-    """What a run sent (or, in a dry run, would send)."""
+    """What a run queued (or, in a dry run, would queue)."""
 
     sent: Counter[str] = field(default_factory=Counter)  # per kind: items, and digests
     mails: list[Mail] = field(default_factory=list)
-    failed: list[str] = field(default_factory=list)  # addresses whose mail did not go out
-    errors: list[str] = field(default_factory=list)
 
 
 def iso_week(day: date) -> str:
@@ -160,7 +160,10 @@ def plan_reminders(session: Session, now: datetime) -> list[Reminder]:
     learner_mails: list[Reminder] = []
     digests: list[Reminder] = []
     for company in companies:
-        found = _plan_company(session, company, now, local_today)
+        found = [
+            replace(reminder, company_id=company.id)
+            for reminder in _plan_company(session, company, now, local_today)
+        ]
         learner_mails += [r for r in found if r.digest is None]
         digests += [r for r in found if r.digest is not None]
     return learner_mails + digests
@@ -427,14 +430,14 @@ def send_reminders(
     dry_run: bool = False,
     after_each: Callable[[], None] | None = None,
 ) -> Summary:
-    """Send every reminder due at `now` and record each one that went out.
+    """Queue every reminder due at `now` in the outbox and record it, together.
 
-    A mail that cannot be sent (an SMTP or network error) is recorded nowhere,
-    so the next run tries it again; the others still go out. `after_each` is
-    called once the plan is made and after each mail is recorded: the command
-    commits there, so no lock is held while a mail travels and a mail that went
-    out is not sent again if the run stops later. With `dry_run`, the mails are
-    written into the summary only: nothing is sent or recorded.
+    The mail and its record are one change: a run that stops half-way leaves no
+    mail without its record and no record without its mail; the outbox's sender
+    retries a mail the server does not take. `after_each` is called once the plan
+    is made and after each mail is queued: the command commits there, so a long
+    run holds no write lock for long. With `dry_run`, the mails are written into
+    the summary only: nothing is queued or recorded.
     """
     summary = Summary()
     planned = plan_reminders(session, now)
@@ -443,15 +446,18 @@ def send_reminders(
     for reminder in planned:
         mail = write_mail(reminder, links)
         if not dry_run:
-            try:
-                send_mail(mail.to, mail.subject, mail.body)
-            except OSError as exc:  # smtplib's errors are OSErrors too
-                log.warning("Reminder to %s not sent: %s", mail.to, exc)
-                summary.failed.append(mail.to)
-                summary.errors.append(str(exc))
-                continue
             if not _record(session, reminder, now):
                 log.warning("Reminder to %s was also sent by another run.", mail.to)
+                continue
+            queue_mail(
+                session,
+                mail.to,
+                mail.subject,
+                mail.body,
+                now=now,
+                user_id=reminder.recipient.user_id,
+                company_id=reminder.company_id,
+            )
             if after_each is not None:
                 after_each()
         summary.mails.append(mail)

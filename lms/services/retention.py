@@ -1,5 +1,6 @@
 """Retention: erase accounts that went unused for a company's retention period, and prune
-the logs after the platform's retention. Run by `lms retention` (cron), with a dry run."""
+the logs after the platform's retention and the mails sent more than a week ago. Run by
+`lms retention` (cron), with a dry run."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from lms.models import AuditEntry, Company, ReportAccess, Role, User, UserRole
-from lms.services import throttling
+from lms.services import outbox, throttling
 from lms.services.erasure import erase_person
 
 
@@ -21,6 +22,7 @@ class RetentionRun:
     audit_pruned: int = 0
     access_pruned: int = 0
     failures_pruned: int = 0
+    mails_pruned: int = 0
 
 
 def due_for_erasure(session: Session, company: Company, now: datetime) -> list[User]:
@@ -77,6 +79,8 @@ def run_retention(session: Session, now: datetime, *, log_days: int, dry_run: bo
         session.execute(delete(ReportAccess).where(ReportAccess.at < before))
         # Sign-in failures only serve throttling: a day is all they are kept.
         result.failures_pruned = throttling.prune(session, now)
+        # The outbox keeps a sent mail a week (what went to whom, for questions).
+        result.mails_pruned = outbox.prune_sent(session, now)
         session.flush()
     return result
 

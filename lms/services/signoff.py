@@ -17,7 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lms.models import Enrollment, PracticalSignoff, Role, User
-from lms.services import learning
+from lms.services import audit, learning
+from lms.services.audit import Actor
 
 
 class SignoffError(ValueError):
@@ -60,16 +61,17 @@ def current(session: Session, enrollment: Enrollment, unit_id: str) -> Practical
 
 def save(
     session: Session,
+    actor: Actor,
     enrollment: Enrollment,
     unit_id: str,
     ticked: Iterable[str],
     comment: str,
     *,
     sign: bool,
-    by: User,
     now: datetime,
 ) -> PracticalSignoff:
-    """Keep the ticked items and the comment; with `sign`, sign the task off.
+    """Keep the ticked items and the comment; with `sign`, sign the task off (by
+    `actor`, who has been checked with `may_sign_off`). Written to the audit log.
 
     A signed-off task stays as it is (a new round starts a new checklist).
     """
@@ -94,14 +96,26 @@ def save(
     row.version_id = enrollment.version_id
     row.ticked = chosen
     row.comment = comment.strip()[:1000]
-    row.updated_by_id = by.id
+    row.updated_by_id = actor.user_id
     row.updated_at = now
     if sign:
-        row.signed_off_by_id = by.id
+        row.signed_off_by_id = actor.user_id
         row.signed_off_at = now
     session.flush()
     if sign:
         learning.record_outcome(session, enrollment, unit_id, now)
+    learner = session.get(User, enrollment.user_id)
+    assert learner is not None
+    audit.record(
+        session,
+        actor,
+        "signoff.sign" if sign else "signoff.tick",
+        learner.company_id,
+        now,
+        subject=f"{learner.display_name}: {unit['title']}",
+        subject_id=row.id,
+        changes={"ticked": [None, len(row.ticked)], "comment": [None, row.comment]},
+    )
     return row
 
 

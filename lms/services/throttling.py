@@ -120,8 +120,9 @@ def reserve(
 ) -> Verdict:
     """Count the account's recent failures and, if the budgets allow, write one more.
 
-    The caller commits before checking the password and calls `forget` when it
-    matched. Flushes; does not commit.
+    The caller commits it before checking the password (the views write it in a
+    transaction of its own, `db.writing()`, kept whatever the request answers) and
+    calls `forget` when it matched. Flushes; does not commit.
     """
     _lock_account(session, account)
     mine = (SignInFailure.account == account, SignInFailure.kind == kind)

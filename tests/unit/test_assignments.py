@@ -9,10 +9,19 @@ from sqlalchemy import select
 
 from lms.clock import today
 from lms.content.importer import import_course
-from lms.models import Assignment, Completion, Course, Enrollment, Role
+from lms.models import (
+    Assignment,
+    AssignmentRule,
+    AuditEntry,
+    Completion,
+    Course,
+    Enrollment,
+    Role,
+)
 from lms.services import assignments, compliance
 from lms.services.accounts import NewPerson, create_user
 from lms.services.assignments import MIN_NEWCOMER_DAYS
+from lms.services.audit import Actor
 from lms.services.compliance import CellState, Filters, Scope
 from tests.factories import make_user
 from tests.unit.test_course_parser import COURSE_MD, write_course
@@ -59,6 +68,7 @@ def complete(db, user, course, at, valid_until=None):
             valid_until=valid_until,
         )
     )
+    compliance.cells_changed(db, user.company_id)  # as learning._complete_if_done does
     db.flush()
 
 
@@ -130,7 +140,7 @@ def test_withdrawing_a_department_assignment_ends_its_rows_but_keeps_them(db, wo
     rule, _ = assignments.assign_to_group(
         db, a.manager, a.company, course, None, TODAY, "", NOW, today=TODAY
     )
-    ended = assignments.withdraw_rule(db, a.manager, rule, NOW + timedelta(hours=1))
+    ended = assignments.withdraw_rule(db, Actor(a.manager), rule, NOW + timedelta(hours=1))
     assert ended == 5  # every active person of Alpha, managers included
     rows = db.scalars(select(Assignment).where(Assignment.rule_id == rule.id)).all()
     assert {r.ended_reason for r in rows} == {"withdrawn"}
@@ -277,3 +287,43 @@ def test_rules_for_many_people_at_once_give_each_what_one_at_a_time_gives(db, wo
         (office_course.id, today(later) + timedelta(days=40)),  # the rule's 40 days
     ]
     assert deactivated == [] and [row[3] for row in had_it] == ["person", "newcomer"]
+
+
+def test_assigning_and_withdrawing_write_their_entries_with_the_actors_network(db, world, course):
+    a = world.a
+    actor = Actor(a.manager, "198.51.100.0/24")
+    due = TODAY + timedelta(days=20)
+    to_people = assignments.assign_course(
+        db, actor, a.company, course, people=a.employees[:2], department=None,
+        due_on=due, note="", now=NOW, today=TODAY, retake=True,
+    )  # fmt: skip
+    to_department = assignments.assign_course(
+        db, actor, a.company, course, people=None, department=a.departments[1],
+        due_on=due, note="", now=NOW, today=TODAY,
+    )  # fmt: skip
+    office = assignments.members(db, a.company.id, a.departments[1].id)
+    assert (to_people.total, to_department.total) == (2, len(office))
+    rule = db.scalar(select(AssignmentRule))
+    ended = assignments.withdraw_rule(db, actor, rule, NOW)
+    row = assignments.history(db, a.employees[0])[0]
+    assignments.withdraw(db, actor, row, NOW)
+    made, by_department, rule_withdrawn, one_withdrawn = db.scalars(
+        select(AuditEntry).order_by(AuditEntry.id)
+    ).all()
+    assert {(e.actor_id, e.address, e.company_id) for e in db.scalars(select(AuditEntry))} == {
+        (a.manager.id, "198.51.100.0/24", a.company.id)
+    }
+    assert made.action == "assignment.create" and made.subject == course.slug
+    assert made.changes == {
+        "to": [None, f"{a.employees[0].display_name}, {a.employees[1].display_name}"],
+        "due_on": [None, due.isoformat()],
+        "people": [None, 2],
+        "retake": [None, True],
+    }
+    assert by_department.changes["to"] == [None, a.departments[1].name]
+    assert rule_withdrawn.action == "assignment.withdraw"
+    assert rule_withdrawn.subject == f"rule {rule.id}"
+    assert rule_withdrawn.changes == {"people": [ended, 0]} and ended == len(office)
+    assert one_withdrawn.subject == a.employees[0].display_name
+    assert one_withdrawn.subject_id == row.id
+    assert row.ended_reason == "withdrawn" and row.ended_by_id == a.manager.id

@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from lms.content.importer import import_course
-from lms.models import Attendance, BookingStatus, Completion, Course, UnitProgress
+from lms.models import Attendance, AuditEntry, BookingStatus, Completion, Course, UnitProgress
 from lms.services import booking, learning
+from lms.services.audit import Actor
 from lms.services.booking import BookingError, DateFields
 from tests.unit.test_course_parser import write_course
 
@@ -251,10 +252,10 @@ def test_attendance_completes_the_unit_and_the_module_and_can_be_corrected(db, w
     learning.mark_lesson_done(db, enrollment, "einstieg", NOW)
     after = date.ends_at + timedelta(hours=3)
 
-    booking.record_attendance(db, seat, Attendance.ABSENT, "krank", by=world.trainer, now=after)
+    booking.record_attendance(db, Actor(world.trainer), seat, Attendance.ABSENT, "krank", now=after)
     assert learning.course_progress(db, enrollment, "de").done == 1
 
-    booking.record_attendance(db, seat, Attendance.PRESENT, "", by=world.trainer, now=after)
+    booking.record_attendance(db, Actor(world.trainer), seat, Attendance.PRESENT, "", now=after)
     progress = learning.course_progress(db, enrollment, "de")
     assert progress.complete
     attended = progress.units[1]
@@ -267,15 +268,40 @@ def test_taking_back_present_reopens_the_unit_while_the_module_is_not_complete(d
     date = schedule(db, world, course)
     person = world.a.employees[0]
     seat, _ = book(db, date, person)
-    booking.record_attendance(db, seat, Attendance.PRESENT, "", by=world.trainer, now=NOW)
+    booking.record_attendance(db, Actor(world.trainer), seat, Attendance.PRESENT, "", now=NOW)
     enrollment = enrollment_of(db, person, course)  # enrolled by the attendance
     assert enrollment is not None
     assert learning.course_progress(db, enrollment, "de").units[1].status == "attended"
-    booking.record_attendance(db, seat, Attendance.EXCUSED, "", by=world.trainer, now=NOW)
+    booking.record_attendance(db, Actor(world.trainer), seat, Attendance.EXCUSED, "", now=NOW)
     assert learning.course_progress(db, enrollment, "de").units[1].status == "pending"
     assert (
         db.scalar(select(UnitProgress).where(UnitProgress.enrollment_id == enrollment.id)) is None
     )
+
+
+def audit_entries(db, action):
+    return db.scalars(
+        select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)
+    ).all()
+
+
+def test_recording_attendance_writes_its_audit_entry_when_something_changed(db, world, course):
+    date = schedule(db, world, course)
+    person = world.a.employees[0]
+    seat, _ = book(db, date, person)
+    trainer = Actor(world.trainer, "192.0.2.0/24")
+    booking.record_attendance(db, trainer, seat, Attendance.ABSENT, "krank", now=NOW)
+    booking.record_attendance(db, trainer, seat, Attendance.ABSENT, "krank", now=NOW)  # the same
+
+    (entry,) = audit_entries(db, "attendance.record")
+    assert (entry.actor_id, entry.address) == (world.trainer.id, "192.0.2.0/24")
+    assert (entry.company_id, entry.subject, entry.subject_id) == (
+        person.company_id,
+        person.display_name,
+        seat.id,
+    )
+    assert entry.changes == {"attendance": [None, "absent"], "attendance_note": ["", "krank"]}
+    assert seat.attendance_by_id == world.trainer.id
 
 
 def test_attendance_only_for_people_with_a_confirmed_seat(db, world, course):
@@ -283,7 +309,9 @@ def test_attendance_only_for_people_with_a_confirmed_seat(db, world, course):
     book(db, date, world.a.employees[0])
     waiting, _ = book(db, date, world.a.employees[1])
     with pytest.raises(BookingError):
-        booking.record_attendance(db, waiting, Attendance.PRESENT, "", by=world.trainer, now=NOW)
+        booking.record_attendance(
+            db, Actor(world.trainer), waiting, Attendance.PRESENT, "", now=NOW
+        )
 
 
 # --- QR check-in ---------------------------------------------------------------------
@@ -295,7 +323,7 @@ def date_today(db, world, course):
 
 
 def check_in(db, date, person, code, now):
-    return booking.check_in(db, date, person, code, key=KEY, now=now)
+    return booking.check_in(db, Actor(person), date, person, code, key=KEY, now=now)
 
 
 def test_a_booked_learner_checks_in_with_the_current_code_once(db, world, date_today):
@@ -309,6 +337,13 @@ def test_a_booked_learner_checks_in_with_the_current_code_once(db, world, date_t
     # Scanning again is fine and changes nothing.
     later = during + timedelta(minutes=5)
     assert check_in(db, date, person, code, later).checked_in_at == during
+    # Each check-in is in the audit log, written by the check-in itself.
+    entries = audit_entries(db, "attendance.check-in")
+    assert [(e.actor_id, e.subject, e.subject_id) for e in entries] == [
+        (person.id, person.display_name, seat.id)
+    ] * 2
+    assert entries[0].changes == {"attendance": [None, "present"]}
+    assert audit_entries(db, "attendance.record") == []
 
 
 def test_a_code_read_just_before_it_changed_still_works(db, world, date_today):

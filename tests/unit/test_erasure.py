@@ -17,7 +17,7 @@ from lms.models import (
     User,
 )
 from lms.services import booking, learning
-from lms.services.audit import log_report_access, record_change
+from lms.services.audit import Actor, log_report_access, record_change
 from lms.services.erasure import erase_person
 from tests.factories import make_user
 from tests.unit.test_booking import NOW, fields, import_in_person_course
@@ -47,7 +47,7 @@ def test_after_erasure_no_table_holds_the_name_or_address_and_evidence_counts_st
     )
     seat, _ = booking.book(db, date, person, by=person, now=NOW)
     booking.record_attendance(
-        db, seat, Attendance.PRESENT, "Jörg Ümlaut kam pünktlich", by=world.trainer,
+        db, Actor(world.trainer), seat, Attendance.PRESENT, "Jörg Ümlaut kam pünktlich",
         now=date.ends_at,
     )  # fmt: skip
     learning.give_feedback(db, enrollment, "einstieg", 4, "Grüße, Jörg Ümlaut", NOW)

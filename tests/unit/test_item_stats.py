@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import math
+import threading
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import select
 
 from lms.content.importer import import_course
-from lms.models import AttemptAnswer, Enrollment, QuizAttempt
+from lms.models import AttemptAnswer, Company, Enrollment, ItemStat, QuizAttempt
+from lms.services import item_stats
 from lms.services.item_stats import (
     MIN_ATTEMPTS,
     Flag,
@@ -74,7 +77,8 @@ def stats_quiz(app, db, tmp_path):
 
 
 def add_attempt(db, version, company, answers, *, status="submitted", unit_id="check", name=None):
-    """One attempt of a new learner with its graded answers (as `quizzes.submit` stores them)."""
+    """One attempt of a new learner with its graded answers, counted in the item
+    statistics when submitted (as `quizzes.submit` stores them)."""
     learner = make_user(db, company, name=name or LEARNER_NAME, email=None)
     enrollment = Enrollment(
         company_id=company.id,
@@ -118,6 +122,17 @@ def add_attempt(db, version, company, answers, *, status="submitted", unit_id="c
             )
         )
     db.flush()
+    if status == "submitted":
+        item_stats.count_hand_in(
+            db,
+            version.id,
+            unit_id,
+            attempt.score,
+            [
+                (qid, {} if value is None else {f"q-{qid}": value}, bool(correct), Decimal(correct))
+                for qid, (value, correct) in answers.items()
+            ],
+        )
     return attempt
 
 
@@ -248,16 +263,17 @@ def test_only_submitted_attempts_of_the_version_and_unit_count(db, six_attempts)
     assert item_statistics(db, version.id, "einstieg") == []  # a lesson has no questions
 
 
-def test_statistics_are_kept_until_an_attempt_is_handed_in(db, six_attempts, count_queries):
-    version, company = six_attempts, make_company(db)
-    first = quiz_statistics(db, version.id, "check")
+def test_the_figures_are_read_from_a_few_summary_rows(db, six_attempts, count_queries):
+    """The page reads the unit's rows (one per distinct answer), never the answers."""
+    version = six_attempts
     count_queries.statements.clear()
-    assert quiz_statistics(db, version.id, "check") is first
-    assert len(count_queries.statements) == 1  # the revision only
-    add_attempt(db, version, company, ATTEMPTS[0])
-    again = quiz_statistics(db, version.id, "check")
-    assert again.attempts == 7 and {i.attempts for i in again.items} == {7}
-    assert again.items[0].facility == pytest.approx(4 / 7)
+    statistics = quiz_statistics(db, version.id, "check")
+    assert statistics.attempts == 6
+    assert len(count_queries.statements) <= 3  # the version, the attempts counted, the rows
+    assert not [s for s in count_queries.statements if "answers" in s.split("FROM", 1)[-1]]
+    # farbe 3, merkmale 2, begriff 5, zettel 2 groups of equal answers: 12 rows for 24.
+    rows = db.scalars(select(ItemStat).where(ItemStat.version_id == version.id)).all()
+    assert len(rows) == 12 and sum(r.answers for r in rows) == 24
 
 
 def test_no_learner_is_named(db, six_attempts):
@@ -269,82 +285,157 @@ def test_no_learner_is_named(db, six_attempts):
 
 
 def same_figures(kept, fresh):
-    """The kept statistics equal a fresh aggregate over everything, figure by figure."""
+    """Two sets of statistics agree, figure by figure."""
     assert [
         (i.question.id, i.attempts, i.facility, i.discrimination, i.wrong_answers, i.choices)
-        for i in kept.items
+        for i in kept
     ] == [
         (i.question.id, i.attempts, i.facility, i.discrimination, i.wrong_answers, i.choices)
         for i in fresh
     ]
 
 
-def test_after_a_hand_in_only_the_new_attempt_is_aggregated(db, six_attempts, count_queries):
-    version, company = six_attempts, make_company(db)
-    quiz_statistics(db, version.id, "check")
-    added = add_attempt(db, version, company, ATTEMPTS[3])
-    count_queries.statements.clear()
-    again = quiz_statistics(db, version.id, "check")
-    grouped = [s for s in count_queries.statements if "GROUP BY" in s]
-    assert len(grouped) == 1 and " IN (" in grouped[0]  # the new attempt only
-    looked_up = [s for s in count_queries.statements if "quiz_attempts.id, CAST" in s]
-    assert len(looked_up) == 1 and "submitted_at >=" in looked_up[0]  # the lately handed in
-    assert again.attempts == 7
-    same_figures(again, item_statistics(db, version.id, "check"))
-    # A removed attempt: everything again, and right.
-    db.delete(added)
+def stored(db, version_id, unit_id="check"):
+    """The unit's summary rows as the database holds them now (columns, not objects
+    the session may keep), keyed as `item_stats.recounted` gives them."""
+    rows = db.execute(
+        select(
+            ItemStat.question_id, ItemStat.correct, ItemStat.response, ItemStat.answers,
+            ItemStat.refresher_answers, ItemStat.rest_cents, ItemStat.rest_cents_squared,
+        ).where(ItemStat.version_id == version_id, ItemStat.unit_id == unit_id)
+    )  # fmt: skip
+    return {
+        (version_id, unit_id, question_id, correct, response): item_stats.Counted(*sums)
+        for question_id, correct, response, *sums in rows
+    }
+
+
+def test_the_rows_kept_by_hand_ins_match_a_count_from_the_answers(db, six_attempts):
+    version = six_attempts
+    add_attempt(db, version, make_company(db), ATTEMPTS[3])
+    assert stored(db, version.id) == item_stats.recounted(db, version.id, "check")
+    # The hand-computed sums of farbe (see the first test): Σy = 11 + 2, Σy² = 21 + 4.
+    farbe = [c for key, c in stored(db, version.id).items() if key[2] == "farbe"]
+    assert sum(c.answers for c in farbe) == 7
+    assert sum(c.rest_cents for c in farbe) == 1300
+    assert sum(c.rest_cents_squared for c in farbe) == 25 * 100 * 100
+
+
+def test_a_recount_gives_the_figures_of_the_answers_as_graded_now(db, six_attempts):
+    """What a regrade calls after changing grades: the unit's rows again from its answers."""
+    version = six_attempts
+    before = item_statistics(db, version.id, "check")
+    # "fishing " is accepted after all (as a regrade would decide): one more right.
+    answer = next(
+        a
+        for a in db.scalars(select(AttemptAnswer).where(AttemptAnswer.question_id == "begriff"))
+        if a.response == {"q-begriff": "fishing "}
+    )
+    answer.correct, answer.score = True, Decimal(1)
+    answer.attempt.score += 1
     db.flush()
-    same_figures(quiz_statistics(db, version.id, "check"), item_statistics(db, version.id, "check"))
+    assert item_statistics(db, version.id, "check") == before  # nothing counted it yet
+    item_stats.recount(db, version.id, "check")
+    begriff = by_id(item_statistics(db, version.id, "check"))["begriff"]
+    assert begriff.facility == pytest.approx(2 / 6)
+    assert WrongAnswer("Fishing", 2) in begriff.wrong_answers
+    assert stored(db, version.id) == item_stats.recounted(db, version.id, "check")
 
 
-def test_a_hand_in_during_the_aggregate_is_never_counted_twice(db, six_attempts, monkeypatch):
-    from lms.services import item_stats
-
-    version, company = six_attempts, make_company(db)
-    aggregate = item_stats._aggregate
-
-    def with_a_hand_in_meanwhile(*args):
-        add_attempt(db, version, company, ATTEMPTS[0])
-        return aggregate(*args)
-
-    monkeypatch.setattr(item_stats, "_aggregate", with_a_hand_in_meanwhile)
-    first = quiz_statistics(db, version.id, "check")
-    monkeypatch.setattr(item_stats, "_aggregate", aggregate)
-    assert first.items[0].attempts == 7  # the aggregate saw it
-    add_attempt(db, version, company, ATTEMPTS[1])
-    kept = quiz_statistics(db, version.id, "check")
-    assert kept.attempts == 8 and kept.items[0].attempts == 8
-    same_figures(kept, item_statistics(db, version.id, "check"))
-
-
-def test_an_attempt_committed_late_is_found_all_the_same(db, six_attempts):
-    from datetime import timedelta
-
-    version, company = six_attempts, make_company(db)
-    quiz_statistics(db, version.id, "check")
-    late = add_attempt(db, version, company, ATTEMPTS[4])
-    late.submitted_at = datetime.now(UTC) - timedelta(hours=1)  # before what was kept
-    db.flush()
-    kept = quiz_statistics(db, version.id, "check")
-    assert kept.attempts == 7
-    same_figures(kept, item_statistics(db, version.id, "check"))
-
-
-def test_an_erasure_in_another_process_reaches_the_kept_figures(db, stats_quiz):
+def test_an_erasure_moves_the_persons_answers_to_no_answer(db, stats_quiz):
     from lms.models import User
-    from lms.services import erasure, item_stats
+    from lms.services import erasure
 
     version, company = stats_quiz
     attempts = [add_attempt(db, version, company, answers) for answers in ATTEMPTS]
-    before = quiz_statistics(db, version.id, "check")
-    begriff = next(i for i in before.items if i.question.id == "begriff")
-    assert "Spam" in [w.text for w in begriff.wrong_answers]
-    other_process = dict(item_stats._CACHE)  # what another worker keeps
+    before = by_id(item_statistics(db, version.id, "check"))
+    assert WrongAnswer("Spam", 1) in before["begriff"].wrong_answers
     erasure.erase_person(db, db.get(User, attempts[3].user_id), datetime.now(UTC))
     db.flush()
-    item_stats._CACHE.update(other_process)
-    add_attempt(db, version, company, ATTEMPTS[0])
-    after = quiz_statistics(db, version.id, "check")
-    begriff = next(i for i in after.items if i.question.id == "begriff")
-    assert "Spam" not in [w.text for w in begriff.wrong_answers]
-    same_figures(after, item_statistics(db, version.id, "check"))
+    after = by_id(item_statistics(db, version.id, "check"))
+    # Still counted, as right or wrong as before, but without what was answered.
+    assert after["begriff"].wrong_answers == (WrongAnswer("Fishing", 3), WrongAnswer("", 2))
+    assert [c.count for c in after["farbe"].choices] == [3, 1, 1]  # Blau once less
+    for question_id in QUESTIONS:
+        assert after[question_id].attempts == 6
+        assert after[question_id].facility == before[question_id].facility
+        assert after[question_id].discrimination == before[question_id].discrimination
+    assert stored(db, version.id) == item_stats.recounted(db, version.id, "check")
+    # No row keeps the erased typed answer.
+    assert not [r for r in db.scalars(select(ItemStat.response)) if "Spam" in r]
+
+
+def test_a_second_instance_reads_the_same_figures_at_once(tmp_path):
+    """Two apps on one database, as two servers behind a load balancer: what one hands
+    in, the other counts at its next read, with nothing to forget or wait for."""
+    from lms.models import CourseVersion
+    from tests.conftest import database_of_its_own, make_test_app, reset_database
+
+    with database_of_its_own(tmp_path) as url:
+        first = make_test_app(tmp_path, DATABASE_URL=url)
+        reset_database(first)
+        second = make_test_app(tmp_path, DATABASE_URL=url)
+        on_first, on_second = first.extensions["db"], second.extensions["db"]
+        folder = write_course(tmp_path, {"02-check.md": quiz(STATS_QUIZ)}, slug="statskurs")
+        try:
+            with first.test_request_context(), on_first.begin() as session:
+                version = import_course(session, folder, datetime.now(UTC)).version
+                company = make_company(session)
+                for answers in ATTEMPTS[:5]:
+                    add_attempt(session, version, company, answers)
+                ids = version.id, company.id
+            with second.app_context(), on_second.begin() as session:
+                seen = quiz_statistics(session, ids[0], "check")
+            assert seen.attempts == 5 and {i.attempts for i in seen.items} == {5}
+            with first.app_context(), on_first.begin() as session:
+                version = session.get(CourseVersion, ids[0])
+                add_attempt(session, version, session.get(Company, ids[1]), ATTEMPTS[5])
+            with second.app_context(), on_second.begin() as session:
+                again = by_id(quiz_statistics(session, ids[0], "check").items)
+                expected = by_id(item_statistics(session, ids[0], "check"))
+            assert again["farbe"].facility == pytest.approx(0.5)
+            assert again["farbe"].discrimination == pytest.approx(3 / math.sqrt(45), abs=1e-3)
+            assert again["begriff"].wrong_answers[0] == WrongAnswer("Fishing", 3)
+            same_figures(again.values(), expected.values())
+        finally:
+            on_first.engine.dispose()
+            on_second.engine.dispose()
+
+
+def test_two_hand_ins_adding_the_same_new_group_at_once_both_count(tmp_path):
+    """The second upsert waits for the first's row (or SQLite's write lock) and adds to
+    it: neither fails on the new row's key."""
+    from tests.conftest import database_of_its_own, make_test_app, reset_database
+
+    with database_of_its_own(tmp_path) as url:
+        app = make_test_app(tmp_path, DATABASE_URL=url)
+        reset_database(app)
+        database = app.extensions["db"]
+        folder = write_course(tmp_path, {"02-check.md": quiz(STATS_QUIZ)}, slug="statskurs")
+        with app.test_request_context(), database.begin() as session:
+            version_id = import_course(session, folder, datetime.now(UTC)).version.id
+        answer = [("begriff", {"q-begriff": "Pfishing"}, False, Decimal(0))]
+        failed = []
+
+        def other_hand_in():
+            try:
+                with database.begin() as session:
+                    item_stats.count_hand_in(session, version_id, "check", Decimal(2), answer)
+            except Exception as error:  # reported below
+                failed.append(error)
+
+        try:
+            other = threading.Thread(target=other_hand_in)
+            with database.begin() as session:
+                item_stats.count_hand_in(session, version_id, "check", Decimal(3), answer)
+                other.start()
+                other.join(0.2)  # give it the time to run into our row or lock
+            other.join()
+            assert failed == []
+            with database.begin() as session:
+                (row,) = session.scalars(select(ItemStat))
+                assert (row.answers, row.rest_cents, row.rest_cents_squared) == (
+                    2, 300 + 200, 300 * 300 + 200 * 200
+                )  # fmt: skip
+        finally:
+            database.engine.dispose()

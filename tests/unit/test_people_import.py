@@ -462,7 +462,7 @@ def test_the_command_shows_a_dry_run_then_applies_and_invites_in_each_language(
 
     result = run(app, path, "--company", company, "--apply")
     assert result.exit_code == 0, result.output
-    assert "Invitations sent: 2." in result.output
+    assert "Invitations queued: 2 (sent by lms mail send)." in result.output
     assert {m.to: m.subject for m in mails} == {
         "de@example.com": "Ihre Einladung zu Lernwerk",
         "en@example.com": "Your invitation to Lernwerk",

@@ -288,20 +288,28 @@ def test_refresher_answers_count_in_facility_but_not_in_discrimination(db, setup
         assert after[question_id].discrimination == before[question_id].discrimination
 
 
-def test_the_kept_statistics_notice_a_refresher_answer(db, setup):
+def test_a_refresher_answer_is_counted_once_in_its_transaction(db, setup, count_queries):
+    from tests.unit.test_item_stats import stored
+
     version, company, learner, completion = setup
     for answers in QUIZ_ATTEMPTS[:5]:
         add_attempt(db, version, company, answers)
     first = item_stats.quiz_statistics(db, version.id, "check")
     (due,) = open_for(db, company, date(2026, 3, 9), learner)
     drawn = refreshers.draw(version, completion.id, 0, "de")
-    refreshers.answer(
-        db, due, version, "de", refreshers.form_fields(drawn, answers_for(drawn)), COMPLETED
-    )
+    entered = refreshers.form_fields(drawn, answers_for(drawn))
+    count_queries.statements.clear()
+    refreshers.answer(db, due, version, "de", entered, COMPLETED, drawn)
+    upserts = [s for s in count_queries.statements if s.startswith("INSERT INTO item_stats")]
+    assert len(upserts) == 1  # one statement for all questions
     again = item_stats.quiz_statistics(db, version.id, "check")
     asked = {d.question.id for d in drawn}
     for old, new in zip(first.items, again.items, strict=True):
         assert new.attempts == old.attempts + (1 if old.question.id in asked else 0)
+    assert stored(db, version.id) == item_stats.recounted(db, version.id, "check")
+    # A second submit (another tab) writes nothing and counts nothing.
+    assert refreshers.answer(db, due, version, "de", entered, COMPLETED, drawn) is None
+    assert stored(db, version.id) == item_stats.recounted(db, version.id, "check")
 
 
 # --- The reminder mail -------------------------------------------------------------------------

@@ -15,7 +15,7 @@ def test_an_admin_creates_a_company_and_mistakes_keep_what_was_typed(client, db,
     form = {"name": "Hafen Werft GmbH", "short_name": "Hafen Werft", "default_language": "de"}
     bad = client.post("/admin/companies/new", data=form, headers=EN)
     html = bad.get_data(as_text=True)
-    assert bad.status_code == 200 and "lower case letters, digits and -" in html
+    assert bad.status_code == 422 and "lower case letters, digits and -" in html
     assert 'value="Hafen Werft GmbH"' in html
     taken = client.post(
         "/admin/companies/new",

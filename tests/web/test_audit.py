@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from lms.clock import today
-from lms.models import AuditEntry
-from lms.services import booking, learning
+from lms.models import AuditEntry, Role
+from lms.services import booking, catalogue, companies, erasure, learning, people_import
+from lms.services.audit import Actor
+from lms.services.companies import CompanyError
 from tests.unit.test_booking import WORKSHOP, fields
 from tests.web.test_signoff import PRACTICAL
 
@@ -147,3 +150,131 @@ def test_changes_to_people_are_logged_with_roles_and_department(client, db, worl
     client.post(f"/admin/companies/{company.id}/people/{person.id}/deactivate")
     client.post(f"/admin/companies/{company.id}/people/{person.id}/reactivate")
     assert [e.action for e in entries(db)][-2:] == ["person.deactivate", "person.reactivate"]
+
+
+# --- Services write their own entries (issue 17) ------------------------------------------
+
+NETWORK = "198.51.100.0/24"
+
+
+def test_staff_services_record_who_changed_what_from_which_network(app, db, world, mails):
+    actor = Actor(world.admin, NETWORK)
+    moment = datetime.now(UTC)
+    with app.test_request_context():
+        theo = companies.add_staff_member(
+            db, actor, email="theo@zz.example", display_name="Theo Trainer",
+            roles=(Role.TRAINER,), now=moment, invite_lifetime=timedelta(days=14),
+        )  # fmt: skip
+    companies.set_staff_roles(
+        db, actor, theo, admin=True, trainer=True, companies=(world.b.company,), now=moment
+    )
+    companies.deactivate_staff_member(db, actor, theo, moment)
+    companies.reactivate_staff_member(db, actor, theo, moment)
+    logged = entries(db)
+    assert [e.action for e in logged] == [
+        "staff.create", "staff.roles", "staff.deactivate", "staff.reactivate",
+    ]  # fmt: skip
+    assert {(e.actor_id, e.address, e.subject_id) for e in logged} == {
+        (world.admin.id, NETWORK, theo.id)
+    }
+    assert logged[0].changes == {"roles": [None, "trainer"]}
+    assert logged[1].changes == {
+        "roles": ["trainer", "admin, trainer"], "companies": ["", world.b.company.name],
+    }  # fmt: skip
+    assert [m.to for m in mails] == ["theo@zz.example"]  # queued with the account
+
+
+def test_a_staff_rule_refused_by_the_service_writes_no_entry(db, world):
+    with pytest.raises(CompanyError, match="own-account"):
+        companies.deactivate_staff_member(db, Actor(world.admin), world.admin, datetime.now(UTC))
+    with pytest.raises(CompanyError, match="own-admin-role"):
+        companies.set_staff_roles(
+            db, Actor(world.admin), world.admin, admin=False, trainer=False, companies=(),
+            now=datetime.now(UTC),
+        )  # fmt: skip
+    assert entries(db) == []
+
+
+def test_a_refused_staff_change_in_the_browser_keeps_nothing(client, db, world, login, mails):
+    login(world.admin)
+    taken = client.post(
+        "/admin/staff",
+        data={"display_name": "Doppelt", "email": world.a.employees[0].email, "admin": "y"},
+    )
+    assert taken.status_code == 302
+    own = client.post(f"/admin/staff/{world.admin.id}/roles", data={"trainer": "y"})
+    assert own.status_code == 302
+    db.refresh(world.admin)
+    assert world.admin.has_role(Role.ADMIN) and not world.admin.has_role(Role.TRAINER)
+    assert entries(db) == [] and list(mails) == []
+
+
+def test_an_import_records_its_counts_and_queues_the_invitations_with_it(app, db, world, mails):
+    company = world.a.company
+    data = b"E-Mail;Vorname;Nachname\nneu@alpha.example;Nina;Neu\n"
+    plan = people_import.plan(db, company, people_import.read_file(data, "leute.csv"))
+    with app.test_request_context():
+        summary = people_import.apply_and_invite(
+            db, Actor(world.admin, NETWORK), company, plan, source="leute.csv",
+            now=datetime.now(UTC), invite_lifetime=timedelta(days=14),
+        )  # fmt: skip
+    assert len(summary.new_people_ids) == 1
+    (entry,) = entries(db, "people.import")
+    assert (entry.company_id, entry.actor_id, entry.address) == (company.id, world.admin.id, NETWORK)
+    assert entry.subject == "leute.csv" and entry.changes == {"create": [None, 1]}
+    assert [m.to for m in mails] == ["neu@alpha.example"]
+
+
+def test_catalogue_changes_are_recorded_by_the_service_and_by_the_command(
+    app, db, world, tmp_path
+):
+    from lms.content.importer import import_course
+    from lms.models import Course
+    from tests.unit.test_course_parser import write_course
+
+    with app.test_request_context():
+        import_course(db, write_course(tmp_path, {}), datetime.now(UTC))
+    course = db.scalar(select(Course))
+    a = world.a.company
+    catalogue.open_course(
+        db, Actor(world.admin, NETWORK), course, shared=False, companies=[a, a],
+        now=datetime.now(UTC),
+    )  # fmt: skip
+    catalogue.set_course_editors(db, Actor(world.admin), course, [world.trainer], datetime.now(UTC))
+    opened, editors = entries(db)
+    assert (opened.action, opened.actor_id, opened.address) == (
+        "catalogue.update", world.admin.id, NETWORK,
+    )  # fmt: skip
+    assert opened.changes == {"shared": [True, False], "companies": [[], [a.id]]}
+    assert editors.changes == {"editors": [[], [world.trainer.display_name]]}
+    # `lms courses open` leaves an entry too: no person, no network.
+    result = app.test_cli_runner().invoke(args=["courses", "open", course.slug, "--shared"])
+    assert result.exit_code == 0, result.output
+    by_command = entries(db, "catalogue.update")[-1]
+    assert (by_command.actor_id, by_command.actor_name, by_command.address) == (None, "", "")
+    assert by_command.changes == {"shared": [False, True], "companies": [[a.id], []]}
+
+
+def test_an_erasure_on_request_records_the_admin_and_only_the_pseudonym(db, world):
+    person = world.a.employees[0]
+    erased = erasure.erase_on_request(
+        db, Actor(world.admin, NETWORK), person, datetime.now(UTC)
+    )
+    (entry,) = entries(db, "person.erase")
+    assert (entry.company_id, entry.actor_id, entry.address) == (
+        world.a.company.id, world.admin.id, NETWORK,
+    )  # fmt: skip
+    assert (entry.subject, entry.subject_id) == (erased.pseudonym, person.id)
+
+
+def test_the_admins_download_of_a_persons_data_is_recorded_in_its_own_transaction(
+    client, db, world, login
+):
+    person = world.a.employees[0]
+    login(world.admin)
+    response = client.get(f"/admin/companies/{world.a.company.id}/people/{person.id}/data.json")
+    assert response.status_code == 200
+    (entry,) = entries(db, "person.export")
+    assert (entry.actor_id, entry.subject_id, entry.address) == (
+        world.admin.id, person.id, "127.0.0.0/24",
+    )  # fmt: skip

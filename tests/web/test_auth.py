@@ -484,3 +484,55 @@ def test_unexpected_fields_on_the_profile_are_logged_as_a_security_event(
     entry = db.scalar(select(AuditEntry).where(AuditEntry.action == "security.unexpected-fields"))
     assert entry is not None and entry.actor_id == user.id
     assert entry.changes == {"fields": [None, ["company_id", "role"]]}
+
+
+# --- A refused new password: answered 422, nothing kept (issue 17) -------------------------
+
+COMMON = "qwerty123456"  # long enough for the form, refused by the policy
+
+
+def test_an_invitation_refusing_the_new_password_answers_422_and_keeps_nothing(app, client, db):
+    company = make_company(db)
+    invited = make_user(db, company, password=None, name="Alter Name")
+    with app.app_context():
+        raw = accounts.issue_token(
+            db, invited, TokenPurpose.INVITE, datetime.now(UTC), timedelta(days=14)
+        )
+    assert client.get(f"/invitation/{raw}").location == "/invitation"
+    refused = client.post(
+        "/invitation",
+        data={"display_name": "Neuer Name", "new_password": COMMON, "confirm_password": COMMON},
+        headers=EN,
+    )
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    assert "This password is among the most common ones." in page
+    assert 'value="Neuer Name"' in page  # the typed name stays in the form
+    db.refresh(invited)
+    assert (invited.display_name, invited.password_hash) == ("Alter Name", None)
+    good = "Gabelstapler dürfen nur mit Schein"
+    accepted = client.post(
+        "/invitation",
+        data={"display_name": "Neuer Name", "new_password": good, "confirm_password": good},
+    )
+    assert accepted.status_code == 302  # the link still works
+    db.refresh(invited)
+    assert invited.display_name == "Neuer Name"
+
+
+def test_a_reset_or_change_refusing_the_new_password_answers_422(client, db, mails, world):
+    user = world.a.employees[0]
+    client.post("/password/forgot", data={"email": user.email})
+    path = urlsplit(_link(mails[0])).path
+    refused = client.post(path, data={"new_password": COMMON, "confirm_password": COMMON})
+    assert refused.status_code == 422
+    post_login(client, user.email, PASSWORD)
+    changed = client.post(
+        "/profile/password",
+        data={"current_password": PASSWORD, "new_password": COMMON, "confirm_password": COMMON},
+        headers=EN,
+    )
+    assert changed.status_code == 422
+    assert "This password is among the most common ones." in changed.get_data(as_text=True)
+    client.post("/logout")
+    assert post_login(client, user.email, PASSWORD).status_code == 302  # unchanged

@@ -10,7 +10,7 @@ import icalendar
 import pytest
 from sqlalchemy import select
 
-from lms.models import Booking, InPersonDate
+from lms.models import AuditEntry, Booking, InPersonDate
 from lms.services import booking, learning
 from tests.unit.test_booking import fields, import_in_person_course, schedule
 
@@ -96,10 +96,28 @@ def test_missing_place_and_deadline_after_start_are_explained(client, db, world,
         headers=EN,
     ).get_data(as_text=True)
     assert "Enter a place or an online link." in html
-    html = client.post(
+    refused = client.post(
         "/author/dates/new", data=form_of(db, deadline_day="2026-03-30"), headers=EN
-    ).get_data(as_text=True)
-    assert "Booking must close before the date starts." in html
+    )
+    assert refused.status_code == 422  # refused by the service: the form again
+    assert "Booking must close before the date starts." in refused.get_data(as_text=True)
+    assert db.scalar(select(InPersonDate)) is None
+
+
+def test_a_refused_change_of_a_session_answers_422_and_keeps_the_session_as_it_was(
+    client, db, world, login, course
+):
+    date = plan(db, world, course, starts_at=datetime(2026, 3, 30, 7, 0, tzinfo=UTC))
+    login(world.trainer)
+    refused = client.post(
+        f"/author/dates/{date.id}/edit",
+        data=form_of(db, day="2026-03-30", capacity="3", deadline_day="2026-03-31"),
+        headers=EN,
+    )
+    assert refused.status_code == 422
+    assert "Booking must close before the date starts." in refused.get_data(as_text=True)
+    db.refresh(date)
+    assert date.capacity == 2
 
 
 def test_a_learner_books_gets_a_calendar_file_and_cancels(client, db, world, login, course):
@@ -232,8 +250,10 @@ def test_a_code_used_by_someone_not_booked_is_refused_in_words(
     code = booking.check_in_code(client.application.config["SECRET_KEY"], date, clock["now"])
     stranger = world.a.employees[1]
     login(stranger, target=other_client)
-    html = other_client.post(f"/learn/check-in/{date.id}/{code}", headers=EN).get_data(as_text=True)
-    assert "You have no confirmed seat for this session" in html
+    refused = other_client.post(f"/learn/check-in/{date.id}/{code}", headers=EN)
+    assert refused.status_code == 422
+    assert "You have no confirmed seat for this session" in refused.get_data(as_text=True)
+    assert db.scalar(select(AuditEntry).where(AuditEntry.action == "attendance.check-in")) is None
 
 
 def test_the_roster_records_attendance_for_everyone_at_once(

@@ -556,6 +556,35 @@ def test_publishing_needs_the_revision_seen_and_is_audited(client, db, world, lo
     assert entry.changes["version"] == [None, 2] and entry.changes["note"] == [None, "Neu"]
 
 
+def test_publishing_and_rolling_back_write_their_own_audit_entries(app, db, world, course):
+    from lms.content.importer import ImportStatus
+    from lms.models import AuditEntry
+    from lms.services.audit import Actor
+
+    trainer = Actor(world.trainer, "192.0.2.0/24")
+    now = datetime.now(UTC)
+    draft = drafts.draft_from_version(db, course, world.trainer, now)
+    text = file_text(db, "testkurs", "01-einstieg.md") + "\nNeu.\n"
+    drafts.save_text(db, draft, "01-einstieg.md", text, draft.revision, world.trainer, now)
+    first = db.scalar(select(CourseVersion).where(CourseVersion.number == 1))
+    with app.test_request_context():
+        published = drafts.publish(db, trainer, draft, now, note=" Neu ").version
+        back = drafts.roll_back(db, trainer, course, first, now, "Zurück").version
+        again = drafts.roll_back(db, trainer, course, first, now, "Zurück")
+    assert again.status is ImportStatus.UNCHANGED  # the live content already: no entry
+
+    logged = db.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+    assert [(e.action, e.company_id, e.subject, e.subject_id, e.changes) for e in logged] == [
+        ("course.publish", None, "testkurs", published.id,
+         {"version": [None, 2], "note": [None, "Neu"], "requalification": [None, False],
+          "content": [None, published.content_hash[:12]]}),
+        ("course.rollback", None, "testkurs", back.id,
+         {"version": [None, 3], "content_of": [None, 1]}),
+    ]  # fmt: skip
+    assert {(e.actor_id, e.address) for e in logged} == {(world.trainer.id, "192.0.2.0/24")}
+    assert published.published_by_id == back.published_by_id == world.trainer.id
+
+
 def test_units_that_differ_only_by_number_swap_places(client, db, world, login, course):
     login(world.trainer)
     client.post("/author/courses/testkurs/draft")

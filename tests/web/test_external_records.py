@@ -291,6 +291,58 @@ def test_a_learner_withdraws_a_pending_proof(client, db, world, login):
     assert len(entries(db, "record.withdraw")) == 1
 
 
+def test_the_record_services_write_their_own_audit_entries_and_a_refusal_none(db, world):
+    from lms.services import external_records
+    from lms.services.audit import Actor
+    from lms.services.external_records import Proof, RecordError, RecordInput
+
+    learner, manager = world.a.employees[0], world.a.manager
+    me, boss = Actor(learner, "192.0.2.0/24"), Actor(manager, "198.51.100.0/24")
+    values = RecordInput(
+        title="Erste Hilfe",
+        provider="DRK",
+        completed_on=date(2026, 3, 2),
+        valid_until=None,
+        course_id=None,
+        proof=Proof("scan.pdf", PDF),
+    )
+    now = datetime(2026, 3, 20, 8, 0, tzinfo=UTC)
+    submitted = external_records.submit_own(db, me, learner, values, now)
+    with pytest.raises(RecordError):
+        external_records.decide(db, me, submitted, True, "", now)  # not one's own
+    external_records.decide(db, boss, submitted, False, " unleserlich ", now)
+    added = external_records.record_for(db, boss, learner, values, now)
+    added_id = added.id
+    external_records.delete(db, boss, added, now)
+    withdrawn = external_records.submit_own(db, me, learner, values, now)
+    withdrawn_id = withdrawn.id
+    external_records.withdraw_own(db, me, withdrawn, learner, now)
+
+    logged = db.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+    assert [(e.action, e.actor_id, e.address, e.subject_id) for e in logged] == [
+        ("record.submit", learner.id, "192.0.2.0/24", submitted.id),
+        ("record.reject", manager.id, "198.51.100.0/24", submitted.id),
+        ("record.add", manager.id, "198.51.100.0/24", added_id),
+        ("record.delete", manager.id, "198.51.100.0/24", added_id),
+        ("record.submit", learner.id, "192.0.2.0/24", withdrawn_id),
+        ("record.withdraw", learner.id, "192.0.2.0/24", withdrawn_id),
+    ]
+    assert {e.company_id for e in logged} == {world.a.company.id}
+    assert {e.subject for e in logged} == {f"{learner.display_name}: Erste Hilfe"}
+    assert logged[0].changes == {
+        "title": [None, "Erste Hilfe"],
+        "provider": [None, "DRK"],
+        "completed_on": [None, "2026-03-02"],
+        "valid_until": [None, None],
+        "course_id": [None, None],
+        "status": [None, "pending"],
+        "file": [None, "scan.pdf"],
+    }
+    assert logged[1].changes == {"status": ["pending", "rejected"], "reason": [None, "unleserlich"]}
+    assert logged[3].changes["status"] == ["confirmed", None]
+    assert logged[5].changes["file"] == ["scan.pdf", None]
+
+
 def test_deleting_a_record_takes_it_out_of_the_matrix(client, db, world, login, course):
     a = world.a
     person = a.employees[0]

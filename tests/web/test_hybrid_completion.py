@@ -11,6 +11,7 @@ from lms.content.importer import import_course
 from lms.learn.routes import certificate_text
 from lms.models import Attendance, Completion, Course
 from lms.services import booking, learning, signoff
+from lms.services.audit import Actor
 from tests.unit.test_booking import WORKSHOP, fields
 from tests.unit.test_course_parser import write_course
 from tests.web.test_signoff import PRACTICAL
@@ -38,12 +39,13 @@ def complete_hybrid(db, world, course, person):
     )  # fmt: skip
     seat, _ = booking.book(db, date, person, by=person, now=NOW)
     booking.record_attendance(
-        db, seat, Attendance.PRESENT, "", by=world.trainer, now=date.ends_at + timedelta(hours=1)
-    )
+        db, Actor(world.trainer), seat, Attendance.PRESENT, "",
+        now=date.ends_at + timedelta(hours=1),
+    )  # fmt: skip
     assert not learning.course_progress(db, enrollment, "de").complete
     signoff.save(
-        db, enrollment, "praxis", ["sperren", "zettel"], "", sign=True,
-        by=world.a.manager, now=NOW + timedelta(days=3),
+        db, Actor(world.a.manager), enrollment, "praxis", ["sperren", "zettel"], "", sign=True,
+        now=NOW + timedelta(days=3),
     )  # fmt: skip
     return enrollment, date
 

@@ -84,3 +84,31 @@ def test_the_version_preview_links_to_the_statistics(client, world, login, stats
 def test_learners_may_not_see_it(client, world, login, six_attempts):
     login(world.a.employees[0])
     assert client.get(STATS).status_code == 403
+
+
+def test_a_deleted_companys_answers_leave_the_figures(
+    client, other_client, db, world, login, stats_quiz
+):
+    from sqlalchemy import select
+
+    from lms.models import ItemStat
+    from lms.services import item_stats
+    from tests.unit.test_item_stats import stored
+
+    version, _company = stats_quiz
+    for answers in ATTEMPTS:
+        add_attempt(db, version, world.b.company, answers)
+    add_attempt(db, version, world.a.company, {"begriff": ("Vishing", 0)})
+    add_attempt(db, version, world.a.company, ATTEMPTS[0])
+    company = world.a.company
+    login(world.admin)
+    client.get(f"/admin/companies/{company.id}/export.json")
+    client.post(f"/admin/companies/{company.id}/delete", data={"confirm": company.name})
+    db.expunge_all()
+    statistics = item_stats.quiz_statistics(db, version.id, "check")
+    assert statistics.attempts == 6 and {i.attempts for i in statistics.items} == {6}
+    assert stored(db, version.id) == item_stats.recounted(db, version.id, "check")
+    assert not [r for r in db.scalars(select(ItemStat.response)) if "Vishing" in r]
+    trainer = login(world.trainer, target=other_client)
+    page = trainer.get(STATS, headers=EN).get_data(as_text=True)
+    assert "Vishing" not in page and "50\u00a0% (3)" in page

@@ -20,7 +20,7 @@ from lms.models import (
     QuizAttempt,
     ReportAccess,
 )
-from lms.services import assignments
+from lms.services import accounts, assignments
 from tests.factories import make_user
 from tests.unit.test_assignments import complete
 from tests.unit.test_course_parser import COURSE_MD, write_course
@@ -471,8 +471,7 @@ def test_the_team_figures_follow_every_change_at_once(client, db, world, login, 
     assert "completed: 1" in html and "not started: 1" in html
     assign(db, a, course, [a.employees[2]], today() + timedelta(days=5))
     assert "not started: 2" in page(client)
-    a.employees[1].is_active = False
-    db.flush()
+    accounts.deactivate_user(db, a.employees[1])
     assert "not started: 1" in page(client)
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from lms.models import AuditEntry, Booking
-from lms.services import booking, learning
+from lms.services import booking, learning, team_bookings
+from lms.services.audit import Actor
 from tests.unit.test_booking import fields, import_in_person_course
 
 EN = {"Accept-Language": "en"}
@@ -101,3 +102,42 @@ def test_an_admin_switches_booking_approval_on_for_a_company(app, db, world, log
     admin.post(url, data=settings)
     db.refresh(world.a.company)
     assert not world.a.company.booking_approval
+
+
+def test_the_managers_booking_services_record_the_actor_and_network(db, world, course):
+    world.a.company.booking_approval = True
+    date = plan(db, world, course, capacity=1)
+    first, second = world.a.employees[0], world.a.employees[1]
+    actor = Actor(world.a.manager, "198.51.100.0/24")
+    for person in (first, second):
+        learning.enroll(db, person, course, NOW)
+    asked, _ = booking.book(db, date, first, by=first, now=NOW)
+    assert asked.status == "requested"
+    assert team_bookings.decide(db, actor, asked, approve=True, now=NOW)
+    assert team_bookings.decide(db, actor, asked, approve=True, now=NOW) == []  # no second entry
+    result = team_bookings.book_people(db, actor, date, course, [first, second], NOW)
+    # The first is booked already (counted as held), the second waits for the one seat.
+    assert result.held == {"confirmed": 1, "waitlisted": 1} and result.refused == []
+    team_bookings.cancel(db, actor, asked, now=NOW)
+    logged = db.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+    assert [e.action for e in logged] == ["booking.approve", "booking.team", "booking.cancel"]
+    assert {(e.actor_id, e.address, e.company_id) for e in logged} == {
+        (world.a.manager.id, "198.51.100.0/24", world.a.company.id)
+    }
+    assert logged[0].subject == first.display_name and logged[0].subject_id == asked.id
+    assert logged[1].changes == {"confirmed": [None, 1], "waitlisted": [None, 1]}
+    assert logged[2].changes == {"status": ["confirmed", "cancelled"]}
+
+
+def test_a_cancellation_after_the_deadline_is_refused_and_keeps_nothing(
+    app, client, db, world, login, course
+):
+    date = plan(db, world, course)
+    seat, _ = booking.book(db, date, world.a.employees[0], by=world.a.manager, now=NOW)
+    app.config["CLOCK"] = lambda: date.booking_deadline + timedelta(minutes=1)
+    login(world.a.manager)
+    response = client.post(f"/team/bookings/{seat.id}/cancel", follow_redirects=True, headers=EN)
+    assert response.status_code == 200 and "booking deadline" in response.get_data(as_text=True)
+    db.refresh(seat)
+    assert seat.status == "confirmed"
+    assert db.scalars(select(AuditEntry)).all() == []

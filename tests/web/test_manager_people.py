@@ -3,10 +3,17 @@ only employees (and, managing the whole company, managers), only in their depart
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from sqlalchemy import select
 
+from lms.clock import today
 from lms.models import AuditEntry, Role, User
+from lms.services import companies
+from lms.services.accounts import NewPerson
+from lms.services.audit import Actor
+from lms.services.companies import CompanyError, PersonFields
 from tests.factories import make_user
 
 EN = {"Accept-Language": "en"}
@@ -178,3 +185,59 @@ def test_the_count_of_a_managers_list_covers_only_the_people_in_reach(client, db
     assert len(lager) >= 3 and count(q="lager") == f"{len(lager)} people"
     assert count(role="learner") == f"{len(in_reach)} people"
     assert count(page="99") == f"{len(in_reach)} people"  # past the last page, still counted
+
+
+def test_a_person_refused_for_a_taken_address_answers_422_and_keeps_nothing(
+    client, db, allowed, login, mails
+):
+    a = allowed.a
+    login(a.manager)
+    taken = a.employees[0].email
+    data = {"display_name": "Doppelt", "email": taken, "roles": ["learner"], "language": "de"}
+    data["department"] = a.departments[0].id
+    response = client.post("/team/people/new", data=data, headers=EN)
+    assert response.status_code == 422
+    assert "Someone has this e-mail address already." in response.get_data(as_text=True)
+    assert db.scalar(select(User).where(User.display_name == "Doppelt")) is None
+    assert db.scalars(select(AuditEntry)).all() == [] and list(mails) == []
+
+
+NETWORK = "198.51.100.0/24"
+
+
+def test_the_people_services_record_who_changed_what_from_which_network(app, db, world, mails):
+    a = world.a
+    warehouse, office = a.departments
+    actor = Actor(world.admin, NETWORK)
+    moment = datetime.now(UTC)
+    new = NewPerson("nina@alpha.example", "Nina Neu", (Role.LEARNER,), a.company, warehouse)
+    with app.test_request_context():  # the invitation is written from its template
+        nina = companies.add_person(db, actor, new, moment, timedelta(days=14))
+    moved = PersonFields(
+        display_name="Nina Neu", email=nina.email, personnel_number="7", department=office,
+        manager=False, managed_departments=(), language=None,
+    )  # fmt: skip
+    assert companies.update_person(db, actor, nina, moved, moment, today(moment))
+    companies.deactivate_person(db, actor, nina, moment)
+    companies.reactivate_person(db, actor, nina, moment, today(moment))
+    logged = db.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+    assert [e.action for e in logged] == [
+        "person.create", "person.update", "person.deactivate", "person.reactivate",
+    ]  # fmt: skip
+    assert {(e.actor_id, e.address, e.company_id, e.subject_id) for e in logged} == {
+        (world.admin.id, NETWORK, a.company.id, nina.id)
+    }
+    assert logged[0].changes["email"] == [None, "nina@alpha.example"]
+    assert logged[0].changes["role_names"] == [None, "learner"]
+    assert logged[1].changes == {
+        "personnel_number": [None, "7"], "department_id": [warehouse.id, office.id],
+    }  # fmt: skip
+    assert [m.to for m in mails] == ["nina@alpha.example"]
+    # A change the service refuses writes nothing.
+    taken = PersonFields(
+        display_name="Nina Neu", email=a.employees[0].email, personnel_number="7",
+        department=office, manager=False, managed_departments=(), language=None,
+    )  # fmt: skip
+    with pytest.raises(CompanyError, match="email-taken"):
+        companies.update_person(db, actor, nina, taken, moment, today(moment))
+    assert len(db.scalars(select(AuditEntry)).all()) == 4

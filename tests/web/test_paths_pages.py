@@ -8,6 +8,8 @@ from sqlalchemy import select
 
 from lms.clock import today
 from lms.models import Assignment, AuditEntry, Enrollment, LearningPath, PathEnrollment
+from lms.services import paths
+from lms.services.audit import Actor
 from tests.unit.test_assignments import complete
 from tests.unit.test_paths import NOW, three  # noqa: F401  (fixture)
 
@@ -81,3 +83,23 @@ def test_a_manager_assigns_a_whole_path(client, db, world, login, three):  # noq
     )
     assert len(db.scalars(select(Assignment)).all()) == 6
     assert len(db.scalars(select(AuditEntry)).all()) == 1
+
+
+def test_the_path_service_records_the_actor_and_network(db, world, three):  # noqa: F811
+    path = db.scalar(select(LearningPath))
+    people = world.a.employees[:2]
+    due = today() + timedelta(days=30)
+    actor = Actor(world.a.manager, "198.51.100.0/24")
+    made = paths.assign_path(db, actor, world.a.company.id, path, people, due, "", NOW)
+    (entry,) = db.scalars(select(AuditEntry))
+    assert (entry.action, entry.subject) == ("assignment.path", path.slug)
+    assert entry.subject_id == path.id
+    assert (entry.actor_id, entry.address, entry.company_id) == (
+        world.a.manager.id, "198.51.100.0/24", world.a.company.id,
+    )  # fmt: skip
+    assert entry.changes == {
+        "to": [None, ", ".join(p.display_name for p in people)],
+        "due_on": [None, due.isoformat()],
+        "assignments": [None, made],
+    }
+    assert made == 6

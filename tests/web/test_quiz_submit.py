@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from lms.models import AttemptAnswer, Completion, Enrollment, QuizAttempt
-from lms.services import quizzes
+from lms.services import item_stats, quizzes
 from tests.web.test_quiz import CHECK, answer_all, form_for_page, learner, publish, start
 
 __all__ = ["learner", "publish"]  # fixtures
@@ -35,10 +35,28 @@ def test_handing_in_writes_all_answers_with_one_statement(client, learner, count
     # attempt's state and the enrolment's as they are now; the conditional update
     # that stores the last page, the hand-in and the score at once; answers,
     # learning records; the unit recorded as passed (an insert unless recorded in
-    # this round) and the progress read for the completion.
-    assert len(statements) == 8, "\n".join(statements)
+    # this round) and the progress read for the completion; the item statistics,
+    # one upsert for all questions.
+    assert len(statements) == 9, "\n".join(statements)
     assert statements[2].startswith("SELECT quiz_attempts.status, quiz_attempts.responses")
     assert statements[3].startswith("UPDATE quiz_attempts SET status=")  # ? or %(status)s
+    assert statements[-1].startswith("INSERT INTO item_stats") and "ON CONFLICT" in statements[-1]
+
+
+def test_a_hand_in_counts_in_the_item_statistics_once_and_at_once(client, db, learner):
+    from tests.unit.test_item_stats import stored
+
+    answer_all(client, start(client))
+    attempt = db.scalar(select(QuizAttempt))
+    statistics = item_stats.quiz_statistics(db, attempt.version_id, "check")
+    assert statistics.attempts == 1 and statistics.items
+    assert all(i.attempts == 1 and i.too_few for i in statistics.items)
+    rows = stored(db, attempt.version_id)
+    assert rows == item_stats.recounted(db, attempt.version_id, "check")
+    assert len(rows) == len(statistics.items) and all(key[3] for key in rows)  # all right
+    # Handed in again (another tab): nothing more is counted.
+    assert quizzes.submit(db, attempt, datetime.now(UTC)) is False
+    assert stored(db, attempt.version_id) == rows
 
 
 def test_handing_in_records_every_answer_and_the_verdict(client, db, learner):

@@ -338,6 +338,25 @@ def test_kept_answers_reach_only_their_own_learners_attempt(
     assert attempts[learner.id].responses["laenge"] == {"q-laenge": "0"}
 
 
+def test_a_page_sent_while_a_colleague_is_logged_in_is_kept_for_its_learner(
+    client, db, world, learner, with_csrf
+):
+    """The learner's session ended and a colleague logged in on the same browser: the
+    colleague sees the usual refusal (400), and the page is still kept, for the
+    learner's next login, though the request answered with an error."""
+    url = start_with_csrf(client)
+    _page, fields = shown(client, url)
+    session_ends(client)
+    log_in_again(client, world.a.employees[1])
+
+    sent = client.post(url, data={**fields, "action": "next", "q-laenge": "0"})
+
+    assert sent.status_code == 400
+    attempt = the_attempt(db)
+    assert attempt.responses == {} and attempt.kept_pages["1"]["sequence"] == 0
+    assert attempt.kept_pages["1"]["fields"]["laenge"] == {"q-laenge": "0"}
+
+
 def test_after_logging_out_a_page_of_the_old_session_keeps_nothing(client, db, learner, with_csrf):
     url = start_with_csrf(client)
     _page, fields = shown(client, url)

@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from lms.content.importer import import_course
-from lms.models import Course, PracticalSignoff
+from lms.models import AuditEntry, Course, PracticalSignoff
 from lms.services import learning, signoff
+from lms.services.audit import Actor
 from lms.services.signoff import SignoffError
 from tests.unit.test_course_parser import write_course
 
@@ -60,31 +61,56 @@ def test_who_may_sign_off(world):
 def test_signing_off_needs_every_item_and_completes_the_module(db, world, enrollment):
     manager = world.a.manager
     with pytest.raises(SignoffError) as error:
-        signoff.save(db, enrollment, "praxis", ["sperren"], "", sign=True, by=manager, now=NOW)
+        signoff.save(db, Actor(manager), enrollment, "praxis", ["sperren"], "", sign=True, now=NOW)
     assert error.value.code == "not-all-ticked"
-    signoff.save(db, enrollment, "praxis", ["sperren"], "Gut", sign=False, by=manager, now=NOW)
+    signoff.save(
+        db, Actor(manager), enrollment, "praxis", ["sperren"], "Gut", sign=False, now=NOW
+    )
     assert learning.course_progress(db, enrollment, "de").units[1].status == "pending"
     row = signoff.save(
         db,
+        Actor(manager),
         enrollment,
         "praxis",
         ["sperren", "zettel", "fremd"],
         "Alles gut",
         sign=True,
-        by=manager,
         now=NOW,
     )
     assert row.ticked == ["sperren", "zettel"] and row.signed_off_by_id == manager.id
     progress = learning.course_progress(db, enrollment, "de")
     assert progress.units[1].status == "signed_off" and progress.complete
     with pytest.raises(SignoffError):
-        signoff.save(db, enrollment, "praxis", [], "", sign=False, by=manager, now=NOW)
+        signoff.save(db, Actor(manager), enrollment, "praxis", [], "", sign=False, now=NOW)
+
+
+def test_saving_and_signing_off_write_their_audit_entries_and_a_refusal_none(
+    db, world, enrollment
+):
+    manager = Actor(world.a.manager, "192.0.2.0/24")
+    person = world.a.employees[0]
+    with pytest.raises(SignoffError):
+        signoff.save(db, manager, enrollment, "praxis", ["sperren"], "", sign=True, now=NOW)
+    signoff.save(db, manager, enrollment, "praxis", ["sperren"], " Gut ", sign=False, now=NOW)
+    row = signoff.save(
+        db, manager, enrollment, "praxis", ["sperren", "zettel"], "", sign=True, now=NOW
+    )
+
+    entries = db.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+    assert [(e.action, e.changes) for e in entries] == [
+        ("signoff.tick", {"ticked": [None, 1], "comment": [None, "Gut"]}),
+        ("signoff.sign", {"ticked": [None, 2], "comment": [None, ""]}),
+    ]
+    for entry in entries:
+        assert (entry.actor_id, entry.address) == (world.a.manager.id, "192.0.2.0/24")
+        assert (entry.company_id, entry.subject_id) == (person.company_id, row.id)
+        assert entry.subject == f"{person.display_name}: Arbeitsplatz sicher verlassen"
 
 
 def test_a_new_round_starts_a_fresh_checklist_and_keeps_the_old_sign_off(db, world, enrollment):
     manager = world.a.manager
     signoff.save(
-        db, enrollment, "praxis", ["sperren", "zettel"], "", sign=True, by=manager, now=NOW
+        db, Actor(manager), enrollment, "praxis", ["sperren", "zettel"], "", sign=True, now=NOW
     )
     learning.start_new_round(db, enrollment, NOW + timedelta(days=365))
     assert signoff.current(db, enrollment, "praxis") is None
