@@ -392,10 +392,8 @@ def _unit_page(
     practical: Any,
 ) -> str:
     states = progress.units
-    unit = learning.rendered_unit(enrollment.version, page_language(), states[index].unit["id"])
     return render_template(
         "learn/unit.html",
-        unit=unit,
         quiz=quiz,
         in_person=in_person,
         practical=practical,

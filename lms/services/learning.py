@@ -18,7 +18,6 @@ from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from lms import certificates
-from lms.cache import remembered
 from lms.content.importer import latest_version
 from lms.models import (
     Completion,
@@ -103,31 +102,6 @@ def rendered_units(version: CourseVersion, language: str) -> list[dict[str, Any]
     return chosen
 
 
-# What only a unit's own page shows: its text and its questions. Progress, lists and
-# start pages read the outline without them (a start page shows forty modules).
-_UNIT_BODY = ("html", "questions")
-
-
-def unit_outlines(version: CourseVersion, language: str) -> list[dict[str, Any]]:
-    """The units of a version in `language` (or its main language) without their text
-    and questions, kept in the cache under the version's content hash."""
-    return remembered(
-        ("version-outline", version.id, version.content_hash, language),
-        lambda: [
-            {key: value for key, value in unit.items() if key not in _UNIT_BODY}
-            for unit in rendered_units(version, language)
-        ],
-    )
-
-
-def rendered_unit(version: CourseVersion, language: str, unit_id: str) -> dict[str, Any] | None:
-    """One unit of a version in `language` (or its main language), whole, from the cache."""
-    return remembered(
-        ("version-unit", version.id, version.content_hash, language, unit_id),
-        lambda: next((u for u in rendered_units(version, language) if u["id"] == unit_id), None),
-    )
-
-
 def get_enrollment(session: Session, user: User, course: Course) -> Enrollment | None:
     return session.scalar(
         select(Enrollment).where(Enrollment.user_id == user.id, Enrollment.course_id == course.id)
@@ -192,7 +166,7 @@ def progresses(
             if row.enrollment_id == enrollment.id and row.completed_at >= enrollment.counts_from
         }
         states = []
-        for unit in unit_outlines(enrollment.version, language):
+        for unit in rendered_units(enrollment.version, language):
             row = by_unit.get(unit["id"])
             if row is not None:
                 states.append(UnitState(unit, UnitStatus(row.status), row.completed_at))
@@ -208,7 +182,7 @@ def mark_lesson_done(
     session: Session, enrollment: Enrollment, unit_id: str, now: datetime
 ) -> CourseProgress:
     """Record that the learner read a lesson; doing it twice records it once."""
-    units = {u["id"]: u for u in unit_outlines(enrollment.version, enrollment.version.language)}
+    units = {u["id"]: u for u in rendered_units(enrollment.version, enrollment.version.language)}
     unit = units.get(unit_id)
     if unit is None:
         raise LearningError("unknown-unit")
@@ -239,7 +213,7 @@ def record_outcome(
     session: Session, enrollment: Enrollment, unit_id: str, now: datetime
 ) -> CourseProgress:
     """Record that the learner attended an in-person unit or had a practical task signed off."""
-    units = {u["id"]: u for u in unit_outlines(enrollment.version, enrollment.version.language)}
+    units = {u["id"]: u for u in rendered_units(enrollment.version, enrollment.version.language)}
     unit = units.get(unit_id)
     if unit is None:
         raise LearningError("unknown-unit")
