@@ -87,8 +87,3 @@ def remembered(
     except Exception:  # a cache that fails must not fail the page
         log.warning("cache unreachable, not keeping %s", parts[0], exc_info=True)
     return value
-
-
-def clear() -> None:
-    """Forget everything this app has cached (tests)."""
-    cache.clear()
