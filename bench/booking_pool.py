@@ -40,12 +40,13 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy import func, select
 
 from lms import create_app
-from lms.auth.passwords import hash_password
 from lms.clock import now
 from lms.db import db
 from lms.demo import PROVIDER_DOMAIN
-from lms.models import Booking, Company, Course, InPersonDate, Role, User
-from lms.services import booking, learning
+from lms.in_person import booking
+from lms.models import Booking, Company, Course, InPersonSession, Role, User
+from lms.services import learning
+from lms.services.passwords import hash_password
 
 COURSE = "it-sicherheit"
 UNIT = "workshop-phishing"
@@ -132,7 +133,7 @@ def count(round_file: Path) -> dict[str, Any]:
     user_ids = [learner["user_id"] for learner in round_["learners"]]
     app = create_app()
     with app.app_context(), db.begin() as s:
-        date = s.get(InPersonDate, round_["date_id"])
+        date = s.get(InPersonSession, round_["date_id"])
         assert date is not None
         statuses = dict(
             s.execute(

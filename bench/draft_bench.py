@@ -113,10 +113,10 @@ def main(argv: list[str] | None = None) -> int:
         from flask_wtf.csrf import generate_csrf
 
         from lms import create_app, migrate
+        from lms.audit.service import Actor
         from lms.db import db
         from lms.models import CourseDraft, Role, User, UserRole
         from lms.services import drafts
-        from lms.services.audit import Actor
 
         app = create_app()
         migrate.upgrade(app)

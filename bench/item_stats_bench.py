@@ -165,7 +165,6 @@ def seed(
     from sqlalchemy import func, insert, select
 
     from lms import create_app, migrate
-    from lms.auth.passwords import hash_password
     from lms.content.importer import import_course
     from lms.db import db
     from lms.models import (
@@ -180,6 +179,7 @@ def seed(
         User,
         UserRole,
     )
+    from lms.services.passwords import hash_password
 
     app = create_app()
     migrate.upgrade(app)

@@ -189,11 +189,12 @@ def seed_provider(args: argparse.Namespace, cast: Cast) -> None:
     from sqlalchemy import func, insert, select, text, update
 
     from lms import create_app
-    from lms.auth.passwords import hash_password
     from lms.content.importer import latest_version
     from lms.db import db
     from lms.models import Company, Course, Enrollment, User
-    from lms.services import assignments, people_import
+    from lms.people import importing as people_import
+    from lms.services import assignments
+    from lms.services.passwords import hash_password
 
     app = create_app()
     rng = random.Random(2026)

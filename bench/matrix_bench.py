@@ -54,7 +54,6 @@ def seed(database_url: str | None, instance: Path, people: int, courses: int) ->
     from sqlalchemy import insert
 
     from lms import create_app, migrate
-    from lms.auth.passwords import hash_password
     from lms.db import db
     from lms.models import (
         Assignment,
@@ -68,6 +67,7 @@ def seed(database_url: str | None, instance: Path, people: int, courses: int) ->
         User,
         UserRole,
     )
+    from lms.services.passwords import hash_password
 
     app = create_app()
     migrate.upgrade(app)
@@ -276,8 +276,8 @@ def cold_page_ms(database_url: str | None, instance: Path, times: int = 10) -> d
     from lms.db import db
     from lms.manage.states import state_context
     from lms.models import Company
-    from lms.services import compliance
-    from lms.services.compliance import CellState, Filters, Scope
+    from lms.reports import compliance
+    from lms.reports.compliance import CellState, Filters, Scope
 
     app = create_app()
     results = {}

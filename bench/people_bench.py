@@ -107,10 +107,10 @@ def seed(app: object) -> Seeded:
     """The company, its departments, two courses with standing assignments, an admin."""
     from sqlalchemy import select
 
-    from lms.auth.passwords import hash_password
     from lms.db import db
     from lms.models import Company, Course, CourseVersion, Department, Role, User
     from lms.services import assignments
+    from lms.services.passwords import hash_password
 
     now = datetime.now(UTC)
     today = now.date()
@@ -163,7 +163,7 @@ def time_imports(app: object, seeded: Seeded, data: bytes) -> dict[str, float]:
 
     from lms.db import db
     from lms.models import Assignment, Company, TokenPurpose, User
-    from lms.services import people_import
+    from lms.people import importing as people_import
     from lms.services.accounts import issue_tokens
 
     seconds: dict[str, float] = {}

@@ -36,13 +36,13 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
 from lms import create_app
-from lms.auth.passwords import hash_password
 from lms.clock import now
 from lms.content.stored import stored_questions
 from lms.db import db
 from lms.demo import right_fields
 from lms.models import Company, Course, QuizAttempt, Role, User
 from lms.services import learning, quizzes
+from lms.services.passwords import hash_password
 
 COURSE = "it-sicherheit"
 QUIZ_UNIT = "wissenscheck"

@@ -270,7 +270,6 @@ def seed_team(app: Any, args: argparse.Namespace, storms: int) -> Cast:
     import quiz_pool
     from sqlalchemy import func, insert, select
 
-    from lms.auth.passwords import hash_password
     from lms.clock import now
     from lms.db import db
     from lms.models import (
@@ -283,6 +282,7 @@ def seed_team(app: Any, args: argparse.Namespace, storms: int) -> Cast:
         User,
         UserRole,
     )
+    from lms.services.passwords import hash_password
 
     batch = secrets.token_hex(3)
     real_users = args.logins - args.guesses - 3

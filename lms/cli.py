@@ -71,7 +71,7 @@ def register(app: Flask) -> None:
     """Add the commands to `app.cli`, where both `lms` and `flask --app lms` find them."""
     from lms.content.cli import courses_group
     from lms.mail_cli import mail_group
-    from lms.people_cli import people_group
+    from lms.people.cli import people_group
 
     courses_group.add_command(courses_import_command)
     courses_group.add_command(courses_open_command)
@@ -212,7 +212,7 @@ def db_restore(path: Path, yes: bool) -> None:
     from sqlalchemy.exc import SQLAlchemyError
 
     from lms import backup, migrate
-    from lms.audit_trail import record_run
+    from lms.audit.trail import record_run
     from lms.db import db
     from lms.models import Base
 
@@ -550,9 +550,9 @@ def courses_open_command(slug: str, shared: bool, companies: tuple[str, ...]) ->
 
     Assignments made before stay; the course only leaves the other catalogues.
     """
+    from lms.audit.service import Actor
     from lms.db import db
     from lms.models import Company, Course
-    from lms.services.audit import Actor
     from lms.services.catalogue import open_course
 
     if shared == bool(companies):
@@ -729,7 +729,7 @@ def retention_command(dry_run: bool) -> None:
     Meant for cron (e.g. nightly). The companies' retention is set on their admin page;
     log entries older than LMS_LOG_RETENTION_DAYS (default 3 years) are pruned.
     """
-    from lms.audit_trail import record_run
+    from lms.audit.trail import record_run
     from lms.db import db
     from lms.services.retention import run_retention
 

@@ -14,10 +14,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lms.auth.passwords import hash_password, verify_password
 from lms.content.spec import Question, QuestionType
 from lms.models import Company, Department, Role, User
-from lms.services import compliance
+from lms.reports import compliance
+from lms.services.passwords import hash_password, verify_password
 
 DEFAULT_PASSWORD = "Lernwerk-Demo-2026"  # noqa: S105  (printed for the demo, documented)
 PROVIDER_DOMAIN = "zukunftszentrum.example"
@@ -508,13 +508,14 @@ def seed_sessions(session: Session, now: datetime) -> int:
     once. Returns the number of sessions planned now."""
     from zoneinfo import ZoneInfo
 
-    from lms.models import Attendance, Course, InPersonDate
-    from lms.services import booking, learning
-    from lms.services.audit import Actor
+    from lms.audit.service import Actor
+    from lms.in_person import booking
+    from lms.models import Attendance, Course, InPersonSession
+    from lms.services import learning
 
     course = session.scalar(select(Course).where(Course.slug == "it-sicherheit"))
     trainer = session.scalar(select(User).where(User.email == f"trainer@{PROVIDER_DOMAIN}"))
-    if course is None or trainer is None or session.scalar(select(InPersonDate.id).limit(1)):
+    if course is None or trainer is None or session.scalar(select(InPersonSession.id).limit(1)):
         return 0
     berlin = ZoneInfo("Europe/Berlin")
     local_today = now.astimezone(berlin).date()
@@ -563,9 +564,10 @@ def seed_sessions(session: Session, now: datetime) -> int:
 def seed_hybrid_extras(session: Session, now: datetime) -> int:
     """A signed-off on-the-job task, one half ticked, and a learner on the sample learning
     path, once. Returns how many of the three were set up now."""
+    from lms.audit.service import Actor
     from lms.models import Course, LearningPath, PracticalSignoff
-    from lms.services import learning, paths, signoff
-    from lms.services.audit import Actor
+    from lms.services import learning, paths
+    from lms.signoff import service as signoff
 
     course = session.scalar(select(Course).where(Course.slug == "datenschutz-im-arbeitsalltag"))
     manager = session.scalar(
@@ -695,8 +697,8 @@ def seed_external_records(session: Session, now: datetime) -> int:
 
 def seed_admin_extras(session: Session, now: datetime) -> int:
     """The suspended demo company and a few audit entries, once. Returns entries written."""
+    from lms.audit.service import record_change
     from lms.models import AuditEntry
-    from lms.services.audit import record_change
 
     # Once: the entries the demo's trainer and manager wrote (attendance, sign-offs,
     # publishing) are not these.
@@ -827,9 +829,9 @@ def seed_authoring(session: Session, now: datetime) -> int:
     """Drafts and published versions for the trainer, once: a course with two versions
     and simulated attempts (item statistics with figures and a flagged question), and a
     new course's draft with one error to fix. Returns the attempts made."""
+    from lms.audit.service import Actor
     from lms.models import Course, CourseDraft, CourseEditor
     from lms.services import drafts, learning, quizzes
-    from lms.services.audit import Actor
 
     trainer = session.scalar(select(User).where(User.email == f"trainer@{PROVIDER_DOMAIN}"))
     if trainer is None:

@@ -41,10 +41,10 @@ class Form(FlaskForm):
 
 
 def _notice(form: str, fields: list[str]) -> None:
-    from lms.audit_trail import current_actor
+    from lms.audit import service as audit
+    from lms.audit.trail import current_actor
     from lms.clock import now
     from lms.db import db
-    from lms.services import audit
 
     names = [name[:40] for name in fields[:20]]
     who = f"user {current_user.id}" if current_user.is_authenticated else "an anonymous visitor"

@@ -36,8 +36,8 @@ from lms.models import (
     Role,
     User,
 )
+from lms.reports import compliance
 from lms.security import limiter
-from lms.services import compliance
 from tests import factories
 
 PASSWORD = factories.PASSWORD

@@ -10,9 +10,9 @@ from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
 
 from config import TestingConfig
-from lms.auth.passwords import normalize
 from lms.models import Company, Department, Role, User
-from lms.services import compliance
+from lms.reports import compliance
+from lms.services.passwords import normalize
 
 PASSWORD = "korrekt Pferd Batterie Heftklammer"
 # The same parameters as the testing profile, so logins need no rehash.

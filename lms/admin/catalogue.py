@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from lms.admin import bp
-from lms.audit_trail import current_actor
+from lms.audit.trail import current_actor
 from lms.clock import now
 from lms.content.importer import live_versions
 from lms.db import db
@@ -77,8 +77,6 @@ def open_to(course_id: int) -> ResponseReturnValue:
     shared = request.form.get("audience") == "all"
     wanted = set(request.form.getlist("company", type=number_arg))
     companies = db.session.scalars(select(Company).where(Company.id.in_(wanted))).all()
-    open_course(
-        db.session, current_actor(), course, shared=shared, companies=companies, now=now()
-    )
+    open_course(db.session, current_actor(), course, shared=shared, companies=companies, now=now())
     flash(_("The catalogue of %(slug)s is saved.", slug=course.slug), "success")
     return redirect(url_for("admin.catalogue") + f"#course-{course.id}")

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from lms.admin import bp
 from lms.admin.forms import CompanyForm, DepartmentForm
-from lms.audit_trail import current_actor
+from lms.audit.trail import current_actor
 from lms.clock import now, today
 from lms.db import db
 from lms.input_checks import number_arg

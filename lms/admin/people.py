@@ -1,4 +1,4 @@
-"""Admins find and keep a company's people (the pages are `lms.people_pages`, shared
+"""Admins find and keep a company's people (the pages are `lms.people.views`, shared
 with managers)."""
 
 from __future__ import annotations
@@ -9,11 +9,12 @@ from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from lms import people_pages, records_pages
 from lms.admin import bp
 from lms.admin import records as admin_records
 from lms.admin.companies import company_or_404
 from lms.models import Role, User
+from lms.people import views as people_pages
+from lms.training_records import views as records_pages
 
 ENDPOINTS = {
     "list": "admin.people",

@@ -18,12 +18,12 @@ from flask_login import current_user
 from lms import kept_uploads
 from lms.admin import bp
 from lms.admin.companies import company_or_404
-from lms.audit_trail import current_actor
+from lms.audit.trail import current_actor
 from lms.clock import now
 from lms.db import db
 from lms.models import Company, User
-from lms.services import people_import
-from lms.services.people_import import Action
+from lms.people import importing as people_import
+from lms.people.importing import Action
 
 
 def _keep(company: Company, data: bytes, filename: str, deactivate_missing: bool) -> str:

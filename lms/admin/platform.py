@@ -15,8 +15,8 @@ from sqlalchemy import Select, func, select
 
 from lms import __version__, migrate
 from lms.admin import bp
-from lms.audit_pages import entries_page
-from lms.audit_trail import current_actor
+from lms.audit.trail import current_actor
+from lms.audit.views import entries_page
 from lms.clock import now
 from lms.db import db
 from lms.mail import MailRefused, send_mail
@@ -24,7 +24,7 @@ from lms.models import (
     AuditEntry,
     Company,
     Course,
-    InPersonDate,
+    InPersonSession,
     OutboxMessage,
     ReminderSent,
     User,
@@ -52,8 +52,8 @@ def platform() -> ResponseReturnValue:
         "courses": _count(select(func.count()).select_from(Course)),
         "sessions": _count(
             select(func.count())
-            .select_from(InPersonDate)
-            .where(InPersonDate.starts_at > now(), InPersonDate.cancelled_at.is_(None))
+            .select_from(InPersonSession)
+            .where(InPersonSession.starts_at > now(), InPersonSession.cancelled_at.is_(None))
         ),
     }
     return render_template(

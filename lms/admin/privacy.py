@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 
 from lms.admin import bp
 from lms.admin.companies import company_or_404
-from lms.audit_trail import current_actor
+from lms.audit.trail import current_actor
 from lms.clock import now
 from lms.db import db
 from lms.models import User

@@ -6,12 +6,12 @@ from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from lms import records_pages
 from lms.admin import bp
 from lms.admin.companies import company_or_404
 from lms.db import db
 from lms.models import Company, User
 from lms.permissions import get_for_company
+from lms.training_records import views as records_pages
 
 ENDPOINTS = {
     "list": "admin.records",

@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 from lms.admin import bp
 from lms.admin.companies import company_or_404
 from lms.admin.forms import ReportingForm
-from lms.audit_trail import current_actor
+from lms.audit.trail import current_actor
 from lms.clock import now
 from lms.db import db
 from lms.input_checks import number_arg

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from lms.admin import bp
-from lms.audit_trail import current_actor
+from lms.audit.trail import current_actor
 from lms.clock import now
 from lms.db import db
 from lms.input_checks import number_arg

@@ -48,7 +48,7 @@ class ResetPasswordForm(NewPasswordMixin, Form):
 
 class AcceptInvitationForm(NewPasswordMixin, Form):
     # The address, for password managers (a hidden input on the page).
-    extra_fields = frozenset({'username'})
+    extra_fields = frozenset({"username"})
 
     display_name = StringField(
         _l("Your name"),

@@ -20,7 +20,6 @@ from lms.auth.forms import (
     ProfileForm,
     ResetPasswordForm,
 )
-from lms.auth.passwords import verify_password
 from lms.clock import now
 from lms.db import db
 from lms.models import TokenPurpose, User
@@ -29,6 +28,7 @@ from lms.redirects import safe_next
 from lms.security import limiter
 from lms.services import accounts, quizzes, throttling
 from lms.services.account_mail import send_reset_mail
+from lms.services.passwords import verify_password
 
 
 def _network() -> str:

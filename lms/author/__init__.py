@@ -8,4 +8,4 @@ from lms.permissions import guard_blueprint
 bp = Blueprint("author", __name__)
 guard_blueprint(bp, Role.TRAINER)
 
-from lms.author import dates, drafts, routes, stats, tasks  # noqa: E402,F401
+from lms.author import drafts, routes, sessions, stats, tasks  # noqa: E402,F401

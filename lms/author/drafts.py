@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Regexp
 
-from lms.audit_trail import current_actor
+from lms.audit.trail import current_actor
 from lms.author import bp
 from lms.author.routes import _course as course_or_404
 from lms.clock import now
@@ -101,7 +101,7 @@ class NewFileForm(Form):
 
 class PublishForm(Form):
     # The draft's revision the page showed (read by the view).
-    extra_fields = frozenset({'revision'})
+    extra_fields = frozenset({"revision"})
 
     note = TextAreaField(
         _l("What changed?"),

@@ -8,10 +8,10 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from lms.author import bp
-from lms.author.dates import current_trainer
+from lms.author.sessions import current_trainer
 from lms.db import db
 from lms.models import User
-from lms.signoff_pages import task_list, task_page
+from lms.signoff.views import task_list, task_page
 
 
 def _task_url(person: User, slug: str, unit_id: str) -> str:

@@ -8,14 +8,14 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from lms import records_pages
-from lms.audit_trail import current_actor
+from lms.audit.trail import current_actor
 from lms.clock import now
 from lms.db import db
 from lms.learn import bp
 from lms.models import ExternalRecord, User
-from lms.services import external_records
-from lms.services.external_records import RecordError
+from lms.training_records import service as external_records
+from lms.training_records import views as records_pages
+from lms.training_records.service import RecordError
 
 
 def _me() -> User:

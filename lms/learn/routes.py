@@ -31,8 +31,8 @@ from lms.content.stored import stored_quiz_settings
 from lms.db import db
 from lms.input_checks import number_arg
 from lms.learn import bp, refreshers
-from lms.learn.dates import unit_context
 from lms.learn.forms import FeedbackForm
+from lms.learn.sessions import unit_context
 from lms.models import (
     Assignment,
     Completion,
@@ -44,11 +44,12 @@ from lms.models import (
     UnitFeedback,
     User,
 )
-from lms.reports import json_download
-from lms.services import compliance, learning, paths, quizzes, signoff
-from lms.services.evidence import evidence
+from lms.reports import compliance, json_download
+from lms.reports.evidence import evidence
+from lms.services import learning, paths, quizzes
 from lms.services.personal_data import export_personal_data
 from lms.services.review import attempt_review
+from lms.signoff import service as signoff
 from lms.templating import date_filter, page_language
 
 
@@ -502,9 +503,7 @@ def start_attempt(slug: str, unit_id: str) -> ResponseReturnValue:
 
 def _page(attempt: QuizAttempt) -> int:
     page = (
-        request.args.get("page", type=number_arg)
-        or request.form.get("page", type=number_arg)
-        or 1
+        request.args.get("page", type=number_arg) or request.form.get("page", type=number_arg) or 1
     )
     return min(max(page, 1), quizzes.page_count(attempt))
 
@@ -523,9 +522,7 @@ def attempt(slug: str, unit_id: str, number: int) -> ResponseReturnValue:
         form = request.form.to_dict(flat=False)
         settles_kept = request.form.get("kept_shown") == "1"
         try:
-            quizzes.save_page(
-                db.session, attempt, page, form, _seen(), settles_kept=settles_kept
-            )
+            quizzes.save_page(db.session, attempt, page, form, _seen(), settles_kept=settles_kept)
         except quizzes.AttemptChanged:
             entered = quizzes.page_entered(attempt, page, form)
             return _attempt_page(enrollment, unit, attempt, page, entered, "changed"), 409

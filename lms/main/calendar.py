@@ -10,11 +10,11 @@ from flask_login import current_user
 
 from lms.clock import now
 from lms.db import db
+from lms.in_person import calendar
 from lms.main import bp
-from lms.models import Booking, CalendarFeed, Course, InPersonDate, User
+from lms.models import Booking, CalendarFeed, Course, InPersonSession, User
 from lms.permissions import public
 from lms.security import limiter
-from lms.services import calendar
 
 # The new address is shown once, on the page after it was made (only its hash is kept).
 _SHOW_ONCE = "calendar_feed_token"
@@ -57,7 +57,7 @@ def calendar_feed(token: str) -> ResponseReturnValue:
         return current_app.response_class("Not found\n", status=404, mimetype="text/plain")
     language = owner.language or (owner.company.default_language if owner.company else "de")
 
-    def link(date: InPersonDate, booking: Booking | None) -> str:
+    def link(date: InPersonSession, booking: Booking | None) -> str:
         if booking is None:
             return url_for("author.date", date_id=date.id, _external=True)
         course = db.session.get(Course, date.course_id)

@@ -14,7 +14,7 @@ from flask import request
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from lms.audit_trail import current_actor
+from lms.audit.trail import current_actor
 from lms.clock import now, today
 from lms.content.importer import catalogue
 from lms.db import db

@@ -6,7 +6,7 @@ from flask import abort
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from lms.audit_pages import entries_page
+from lms.audit.views import entries_page
 from lms.manage import bp
 
 

@@ -9,19 +9,19 @@ from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
-from lms.audit_trail import current_actor
+from lms.audit.trail import current_actor
 from lms.clock import now
 from lms.content.importer import is_visible
 from lms.db import db
+from lms.in_person import booking, team_bookings
+from lms.in_person.booking import BookingError
+from lms.in_person.mail import queue_notices
+from lms.in_person.texts import error_text
 from lms.input_checks import number_arg
 from lms.manage import bp
-from lms.models import Booking, BookingStatus, Course, InPersonDate, User
-from lms.models.hybrid import ACTIVE
+from lms.models import Booking, BookingStatus, Course, InPersonSession, User
+from lms.models.in_person import ACTIVE
 from lms.permissions import people_visible_to_manager
-from lms.services import booking, team_bookings
-from lms.services.booking import BookingError
-from lms.services.booking_mail import queue_notices
-from lms.services.booking_texts import error_text
 from lms.templating import page_language
 
 
@@ -52,14 +52,14 @@ def bookings() -> ResponseReturnValue:
     rows = list(
         db.session.scalars(
             select(Booking)
-            .join(InPersonDate, InPersonDate.id == Booking.date_id)
+            .join(InPersonSession, InPersonSession.id == Booking.date_id)
             .where(
                 Booking.user_id.in_(list(team)),
                 Booking.status.in_([str(s) for s in ACTIVE]),
-                InPersonDate.starts_at > moment,
-                InPersonDate.cancelled_at.is_(None),
+                InPersonSession.starts_at > moment,
+                InPersonSession.cancelled_at.is_(None),
             )
-            .order_by(InPersonDate.starts_at, Booking.queued_at)
+            .order_by(InPersonSession.starts_at, Booking.queued_at)
         )
     )
     waiting_for_me = [b for b in rows if b.status == BookingStatus.REQUESTED]
@@ -71,13 +71,13 @@ def bookings() -> ResponseReturnValue:
     dates = [
         d
         for d in db.session.scalars(
-            select(InPersonDate)
+            select(InPersonSession)
             .where(
-                InPersonDate.starts_at > moment,
-                InPersonDate.cancelled_at.is_(None),
+                InPersonSession.starts_at > moment,
+                InPersonSession.cancelled_at.is_(None),
                 booking.open_to(company_id),
             )
-            .order_by(InPersonDate.starts_at)
+            .order_by(InPersonSession.starts_at)
         )
         if d.course_id in visible
     ]
@@ -129,8 +129,8 @@ def cancel_booking(booking_id: int) -> ResponseReturnValue:
     return redirect(url_for("manage.bookings"))
 
 
-def _open_date(date_id: int) -> InPersonDate:
-    date = db.session.get(InPersonDate, date_id)
+def _open_date(date_id: int) -> InPersonSession:
+    date = db.session.get(InPersonSession, date_id)
     company_id = _manager().company_id
     if date is None or date.cancelled or not booking.is_open_to(date, company_id):
         abort(404)
@@ -167,7 +167,7 @@ def book_for_team(date_id: int) -> ResponseReturnValue:
     )
 
 
-def _book_people(date: InPersonDate, people: list[User]) -> ResponseReturnValue:
+def _book_people(date: InPersonSession, people: list[User]) -> ResponseReturnValue:
     course = db.session.get(Course, date.course_id)
     assert course is not None
     result = team_bookings.book_people(db.session, current_actor(), date, course, people, now())

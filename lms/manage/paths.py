@@ -13,7 +13,7 @@ from flask_login import current_user
 from wtforms import SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, ValidationError
 
-from lms.audit_trail import current_actor
+from lms.audit.trail import current_actor
 from lms.clock import now, today
 from lms.db import db
 from lms.forms import Form

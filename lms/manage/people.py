@@ -1,5 +1,5 @@
 """A manager adds, edits and deactivates their own people, where their company allows it
-(`Company.managers_manage_people`, set by an admin). The pages are `lms.people_pages`,
+(`Company.managers_manage_people`, set by an admin). The pages are `lms.people.views`,
 shared with admins; a manager reaches only the employees (and, managing the whole
 company, the managers) of their departments."""
 
@@ -10,9 +10,9 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from lms import people_pages
 from lms.manage import bp
 from lms.models import Role, User
+from lms.people import views as people_pages
 from lms.permissions import managed_department_ids
 
 ENDPOINTS = {

@@ -13,6 +13,7 @@ from flask_login import current_user
 from wtforms import SelectField
 from wtforms.validators import InputRequired
 
+from lms.audit.service import log_report_access
 from lms.clock import local_zone, now, today
 from lms.content.importer import catalogue
 from lms.db import db
@@ -21,9 +22,8 @@ from lms.manage.forms import PeriodForm
 from lms.models import User
 from lms.permissions import managed_department_ids
 from lms.reports import tables
+from lms.reports.proof import Proof, proof_of_instruction
 from lms.reports.proof_pdf import ProofDocument, render_proof
-from lms.services.audit import log_report_access
-from lms.services.proof import Proof, proof_of_instruction
 from lms.templating import date_filter, datetime_filter, page_language, percent_filter
 
 

@@ -7,11 +7,11 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from lms import records_pages
 from lms.db import db
 from lms.manage import bp
 from lms.models import User
 from lms.permissions import get_person_for_manager, managed_department_ids
+from lms.training_records import views as records_pages
 
 ENDPOINTS = {
     "list": "manage.records",

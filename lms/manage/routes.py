@@ -1,7 +1,7 @@
 """The manager's pages: the compliance matrix, assigning modules, one person, reports, exports.
 
 Everything is limited to the manager's company and departments in the queries
-(`lms.permissions`, `lms.services.compliance.Scope`). Scores appear only when
+(`lms.permissions`, `lms.reports.compliance.Scope`). Scores appear only when
 the company's privacy level allows them, decided here on the server.
 """
 
@@ -20,8 +20,8 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from lms import records_pages
-from lms.audit_trail import current_actor
+from lms.audit.service import log_report_access
+from lms.audit.trail import current_actor
 from lms.clock import local_zone, now, today
 from lms.db import db
 from lms.input_checks import number_arg
@@ -52,11 +52,11 @@ from lms.permissions import (
     managed_department_ids,
     people_visible_to_manager,
 )
-from lms.reports import charts, tables
-from lms.services import assignments, compliance
-from lms.services.audit import log_report_access
-from lms.services.compliance import STATE_ORDER, CellState, Filters, Scope
+from lms.reports import charts, compliance, tables
+from lms.reports.compliance import STATE_ORDER, CellState, Filters, Scope
+from lms.services import assignments
 from lms.templating import page_language
+from lms.training_records import views as records_pages
 
 # Scores and averages are shown for groups of at least this many people only.
 MIN_GROUP = 5

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from lms.clock import local_zone
-from lms.services.compliance import Cell, CellState, Matrix, Row
+from lms.reports.compliance import Cell, CellState, Matrix, Row
 from lms.templating import DATE_PATTERNS, page_language
 
 STATE_LABELS = {

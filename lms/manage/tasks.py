@@ -11,7 +11,7 @@ from lms.db import db
 from lms.manage import bp
 from lms.models import User
 from lms.permissions import get_person_for_manager, people_visible_to_manager
-from lms.signoff_pages import task_list, task_page
+from lms.signoff.views import task_list, task_page
 
 
 def _manager() -> User:

@@ -24,12 +24,12 @@ from lms.models.content import (
 )
 from lms.models.drafts import CourseDraft, CourseEditor, DraftFile
 from lms.models.external import ExternalRecord, RecordStatus
-from lms.models.hybrid import (
+from lms.models.in_person import (
     Attendance,
     Booking,
     BookingStatus,
     CalendarFeed,
-    InPersonDate,
+    InPersonSession,
     PracticalSignoff,
 )
 from lms.models.outbox import OutboxMessage
@@ -71,7 +71,7 @@ __all__ = [
     "DraftFile",
     "Enrollment",
     "ExternalRecord",
-    "InPersonDate",
+    "InPersonSession",
     "ItemStat",
     "LearningPath",
     "LearningRecord",

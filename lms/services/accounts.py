@@ -16,11 +16,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from lms.auth.passwords import hash_password, needs_rehash, password_problems, verify_password
 from lms.clock import today
 from lms.models import AccountToken, Company, Department, LoginEvent, Role, TokenPurpose, User
+from lms.reports.compliance import cells_changed
 from lms.services.assignments import apply_rules_to_newcomers
-from lms.services.compliance import cells_changed
+from lms.services.passwords import hash_password, needs_rehash, password_problems, verify_password
 
 
 class AccountError(ValueError):

@@ -8,7 +8,7 @@ later receive it with `newcomer_days` to do it.
 
 Nothing here ends an assignment when the course is completed: whether it is
 fulfilled, expiring or expired follows from the completions (see
-`lms.services.compliance`), so a yearly recertification needs no new row. A
+`lms.reports.compliance`), so a yearly recertification needs no new row. A
 new course version that asks for requalification does make a new row, which
 earlier completions do not fulfil.
 """
@@ -22,6 +22,8 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lms.audit import service as audit
+from lms.audit.service import Actor
 from lms.models import (
     Assignment,
     AssignmentRule,
@@ -31,9 +33,7 @@ from lms.models import (
     Department,
     User,
 )
-from lms.services import audit
-from lms.services.audit import Actor
-from lms.services.compliance import cells_changed
+from lms.reports.compliance import cells_changed
 
 MIN_NEWCOMER_DAYS = 14
 

@@ -9,8 +9,9 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from lms.audit import service as audit
 from lms.models import Company, Course, CourseCompany, CourseEditor, User
-from lms.services import audit, drafts
+from lms.services import drafts
 
 
 def open_course(

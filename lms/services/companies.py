@@ -15,6 +15,8 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from lms.audit import service as audit
+from lms.audit.service import Actor
 from lms.models import (
     AssignmentRule,
     Company,
@@ -25,7 +27,8 @@ from lms.models import (
     User,
     UserRole,
 )
-from lms.services import audit, item_stats
+from lms.reports.compliance import cells_changed
+from lms.services import item_stats
 from lms.services.account_mail import send_invitation_mail
 from lms.services.accounts import (
     NewPerson,
@@ -36,8 +39,6 @@ from lms.services.accounts import (
     reactivate_user,
 )
 from lms.services.assignments import apply_rules_to_newcomer, apply_rules_to_newcomers
-from lms.services.audit import Actor
-from lms.services.compliance import cells_changed
 
 SHORT_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,59}$")
 
@@ -99,9 +100,7 @@ def record_export(session: Session, actor: Actor, company: Company, now: datetim
                  subject_id=company.id)  # fmt: skip
 
 
-def create_company(
-    session: Session, actor: Actor, fields: CompanyFields, now: datetime
-) -> Company:
+def create_company(session: Session, actor: Actor, fields: CompanyFields, now: datetime) -> Company:
     _check(session, fields, None)
     company = Company(name=fields.name.strip(), short_name=fields.short_name)
     _apply(company, fields)

@@ -27,6 +27,8 @@ from typing import Any
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
+from lms.audit import service as audit
+from lms.audit.service import Actor
 from lms.clock import today
 from lms.content.frontmatter import MAX_FILE_BYTES
 from lms.content.grading import Result, grade
@@ -51,9 +53,7 @@ from lms.models import (
     DraftFile,
     User,
 )
-from lms.services import audit
 from lms.services.assignments import requalify
-from lms.services.audit import Actor
 from lms.services.quizzes import response_from_fields
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,98}[a-z0-9]$")

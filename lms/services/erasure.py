@@ -24,6 +24,8 @@ from typing import Any
 from sqlalchemy import JSON, String, Text, cast, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from lms.audit import service as audit
+from lms.audit.service import Actor
 from lms.models import (
     AccountToken,
     AttemptAnswer,
@@ -43,10 +45,9 @@ from lms.models import (
     User,
     UserRole,
 )
-from lms.services import audit, item_stats
+from lms.reports.compliance import cells_changed
+from lms.services import item_stats
 from lms.services.accounts import end_all_sessions
-from lms.services.audit import Actor
-from lms.services.compliance import cells_changed
 
 
 @dataclass(frozen=True)

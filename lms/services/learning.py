@@ -28,8 +28,8 @@ from lms.models import (
     UnitProgress,
     User,
 )
+from lms.reports.compliance import cells_changed
 from lms.services import xapi
-from lms.services.compliance import cells_changed
 
 
 class LearningError(ValueError):

@@ -32,9 +32,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, delete, func, select
 from sqlalchemy.orm import Session
 
+from lms.audit import service as audit
 from lms.mail import Mail, MailRefused, Transport
 from lms.models import OutboxMessage
-from lms.services import audit
 
 log = logging.getLogger("lms.outbox")
 
@@ -163,9 +163,7 @@ def _failed(row: OutboxMessage, now: datetime, reason: str, run: SendRun) -> Non
         run.errors.append(reason)
 
 
-def send_again(
-    session: Session, actor: audit.Actor, message: OutboxMessage, now: datetime
-) -> None:
+def send_again(session: Session, actor: audit.Actor, message: OutboxMessage, now: datetime) -> None:
     """Make a given-up mail due now, with all its tries again (the platform page)."""
     message.failed_at = None
     message.attempts = 0

@@ -16,6 +16,8 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lms.audit import service as audit
+from lms.audit.service import Actor
 from lms.content.importer import live_versions, visible_to
 from lms.models import (
     Completion,
@@ -28,8 +30,7 @@ from lms.models import (
     RecordStatus,
     User,
 )
-from lms.services import assignments, audit, learning
-from lms.services.audit import Actor
+from lms.services import assignments, learning
 
 
 class StepStatus(enum.StrEnum):

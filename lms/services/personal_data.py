@@ -13,6 +13,7 @@ from flask_babel import force_locale, gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from lms.audit import service as audit
 from lms.models import (
     AttemptAnswer,
     Completion,
@@ -27,7 +28,7 @@ from lms.models import (
     UnitProgress,
     User,
 )
-from lms.services import audit, refreshers
+from lms.services import refreshers
 from lms.services.review import (
     Review,
     attempt_review,

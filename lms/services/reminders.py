@@ -41,8 +41,7 @@ from lms.clock import today
 from lms.mail import Mail, queue_mail
 from lms.models import Company, ReminderSent, Role, User, UserRole
 from lms.permissions import managed_department_ids
-from lms.services import refreshers
-from lms.services.compliance import (
+from lms.reports.compliance import (
     PROBLEM_STATES,
     STATE_ORDER,
     CellState,
@@ -50,6 +49,7 @@ from lms.services.compliance import (
     cells,
     course_titles,
 )
+from lms.services import refreshers
 
 log = logging.getLogger("lms.reminders")
 

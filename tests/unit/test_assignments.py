@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from lms.audit.service import Actor
 from lms.clock import today
 from lms.content.importer import import_course
 from lms.models import (
@@ -18,11 +19,11 @@ from lms.models import (
     Enrollment,
     Role,
 )
-from lms.services import assignments, compliance
+from lms.reports import compliance
+from lms.reports.compliance import CellState, Filters, Scope
+from lms.services import assignments
 from lms.services.accounts import NewPerson, create_user
 from lms.services.assignments import MIN_NEWCOMER_DAYS
-from lms.services.audit import Actor
-from lms.services.compliance import CellState, Filters, Scope
 from tests.factories import make_user
 from tests.unit.test_course_parser import COURSE_MD, write_course
 

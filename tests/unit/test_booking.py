@@ -7,11 +7,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from lms.audit.service import Actor
 from lms.content.importer import import_course
+from lms.in_person import booking
+from lms.in_person.booking import BookingError, DateFields
 from lms.models import Attendance, AuditEntry, BookingStatus, Completion, Course, UnitProgress
-from lms.services import booking, learning
-from lms.services.audit import Actor
-from lms.services.booking import BookingError, DateFields
+from lms.services import learning
 from tests.unit.test_course_parser import write_course
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

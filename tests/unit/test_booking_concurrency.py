@@ -13,9 +13,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, func, select
 
 from lms.content.importer import import_course
-from lms.models import Booking, Company, Course, InPersonDate, User
-from lms.services import booking
-from lms.services.booking import DateFields
+from lms.in_person import booking
+from lms.in_person.booking import DateFields
+from lms.models import Booking, Company, Course, InPersonSession, User
 from tests.factories import make_company, make_user
 from tests.unit.test_booking import WORKSHOP
 from tests.unit.test_course_parser import write_course
@@ -61,7 +61,7 @@ def test_of_many_people_booking_at_once_exactly_the_seats_get_one(app, tmp_path)
         try:
             start.wait()
             user = session.get(User, user_id)
-            date = session.get(InPersonDate, ids["date"])
+            date = session.get(InPersonSession, ids["date"])
             booking.book(session, date, user, by=user, now=datetime.now(UTC))
             session.commit()
         except BaseException as exc:  # reported below
@@ -85,7 +85,7 @@ def test_of_many_people_booking_at_once_exactly_the_seats_get_one(app, tmp_path)
                     .group_by(Booking.status)
                 ).all()
             )
-            seats = session.get(InPersonDate, ids["date"])
+            seats = session.get(InPersonSession, ids["date"])
             assert counts == {"confirmed": SEATS, "waitlisted": PEOPLE - SEATS}
             assert seats is not None and seats.booked == SEATS
     finally:

@@ -137,7 +137,7 @@ def test_demo_has_a_refresher_waiting_today(app, db):
 def test_demo_gives_each_company_a_meaningful_matrix(app, db):
     from lms.clock import now, today
     from lms.models import Company
-    from lms.services.compliance import CellState, Filters, Scope, state_counts
+    from lms.reports.compliance import CellState, Filters, Scope, state_counts
 
     run(app, "demo")
     for company in db.scalars(select(Company).where(Company.is_active.is_(True))):
@@ -155,11 +155,11 @@ def test_demo_gives_each_company_a_meaningful_matrix(app, db):
 
 
 def test_demo_has_sessions_with_bookings_a_waiting_list_and_a_past_roster(app, db):
-    from lms.models import Booking, InPersonDate
+    from lms.models import Booking, InPersonSession
 
     run(app, "demo")
     run(app, "demo")
-    dates = db.scalars(select(InPersonDate).order_by(InPersonDate.starts_at)).all()
+    dates = db.scalars(select(InPersonSession).order_by(InPersonSession.starts_at)).all()
     assert len(dates) == 3
     statuses = {(b.date_id, b.status, b.attendance) for b in db.scalars(select(Booking)).all()}
     past, full, _open = dates

@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, text
 
+from lms.audit.service import Actor, log_report_access, record_change
+from lms.in_person import booking
 from lms.models import (
     AttemptAnswer,
     Attendance,
@@ -16,8 +18,7 @@ from lms.models import (
     QuizAttempt,
     User,
 )
-from lms.services import booking, learning
-from lms.services.audit import Actor, log_report_access, record_change
+from lms.services import learning
 from lms.services.erasure import erase_person
 from tests.factories import make_user
 from tests.unit.test_booking import NOW, fields, import_in_person_course

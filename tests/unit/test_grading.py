@@ -521,7 +521,9 @@ def test_no_fields_make_the_empty_response(question: Question) -> None:
 
 @pytest.mark.parametrize("question", ONE_OF_EACH, ids=lambda q: q.type.value)
 @pytest.mark.parametrize(
-    "junk", ["", "x", "-1", "9" * 5000, "1.5", None], ids=["", "x", "-1", "5000-digits", "1.5", "None"]
+    "junk",
+    ["", "x", "-1", "9" * 5000, "1.5", None],
+    ids=["", "x", "-1", "5000-digits", "1.5", "None"],
 )
 def test_fields_of_any_content_never_raise(question: Question, junk: object) -> None:
     name = f"q-{question.id}"

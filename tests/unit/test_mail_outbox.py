@@ -16,10 +16,10 @@ from email.message import EmailMessage
 import pytest
 from sqlalchemy import func, select
 
+from lms.audit.service import Actor
 from lms.mail import Mail, Transport, delivered, open_transport, queue_mail
 from lms.models import OutboxMessage
 from lms.services import outbox
-from lms.services.audit import Actor
 from lms.services.erasure import erase_person
 from lms.services.retention import run_retention
 from tests.conftest import database_of_its_own, make_test_app, reset_database

@@ -6,7 +6,7 @@ import pytest
 from argon2 import PasswordHasher, Type, extract_parameters
 
 from config import Config, TestingConfig
-from lms.auth.passwords import hash_password, needs_rehash, password_problems, verify_password
+from lms.services.passwords import hash_password, needs_rehash, password_problems, verify_password
 
 
 @pytest.fixture

@@ -11,9 +11,10 @@ from sqlalchemy import func, select
 
 from lms.content.importer import import_course
 from lms.models import Assignment, Course, Role, User
-from lms.services import assignments, people_import
+from lms.people import importing as people_import
+from lms.people.importing import Action, Field, ImportRefused, read_file
+from lms.services import assignments
 from lms.services.accounts import NewPerson, create_user
-from lms.services.people_import import Action, Field, ImportRefused, read_file
 from tests.factories import make_department, make_user
 from tests.unit.test_course_parser import write_course
 

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from lms.content.importer import import_course
 from lms.models import Course, OutboxMessage, ReminderSent
+from lms.reports.compliance import CellState
 from lms.services import assignments, reminders
-from lms.services.compliance import CellState
 from lms.services.reminders import Links
 from tests.factories import make_department, make_user
 from tests.unit.test_assignments import complete

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
+from lms.audit.service import record_change
 from lms.models import AuditEntry, Role, User
-from lms.services.audit import record_change
 from lms.services.retention import due_for_erasure, run_retention
 from tests.factories import make_user
 

@@ -70,7 +70,9 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
 
 def _kept(app: Flask, action: str) -> bool:
     with app.app_context():
-        return db.session.scalar(select(AuditEntry.id).where(AuditEntry.action == action)) is not None
+        return (
+            db.session.scalar(select(AuditEntry.id).where(AuditEntry.action == action)) is not None
+        )
 
 
 @pytest.mark.parametrize(("status", "kept"), [(200, True), (302, True), (409, False), (422, False)])

@@ -7,10 +7,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from lms.audit.service import Actor
 from lms.clock import today
+from lms.in_person import booking
 from lms.models import AuditEntry, Role
-from lms.services import booking, catalogue, companies, erasure, learning, people_import
-from lms.services.audit import Actor
+from lms.people import importing as people_import
+from lms.services import catalogue, companies, erasure, learning
 from lms.services.companies import CompanyError
 from tests.unit.test_booking import WORKSHOP, fields
 from tests.web.test_signoff import PRACTICAL
@@ -220,14 +222,16 @@ def test_an_import_records_its_counts_and_queues_the_invitations_with_it(app, db
         )  # fmt: skip
     assert len(summary.new_people_ids) == 1
     (entry,) = entries(db, "people.import")
-    assert (entry.company_id, entry.actor_id, entry.address) == (company.id, world.admin.id, NETWORK)
+    assert (entry.company_id, entry.actor_id, entry.address) == (
+        company.id,
+        world.admin.id,
+        NETWORK,
+    )
     assert entry.subject == "leute.csv" and entry.changes == {"create": [None, 1]}
     assert [m.to for m in mails] == ["neu@alpha.example"]
 
 
-def test_catalogue_changes_are_recorded_by_the_service_and_by_the_command(
-    app, db, world, tmp_path
-):
+def test_catalogue_changes_are_recorded_by_the_service_and_by_the_command(app, db, world, tmp_path):
     from lms.content.importer import import_course
     from lms.models import Course
     from tests.unit.test_course_parser import write_course
@@ -257,9 +261,7 @@ def test_catalogue_changes_are_recorded_by_the_service_and_by_the_command(
 
 def test_an_erasure_on_request_records_the_admin_and_only_the_pseudonym(db, world):
     person = world.a.employees[0]
-    erased = erasure.erase_on_request(
-        db, Actor(world.admin, NETWORK), person, datetime.now(UTC)
-    )
+    erased = erasure.erase_on_request(db, Actor(world.admin, NETWORK), person, datetime.now(UTC))
     (entry,) = entries(db, "person.erase")
     assert (entry.company_id, entry.actor_id, entry.address) == (
         world.a.company.id, world.admin.id, NETWORK,

@@ -474,8 +474,12 @@ def test_unexpected_fields_on_the_profile_are_logged_as_a_security_event(
     with caplog.at_level(logging.WARNING, logger="lms.security"):
         response = client.post(
             "/profile",
-            data={"display_name": "Jonas B.", "language": "de", "role": "admin",
-                  "company_id": "99"},
+            data={
+                "display_name": "Jonas B.",
+                "language": "de",
+                "role": "admin",
+                "company_id": "99",
+            },
         )
     assert response.status_code == 302
     db.refresh(user)

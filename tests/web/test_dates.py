@@ -10,8 +10,9 @@ import icalendar
 import pytest
 from sqlalchemy import select
 
-from lms.models import AuditEntry, Booking, InPersonDate
-from lms.services import booking, learning
+from lms.in_person import booking
+from lms.models import AuditEntry, Booking, InPersonSession
+from lms.services import learning
 from tests.unit.test_booking import fields, import_in_person_course, schedule
 
 EN = {"Accept-Language": "en"}
@@ -65,7 +66,7 @@ def test_a_trainer_plans_a_session_in_german_time_across_the_clock_change(
     assert "Workshop" in page and "Seats" in page
     response = client.post("/author/dates/new", data=form_of(db), headers=EN)
     assert response.status_code == 302
-    date = db.scalar(select(InPersonDate))
+    date = db.scalar(select(InPersonSession))
     # 29 March 2026 is the first day of summer time: 09:00 in Kiel is 07:00 UTC.
     assert date.starts_at == datetime(2026, 3, 29, 7, 0, tzinfo=UTC)
     assert date.booking_deadline == datetime(2026, 3, 27, 11, 0, tzinfo=UTC)  # still winter
@@ -85,7 +86,7 @@ def test_a_time_the_clock_skips_is_refused_and_the_form_keeps_what_was_typed(
     assert response.status_code == 200
     assert "does not exist on that day because the clocks go forward" in html
     assert 'value="Halle 7"' in html
-    assert db.scalar(select(InPersonDate)) is None
+    assert db.scalar(select(InPersonSession)) is None
 
 
 def test_missing_place_and_deadline_after_start_are_explained(client, db, world, login, course):
@@ -101,7 +102,7 @@ def test_missing_place_and_deadline_after_start_are_explained(client, db, world,
     )
     assert refused.status_code == 422  # refused by the service: the form again
     assert "Booking must close before the date starts." in refused.get_data(as_text=True)
-    assert db.scalar(select(InPersonDate)) is None
+    assert db.scalar(select(InPersonSession)) is None
 
 
 def test_a_refused_change_of_a_session_answers_422_and_keeps_the_session_as_it_was(
@@ -330,7 +331,7 @@ def test_without_deadline_and_duration_booking_closes_a_day_before_and_the_modul
         data=form_of(db, minutes="", deadline_day="", deadline_time="", day="2026-04-02"),
     )
     assert response.status_code == 302
-    date = db.scalar(select(InPersonDate))
+    date = db.scalar(select(InPersonSession))
     assert date.minutes == 90  # the workshop unit's minutes
     assert date.booking_deadline == date.starts_at - timedelta(days=1)
 

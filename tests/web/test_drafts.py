@@ -557,9 +557,9 @@ def test_publishing_needs_the_revision_seen_and_is_audited(client, db, world, lo
 
 
 def test_publishing_and_rolling_back_write_their_own_audit_entries(app, db, world, course):
+    from lms.audit.service import Actor
     from lms.content.importer import ImportStatus
     from lms.models import AuditEntry
-    from lms.services.audit import Actor
 
     trainer = Actor(world.trainer, "192.0.2.0/24")
     now = datetime.now(UTC)

@@ -292,9 +292,9 @@ def test_a_learner_withdraws_a_pending_proof(client, db, world, login):
 
 
 def test_the_record_services_write_their_own_audit_entries_and_a_refusal_none(db, world):
-    from lms.services import external_records
-    from lms.services.audit import Actor
-    from lms.services.external_records import Proof, RecordError, RecordInput
+    from lms.audit.service import Actor
+    from lms.training_records import service as external_records
+    from lms.training_records.service import Proof, RecordError, RecordInput
 
     learner, manager = world.a.employees[0], world.a.manager
     me, boss = Actor(learner, "192.0.2.0/24"), Actor(manager, "198.51.100.0/24")

@@ -20,8 +20,8 @@ from sqlalchemy import func, select
 from lms.content.frontmatter import MAX_FILE_BYTES
 from lms.content.importer import import_course
 from lms.models import Course, CourseDraft, DraftFile, ExternalRecord, User
+from lms.people.importing import read_file
 from lms.services import drafts
-from lms.services.people_import import read_file
 from tests.unit.test_course_parser import FULL_QUIZ, quiz, write_course
 from tests.web.test_access import PUBLIC, methods, rules
 
@@ -152,7 +152,10 @@ def test_a_control_character_in_an_address_matches_no_route(app, clients, world)
         {
             **dict.fromkeys(INT_ARGS, str(2**31 - 1)),  # held, and a page that far is empty
             **dict.fromkeys(("from", "to", "date"), "9999-12-31"),
-            "q": "a\x00b", "status": "\x00", "action": "x\x00", "lang": "\x00",
+            "q": "a\x00b",
+            "status": "\x00",
+            "action": "x\x00",
+            "lang": "\x00",
         },
         {"course": HUGE, "start": "9999-12-31", "end": "9999-12-31", "format": "csv"},
         {"course": HUGE, "start": "0001-01-01", "end": "9999-12-31", "format": "pdf"},

@@ -7,11 +7,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from lms.audit.service import Actor
 from lms.content.importer import import_course
+from lms.in_person import booking
 from lms.learn.routes import certificate_text
 from lms.models import Attendance, Completion, Course
-from lms.services import booking, learning, signoff
-from lms.services.audit import Actor
+from lms.services import learning
+from lms.signoff import service as signoff
 from tests.unit.test_booking import WORKSHOP, fields
 from tests.unit.test_course_parser import write_course
 from tests.web.test_signoff import PRACTICAL

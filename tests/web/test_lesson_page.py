@@ -50,9 +50,7 @@ def _csrf_tokens(page: str) -> set[str]:
     return set(re.findall(r'name="csrf_token"[^>]* value="([^"]+)"', page))
 
 
-def test_a_lesson_page_shows_each_learner_only_their_own(
-    app, client, db, world, login, learner
-):
+def test_a_lesson_page_shows_each_learner_only_their_own(app, client, db, world, login, learner):
     """Two learners with the same rating share the cached unit, never their comments,
     tokens or status."""
     client.post(f"{LESSON}/feedback", data={"rating": "4", "comment": "Nur von mir."})

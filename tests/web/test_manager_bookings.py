@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from lms.audit.service import Actor
+from lms.in_person import booking, team_bookings
 from lms.models import AuditEntry, Booking
-from lms.services import booking, learning, team_bookings
-from lms.services.audit import Actor
+from lms.services import learning
 from tests.unit.test_booking import fields, import_in_person_course
 
 EN = {"Accept-Language": "en"}

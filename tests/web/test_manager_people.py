@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from lms.audit.service import Actor
 from lms.clock import today
 from lms.models import AuditEntry, Role, User
 from lms.services import companies
 from lms.services.accounts import NewPerson
-from lms.services.audit import Actor
 from lms.services.companies import CompanyError, PersonFields
 from tests.factories import make_user
 

@@ -6,10 +6,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from lms.audit.service import Actor
 from lms.clock import today
 from lms.models import Assignment, AuditEntry, Enrollment, LearningPath, PathEnrollment
 from lms.services import paths
-from lms.services.audit import Actor
 from tests.unit.test_assignments import complete
 from tests.unit.test_paths import NOW, three  # noqa: F401  (fixture)
 

@@ -143,9 +143,7 @@ def test_a_cross_site_post_without_the_cookie_does_not_sign_the_person_out(
     assert client.get("/learn/").status_code == 200  # still signed in
 
 
-def test_an_error_page_for_a_request_with_the_cookie_keeps_the_session(
-    app, client, world, login
-):
+def test_an_error_page_for_a_request_with_the_cookie_keeps_the_session(app, client, world, login):
     login(world.a.employees[0])
     app.config["WTF_CSRF_ENABLED"] = True
     assert client.post("/logout", data={}).status_code == 400

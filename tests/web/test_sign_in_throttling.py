@@ -105,9 +105,7 @@ def test_the_refusal_says_how_long_to_wait_and_keeps_the_address(app, client, wo
     assert f'value="{email}"' in page
 
 
-def test_failed_sign_ins_are_logged_with_the_network_never_the_typed_text(
-    client, world, caplog
-):
+def test_failed_sign_ins_are_logged_with_the_network_never_the_typed_text(client, world, caplog):
     user = world.a.employees[0]
     with caplog.at_level(logging.WARNING, logger="lms.security"):
         post_login(client, user.email, WRONG, "203.0.113.77")

@@ -7,11 +7,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from lms.audit.service import Actor
 from lms.content.importer import import_course
 from lms.models import AuditEntry, Course, PracticalSignoff
-from lms.services import learning, signoff
-from lms.services.audit import Actor
-from lms.services.signoff import SignoffError
+from lms.services import learning
+from lms.signoff import service as signoff
+from lms.signoff.service import SignoffError
 from tests.unit.test_course_parser import write_course
 
 EN = {"Accept-Language": "en"}
@@ -63,9 +64,7 @@ def test_signing_off_needs_every_item_and_completes_the_module(db, world, enroll
     with pytest.raises(SignoffError) as error:
         signoff.save(db, Actor(manager), enrollment, "praxis", ["sperren"], "", sign=True, now=NOW)
     assert error.value.code == "not-all-ticked"
-    signoff.save(
-        db, Actor(manager), enrollment, "praxis", ["sperren"], "Gut", sign=False, now=NOW
-    )
+    signoff.save(db, Actor(manager), enrollment, "praxis", ["sperren"], "Gut", sign=False, now=NOW)
     assert learning.course_progress(db, enrollment, "de").units[1].status == "pending"
     row = signoff.save(
         db,
@@ -84,9 +83,7 @@ def test_signing_off_needs_every_item_and_completes_the_module(db, world, enroll
         signoff.save(db, Actor(manager), enrollment, "praxis", [], "", sign=False, now=NOW)
 
 
-def test_saving_and_signing_off_write_their_audit_entries_and_a_refusal_none(
-    db, world, enrollment
-):
+def test_saving_and_signing_off_write_their_audit_entries_and_a_refusal_none(db, world, enrollment):
     manager = Actor(world.a.manager, "192.0.2.0/24")
     person = world.a.employees[0]
     with pytest.raises(SignoffError):

@@ -36,17 +36,18 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lms.audit import service as audit
+from lms.audit.service import Actor
 from lms.clock import day_end, day_start, local_zone
 from lms.input_checks import date_in_range
 from lms.models import Company, ExternalRecord, RecordStatus, User
-from lms.services import audit, people_import
+from lms.people import importing as people_import
+from lms.people.importing import MAX_BYTES as MAX_BYTES
+from lms.people.importing import MESSAGES as FILE_MESSAGES
+from lms.people.importing import FileRefused, header_key, is_formula, read_table
+from lms.reports.compliance import cells_changed
 from lms.services.accounts import normalize_email
-from lms.services.audit import Actor
-from lms.services.compliance import cells_changed
-from lms.services.external_records import module_validity
-from lms.services.people_import import MAX_BYTES as MAX_BYTES
-from lms.services.people_import import MESSAGES as FILE_MESSAGES
-from lms.services.people_import import FileRefused, header_key, is_formula, read_table
+from lms.training_records.service import module_validity
 
 
 class Column(enum.StrEnum):

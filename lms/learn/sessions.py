@@ -11,15 +11,15 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from lms.audit_trail import current_actor
+from lms.audit.trail import current_actor
 from lms.clock import now
 from lms.db import db
+from lms.in_person import booking, calendar
+from lms.in_person.booking import BookingError
+from lms.in_person.mail import queue_notices
+from lms.in_person.texts import error_text
 from lms.learn import bp
-from lms.models import Booking, Course, Enrollment, InPersonDate, User
-from lms.services import booking, calendar
-from lms.services.booking import BookingError
-from lms.services.booking_mail import queue_notices
-from lms.services.booking_texts import error_text
+from lms.models import Booking, Course, Enrollment, InPersonSession, User
 from lms.templating import page_language
 
 
@@ -35,7 +35,7 @@ class InPersonContext:
     mine: Booking | None  # the booking that counts now (seat, request or waiting list)
     position: int | None  # on the waiting list
     attended: Booking | None
-    upcoming: list[InPersonDate]
+    upcoming: list[InPersonSession]
     now: Any
 
     def may_cancel(self) -> bool:
@@ -60,7 +60,7 @@ def unit_context(enrollment: Enrollment, unit_id: str) -> InPersonContext:
     return InPersonContext(mine, position, attended, upcoming, moment)
 
 
-def _back_to_unit(date: InPersonDate) -> ResponseReturnValue:
+def _back_to_unit(date: InPersonSession) -> ResponseReturnValue:
     course = db.session.get(Course, date.course_id)
     assert course is not None
     return redirect(url_for("learn.unit", slug=course.slug, unit_id=date.unit_id) + "#dates")
@@ -68,7 +68,7 @@ def _back_to_unit(date: InPersonDate) -> ResponseReturnValue:
 
 @bp.post("/dates/<int:date_id>/book")
 def book(date_id: int) -> ResponseReturnValue:
-    date = db.session.get(InPersonDate, date_id)
+    date = db.session.get(InPersonSession, date_id)
     user = _user()
     if date is None or not booking.is_open_to(date, user.company_id):
         abort(404)
@@ -169,7 +169,7 @@ def booking_ics(booking_id: int) -> ResponseReturnValue:
 @bp.route("/check-in/<int:date_id>/<code>", methods=["GET", "POST"])
 def check_in(date_id: int, code: str) -> ResponseReturnValue:
     """Opened from the QR code: one button confirms that the learner is here."""
-    date = db.session.get(InPersonDate, date_id)
+    date = db.session.get(InPersonSession, date_id)
     if date is None or not booking.is_open_to(date, _user().company_id):
         abort(404)
     title = booking.titles(db.session, [date], page_language())[date.id]

@@ -1,6 +1,6 @@
 """`lms people import`: bulk import of a company's people from CSV or XLSX (a dry run by default).
 
-The file format and the rules are described in `lms.services.people_import`.
+The file format and the rules are described in `lms.people.importing`.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def people_import_command(
     """
     from lms.db import db
     from lms.models import Company, TokenPurpose, User
-    from lms.services import people_import
+    from lms.people import importing as people_import
     from lms.services.account_mail import send_invitation_mail
     from lms.services.accounts import issue_tokens
 

@@ -47,7 +47,7 @@ def log_report_access(
 class Actor:
     """Who changes something and from which network: what every audit entry names.
 
-    Views build it from the request (`lms.audit_trail.current_actor()`); commands
+    Views build it from the request (`lms.audit.trail.current_actor()`); commands
     pass `Actor.command()`. A service that changes state receives it and writes the
     audit entry itself, in the same transaction as the change.
     """

@@ -28,7 +28,7 @@ date_companies = Table(
 )
 
 
-class InPersonDate(Base):
+class InPersonSession(Base):
     """One date of an in-person unit: when, where, how many seats, until when to book.
 
     Dates belong to the training provider, not to a company: people of several
@@ -133,7 +133,7 @@ class Booking(Base):
     attendance_at: Mapped[datetime | None]
     checked_in_at: Mapped[datetime | None]
 
-    date: Mapped[InPersonDate] = relationship()
+    date: Mapped[InPersonSession] = relationship()
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     attendance_by: Mapped[User | None] = relationship(foreign_keys=[attendance_by_id])
 

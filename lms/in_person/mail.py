@@ -13,9 +13,9 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from lms.in_person.booking import DateTitle, Notice, titles
 from lms.mail import queue_mail
 from lms.models import Booking, Company, Role, User, UserRole
-from lms.services.booking import DateTitle, Notice, titles
 from lms.services.reminders import mail_language
 
 SUBJECTS = {

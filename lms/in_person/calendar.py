@@ -20,9 +20,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lms.clock import local_zone
-from lms.models import Booking, BookingStatus, CalendarFeed, InPersonDate, User
-from lms.models.hybrid import date_trainers
-from lms.services.booking import DateTitle, titles
+from lms.in_person.booking import DateTitle, titles
+from lms.models import Booking, BookingStatus, CalendarFeed, InPersonSession, User
+from lms.models.in_person import date_trainers
 
 PRODID = "-//Lernwerk//Präsenztermine//DE"
 _EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
@@ -34,7 +34,7 @@ FEED_HISTORY = timedelta(days=180)
 class Entry:
     """One date as a person sees it: their booking's status, or the trainer's view."""
 
-    date: InPersonDate
+    date: InPersonSession
     title: DateTitle
     status: str  # CONFIRMED, TENTATIVE or CANCELLED
     changed_at: datetime
@@ -91,22 +91,22 @@ def feed_entries(
     user: User,
     language: str,
     now: datetime,
-    link: Callable[[InPersonDate, Booking | None], str],
+    link: Callable[[InPersonSession, Booking | None], str],
 ) -> list[Entry]:
     """The person's bookings, and the dates they run as trainer, from half a year back."""
     since = now - FEED_HISTORY
     bookings = list(
         session.scalars(
             select(Booking)
-            .join(InPersonDate, InPersonDate.id == Booking.date_id)
-            .where(Booking.user_id == user.id, InPersonDate.starts_at >= since)
+            .join(InPersonSession, InPersonSession.id == Booking.date_id)
+            .where(Booking.user_id == user.id, InPersonSession.starts_at >= since)
         )
     )
     trained = list(
         session.scalars(
-            select(InPersonDate)
-            .join(date_trainers, date_trainers.c.date_id == InPersonDate.id)
-            .where(date_trainers.c.user_id == user.id, InPersonDate.starts_at >= since)
+            select(InPersonSession)
+            .join(date_trainers, date_trainers.c.date_id == InPersonSession.id)
+            .where(date_trainers.c.user_id == user.id, InPersonSession.starts_at >= since)
         )
     )
     named = titles(session, [b.date for b in bookings] + trained, language)

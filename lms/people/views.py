@@ -26,7 +26,7 @@ from sqlalchemy import ColumnElement, Select, func, or_, select
 from wtforms import BooleanField, EmailField, SelectChoice, SelectField, StringField
 from wtforms.validators import Email, InputRequired, Length
 
-from lms.audit_trail import current_actor
+from lms.audit.trail import current_actor
 from lms.clock import now, today
 from lms.db import db
 from lms.forms import Form

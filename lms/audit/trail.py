@@ -11,11 +11,11 @@ from flask import request
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
+from lms.audit.service import Actor, record_change
 from lms.clock import now
 from lms.db import db
 from lms.models import AuditEntry, User
 from lms.services.accounts import shorten_address
-from lms.services.audit import Actor, record_change
 
 
 def current_actor(session: Session | None = None) -> Actor:

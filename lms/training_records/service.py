@@ -16,11 +16,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from lms.audit import service as audit
+from lms.audit.service import Actor
 from lms.clock import day_end, day_start, local_zone
 from lms.models import Course, ExternalRecord, RecordStatus, User
-from lms.services import audit
-from lms.services.audit import Actor
-from lms.services.compliance import cells_changed
+from lms.reports.compliance import cells_changed
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 

@@ -1,7 +1,7 @@
 """A manager's part in their team's bookings of in-person sessions: approving or
 declining a booking, cancelling one, booking several people at once.
 
-Each function does the change through `lms.services.booking` and writes its audit
+Each function does the change through `lms.in_person.booking` and writes its audit
 entry in the caller's transaction. The mails the change calls for come back as
 notices; the caller queues them (`booking_mail.queue_notices`). Whose bookings a
 manager reaches is decided by the caller's queries (`permissions.people_visible_to_manager`).
@@ -16,10 +16,12 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from lms.models import Booking, Course, InPersonDate, User
-from lms.services import audit, booking, learning
-from lms.services.audit import Actor
-from lms.services.booking import BookingError, Notice
+from lms.audit import service as audit
+from lms.audit.service import Actor
+from lms.in_person import booking
+from lms.in_person.booking import BookingError, Notice
+from lms.models import Booking, Course, InPersonSession, User
+from lms.services import learning
 
 
 def decide(
@@ -59,7 +61,7 @@ class TeamBooking:
 def book_people(
     session: Session,
     actor: Actor,
-    date: InPersonDate,
+    date: InPersonSession,
     course: Course,
     people: Sequence[User],
     now: datetime,

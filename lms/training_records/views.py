@@ -27,16 +27,18 @@ from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from lms import kept_uploads
-from lms.audit_trail import current_actor
+from lms.audit.trail import current_actor
 from lms.clock import local_zone, now, today
 from lms.content.importer import catalogue
 from lms.db import db
 from lms.forms import Form
 from lms.input_checks import DateField
 from lms.models import Company, ExternalRecord, RecordStatus, User
-from lms.services import compliance, external_records, records_import
-from lms.services.external_records import Proof, RecordError, RecordInput
+from lms.reports import compliance
 from lms.templating import page_language
+from lms.training_records import importing as records_import
+from lms.training_records import service as external_records
+from lms.training_records.service import Proof, RecordError, RecordInput
 
 STATUS_LABELS = {
     RecordStatus.PENDING.value: _l("waiting for confirmation"),
@@ -115,7 +117,7 @@ class RecordForm(Form):
 
 class DecisionForm(Form):
     # The button pressed: confirm or reject.
-    extra_fields = frozenset({'decision'})
+    extra_fields = frozenset({"decision"})
 
     reason = TextAreaField(
         _l("Reason, if you reject it"),

@@ -27,7 +27,7 @@ from lms.models import (
     UnitProgress,
     User,
 )
-from lms.services.evidence import evidence
+from lms.reports.evidence import evidence
 
 
 @dataclass(frozen=True)

@@ -11,13 +11,13 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from lms.models import Attendance, Booking, InPersonDate, PracticalSignoff, User
+from lms.models import Attendance, Booking, InPersonSession, PracticalSignoff, User
 
 
 @dataclass(frozen=True)
 class Attended:
     unit_id: str
-    date: InPersonDate
+    date: InPersonSession
     trainers: tuple[str, ...]
 
 
@@ -45,15 +45,15 @@ def evidence(
     result: dict[int, Evidence] = {user_id: Evidence() for user_id in ids}
     if not ids:
         return result
-    attended = select(Booking).join(InPersonDate, InPersonDate.id == Booking.date_id)
+    attended = select(Booking).join(InPersonSession, InPersonSession.id == Booking.date_id)
     attended = attended.where(
         Booking.user_id.in_(ids),
-        InPersonDate.course_id == course_id,
+        InPersonSession.course_id == course_id,
         Booking.attendance == Attendance.PRESENT.value,
-    ).options(selectinload(Booking.date).selectinload(InPersonDate.trainers))
+    ).options(selectinload(Booking.date).selectinload(InPersonSession.trainers))
     if until is not None:
-        attended = attended.where(InPersonDate.starts_at <= until)
-    for booking in session.scalars(attended.order_by(InPersonDate.starts_at)):
+        attended = attended.where(InPersonSession.starts_at <= until)
+    for booking in session.scalars(attended.order_by(InPersonSession.starts_at)):
         date = booking.date
         result[booking.user_id].attended[date.unit_id] = Attended(
             date.unit_id, date, tuple(t.display_name for t in date.trainers)

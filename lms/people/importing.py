@@ -92,9 +92,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from lms.audit import service as audit
 from lms.clock import today
 from lms.models import Company, Department, Role, TokenPurpose, User
-from lms.services import audit
+from lms.reports.compliance import cells_changed
 from lms.services.account_mail import send_invitation_mail
 from lms.services.accounts import (
     NewPerson,
@@ -104,7 +105,6 @@ from lms.services.accounts import (
     normalize_email,
 )
 from lms.services.assignments import apply_rules_to_newcomers
-from lms.services.compliance import cells_changed
 
 MAX_BYTES = 10 * 1024 * 1024
 """Larger files are refused (an HR export of 10,000 people is about 1 MB)."""

@@ -26,6 +26,8 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from lms.audit import service as audit
+from lms.audit.service import Actor
 from lms.content.importer import latest_version, live_versions
 from lms.models import (
     Attendance,
@@ -34,13 +36,12 @@ from lms.models import (
     Company,
     Course,
     CourseVersion,
-    InPersonDate,
+    InPersonSession,
     UnitProgress,
     User,
 )
-from lms.models.hybrid import ACTIVE, HOLDS_SEAT
-from lms.services import audit, learning
-from lms.services.audit import Actor
+from lms.models.in_person import ACTIVE, HOLDS_SEAT
+from lms.services import learning
 
 # A learner may check in from this long before the start until the end.
 CHECK_IN_EARLY = timedelta(minutes=30)
@@ -116,12 +117,12 @@ def schedule(
     companies: Sequence[Company],
     by: User,
     now: datetime,
-) -> InPersonDate:
+) -> InPersonSession:
     """Add a date to an in-person unit of the course's live version."""
     if unit_id not in {unit["id"] for unit in in_person_units(session, course)}:
         raise BookingError("not-in-person")
     _check(fields, now)
-    date = InPersonDate(
+    date = InPersonSession(
         course_id=course.id,
         unit_id=unit_id,
         check_in_secret=secrets.token_hex(16),
@@ -136,7 +137,7 @@ def schedule(
     return date
 
 
-def _apply(date: InPersonDate, fields: DateFields, now: datetime) -> None:
+def _apply(date: InPersonSession, fields: DateFields, now: datetime) -> None:
     date.starts_at = fields.starts_at
     date.minutes = fields.minutes
     date.capacity = fields.capacity
@@ -150,7 +151,7 @@ def _apply(date: InPersonDate, fields: DateFields, now: datetime) -> None:
 
 def change(
     session: Session,
-    date: InPersonDate,
+    date: InPersonSession,
     fields: DateFields,
     *,
     trainers: Sequence[User],
@@ -184,7 +185,7 @@ def change(
     return notices
 
 
-def cancel_date(session: Session, date: InPersonDate, now: datetime) -> list[Notice]:
+def cancel_date(session: Session, date: InPersonSession, now: datetime) -> list[Notice]:
     """Call a date off; everyone booked or waiting is told. Bookings stay on record."""
     date = lock(session, date.id)
     if date.cancelled:
@@ -195,7 +196,7 @@ def cancel_date(session: Session, date: InPersonDate, now: datetime) -> list[Not
     return [Notice("date-cancelled", booking.id) for booking in _bookings(session, date, ACTIVE)]
 
 
-def new_check_in_secret(session: Session, date: InPersonDate) -> None:
+def new_check_in_secret(session: Session, date: InPersonSession) -> None:
     """Make every check-in code shown so far for this date invalid."""
     date.check_in_secret = secrets.token_hex(16)
     session.flush()
@@ -207,25 +208,27 @@ def new_check_in_secret(session: Session, date: InPersonDate) -> None:
 def open_to(company_id: int | None) -> Any:
     """Dates open to a company: those not limited to some companies, or limited to it."""
     if company_id is None:
-        return ~InPersonDate.companies.any()
-    return or_(~InPersonDate.companies.any(), InPersonDate.companies.any(Company.id == company_id))
+        return ~InPersonSession.companies.any()
+    return or_(
+        ~InPersonSession.companies.any(), InPersonSession.companies.any(Company.id == company_id)
+    )
 
 
 def upcoming(
     session: Session, course_id: int, unit_id: str, company_id: int | None, now: datetime
-) -> list[InPersonDate]:
+) -> list[InPersonSession]:
     """The dates of a unit a company's people may still book or join, soonest first."""
     return list(
         session.scalars(
-            select(InPersonDate)
+            select(InPersonSession)
             .where(
-                InPersonDate.course_id == course_id,
-                InPersonDate.unit_id == unit_id,
-                InPersonDate.cancelled_at.is_(None),
-                InPersonDate.starts_at > now,
+                InPersonSession.course_id == course_id,
+                InPersonSession.unit_id == unit_id,
+                InPersonSession.cancelled_at.is_(None),
+                InPersonSession.starts_at > now,
                 open_to(company_id),
             )
-            .order_by(InPersonDate.starts_at, InPersonDate.id)
+            .order_by(InPersonSession.starts_at, InPersonSession.id)
         )
     )
 
@@ -236,14 +239,14 @@ def bookings_of(
     """A person's bookings (of one unit, if given), newest date first."""
     query = (
         select(Booking)
-        .join(InPersonDate, InPersonDate.id == Booking.date_id)
+        .join(InPersonSession, InPersonSession.id == Booking.date_id)
         .where(Booking.user_id == user.id)
-        .order_by(InPersonDate.starts_at.desc(), Booking.id)
+        .order_by(InPersonSession.starts_at.desc(), Booking.id)
     )
     if course_id is not None:
-        query = query.where(InPersonDate.course_id == course_id)
+        query = query.where(InPersonSession.course_id == course_id)
     if unit_id is not None:
-        query = query.where(InPersonDate.unit_id == unit_id)
+        query = query.where(InPersonSession.unit_id == unit_id)
     return list(session.scalars(query))
 
 
@@ -262,7 +265,7 @@ def waitlist_position(session: Session, booking: Booking) -> int:
     return len(ahead) + 1
 
 
-def roster(session: Session, date: InPersonDate) -> list[Booking]:
+def roster(session: Session, date: InPersonSession) -> list[Booking]:
     """Everyone with a seat, by name; then the waiting list in its order."""
     seated = sorted(
         _bookings(session, date, HOLDS_SEAT), key=lambda b: b.user.display_name.casefold()
@@ -270,7 +273,7 @@ def roster(session: Session, date: InPersonDate) -> list[Booking]:
     return seated + _bookings(session, date, {BookingStatus.WAITLISTED})
 
 
-def _bookings(session: Session, date: InPersonDate, statuses: Any) -> list[Booking]:
+def _bookings(session: Session, date: InPersonSession, statuses: Any) -> list[Booking]:
     return list(
         session.scalars(
             select(Booking)
@@ -283,11 +286,11 @@ def _bookings(session: Session, date: InPersonDate, statuses: Any) -> list[Booki
 # --- Booking -----------------------------------------------------------------------
 
 
-def lock(session: Session, date_id: int) -> InPersonDate:
+def lock(session: Session, date_id: int) -> InPersonSession:
     """The date, re-read and locked until the transaction ends."""
     date = session.scalar(
-        select(InPersonDate)
-        .where(InPersonDate.id == date_id)
+        select(InPersonSession)
+        .where(InPersonSession.id == date_id)
         .with_for_update()
         .execution_options(populate_existing=True)
     )
@@ -296,12 +299,12 @@ def lock(session: Session, date_id: int) -> InPersonDate:
     return date
 
 
-def is_open_to(date: InPersonDate, company_id: int | None) -> bool:
+def is_open_to(date: InPersonSession, company_id: int | None) -> bool:
     return not date.companies or any(company.id == company_id for company in date.companies)
 
 
 def book(
-    session: Session, date: InPersonDate, user: User, *, by: User, now: datetime
+    session: Session, date: InPersonSession, user: User, *, by: User, now: datetime
 ) -> tuple[Booking, list[Notice]]:
     """Book a seat for `user` (by themselves or their manager), or a place on the waiting list.
 
@@ -354,19 +357,19 @@ def _seat_status(session: Session, user: User, booked_by_id: int | None) -> Book
 
 
 def _active_elsewhere(
-    session: Session, date: InPersonDate, user: User, now: datetime
+    session: Session, date: InPersonSession, user: User, now: datetime
 ) -> Booking | None:
     return session.scalar(
         select(Booking)
-        .join(InPersonDate, InPersonDate.id == Booking.date_id)
+        .join(InPersonSession, InPersonSession.id == Booking.date_id)
         .where(
             Booking.user_id == user.id,
             Booking.status.in_([str(s) for s in ACTIVE]),
-            InPersonDate.id != date.id,
-            InPersonDate.course_id == date.course_id,
-            InPersonDate.unit_id == date.unit_id,
-            InPersonDate.cancelled_at.is_(None),
-            InPersonDate.starts_at > now,
+            InPersonSession.id != date.id,
+            InPersonSession.course_id == date.course_id,
+            InPersonSession.unit_id == date.unit_id,
+            InPersonSession.cancelled_at.is_(None),
+            InPersonSession.starts_at > now,
         )
         .limit(1)
     )
@@ -412,7 +415,7 @@ def decide(session: Session, booking: Booking, *, approve: bool, now: datetime) 
     return [Notice("declined", booking.id), *_promote(session, date, now)]
 
 
-def _promote(session: Session, date: InPersonDate, now: datetime) -> list[Notice]:
+def _promote(session: Session, date: InPersonSession, now: datetime) -> list[Notice]:
     """Fill free seats from the waiting list, first come first served (date locked)."""
     if date.cancelled or now >= date.starts_at:
         return []
@@ -529,7 +532,7 @@ def _take_back_unit(session: Session, booking: Booking) -> None:
 # --- Check-in by QR code -----------------------------------------------------------
 
 
-def check_in_window(date: InPersonDate) -> tuple[datetime, datetime]:
+def check_in_window(date: InPersonSession) -> tuple[datetime, datetime]:
     return date.starts_at - CHECK_IN_EARLY, date.ends_at
 
 
@@ -537,13 +540,13 @@ def _slot(at: datetime) -> int:
     return int(at.timestamp() // CHECK_IN_SLOT.total_seconds())
 
 
-def _code(key: str, date: InPersonDate, slot: int) -> str:
+def _code(key: str, date: InPersonSession, slot: int) -> str:
     message = f"check-in:{date.id}:{date.check_in_secret}:{slot}".encode()
     digest = hmac.new(key.encode(), message, hashlib.sha256).digest()
     return base64.b32encode(digest[:10]).decode().lower()
 
 
-def check_in_code(key: str, date: InPersonDate, now: datetime) -> str:
+def check_in_code(key: str, date: InPersonSession, now: datetime) -> str:
     """The code to show now for `date` (`key`: the app's secret key)."""
     return _code(key, date, _slot(now))
 
@@ -551,7 +554,7 @@ def check_in_code(key: str, date: InPersonDate, now: datetime) -> str:
 def check_in(
     session: Session,
     actor: Actor,
-    date: InPersonDate,
+    date: InPersonSession,
     user: User,
     code: str,
     *,
@@ -605,7 +608,9 @@ class DateTitle:
     slug: str
 
 
-def titles(session: Session, dates: Sequence[InPersonDate], language: str) -> dict[int, DateTitle]:
+def titles(
+    session: Session, dates: Sequence[InPersonSession], language: str
+) -> dict[int, DateTitle]:
     """Unit and module title of each date in `language` (from the live version)."""
     course_ids = {date.course_id for date in dates}
     if not course_ids:

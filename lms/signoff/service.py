@@ -16,9 +16,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lms.audit import service as audit
+from lms.audit.service import Actor
 from lms.models import Enrollment, PracticalSignoff, Role, User
-from lms.services import audit, learning
-from lms.services.audit import Actor
+from lms.services import learning
 
 
 class SignoffError(ValueError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
-from lms.services.booking import BookingError
+from lms.in_person.booking import BookingError
 
 
 def error_text(error: BookingError) -> str:

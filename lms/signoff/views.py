@@ -13,12 +13,13 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from lms.audit_trail import current_actor
+from lms.audit.trail import current_actor
 from lms.clock import now
 from lms.db import db
 from lms.models import Course, Enrollment, User
-from lms.services import learning, signoff
-from lms.services.signoff import SignoffError
+from lms.services import learning
+from lms.signoff import service as signoff
+from lms.signoff.service import SignoffError
 from lms.templating import page_language
 
 

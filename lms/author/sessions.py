@@ -17,26 +17,26 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from lms.audit_trail import current_actor
+from lms.audit.trail import current_actor
 from lms.author import bp
 from lms.author.forms import DateForm
 from lms.clock import local_zone, now
 from lms.content.importer import live_versions
 from lms.db import db
+from lms.in_person import booking
+from lms.in_person.booking import BookingError, DateFields
+from lms.in_person.mail import queue_notices
+from lms.in_person.texts import error_text
 from lms.models import (
     Attendance,
     BookingStatus,
     Company,
     Course,
-    InPersonDate,
+    InPersonSession,
     Role,
     User,
     UserRole,
 )
-from lms.services import booking
-from lms.services.booking import BookingError, DateFields
-from lms.services.booking_mail import queue_notices
-from lms.services.booking_texts import error_text
 from lms.templating import page_language
 
 # How often the check-in page reloads itself to show the current code.
@@ -49,13 +49,13 @@ def current_trainer() -> User:
     return user
 
 
-def _runs(date: InPersonDate, user: User) -> bool:
+def _runs(date: InPersonSession, user: User) -> bool:
     return date.created_by_id == user.id or any(t.id == user.id for t in date.trainers)
 
 
-def _own_date(date_id: int) -> InPersonDate:
+def _own_date(date_id: int) -> InPersonSession:
     """A date the current trainer runs; 404 for any other."""
-    date = db.session.get(InPersonDate, date_id)
+    date = db.session.get(InPersonSession, date_id)
     if date is None or not _runs(date, current_trainer()):
         abort(404)
     return date
@@ -67,10 +67,12 @@ def dates() -> ResponseReturnValue:
     since = now() - timedelta(days=30)
     found = list(
         db.session.scalars(
-            select(InPersonDate)
-            .where(InPersonDate.starts_at >= since)
-            .options(selectinload(InPersonDate.trainers), selectinload(InPersonDate.companies))
-            .order_by(InPersonDate.starts_at, InPersonDate.id)
+            select(InPersonSession)
+            .where(InPersonSession.starts_at >= since)
+            .options(
+                selectinload(InPersonSession.trainers), selectinload(InPersonSession.companies)
+            )
+            .order_by(InPersonSession.starts_at, InPersonSession.id)
         )
     )
     mine = [d for d in found if _runs(d, me)]
@@ -97,7 +99,7 @@ def _unit_minutes(course: Course | None, unit_id: str) -> int:
     return next((int(u["minutes"]) for u in units if u["id"] == unit_id), 60)
 
 
-def _form(date: InPersonDate | None) -> DateForm:
+def _form(date: InPersonSession | None) -> DateForm:
     form = DateForm(zone=local_zone())
     form.unit.choices = _unit_choices()
     trainers = db.session.scalars(
