@@ -1,4 +1,4 @@
-"""Booking the last seats: many learners book one in-person date at the same moment (issue 6).
+"""Booking the last seats: many learners book one in-person session at the same moment (issue 6).
 
 Run from the project root:
 
@@ -11,13 +11,13 @@ What it does, all on 127.0.0.1 and in a throw-away instance folder:
    bench/http_bench.py does (its helpers are imported from there);
 2. per round, bench/booking_pool.py, run in the servers' environment, adds new
    learners to a company of their own, enrols them on the IT security course,
-   schedules one date of its in-person unit with the given number of seats and
+   schedules one session of its in-person unit with the given number of seats and
    makes each learner a session cookie and CSRF token;
 3. one thread per learner waits at a barrier; when the last one arrives, all
-   send `POST /learn/dates/<id>/book` at once, each on its own connection with
+   send `POST /learn/sessions/<id>/book` at once, each on its own connection with
    its own cookie, and time it until the answer is read. Redirects are not
    followed: the redirect to the unit page is the answer of a booking;
-4. reads back the date's bookings by status and its `booked` counter, and
+4. reads back the session's bookings by status and its `booked` counter, and
    checks that exactly `seats` are confirmed and the rest wait.
 
 Threads, not processes: a client thread spends a fraction of a millisecond of
@@ -115,7 +115,7 @@ class Round:
         if statuses != {k: v for k, v in expected.items() if v}:
             found.append(f"bookings {statuses}, expected {expected}")
         if self.counts["booked"] != expected["confirmed"]:
-            found.append(f"the date's booked counter is {self.counts['booked']}")
+            found.append(f"the session's booked counter is {self.counts['booked']}")
         if self.counts["without_booking"] or self.counts["others"]:
             found.append(
                 f"{self.counts['without_booking']} learners without a booking, "
@@ -225,11 +225,13 @@ def report(result: Round, seats: int) -> None:
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description="Many learners book one in-person date at once (issue 6)."
+        description="Many learners book one in-person session at once (issue 6)."
     )
     parser.add_argument("--learners", type=int, default=100, help="learners booking (100)")
-    parser.add_argument("--seats", type=int, default=20, help="seats of the date (20)")
-    parser.add_argument("--rounds", type=int, default=3, help="counted rounds, a new date each (3)")
+    parser.add_argument("--seats", type=int, default=20, help="seats of the session (20)")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="counted rounds, a new session each (3)"
+    )
     parser.add_argument(
         "--warmup-rounds", type=int, default=1, help="rounds run first and not counted (1)"
     )

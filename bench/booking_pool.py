@@ -1,4 +1,4 @@
-"""Learners and a date for bench/booking_bench.py, and the bookings read back after.
+"""Learners and an in-person session for bench/booking_bench.py, and the bookings read back after.
 
 booking_bench.py runs this in the servers' environment (same instance folder,
 database and secret key, from the LMS_* variables):
@@ -8,17 +8,17 @@ database and secret key, from the LMS_* variables):
 
 `prepare` adds `learners` new learners to a company of their own (so the demo
 companies' pages stay as they are), enrols each on the IT security course and
-schedules one date of its in-person unit, open to that company only, with
-`seats` seats and a booking deadline two weeks ahead. It writes the date's
+schedules one session of its in-person unit, open to that company only, with
+`seats` seats and a booking deadline two weeks ahead. It writes the session's
 booking path and, per learner, a session cookie and the session's CSRF token.
 Each round gets new learners: a learner who holds a seat or waits at one coming
-date of a unit may not book another date of it.
+session of a unit may not book another session of it.
 
-The sessions are made the way the login makes them (`login_user`, permanent),
+The login sessions are made the way the login makes them (`login_user`, permanent),
 without the password check over HTTP, as bench/quiz_pool.py does.
 
 `count` prints, as JSON, the statuses of the round's bookings, how many of its
-learners have none, and the date's `booked` counter and capacity.
+learners have none, and the in-person session's `booked` counter and capacity.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ COMPANY = ("booking-benchmark", "Buchungs-Benchmark GmbH")
 
 
 def prepare(learners: int, seats: int, out: Path) -> None:
-    """Write the date's booking path and each new learner's cookie and CSRF token."""
+    """Write the in-person session's booking path and each new learner's cookie and CSRF token."""
     app = create_app()
     batch = secrets.token_hex(3)
     with app.app_context():
@@ -86,11 +86,11 @@ def prepare(learners: int, seats: int, out: Path) -> None:
             for user in users:
                 learning.enroll(s, user, course, moment)
             starts_at = moment + timedelta(days=14)
-            date = booking.schedule(
+            in_person = booking.schedule(
                 s,
                 course,
                 UNIT,
-                booking.DateFields(
+                booking.SessionFields(
                     starts_at=starts_at,
                     minutes=90,
                     capacity=seats,
@@ -103,16 +103,16 @@ def prepare(learners: int, seats: int, out: Path) -> None:
                 now=moment,
             )
         round_ = {
-            "date_id": date.id,
-            "path": _book_path(app, date.id),
+            "session_id": in_person.id,
+            "path": _book_path(app, in_person.id),
             "learners": [_session(app, user) for user in users],
         }
     out.write_text(json.dumps(round_))
 
 
-def _book_path(app: Flask, date_id: int) -> str:
+def _book_path(app: Flask, session_id: int) -> str:
     with app.test_request_context():
-        return url_for("learn.book", date_id=date_id)
+        return url_for("learn.book", session_id=session_id)
 
 
 def _session(app: Flask, user: User) -> dict[str, Any]:
@@ -128,36 +128,36 @@ def _session(app: Flask, user: User) -> dict[str, Any]:
 
 
 def count(round_file: Path) -> dict[str, Any]:
-    """The round's bookings by status, learners without one, and the date's counter."""
+    """The round's bookings by status, learners without one, and the session's counter."""
     round_ = json.loads(round_file.read_text())
     user_ids = [learner["user_id"] for learner in round_["learners"]]
     app = create_app()
     with app.app_context(), db.begin() as s:
-        date = s.get(InPersonSession, round_["date_id"])
-        assert date is not None
+        in_person = s.get(InPersonSession, round_["session_id"])
+        assert in_person is not None
         statuses = dict(
             s.execute(
                 select(Booking.status, func.count())
-                .where(Booking.date_id == date.id)
+                .where(Booking.session_id == in_person.id)
                 .group_by(Booking.status)
             ).all()
         )
         booked_users = set(
-            s.scalars(select(Booking.user_id).where(Booking.date_id == date.id)).all()
+            s.scalars(select(Booking.user_id).where(Booking.session_id == in_person.id)).all()
         )
         return {
             "statuses": statuses,
             "without_booking": len(set(user_ids) - booked_users),
             "others": len(booked_users - set(user_ids)),
-            "booked": date.booked,
-            "capacity": date.capacity,
+            "booked": in_person.booked,
+            "capacity": in_person.capacity,
         }
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description="Learners and a date for booking_bench.py.")
+    parser = argparse.ArgumentParser(description="Learners and a session for booking_bench.py.")
     steps = parser.add_subparsers(dest="step", required=True)
-    make = steps.add_parser("prepare", help="new learners and a date; write ROUND.json")
+    make = steps.add_parser("prepare", help="new learners and a session; write ROUND.json")
     make.add_argument("--learners", type=int, required=True)
     make.add_argument("--seats", type=int, required=True)
     make.add_argument("--out", type=Path, required=True)

@@ -212,7 +212,7 @@ def db_restore(path: Path, yes: bool) -> None:
     from sqlalchemy.exc import SQLAlchemyError
 
     from lms import backup, migrate
-    from lms.audit.trail import record_run
+    from lms.audit import service as audit
     from lms.db import db
     from lms.models import Base
 
@@ -256,7 +256,7 @@ def db_restore(path: Path, yes: bool) -> None:
         return
     with db.begin() as session:
         again = backup.erase_again(session, erased, now())
-        record_run(session, "db.restore", {
+        audit.record(session, audit.Actor.command(), "db.restore", None, now(), changes={
             "backup": [None, path.name],
             "revision": [None, revision],
             "erased_again": [None, len(again)],
@@ -315,9 +315,9 @@ def invite_command(
     from flask import url_for
 
     from lms.db import db
-    from lms.models import Company, Department, Role, TokenPurpose
-    from lms.services.account_mail import send_invitation_mail
-    from lms.services.accounts import AccountError, NewPerson, create_user, issue_token
+    from lms.models import Company, Department, Role
+    from lms.services.account_mail import invite
+    from lms.services.accounts import AccountError, NewPerson, create_user
 
     with db.begin() as session:
         company = None
@@ -352,9 +352,8 @@ def invite_command(
         except AccountError as exc:
             raise click.ClickException(f"Cannot invite {email}: {exc.code}") from exc
         lifetime = timedelta(days=current_app.config["INVITE_TOKEN_DAYS"])
-        raw = issue_token(session, user, TokenPurpose.INVITE, now(), lifetime)
         with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
-            send_invitation_mail(session, user, raw, now())
+            raw = invite(session, user, now(), lifetime)
             link = url_for("auth.accept_invitation", token=raw, _external=True)
     click.echo(f"Invitation queued for {user.email} (sent by lms mail send).")
     click.echo(f"Link: {link}")
@@ -729,7 +728,7 @@ def retention_command(dry_run: bool) -> None:
     Meant for cron (e.g. nightly). The companies' retention is set on their admin page;
     log entries older than LMS_LOG_RETENTION_DAYS (default 3 years) are pruned.
     """
-    from lms.audit.trail import record_run
+    from lms.audit import service as audit
     from lms.db import db
     from lms.services.retention import run_retention
 
@@ -738,7 +737,7 @@ def retention_command(dry_run: bool) -> None:
             session, now(), log_days=current_app.config["LOG_RETENTION_DAYS"], dry_run=dry_run
         )
         if not dry_run:
-            record_run(session, "retention.run", {
+            audit.record(session, audit.Actor.command(), "retention.run", None, now(), changes={
                 "erased": [None, len(result.erased)],
                 "log_entries_pruned": [None, result.audit_pruned + result.access_pruned],
             })  # fmt: skip

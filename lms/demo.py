@@ -525,11 +525,11 @@ def seed_sessions(session: Session, now: datetime) -> int:
             now.tzinfo
         )
         planned_at = min(now, starts_at - timedelta(days=10))
-        date = booking.schedule(
+        in_person = booking.schedule(
             session,
             course,
             "workshop-phishing",
-            booking.DateFields(
+            booking.SessionFields(
                 starts_at=starts_at,
                 minutes=30,
                 capacity=seats,
@@ -552,10 +552,10 @@ def seed_sessions(session: Session, now: datetime) -> int:
             at = planned_at + timedelta(hours=2 + position)
             if learning.get_enrollment(session, person, course) is None:
                 learning.enroll(session, person, course, at)
-            held, _notices = booking.book(session, date, person, by=person, now=at)
+            held, _notices = booking.book(session, in_person, person, by=person, now=at)
             if value is not None:
                 booking.record_attendance(
-                    session, Actor(trainer), held, Attendance(value), "", now=date.ends_at
+                    session, Actor(trainer), held, Attendance(value), "", now=in_person.ends_at
                 )
     session.flush()
     return len(SESSIONS)
@@ -697,7 +697,7 @@ def seed_external_records(session: Session, now: datetime) -> int:
 
 def seed_admin_extras(session: Session, now: datetime) -> int:
     """The suspended demo company and a few audit entries, once. Returns entries written."""
-    from lms.audit.service import record_change
+    from lms.audit import service as audit
     from lms.models import AuditEntry
 
     # Once: the entries the demo's trainer and manager wrote (attendance, sign-offs,
@@ -711,15 +711,17 @@ def seed_admin_extras(session: Session, now: datetime) -> int:
     if admin is None or suspended is None or nordlicht is None:
         return 0
     suspended.is_active = False
+    # As if the demo's admin had made these changes from a documentation network.
+    actor = audit.Actor(admin, "192.0.2.0/24")
     entries = [
         (nordlicht.id, "company.settings", nordlicht.name, nordlicht.id,
          {"privacy_level": ["status", "results"]}, 40),
         (suspended.id, "company.suspend", suspended.name, suspended.id, {}, 20),
     ]  # fmt: skip
     for company_id, action, subject, subject_id, changes, days in entries:
-        record_change(
-            session, admin, company_id, action, now - timedelta(days=days),
-            subject=subject, subject_id=subject_id, changes=changes, address="192.0.2.0/24",
+        audit.record(
+            session, actor, action, company_id, now - timedelta(days=days),
+            subject=subject, subject_id=subject_id, changes=changes,
         )  # fmt: skip
     session.flush()
     return len(entries)

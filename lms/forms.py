@@ -15,6 +15,8 @@ from typing import Any, ClassVar
 from flask import request
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from wtforms import SelectMultipleField
+from wtforms.widgets import CheckboxInput, ListWidget
 
 log = logging.getLogger("lms.security")
 
@@ -38,6 +40,13 @@ class Form(FlaskForm):
             if unexpected:
                 _notice(type(self).__name__, unexpected)
         return bool(super().validate_on_submit(extra_validators))
+
+
+class CheckboxListField(SelectMultipleField):
+    """Several choices as a list of checkboxes (no multi-select box to hold Ctrl for)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
 
 
 def _notice(form: str, fields: list[str]) -> None:

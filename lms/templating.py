@@ -36,12 +36,18 @@ class NavItem:
 # One entry per area, in the order shown; each needs one of its roles.
 NAV = (
     (Role.LEARNER, NavItem("learn.index", _l("My modules"), "/learn")),
-    (Role.LEARNER, NavItem("learn.dates", _l("My sessions"), "/learn/dates")),
+    (Role.LEARNER, NavItem("learn.sessions", _l("My sessions"), "/learn/sessions")),
     (Role.MANAGER, NavItem("manage.index", _l("My team"), "/team")),
-    (Role.MANAGER, NavItem("manage.tasks", _l("On-the-job tasks"), "/team/tasks")),
+    (
+        Role.MANAGER,
+        NavItem("manage.signoff.practical_tasks", _l("On-the-job tasks"), "/team/tasks"),
+    ),
     (Role.TRAINER, NavItem("author.index", _l("Course authoring"), "/author")),
-    (Role.TRAINER, NavItem("author.dates", _l("In-person sessions"), "/author/dates")),
-    (Role.TRAINER, NavItem("author.tasks", _l("On-the-job tasks"), "/author/tasks")),
+    (Role.TRAINER, NavItem("author.sessions", _l("In-person sessions"), "/author/sessions")),
+    (
+        Role.TRAINER,
+        NavItem("author.signoff.practical_tasks", _l("On-the-job tasks"), "/author/tasks"),
+    ),
     (Role.ADMIN, NavItem("admin.index", _l("Administration"), "/admin")),
 )
 

@@ -2,11 +2,19 @@
 
 from flask import Blueprint
 
+from lms.audit import views as audit
 from lms.models import Role
+from lms.people import views as people_views
 from lms.permissions import guard_blueprint
+from lms.training_records import views as training_records
 
 bp = Blueprint("admin", __name__)
 guard_blueprint(bp, Role.ADMIN)
+
+# Feature pages shared with other areas; they inherit this area's role guard.
+bp.register_blueprint(audit.bp, url_prefix="/audit")
+bp.register_blueprint(people_views.bp, url_prefix="/companies/<int:company_id>/people")
+bp.register_blueprint(training_records.bp, url_prefix="/companies/<int:company_id>")
 
 from lms.admin import (  # noqa: E402, F401
     catalogue,

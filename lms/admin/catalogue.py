@@ -14,8 +14,8 @@ from lms.content.importer import live_versions
 from lms.db import db
 from lms.input_checks import number_arg
 from lms.models import Company, Course, CourseCompany, CourseEditor, Role, User, UserRole
-from lms.services import paths
-from lms.services.catalogue import open_course, set_course_editors
+from lms.services import drafts, paths
+from lms.services.catalogue import open_course
 
 
 @bp.get("/catalogue")
@@ -64,7 +64,7 @@ def course_editors(course_id: int) -> ResponseReturnValue:
     trainers = {t.id: t for t in _provider_trainers()}
     wanted = [trainers[int(v)] for v in request.form.getlist("editor")
               if v.isdigit() and int(v) in trainers]  # fmt: skip
-    set_course_editors(db.session, current_actor(), course, wanted, now())
+    drafts.set_editors(db.session, current_actor(), course, wanted, now())
     flash(_("Who may change %(slug)s is saved.", slug=course.slug), "success")
     return redirect(url_for("admin.catalogue") + f"#course-{course.id}")
 

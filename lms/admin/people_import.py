@@ -112,4 +112,4 @@ def apply_import(company_id: int) -> ResponseReturnValue:
         ),
         "success",
     )
-    return redirect(url_for("admin.people", company_id=company.id))
+    return redirect(url_for("admin.people.index", company_id=company.id))

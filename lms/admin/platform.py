@@ -16,7 +16,6 @@ from sqlalchemy import Select, func, select
 from lms import __version__, migrate
 from lms.admin import bp
 from lms.audit.trail import current_actor
-from lms.audit.views import entries_page
 from lms.clock import now
 from lms.db import db
 from lms.mail import MailRefused, send_mail
@@ -118,9 +117,3 @@ def test_mail() -> ResponseReturnValue:
     else:
         flash(_("A test mail is sent to %(email)s.", email=address), "success")
     return redirect(url_for("admin.platform"))
-
-
-@bp.get("/audit")
-def audit_log() -> ResponseReturnValue:
-    """Every audit entry of the platform, newest first."""
-    return entries_page(None, "admin.audit_log")

@@ -38,11 +38,11 @@ def erase(company_id: int, user_id: int) -> ResponseReturnValue:
     typed = request.form.get("confirm", "").strip().lower()
     if typed != person.email.lower():
         flash(_("Type the person's e-mail address to confirm the erasure."), "error")
-        return redirect(url_for("admin.edit_person", company_id=company.id, user_id=person.id))
+        return redirect(url_for("admin.people.edit", company_id=company.id, user_id=person.id))
     erased = erasure.erase_on_request(db.session, current_actor(), person, now())
     flash(
         _("The person's data is erased. Completed instructions stay as %(pseudonym)s.",
           pseudonym=erased.pseudonym),
         "success",
     )  # fmt: skip
-    return redirect(url_for("admin.people", company_id=company.id))
+    return redirect(url_for("admin.people.index", company_id=company.id))

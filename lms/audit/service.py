@@ -76,43 +76,18 @@ def record(
     subject_id: int | None = None,
     changes: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    """Write one audit entry for `actor` in the caller's transaction."""
-    return record_change(
-        session,
-        actor.user,
-        company_id,
-        action,
-        now,
-        subject=subject,
-        subject_id=subject_id,
-        changes=changes,
-        address=actor.address,
-    )
-
-
-def record_change(
-    session: Session,
-    actor: User | None,
-    company_id: int | None,
-    action: str,
-    now: datetime,
-    *,
-    subject: str = "",
-    subject_id: int | None = None,
-    changes: dict[str, Any] | None = None,
-    address: str = "",
-) -> AuditEntry:
-    """Write one audit entry (in the caller's transaction: a rolled-back change leaves none)."""
+    """Write one audit entry for `actor` in the caller's transaction (a rolled-back
+    change leaves none). The one way an audit entry is written."""
     entry = AuditEntry(
         company_id=company_id,
-        actor_id=actor.id if actor is not None else None,
-        actor_name=actor.display_name if actor is not None else "",
+        actor_id=actor.user_id,
+        actor_name=actor.user.display_name if actor.user is not None else "",
         at=now,
         action=action,
         subject_id=subject_id,
         subject=subject[:300],
         changes=changes or {},
-        address=address,
+        address=actor.address,
     )
     session.add(entry)
     session.flush()

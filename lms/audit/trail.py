@@ -1,20 +1,18 @@
 """The request's side of the audit log: who is acting, from which network.
 
 Services that change state receive an `Actor` and write their audit entry
-themselves (`services.audit.record`); views pass `current_actor()`."""
+themselves (`lms.audit.service.record`); views pass `current_actor()`, commands
+`Actor.command()`."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from flask import request
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
-from lms.audit.service import Actor, record_change
-from lms.clock import now
+from lms.audit.service import Actor
 from lms.db import db
-from lms.models import AuditEntry, User
+from lms.models import User
 from lms.services.accounts import shorten_address
 
 
@@ -23,8 +21,3 @@ def current_actor(session: Session | None = None) -> Actor:
     session = session or db.session
     user = session.get(User, current_user.id) if current_user.is_authenticated else None
     return Actor(user, shorten_address(request.remote_addr))
-
-
-def record_run(session: Session, action: str, changes: dict[str, Any]) -> AuditEntry:
-    """An entry for a command's run (no actor, no address), e.g. "retention.run"."""
-    return record_change(session, None, None, action, now(), changes=changes)

@@ -1,24 +1,42 @@
-"""The audit log's page, shared by admins (every company) and managers (their own)."""
+"""The audit log's page, registered under the admin area (every company and the
+platform) and the manager's (their own company only)."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import render_template, request
+from flask import Blueprint, abort, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 from sqlalchemy import select
 
+from lms.areas import Places
 from lms.db import db
 from lms.input_checks import number_arg
 from lms.models import AuditEntry, Company
 
 PAGE_SIZE = 100
 
+bp = Blueprint("audit", __name__)
 
-def entries_page(
-    company_ids: list[int] | None, endpoint: str, **url_args: Any
-) -> ResponseReturnValue:
-    """Newest first, 100 a page; `company_ids` None: every company and the platform."""
+# The companies whose entries an area shows; None: every company and the platform.
+scopes: Places[list[int] | None] = Places()
+
+
+@scopes.register("admin")
+def _everything() -> list[int] | None:
+    return None
+
+
+@scopes.register("manage")
+def _own_company() -> list[int] | None:
+    if current_user.company_id is None:
+        abort(404)
+    return [current_user.company_id]
+
+
+@bp.get("")
+def index() -> ResponseReturnValue:
+    """Newest first, 100 a page."""
+    company_ids = scopes.current()
     action = request.args.get("action", "").strip()[:40]
     page = max(request.args.get("page", 1, type=number_arg), 1)
     query = select(AuditEntry)
@@ -45,6 +63,4 @@ def entries_page(
         actions=list(actions),
         company_names=names,
         show_company=company_ids is None,
-        endpoint=endpoint,
-        url_args=url_args,
     )

@@ -20,8 +20,8 @@ from lms.input_checks import DateField
 from lms.manage.forms import CheckboxListField
 
 
-class DateForm(Form):
-    """A date of an in-person unit; times are entered in the platform's zone."""
+class SessionForm(Form):
+    """A session of an in-person unit; times are entered in the platform's zone."""
 
     unit = SelectField(
         _l("In-person part"), validators=[InputRequired(message=_l("Please choose a part."))]

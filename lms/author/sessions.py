@@ -1,7 +1,7 @@
-"""The trainer's in-person dates: plan and change them, the roster with attendance, QR check-in.
+"""The trainer's in-person sessions: plan and change them, the roster with attendance, QR check-in.
 
-Every trainer may plan a date. Changing it, its roster and its check-in code
-belong to the trainers named on the date and to the one who planned it.
+Every trainer may plan a session. Changing it, its roster and its check-in code
+belong to the trainers named on the session and to the one who planned it.
 """
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ from sqlalchemy.orm import selectinload
 
 from lms.audit.trail import current_actor
 from lms.author import bp
-from lms.author.forms import DateForm
+from lms.author.forms import SessionForm
 from lms.clock import local_zone, now
 from lms.content.importer import live_versions
 from lms.db import db
 from lms.in_person import booking
-from lms.in_person.booking import BookingError, DateFields
+from lms.in_person.booking import BookingError, SessionFields
 from lms.in_person.mail import queue_notices
 from lms.in_person.texts import error_text
 from lms.models import (
@@ -49,20 +49,20 @@ def current_trainer() -> User:
     return user
 
 
-def _runs(date: InPersonSession, user: User) -> bool:
-    return date.created_by_id == user.id or any(t.id == user.id for t in date.trainers)
+def _runs(in_person: InPersonSession, user: User) -> bool:
+    return in_person.created_by_id == user.id or any(t.id == user.id for t in in_person.trainers)
 
 
-def _own_date(date_id: int) -> InPersonSession:
-    """A date the current trainer runs; 404 for any other."""
-    date = db.session.get(InPersonSession, date_id)
-    if date is None or not _runs(date, current_trainer()):
+def _own_session(session_id: int) -> InPersonSession:
+    """A session the current trainer runs; 404 for any other."""
+    in_person = db.session.get(InPersonSession, session_id)
+    if in_person is None or not _runs(in_person, current_trainer()):
         abort(404)
-    return date
+    return in_person
 
 
-@bp.get("/dates")
-def dates() -> ResponseReturnValue:
+@bp.get("/sessions")
+def sessions() -> ResponseReturnValue:
     me = current_trainer()
     since = now() - timedelta(days=30)
     found = list(
@@ -75,10 +75,10 @@ def dates() -> ResponseReturnValue:
             .order_by(InPersonSession.starts_at, InPersonSession.id)
         )
     )
-    mine = [d for d in found if _runs(d, me)]
-    others = [d for d in found if not _runs(d, me) and d.starts_at >= now()]
+    mine = [s for s in found if _runs(s, me)]
+    others = [s for s in found if not _runs(s, me) and s.starts_at >= now()]
     return render_template(
-        "author/dates.html",
+        "author/sessions.html",
         mine=mine,
         others=others,
         titles=booking.titles(db.session, found, page_language()),
@@ -99,8 +99,8 @@ def _unit_minutes(course: Course | None, unit_id: str) -> int:
     return next((int(u["minutes"]) for u in units if u["id"] == unit_id), 60)
 
 
-def _form(date: InPersonSession | None) -> DateForm:
-    form = DateForm(zone=local_zone())
+def _form(in_person: InPersonSession | None) -> SessionForm:
+    form = SessionForm(zone=local_zone())
     form.unit.choices = _unit_choices()
     trainers = db.session.scalars(
         select(User)
@@ -114,24 +114,24 @@ def _form(date: InPersonSession | None) -> DateForm:
     form.companies.choices = [(c.id, c.name) for c in companies]
     if request.method == "GET":
         zone = local_zone()
-        if date is None:
+        if in_person is None:
             form.unit.data = request.args.get("unit")
             form.trainers.data = [current_user.id]
             form.capacity.data = 12
         else:
-            course = db.session.get(Course, date.course_id)
+            course = db.session.get(Course, in_person.course_id)
             assert course is not None
-            form.unit.data = f"{course.slug}/{date.unit_id}"
-            start = date.starts_at.astimezone(zone)
-            deadline = date.booking_deadline.astimezone(zone)
+            form.unit.data = f"{course.slug}/{in_person.unit_id}"
+            start = in_person.starts_at.astimezone(zone)
+            deadline = in_person.booking_deadline.astimezone(zone)
             form.day.data, form.start.data = start.date(), start.time()
             form.deadline_day.data, form.deadline_time.data = deadline.date(), deadline.time()
-            form.minutes.data = date.minutes
-            form.capacity.data = date.capacity
-            form.place.data, form.room.data = date.place, date.room
-            form.online_url.data, form.note.data = date.online_url, date.note
-            form.trainers.data = [t.id for t in date.trainers]
-            form.companies.data = [c.id for c in date.companies]
+            form.minutes.data = in_person.minutes
+            form.capacity.data = in_person.capacity
+            form.place.data, form.room.data = in_person.place, in_person.room
+            form.online_url.data, form.note.data = in_person.online_url, in_person.note
+            form.trainers.data = [t.id for t in in_person.trainers]
+            form.companies.data = [c.id for c in in_person.companies]
     return form
 
 
@@ -144,16 +144,16 @@ _ERROR_FIELDS = {
     "deadline-after-start": "deadline_day",
     "no-place": "place",
     "not-in-person": "unit",
-    "date-cancelled": "day",
+    "session-cancelled": "day",
 }
 
 
-def _fields(form: DateForm, unit_minutes: int) -> DateFields | None:
+def _fields(form: SessionForm, unit_minutes: int) -> SessionFields | None:
     starts_at = form.starts_at()
     deadline = form.booking_deadline(starts_at) if starts_at is not None else None
     if starts_at is None or deadline is None:
         return None
-    return DateFields(
+    return SessionFields(
         starts_at=starts_at,
         minutes=form.minutes.data or unit_minutes,
         capacity=form.capacity.data or 0,
@@ -165,14 +165,14 @@ def _fields(form: DateForm, unit_minutes: int) -> DateFields | None:
     )
 
 
-def _chosen(form: DateForm) -> tuple[list[User], list[Company]]:
+def _chosen(form: SessionForm) -> tuple[list[User], list[Company]]:
     trainers = [u for u in (db.session.get(User, i) for i in form.trainers.data or []) if u]
     companies = [c for c in (db.session.get(Company, i) for i in form.companies.data or []) if c]
     return trainers, companies
 
 
-@bp.route("/dates/new", methods=["GET", "POST"])
-def new_date() -> ResponseReturnValue:
+@bp.route("/sessions/new", methods=["GET", "POST"])
+def new_session() -> ResponseReturnValue:
     form = _form(None)
     if form.validate_on_submit():
         slug, _sep, unit_id = (form.unit.data or "").partition("/")
@@ -181,7 +181,7 @@ def new_date() -> ResponseReturnValue:
         if fields is not None and course is not None:
             trainers, companies = _chosen(form)
             try:
-                date = booking.schedule(
+                in_person = booking.schedule(
                     db.session,
                     course,
                     unit_id,
@@ -193,64 +193,71 @@ def new_date() -> ResponseReturnValue:
                 )
             except BookingError as error:
                 _show(form, error)
-                return render_template("author/date_form.html", form=form, date=None), 422
+                return render_template("author/session_form.html", form=form, in_person=None), 422
             flash(_("The date is planned. Participants can book it now."), "success")
-            return redirect(url_for("author.date", date_id=date.id))
-    return render_template("author/date_form.html", form=form, date=None)
+            return redirect(url_for("author.session", session_id=in_person.id))
+    return render_template("author/session_form.html", form=form, in_person=None)
 
 
-def _show(form: DateForm, error: BookingError) -> None:
+def _show(form: SessionForm, error: BookingError) -> None:
     field = getattr(form, _ERROR_FIELDS.get(error.code, "day"))
     field.errors = [*field.errors, error_text(error)]
 
 
-@bp.route("/dates/<int:date_id>/edit", methods=["GET", "POST"])
-def edit_date(date_id: int) -> ResponseReturnValue:
-    date = _own_date(date_id)
-    if date.cancelled:
+@bp.route("/sessions/<int:session_id>/edit", methods=["GET", "POST"])
+def edit_session(session_id: int) -> ResponseReturnValue:
+    in_person = _own_session(session_id)
+    if in_person.cancelled:
         abort(404)
-    form = _form(date)
+    form = _form(in_person)
     if form.validate_on_submit():
-        fields = _fields(form, date.minutes)
+        fields = _fields(form, in_person.minutes)
         if fields is not None:
             trainers, companies = _chosen(form)
             try:
                 notices = booking.change(
-                    db.session, date, fields, trainers=trainers, companies=companies, now=now()
+                    db.session,
+                    in_person,
+                    fields,
+                    trainers=trainers,
+                    companies=companies,
+                    now=now(),
                 )
             except BookingError as error:
                 _show(form, error)
-                return render_template("author/date_form.html", form=form, date=date), 422
+                return render_template(
+                    "author/session_form.html", form=form, in_person=in_person
+                ), 422
             queue_notices(db.session, notices, now())
             flash(_("The date is saved."), "success")
-            return redirect(url_for("author.date", date_id=date.id))
-    return render_template("author/date_form.html", form=form, date=date)
+            return redirect(url_for("author.session", session_id=in_person.id))
+    return render_template("author/session_form.html", form=form, in_person=in_person)
 
 
-@bp.post("/dates/<int:date_id>/cancel")
-def cancel_date(date_id: int) -> ResponseReturnValue:
-    date = _own_date(date_id)
-    notices = booking.cancel_date(db.session, date, now())
+@bp.post("/sessions/<int:session_id>/cancel")
+def cancel_session(session_id: int) -> ResponseReturnValue:
+    in_person = _own_session(session_id)
+    notices = booking.cancel_session(db.session, in_person, now())
     queue_notices(db.session, notices, now())
     flash(
         _("The date is cancelled. %(num)d people were told by e-mail.", num=len(notices)),
         "success",
     )
-    return redirect(url_for("author.date", date_id=date_id))
+    return redirect(url_for("author.session", session_id=session_id))
 
 
-@bp.get("/dates/<int:date_id>")
-def date(date_id: int) -> ResponseReturnValue:
-    date = _own_date(date_id)
+@bp.get("/sessions/<int:session_id>")
+def session(session_id: int) -> ResponseReturnValue:
+    in_person = _own_session(session_id)
     moment = now()
-    opens, closes = booking.check_in_window(date)
-    people = booking.roster(db.session, date)
+    opens, closes = booking.check_in_window(in_person)
+    people = booking.roster(db.session, in_person)
     seated = [b for b in people if b.status in (BookingStatus.CONFIRMED, BookingStatus.REQUESTED)]
     waiting = [b for b in people if b.status == BookingStatus.WAITLISTED]
     return render_template(
-        "author/date.html",
-        date=date,
-        title=booking.titles(db.session, [date], page_language())[date.id],
+        "author/session.html",
+        in_person=in_person,
+        title=booking.titles(db.session, [in_person], page_language())[in_person.id],
         seated=seated,
         waiting=waiting,
         attendance_choices=_attendance_choices(),
@@ -268,16 +275,16 @@ def _attendance_choices() -> list[tuple[str, str]]:
     ]
 
 
-@bp.post("/dates/<int:date_id>/attendance")
-def save_attendance(date_id: int) -> ResponseReturnValue:
+@bp.post("/sessions/<int:session_id>/attendance")
+def save_attendance(session_id: int) -> ResponseReturnValue:
     """The whole roster in one form: each person's attendance and a note."""
-    date = _own_date(date_id)
+    in_person = _own_session(session_id)
     actor = current_actor()
     moment = now()
-    if moment < date.starts_at - booking.CHECK_IN_EARLY:
+    if moment < in_person.starts_at - booking.CHECK_IN_EARLY:
         flash(_("Attendance can be recorded once the date has begun."), "error")
-        return redirect(url_for("author.date", date_id=date_id))
-    for person in booking.roster(db.session, date):
+        return redirect(url_for("author.session", session_id=session_id))
+    for person in booking.roster(db.session, in_person):
         given = request.form.get(f"attendance-{person.id}")
         if person.status != BookingStatus.CONFIRMED or given is None:
             continue  # no seat, or not on the roster when the page was loaded
@@ -285,43 +292,43 @@ def save_attendance(date_id: int) -> ResponseReturnValue:
         note = request.form.get(f"note-{person.id}", "")
         booking.record_attendance(db.session, actor, person, value, note, now=moment)
     flash(_("Attendance is saved."), "success")
-    return redirect(url_for("author.date", date_id=date_id))
+    return redirect(url_for("author.session", session_id=session_id))
 
 
-@bp.get("/dates/<int:date_id>/check-in")
-def check_in(date_id: int) -> ResponseReturnValue:
+@bp.get("/sessions/<int:session_id>/check-in")
+def check_in(session_id: int) -> ResponseReturnValue:
     """The QR code learners scan to check in; the page shows the current code."""
-    date = _own_date(date_id)
+    in_person = _own_session(session_id)
     moment = now()
-    opens, closes = booking.check_in_window(date)
-    open_now = opens <= moment <= closes and not date.cancelled
+    opens, closes = booking.check_in_window(in_person)
+    open_now = opens <= moment <= closes and not in_person.cancelled
     qr: Any = None
     url = None
     if open_now:
-        code = booking.check_in_code(current_app.config["SECRET_KEY"], date, moment)
-        url = url_for("learn.check_in", date_id=date.id, code=code, _external=True)
+        code = booking.check_in_code(current_app.config["SECRET_KEY"], in_person, moment)
+        url = url_for("learn.check_in", session_id=in_person.id, code=code, _external=True)
         qr = segno.make(url, error="m").svg_inline(
             scale=1, border=2, omitsize=True, title=_("QR code for the check-in")
         )
     return render_template(
         "author/check_in.html",
-        date=date,
-        title=booking.titles(db.session, [date], page_language())[date.id],
+        in_person=in_person,
+        title=booking.titles(db.session, [in_person], page_language())[in_person.id],
         qr=qr,
         url=url,
         opens=opens,
         closes=closes,
         open_now=open_now,
         present=sum(
-            1 for b in booking.roster(db.session, date) if b.attendance == Attendance.PRESENT
+            1 for b in booking.roster(db.session, in_person) if b.attendance == Attendance.PRESENT
         ),
         refresh=CHECK_IN_REFRESH_S,
     )
 
 
-@bp.post("/dates/<int:date_id>/check-in/new-code")
-def new_check_in_code(date_id: int) -> ResponseReturnValue:
-    date = _own_date(date_id)
-    booking.new_check_in_secret(db.session, date)
+@bp.post("/sessions/<int:session_id>/check-in/new-code")
+def new_check_in_code(session_id: int) -> ResponseReturnValue:
+    in_person = _own_session(session_id)
+    booking.new_check_in_secret(db.session, in_person)
     flash(_("A new code is shown; the earlier one no longer works."), "success")
-    return redirect(url_for("author.check_in", date_id=date_id))
+    return redirect(url_for("author.check_in", session_id=session_id))

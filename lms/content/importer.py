@@ -16,7 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from lms.clock import today
@@ -134,14 +134,13 @@ def import_course(session: Session, folder: Path, now: datetime) -> ImportOutcom
     return ImportOutcome(spec.slug, ImportStatus.CREATED, result.problems, version)
 
 
-def live_versions(session: Session, where: Any = None) -> list[tuple[Course, CourseVersion]]:
-    """Every course (matching `where`) with its live (highest) version, by title; one query."""
+def _live() -> Select[Course, CourseVersion]:
     newest = (
         select(CourseVersion.course_id, func.max(CourseVersion.number).label("number"))
         .group_by(CourseVersion.course_id)
         .subquery()
     )
-    stmt = (
+    return (
         select(Course, CourseVersion)
         .join(newest, newest.c.course_id == Course.id)
         .join(
@@ -150,9 +149,15 @@ def live_versions(session: Session, where: Any = None) -> list[tuple[Course, Cou
         )
         .order_by(CourseVersion.title)
     )
-    if where is not None:
-        stmt = stmt.where(where)
-    rows = session.execute(stmt).all()
+
+
+# Built once: the start page and the catalogue ask for it on every visit.
+_LIVE = _live()
+
+
+def live_versions(session: Session, where: Any = None) -> list[tuple[Course, CourseVersion]]:
+    """Every course (matching `where`) with its live (highest) version, by title; one query."""
+    rows = session.execute(_LIVE if where is None else _LIVE.where(where)).all()
     return [(course, version) for course, version in rows]
 
 

@@ -1,11 +1,11 @@
-"""In-person dates: scheduling, booking with a waiting list, approval, attendance, check-in.
+"""In-person sessions: scheduling, booking with a waiting list, approval, attendance, check-in.
 
 Plain functions over a session; they flush and never commit. Capacity holds
 under concurrency because every change to who holds a seat happens while the
-date's row is locked: `SELECT … FOR UPDATE` on PostgreSQL; on SQLite the write
+session's row is locked: `SELECT … FOR UPDATE` on PostgreSQL; on SQLite the write
 transaction itself is the lock (BEGIN IMMEDIATE, one writer at a time, see
 lms/db.py). Of two people booking the last seat at once, the second waits for
-the first and then finds the date full.
+the first and then finds the session full.
 
 Functions that change who holds a seat return the `Notice`s to send once the
 transaction is committed: a mail must not announce what a rollback undid.
@@ -63,13 +63,14 @@ class BookingError(ValueError):
 class Notice:
     """A message to send after commit: `kind` about `booking_id`."""
 
-    kind: str  # promoted, approved, declined, approval-needed, date-changed, date-cancelled
+    # promoted, approved, declined, approval-needed, session-changed, session-cancelled
+    kind: str
     booking_id: int
 
 
 @dataclass(frozen=True)
-class DateFields:
-    """What a trainer enters for a date (times aware, in UTC or any zone)."""
+class SessionFields:
+    """What a trainer enters for a session (times aware, in UTC or any zone)."""
 
     starts_at: datetime
     minutes: int
@@ -92,7 +93,7 @@ def in_person_units_of(version: CourseVersion) -> list[dict[str, Any]]:
     return [unit for unit in units if unit["type"] == "in-person"]
 
 
-def _check(fields: DateFields, now: datetime, *, booked: int = 0, new: bool = True) -> None:
+def _check(fields: SessionFields, now: datetime, *, booked: int = 0, new: bool = True) -> None:
     if new and fields.starts_at <= now:
         raise BookingError("starts-in-past")
     if not 1 <= fields.minutes <= 24 * 60:
@@ -111,18 +112,18 @@ def schedule(
     session: Session,
     course: Course,
     unit_id: str,
-    fields: DateFields,
+    fields: SessionFields,
     *,
     trainers: Sequence[User],
     companies: Sequence[Company],
     by: User,
     now: datetime,
 ) -> InPersonSession:
-    """Add a date to an in-person unit of the course's live version."""
+    """Add a session to an in-person unit of the course's live version."""
     if unit_id not in {unit["id"] for unit in in_person_units(session, course)}:
         raise BookingError("not-in-person")
     _check(fields, now)
-    date = InPersonSession(
+    in_person = InPersonSession(
         course_id=course.id,
         unit_id=unit_id,
         check_in_secret=secrets.token_hex(16),
@@ -131,82 +132,84 @@ def schedule(
         trainers=list(trainers),
         companies=list(companies),
     )
-    _apply(date, fields, now)
-    session.add(date)
+    _apply(in_person, fields, now)
+    session.add(in_person)
     session.flush()
-    return date
+    return in_person
 
 
-def _apply(date: InPersonSession, fields: DateFields, now: datetime) -> None:
-    date.starts_at = fields.starts_at
-    date.minutes = fields.minutes
-    date.capacity = fields.capacity
-    date.booking_deadline = fields.booking_deadline
-    date.place = fields.place.strip()
-    date.room = fields.room.strip()
-    date.online_url = fields.online_url.strip()
-    date.note = fields.note.strip()
-    date.updated_at = now
+def _apply(in_person: InPersonSession, fields: SessionFields, now: datetime) -> None:
+    in_person.starts_at = fields.starts_at
+    in_person.minutes = fields.minutes
+    in_person.capacity = fields.capacity
+    in_person.booking_deadline = fields.booking_deadline
+    in_person.place = fields.place.strip()
+    in_person.room = fields.room.strip()
+    in_person.online_url = fields.online_url.strip()
+    in_person.note = fields.note.strip()
+    in_person.updated_at = now
 
 
 def change(
     session: Session,
-    date: InPersonSession,
-    fields: DateFields,
+    in_person: InPersonSession,
+    fields: SessionFields,
     *,
     trainers: Sequence[User],
     companies: Sequence[Company],
     now: datetime,
 ) -> list[Notice]:
-    """Change a date. More seats move people up from the waiting list; a new time or
+    """Change a session. More seats move people up from the waiting list; a new time or
     place is announced to everyone booked."""
-    date = lock(session, date.id)
-    if date.cancelled:
-        raise BookingError("date-cancelled")
-    _check(fields, now, booked=date.booked, new=fields.starts_at != date.starts_at)
+    in_person = lock(session, in_person.id)
+    if in_person.cancelled:
+        raise BookingError("session-cancelled")
+    _check(fields, now, booked=in_person.booked, new=fields.starts_at != in_person.starts_at)
     moved = (fields.starts_at, fields.minutes, fields.place.strip(), fields.room.strip()) != (
-        date.starts_at,
-        date.minutes,
-        date.place,
-        date.room,
-    ) or fields.online_url.strip() != date.online_url
-    _apply(date, fields, now)
-    date.trainers = list(trainers)
-    date.companies = list(companies)
+        in_person.starts_at,
+        in_person.minutes,
+        in_person.place,
+        in_person.room,
+    ) or fields.online_url.strip() != in_person.online_url
+    _apply(in_person, fields, now)
+    in_person.trainers = list(trainers)
+    in_person.companies = list(companies)
     session.flush()
-    notices = _promote(session, date, now)
+    notices = _promote(session, in_person, now)
     if moved:
         promoted = {notice.booking_id for notice in notices}
         notices += [
-            Notice("date-changed", booking.id)
-            for booking in _bookings(session, date, HOLDS_SEAT)
+            Notice("session-changed", booking.id)
+            for booking in _bookings(session, in_person, HOLDS_SEAT)
             if booking.id not in promoted
         ]
     return notices
 
 
-def cancel_date(session: Session, date: InPersonSession, now: datetime) -> list[Notice]:
-    """Call a date off; everyone booked or waiting is told. Bookings stay on record."""
-    date = lock(session, date.id)
-    if date.cancelled:
+def cancel_session(session: Session, in_person: InPersonSession, now: datetime) -> list[Notice]:
+    """Call a session off; everyone booked or waiting is told. Bookings stay on record."""
+    in_person = lock(session, in_person.id)
+    if in_person.cancelled:
         return []
-    date.cancelled_at = now
-    date.updated_at = now
+    in_person.cancelled_at = now
+    in_person.updated_at = now
     session.flush()
-    return [Notice("date-cancelled", booking.id) for booking in _bookings(session, date, ACTIVE)]
+    return [
+        Notice("session-cancelled", booking.id) for booking in _bookings(session, in_person, ACTIVE)
+    ]
 
 
-def new_check_in_secret(session: Session, date: InPersonSession) -> None:
-    """Make every check-in code shown so far for this date invalid."""
-    date.check_in_secret = secrets.token_hex(16)
+def new_check_in_secret(session: Session, in_person: InPersonSession) -> None:
+    """Make every check-in code shown so far for this session invalid."""
+    in_person.check_in_secret = secrets.token_hex(16)
     session.flush()
 
 
-# --- Finding dates ---------------------------------------------------------------
+# --- Finding sessions ------------------------------------------------------------
 
 
 def open_to(company_id: int | None) -> Any:
-    """Dates open to a company: those not limited to some companies, or limited to it."""
+    """Sessions open to a company: those not limited to some companies, or limited to it."""
     if company_id is None:
         return ~InPersonSession.companies.any()
     return or_(
@@ -217,7 +220,7 @@ def open_to(company_id: int | None) -> Any:
 def upcoming(
     session: Session, course_id: int, unit_id: str, company_id: int | None, now: datetime
 ) -> list[InPersonSession]:
-    """The dates of a unit a company's people may still book or join, soonest first."""
+    """The sessions of a unit a company's people may still book or join, soonest first."""
     return list(
         session.scalars(
             select(InPersonSession)
@@ -236,10 +239,10 @@ def upcoming(
 def bookings_of(
     session: Session, user: User, course_id: int | None = None, unit_id: str | None = None
 ) -> list[Booking]:
-    """A person's bookings (of one unit, if given), newest date first."""
+    """A person's bookings (of one unit, if given), newest session first."""
     query = (
         select(Booking)
-        .join(InPersonSession, InPersonSession.id == Booking.date_id)
+        .join(InPersonSession, InPersonSession.id == Booking.session_id)
         .where(Booking.user_id == user.id)
         .order_by(InPersonSession.starts_at.desc(), Booking.id)
     )
@@ -254,7 +257,7 @@ def waitlist_position(session: Session, booking: Booking) -> int:
     """1 for the first person on the waiting list, and so on."""
     ahead = session.scalars(
         select(Booking.id).where(
-            Booking.date_id == booking.date_id,
+            Booking.session_id == booking.session_id,
             Booking.status == BookingStatus.WAITLISTED,
             or_(
                 Booking.queued_at < booking.queued_at,
@@ -265,19 +268,21 @@ def waitlist_position(session: Session, booking: Booking) -> int:
     return len(ahead) + 1
 
 
-def roster(session: Session, date: InPersonSession) -> list[Booking]:
+def roster(session: Session, in_person: InPersonSession) -> list[Booking]:
     """Everyone with a seat, by name; then the waiting list in its order."""
     seated = sorted(
-        _bookings(session, date, HOLDS_SEAT), key=lambda b: b.user.display_name.casefold()
+        _bookings(session, in_person, HOLDS_SEAT), key=lambda b: b.user.display_name.casefold()
     )
-    return seated + _bookings(session, date, {BookingStatus.WAITLISTED})
+    return seated + _bookings(session, in_person, {BookingStatus.WAITLISTED})
 
 
-def _bookings(session: Session, date: InPersonSession, statuses: Any) -> list[Booking]:
+def _bookings(session: Session, in_person: InPersonSession, statuses: Any) -> list[Booking]:
     return list(
         session.scalars(
             select(Booking)
-            .where(Booking.date_id == date.id, Booking.status.in_([str(s) for s in statuses]))
+            .where(
+                Booking.session_id == in_person.id, Booking.status.in_([str(s) for s in statuses])
+            )
             .order_by(Booking.queued_at, Booking.id)
         )
     )
@@ -286,55 +291,57 @@ def _bookings(session: Session, date: InPersonSession, statuses: Any) -> list[Bo
 # --- Booking -----------------------------------------------------------------------
 
 
-def lock(session: Session, date_id: int) -> InPersonSession:
-    """The date, re-read and locked until the transaction ends."""
-    date = session.scalar(
+def lock(session: Session, session_id: int) -> InPersonSession:
+    """The session, re-read and locked until the transaction ends."""
+    in_person = session.scalar(
         select(InPersonSession)
-        .where(InPersonSession.id == date_id)
+        .where(InPersonSession.id == session_id)
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-    if date is None:
-        raise BookingError("unknown-date")
-    return date
+    if in_person is None:
+        raise BookingError("unknown-session")
+    return in_person
 
 
-def is_open_to(date: InPersonSession, company_id: int | None) -> bool:
-    return not date.companies or any(company.id == company_id for company in date.companies)
+def is_open_to(in_person: InPersonSession, company_id: int | None) -> bool:
+    return not in_person.companies or any(
+        company.id == company_id for company in in_person.companies
+    )
 
 
 def book(
-    session: Session, date: InPersonSession, user: User, *, by: User, now: datetime
+    session: Session, in_person: InPersonSession, user: User, *, by: User, now: datetime
 ) -> tuple[Booking, list[Notice]]:
     """Book a seat for `user` (by themselves or their manager), or a place on the waiting list.
 
-    Booking twice changes nothing. Someone with a place at another coming date of
+    Booking twice changes nothing. Someone with a place at another coming session of
     the same unit must cancel that first.
     """
-    date = lock(session, date.id)
-    if date.cancelled:
-        raise BookingError("date-cancelled")
-    if now > date.booking_deadline:
+    in_person = lock(session, in_person.id)
+    if in_person.cancelled:
+        raise BookingError("session-cancelled")
+    if now > in_person.booking_deadline:
         raise BookingError("deadline-passed")
-    if user.company_id is None or not is_open_to(date, user.company_id):
+    if user.company_id is None or not is_open_to(in_person, user.company_id):
         raise BookingError("not-open")
     booking = session.scalar(
         select(Booking)
-        .where(Booking.date_id == date.id, Booking.user_id == user.id)
+        .where(Booking.session_id == in_person.id, Booking.user_id == user.id)
         .execution_options(populate_existing=True)
     )
     if booking is not None and booking.active:
         return booking, []
-    elsewhere = _active_elsewhere(session, date, user, now)
+    elsewhere = _active_elsewhere(session, in_person, user, now)
     if elsewhere is not None:
-        raise BookingError("booked-elsewhere", date=elsewhere.date)
-    if date.booked < date.capacity:
-        date.booked += 1
+        raise BookingError("booked-elsewhere", in_person=elsewhere.in_person)
+    if in_person.booked < in_person.capacity:
+        in_person.booked += 1
         status = _seat_status(session, user, by.id)
     else:
         status = BookingStatus.WAITLISTED
     if booking is None:
-        booking = Booking(company_id=user.company_id, date_id=date.id, user_id=user.id)
+        booking = Booking(company_id=user.company_id, session_id=in_person.id, user_id=user.id)
         session.add(booking)
     booking.status = status
     booking.queued_at = now
@@ -357,17 +364,17 @@ def _seat_status(session: Session, user: User, booked_by_id: int | None) -> Book
 
 
 def _active_elsewhere(
-    session: Session, date: InPersonSession, user: User, now: datetime
+    session: Session, in_person: InPersonSession, user: User, now: datetime
 ) -> Booking | None:
     return session.scalar(
         select(Booking)
-        .join(InPersonSession, InPersonSession.id == Booking.date_id)
+        .join(InPersonSession, InPersonSession.id == Booking.session_id)
         .where(
             Booking.user_id == user.id,
             Booking.status.in_([str(s) for s in ACTIVE]),
-            InPersonSession.id != date.id,
-            InPersonSession.course_id == date.course_id,
-            InPersonSession.unit_id == date.unit_id,
+            InPersonSession.id != in_person.id,
+            InPersonSession.course_id == in_person.course_id,
+            InPersonSession.unit_id == in_person.unit_id,
             InPersonSession.cancelled_at.is_(None),
             InPersonSession.starts_at > now,
         )
@@ -383,24 +390,24 @@ def cancel(
     Learners and managers may cancel until the booking deadline; trainers (`staff`)
     at any time.
     """
-    date = lock(session, booking.date_id)
+    in_person = lock(session, booking.session_id)
     session.refresh(booking)
     if not booking.active:
         return []
-    if not staff and now > date.booking_deadline:
+    if not staff and now > in_person.booking_deadline:
         raise BookingError("deadline-passed")
     held = booking.holds_seat
     booking.status = BookingStatus.CANCELLED
     booking.updated_at = now
     if held:
-        date.booked -= 1
+        in_person.booked -= 1
     session.flush()
-    return _promote(session, date, now) if held else []
+    return _promote(session, in_person, now) if held else []
 
 
 def decide(session: Session, booking: Booking, *, approve: bool, now: datetime) -> list[Notice]:
     """A manager approves or declines a booking awaiting approval; twice changes nothing."""
-    date = lock(session, booking.date_id)
+    in_person = lock(session, booking.session_id)
     session.refresh(booking)
     if booking.status != BookingStatus.REQUESTED:
         return []
@@ -410,20 +417,20 @@ def decide(session: Session, booking: Booking, *, approve: bool, now: datetime) 
         session.flush()
         return [Notice("approved", booking.id)]
     booking.status = BookingStatus.DECLINED
-    date.booked -= 1
+    in_person.booked -= 1
     session.flush()
-    return [Notice("declined", booking.id), *_promote(session, date, now)]
+    return [Notice("declined", booking.id), *_promote(session, in_person, now)]
 
 
-def _promote(session: Session, date: InPersonSession, now: datetime) -> list[Notice]:
-    """Fill free seats from the waiting list, first come first served (date locked)."""
-    if date.cancelled or now >= date.starts_at:
+def _promote(session: Session, in_person: InPersonSession, now: datetime) -> list[Notice]:
+    """Fill free seats from the waiting list, first come first served (session locked)."""
+    if in_person.cancelled or now >= in_person.starts_at:
         return []
     notices = []
-    while date.booked < date.capacity:
+    while in_person.booked < in_person.capacity:
         waiting = session.scalar(
             select(Booking)
-            .where(Booking.date_id == date.id, Booking.status == BookingStatus.WAITLISTED)
+            .where(Booking.session_id == in_person.id, Booking.status == BookingStatus.WAITLISTED)
             .order_by(Booking.queued_at, Booking.id)
             .limit(1)
         )
@@ -431,7 +438,7 @@ def _promote(session: Session, date: InPersonSession, now: datetime) -> list[Not
             break
         waiting.status = _seat_status(session, waiting.user, waiting.booked_by_id)
         waiting.updated_at = now
-        date.booked += 1
+        in_person.booked += 1
         session.flush()
         notices.append(Notice("promoted", waiting.id))
         if waiting.status == BookingStatus.REQUESTED:
@@ -499,20 +506,20 @@ def _set_attendance(
 
 
 def _complete_unit(session: Session, booking: Booking, now: datetime) -> None:
-    date = booking.date
-    course = session.get(Course, date.course_id)
+    in_person = booking.in_person
+    course = session.get(Course, in_person.course_id)
     assert course is not None
     enrollment = learning.get_enrollment(session, booking.user, course)
     if enrollment is None:
         enrollment = learning.enroll(session, booking.user, course, now)
-    at = max(min(now, date.ends_at), enrollment.counts_from)
+    at = max(min(now, in_person.ends_at), enrollment.counts_from)
     # If the learner's version no longer has this unit, the attendance stays on record.
     with contextlib.suppress(learning.LearningError):
-        learning.record_outcome(session, enrollment, date.unit_id, at)
+        learning.record_outcome(session, enrollment, in_person.unit_id, at)
 
 
 def _take_back_unit(session: Session, booking: Booking) -> None:
-    course = session.get(Course, booking.date.course_id)
+    course = session.get(Course, booking.in_person.course_id)
     assert course is not None
     enrollment = learning.get_enrollment(session, booking.user, course)
     if enrollment is None or enrollment.completed_at is not None:
@@ -520,7 +527,7 @@ def _take_back_unit(session: Session, booking: Booking) -> None:
     for progress in session.scalars(
         select(UnitProgress).where(
             UnitProgress.enrollment_id == enrollment.id,
-            UnitProgress.unit_id == booking.date.unit_id,
+            UnitProgress.unit_id == booking.in_person.unit_id,
             UnitProgress.status == learning.UnitStatus.ATTENDED,
             UnitProgress.completed_at >= enrollment.counts_from,
         )
@@ -532,57 +539,57 @@ def _take_back_unit(session: Session, booking: Booking) -> None:
 # --- Check-in by QR code -----------------------------------------------------------
 
 
-def check_in_window(date: InPersonSession) -> tuple[datetime, datetime]:
-    return date.starts_at - CHECK_IN_EARLY, date.ends_at
+def check_in_window(in_person: InPersonSession) -> tuple[datetime, datetime]:
+    return in_person.starts_at - CHECK_IN_EARLY, in_person.ends_at
 
 
 def _slot(at: datetime) -> int:
     return int(at.timestamp() // CHECK_IN_SLOT.total_seconds())
 
 
-def _code(key: str, date: InPersonSession, slot: int) -> str:
-    message = f"check-in:{date.id}:{date.check_in_secret}:{slot}".encode()
+def _code(key: str, in_person: InPersonSession, slot: int) -> str:
+    message = f"check-in:{in_person.id}:{in_person.check_in_secret}:{slot}".encode()
     digest = hmac.new(key.encode(), message, hashlib.sha256).digest()
     return base64.b32encode(digest[:10]).decode().lower()
 
 
-def check_in_code(key: str, date: InPersonSession, now: datetime) -> str:
-    """The code to show now for `date` (`key`: the app's secret key)."""
-    return _code(key, date, _slot(now))
+def check_in_code(key: str, in_person: InPersonSession, now: datetime) -> str:
+    """The code to show now for `in_person` (`key`: the app's secret key)."""
+    return _code(key, in_person, _slot(now))
 
 
 def check_in(
     session: Session,
     actor: Actor,
-    date: InPersonSession,
+    in_person: InPersonSession,
     user: User,
     code: str,
     *,
     key: str,
     now: datetime,
 ) -> Booking:
-    """Mark a booked learner (`user`) present who shows the current code during the date.
+    """Mark a booked learner (`user`) present who shows the current code during the session.
 
-    A code works only for its date, for the slot it was shown in (and the one
+    A code works only for its session, for the slot it was shown in (and the one
     after), and inside the check-in window; checking in twice changes nothing (but
     each check-in is written to the audit log).
     """
-    opens, closes = check_in_window(date)
-    if date.cancelled:
-        raise BookingError("date-cancelled")
+    opens, closes = check_in_window(in_person)
+    if in_person.cancelled:
+        raise BookingError("session-cancelled")
     if now < opens:
         raise BookingError("check-in-not-yet", opens=opens)
     if now > closes:
         raise BookingError("check-in-over")
     current = _slot(now)
-    if not any(hmac.compare_digest(code, _code(key, date, s)) for s in (current, current - 1)):
+    if not any(hmac.compare_digest(code, _code(key, in_person, s)) for s in (current, current - 1)):
         first = _slot(opens)
         shown_before = any(
-            hmac.compare_digest(code, _code(key, date, s)) for s in range(first, current - 1)
+            hmac.compare_digest(code, _code(key, in_person, s)) for s in range(first, current - 1)
         )
         raise BookingError("code-expired" if shown_before else "code-invalid")
     booking = session.scalar(
-        select(Booking).where(Booking.date_id == date.id, Booking.user_id == user.id)
+        select(Booking).where(Booking.session_id == in_person.id, Booking.user_id == user.id)
     )
     if booking is None or booking.status != BookingStatus.CONFIRMED:
         raise BookingError("not-booked")
@@ -602,17 +609,17 @@ def check_in(
 
 
 @dataclass(frozen=True)
-class DateTitle:
+class SessionTitle:
     unit: str
     course: str
     slug: str
 
 
 def titles(
-    session: Session, dates: Sequence[InPersonSession], language: str
-) -> dict[int, DateTitle]:
-    """Unit and module title of each date in `language` (from the live version)."""
-    course_ids = {date.course_id for date in dates}
+    session: Session, in_person_sessions: Sequence[InPersonSession], language: str
+) -> dict[int, SessionTitle]:
+    """Unit and module title of each session in `language` (from the live version)."""
+    course_ids = {in_person.course_id for in_person in in_person_sessions}
     if not course_ids:
         return {}
     versions = {
@@ -620,13 +627,13 @@ def titles(
         for course, version in live_versions(session, Course.id.in_(course_ids))
     }
     result = {}
-    for date in dates:
-        course, version = versions[date.course_id]
+    for in_person in in_person_sessions:
+        course, version = versions[in_person.course_id]
         texts = version.content["texts"]
         course_title = (texts.get(language) or texts[version.language])["title"]
         units = {u["id"]: u for u in learning.rendered_units(version, language)}
-        unit = units.get(date.unit_id)
-        result[date.id] = DateTitle(
-            unit["title"] if unit else date.unit_id, course_title, course.slug
+        unit = units.get(in_person.unit_id)
+        result[in_person.id] = SessionTitle(
+            unit["title"] if unit else in_person.unit_id, course_title, course.slug
         )
     return result

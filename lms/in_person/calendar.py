@@ -2,7 +2,7 @@
 
 Times are written in the platform's zone (Europe/Berlin) with its VTIMEZONE,
 so calendars show the right hour on either side of a daylight-saving change.
-A cancelled date or booking stays in the feed as STATUS:CANCELLED, so
+A cancelled session or booking stays in the feed as STATUS:CANCELLED, so
 subscribed calendars strike it out rather than keep a stale entry. SEQUENCE
 grows with every change (seconds since 2020), so clients take the newer state.
 """
@@ -20,9 +20,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lms.clock import local_zone
-from lms.in_person.booking import DateTitle, titles
+from lms.in_person.booking import SessionTitle, titles
 from lms.models import Booking, BookingStatus, CalendarFeed, InPersonSession, User
-from lms.models.in_person import date_trainers
+from lms.models.in_person import session_trainers
 
 PRODID = "-//Lernwerk//Präsenztermine//DE"
 _EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
@@ -32,10 +32,10 @@ FEED_HISTORY = timedelta(days=180)
 
 @dataclass(frozen=True)
 class Entry:
-    """One date as a person sees it: their booking's status, or the trainer's view."""
+    """One session as a person sees it: their booking's status, or the trainer's view."""
 
-    date: InPersonSession
-    title: DateTitle
+    in_person: InPersonSession
+    title: SessionTitle
     status: str  # CONFIRMED, TENTATIVE or CANCELLED
     changed_at: datetime
     url: str
@@ -43,7 +43,7 @@ class Entry:
 
 
 def booking_status(booking: Booking) -> str:
-    if booking.date.cancelled or booking.status in (
+    if booking.in_person.cancelled or booking.status in (
         BookingStatus.CANCELLED,
         BookingStatus.DECLINED,
     ):
@@ -62,19 +62,23 @@ def write(entries: Iterable[Entry], name: str, host: str) -> bytes:
     calendar.add("x-wr-calname", name)
     zone = local_zone()
     for entry in entries:
-        date = entry.date
+        in_person = entry.in_person
         event = Event()
-        event.add("uid", f"lernwerk-date-{date.id}@{host}")
+        # The UID names the event in every calendar that holds it: it keeps its first
+        # form, or subscribed calendars would show each session twice.
+        event.add("uid", f"lernwerk-date-{in_person.id}@{host}")
         event.add("dtstamp", entry.changed_at.astimezone(UTC))
         event.add("sequence", int((entry.changed_at - _EPOCH).total_seconds()))
-        event.add("dtstart", date.starts_at.astimezone(zone))
-        event.add("dtend", date.ends_at.astimezone(zone))
+        event.add("dtstart", in_person.starts_at.astimezone(zone))
+        event.add("dtend", in_person.ends_at.astimezone(zone))
         event.add("summary", f"{entry.title.unit} – {entry.title.course}")
-        location = ", ".join(part for part in (date.place, date.room) if part)
+        location = ", ".join(part for part in (in_person.place, in_person.room) if part)
         if location:
             event.add("location", location)
         description = "\n\n".join(
-            part for part in (entry.description, date.note, date.online_url, entry.url) if part
+            part
+            for part in (entry.description, in_person.note, in_person.online_url, entry.url)
+            if part
         )
         if description:
             event.add("description", description)
@@ -93,43 +97,43 @@ def feed_entries(
     now: datetime,
     link: Callable[[InPersonSession, Booking | None], str],
 ) -> list[Entry]:
-    """The person's bookings, and the dates they run as trainer, from half a year back."""
+    """The person's bookings, and the sessions they run as trainer, from half a year back."""
     since = now - FEED_HISTORY
     bookings = list(
         session.scalars(
             select(Booking)
-            .join(InPersonSession, InPersonSession.id == Booking.date_id)
+            .join(InPersonSession, InPersonSession.id == Booking.session_id)
             .where(Booking.user_id == user.id, InPersonSession.starts_at >= since)
         )
     )
     trained = list(
         session.scalars(
             select(InPersonSession)
-            .join(date_trainers, date_trainers.c.date_id == InPersonSession.id)
-            .where(date_trainers.c.user_id == user.id, InPersonSession.starts_at >= since)
+            .join(session_trainers, session_trainers.c.session_id == InPersonSession.id)
+            .where(session_trainers.c.user_id == user.id, InPersonSession.starts_at >= since)
         )
     )
-    named = titles(session, [b.date for b in bookings] + trained, language)
+    named = titles(session, [b.in_person for b in bookings] + trained, language)
     entries: dict[int, Entry] = {}
-    for date in trained:
-        entries[date.id] = Entry(
-            date,
-            named[date.id],
-            "CANCELLED" if date.cancelled else "CONFIRMED",
-            date.updated_at,
-            link(date, None),
+    for in_person in trained:
+        entries[in_person.id] = Entry(
+            in_person,
+            named[in_person.id],
+            "CANCELLED" if in_person.cancelled else "CONFIRMED",
+            in_person.updated_at,
+            link(in_person, None),
         )
     for booking in bookings:
-        if booking.date_id in entries:
+        if booking.session_id in entries:
             continue
-        entries[booking.date_id] = Entry(
-            booking.date,
-            named[booking.date_id],
+        entries[booking.session_id] = Entry(
+            booking.in_person,
+            named[booking.session_id],
             booking_status(booking),
-            max(booking.date.updated_at, booking.updated_at),
-            link(booking.date, booking),
+            max(booking.in_person.updated_at, booking.updated_at),
+            link(booking.in_person, booking),
         )
-    return sorted(entries.values(), key=lambda e: e.date.starts_at)
+    return sorted(entries.values(), key=lambda e: e.in_person.starts_at)
 
 
 # --- The secret feed address -------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The mails about bookings: moved up from the waiting list, approved, declined, a date
+"""The mails about bookings: moved up from the waiting list, approved, declined, a session
 moved or cancelled, and the manager's request to approve. Queued in the outbox in the
 transaction of the change (`queue_notices`), sent by the outbox's sender."""
 
@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from lms.in_person.booking import DateTitle, Notice, titles
+from lms.in_person.booking import Notice, SessionTitle, titles
 from lms.mail import queue_mail
 from lms.models import Booking, Company, Role, User, UserRole
 from lms.services.reminders import mail_language
@@ -22,8 +22,8 @@ SUBJECTS = {
     "promoted": lambda: _("Lernwerk: you have a seat now"),
     "approved": lambda: _("Lernwerk: your booking is approved"),
     "declined": lambda: _("Lernwerk: your booking was not approved"),
-    "date-changed": lambda: _("Lernwerk: your in-person session has changed"),
-    "date-cancelled": lambda: _("Lernwerk: your in-person session is cancelled"),
+    "session-changed": lambda: _("Lernwerk: your in-person session has changed"),
+    "session-cancelled": lambda: _("Lernwerk: your in-person session is cancelled"),
     "approval-needed": lambda: _("Lernwerk: a booking awaits your approval"),
 }
 
@@ -52,7 +52,7 @@ def link(kind: str, booking: Booking) -> str:
     """Where a mail points: the manager's approvals, else the learner's own bookings."""
     if kind == "approval-needed":
         return url_for("manage.bookings", _external=True)
-    return url_for("learn.dates", _external=True)
+    return url_for("learn.sessions", _external=True)
 
 
 def queue_notices(session: Session, notices: Sequence[Notice], now: datetime) -> int:
@@ -60,7 +60,7 @@ def queue_notices(session: Session, notices: Sequence[Notice], now: datetime) ->
     each in its recipient's language; they go out once the change is committed.
     Returns the number of mails queued."""
     sent = 0
-    named: dict[tuple[int, str], DateTitle] = {}  # (date, language) -> title
+    named: dict[tuple[int, str], SessionTitle] = {}  # (session id, language) -> title
     for notice in notices:
         booking = session.get(Booking, notice.booking_id)
         if booking is None:
@@ -72,9 +72,9 @@ def queue_notices(session: Session, notices: Sequence[Notice], now: datetime) ->
         for recipient in recipients:
             language = mail_language(recipient.language, company_language)
             with force_locale(language):
-                key = (booking.date_id, language)
+                key = (booking.session_id, language)
                 if key not in named:
-                    named[key] = titles(session, [booking.date], language)[booking.date_id]
+                    named[key] = titles(session, [booking.in_person], language)[booking.session_id]
                 title = named[key]
                 body = render_template(
                     "mail/booking.txt",
@@ -82,7 +82,7 @@ def queue_notices(session: Session, notices: Sequence[Notice], now: datetime) ->
                     recipient=recipient,
                     person=person,
                     booking=booking,
-                    date=booking.date,
+                    in_person=booking.in_person,
                     title=title,
                     link=link(notice.kind, booking),
                 )

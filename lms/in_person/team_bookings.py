@@ -3,7 +3,7 @@ declining a booking, cancelling one, booking several people at once.
 
 Each function does the change through `lms.in_person.booking` and writes its audit
 entry in the caller's transaction. The mails the change calls for come back as
-notices; the caller queues them (`booking_mail.queue_notices`). Whose bookings a
+notices; the caller queues them (`lms.in_person.mail.queue_notices`). Whose bookings a
 manager reaches is decided by the caller's queries (`permissions.people_visible_to_manager`).
 """
 
@@ -61,12 +61,12 @@ class TeamBooking:
 def book_people(
     session: Session,
     actor: Actor,
-    date: InPersonSession,
+    in_person: InPersonSession,
     course: Course,
     people: Sequence[User],
     now: datetime,
 ) -> TeamBooking:
-    """Enrol each person on `course` and book them a seat at `date` (or a place on its
+    """Enrol each person on `course` and book them a seat at `in_person` (or a place on its
     waiting list), as their manager `actor`: a manager's booking needs no approval.
 
     Someone who cannot be booked is skipped and named in the result; the others are
@@ -77,7 +77,7 @@ def book_people(
     for person in people:
         try:
             learning.enroll(session, person, course, now)
-            held, _notices = booking.book(session, date, person, by=manager, now=now)
+            held, _notices = booking.book(session, in_person, person, by=manager, now=now)
         except (BookingError, learning.LearningError) as error:
             outcome.refused.append((person, error))
             continue
@@ -89,8 +89,8 @@ def book_people(
             "booking.team",
             manager.company_id,
             now,
-            subject=f"{course.slug}: {date.starts_at.isoformat()}",
-            subject_id=date.id,
+            subject=f"{course.slug}: {in_person.starts_at.isoformat()}",
+            subject_id=in_person.id,
             changes={status: [None, number] for status, number in sorted(outcome.held.items())},
         )
     return outcome

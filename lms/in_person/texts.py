@@ -19,7 +19,7 @@ def error_text(error: BookingError) -> str:
         "deadline-after-start": _("Booking must close before the date starts."),
         "no-place": _("Enter a place or an online link."),
         "not-in-person": _("Please choose an in-person part."),
-        "date-cancelled": _("This date is cancelled."),
+        "session-cancelled": _("This date is cancelled."),
         "deadline-passed": _("The booking deadline has passed."),
         "not-open": _("This date is not open to your company."),
         "booked-elsewhere": _(
@@ -32,6 +32,6 @@ def error_text(error: BookingError) -> str:
             "This code has expired. Please scan the code the trainer is showing now."
         ),
         "code-invalid": _("This code is not valid for this date."),
-        "unknown-date": _("This date no longer exists."),
+        "unknown-session": _("This date no longer exists."),
     }
     return texts.get(error.code, error.code)

@@ -767,7 +767,7 @@ def evidence_lines(completion: Completion, lang: str) -> list[str]:
     for unit_id, attended in proof.attended.items():
         if unit_id not in units:
             continue
-        title, day = units[unit_id]["title"], date_filter(attended.date.starts_at)
+        title, day = units[unit_id]["title"], date_filter(attended.in_person.starts_at)
         lines.append(
             _("%(unit)s: attended on %(date)s with %(trainers)s", unit=title, date=day,
               trainers=", ".join(attended.trainers))

@@ -1,4 +1,4 @@
-"""The learner's in-person dates: book, cancel, the calendar file, and the QR check-in."""
+"""The learner's in-person sessions: book, cancel, the calendar file, and the QR check-in."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def _user() -> User:
 
 @dataclass(frozen=True)
 class InPersonContext:
-    """What the page of an in-person unit shows about its dates."""
+    """What the page of an in-person unit shows about its sessions."""
 
     mine: Booking | None  # the booking that counts now (seat, request or waiting list)
     position: int | None  # on the waiting list
@@ -39,7 +39,7 @@ class InPersonContext:
     now: Any
 
     def may_cancel(self) -> bool:
-        return self.mine is not None and self.now <= self.mine.date.booking_deadline
+        return self.mine is not None and self.now <= self.mine.in_person.booking_deadline
 
 
 def unit_context(enrollment: Enrollment, unit_id: str) -> InPersonContext:
@@ -47,7 +47,11 @@ def unit_context(enrollment: Enrollment, unit_id: str) -> InPersonContext:
     moment = now()
     bookings = booking.bookings_of(db.session, user, enrollment.course_id, unit_id)
     mine = next(
-        (b for b in bookings if b.active and not b.date.cancelled and b.date.ends_at > moment),
+        (
+            b
+            for b in bookings
+            if b.active and not b.in_person.cancelled and b.in_person.ends_at > moment
+        ),
         None,
     )
     attended = next((b for b in bookings if b.attendance == "present"), None)
@@ -60,19 +64,20 @@ def unit_context(enrollment: Enrollment, unit_id: str) -> InPersonContext:
     return InPersonContext(mine, position, attended, upcoming, moment)
 
 
-def _back_to_unit(date: InPersonSession) -> ResponseReturnValue:
-    course = db.session.get(Course, date.course_id)
+def _back_to_unit(in_person: InPersonSession) -> ResponseReturnValue:
+    course = db.session.get(Course, in_person.course_id)
     assert course is not None
-    return redirect(url_for("learn.unit", slug=course.slug, unit_id=date.unit_id) + "#dates")
+    unit = url_for("learn.unit", slug=course.slug, unit_id=in_person.unit_id)
+    return redirect(unit + "#sessions")
 
 
-@bp.post("/dates/<int:date_id>/book")
-def book(date_id: int) -> ResponseReturnValue:
-    date = db.session.get(InPersonSession, date_id)
+@bp.post("/sessions/<int:session_id>/book")
+def book(session_id: int) -> ResponseReturnValue:
+    in_person = db.session.get(InPersonSession, session_id)
     user = _user()
-    if date is None or not booking.is_open_to(date, user.company_id):
+    if in_person is None or not booking.is_open_to(in_person, user.company_id):
         abort(404)
-    course = db.session.get(Course, date.course_id)
+    course = db.session.get(Course, in_person.course_id)
     assert course is not None
     if (
         db.session.scalar(
@@ -84,11 +89,11 @@ def book(date_id: int) -> ResponseReturnValue:
     ):
         abort(404)
     try:
-        held, notices = booking.book(db.session, date, user, by=user, now=now())
+        held, notices = booking.book(db.session, in_person, user, by=user, now=now())
     except BookingError as error:
         db.refuse(error.code)
         flash(error_text(error), "error")
-        return _back_to_unit(date)
+        return _back_to_unit(in_person)
     queue_notices(db.session, notices, now())
     messages = {
         "confirmed": _("Your seat is booked. You will find the date under “My sessions”."),
@@ -99,7 +104,7 @@ def book(date_id: int) -> ResponseReturnValue:
         ),
     }
     flash(messages[held.status], "success")
-    return _back_to_unit(date)
+    return _back_to_unit(in_person)
 
 
 def _own_booking(booking_id: int) -> Booking:
@@ -117,62 +122,69 @@ def cancel(booking_id: int) -> ResponseReturnValue:
     except BookingError as error:
         db.refuse(error.code)
         flash(error_text(error), "error")
-        return _back_to_unit(mine.date)
+        return _back_to_unit(mine.in_person)
     queue_notices(db.session, notices, now())
     flash(_("Your booking is cancelled."), "success")
-    if request.form.get("back") == "dates":
-        return redirect(url_for("learn.dates"))
-    return _back_to_unit(mine.date)
+    if request.form.get("back") == "sessions":
+        return redirect(url_for("learn.sessions"))
+    return _back_to_unit(mine.in_person)
 
 
-@bp.get("/dates")
-def dates() -> ResponseReturnValue:
+@bp.get("/sessions")
+def sessions() -> ResponseReturnValue:
     """My sessions: every booking, coming ones first, with calendar files."""
     user = _user()
     moment = now()
     bookings = booking.bookings_of(db.session, user)
     coming = sorted(
-        (b for b in bookings if b.date.ends_at > moment and b.status != "declined"),
-        key=lambda b: b.date.starts_at,
+        (b for b in bookings if b.in_person.ends_at > moment and b.status != "declined"),
+        key=lambda b: b.in_person.starts_at,
     )
-    past = [b for b in bookings if b.date.ends_at <= moment and b.status == "confirmed"]
+    past = [b for b in bookings if b.in_person.ends_at <= moment and b.status == "confirmed"]
     return render_template(
-        "learn/dates.html",
+        "learn/sessions.html",
         coming=coming,
         past=past,
-        titles=booking.titles(db.session, [b.date for b in bookings], page_language()),
+        titles=booking.titles(db.session, [b.in_person for b in bookings], page_language()),
         now=moment,
     )
+
+
+@bp.get("/dates")
+def sessions_moved() -> ResponseReturnValue:
+    """The page's first address: every booking mail sent before the move links to it."""
+    return redirect(url_for("learn.sessions"), 301)
 
 
 @bp.get("/bookings/<int:booking_id>.ics")
 def booking_ics(booking_id: int) -> ResponseReturnValue:
     mine = _own_booking(booking_id)
-    title = booking.titles(db.session, [mine.date], page_language())[mine.date_id]
-    course = db.session.get(Course, mine.date.course_id)
+    title = booking.titles(db.session, [mine.in_person], page_language())[mine.session_id]
+    course = db.session.get(Course, mine.in_person.course_id)
     assert course is not None
     entry = calendar.Entry(
-        mine.date,
+        mine.in_person,
         title,
         calendar.booking_status(mine),
-        max(mine.date.updated_at, mine.updated_at),
-        url_for("learn.unit", slug=course.slug, unit_id=mine.date.unit_id, _external=True),
+        max(mine.in_person.updated_at, mine.updated_at),
+        url_for("learn.unit", slug=course.slug, unit_id=mine.in_person.unit_id, _external=True),
     )
     body = calendar.write([entry], title.unit, request.host)
     response = current_app.response_class(body, mimetype="text/calendar")
     response.headers["Content-Disposition"] = (
-        f'attachment; filename="lernwerk-termin-{mine.date_id}.ics"'
+        f'attachment; filename="lernwerk-termin-{mine.session_id}.ics"'
     )
     return response
 
 
-@bp.route("/check-in/<int:date_id>/<code>", methods=["GET", "POST"])
-def check_in(date_id: int, code: str) -> ResponseReturnValue:
+# The path is printed on check-in sheets and carried by QR codes: it stays as it is.
+@bp.route("/check-in/<int:session_id>/<code>", methods=["GET", "POST"])
+def check_in(session_id: int, code: str) -> ResponseReturnValue:
     """Opened from the QR code: one button confirms that the learner is here."""
-    date = db.session.get(InPersonSession, date_id)
-    if date is None or not booking.is_open_to(date, _user().company_id):
+    in_person = db.session.get(InPersonSession, session_id)
+    if in_person is None or not booking.is_open_to(in_person, _user().company_id):
         abort(404)
-    title = booking.titles(db.session, [date], page_language())[date.id]
+    title = booking.titles(db.session, [in_person], page_language())[in_person.id]
     error = None
     done = None
     if request.method == "POST":
@@ -180,7 +192,7 @@ def check_in(date_id: int, code: str) -> ResponseReturnValue:
             done = booking.check_in(
                 db.session,
                 current_actor(),
-                date,
+                in_person,
                 _user(),
                 code,
                 key=current_app.config["SECRET_KEY"],
@@ -193,5 +205,10 @@ def check_in(date_id: int, code: str) -> ResponseReturnValue:
                 else error_text(failed)
             )
     return render_template(
-        "learn/check_in.html", date=date, title=title, code=code, error=error, done=done
+        "learn/check_in.html",
+        in_person=in_person,
+        title=title,
+        code=code,
+        error=error,
+        done=done,
     ), (422 if error else 200)

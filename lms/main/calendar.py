@@ -57,12 +57,12 @@ def calendar_feed(token: str) -> ResponseReturnValue:
         return current_app.response_class("Not found\n", status=404, mimetype="text/plain")
     language = owner.language or (owner.company.default_language if owner.company else "de")
 
-    def link(date: InPersonSession, booking: Booking | None) -> str:
+    def link(in_person: InPersonSession, booking: Booking | None) -> str:
         if booking is None:
-            return url_for("author.date", date_id=date.id, _external=True)
-        course = db.session.get(Course, date.course_id)
+            return url_for("author.session", session_id=in_person.id, _external=True)
+        course = db.session.get(Course, in_person.course_id)
         slug = course.slug if course else ""
-        return url_for("learn.unit", slug=slug, unit_id=date.unit_id, _external=True)
+        return url_for("learn.unit", slug=slug, unit_id=in_person.unit_id, _external=True)
 
     entries = calendar.feed_entries(db.session, owner, language, now(), link)
     body = calendar.write(entries, "Lernwerk", request.host)

@@ -35,6 +35,7 @@ from lms.models import (
 from lms.permissions import public
 from lms.redirects import safe_next
 from lms.security import limiter
+from lms.services import accounts
 
 # The area a user lands on after logging in, by the first role they hold.
 START_PAGES = (
@@ -62,7 +63,7 @@ def set_language() -> ResponseReturnValue:
         if current_user.is_authenticated:
             user = db.session.get(User, current_user.id)
             if user is not None:
-                user.language = lang
+                accounts.choose_language(db.session, user, lang)
     return redirect(safe_next(request.form.get("next"), url_for("main.index")))
 
 

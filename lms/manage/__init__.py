@@ -2,10 +2,20 @@
 
 from flask import Blueprint
 
+from lms.audit import views as audit
 from lms.models import Role
+from lms.people import views as people_views
 from lms.permissions import guard_blueprint
+from lms.signoff import views as signoff
+from lms.training_records import views as training_records
 
 bp = Blueprint("manage", __name__)
 guard_blueprint(bp, Role.MANAGER)
 
-from lms.manage import audit, bookings, paths, people, proof, records, routes, tasks  # noqa: E402,F401
+# Feature pages shared with other areas; they inherit this area's role guard.
+bp.register_blueprint(audit.bp, url_prefix="/audit")
+bp.register_blueprint(people_views.bp, url_prefix="/people")
+bp.register_blueprint(training_records.bp, url_prefix="")
+bp.register_blueprint(signoff.bp, url_prefix="/tasks")
+
+from lms.manage import bookings, paths, people, proof, records, routes, tasks  # noqa: E402,F401

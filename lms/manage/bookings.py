@@ -52,7 +52,7 @@ def bookings() -> ResponseReturnValue:
     rows = list(
         db.session.scalars(
             select(Booking)
-            .join(InPersonSession, InPersonSession.id == Booking.date_id)
+            .join(InPersonSession, InPersonSession.id == Booking.session_id)
             .where(
                 Booking.user_id.in_(list(team)),
                 Booking.status.in_([str(s) for s in ACTIVE]),
@@ -68,9 +68,9 @@ def bookings() -> ResponseReturnValue:
         for course in db.session.scalars(select(Course))
         if is_visible(db.session, course, company_id)
     }
-    dates = [
-        d
-        for d in db.session.scalars(
+    bookable = [
+        in_person
+        for in_person in db.session.scalars(
             select(InPersonSession)
             .where(
                 InPersonSession.starts_at > moment,
@@ -79,14 +79,14 @@ def bookings() -> ResponseReturnValue:
             )
             .order_by(InPersonSession.starts_at)
         )
-        if d.course_id in visible
+        if in_person.course_id in visible
     ]
-    titles = booking.titles(db.session, [b.date for b in rows] + dates, page_language())
+    titles = booking.titles(db.session, [b.in_person for b in rows] + bookable, page_language())
     return render_template(
         "manage/bookings.html",
         requested=waiting_for_me,
         rows=rows,
-        dates=dates,
+        bookable=bookable,
         titles=titles,
         team=team,
         now=moment,
@@ -129,25 +129,25 @@ def cancel_booking(booking_id: int) -> ResponseReturnValue:
     return redirect(url_for("manage.bookings"))
 
 
-def _open_date(date_id: int) -> InPersonSession:
-    date = db.session.get(InPersonSession, date_id)
+def _open_session(session_id: int) -> InPersonSession:
+    in_person = db.session.get(InPersonSession, session_id)
     company_id = _manager().company_id
-    if date is None or date.cancelled or not booking.is_open_to(date, company_id):
+    if in_person is None or in_person.cancelled or not booking.is_open_to(in_person, company_id):
         abort(404)
-    course = db.session.get(Course, date.course_id)
+    course = db.session.get(Course, in_person.course_id)
     if course is None or not is_visible(db.session, course, company_id):
         abort(404)
-    return date
+    return in_person
 
 
-@bp.route("/sessions/<int:date_id>", methods=["GET", "POST"])
-def book_for_team(date_id: int) -> ResponseReturnValue:
+@bp.route("/sessions/<int:session_id>", methods=["GET", "POST"])
+def book_for_team(session_id: int) -> ResponseReturnValue:
     """Book one session for several people of the team at once."""
-    date = _open_date(date_id)
+    in_person = _open_session(session_id)
     team = _team()
     already = {
         b.user_id: b
-        for b in db.session.scalars(select(Booking).where(Booking.date_id == date.id))
+        for b in db.session.scalars(select(Booking).where(Booking.session_id == in_person.id))
         if b.active
     }
     if request.method == "POST":
@@ -155,11 +155,11 @@ def book_for_team(date_id: int) -> ResponseReturnValue:
         if not chosen:
             flash(_("Please choose at least one person."), "error")
         else:
-            return _book_people(date, chosen)
-    title = booking.titles(db.session, [date], page_language())[date.id]
+            return _book_people(in_person, chosen)
+    title = booking.titles(db.session, [in_person], page_language())[in_person.id]
     return render_template(
         "manage/book_session.html",
-        date=date,
+        in_person=in_person,
         title=title,
         people=sorted(team.values(), key=lambda p: p.display_name.casefold()),
         already=already,
@@ -167,10 +167,12 @@ def book_for_team(date_id: int) -> ResponseReturnValue:
     )
 
 
-def _book_people(date: InPersonSession, people: list[User]) -> ResponseReturnValue:
-    course = db.session.get(Course, date.course_id)
+def _book_people(in_person: InPersonSession, people: list[User]) -> ResponseReturnValue:
+    course = db.session.get(Course, in_person.course_id)
     assert course is not None
-    result = team_bookings.book_people(db.session, current_actor(), date, course, people, now())
+    result = team_bookings.book_people(
+        db.session, current_actor(), in_person, course, people, now()
+    )
     outcome = result.held
     problems = []
     for person, error in result.refused:
@@ -195,4 +197,4 @@ def _book_people(date: InPersonSession, people: list[User]) -> ResponseReturnVal
         )
     for problem in problems:
         flash(problem, "error")
-    return redirect(url_for("manage.book_for_team", date_id=date.id))
+    return redirect(url_for("manage.book_for_team", session_id=in_person.id))

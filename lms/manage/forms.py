@@ -15,17 +15,9 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
-from lms.forms import Form
+from lms.forms import CheckboxListField, Form
 from lms.input_checks import DateField
-
-
-class CheckboxListField(SelectMultipleField):
-    """Several choices as a list of checkboxes (no multi-select box to hold Ctrl for)."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class AssignForm(Form):

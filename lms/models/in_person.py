@@ -1,4 +1,4 @@
-"""In-person dates of in-person units, the bookings for them and the attendance taken."""
+"""In-person sessions of in-person units, the bookings for them and the attendance taken."""
 
 from __future__ import annotations
 
@@ -13,31 +13,44 @@ from lms.models.base import Base, utcnow
 from lms.models.content import Course
 from lms.models.tenancy import Company
 
-date_trainers = Table(
+# The tables and their `date_id` columns keep their first names (see InPersonSession).
+session_trainers = Table(
     "in_person_date_trainers",
     Base.metadata,
-    Column("date_id", ForeignKey("in_person_dates.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "date_id",
+        ForeignKey("in_person_dates.id", ondelete="CASCADE"),
+        key="session_id",
+        primary_key=True,
+    ),
     Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
 )
 
-date_companies = Table(
+session_companies = Table(
     "in_person_date_companies",
     Base.metadata,
-    Column("date_id", ForeignKey("in_person_dates.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "date_id",
+        ForeignKey("in_person_dates.id", ondelete="CASCADE"),
+        key="session_id",
+        primary_key=True,
+    ),
     Column("company_id", ForeignKey("companies.id", ondelete="CASCADE"), primary_key=True),
 )
 
 
 class InPersonSession(Base):
-    """One date of an in-person unit: when, where, how many seats, until when to book.
+    """One session of an in-person unit: when, where, how many seats, until when to book.
 
-    Dates belong to the training provider, not to a company: people of several
+    Sessions belong to the training provider, not to a company: people of several
     companies may sit in one workshop, unless `companies` limits it. `booked`
     counts the seats held (confirmed and awaiting approval); it changes only
     while the booking service holds this row locked, so it never passes
     `capacity`.
     """
 
+    # The table keeps the name it was created with: renaming it would be a migration
+    # (and a rebuild on SQLite) with no gain for anyone using Lernwerk.
     __tablename__ = "in_person_dates"
     __table_args__ = (Index("ix_in_person_dates_course_unit", "course_id", "unit_id", "starts_at"),)
 
@@ -63,10 +76,10 @@ class InPersonSession(Base):
 
     course: Mapped[Course] = relationship()
     trainers: Mapped[list[User]] = relationship(
-        secondary=date_trainers, order_by="User.display_name"
+        secondary=session_trainers, order_by="User.display_name"
     )
     companies: Mapped[list[Company]] = relationship(
-        secondary=date_companies, order_by="Company.name"
+        secondary=session_companies, order_by="Company.name"
     )
 
     @property
@@ -90,7 +103,7 @@ class BookingStatus(enum.StrEnum):
     DECLINED = "declined"
 
 
-# The statuses that hold a seat, and those that are still "in the game" for a date.
+# The statuses that hold a seat, and those that are still "in the game" for a session.
 HOLDS_SEAT = frozenset({BookingStatus.CONFIRMED, BookingStatus.REQUESTED})
 ACTIVE = HOLDS_SEAT | {BookingStatus.WAITLISTED}
 
@@ -102,9 +115,9 @@ class Attendance(enum.StrEnum):
 
 
 class Booking(Base):
-    """A person's place at a date (or on its waiting list), and their attendance.
+    """A person's place at an in-person session (or on its waiting list), and their attendance.
 
-    One row per person and date: booking again after a cancellation reuses it.
+    One row per person and session: booking again after a cancellation reuses it.
     The waiting list is ordered by `queued_at`, then id.
     """
 
@@ -118,7 +131,10 @@ class Booking(Base):
     company_id: Mapped[int] = mapped_column(
         ForeignKey("companies.id", ondelete="CASCADE"), index=True
     )
-    date_id: Mapped[int] = mapped_column(ForeignKey("in_person_dates.id", ondelete="CASCADE"))
+    # The column keeps its first name, date_id, like the table (see InPersonSession).
+    session_id: Mapped[int] = mapped_column(
+        "date_id", ForeignKey("in_person_dates.id", ondelete="CASCADE")
+    )
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     status: Mapped[str] = mapped_column(String(20))
     queued_at: Mapped[datetime]
@@ -133,7 +149,7 @@ class Booking(Base):
     attendance_at: Mapped[datetime | None]
     checked_in_at: Mapped[datetime | None]
 
-    date: Mapped[InPersonSession] = relationship()
+    in_person: Mapped[InPersonSession] = relationship()
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     attendance_by: Mapped[User | None] = relationship(foreign_keys=[attendance_by_id])
 

@@ -34,7 +34,7 @@ class Company(Base):
     # Whether learners may enrol themselves in the courses open to the company
     # (off: they take what is assigned to them).
     self_enrolment: Mapped[bool] = mapped_column(default=True, server_default=true())
-    # Whether an employee's own booking of an in-person date waits for a manager's approval.
+    # Whether an employee's own booking of an in-person session waits for a manager's approval.
     booking_approval: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Accounts without a login for this many months are erased by `lms retention`
     # (None: kept until erased by hand).

@@ -55,10 +55,9 @@ def people_import_command(
     (nothing is changed then).
     """
     from lms.db import db
-    from lms.models import Company, TokenPurpose, User
+    from lms.models import Company, User
     from lms.people import importing as people_import
-    from lms.services.account_mail import send_invitation_mail
-    from lms.services.accounts import issue_tokens
+    from lms.services.account_mail import invite_all
 
     with file.open("rb") as handle:  # no more than the limit (and one byte to notice it)
         data = handle.read(people_import.MAX_BYTES + 1)
@@ -95,10 +94,8 @@ def people_import_command(
             lifetime = timedelta(days=current_app.config["INVITE_TOKEN_DAYS"])
             newcomers = [session.get(User, user_id) for user_id in summary.new_people_ids]
             people = [person for person in newcomers if person is not None]
-            raws = issue_tokens(session, people, TokenPurpose.INVITE, now(), lifetime)
             # In the import's transaction: committed with it, or not at all.
-            for person in people:
-                send_invitation_mail(session, person, raws[person.id], now())
+            invite_all(session, people, now(), lifetime)
             invited = len(people)
         click.echo(f"Imported into {company_short}.")
     if invited:

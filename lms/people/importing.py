@@ -94,16 +94,10 @@ from sqlalchemy.orm import Session, selectinload
 
 from lms.audit import service as audit
 from lms.clock import today
-from lms.models import Company, Department, Role, TokenPurpose, User
+from lms.models import Company, Department, Role, User
 from lms.reports.compliance import cells_changed
-from lms.services.account_mail import send_invitation_mail
-from lms.services.accounts import (
-    NewPerson,
-    create_users,
-    deactivate_user,
-    issue_tokens,
-    normalize_email,
-)
+from lms.services.account_mail import invite_all
+from lms.services.accounts import NewPerson, create_users, deactivate_user, normalize_email
 from lms.services.assignments import apply_rules_to_newcomers
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -831,10 +825,7 @@ def apply_and_invite(
     import is kept. Raises `ImportRefused` as `apply` does."""
     summary = apply(session, company, import_plan, actor.user, now)
     newcomers = [session.get(User, user_id) for user_id in summary.new_people_ids]
-    people = [person for person in newcomers if person is not None]
-    raws = issue_tokens(session, people, TokenPurpose.INVITE, now, invite_lifetime)
-    for person in people:
-        send_invitation_mail(session, person, raws[person.id], now)
+    invite_all(session, [p for p in newcomers if p is not None], now, invite_lifetime)
     counts = summary.counts
     audit.record(
         session,

@@ -3,6 +3,10 @@ the manager's (their own company, if it lets managers manage its people): the li
 search, filters and pages; adding someone with an invitation; editing; deactivating and
 reactivating; sending an invitation or a password link again.
 
+The pages live on one blueprint, `bp`, which the admin area registers below
+/companies/<id>/people and the manager's area at /people ("admin.people.edit",
+"manage.people.edit"). Each area registers its `PeoplePlace` with `places`.
+
 A `PeoplePlace` says whose people a page reaches and which roles the actor may give:
 an admin reaches everyone of the company and gives the employee and manager roles; a
 manager of the whole company reaches its employees and managers; a manager limited to
@@ -14,11 +18,11 @@ are out of reach (404); nobody changes or deactivates their own account here (40
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -26,19 +30,25 @@ from sqlalchemy import ColumnElement, Select, func, or_, select
 from wtforms import BooleanField, EmailField, SelectChoice, SelectField, StringField
 from wtforms.validators import Email, InputRequired, Length
 
+from lms.areas import Places, company_in_url, feature_url
 from lms.audit.trail import current_actor
 from lms.clock import now, today
 from lms.db import db
-from lms.forms import Form
+from lms.forms import CheckboxListField, Form
 from lms.input_checks import number_arg
-from lms.manage.forms import CheckboxListField
 from lms.models import Company, Department, Role, TokenPurpose, User, UserRole
 from lms.permissions import departments_of, get_for_company
-from lms.services import accounts, companies, throttling
-from lms.services.account_mail import send_invitation_mail, send_reset_mail
+from lms.services import account_mail, accounts, companies, throttling
+from lms.services.account_mail import send_reset_mail
 from lms.services.companies import CompanyError, PersonFields
 
 PAGE_SIZE = 50
+
+bp = Blueprint("people", __name__)
+company_in_url(bp)
+
+# Each area's place (`lms.admin.people`, `lms.manage.people`).
+places: Places[PeoplePlace] = Places()
 
 
 class _NameAndAddress(Form):
@@ -168,17 +178,16 @@ def people_query(place: PeoplePlace, filters: PeopleFilters) -> Select[User]:
 
 @dataclass(frozen=True)
 class PeoplePlace:
-    """Whose people a page reaches, which roles the actor gives, and how to link the
-    blueprint's pages (`endpoints`: list, new, edit, deactivate, reactivate, invite)."""
+    """Whose people a page reaches, which roles the actor gives, and where the pages
+    link to beyond the blueprint's own."""
 
     company: Company
     actor: User
     department_ids: list[int] | None  # None: the whole company
     grants: frozenset[Role]  # the roles the actor may give and take
     hidden: frozenset[Role]  # holders of these roles are out of reach
-    endpoints: dict[str, str]
-    url_args: dict[str, Any] = field(default_factory=dict)
     home: tuple[str, str] = ("", "")  # the link back: (url, label)
+    import_url: str | None = None  # the import from a spreadsheet, where the area has one
     edit_context: Callable[[User], dict[str, Any]] = lambda person: {}
     # Whether the actor changes the e-mail address of an account in use (one with a
     # password): an admin does; a manager could otherwise redirect a password link to
@@ -186,7 +195,8 @@ class PeoplePlace:
     changes_used_addresses: bool = True
 
     def url(self, name: str, **values: Any) -> str:
-        return url_for(self.endpoints[name], **self.url_args, **values)
+        """The address of the blueprint's page `name` ("index", "edit", ...) in this area."""
+        return feature_url("people", name, **values)
 
     @property
     def hidden_roles(self) -> list[str]:
@@ -289,14 +299,17 @@ def _list_rows(query: Select[User], filters: PeopleFilters) -> tuple[list[ListRo
     return rows, db.session.scalar(query.with_only_columns(func.count(User.id))) or 0
 
 
-def list_page(place: PeoplePlace, template: str = "people/list.html") -> ResponseReturnValue:
+@bp.get("")
+def index() -> ResponseReturnValue:
+    """The list, with search, filters and pages."""
+    place = places.current()
     filters = PeopleFilters.from_args(request.args)
     query = people_query(place, filters)
     rows, total = _list_rows(query, filters)
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     departments = place.departments()  # for the filter; the rows' names come from it too
     return render_template(
-        template,
+        "people/list.html",
         place=place,
         company=place.company,
         rows=rows,
@@ -313,7 +326,10 @@ def _invite_lifetime() -> timedelta:
     return timedelta(days=current_app.config["INVITE_TOKEN_DAYS"])
 
 
-def new_page(place: PeoplePlace) -> ResponseReturnValue:
+@bp.route("/new", methods=["GET", "POST"])
+def new() -> ResponseReturnValue:
+    """Add someone, who is invited by e-mail."""
+    place = places.current()
     company = place.company
     departments = place.departments()
     form = PersonForm()
@@ -343,36 +359,40 @@ def new_page(place: PeoplePlace) -> ResponseReturnValue:
             page = render_template("people/new.html", form=form, company=company, place=place)
             return page, 422
         flash(_("%(name)s is added and invited by e-mail.", name=user.display_name), "success")
-        return redirect(place.url("list"))
+        return redirect(place.url("index"))
     return render_template("people/new.html", form=form, company=company, place=place)
 
 
-def deactivate(place: PeoplePlace, user_id: int) -> ResponseReturnValue:
+@bp.post("/<int:user_id>/deactivate")
+def deactivate(user_id: int) -> ResponseReturnValue:
+    place = places.current()
     person = place.person(user_id)
     companies.deactivate_person(db.session, current_actor(), person, now())
     flash(
         _("%(name)s is deactivated and logged out everywhere.", name=person.display_name),
         "success",
     )
-    return redirect(place.url("list"))
+    return redirect(place.url("index"))
 
 
-def reactivate(place: PeoplePlace, user_id: int) -> ResponseReturnValue:
+@bp.post("/<int:user_id>/reactivate")
+def reactivate(user_id: int) -> ResponseReturnValue:
+    place = places.current()
     person = place.person(user_id)
     companies.reactivate_person(db.session, current_actor(), person, now(), today())
     flash(_("%(name)s is active again.", name=person.display_name), "success")
-    return redirect(place.url("list"))
+    return redirect(place.url("index"))
 
 
-def invite(place: PeoplePlace, user_id: int) -> ResponseReturnValue:
+@bp.post("/<int:user_id>/invite")
+def invite(user_id: int) -> ResponseReturnValue:
+    """The invitation again, or a password link for someone who accepted it."""
+    place = places.current()
     person = place.person(user_id)
     if not person.is_active:
         abort(404)
     if person.password_hash is None:
-        raw = accounts.issue_token(
-            db.session, person, TokenPurpose.INVITE, now(), _invite_lifetime()
-        )
-        send_invitation_mail(db.session, person, raw, now())
+        account_mail.invite(db.session, person, now(), _invite_lifetime())
         flash(_("A new invitation is sent to %(email)s.", email=person.email), "success")
     else:
         lifetime = timedelta(hours=current_app.config["RESET_TOKEN_HOURS"])
@@ -380,10 +400,12 @@ def invite(place: PeoplePlace, user_id: int) -> ResponseReturnValue:
         send_reset_mail(db.session, person, raw, now())
         flash(_("A link to set a new password is sent to %(email)s.", email=person.email),
               "success")  # fmt: skip
-    return redirect(place.url("list"))
+    return redirect(place.url("index"))
 
 
-def edit_page(place: PeoplePlace, user_id: int) -> ResponseReturnValue:
+@bp.route("/<int:user_id>/edit", methods=["GET", "POST"])
+def edit(user_id: int) -> ResponseReturnValue:
+    place = places.current()
     company = place.company
     person = place.person(user_id)
     departments = place.departments()
@@ -441,7 +463,7 @@ def edit_page(place: PeoplePlace, user_id: int) -> ResponseReturnValue:
                 else _("The changes to %(name)s are saved.", name=person.display_name),
                 "success",
             )  # fmt: skip
-            return redirect(place.url("list"))
+            return redirect(place.url("index"))
     return render_template(
         "people/edit.html",
         form=form,

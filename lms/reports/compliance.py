@@ -25,6 +25,7 @@ from typing import Any, NamedTuple, TypeVar, cast
 from sqlalchemy import (
     Select,
     and_,
+    bindparam,
     case,
     func,
     literal,
@@ -34,6 +35,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.selectable import Subquery
 
 from lms.cache import remembered
@@ -167,13 +169,39 @@ def cells(scope: Scope, user_ids: Sequence[int] | None = None) -> Subquery:
     With `user_ids`, only those people's rows (the database then reads only their
     completions, which keeps one page of the matrix cheap).
     """
+    return _cells(
+        scope.company_id,
+        scope.today,
+        day_start(scope.today),
+        day_start(scope.today + timedelta(days=scope.lead_days + 1)),
+        None if user_ids is None else list(user_ids),
+        None if scope.department_ids is None else list(scope.department_ids),
+    )
+
+
+def _cells(
+    company_id: Any,
+    today: Any,
+    today_starts: Any,
+    soon: Any,
+    people: Any,
+    department_ids: list[int] | None,
+) -> Subquery:
+    """`cells` from values or bound parameters: `people` is None (the whole company), a
+    list of ids, or one person's id as a parameter. Certificates are valid through the
+    day their validity ends (pages show that date): expired from `today_starts` (the
+    next day's start) on, expiring before `soon` (the end of the lead time)."""
+
+    def among(column: Any) -> Any:
+        return column.in_(people) if isinstance(people, list) else column == people
+
     done = select(
         Completion.user_id,
         Completion.course_id,
         Completion.completed_at,
         Completion.valid_until,
         literal(False).label("external"),
-    ).where(Completion.company_id == scope.company_id, Completion.revoked_at.is_(None))
+    ).where(Completion.company_id == company_id, Completion.revoked_at.is_(None))
     # Training elsewhere, confirmed and recorded for the module, counts like a completion.
     outside = select(
         ExternalRecord.user_id,
@@ -182,14 +210,14 @@ def cells(scope: Scope, user_ids: Sequence[int] | None = None) -> Subquery:
         ExternalRecord.valid_until,
         literal(True).label("external"),
     ).where(
-        ExternalRecord.company_id == scope.company_id,
+        ExternalRecord.company_id == company_id,
         ExternalRecord.status == RecordStatus.CONFIRMED.value,
         ExternalRecord.course_id.is_not(None),
     )
-    if user_ids is not None:
+    if people is not None:
         # A page's people: found by person, so the database reads only their rows.
-        done = done.where(Completion.user_id.in_(list(user_ids)))
-        outside = outside.where(ExternalRecord.user_id.in_(list(user_ids)))
+        done = done.where(among(Completion.user_id))
+        outside = outside.where(among(ExternalRecord.user_id))
     both = union_all(done, outside).subquery("done")
     latest = select(
         both.c.user_id,
@@ -206,10 +234,6 @@ def cells(scope: Scope, user_ids: Sequence[int] | None = None) -> Subquery:
         or_(Assignment.satisfied_after.is_(None), c.completed_at > Assignment.satisfied_after),
     )
     limited = and_(c.unlimited == 0, c.valid_until.is_not(None))
-    # Certificates are valid through the day their validity ends (pages show that
-    # date): expired from the next day on, expiring within the lead time.
-    today_starts = day_start(scope.today)
-    soon = day_start(scope.today + timedelta(days=scope.lead_days + 1))
     state = case(
         (
             fulfilled,
@@ -219,7 +243,7 @@ def cells(scope: Scope, user_ids: Sequence[int] | None = None) -> Subquery:
                 else_=CellState.COMPLETED.value,
             ),
         ),
-        (Assignment.due_on < scope.today, CellState.OVERDUE.value),
+        (Assignment.due_on < today, CellState.OVERDUE.value),
         (
             and_(Enrollment.id.is_not(None), Enrollment.completed_at.is_(None)),
             CellState.IN_PROGRESS.value,
@@ -251,15 +275,13 @@ def cells(scope: Scope, user_ids: Sequence[int] | None = None) -> Subquery:
         )
         .where(Assignment.ended_at.is_(None), User.is_active.is_(True))
     )
-    if user_ids is None:
-        stmt = stmt.where(Assignment.company_id == scope.company_id)
+    if people is None:
+        stmt = stmt.where(Assignment.company_id == company_id)
     else:
         # The company is checked on the people, whose rows are read anyway.
-        stmt = stmt.where(
-            Assignment.user_id.in_(list(user_ids)), User.company_id == scope.company_id
-        )
-    if scope.department_ids is not None:
-        stmt = stmt.where(User.department_id.in_(list(scope.department_ids)))
+        stmt = stmt.where(among(Assignment.user_id), User.company_id == company_id)
+    if department_ids is not None:
+        stmt = stmt.where(User.department_id.in_(department_ids))
     return stmt.subquery("cells")
 
 
@@ -303,25 +325,32 @@ def _cell(values: Any) -> Cell:
     )
 
 
+def _live_versions() -> Select[int, int, str]:
+    courses: BindParameter[list[int]] = bindparam("course_ids", expanding=True)
+    newest = (
+        select(CourseVersion.course_id, func.max(CourseVersion.number).label("number"))
+        .where(CourseVersion.course_id.in_(courses))
+        .group_by(CourseVersion.course_id)
+        .subquery()
+    )
+    return select(CourseVersion.course_id, CourseVersion.id, CourseVersion.content_hash).join(
+        newest,
+        and_(
+            CourseVersion.course_id == newest.c.course_id,
+            CourseVersion.number == newest.c.number,
+        ),
+    )
+
+
+# Built once, like `_ONE_PERSON`: the start page asks for the titles on every visit.
+_LIVE_VERSIONS = _live_versions()
+
+
 def course_titles(session: Session, course_ids: Sequence[int], lang: str) -> dict[int, str]:
     """The live title of each course, in `lang` when the course has it."""
     if not course_ids:
         return {}
-    newest = (
-        select(CourseVersion.course_id, func.max(CourseVersion.number).label("number"))
-        .where(CourseVersion.course_id.in_(list(course_ids)))
-        .group_by(CourseVersion.course_id)
-        .subquery()
-    )
-    live = session.execute(
-        select(CourseVersion.course_id, CourseVersion.id, CourseVersion.content_hash).join(
-            newest,
-            and_(
-                CourseVersion.course_id == newest.c.course_id,
-                CourseVersion.number == newest.c.number,
-            ),
-        )
-    ).all()
+    live = session.execute(_LIVE_VERSIONS, {"course_ids": list(course_ids)}).all()
     # A version's title never changes after import: the titles of these live versions
     # are kept under their ids and content hashes.
     return remembered(("course-titles", lang, *sorted(live)), lambda: _titles(session, live, lang))
@@ -522,12 +551,30 @@ def cells_changed(session: Session, *company_ids: int | None) -> None:
 REVISED = "lms.revised_companies"
 
 
+def _one_person() -> Select[Any]:
+    found = _cells(
+        bindparam("company_id"),
+        bindparam("today"),
+        bindparam("today_starts"),
+        bindparam("soon"),
+        bindparam("user_id"),
+        None,
+    )
+    return select(found).order_by(found.c.due_on)
+
+
+# Built once: the learner's start page asks for one person's cells on every visit, and
+# building the statement anew took as long as running it.
+_ONE_PERSON = _one_person()
+
+
 def person_cells(session: Session, scope: Scope, user_id: int) -> list[Cell]:
-    """Every open assignment of one person with its state."""
-    cell_rows = cells(scope)
-    return [
-        _cell(values)
-        for values in session.execute(
-            select(cell_rows).where(cell_rows.c.user_id == user_id).order_by(cell_rows.c.due_on)
-        )
-    ]
+    """Every open assignment of one person with its state (departments aside)."""
+    values = {
+        "company_id": scope.company_id,
+        "today": scope.today,
+        "today_starts": day_start(scope.today),
+        "soon": day_start(scope.today + timedelta(days=scope.lead_days + 1)),
+        "user_id": user_id,
+    }
+    return [_cell(row) for row in session.execute(_ONE_PERSON, values)]

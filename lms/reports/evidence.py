@@ -17,7 +17,7 @@ from lms.models import Attendance, Booking, InPersonSession, PracticalSignoff, U
 @dataclass(frozen=True)
 class Attended:
     unit_id: str
-    date: InPersonSession
+    in_person: InPersonSession
     trainers: tuple[str, ...]
 
 
@@ -45,18 +45,18 @@ def evidence(
     result: dict[int, Evidence] = {user_id: Evidence() for user_id in ids}
     if not ids:
         return result
-    attended = select(Booking).join(InPersonSession, InPersonSession.id == Booking.date_id)
+    attended = select(Booking).join(InPersonSession, InPersonSession.id == Booking.session_id)
     attended = attended.where(
         Booking.user_id.in_(ids),
         InPersonSession.course_id == course_id,
         Booking.attendance == Attendance.PRESENT.value,
-    ).options(selectinload(Booking.date).selectinload(InPersonSession.trainers))
+    ).options(selectinload(Booking.in_person).selectinload(InPersonSession.trainers))
     if until is not None:
         attended = attended.where(InPersonSession.starts_at <= until)
     for booking in session.scalars(attended.order_by(InPersonSession.starts_at)):
-        date = booking.date
-        result[booking.user_id].attended[date.unit_id] = Attended(
-            date.unit_id, date, tuple(t.display_name for t in date.trainers)
+        in_person = booking.in_person
+        result[booking.user_id].attended[in_person.unit_id] = Attended(
+            in_person.unit_id, in_person, tuple(t.display_name for t in in_person.trainers)
         )
     signed = (
         select(PracticalSignoff, User.display_name)

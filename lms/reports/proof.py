@@ -85,9 +85,9 @@ def proof_of_instruction(
     for completion, name, department, number in rows:
         proof = found[completion.user_id]
         sessions = tuple(
-            (a.date.starts_at, ", ".join(a.trainers))
+            (a.in_person.starts_at, ", ".join(a.trainers))
             for a in proof.attended.values()
-            if a.date.starts_at <= completion.completed_at
+            if a.in_person.starts_at <= completion.completed_at
         )
         signoffs = tuple(
             (s.at, s.by) for s in proof.signed_off.values() if s.at <= completion.completed_at

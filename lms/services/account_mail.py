@@ -1,16 +1,18 @@
 """The mails with a single-use link: the password reset and the invitation.
 
-Each goes out in the person's language (their own, else their company's, else the
-platform's). The mail is queued in the outbox in the caller's session, so it goes out
-only if the token it carries is committed with it. The link carries the raw token; it
-is never logged (see `lms.mail`), the sender deletes the text once sent
-(`lms.services.outbox`), and the page it opens moves it off the address (`auth.routes`).
+`invite` (and `invite_all`, for an import's newcomers) is the one way an invitation is
+made: the link's token and the mail carrying it, together. Each mail goes out in the
+person's language (their own, else their company's, else the platform's). It is queued
+in the outbox in the caller's session, so it goes out only if the token it carries is
+committed with it. The link carries the raw token; it is never logged (see `lms.mail`),
+the sender deletes the text once sent (`lms.services.outbox`), and the page it opens
+moves it off the address (`auth.routes`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app, render_template, url_for
@@ -19,7 +21,8 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from lms.mail import queue_mail
-from lms.models import User
+from lms.models import TokenPurpose, User
+from lms.services.accounts import issue_tokens
 
 
 def _language(user: User) -> str:
@@ -64,14 +67,27 @@ def send_reset_mail(session: Session, user: User, raw_token: str, now: datetime)
     )
 
 
-def send_invitation_mail(session: Session, user: User, raw_token: str, now: datetime) -> None:
-    """Queue the invitation mail in `session` (sent once it is committed)."""
-    _send_link_mail(
-        session,
-        user,
-        now,
-        lambda: _("Your invitation to Lernwerk"),
-        "auth/mail_invitation.txt",
-        link=url_for("auth.accept_invitation", token=raw_token, _external=True),
-        days=current_app.config["INVITE_TOKEN_DAYS"],
-    )
+def invite(session: Session, person: User, now: datetime, lifetime: timedelta) -> str:
+    """Invite `person` to set their password: a link valid for `lifetime` (earlier
+    invitation links stop working) and the mail carrying it, queued in `session` (sent
+    once it is committed). Returns the link's raw token, which is stored only hashed."""
+    return invite_all(session, [person], now, lifetime)[person.id]
+
+
+def invite_all(
+    session: Session, people: Sequence[User], now: datetime, lifetime: timedelta
+) -> dict[int, str]:
+    """`invite` for many people at once (an import's newcomers: their tokens in one
+    flush). Returns each person's raw token by id."""
+    raws = issue_tokens(session, people, TokenPurpose.INVITE, now, lifetime)
+    for person in people:
+        _send_link_mail(
+            session,
+            person,
+            now,
+            lambda: _("Your invitation to Lernwerk"),
+            "auth/mail_invitation.txt",
+            link=url_for("auth.accept_invitation", token=raws[person.id], _external=True),
+            days=lifetime.days,
+        )
+    return raws

@@ -158,6 +158,13 @@ def update_profile(session: Session, user: User, display_name: str, language: st
     session.flush()
 
 
+def choose_language(session: Session, user: User, language: str) -> None:
+    """The language a person picked in the page's language switch: their pages and
+    their mails speak it from now on."""
+    user.language = language
+    session.flush()
+
+
 def deactivate_user(session: Session, user: User) -> None:
     user.is_active = False
     end_all_sessions(user)

@@ -1,5 +1,6 @@
-"""Which companies see a course in their catalogue: all of them (shared), or those listed;
-and which of the provider's trainers may change it. Each change writes its audit entry."""
+"""Which companies see a course in their catalogue: all of them (shared), or those listed.
+Each change writes its audit entry. (Which of the provider's trainers may change a
+course is `drafts.set_editors`.)"""
 
 from __future__ import annotations
 
@@ -10,8 +11,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from lms.audit import service as audit
-from lms.models import Company, Course, CourseCompany, CourseEditor, User
-from lms.services import drafts
+from lms.models import Company, Course, CourseCompany
 
 
 def open_course(
@@ -48,28 +48,4 @@ def open_course(
         subject=course.slug,
         subject_id=course.id,
         changes={"shared": [was_shared, shared], "companies": [before, sorted(wanted)]},
-    )
-
-
-def set_course_editors(
-    session: Session, actor: audit.Actor, course: Course, editors: Sequence[User], now: datetime
-) -> None:
-    """The provider's trainers who may change the course (replacing the list)."""
-    before = sorted(
-        session.scalars(
-            select(User.display_name)
-            .join(CourseEditor, CourseEditor.user_id == User.id)
-            .where(CourseEditor.slug == course.slug)
-        )
-    )
-    drafts.set_editors(session, course.slug, list(editors), now)
-    audit.record(
-        session,
-        actor,
-        "course.editors",
-        None,
-        now,
-        subject=course.slug,
-        subject_id=course.id,
-        changes={"editors": [before, sorted(t.display_name for t in editors)]},
     )

@@ -23,18 +23,16 @@ from lms.models import (
     Department,
     ManagerDepartment,
     Role,
-    TokenPurpose,
     User,
     UserRole,
 )
 from lms.reports.compliance import cells_changed
 from lms.services import item_stats
-from lms.services.account_mail import send_invitation_mail
+from lms.services.account_mail import invite
 from lms.services.accounts import (
     NewPerson,
     create_user,
     deactivate_user,
-    issue_token,
     normalize_email,
     reactivate_user,
 )
@@ -327,8 +325,7 @@ def add_person(
     audit.record(session, actor, "person.create", person.company_id, now,
                  subject=person.display_name, subject_id=person.id,
                  changes=audit.created(person, PERSON_FIELDS))  # fmt: skip
-    raw = issue_token(session, person, TokenPurpose.INVITE, now, invite_lifetime)
-    send_invitation_mail(session, person, raw, now)
+    invite(session, person, now, invite_lifetime)
     return person
 
 
@@ -417,8 +414,7 @@ def add_staff_member(
     )
     audit.record(session, actor, "staff.create", None, now, subject=person.display_name,
                  subject_id=person.id, changes={"roles": [None, person.role_names]})  # fmt: skip
-    raw = issue_token(session, person, TokenPurpose.INVITE, now, invite_lifetime)
-    send_invitation_mail(session, person, raw, now)
+    invite(session, person, now, invite_lifetime)
     return person
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import difflib
 import re
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -114,11 +114,34 @@ def may_edit(session: Session, user: User, draft: CourseDraft) -> bool:
     return is_editor(session, user, draft.slug)
 
 
-def set_editors(session: Session, slug: str, users: list[User], now: datetime) -> None:
-    """The provider's trainers who may change the course `slug` (replacing the list)."""
-    session.execute(delete(CourseEditor).where(CourseEditor.slug == slug))
-    session.add_all(CourseEditor(slug=slug, user_id=u.id, granted_at=now) for u in users)
+def set_editors(
+    session: Session, actor: Actor, course: Course, users: Iterable[User], now: datetime
+) -> None:
+    """The provider's trainers who may change `course` (replacing the list). Written to
+    the audit log with the names before and after."""
+    wanted = {user.id: user for user in users}  # a trainer named twice is granted once
+    before = sorted(
+        session.scalars(
+            select(User.display_name)
+            .join(CourseEditor, CourseEditor.user_id == User.id)
+            .where(CourseEditor.slug == course.slug)
+        )
+    )
+    session.execute(delete(CourseEditor).where(CourseEditor.slug == course.slug))
+    session.add_all(
+        CourseEditor(slug=course.slug, user_id=user_id, granted_at=now) for user_id in wanted
+    )
     session.flush()
+    audit.record(
+        session,
+        actor,
+        "course.editors",
+        None,
+        now,
+        subject=course.slug,
+        subject_id=course.id,
+        changes={"editors": [before, sorted(u.display_name for u in wanted.values())]},
+    )
 
 
 def template_files(title: str, language: str = "de") -> dict[str, bytes]:

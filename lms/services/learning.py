@@ -43,7 +43,7 @@ class LearningError(ValueError):
 class UnitStatus(enum.StrEnum):
     DONE = "done"  # lesson read
     PASSED = "passed"  # quiz passed
-    ATTENDED = "attended"  # in-person date attended
+    ATTENDED = "attended"  # in-person session attended
     SIGNED_OFF = "signed_off"  # practical task signed off
     OPEN = "open"  # not yet completed by the learner
     PENDING = "pending"  # waits for a trainer or supervisor to record it

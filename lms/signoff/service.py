@@ -1,4 +1,5 @@
-"""On-the-job tasks: the supervisor or trainer ticks the checklist and signs the task off.
+"""Practical tasks (a course's `practical` units; "Praxisaufgabe", in English "on-the-job
+task"): the supervisor or trainer ticks the checklist and signs the task off.
 
 Who may sign off a learner's task: a manager of the learner's company who sees the
 learner's department (a manager limited to departments only those), or a trainer
@@ -121,7 +122,7 @@ def save(
 
 
 @dataclass(frozen=True)
-class OpenTask:
+class OpenPracticalTask:
     """A practical unit of an enrolment that is not signed off in the current round."""
 
     enrollment: Enrollment
@@ -129,7 +130,9 @@ class OpenTask:
     ticked: int
 
 
-def open_tasks(session: Session, learners: Iterable[User], language: str) -> list[OpenTask]:
+def open_practical_tasks(
+    session: Session, learners: Iterable[User], language: str
+) -> list[OpenPracticalTask]:
     """Every practical task of these learners still waiting for a sign-off."""
     by_id = {learner.id: learner for learner in learners}
     if not by_id:
@@ -152,5 +155,5 @@ def open_tasks(session: Session, learners: Iterable[User], language: str) -> lis
         for state in course_progress.units:
             if state.unit["type"] == "practical" and not state.complete:
                 key = (enrollment.id, state.unit["id"], enrollment.counts_from)
-                tasks.append(OpenTask(enrollment, state.unit, started.get(key, 0)))
+                tasks.append(OpenPracticalTask(enrollment, state.unit, started.get(key, 0)))
     return tasks

@@ -1,18 +1,22 @@
-"""The sign-off pages shared by managers (/team/tasks) and trainers (/author/tasks).
+"""The sign-off pages of practical tasks, one blueprint registered under the manager's
+area (/team/tasks) and the trainer's (/author/tasks).
 
-Each area decides whom the signer sees; these functions draw the list and the
-checklist page and save what the signer entered.
+Whose tasks a signer sees is the area's *place* (`places`): the manager's area
+registers it in `lms/manage/tasks.py`, the trainer's in `lms/author/tasks.py`, so this
+module never imports an area.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from flask import abort, flash, redirect, render_template, request
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
+from lms.areas import Places
 from lms.audit.trail import current_actor
 from lms.clock import now
 from lms.db import db
@@ -22,29 +26,46 @@ from lms.signoff import service as signoff
 from lms.signoff.service import SignoffError
 from lms.templating import page_language
 
+bp = Blueprint("signoff", __name__)
 
-def task_list(
-    learners: Sequence[User], task_url: Callable[[User, str, str], str], heading: str
-) -> ResponseReturnValue:
+
+@dataclass(frozen=True)
+class SignoffPlace:
+    """What an area decides for its sign-off pages."""
+
+    signer: User
+    # The people whose open practical tasks the list shows (the page adds: active).
+    learners: Select[User]
+    # One person the signer may reach by id, or abort(404).
+    person: Callable[[int], User]
+
+
+places: Places[SignoffPlace] = Places()
+
+
+@bp.get("")
+def practical_tasks() -> ResponseReturnValue:
+    """The practical tasks still waiting for a sign-off, by person."""
+    place = places.current()
+    learners = [
+        person
+        for person in db.session.scalars(place.learners.where(User.is_active.is_(True)))
+        if person.id != place.signer.id
+    ]
     people = {person.id: person for person in learners}
-    tasks = signoff.open_tasks(db.session, learners, page_language())
+    tasks = signoff.open_practical_tasks(db.session, learners, page_language())
     tasks.sort(
         key=lambda t: (people[t.enrollment.user_id].display_name.casefold(), t.unit["title"])
     )
-    return render_template(
-        "signoff/tasks.html",
-        tasks=tasks,
-        people=people,
-        task_url=task_url,
-        heading=heading,
-    )
+    return render_template("signoff/practical_tasks.html", tasks=tasks, people=people)
 
 
-def task_page(
-    signer: User, learner: User, slug: str, unit_id: str, back: tuple[str, str]
-) -> ResponseReturnValue:
+@bp.route("/<int:user_id>/<slug>/<unit_id>", methods=["GET", "POST"])
+def practical_task(user_id: int, slug: str, unit_id: str) -> ResponseReturnValue:
     """GET: the checklist to tick; POST: save it, or sign the task off."""
-    if not signoff.may_sign_off(signer, learner):
+    place = places.current()
+    learner = place.person(user_id)
+    if not signoff.may_sign_off(place.signer, learner):
         abort(404)
     enrollment = db.session.scalar(
         select(Enrollment)
@@ -90,11 +111,13 @@ def task_page(
                 else _("The checklist is saved."),
                 "success",
             )
-            return redirect(request.path)
+            return redirect(
+                url_for(".practical_task", user_id=learner.id, slug=slug, unit_id=unit_id)
+            )
     texts = enrollment.version.content["texts"]
     course_title = (texts.get(language) or texts[enrollment.version.language])["title"]
     return render_template(
-        "signoff/task.html",
+        "signoff/practical_task.html",
         learner=learner,
         unit=shown,
         course_title=course_title,
@@ -102,5 +125,4 @@ def task_page(
         ticked=ticked,
         comment=comment,
         error=error,
-        back=back,
     ), (422 if error else 200)

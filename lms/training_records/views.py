@@ -3,19 +3,22 @@ company, their departments) and the admin's (any company): a person's records,
 recording one, confirming or rejecting what a learner uploaded, deleting, the scan's
 download and the import from a spreadsheet with its dry run.
 
-A `Place` says whose records a page may touch and which blueprint's endpoints link
-them; every record is loaded through `Place.record`, which answers 404 outside it.
+The pages live on `bp`, which each area registers under itself ("admin.training_records.index"
+below /companies/<id>/, "manage.training_records.index" for the manager's own company). The
+area hands over a `Place` with `places.register`: whose records a page may touch. Every
+person and record is loaded through `Place.person` and `Place.record`, which answer 404
+outside it.
 """
 
 from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from flask import Response, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -27,6 +30,7 @@ from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from lms import kept_uploads
+from lms.areas import Places, company_in_url, feature_url
 from lms.audit.trail import current_actor
 from lms.clock import local_zone, now, today
 from lms.content.importer import catalogue
@@ -34,6 +38,7 @@ from lms.db import db
 from lms.forms import Form
 from lms.input_checks import DateField
 from lms.models import Company, ExternalRecord, RecordStatus, User
+from lms.permissions import get_for_company
 from lms.reports import compliance
 from lms.templating import page_language
 from lms.training_records import importing as records_import
@@ -177,26 +182,36 @@ def file_response(record: ExternalRecord) -> Response:
     return response
 
 
+bp = Blueprint("training_records", __name__)
+company_in_url(bp)
+
+
 @dataclass(frozen=True)
 class Place:
-    """Whose records a page may touch: one company, maybe only some departments; and
-    how to link the blueprint's own pages (`endpoints`: logical name -> endpoint)."""
+    """Whose records a page may touch: one company, maybe only some departments; where
+    a person's page is (`person_url`, the one with the records section) and the link
+    back (`home`)."""
 
     company: Company
     actor: User
     department_ids: list[int] | None
-    endpoints: dict[str, str]
-    url_args: dict[str, Any] = field(default_factory=dict)
-    person_url: Callable[[User], str] = lambda person: ""
-    home: tuple[str, str] = ("", "")  # the link back: (url, label)
+    person_url: Callable[[User], str]
+    home: tuple[str, str]  # (url, label)
 
     def url(self, name: str, **values: Any) -> str:
-        return url_for(self.endpoints[name], **self.url_args, **values)
+        """The URL of this feature's page `name` ("index", "new", ...) in this area."""
+        return feature_url("training_records", name, **values)
 
     def reaches(self, person: User) -> bool:
         if person.company_id != self.company.id:
             return False
         return self.department_ids is None or person.department_id in self.department_ids
+
+    def person(self, user_id: int) -> User:
+        person = get_for_company(db.session, User, user_id, self.company.id)
+        if not self.reaches(person):
+            abort(404)
+        return person
 
     def record(self, record_id: int) -> ExternalRecord:
         record = db.session.get(ExternalRecord, record_id)
@@ -205,8 +220,14 @@ class Place:
         return record
 
 
-def list_page(place: Place) -> ResponseReturnValue:
+# Each area's place: `@places.register("admin")`; `places.current()` in a request.
+places: Places[Place] = Places()
+
+
+@bp.get("/records")
+def index() -> ResponseReturnValue:
     """The records of the people in reach: those waiting for confirmation first."""
+    place = places.current()
     status = request.args.get("status", "")
     query = (
         select(ExternalRecord)
@@ -248,10 +269,11 @@ def labels() -> dict[str, Any]:
     }
 
 
-def new_record_page(place: Place, person: User) -> ResponseReturnValue:
-    """GET: the form; POST: record a training for `person`, confirmed at once."""
-    if not place.reaches(person):
-        abort(404)
+@bp.route("/people/<int:user_id>/records/new", methods=["GET", "POST"])
+def new(user_id: int) -> ResponseReturnValue:
+    """GET: the form; POST: record a training for the person, confirmed at once."""
+    place = places.current()
+    person = place.person(user_id)
     form = RecordForm()
     form.course.choices = module_choices(place.company.id)
     if form.validate_on_submit():
@@ -268,13 +290,15 @@ def new_record_page(place: Place, person: User) -> ResponseReturnValue:
     ), status
 
 
-def decide(place: Place, record_id: int) -> ResponseReturnValue:
+@bp.post("/records/<int:record_id>/decide")
+def decide(record_id: int) -> ResponseReturnValue:
     """Confirm or reject a learner's upload (the button pressed says which)."""
+    place = places.current()
     record = place.record(record_id)
     form = DecisionForm()
     if not form.validate_on_submit():
         flash(_("The reason is too long (at most 1,000 characters)."), "error")
-        return redirect(place.url("list"))
+        return redirect(place.url("index"))
     confirm = request.form.get("decision") == "confirm"
     try:
         external_records.decide(
@@ -283,7 +307,7 @@ def decide(place: Place, record_id: int) -> ResponseReturnValue:
     except RecordError as error:
         db.refuse(error.code)
         flash(str(ERRORS[error.code]), "error")
-        return redirect(place.url("list"))
+        return redirect(place.url("index"))
     if confirm:
         flash(
             _(
@@ -302,21 +326,24 @@ def decide(place: Place, record_id: int) -> ResponseReturnValue:
             ),
             "success",
         )
-    return redirect(place.url("list"))
+    return redirect(place.url("index"))
 
 
-def delete(place: Place, record_id: int) -> ResponseReturnValue:
+@bp.post("/records/<int:record_id>/delete")
+def delete(record_id: int) -> ResponseReturnValue:
+    place = places.current()
     record = place.record(record_id)
     person = record.user
     title = record.title
     external_records.delete(db.session, current_actor(), record, now())
     flash(_("The record “%(title)s” is deleted.", title=title), "success")
     back = request.form.get("back", "")
-    return redirect(place.person_url(person) if back == "person" else place.url("list"))
+    return redirect(place.person_url(person) if back == "person" else place.url("index"))
 
 
-def file_download(place: Place, record_id: int) -> ResponseReturnValue:
-    return file_response(place.record(record_id))
+@bp.get("/records/<int:record_id>/file")
+def file(record_id: int) -> ResponseReturnValue:
+    return file_response(places.current().record(record_id))
 
 
 # --- Import ---------------------------------------------------------------------------
@@ -342,8 +369,10 @@ def _plan(place: Place, data: bytes, filename: str) -> records_import.RecordPlan
     )
 
 
-def import_page(place: Place) -> ResponseReturnValue:
+@bp.route("/records/import", methods=["GET", "POST"])
+def import_page() -> ResponseReturnValue:
     """GET: the upload form; POST: the dry run of the uploaded file (kept for applying)."""
+    place = places.current()
     if request.method == "GET":
         return render_template("records/import.html", place=place, plan=None)
     upload = request.files.get("file")
@@ -361,18 +390,20 @@ def import_page(place: Place) -> ResponseReturnValue:
     ), (422 if plan.has_errors else 200)
 
 
-def apply_import(place: Place) -> ResponseReturnValue:
+@bp.post("/records/import/apply")
+def apply_import() -> ResponseReturnValue:
     """Apply the file of the dry run, checked again (the records may have changed)."""
+    place = places.current()
     token = request.form.get("token", "")
     kept = kept_uploads.kept("records", place.company.id, place.actor.id, token)
     if kept is None:
         flash(_("The uploaded file has expired. Please upload it again."), "error")
-        return redirect(place.url("import"))
+        return redirect(place.url("import_page"))
     data, meta = kept
     plan = _plan(place, data, meta["filename"])
     if plan.has_errors:
         flash(_("The records changed since the check. Please check the file again."), "error")
-        return redirect(place.url("import"))
+        return redirect(place.url("import_page"))
     records = records_import.apply(
         db.session, current_actor(), place.company, plan, meta["filename"], now()
     )
@@ -381,4 +412,4 @@ def apply_import(place: Place) -> ResponseReturnValue:
         _("%(new)s records imported, %(same)s unchanged.", new=len(records), same=plan.unchanged),
         "success",
     )
-    return redirect(place.url("list"))
+    return redirect(place.url("index"))

@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 from lms import backup, migrate
 from lms.backup import BackupError
 from lms.content.importer import import_course
-from lms.models import Base, Company, Course, Enrollment, QuizAttempt, User
+from lms.models import AuditEntry, Base, Company, Course, Enrollment, QuizAttempt, User
 from lms.services import learning, quizzes
 from lms.services.erasure import erase_person
 from lms.services.retention import oldest_backup_kept
@@ -225,6 +225,15 @@ def test_accounts_erased_after_the_backup_are_erased_again_by_the_restore(tmp_pa
         erased, kept = session.get(User, ids[0]), session.get(User, ids[1])
         assert erased.erased_at is not None and "Erika" not in erased.display_name
         assert kept.erased_at is None and kept.email == "karl@example.com"
+        # The restore is recorded once, as a command: no person, no network.
+        (entry,) = session.scalars(select(AuditEntry).where(AuditEntry.action == "db.restore"))
+        assert (entry.actor_id, entry.actor_name, entry.address, entry.company_id) == (
+            None, "", "", None,
+        )  # fmt: skip
+        assert entry.changes == {
+            "backup": [None, made.name], "revision": [None, migrate.head_revision(live)],
+            "erased_again": [None, 1],
+        }  # fmt: skip
     live.extensions["db"].engine.dispose()
 
 

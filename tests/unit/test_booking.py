@@ -1,4 +1,4 @@
-"""In-person dates: booking, waiting list, approval, deadlines, attendance and QR check-in."""
+"""In-person sessions: booking, waiting list, approval, deadlines, attendance and QR check-in."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sqlalchemy import select
 from lms.audit.service import Actor
 from lms.content.importer import import_course
 from lms.in_person import booking
-from lms.in_person.booking import BookingError, DateFields
+from lms.in_person.booking import BookingError, SessionFields
 from lms.models import Attendance, AuditEntry, BookingStatus, Completion, Course, UnitProgress
 from lms.services import learning
 from tests.unit.test_course_parser import write_course
@@ -53,11 +53,11 @@ def fields(starts_at=NOW + timedelta(days=7), capacity=2, **kwargs):
         "room": "Raum 2",
     }
     values.update(kwargs)
-    return DateFields(**values)
+    return SessionFields(**values)
 
 
 def schedule(db, world, course, now=NOW, **kwargs):
-    """A date of the workshop unit, run by the world's trainer, planned at `now`."""
+    """A session of the workshop unit, run by the world's trainer, planned at `now`."""
     return booking.schedule(
         db,
         course,
@@ -70,11 +70,11 @@ def schedule(db, world, course, now=NOW, **kwargs):
     )
 
 
-def book(db, date, user, by=None, now=NOW):
-    return booking.book(db, date, user, by=by or user, now=now)
+def book(db, in_person, user, by=None, now=NOW):
+    return booking.book(db, in_person, user, by=by or user, now=now)
 
 
-def test_only_in_person_units_get_dates_and_bad_dates_are_refused(db, world, course):
+def test_only_in_person_units_get_sessions_and_bad_sessions_are_refused(db, world, course):
     with pytest.raises(BookingError) as lesson:
         booking.schedule(
             db, course, "einstieg", fields(), trainers=[], companies=[], by=world.trainer, now=NOW
@@ -95,17 +95,17 @@ def test_only_in_person_units_get_dates_and_bad_dates_are_refused(db, world, cou
 
 
 def test_seats_fill_then_the_waiting_list_moves_up_in_order_when_someone_cancels(db, world, course):
-    date = schedule(db, world, course, capacity=2)
+    in_person = schedule(db, world, course, capacity=2)
     first, second, third = world.a.employees
     fourth = world.b.employees[0]
-    seats = [book(db, date, person)[0] for person in (first, second)]
+    seats = [book(db, in_person, person)[0] for person in (first, second)]
     waiting = [
-        book(db, date, person, now=NOW + timedelta(minutes=i))[0]
+        book(db, in_person, person, now=NOW + timedelta(minutes=i))[0]
         for i, person in enumerate((third, fourth))
     ]
     assert [b.status for b in seats] == ["confirmed", "confirmed"]
     assert [b.status for b in waiting] == ["waitlisted", "waitlisted"]
-    assert date.booked == 2 and date.free == 0
+    assert in_person.booked == 2 and in_person.free == 0
     assert [booking.waitlist_position(db, b) for b in waiting] == [1, 2]
 
     notices = booking.cancel(db, seats[0], now=NOW + timedelta(hours=1))
@@ -113,19 +113,19 @@ def test_seats_fill_then_the_waiting_list_moves_up_in_order_when_someone_cancels
     assert notices == [booking.Notice("promoted", waiting[0].id)]
     assert waiting[0].status == "confirmed" and waiting[1].status == "waitlisted"
     assert booking.waitlist_position(db, waiting[1]) == 1
-    assert date.booked == 2
+    assert in_person.booked == 2
     # Someone leaving the waiting list frees no seat and moves nobody.
     assert booking.cancel(db, waiting[1], now=NOW + timedelta(hours=1)) == []
-    assert date.booked == 2
+    assert in_person.booked == 2
 
 
-def test_booking_twice_counts_once_and_one_coming_date_per_unit(db, world, course):
-    date = schedule(db, world, course, capacity=5)
+def test_booking_twice_counts_once_and_one_coming_session_per_unit(db, world, course):
+    in_person = schedule(db, world, course, capacity=5)
     other = schedule(db, world, course, starts_at=NOW + timedelta(days=14))
     person = world.a.employees[0]
-    once, _ = book(db, date, person)
-    again, notices = book(db, date, person)
-    assert once.id == again.id and notices == [] and date.booked == 1
+    once, _ = book(db, in_person, person)
+    again, notices = book(db, in_person, person)
+    assert once.id == again.id and notices == [] and in_person.booked == 1
     with pytest.raises(BookingError) as error:
         book(db, other, person)
     assert error.value.code == "booked-elsewhere"
@@ -133,27 +133,27 @@ def test_booking_twice_counts_once_and_one_coming_date_per_unit(db, world, cours
     assert book(db, other, person)[0].status == "confirmed"
     # Booking again after cancelling reuses the row and joins at the end of the queue.
     booking.cancel(db, booking.bookings_of(db, person, course.id)[0], now=NOW)
-    rebooked, _ = book(db, date, person, now=NOW + timedelta(hours=2))
+    rebooked, _ = book(db, in_person, person, now=NOW + timedelta(hours=2))
     assert rebooked.id == once.id and rebooked.status == "confirmed"
     assert rebooked.queued_at == NOW + timedelta(hours=2)
 
 
 def test_the_booking_deadline_holds_for_learners_but_not_for_trainers(db, world, course):
-    date = schedule(db, world, course)
+    in_person = schedule(db, world, course)
     person = world.a.employees[0]
-    held, _ = book(db, date, person)
-    after = date.booking_deadline + timedelta(seconds=1)
+    held, _ = book(db, in_person, person)
+    after = in_person.booking_deadline + timedelta(seconds=1)
     with pytest.raises(BookingError) as late_booking:
-        book(db, date, world.a.employees[1], now=after)
+        book(db, in_person, world.a.employees[1], now=after)
     assert late_booking.value.code == "deadline-passed"
     with pytest.raises(BookingError) as late_cancel:
         booking.cancel(db, held, now=after)
     assert late_cancel.value.code == "deadline-passed"
     booking.cancel(db, held, now=after, staff=True)
-    assert held.status == "cancelled" and date.booked == 0
+    assert held.status == "cancelled" and in_person.booked == 0
 
 
-def test_a_date_limited_to_companies_is_neither_shown_nor_bookable_for_others(db, world, course):
+def test_a_session_limited_to_companies_is_neither_shown_nor_bookable_for_others(db, world, course):
     limited = booking.schedule(
         db,
         course,
@@ -164,11 +164,11 @@ def test_a_date_limited_to_companies_is_neither_shown_nor_bookable_for_others(db
         by=world.trainer,
         now=NOW,
     )
-    open_date = schedule(db, world, course, starts_at=NOW + timedelta(days=9))
+    open_session = schedule(db, world, course, starts_at=NOW + timedelta(days=9))
     seen_by_b = booking.upcoming(db, course.id, "workshop", world.b.company.id, NOW)
     seen_by_a = booking.upcoming(db, course.id, "workshop", world.a.company.id, NOW)
-    assert seen_by_b == [open_date]
-    assert seen_by_a == [limited, open_date]
+    assert seen_by_b == [open_session]
+    assert seen_by_a == [limited, open_session]
     with pytest.raises(BookingError) as error:
         book(db, limited, world.b.employees[0])
     assert error.value.code == "not-open"
@@ -176,12 +176,12 @@ def test_a_date_limited_to_companies_is_neither_shown_nor_bookable_for_others(db
 
 def test_with_approval_a_booking_holds_its_seat_until_the_manager_decides(db, world, course):
     world.a.company.booking_approval = True
-    date = schedule(db, world, course, capacity=1)
-    asking, notices = book(db, date, world.a.employees[0])
+    in_person = schedule(db, world, course, capacity=1)
+    asking, notices = book(db, in_person, world.a.employees[0])
     assert asking.status == "requested" and notices == [
         booking.Notice("approval-needed", asking.id)
     ]
-    waiting, _ = book(db, date, world.b.employees[0])
+    waiting, _ = book(db, in_person, world.b.employees[0])
     assert waiting.status == "waitlisted"
 
     notices = booking.decide(db, asking, approve=False, now=NOW)
@@ -197,10 +197,10 @@ def test_with_approval_a_booking_holds_its_seat_until_the_manager_decides(db, wo
 
 def test_a_managers_booking_needs_no_approval(db, world, course):
     world.a.company.booking_approval = True
-    date = schedule(db, world, course)
-    booked, notices = book(db, date, world.a.employees[0], by=world.a.manager)
+    in_person = schedule(db, world, course)
+    booked, notices = book(db, in_person, world.a.employees[0], by=world.a.manager)
     assert booked.status == "confirmed" and notices == []
-    approved_later, _ = book(db, date, world.a.employees[1])
+    approved_later, _ = book(db, in_person, world.a.employees[1])
     assert booking.decide(db, approved_later, approve=True, now=NOW) == [
         booking.Notice("approved", approved_later.id)
     ]
@@ -208,37 +208,37 @@ def test_a_managers_booking_needs_no_approval(db, world, course):
 
 
 def test_more_seats_move_people_up_and_fewer_than_booked_are_refused(db, world, course):
-    date = schedule(db, world, course, capacity=1)
-    book(db, date, world.a.employees[0])
-    waiting, _ = book(db, date, world.a.employees[1])
+    in_person = schedule(db, world, course, capacity=1)
+    book(db, in_person, world.a.employees[0])
+    waiting, _ = book(db, in_person, world.a.employees[1])
     with pytest.raises(BookingError):
-        booking.change(db, date, fields(capacity=0), trainers=[], companies=[], now=NOW)
-    notices = booking.change(db, date, fields(capacity=2), trainers=[], companies=[], now=NOW)
+        booking.change(db, in_person, fields(capacity=0), trainers=[], companies=[], now=NOW)
+    notices = booking.change(db, in_person, fields(capacity=2), trainers=[], companies=[], now=NOW)
     assert notices == [booking.Notice("promoted", waiting.id)]
     assert waiting.status == "confirmed"
 
 
-def test_moving_a_date_tells_everyone_with_a_seat(db, world, course):
-    date = schedule(db, world, course)
-    seated, _ = book(db, date, world.a.employees[0])
+def test_moving_a_session_tells_everyone_with_a_seat(db, world, course):
+    in_person = schedule(db, world, course)
+    seated, _ = book(db, in_person, world.a.employees[0])
     later = NOW + timedelta(days=8)
     notices = booking.change(
-        db, date, fields(starts_at=later), trainers=[world.trainer], companies=[], now=NOW
+        db, in_person, fields(starts_at=later), trainers=[world.trainer], companies=[], now=NOW
     )
-    assert notices == [booking.Notice("date-changed", seated.id)]
-    assert date.starts_at == later
+    assert notices == [booking.Notice("session-changed", seated.id)]
+    assert in_person.starts_at == later
 
 
-def test_a_cancelled_date_tells_everyone_and_takes_no_more_bookings(db, world, course):
-    date = schedule(db, world, course, capacity=1)
-    seated, _ = book(db, date, world.a.employees[0])
-    waiting, _ = book(db, date, world.a.employees[1])
-    notices = booking.cancel_date(db, date, NOW)
+def test_a_cancelled_session_tells_everyone_and_takes_no_more_bookings(db, world, course):
+    in_person = schedule(db, world, course, capacity=1)
+    seated, _ = book(db, in_person, world.a.employees[0])
+    waiting, _ = book(db, in_person, world.a.employees[1])
+    notices = booking.cancel_session(db, in_person, NOW)
     assert {n.booking_id for n in notices} == {seated.id, waiting.id}
     assert booking.upcoming(db, course.id, "workshop", world.a.company.id, NOW) == []
     with pytest.raises(BookingError) as error:
-        book(db, date, world.a.employees[2])
-    assert error.value.code == "date-cancelled"
+        book(db, in_person, world.a.employees[2])
+    assert error.value.code == "session-cancelled"
 
 
 def enrollment_of(db, person, course):
@@ -246,12 +246,12 @@ def enrollment_of(db, person, course):
 
 
 def test_attendance_completes_the_unit_and_the_module_and_can_be_corrected(db, world, course):
-    date = schedule(db, world, course)
+    in_person = schedule(db, world, course)
     person = world.a.employees[0]
-    seat, _ = book(db, date, person)
+    seat, _ = book(db, in_person, person)
     enrollment = learning.enroll(db, person, course, NOW)
     learning.mark_lesson_done(db, enrollment, "einstieg", NOW)
-    after = date.ends_at + timedelta(hours=3)
+    after = in_person.ends_at + timedelta(hours=3)
 
     booking.record_attendance(db, Actor(world.trainer), seat, Attendance.ABSENT, "krank", now=after)
     assert learning.course_progress(db, enrollment, "de").done == 1
@@ -260,15 +260,15 @@ def test_attendance_completes_the_unit_and_the_module_and_can_be_corrected(db, w
     progress = learning.course_progress(db, enrollment, "de")
     assert progress.complete
     attended = progress.units[1]
-    assert attended.status == "attended" and attended.completed_at == date.ends_at
+    assert attended.status == "attended" and attended.completed_at == in_person.ends_at
     completion = db.scalar(select(Completion).where(Completion.user_id == person.id))
     assert completion is not None and seat.attendance_by_id == world.trainer.id
 
 
 def test_taking_back_present_reopens_the_unit_while_the_module_is_not_complete(db, world, course):
-    date = schedule(db, world, course)
+    in_person = schedule(db, world, course)
     person = world.a.employees[0]
-    seat, _ = book(db, date, person)
+    seat, _ = book(db, in_person, person)
     booking.record_attendance(db, Actor(world.trainer), seat, Attendance.PRESENT, "", now=NOW)
     enrollment = enrollment_of(db, person, course)  # enrolled by the attendance
     assert enrollment is not None
@@ -287,9 +287,9 @@ def audit_entries(db, action):
 
 
 def test_recording_attendance_writes_its_audit_entry_when_something_changed(db, world, course):
-    date = schedule(db, world, course)
+    in_person = schedule(db, world, course)
     person = world.a.employees[0]
-    seat, _ = book(db, date, person)
+    seat, _ = book(db, in_person, person)
     trainer = Actor(world.trainer, "192.0.2.0/24")
     booking.record_attendance(db, trainer, seat, Attendance.ABSENT, "krank", now=NOW)
     booking.record_attendance(db, trainer, seat, Attendance.ABSENT, "krank", now=NOW)  # the same
@@ -306,9 +306,9 @@ def test_recording_attendance_writes_its_audit_entry_when_something_changed(db, 
 
 
 def test_attendance_only_for_people_with_a_confirmed_seat(db, world, course):
-    date = schedule(db, world, course, capacity=1)
-    book(db, date, world.a.employees[0])
-    waiting, _ = book(db, date, world.a.employees[1])
+    in_person = schedule(db, world, course, capacity=1)
+    book(db, in_person, world.a.employees[0])
+    waiting, _ = book(db, in_person, world.a.employees[1])
     with pytest.raises(BookingError):
         booking.record_attendance(
             db, Actor(world.trainer), waiting, Attendance.PRESENT, "", now=NOW
@@ -319,25 +319,25 @@ def test_attendance_only_for_people_with_a_confirmed_seat(db, world, course):
 
 
 @pytest.fixture
-def date_today(db, world, course):
+def session_today(db, world, course):
     return schedule(db, world, course, starts_at=NOW + timedelta(days=2))
 
 
-def check_in(db, date, person, code, now):
-    return booking.check_in(db, Actor(person), date, person, code, key=KEY, now=now)
+def check_in(db, in_person, person, code, now):
+    return booking.check_in(db, Actor(person), in_person, person, code, key=KEY, now=now)
 
 
-def test_a_booked_learner_checks_in_with_the_current_code_once(db, world, date_today):
-    date = date_today
+def test_a_booked_learner_checks_in_with_the_current_code_once(db, world, session_today):
+    in_person = session_today
     person = world.a.employees[0]
-    seat, _ = book(db, date, person)
-    during = date.starts_at + timedelta(minutes=20)
-    code = booking.check_in_code(KEY, date, during)
-    assert check_in(db, date, person, code, during).attendance == "present"
+    seat, _ = book(db, in_person, person)
+    during = in_person.starts_at + timedelta(minutes=20)
+    code = booking.check_in_code(KEY, in_person, during)
+    assert check_in(db, in_person, person, code, during).attendance == "present"
     assert seat.checked_in_at == during and seat.attendance_by_id == person.id
     # Scanning again is fine and changes nothing.
     later = during + timedelta(minutes=5)
-    assert check_in(db, date, person, code, later).checked_in_at == during
+    assert check_in(db, in_person, person, code, later).checked_in_at == during
     # Each check-in is in the audit log, written by the check-in itself.
     entries = audit_entries(db, "attendance.check-in")
     assert [(e.actor_id, e.subject, e.subject_id) for e in entries] == [
@@ -347,19 +347,21 @@ def test_a_booked_learner_checks_in_with_the_current_code_once(db, world, date_t
     assert audit_entries(db, "attendance.record") == []
 
 
-def test_a_code_read_just_before_it_changed_still_works(db, world, date_today):
-    date = date_today
+def test_a_code_read_just_before_it_changed_still_works(db, world, session_today):
+    in_person = session_today
     person = world.a.employees[0]
-    book(db, date, person)
-    shown = date.starts_at + timedelta(minutes=9, seconds=59)
-    code = booking.check_in_code(KEY, date, shown)
-    assert check_in(db, date, person, code, shown + timedelta(seconds=2)).attendance == "present"
+    book(db, in_person, person)
+    shown = in_person.starts_at + timedelta(minutes=9, seconds=59)
+    code = booking.check_in_code(KEY, in_person, shown)
+    assert (
+        check_in(db, in_person, person, code, shown + timedelta(seconds=2)).attendance == "present"
+    )
 
 
 @pytest.mark.parametrize(
     ("shown_at", "used_at", "expected"),
     [
-        # A code from earlier in the date, reused much later (e.g. a photo sent on).
+        # A code from earlier in the session, reused much later (e.g. a photo sent on).
         (timedelta(minutes=0), timedelta(minutes=45), "code-expired"),
         # Before the window opens (30 minutes before the start).
         (timedelta(minutes=-31), timedelta(minutes=-31), "check-in-not-yet"),
@@ -367,42 +369,42 @@ def test_a_code_read_just_before_it_changed_still_works(db, world, date_today):
         (timedelta(minutes=89), timedelta(minutes=91), "check-in-over"),
     ],
 )
-def test_codes_work_only_in_their_time(db, world, date_today, shown_at, used_at, expected):
-    date = date_today
+def test_codes_work_only_in_their_time(db, world, session_today, shown_at, used_at, expected):
+    in_person = session_today
     person = world.a.employees[0]
-    book(db, date, person)
-    code = booking.check_in_code(KEY, date, date.starts_at + shown_at)
+    book(db, in_person, person)
+    code = booking.check_in_code(KEY, in_person, in_person.starts_at + shown_at)
     with pytest.raises(BookingError) as error:
-        check_in(db, date, person, code, date.starts_at + used_at)
+        check_in(db, in_person, person, code, in_person.starts_at + used_at)
     assert error.value.code == expected
 
 
-def test_a_code_works_neither_for_another_date_nor_for_someone_not_booked(
-    db, world, course, date_today
+def test_a_code_works_neither_for_another_session_nor_for_someone_not_booked(
+    db, world, course, session_today
 ):
-    date = date_today
-    other = schedule(db, world, course, starts_at=date.starts_at)
+    in_person = session_today
+    other = schedule(db, world, course, starts_at=in_person.starts_at)
     booked, not_booked = world.a.employees[0], world.a.employees[1]
     book(db, other, booked)
-    book(db, date, world.a.employees[2])
-    during = date.starts_at + timedelta(minutes=5)
-    with pytest.raises(BookingError) as wrong_date:
-        check_in(db, other, booked, booking.check_in_code(KEY, date, during), during)
-    assert wrong_date.value.code == "code-invalid"
+    book(db, in_person, world.a.employees[2])
+    during = in_person.starts_at + timedelta(minutes=5)
+    with pytest.raises(BookingError) as wrong_session:
+        check_in(db, other, booked, booking.check_in_code(KEY, in_person, during), during)
+    assert wrong_session.value.code == "code-invalid"
     with pytest.raises(BookingError) as unbooked:
-        check_in(db, date, not_booked, booking.check_in_code(KEY, date, during), during)
+        check_in(db, in_person, not_booked, booking.check_in_code(KEY, in_person, during), during)
     assert unbooked.value.code == "not-booked"
 
 
-def test_a_new_code_makes_the_shown_one_invalid(db, world, date_today):
-    date = date_today
+def test_a_new_code_makes_the_shown_one_invalid(db, world, session_today):
+    in_person = session_today
     person = world.a.employees[0]
-    book(db, date, person)
-    during = date.starts_at + timedelta(minutes=5)
-    leaked = booking.check_in_code(KEY, date, during)
-    booking.new_check_in_secret(db, date)
+    book(db, in_person, person)
+    during = in_person.starts_at + timedelta(minutes=5)
+    leaked = booking.check_in_code(KEY, in_person, during)
+    booking.new_check_in_secret(db, in_person)
     with pytest.raises(BookingError) as error:
-        check_in(db, date, person, leaked, during)
+        check_in(db, in_person, person, leaked, during)
     assert error.value.code == "code-invalid"
-    fresh = booking.check_in_code(KEY, date, during)
-    assert check_in(db, date, person, fresh, during).attendance == "present"
+    fresh = booking.check_in_code(KEY, in_person, during)
+    assert check_in(db, in_person, person, fresh, during).attendance == "present"

@@ -14,7 +14,7 @@ from sqlalchemy import delete, func, select
 
 from lms.content.importer import import_course
 from lms.in_person import booking
-from lms.in_person.booking import DateFields
+from lms.in_person.booking import SessionFields
 from lms.models import Booking, Company, Course, InPersonSession, User
 from tests.factories import make_company, make_user
 from tests.unit.test_booking import WORKSHOP
@@ -34,11 +34,11 @@ def test_of_many_people_booking_at_once_exactly_the_seats_get_one(app, tmp_path)
         trainer = make_user(session, None)
         import_course(session, folder, now)
         course = session.scalar(select(Course).where(Course.slug == "gleichzeitig"))
-        date = booking.schedule(
+        in_person = booking.schedule(
             session,
             course,
             "workshop",
-            DateFields(
+            SessionFields(
                 starts_at=now + timedelta(days=3),
                 minutes=60,
                 capacity=SEATS,
@@ -50,7 +50,7 @@ def test_of_many_people_booking_at_once_exactly_the_seats_get_one(app, tmp_path)
             by=trainer,
             now=now,
         )
-        ids = {"company": company.id, "course": course.id, "date": date.id}
+        ids = {"company": company.id, "course": course.id, "session": in_person.id}
         person_ids = [person.id for person in people] + [trainer.id]
 
     start = threading.Barrier(PEOPLE)
@@ -61,8 +61,8 @@ def test_of_many_people_booking_at_once_exactly_the_seats_get_one(app, tmp_path)
         try:
             start.wait()
             user = session.get(User, user_id)
-            date = session.get(InPersonSession, ids["date"])
-            booking.book(session, date, user, by=user, now=datetime.now(UTC))
+            in_person = session.get(InPersonSession, ids["session"])
+            booking.book(session, in_person, user, by=user, now=datetime.now(UTC))
             session.commit()
         except BaseException as exc:  # reported below
             errors.append(exc)
@@ -81,11 +81,11 @@ def test_of_many_people_booking_at_once_exactly_the_seats_get_one(app, tmp_path)
             counts = dict(
                 session.execute(
                     select(Booking.status, func.count())
-                    .where(Booking.date_id == ids["date"])
+                    .where(Booking.session_id == ids["session"])
                     .group_by(Booking.status)
                 ).all()
             )
-            seats = session.get(InPersonSession, ids["date"])
+            seats = session.get(InPersonSession, ids["session"])
             assert counts == {"confirmed": SEATS, "waitlisted": PEOPLE - SEATS}
             assert seats is not None and seats.booked == SEATS
     finally:

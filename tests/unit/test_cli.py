@@ -159,10 +159,10 @@ def test_demo_has_sessions_with_bookings_a_waiting_list_and_a_past_roster(app, d
 
     run(app, "demo")
     run(app, "demo")
-    dates = db.scalars(select(InPersonSession).order_by(InPersonSession.starts_at)).all()
-    assert len(dates) == 3
-    statuses = {(b.date_id, b.status, b.attendance) for b in db.scalars(select(Booking)).all()}
-    past, full, _open = dates
+    planned = db.scalars(select(InPersonSession).order_by(InPersonSession.starts_at)).all()
+    assert len(planned) == 3
+    statuses = {(b.session_id, b.status, b.attendance) for b in db.scalars(select(Booking)).all()}
+    past, full, _open = planned
     assert (past.id, "confirmed", "present") in statuses
     assert (full.id, "waitlisted", None) in statuses
     assert full.booked == full.capacity
@@ -215,6 +215,22 @@ def test_demo_has_a_suspended_company_and_audit_entries(app, db):
     assert [c.short_name for c in suspended] == ["hafen-werft"]
     actions = set(db.scalars(select(AuditEntry.action)))
     assert {"company.settings", "company.suspend"} <= actions
+    # Written once, as the demo's admin from a documentation network.
+    admin = db.scalar(select(User).where(User.email == "admin@zukunftszentrum.example"))
+    shown = db.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.action.in_(("company.settings", "company.suspend")))
+        .order_by(AuditEntry.at)
+    ).all()
+    assert [(e.action, e.subject, e.changes) for e in shown] == [
+        ("company.settings", "Nordlicht Logistik GmbH", {"privacy_level": ["status", "results"]}),
+        ("company.suspend", "Hafen Werft Kiel GmbH", {}),
+    ]
+    for entry in shown:
+        assert (entry.actor_id, entry.actor_name, entry.address) == (
+            admin.id, admin.display_name, "192.0.2.0/24",
+        )  # fmt: skip
+        assert entry.company_id == entry.subject_id
 
 
 def test_demo_has_external_records_one_waiting_and_one_counting_for_a_module(app, db):

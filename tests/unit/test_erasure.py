@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, text
 
-from lms.audit.service import Actor, log_report_access, record_change
+from lms.audit.service import Actor, log_report_access, record
 from lms.in_person import booking
 from lms.models import (
     AttemptAnswer,
@@ -70,8 +70,8 @@ def test_after_erasure_no_table_holds_the_name_or_address_and_evidence_counts_st
                               title="Erste Hilfe", completed_at=NOW, status=status,
                               file_name="scan.pdf", file_type="application/pdf",
                               file_size=len(scan), file_data=scan))  # fmt: skip
-    record_change(
-        db, world.admin, company.id, "person.update", NOW, subject="Jörg Ümlaut",
+    record(
+        db, Actor(world.admin), "person.update", company.id, NOW, subject="Jörg Ümlaut",
         changes={"email": ["joerg.alt@example.com", "joerg.uemlaut@example.com"]},
     )  # fmt: skip
     log_report_access(db, world.a.manager, company.id, "person", NOW, subject=person,

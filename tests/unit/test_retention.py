@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from lms.audit.service import record_change
+from lms.audit.service import Actor, record
 from lms.models import AuditEntry, Role, User
 from lms.services.retention import due_for_erasure, run_retention
 from tests.factories import make_user
@@ -40,8 +40,8 @@ def test_a_dry_run_changes_nothing_and_a_run_erases_and_prunes(db, world):
     gone.last_login_at = NOW - timedelta(days=365)
     for person in [*world.a.employees, world.a.manager, world.a.limited_manager]:
         person.last_login_at = NOW
-    record_change(db, None, company.id, "company.update", NOW - timedelta(days=4 * 365))
-    record_change(db, None, company.id, "company.update", NOW - timedelta(days=10))
+    record(db, Actor.command(), "company.update", company.id, NOW - timedelta(days=4 * 365))
+    record(db, Actor.command(), "company.update", company.id, NOW - timedelta(days=10))
     db.flush()
     dry = run_retention(db, NOW, log_days=3 * 365, dry_run=True)
     assert dry.erased == [(company.short_name, gone.id)] and dry.audit_pruned == 1

@@ -49,7 +49,7 @@ FOR_EVERYONE = {
 
 
 # Pages whose empty POST is a form with errors (422) rather than a redirect.
-FORM_PAGES = {"manage.new_record", "manage.edit_person"}
+FORM_PAGES = {"manage.training_records.new", "manage.people.edit"}
 
 
 def rules(app):

@@ -249,3 +249,17 @@ def test_a_row_shows_a_person_escaped_with_roles_status_and_last_login(client, d
         assert row.index(f'<span class="tag">{first}</span>') < row.index(
             f'<span class="tag">{second}</span>'
         )
+
+
+def test_the_pages_keep_their_addresses_in_the_admin_and_the_managers_area(app):
+    from flask import url_for
+
+    with app.test_request_context():
+        assert url_for("admin.people.index", company_id=3) == "/admin/companies/3/people"
+        assert url_for("admin.people.new", company_id=3) == "/admin/companies/3/people/new"
+        assert url_for("manage.people.index") == "/team/people"
+        assert url_for("manage.people.new") == "/team/people/new"
+        for name in ("edit", "deactivate", "reactivate", "invite"):
+            admin = url_for(f"admin.people.{name}", company_id=3, user_id=7)
+            assert admin == f"/admin/companies/3/people/7/{name}"
+            assert url_for(f"manage.people.{name}", user_id=7) == f"/team/people/7/{name}"

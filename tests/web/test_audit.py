@@ -12,7 +12,7 @@ from lms.clock import today
 from lms.in_person import booking
 from lms.models import AuditEntry, Role
 from lms.people import importing as people_import
-from lms.services import catalogue, companies, erasure, learning
+from lms.services import catalogue, companies, drafts, erasure, learning
 from lms.services.companies import CompanyError
 from tests.unit.test_booking import WORKSHOP, fields
 from tests.web.test_signoff import PRACTICAL
@@ -106,7 +106,7 @@ def test_attendance_and_sign_off_are_logged(app, client, db, world, login, tmp_p
     )  # fmt: skip
     seat, _ = booking.book(db, date, person, by=person, now=moment - timedelta(hours=1))
     login(world.trainer)
-    url = f"/author/dates/{date.id}/attendance"
+    url = f"/author/sessions/{date.id}/attendance"
     client.post(url, data={f"attendance-{seat.id}": "present"})
     client.post(url, data={f"attendance-{seat.id}": "present"})  # unchanged: no second entry
     (entry,) = entries(db, "attendance.record")
@@ -244,12 +244,15 @@ def test_catalogue_changes_are_recorded_by_the_service_and_by_the_command(app, d
         db, Actor(world.admin, NETWORK), course, shared=False, companies=[a, a],
         now=datetime.now(UTC),
     )  # fmt: skip
-    catalogue.set_course_editors(db, Actor(world.admin), course, [world.trainer], datetime.now(UTC))
-    opened, editors = entries(db)
+    drafts.set_editors(db, Actor(world.admin), course, [world.trainer], datetime.now(UTC))
+    opened, editors = entries(db)  # each change once
     assert (opened.action, opened.actor_id, opened.address) == (
         "catalogue.update", world.admin.id, NETWORK,
     )  # fmt: skip
     assert opened.changes == {"shared": [True, False], "companies": [[], [a.id]]}
+    assert (editors.action, editors.actor_id, editors.subject, editors.subject_id) == (
+        "course.editors", world.admin.id, course.slug, course.id,
+    )  # fmt: skip
     assert editors.changes == {"editors": [[], [world.trainer.display_name]]}
     # `lms courses open` leaves an entry too: no person, no network.
     result = app.test_cli_runner().invoke(args=["courses", "open", course.slug, "--shared"])
@@ -280,3 +283,14 @@ def test_the_admins_download_of_a_persons_data_is_recorded_in_its_own_transactio
     assert (entry.actor_id, entry.subject_id, entry.address) == (
         world.admin.id, person.id, "127.0.0.0/24",
     )  # fmt: skip
+
+
+def test_a_commands_run_is_recorded_once_with_no_person_and_no_network(app, db):
+    result = app.test_cli_runner().invoke(args=["retention"])
+    assert result.exit_code == 0, result.output
+    (entry,) = entries(db)
+    assert (entry.action, entry.company_id, entry.subject, entry.subject_id) == (
+        "retention.run", None, "", None,
+    )  # fmt: skip
+    assert (entry.actor_id, entry.actor_name, entry.address) == (None, "", "")
+    assert entry.changes == {"erased": [None, 0], "log_entries_pruned": [None, 0]}

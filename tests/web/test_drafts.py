@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
+from lms.audit.service import Actor
 from lms.content.importer import import_course, version_sources
-from lms.models import Course, CourseDraft, CourseVersion, DraftFile
+from lms.models import Course, CourseDraft, CourseEditor, CourseVersion, DraftFile
 from lms.services import drafts, learning
 from tests.factories import make_user
 from tests.unit.test_course_parser import write_course
@@ -23,7 +24,10 @@ def course(app, db, tmp_path, world):
     """The sample course, which an admin granted to the trainer."""
     with app.test_request_context():
         import_course(db, write_course(tmp_path, {}), datetime.now(UTC))
-    drafts.set_editors(db, "testkurs", [world.trainer], datetime.now(UTC))
+    # Granted directly, not through `drafts.set_editors`: the tests below count the
+    # audit entries of their own changes.
+    db.add(CourseEditor(slug="testkurs", user_id=world.trainer.id))
+    db.flush()
     return db.scalar(select(Course).where(Course.slug == "testkurs"))
 
 
@@ -133,7 +137,7 @@ def test_saving_over_someone_elses_change_is_refused_and_loses_neither_text(
     url = "/author/drafts/testkurs/files/01-einstieg.md"
     assert client.post(url, data={"text": first, "revision": opened_at}).status_code == 302
     other = make_user(db, None, *world.trainer.roles, name="Trainer B")
-    drafts.set_editors(db, "testkurs", [world.trainer, other], datetime.now(UTC))
+    drafts.set_editors(db, Actor(world.admin), course, [world.trainer, other], datetime.now(UTC))
     with app.test_client() as colleague:
         login(other, target=colleague)
         response = colleague.post(url, data={"text": second, "revision": opened_at}, headers=EN)
@@ -473,17 +477,28 @@ def test_only_trainers_granted_a_course_change_it(client, db, world, login, cour
 
 
 def test_an_admin_grants_who_may_change_a_course(client, db, world, login, course):
-    from lms.models import AuditEntry, CourseEditor
+    from lms.models import AuditEntry
 
     other = make_user(db, None, *world.trainer.roles, name="Neue Trainerin")
     login(world.admin)
     page = client.get("/admin/catalogue").get_data(as_text=True)
     assert "Neue Trainerin" in page
-    client.post(f"/admin/catalogue/{course.id}/editors", data={"editor": [other.id]})
+    # The same trainer ticked twice (a doctored form) is granted once.
+    granted = client.post(
+        f"/admin/catalogue/{course.id}/editors", data={"editor": [other.id, other.id]}
+    )
+    assert granted.status_code == 302
     editors = db.scalars(select(CourseEditor.user_id).where(CourseEditor.slug == "testkurs"))
     assert list(editors) == [other.id]
-    (entry,) = db.scalars(select(AuditEntry).where(AuditEntry.action == "course.editors"))
-    assert entry.changes["editors"] == [[world.trainer.display_name], [other.display_name]]
+    # One change, one entry: written by the service that changes the editors.
+    (entry,) = db.scalars(select(AuditEntry))
+    assert (entry.action, entry.company_id, entry.subject, entry.subject_id) == (
+        "course.editors", None, "testkurs", course.id,
+    )  # fmt: skip
+    assert (entry.actor_id, entry.actor_name, entry.address) == (
+        world.admin.id, world.admin.display_name, "127.0.0.0/24",
+    )  # fmt: skip
+    assert entry.changes == {"editors": [[world.trainer.display_name], [other.display_name]]}
 
 
 @pytest.mark.parametrize("action", ["check", "render"])

@@ -397,6 +397,53 @@ def test_an_admin_records_a_training_for_any_company(client, db, world, login, c
     assert client.get(other).status_code == 404
 
 
+def test_an_admin_stays_in_the_company_of_the_address_through_its_records(client, db, world, login):
+    """The records pages under /admin/companies/<id>/ link and send back into that company:
+    its list, its import, its person's page; another company's address answers 404."""
+    a, b = world.a, world.b
+    person = b.employees[0]
+    record = ExternalRecord(
+        company_id=b.company.id,
+        user_id=person.id,
+        title="Erste Hilfe",
+        completed_at=datetime.now(UTC),
+        status="pending",
+        file_name="scan.pdf",
+        file_type="application/pdf",
+        file_size=len(PDF),
+        file_data=PDF,
+    )
+    db.add(record)
+    db.flush()
+    login(world.admin)
+    company = f"/admin/companies/{b.company.id}"
+    listing = client.get(f"{company}/records", headers=EN).get_data(as_text=True)
+    for link in (
+        f'href="{company}"',  # back to the company
+        f'href="{company}/records/import"',
+        f'href="{company}/records/{record.id}/file"',
+        f'action="{company}/records/{record.id}/decide"',
+    ):
+        assert link in listing
+    import_page = client.get(f"{company}/records/import").get_data(as_text=True)
+    assert f'action="{company}/records/import"' in import_page
+    assert f'href="{company}/records"' in import_page
+    foreign = f"/admin/companies/{a.company.id}/records/{record.id}/decide"
+    assert client.post(foreign, data={"decision": "confirm"}).status_code == 404
+
+    decided = client.post(f"{company}/records/{record.id}/decide", data={"decision": "confirm"})
+    assert decided.location.endswith(f"{company}/records")
+    listing = client.get(f"{company}/records").get_data(as_text=True)
+    assert f'href="{company}/people/{person.id}/edit"' in listing  # the person's page
+
+    edit = client.get(f"{company}/people/{person.id}/edit").get_data(as_text=True)
+    assert f'href="{company}/people/{person.id}/records/new"' in edit
+    assert f'action="{company}/records/{record.id}/delete"' in edit
+    deleted = client.post(f"{company}/records/{record.id}/delete", data={"back": "person"})
+    assert deleted.location.endswith(f"{company}/people/{person.id}/edit")
+    assert db.scalar(select(func.count()).select_from(ExternalRecord)) == 0
+
+
 # --- Import ----------------------------------------------------------------------------
 
 

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
+from lms.audit.service import Actor
 from lms.content.frontmatter import MAX_FILE_BYTES
 from lms.content.importer import import_course
 from lms.models import Course, CourseDraft, DraftFile, ExternalRecord, User
@@ -43,8 +44,9 @@ def course(app, db, tmp_path, world):
     folder = write_course(tmp_path, {"02-check.md": quiz(FULL_QUIZ, "pass_mark: 60\n")})
     with app.test_request_context():
         import_course(db, folder, datetime.now(UTC))
-    drafts.set_editors(db, "testkurs", [world.trainer], datetime.now(UTC))
-    return db.scalar(select(Course).where(Course.slug == "testkurs"))
+    course = db.scalar(select(Course).where(Course.slug == "testkurs"))
+    drafts.set_editors(db, Actor.command(), course, [world.trainer], datetime.now(UTC))
+    return course
 
 
 @pytest.fixture
@@ -164,7 +166,7 @@ def test_a_control_character_in_an_address_matches_no_route(app, clients, world)
 )
 def test_no_page_fails_on_query_arguments_out_of_range(app, clients, world, query):
     own = _own_values(world)
-    own.update(rule_id=1, assignment_id=1, record_id=1, date_id=1, booking_id=1,
+    own.update(rule_id=1, assignment_id=1, record_id=1, session_id=1, booking_id=1,
                completion_id=1, step=1)  # fmt: skip
     for rule in rules(app):
         if "GET" not in rule.methods or rule.endpoint in PUBLIC:

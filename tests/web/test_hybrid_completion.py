@@ -35,28 +35,28 @@ def course(app, db, tmp_path):
 def complete_hybrid(db, world, course, person):
     enrollment = learning.enroll(db, person, course, NOW)
     learning.mark_lesson_done(db, enrollment, "einstieg", NOW)
-    date = booking.schedule(
+    in_person = booking.schedule(
         db, course, "workshop", fields(starts_at=NOW + timedelta(days=2)),
         trainers=[world.trainer], companies=[], by=world.trainer, now=NOW,
     )  # fmt: skip
-    seat, _ = booking.book(db, date, person, by=person, now=NOW)
+    seat, _ = booking.book(db, in_person, person, by=person, now=NOW)
     booking.record_attendance(
         db, Actor(world.trainer), seat, Attendance.PRESENT, "",
-        now=date.ends_at + timedelta(hours=1),
+        now=in_person.ends_at + timedelta(hours=1),
     )  # fmt: skip
     assert not learning.course_progress(db, enrollment, "de").complete
     signoff.save(
         db, Actor(world.a.manager), enrollment, "praxis", ["sperren", "zettel"], "", sign=True,
         now=NOW + timedelta(days=3),
     )  # fmt: skip
-    return enrollment, date
+    return enrollment, in_person
 
 
 def test_attendance_and_sign_off_complete_the_module_and_the_certificate_names_both(
     app, db, world, course
 ):
     person = world.a.employees[0]
-    enrollment, _date = complete_hybrid(db, world, course, person)
+    enrollment, _in_person = complete_hybrid(db, world, course, person)
     assert learning.course_progress(db, enrollment, "de").complete
     completion = db.scalar(select(Completion).where(Completion.user_id == person.id))
     assert completion.completed_at == NOW + timedelta(days=3)

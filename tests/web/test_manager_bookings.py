@@ -34,11 +34,11 @@ def test_with_approval_the_manager_approves_and_the_employee_is_told(
     client, other_client, db, world, login, course, mails
 ):
     world.a.company.booking_approval = True
-    date = plan(db, world, course)
+    in_person = plan(db, world, course)
     person = world.a.employees[0]
     learning.enroll(db, person, course, NOW)
     login(person, target=other_client)
-    other_client.post(f"/learn/dates/{date.id}/book")
+    other_client.post(f"/learn/sessions/{in_person.id}/book")
     asked = db.scalar(select(Booking))
     assert asked.status == "requested"
     assert [m.to for m in mails] == [world.a.manager.email, world.a.limited_manager.email]
@@ -54,16 +54,16 @@ def test_with_approval_the_manager_approves_and_the_employee_is_told(
 
 
 def test_a_manager_books_a_session_for_several_people(client, db, world, login, course):
-    date = plan(db, world, course, capacity=1)
+    in_person = plan(db, world, course, capacity=1)
     first, second = world.a.employees[0], world.a.employees[1]
     login(world.a.manager)
-    page = client.get(f"/team/sessions/{date.id}", headers=EN).get_data(as_text=True)
+    page = client.get(f"/team/sessions/{in_person.id}", headers=EN).get_data(as_text=True)
     assert first.display_name in page and world.b.employees[0].display_name not in page
-    client.post(f"/team/sessions/{date.id}", data={"person": [first.id, second.id]})
+    client.post(f"/team/sessions/{in_person.id}", data={"person": [first.id, second.id]})
     statuses = {b.user_id: b.status for b in db.scalars(select(Booking))}
     assert statuses == {first.id: "confirmed", second.id: "waitlisted"}
     assert learning.get_enrollment(db, first, course) is not None  # enrolled on the way
-    page = client.get(f"/team/sessions/{date.id}", headers=EN).get_data(as_text=True)
+    page = client.get(f"/team/sessions/{in_person.id}", headers=EN).get_data(as_text=True)
     assert f'name="person" value="{first.id}"' not in page
     (entry,) = db.scalars(select(AuditEntry).where(AuditEntry.action == "booking.team"))
     assert entry.changes == {"confirmed": [None, 1], "waitlisted": [None, 1]}
@@ -74,7 +74,7 @@ def test_a_manager_books_a_session_for_several_people(client, db, world, login, 
     assert entry.changes["status"] == ["confirmed", "cancelled"]
 
 
-def test_managers_reach_neither_other_companies_dates_nor_their_bookings(
+def test_managers_reach_neither_other_companies_sessions_nor_their_bookings(
     client, db, world, login, course
 ):
     only_b = plan(db, world, course, companies=[world.b.company])
@@ -85,10 +85,10 @@ def test_managers_reach_neither_other_companies_dates_nor_their_bookings(
     assert client.post(f"/team/bookings/{foreign.id}/cancel").status_code == 404
     page = client.get("/team/bookings", headers=EN).get_data(as_text=True)
     assert world.b.employees[0].display_name not in page
-    # Nor can they book someone of another company into an open date.
-    open_date = plan(db, world, course)
-    client.post(f"/team/sessions/{open_date.id}", data={"person": [world.b.employees[1].id]})
-    assert db.scalar(select(Booking).where(Booking.date_id == open_date.id)) is None
+    # Nor can they book someone of another company into an open session.
+    open_session = plan(db, world, course)
+    client.post(f"/team/sessions/{open_session.id}", data={"person": [world.b.employees[1].id]})
+    assert db.scalar(select(Booking).where(Booking.session_id == open_session.id)) is None
 
 
 def test_an_admin_switches_booking_approval_on_for_a_company(app, db, world, login, course):
@@ -107,16 +107,16 @@ def test_an_admin_switches_booking_approval_on_for_a_company(app, db, world, log
 
 def test_the_managers_booking_services_record_the_actor_and_network(db, world, course):
     world.a.company.booking_approval = True
-    date = plan(db, world, course, capacity=1)
+    in_person = plan(db, world, course, capacity=1)
     first, second = world.a.employees[0], world.a.employees[1]
     actor = Actor(world.a.manager, "198.51.100.0/24")
     for person in (first, second):
         learning.enroll(db, person, course, NOW)
-    asked, _ = booking.book(db, date, first, by=first, now=NOW)
+    asked, _ = booking.book(db, in_person, first, by=first, now=NOW)
     assert asked.status == "requested"
     assert team_bookings.decide(db, actor, asked, approve=True, now=NOW)
     assert team_bookings.decide(db, actor, asked, approve=True, now=NOW) == []  # no second entry
-    result = team_bookings.book_people(db, actor, date, course, [first, second], NOW)
+    result = team_bookings.book_people(db, actor, in_person, course, [first, second], NOW)
     # The first is booked already (counted as held), the second waits for the one seat.
     assert result.held == {"confirmed": 1, "waitlisted": 1} and result.refused == []
     team_bookings.cancel(db, actor, asked, now=NOW)
@@ -133,9 +133,9 @@ def test_the_managers_booking_services_record_the_actor_and_network(db, world, c
 def test_a_cancellation_after_the_deadline_is_refused_and_keeps_nothing(
     app, client, db, world, login, course
 ):
-    date = plan(db, world, course)
-    seat, _ = booking.book(db, date, world.a.employees[0], by=world.a.manager, now=NOW)
-    app.config["CLOCK"] = lambda: date.booking_deadline + timedelta(minutes=1)
+    in_person = plan(db, world, course)
+    seat, _ = booking.book(db, in_person, world.a.employees[0], by=world.a.manager, now=NOW)
+    app.config["CLOCK"] = lambda: in_person.booking_deadline + timedelta(minutes=1)
     login(world.a.manager)
     response = client.post(f"/team/bookings/{seat.id}/cancel", follow_redirects=True, headers=EN)
     assert response.status_code == 200 and "booking deadline" in response.get_data(as_text=True)

@@ -36,6 +36,17 @@ def test_the_pages_exist_only_where_the_company_allows_them(client, db, world, l
     assert client.get("/team/people").status_code == 200
 
 
+def test_only_the_admins_list_offers_the_import_from_a_spreadsheet(
+    client, other_client, db, allowed, login
+):
+    company = allowed.a.company
+    login(allowed.a.manager)
+    assert "Import people" not in client.get("/team/people", headers=EN).get_data(as_text=True)
+    admin = login(allowed.admin, target=other_client)
+    page = admin.get(f"/admin/companies/{company.id}/people", headers=EN).get_data(as_text=True)
+    assert f'href="/admin/companies/{company.id}/import">Import people' in page
+
+
 def test_an_admin_lets_a_companys_managers_manage_their_people(client, db, world, login):
     company = world.a.company
     login(world.admin)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from flask import url_for
 from sqlalchemy import select
 
 from lms.audit.service import Actor
@@ -112,7 +113,7 @@ def test_a_new_round_starts_a_fresh_checklist_and_keeps_the_old_sign_off(db, wor
     learning.start_new_round(db, enrollment, NOW + timedelta(days=365))
     assert signoff.current(db, enrollment, "praxis") is None
     assert len(db.scalars(select(PracticalSignoff)).all()) == 1
-    (task,) = signoff.open_tasks(db, [world.a.employees[0]], "de")
+    (task,) = signoff.open_practical_tasks(db, [world.a.employees[0]], "de")
     assert task.unit["id"] == "praxis" and task.ticked == 0
 
 
@@ -123,7 +124,7 @@ def test_a_manager_signs_off_in_the_browser_and_the_learner_sees_it(
     login(world.a.limited_manager)
     listing = client.get("/team/tasks", headers=EN).get_data(as_text=True)
     assert person.display_name in listing and "0 of 2 ticked" in listing
-    url = f"/team/people/{person.id}/tasks/praxiskurs/praxis"
+    url = f"/team/tasks/{person.id}/praxiskurs/praxis"
     page = client.get(url, headers=EN).get_data(as_text=True)
     assert "Bildschirm sperren" in page and "Sign off the task" in page
 
@@ -148,13 +149,62 @@ def test_managers_and_trainers_reach_only_the_people_they_may_sign_off(
     office_worker = world.a.employees[2]
     learning.enroll(db, office_worker, enrollment.course, NOW)
     login(world.a.limited_manager)  # limited to the warehouse
-    assert client.get(f"/team/people/{office_worker.id}/tasks/praxiskurs/praxis").status_code == 404
+    assert client.get(f"/team/tasks/{office_worker.id}/praxiskurs/praxis").status_code == 404
     foreign = world.b.employees[0]
     learning.enroll(db, foreign, enrollment.course, NOW)
-    assert client.get(f"/team/people/{foreign.id}/tasks/praxiskurs/praxis").status_code == 404
+    assert client.get(f"/team/tasks/{foreign.id}/praxiskurs/praxis").status_code == 404
     login(world.trainer, target=other_client)  # serves company A only
     listing = other_client.get("/author/tasks", headers=EN).get_data(as_text=True)
     assert office_worker.display_name in listing and foreign.display_name not in listing
     assert other_client.get(f"/author/tasks/{foreign.id}/praxiskurs/praxis").status_code == 404
     own = other_client.get(f"/author/tasks/{office_worker.id}/praxiskurs/praxis")
     assert own.status_code == 200
+
+
+def test_each_area_links_its_own_task_pages_and_the_managers_moved_below_team_tasks(
+    app, client, other_client, db, world, login, enrollment
+):
+    person = world.a.employees[0]
+    with app.test_request_context():
+        assert (
+            url_for(
+                "manage.signoff.practical_task",
+                user_id=person.id,
+                slug="praxiskurs",
+                unit_id="praxis",
+            )
+            == f"/team/tasks/{person.id}/praxiskurs/praxis"
+        )
+        assert url_for("author.signoff.practical_tasks") == "/author/tasks"
+    login(world.a.manager)
+    listing = client.get("/team/tasks", headers=EN).get_data(as_text=True)
+    assert f'href="/team/tasks/{person.id}/praxiskurs/praxis"' in listing
+    assert 'href="/team/tasks" aria-current="page"' in listing  # the header's item
+    page = client.get(f"/team/tasks/{person.id}/praxiskurs/praxis", headers=EN)
+    assert '<a href="/team/tasks">← On-the-job tasks</a>' in page.get_data(as_text=True)
+    assert client.get(f"/team/people/{person.id}/tasks/praxiskurs/praxis").status_code == 404
+
+    login(world.trainer, target=other_client)
+    listing = other_client.get("/author/tasks", headers=EN).get_data(as_text=True)
+    assert f'href="/author/tasks/{person.id}/praxiskurs/praxis"' in listing
+    page = other_client.get(f"/author/tasks/{person.id}/praxiskurs/praxis", headers=EN)
+    assert '<a href="/author/tasks">← On-the-job tasks</a>' in page.get_data(as_text=True)
+
+
+def test_a_trainer_cannot_sign_off_for_a_company_they_do_not_serve(
+    client, other_client, db, world, login, course
+):
+    foreign = world.b.employees[0]
+    learning.enroll(db, foreign, course, NOW)
+    login(world.trainer)  # serves company A only
+    url = f"/author/tasks/{foreign.id}/praxiskurs/praxis"
+    assert client.get(url).status_code == 404
+    sign = {"item": ["sperren", "zettel"], "comment": "", "action": "sign"}
+    assert client.post(url, data=sign).status_code == 404
+    assert db.scalars(select(PracticalSignoff)).all() == []
+    assert db.scalars(select(AuditEntry)).all() == []
+    # Nor a manager of company A, whose people page does not reach company B.
+    login(world.a.manager, target=other_client)
+    refused = other_client.post(f"/team/tasks/{foreign.id}/praxiskurs/praxis", data=sign)
+    assert refused.status_code == 404
+    assert db.scalars(select(PracticalSignoff)).all() == []

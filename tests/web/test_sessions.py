@@ -62,14 +62,14 @@ def test_a_trainer_plans_a_session_in_german_time_across_the_clock_change(
     client, db, world, login, course
 ):
     login(world.trainer)
-    page = client.get("/author/dates/new", headers=EN).get_data(as_text=True)
+    page = client.get("/author/sessions/new", headers=EN).get_data(as_text=True)
     assert "Workshop" in page and "Seats" in page
-    response = client.post("/author/dates/new", data=form_of(db), headers=EN)
+    response = client.post("/author/sessions/new", data=form_of(db), headers=EN)
     assert response.status_code == 302
-    date = db.scalar(select(InPersonSession))
+    in_person = db.scalar(select(InPersonSession))
     # 29 March 2026 is the first day of summer time: 09:00 in Kiel is 07:00 UTC.
-    assert date.starts_at == datetime(2026, 3, 29, 7, 0, tzinfo=UTC)
-    assert date.booking_deadline == datetime(2026, 3, 27, 11, 0, tzinfo=UTC)  # still winter
+    assert in_person.starts_at == datetime(2026, 3, 29, 7, 0, tzinfo=UTC)
+    assert in_person.booking_deadline == datetime(2026, 3, 27, 11, 0, tzinfo=UTC)  # still winter
     roster = client.get(response.location, headers=EN).get_data(as_text=True)
     assert "29 Mar 2026, 9:00 AM–10:30 AM" in roster
     assert "Nobody has booked this session yet." in roster
@@ -80,7 +80,7 @@ def test_a_time_the_clock_skips_is_refused_and_the_form_keeps_what_was_typed(
 ):
     login(world.trainer)
     response = client.post(
-        "/author/dates/new", data=form_of(db, start="02:30", room="Halle 7"), headers=EN
+        "/author/sessions/new", data=form_of(db, start="02:30", room="Halle 7"), headers=EN
     )
     html = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -92,13 +92,13 @@ def test_a_time_the_clock_skips_is_refused_and_the_form_keeps_what_was_typed(
 def test_missing_place_and_deadline_after_start_are_explained(client, db, world, login, course):
     login(world.trainer)
     html = client.post(
-        "/author/dates/new",
+        "/author/sessions/new",
         data=form_of(db, place="", room="", deadline_day="2026-03-30"),
         headers=EN,
     ).get_data(as_text=True)
     assert "Enter a place or an online link." in html
     refused = client.post(
-        "/author/dates/new", data=form_of(db, deadline_day="2026-03-30"), headers=EN
+        "/author/sessions/new", data=form_of(db, deadline_day="2026-03-30"), headers=EN
     )
     assert refused.status_code == 422  # refused by the service: the form again
     assert "Booking must close before the date starts." in refused.get_data(as_text=True)
@@ -108,21 +108,21 @@ def test_missing_place_and_deadline_after_start_are_explained(client, db, world,
 def test_a_refused_change_of_a_session_answers_422_and_keeps_the_session_as_it_was(
     client, db, world, login, course
 ):
-    date = plan(db, world, course, starts_at=datetime(2026, 3, 30, 7, 0, tzinfo=UTC))
+    in_person = plan(db, world, course, starts_at=datetime(2026, 3, 30, 7, 0, tzinfo=UTC))
     login(world.trainer)
     refused = client.post(
-        f"/author/dates/{date.id}/edit",
+        f"/author/sessions/{in_person.id}/edit",
         data=form_of(db, day="2026-03-30", capacity="3", deadline_day="2026-03-31"),
         headers=EN,
     )
     assert refused.status_code == 422
     assert "Booking must close before the date starts." in refused.get_data(as_text=True)
-    db.refresh(date)
-    assert date.capacity == 2
+    db.refresh(in_person)
+    assert in_person.capacity == 2
 
 
 def test_a_learner_books_gets_a_calendar_file_and_cancels(client, db, world, login, course):
-    date = plan(db, world, course, starts_at=datetime(2026, 3, 30, 7, 0, tzinfo=UTC))
+    in_person = plan(db, world, course, starts_at=datetime(2026, 3, 30, 7, 0, tzinfo=UTC))
     person = world.a.employees[0]
     enrol(db, person, course)
     login(person)
@@ -131,8 +131,8 @@ def test_a_learner_books_gets_a_calendar_file_and_cancels(client, db, world, log
     )
     assert "2 seats free" in unit_page and "Book this session" in unit_page
 
-    response = client.post(f"/learn/dates/{date.id}/book", headers=EN)
-    assert response.status_code == 302 and response.location.endswith("/workshop#dates")
+    response = client.post(f"/learn/sessions/{in_person.id}/book", headers=EN)
+    assert response.status_code == 302 and response.location.endswith("/workshop#sessions")
     seat = db.scalar(select(Booking))
     assert seat.status == "confirmed"
     unit_page = client.get("/learn/courses/praesenzkurs/workshop", headers=EN).get_data(
@@ -157,7 +157,7 @@ def test_a_learner_books_gets_a_calendar_file_and_cancels(client, db, world, log
     assert str(cancelled.walk("VEVENT")[0]["status"]) == "CANCELLED"
 
 
-def test_nobody_sees_another_persons_booking_or_a_date_closed_to_their_company(
+def test_nobody_sees_another_persons_booking_or_a_session_closed_to_their_company(
     client, db, world, login, course
 ):
     limited = booking.schedule(
@@ -176,23 +176,23 @@ def test_nobody_sees_another_persons_booking_or_a_date_closed_to_their_company(
     login(outsider)
     assert client.get(f"/learn/bookings/{seat.id}.ics").status_code == 404
     assert client.post(f"/learn/bookings/{seat.id}/cancel").status_code == 404
-    assert client.post(f"/learn/dates/{limited.id}/book").status_code == 404
+    assert client.post(f"/learn/sessions/{limited.id}/book").status_code == 404
     page = client.get("/learn/courses/praesenzkurs/workshop", headers=EN).get_data(as_text=True)
     assert "No sessions are planned yet" in page
-    # A trainer who does not run the date sees neither its roster nor its QR code.
-    assert client.get(f"/author/dates/{limited.id}").status_code == 403
+    # A trainer who does not run the session sees neither its roster nor its QR code.
+    assert client.get(f"/author/sessions/{limited.id}").status_code == 403
 
 
 def test_the_waiting_list_moves_up_and_the_person_gets_a_mail(
     client, other_client, db, world, login, course, mails
 ):
-    date = plan(db, world, course, capacity=1)
+    in_person = plan(db, world, course, capacity=1)
     first, second = world.a.employees[0], world.a.employees[1]
     for person in (first, second):
         enrol(db, person, course)
-    booking.book(db, date, first, by=first, now=NOW)
+    booking.book(db, in_person, first, by=first, now=NOW)
     login(second)
-    client.post(f"/learn/dates/{date.id}/book")
+    client.post(f"/learn/sessions/{in_person.id}/book")
     waiting = db.scalar(select(Booking).where(Booking.user_id == second.id))
     assert waiting.status == "waitlisted"
     page = client.get("/learn/courses/praesenzkurs/workshop", headers=EN).get_data(as_text=True)
@@ -211,23 +211,27 @@ def test_the_waiting_list_moves_up_and_the_person_gets_a_mail(
 
 
 def start_of_session(db, world, course, clock):
-    date = plan(db, world, course, starts_at=NOW + timedelta(days=2))
+    in_person = plan(db, world, course, starts_at=NOW + timedelta(days=2))
     person = world.a.employees[0]
     enrol(db, person, course)
-    seat, _ = booking.book(db, date, person, by=person, now=NOW)
-    clock["now"] = date.starts_at + timedelta(minutes=5)
-    return date, person, seat
+    seat, _ = booking.book(db, in_person, person, by=person, now=NOW)
+    clock["now"] = in_person.starts_at + timedelta(minutes=5)
+    return in_person, person, seat
 
 
 def test_the_trainer_shows_a_qr_code_and_the_learner_checks_in(
     app, client, other_client, db, world, login, course, clock
 ):
-    date, person, seat = start_of_session(db, world, course, clock)
+    in_person, person, seat = start_of_session(db, world, course, clock)
     login(world.trainer)
-    page = client.get(f"/author/dates/{date.id}/check-in", headers=EN).get_data(as_text=True)
+    page = client.get(f"/author/sessions/{in_person.id}/check-in", headers=EN).get_data(
+        as_text=True
+    )
     assert "<svg" in page and 'http-equiv="refresh"' in page
     url = re.search(r"<code>(http[^<]+)</code>", page).group(1)
     path = url.split("localhost", 1)[1]
+    # The address printed on check-in sheets and carried by QR codes keeps its form.
+    assert path.startswith(f"/learn/check-in/{in_person.id}/")
 
     login(person, target=other_client)
     confirm = other_client.get(path, headers=EN).get_data(as_text=True)
@@ -240,18 +244,18 @@ def test_the_trainer_shows_a_qr_code_and_the_learner_checks_in(
 
     enrollment = learning.get_enrollment(db, person, course)
     assert learning.course_progress(db, enrollment, "de").units[1].status == "attended"
-    roster = client.get(f"/author/dates/{date.id}", headers=EN).get_data(as_text=True)
+    roster = client.get(f"/author/sessions/{in_person.id}", headers=EN).get_data(as_text=True)
     assert "checked in at" in roster
 
 
 def test_a_code_used_by_someone_not_booked_is_refused_in_words(
     client, other_client, db, world, login, course, clock
 ):
-    date, _person, _seat = start_of_session(db, world, course, clock)
-    code = booking.check_in_code(client.application.config["SECRET_KEY"], date, clock["now"])
+    in_person, _person, _seat = start_of_session(db, world, course, clock)
+    code = booking.check_in_code(client.application.config["SECRET_KEY"], in_person, clock["now"])
     stranger = world.a.employees[1]
     login(stranger, target=other_client)
-    refused = other_client.post(f"/learn/check-in/{date.id}/{code}", headers=EN)
+    refused = other_client.post(f"/learn/check-in/{in_person.id}/{code}", headers=EN)
     assert refused.status_code == 422
     assert "You have no confirmed seat for this session" in refused.get_data(as_text=True)
     assert db.scalar(select(AuditEntry).where(AuditEntry.action == "attendance.check-in")) is None
@@ -260,17 +264,17 @@ def test_a_code_used_by_someone_not_booked_is_refused_in_words(
 def test_the_roster_records_attendance_for_everyone_at_once(
     client, db, world, login, course, clock
 ):
-    date, person, seat = start_of_session(db, world, course, clock)
+    in_person, person, seat = start_of_session(db, world, course, clock)
     other = world.b.employees[0]
     enrol(db, other, course)
     clock["now"] = NOW
-    second, _ = booking.book(db, date, other, by=other, now=NOW)
-    clock["now"] = date.starts_at + timedelta(minutes=5)
+    second, _ = booking.book(db, in_person, other, by=other, now=NOW)
+    clock["now"] = in_person.starts_at + timedelta(minutes=5)
     login(world.trainer)
-    page = client.get(f"/author/dates/{date.id}", headers=EN).get_data(as_text=True)
+    page = client.get(f"/author/sessions/{in_person.id}", headers=EN).get_data(as_text=True)
     assert person.display_name in page and other.display_name in page
     client.post(
-        f"/author/dates/{date.id}/attendance",
+        f"/author/sessions/{in_person.id}/attendance",
         data={
             f"attendance-{seat.id}": "present",
             f"attendance-{second.id}": "excused",
@@ -286,9 +290,9 @@ def test_the_roster_records_attendance_for_everyone_at_once(
 def test_the_calendar_feed_shows_bookings_and_stops_when_revoked(
     client, other_client, db, world, login, course
 ):
-    date = plan(db, world, course)
+    in_person = plan(db, world, course)
     person = world.a.employees[0]
-    booking.book(db, date, person, by=person, now=NOW)
+    booking.book(db, in_person, person, by=person, now=NOW)
     login(person)
     client.post("/calendar/new")
     page = client.get("/calendar", headers=EN).get_data(as_text=True)
@@ -302,8 +306,10 @@ def test_the_calendar_feed_shows_bookings_and_stops_when_revoked(
     assert feed.status_code == 200
     (event,) = icalendar.Calendar.from_ical(feed.data).walk("VEVENT")
     assert str(event["status"]) == "CONFIRMED"
+    # Subscribed calendars know the event by this UID: a new one would show it twice.
+    assert str(event["uid"]) == f"lernwerk-date-{in_person.id}@localhost"
 
-    booking.cancel_date(db, date, NOW)
+    booking.cancel_session(db, in_person, NOW)
     (event,) = icalendar.Calendar.from_ical(other_client.get(path).data).walk("VEVENT")
     assert str(event["status"]) == "CANCELLED"
 
@@ -311,15 +317,25 @@ def test_the_calendar_feed_shows_bookings_and_stops_when_revoked(
     assert other_client.get(path).status_code == 404
 
 
-def test_a_trainer_cancels_a_session_and_everyone_is_told(client, db, world, login, course, mails):
-    date = plan(db, world, course)
+def test_a_trainer_moves_then_cancels_a_session_and_everyone_is_told(
+    client, db, world, login, course, mails
+):
+    in_person = plan(db, world, course)
     person = world.a.employees[0]
-    booking.book(db, date, person, by=person, now=NOW)
+    booking.book(db, in_person, person, by=person, now=NOW)
     login(world.trainer)
-    client.post(f"/author/dates/{date.id}/cancel")
-    db.refresh(date)
-    assert date.cancelled
-    assert [m.to for m in mails] == [person.email]
+    moved = client.post(f"/author/sessions/{in_person.id}/edit", data=form_of(db, day="2026-03-30"))
+    assert moved.status_code == 302
+    client.post(f"/author/sessions/{in_person.id}/cancel")
+    db.refresh(in_person)
+    assert in_person.cancelled
+    changed, cancelled = mails
+    assert changed.to == cancelled.to == person.email
+    assert changed.subject == "Lernwerk: Ihr Präsenztermin hat sich geändert"
+    assert "Zeit oder Ort Ihres Präsenztermins haben sich geändert" in changed.body
+    assert "30.03.2026" in changed.body and "/learn/sessions" in changed.body
+    assert cancelled.subject == "Lernwerk: Ihr Präsenztermin ist abgesagt"
+    assert "Ihr Präsenztermin wurde abgesagt" in cancelled.body
 
 
 def test_without_deadline_and_duration_booking_closes_a_day_before_and_the_module_sets_the_length(
@@ -327,13 +343,13 @@ def test_without_deadline_and_duration_booking_closes_a_day_before_and_the_modul
 ):
     login(world.trainer)
     response = client.post(
-        "/author/dates/new",
+        "/author/sessions/new",
         data=form_of(db, minutes="", deadline_day="", deadline_time="", day="2026-04-02"),
     )
     assert response.status_code == 302
-    date = db.scalar(select(InPersonSession))
-    assert date.minutes == 90  # the workshop unit's minutes
-    assert date.booking_deadline == date.starts_at - timedelta(days=1)
+    in_person = db.scalar(select(InPersonSession))
+    assert in_person.minutes == 90  # the workshop unit's minutes
+    assert in_person.booking_deadline == in_person.starts_at - timedelta(days=1)
 
 
 def test_the_feed_keeps_the_german_hour_on_both_sides_of_the_october_clock_change(
@@ -342,12 +358,12 @@ def test_the_feed_keeps_the_german_hour_on_both_sides_of_the_october_clock_chang
     """A trainer's feed: a session before and one after summer time ends (25 Oct 2026)."""
     for day in (24, 26):
         start = datetime(2026, 10, day, 9, 0, tzinfo=BERLIN).astimezone(UTC)
-        date = booking.schedule(
+        in_person = booking.schedule(
             db, course, "workshop",
             fields(starts_at=start, booking_deadline=start - timedelta(days=2)),
             trainers=[world.trainer], companies=[], by=world.trainer, now=NOW,
         )  # fmt: skip
-    booking.cancel_date(db, date, NOW)  # the second one
+    booking.cancel_session(db, in_person, NOW)  # the second one
     login(world.trainer)
     client.post("/calendar/new")
     page = client.get("/calendar").get_data(as_text=True)
@@ -368,17 +384,46 @@ def test_a_trainer_who_does_not_run_a_session_sees_neither_roster_nor_code(
     from lms.models import Role
     from tests.factories import make_user
 
-    date = plan(db, world, course)
+    in_person = plan(db, world, course)
     colleague = make_user(db, None, Role.TRAINER, name="Kollege Kai")
     login(colleague)
     for path in (
-        f"/author/dates/{date.id}",
-        f"/author/dates/{date.id}/check-in",
-        f"/author/dates/{date.id}/edit",
+        f"/author/sessions/{in_person.id}",
+        f"/author/sessions/{in_person.id}/check-in",
+        f"/author/sessions/{in_person.id}/edit",
     ):
         assert client.get(path).status_code == 404, path
-    assert client.post(f"/author/dates/{date.id}/cancel").status_code == 404
-    assert client.post(f"/author/dates/{date.id}/attendance").status_code == 404
-    listing = client.get("/author/dates", headers=EN).get_data(as_text=True)
+    assert client.post(f"/author/sessions/{in_person.id}/cancel").status_code == 404
+    assert client.post(f"/author/sessions/{in_person.id}/attendance").status_code == 404
+    listing = client.get("/author/sessions", headers=EN).get_data(as_text=True)
     assert "Sessions of other trainers" in listing
-    assert f"/author/dates/{date.id}" not in listing
+    assert f"/author/sessions/{in_person.id}" not in listing
+
+
+def test_the_session_pages_live_under_sessions_in_the_navigation_and_the_old_paths_moved(
+    client, other_client, db, world, login, course
+):
+    in_person = plan(db, world, course)
+    person = world.a.employees[0]
+    enrol(db, person, course)
+    seat, _ = booking.book(db, in_person, person, by=person, now=NOW)
+    login(person)
+    start = client.get("/learn/", headers=EN).get_data(as_text=True)
+    assert 'href="/learn/sessions"' in start
+    mine = client.get("/learn/sessions", headers=EN).get_data(as_text=True)
+    assert "My sessions" in mine and "Workshop" in mine
+    # Booking mails sent before the move link to the old address.
+    moved = client.get("/learn/dates")
+    assert moved.status_code == 301 and moved.location.endswith("/learn/sessions")
+    # Cancelling on "My sessions" comes back to it.
+    cancelled = client.post(f"/learn/bookings/{seat.id}/cancel", data={"back": "sessions"})
+    assert cancelled.status_code == 302 and cancelled.location.endswith("/learn/sessions")
+
+    login(world.trainer, target=other_client)
+    authoring = other_client.get("/author/", headers=EN).get_data(as_text=True)
+    assert 'href="/author/sessions"' in authoring
+    listing = other_client.get("/author/sessions", headers=EN).get_data(as_text=True)
+    assert f'href="/author/sessions/{in_person.id}"' in listing
+    assert 'href="/author/sessions/new"' in listing
+    assert other_client.get("/author/dates").status_code == 404
+    assert other_client.get(f"/author/dates/{in_person.id}").status_code == 404
