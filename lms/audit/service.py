@@ -4,6 +4,7 @@ see their company's audit entries."""
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,6 +13,18 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from lms.models import AuditEntry, ReportAccess, User
+
+
+def shorten_address(address: str | None) -> str:
+    """The network of an IP address, not the device: 203.0.113.0/24 or 2001:db8:85a3::/48."""
+    if not address:
+        return ""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return ""
+    prefix = 24 if ip.version == 4 else 48
+    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
 
 
 def log_report_access(
@@ -53,7 +66,7 @@ class Actor:
     """
 
     user: User | None
-    address: str = ""  # the shortened network (accounts.shorten_address)
+    address: str = ""  # the shortened network (shorten_address)
 
     @classmethod
     def command(cls) -> Actor:

@@ -10,10 +10,9 @@ from flask import request
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
-from lms.audit.service import Actor
+from lms.audit.service import Actor, shorten_address
 from lms.db import db
 from lms.models import User
-from lms.services.accounts import shorten_address
 
 
 def current_actor(session: Session | None = None) -> Actor:

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
+from lms.audit.service import shorten_address
 from lms.auth import bp, devices
 from lms.auth.forms import (
     AcceptInvitationForm,
@@ -33,7 +34,7 @@ from lms.services.passwords import verify_password
 
 def _network() -> str:
     """The sender's network (shortened address, as in the login history)."""
-    return accounts.shorten_address(request.remote_addr) or (request.remote_addr or "")
+    return shorten_address(request.remote_addr) or (request.remote_addr or "")
 
 
 def _login_failed(response: Response) -> bool:

@@ -69,7 +69,7 @@ class SessionForm(Form):
     trainers = CheckboxListField(_l("Trainers"), coerce=int)
     companies = CheckboxListField(
         _l("Only for these companies"),
-        description=_l("Leave all unticked to open the date to every company."),
+        description=_l("Leave all unticked to open the session to every company."),
         coerce=int,
     )
     note = TextAreaField(

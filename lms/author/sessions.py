@@ -194,7 +194,7 @@ def new_session() -> ResponseReturnValue:
             except BookingError as error:
                 _show(form, error)
                 return render_template("author/session_form.html", form=form, in_person=None), 422
-            flash(_("The date is planned. Participants can book it now."), "success")
+            flash(_("The session is planned. Participants can book it now."), "success")
             return redirect(url_for("author.session", session_id=in_person.id))
     return render_template("author/session_form.html", form=form, in_person=None)
 
@@ -229,7 +229,7 @@ def edit_session(session_id: int) -> ResponseReturnValue:
                     "author/session_form.html", form=form, in_person=in_person
                 ), 422
             queue_notices(db.session, notices, now())
-            flash(_("The date is saved."), "success")
+            flash(_("The session is saved."), "success")
             return redirect(url_for("author.session", session_id=in_person.id))
     return render_template("author/session_form.html", form=form, in_person=in_person)
 
@@ -240,7 +240,7 @@ def cancel_session(session_id: int) -> ResponseReturnValue:
     notices = booking.cancel_session(db.session, in_person, now())
     queue_notices(db.session, notices, now())
     flash(
-        _("The date is cancelled. %(num)d people were told by e-mail.", num=len(notices)),
+        _("The session is cancelled. %(num)d people were told by e-mail.", num=len(notices)),
         "success",
     )
     return redirect(url_for("author.session", session_id=session_id))
@@ -282,7 +282,7 @@ def save_attendance(session_id: int) -> ResponseReturnValue:
     actor = current_actor()
     moment = now()
     if moment < in_person.starts_at - booking.CHECK_IN_EARLY:
-        flash(_("Attendance can be recorded once the date has begun."), "error")
+        flash(_("Attendance can be recorded once the session has begun."), "error")
         return redirect(url_for("author.session", session_id=session_id))
     for person in booking.roster(db.session, in_person):
         given = request.form.get(f"attendance-{person.id}")

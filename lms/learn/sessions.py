@@ -96,7 +96,7 @@ def book(session_id: int) -> ResponseReturnValue:
         return _back_to_unit(in_person)
     queue_notices(db.session, notices, now())
     messages = {
-        "confirmed": _("Your seat is booked. You will find the date under “My sessions”."),
+        "confirmed": _("Your seat is booked. You will find the session under “My sessions”."),
         "requested": _("Your booking is requested. Your manager approves it; you get an e-mail."),
         "waitlisted": _(
             "The session is full; you are on the waiting list. If a seat becomes free, "

@@ -7,7 +7,6 @@ the caller (a view or a command) commits.
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from lms.audit.service import shorten_address
 from lms.clock import today
 from lms.models import AccountToken, Company, Department, LoginEvent, Role, TokenPurpose, User
 from lms.reports.compliance import cells_changed
@@ -94,18 +94,6 @@ def reset_mails_since(session: Session, user: User, since: datetime) -> int:
         )
         or 0
     )
-
-
-def shorten_address(address: str | None) -> str:
-    """The network of an IP address, not the device: 203.0.113.0/24 or 2001:db8:85a3::/48."""
-    if not address:
-        return ""
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return ""
-    prefix = 24 if ip.version == 4 else 48
-    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
 
 
 def record_login(

@@ -416,7 +416,7 @@ def test_logins_are_kept_with_a_shortened_address_for_the_persons_own_export(cli
 
 
 def test_ipv6_addresses_are_shortened_to_the_network():
-    from lms.services.accounts import shorten_address
+    from lms.audit.service import shorten_address
 
     assert shorten_address("2001:db8:85a3::8a2e:370:7334") == "2001:db8:85a3::/48"
     assert shorten_address("kaputt") == "" and shorten_address(None) == ""

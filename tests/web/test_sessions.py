@@ -101,7 +101,7 @@ def test_missing_place_and_deadline_after_start_are_explained(client, db, world,
         "/author/sessions/new", data=form_of(db, deadline_day="2026-03-30"), headers=EN
     )
     assert refused.status_code == 422  # refused by the service: the form again
-    assert "Booking must close before the date starts." in refused.get_data(as_text=True)
+    assert "Booking must close before the session starts." in refused.get_data(as_text=True)
     assert db.scalar(select(InPersonSession)) is None
 
 
@@ -116,7 +116,7 @@ def test_a_refused_change_of_a_session_answers_422_and_keeps_the_session_as_it_w
         headers=EN,
     )
     assert refused.status_code == 422
-    assert "Booking must close before the date starts." in refused.get_data(as_text=True)
+    assert "Booking must close before the session starts." in refused.get_data(as_text=True)
     db.refresh(in_person)
     assert in_person.capacity == 2
 
