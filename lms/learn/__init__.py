@@ -8,4 +8,4 @@ from lms.permissions import guard_blueprint
 bp = Blueprint("learn", __name__)
 guard_blueprint(bp, Role.LEARNER)
 
-from lms.learn import paths, records, refreshers, routes, sessions  # noqa: E402,F401
+from lms.learn import paths, quiz, records, refreshers, routes, sessions  # noqa: E402,F401

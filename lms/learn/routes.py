@@ -1,4 +1,5 @@
-"""The learner's pages: my modules and the catalogue, a course as a path, its units."""
+"""The learner's pages: my modules and the catalogue, a course as a path, its units (the
+knowledge checks are `quiz.py`), the personal data export and the certificates."""
 
 from __future__ import annotations
 
@@ -7,29 +8,23 @@ from typing import Any
 
 from flask import (
     abort,
-    current_app,
     flash,
     make_response,
     redirect,
     render_template,
-    request,
     url_for,
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf.csrf import CSRFError
-from itsdangerous import BadSignature, Signer
 from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
-from lms import certificates, errors
+from lms import certificates
 from lms.clock import now, today
 from lms.content.importer import catalogue as catalogue_of
 from lms.content.importer import is_visible
-from lms.content.stored import stored_quiz_settings
 from lms.db import db
-from lms.input_checks import number_arg
 from lms.learn import bp, refreshers
 from lms.learn.forms import FeedbackForm
 from lms.learn.sessions import unit_context
@@ -40,7 +35,6 @@ from lms.models import (
     CourseVersion,
     Enrollment,
     QuizAttempt,
-    Role,
     UnitFeedback,
     User,
 )
@@ -48,12 +42,11 @@ from lms.reports import compliance, json_download
 from lms.reports.evidence import evidence
 from lms.services import learning, paths, quizzes
 from lms.services.personal_data import export_personal_data
-from lms.services.review import attempt_review
 from lms.signoff import service as signoff
 from lms.templating import date_filter, page_language
 
 
-def _user() -> User:
+def learner() -> User:
     """The logged-in learner (loaded once per request by the login manager)."""
     user: User = current_user._get_current_object()
     return user
@@ -121,7 +114,7 @@ def _assigned(
 
 @bp.get("/")
 def index() -> ResponseReturnValue:
-    user = _user()
+    user = learner()
     lang = page_language()
     enrollments = db.session.scalars(
         select(Enrollment)
@@ -203,7 +196,7 @@ def _texts(version: CourseVersion, lang: str) -> dict[str, Any]:
 @bp.get("/my-data")
 def my_data() -> ResponseReturnValue:
     """My progress: every attempt, and the download of all my data."""
-    user = _user()
+    user = learner()
     attempts = db.session.scalars(
         select(QuizAttempt)
         .where(QuizAttempt.user_id == user.id, QuizAttempt.status == "submitted")
@@ -215,13 +208,13 @@ def my_data() -> ResponseReturnValue:
 
 @bp.get("/my-data.json")
 def my_data_download() -> ResponseReturnValue:
-    return json_download(export_personal_data(db.session, _user()), "lernwerk-meine-daten.json")
+    return json_download(export_personal_data(db.session, learner()), "lernwerk-meine-daten.json")
 
 
 @bp.get("/courses/<slug>")
 def course(slug: str) -> ResponseReturnValue:
     course = _course(slug)
-    user = _user()
+    user = learner()
     lang = page_language()
     enrollment = learning.get_enrollment(db.session, user, course)
     if enrollment is None:
@@ -251,13 +244,13 @@ def course(slug: str) -> ResponseReturnValue:
 @bp.post("/courses/<slug>/enroll")
 def enroll(slug: str) -> ResponseReturnValue:
     course = _course(slug)
-    if not _may_start(_user(), course):
+    if not _may_start(learner(), course):
         abort(404)
-    if paths.waits_for(db.session, _user(), course, page_language()):
+    if paths.waits_for(db.session, learner(), course, page_language()):
         flash(_("This module opens once you have completed the modules before it."), "error")
         return redirect(url_for("learn.course", slug=slug))
     try:
-        enrollment = learning.enroll(db.session, _user(), course, now())
+        enrollment = learning.enroll(db.session, learner(), course, now())
     except learning.LearningError:
         abort(404)
     return _to_next_unit(enrollment, slug)
@@ -275,7 +268,7 @@ def _to_next_unit(enrollment: Enrollment, slug: str) -> ResponseReturnValue:
 @bp.post("/courses/<slug>/renew")
 def renew(slug: str) -> ResponseReturnValue:
     """Start a completed course again, for a recertification or requalification."""
-    enrollment = _own_enrollment(slug)
+    enrollment = own_enrollment(slug)
     if learning.start_new_round(db.session, enrollment, now()):
         flash(
             _("You are taking this module again. Your earlier certificate stays on record."),
@@ -286,7 +279,7 @@ def renew(slug: str) -> ResponseReturnValue:
 
 @bp.post("/courses/<slug>/move")
 def move(slug: str) -> ResponseReturnValue:
-    enrollment = _own_enrollment(slug)
+    enrollment = own_enrollment(slug)
     if learning.move_to_live_version(db.session, enrollment, now()):
         flash(_("You now work with the newest version of this module."), "success")
     return redirect(url_for("learn.course", slug=slug))
@@ -294,7 +287,7 @@ def move(slug: str) -> ResponseReturnValue:
 
 # The learner's enrolment in the course `slug`, and their feedback on the unit
 # `unit_id` (for an outer join): the conditions the statements below share.
-_OF_LEARNER_AND_SLUG = and_(
+OF_LEARNER_AND_SLUG = and_(
     Course.slug == bindparam("slug"), Enrollment.user_id == bindparam("user_id")
 )
 _FEEDBACK_ON_UNIT = and_(
@@ -307,21 +300,21 @@ _FEEDBACK_ON_UNIT = and_(
 _OWN_ENROLLMENT = (
     select(Enrollment)
     .join(Course, Course.id == Enrollment.course_id)
-    .where(_OF_LEARNER_AND_SLUG)
+    .where(OF_LEARNER_AND_SLUG)
     .options(contains_eager(Enrollment.course), joinedload(Enrollment.version))
 )
 
 
-def _own_enrollment(slug: str) -> Enrollment:
+def own_enrollment(slug: str) -> Enrollment:
     """The learner's enrolment in the course `slug` with course and version, in one query."""
-    enrollment = db.session.scalar(_OWN_ENROLLMENT, {"slug": slug, "user_id": _user().id})
+    enrollment = db.session.scalar(_OWN_ENROLLMENT, {"slug": slug, "user_id": learner().id})
     if enrollment is None:
         abort(404)
     return enrollment
 
 
 def _enrolled_unit(slug: str, unit_id: str) -> tuple[Enrollment, learning.CourseProgress, int]:
-    enrollment = _own_enrollment(slug)
+    enrollment = own_enrollment(slug)
     return (enrollment, *_unit_in(enrollment, unit_id))
 
 
@@ -340,7 +333,7 @@ _OWN_ENROLLMENT_AND_FEEDBACK = (
     select(Enrollment, UnitFeedback)
     .join(Course, Course.id == Enrollment.course_id)
     .outerjoin(UnitFeedback, _FEEDBACK_ON_UNIT)
-    .where(_OF_LEARNER_AND_SLUG)
+    .where(OF_LEARNER_AND_SLUG)
     .options(contains_eager(Enrollment.course), joinedload(Enrollment.version))
 )
 
@@ -348,7 +341,7 @@ _OWN_ENROLLMENT_AND_FEEDBACK = (
 @bp.get("/courses/<slug>/<unit_id>")
 def unit(slug: str, unit_id: str) -> ResponseReturnValue:
     row = db.session.execute(
-        _OWN_ENROLLMENT_AND_FEEDBACK, {"slug": slug, "user_id": _user().id, "unit_id": unit_id}
+        _OWN_ENROLLMENT_AND_FEEDBACK, {"slug": slug, "user_id": learner().id, "unit_id": unit_id}
     ).first()
     if row is None:
         abort(404)
@@ -438,324 +431,6 @@ def unit_done(slug: str, unit_id: str) -> ResponseReturnValue:
     return redirect(url_for("learn.unit", slug=slug, unit_id=target["id"]))
 
 
-# --- Quizzes ------------------------------------------------------------------------
-
-
-def _quiz_state(slug: str, unit_id: str) -> tuple[Enrollment, dict[str, Any]]:
-    """The learner's enrolment and the quiz unit (its progress is not needed here)."""
-    enrollment = _own_enrollment(slug)
-    units = learning.rendered_units(enrollment.version, page_language())
-    unit = next((u for u in units if u["id"] == unit_id), None)
-    if unit is None or unit["type"] != "quiz":
-        abort(404)
-    return enrollment, unit
-
-
-# The learner's attempt with its enrolment (with course and version), in one query;
-# built once, as _OWN_ENROLLMENT: saving a page runs it holding SQLite's write lock.
-_OWN_ATTEMPT = (
-    select(QuizAttempt, Enrollment)
-    .join(Enrollment, Enrollment.id == QuizAttempt.enrollment_id)
-    .join(Course, Course.id == Enrollment.course_id)
-    .where(
-        _OF_LEARNER_AND_SLUG,
-        QuizAttempt.unit_id == bindparam("unit_id"),
-        QuizAttempt.number == bindparam("number"),
-    )
-    .options(contains_eager(Enrollment.course), joinedload(Enrollment.version))
-)
-
-
-# Saving and handing in change the responses read here: PostgreSQL locks the
-# attempt's row until commit (on SQLite the write transaction is the lock).
-_OWN_ATTEMPT_FOR_UPDATE = _OWN_ATTEMPT.with_for_update(of=QuizAttempt)
-
-
-def _own_attempt(
-    slug: str, unit_id: str, number: int, *, for_update: bool = False
-) -> tuple[Enrollment, dict[str, Any], QuizAttempt]:
-    """The learner's enrolment, the quiz unit and attempt `number` at it (or 404)."""
-    row = db.session.execute(
-        _OWN_ATTEMPT_FOR_UPDATE if for_update else _OWN_ATTEMPT,
-        {"slug": slug, "user_id": _user().id, "unit_id": unit_id, "number": number},
-    ).first()
-    if row is None:
-        abort(404)
-    attempt, enrollment = row
-    units = learning.rendered_units(enrollment.version, page_language())
-    unit = next((u for u in units if u["id"] == unit_id), None)
-    if unit is None or unit["type"] != "quiz":
-        abort(404)
-    return enrollment, unit, attempt
-
-
-@bp.post("/courses/<slug>/<unit_id>/attempts")
-def start_attempt(slug: str, unit_id: str) -> ResponseReturnValue:
-    enrollment, _unit = _quiz_state(slug, unit_id)
-    try:
-        attempt = quizzes.start_attempt(db.session, enrollment, unit_id, page_language(), now())
-    except learning.LearningError as error:
-        db.refuse(error.code)
-        flash(_("You have no attempts left for this knowledge check."), "error")
-        return redirect(url_for("learn.unit", slug=slug, unit_id=unit_id))
-    return redirect(url_for("learn.attempt", slug=slug, unit_id=unit_id, number=attempt.number))
-
-
-def _page(attempt: QuizAttempt) -> int:
-    page = (
-        request.args.get("page", type=number_arg) or request.form.get("page", type=number_arg) or 1
-    )
-    return min(max(page, 1), quizzes.page_count(attempt))
-
-
-@bp.route("/courses/<slug>/<unit_id>/attempts/<int:number>", methods=["GET", "POST"])
-def attempt(slug: str, unit_id: str, number: int) -> ResponseReturnValue:
-    posted = request.method == "POST"
-    action = request.form.get("action", "next") if posted else None
-    if action == "submit":
-        return _hand_in(slug, unit_id, number)
-    enrollment, unit, attempt = _own_attempt(slug, unit_id, number, for_update=posted)
-    if attempt.status != "open":
-        return redirect(_result_url(slug, unit_id, number))
-    page = _page(attempt)
-    if posted:
-        form = request.form.to_dict(flat=False)
-        settles_kept = request.form.get("kept_shown") == "1"
-        try:
-            quizzes.save_page(db.session, attempt, page, form, _seen(), settles_kept=settles_kept)
-        except quizzes.AttemptChanged:
-            entered = quizzes.page_entered(attempt, page, form)
-            return _attempt_page(enrollment, unit, attempt, page, entered, "changed"), 409
-        page = page - 1 if action == "previous" else page + 1
-        return redirect(
-            url_for("learn.attempt", slug=slug, unit_id=unit_id, number=number, page=page)
-        )
-    kept = quizzes.kept_page(attempt, page)
-    if kept is not None:
-        # Sent after the session had ended and not saved at the login: another
-        # window saved since, or the login was not the usual one.
-        notice = "resend" if kept["sequence"] == attempt.sequence else "kept-changed"
-        return _attempt_page(enrollment, unit, attempt, page, kept["fields"], notice, kept=True)
-    return _attempt_page(enrollment, unit, attempt, page)
-
-
-def _hand_in(slug: str, unit_id: str, number: int) -> ResponseReturnValue:
-    """Hand in an attempt: read and grade it in a reading transaction, then write.
-
-    The write transaction (on SQLite the write lock, which every hand-in queues for,
-    is then held for the writing only) checks that nothing it graded has changed
-    meanwhile (`quizzes.submit`).
-    """
-    form = request.form.to_dict(flat=False)
-    with db.reading():
-        enrollment, unit, attempt = _own_attempt(slug, unit_id, number)
-        if attempt.status != "open":
-            return redirect(_result_url(slug, unit_id, number))
-        page = _page(attempt)
-        seen = _seen()
-        if seen is not None and seen != attempt.sequence:
-            entered = quizzes.page_entered(attempt, page, form)
-            return _attempt_page(enrollment, unit, attempt, page, entered, "changed"), 409
-        grading = quizzes.grade(attempt, page, form)
-    try:
-        # The last page is stored with the grade, in one statement.
-        quizzes.submit(db.session, attempt, now(), grading)
-    except quizzes.AttemptChanged:
-        entered = quizzes.page_entered(attempt, page, form)
-        return _attempt_page(enrollment, unit, attempt, page, entered, "changed"), 409
-    return redirect(_result_url(slug, unit_id, number))
-
-
-def _result_url(slug: str, unit_id: str, number: int) -> str:
-    return url_for("learn.attempt_result", slug=slug, unit_id=unit_id, number=number)
-
-
-def _seen() -> int | None:
-    """The sequence number the posted quiz page was shown with; None if it has none
-    (a page shown before the attempts had one), -1 if it is no number (never current)."""
-    value = request.form.get("sequence")
-    if value is None:
-        return None
-    return int(value) if value.isdigit() and len(value) < 10 else -1
-
-
-def _attempt_page(
-    enrollment: Enrollment,
-    unit: dict[str, Any],
-    attempt: QuizAttempt,
-    page: int,
-    entered: dict[str, Any] | None = None,
-    notice: str | None = None,
-    *,
-    kept: bool = False,
-) -> str:
-    """A page of an open attempt. With `entered` (what a page sent, by question id)
-    and a `notice` saying why it was not saved: "changed" and "kept-changed" (another
-    window saved after the page was shown: the saved answers are filled in, and what
-    differs of `entered` is listed), "resend" (the session had ended: `entered` is
-    filled in, to be sent again). `kept`: `entered` is what was kept of the page
-    after the session had ended; saving the page settles it."""
-    public = quizzes.public_questions(attempt)
-    entries = quizzes.page_entries(attempt, page)
-    first = (page - 1) * quizzes.PAGE_SIZE
-    shown, unsaved = dict(attempt.responses), {}
-    if entered is not None and notice in ("changed", "kept-changed"):
-        unsaved = {
-            qid: fields
-            for qid, fields in entered.items()
-            if _answered(fields) != _answered(shown.get(qid, {}))
-        }
-    elif entered is not None:
-        shown.update(entered)
-    return render_template(
-        "learn/attempt.html",
-        course=enrollment.course,
-        unit=unit,
-        attempt=attempt,
-        attempt_key=_attempt_key(attempt.id, _user().session_version),
-        page=page,
-        pages=quizzes.page_count(attempt),
-        items=[(first + i + 1, public[e["id"]], e) for i, e in enumerate(entries)],
-        shown=shown,
-        unsaved=unsaved,
-        notice=notice,
-        kept_shown=kept,
-    )
-
-
-def _answered(fields: dict[str, Any]) -> dict[str, Any]:
-    """The fields of a question that hold an answer (an empty selection holds none)."""
-    return {name: value for name, value in fields.items() if value}
-
-
-# --- Quiz pages sent after the session ended ---------------------------------------
-#
-# A quiz page carries a key: the attempt's id and its learner's session version,
-# signed with the secret key. When the session has ended (12 hours without a request,
-# or logged out in this browser), the page's CSRF token no longer matches and
-# Flask-WTF refuses the POST before any view runs. For the quiz page, what it sent is
-# then kept with the attempt it names (if its key is right and the attempt open) and
-# saved when the learner logs in again (`quizzes.save_kept_pages`). The key proves
-# the page was shown to the attempt's learner, and it expires with their sessions
-# (logging out everywhere, a new password); nothing is saved without their login.
-
-
-def _attempt_signer() -> Signer:
-    return Signer(str(current_app.secret_key), salt="lms.quiz-attempt-page")
-
-
-def _attempt_key(attempt_id: int, session_version: int) -> str:
-    return _attempt_signer().sign(f"{attempt_id}:{session_version}").decode()
-
-
-# The attempt a page's key names, at the page's address, with its learner's session
-# version; locked until the keeping is committed.
-_ATTEMPT_OF_PAGE = (
-    select(QuizAttempt, User.session_version)
-    .join(User, User.id == QuizAttempt.user_id)
-    .join(Enrollment, Enrollment.id == QuizAttempt.enrollment_id)
-    .join(Course, Course.id == Enrollment.course_id)
-    .where(
-        QuizAttempt.id == bindparam("attempt_id"),
-        Course.slug == bindparam("slug"),
-        QuizAttempt.unit_id == bindparam("unit_id"),
-        QuizAttempt.number == bindparam("number"),
-    )
-    .with_for_update(of=QuizAttempt)
-)
-
-
-@bp.errorhandler(CSRFError)
-def page_sent_after_session_end(error: CSRFError) -> ResponseReturnValue:
-    """The CSRF check of a learner page failed: a quiz page whose session has ended
-    keeps what it sent; everything else is the usual "form expired" page."""
-    if request.endpoint == "learn.attempt" and request.method == "POST":
-        answer = _keep_sent_page()
-        if answer is not None:
-            return answer
-    return errors.handle_csrf_error(error)
-
-
-def _keep_sent_page() -> ResponseReturnValue | None:
-    """Keep what a quiz page sent after its session had ended; None if the page's
-    key is not right for the attempt at this address, or the attempt is not open."""
-    try:
-        signed = _attempt_signer().unsign(request.form.get("attempt_key", "")).decode()
-    except BadSignature:
-        return None
-    attempt_id, _sep, version = signed.partition(":")
-    if not attempt_id.isdigit():
-        return None
-    args = request.view_args or {}
-    form = request.form.to_dict(flat=False)
-    seen = _seen()
-    with db.reading():
-        # Who is logged in here (the login and role checks did not run: the CSRF
-        # check comes first).
-        here = current_user.id if current_user.is_authenticated else None
-    # The page is kept in a transaction of its own, holding the attempt's row: it
-    # stays kept whatever this request answers (the "form expired" page when someone
-    # else is logged in here).
-    with db.writing() as session:
-        row = session.execute(
-            _ATTEMPT_OF_PAGE,
-            {
-                "attempt_id": int(attempt_id),
-                "slug": args.get("slug"),
-                "unit_id": args.get("unit_id"),
-                "number": args.get("number"),
-            },
-        ).first()
-        if row is None or str(row.session_version) != version:
-            return None
-        attempt: QuizAttempt = row[0]
-        page = _page(attempt)
-        learner_here = here == attempt.user_id
-        shown_at = attempt.sequence if seen is None else seen
-        if not learner_here and not quizzes.keep_page(session, attempt, page, form, shown_at):
-            return None
-    if learner_here:
-        # Logged in again by the "stay logged in" cookie, with a new session: the
-        # page is shown again as sent, to be sent once more with a valid token.
-        if current_user.must_change_password or not current_user.has_role(Role.LEARNER):
-            return None
-        enrollment, unit, attempt = _own_attempt(args["slug"], args["unit_id"], args["number"])
-        entered = quizzes.page_entered(attempt, page, form)
-        notice = "resend" if seen is None or seen == attempt.sequence else "changed"
-        return _attempt_page(enrollment, unit, attempt, page, entered, notice)
-    if here is not None:
-        return None  # someone else is logged in here: kept for the learner's next login
-    flash(
-        _("Your session had ended. The answers on this page are kept: log in again to save them."),
-        "warning",
-    )
-    next_url = url_for("learn.attempt", page=page, **args)
-    return redirect(url_for("auth.login", next=next_url))
-
-
-@bp.get("/courses/<slug>/<unit_id>/attempts/<int:number>/result")
-def attempt_result(slug: str, unit_id: str, number: int) -> ResponseReturnValue:
-    enrollment, unit, attempt = _own_attempt(slug, unit_id, number)
-    if attempt.status == "open":
-        return redirect(url_for("learn.attempt", slug=slug, unit_id=unit_id, number=number))
-    settings = stored_quiz_settings(attempt.version, unit_id)
-    assert settings is not None
-    show, answers = attempt_review(attempt)
-    return render_template(
-        "learn/result.html",
-        course=enrollment.course,
-        unit=unit,
-        attempt=attempt,
-        show_answers=show,
-        answers=answers,
-        left=quizzes.attempts_left(db.session, enrollment, unit_id),
-        policy=settings.show_answers.value,
-    )
-
-
-# --- Certificates ---------------------------------------------------------------------
-
-
 def evidence_lines(completion: Completion, lang: str) -> list[str]:
     """The in-person sessions attended and the tasks signed off, as printed on a certificate."""
     units = {u["id"]: u for u in learning.rendered_units(completion.version, lang)}
@@ -811,7 +486,7 @@ def certificate_text(completion: Completion, user: User, lang: str) -> certifica
 
 @bp.get("/certificates/<code>.pdf")
 def certificate(code: str) -> ResponseReturnValue:
-    user = _user()
+    user = learner()
     completion = db.session.scalar(
         select(Completion).where(
             Completion.code == certificates.normalize_code(code), Completion.user_id == user.id
