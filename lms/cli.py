@@ -2,22 +2,57 @@
 
 from __future__ import annotations
 
+import functools
 import gc
 import json
 import os
 import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, ScriptInfo, routes_command, shell_command, with_appcontext
 from flask.cli import run_command as flask_run_command
+from flask_babel import force_locale, format_decimal, ngettext
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from config import PROFILE_FILE
 from lms import ConfigurationError, create_app, instance_folder
 from lms.clock import now, today
+
+# --- The language of the output ---------------------------------------------------------
+
+
+def cli_language(environ: Mapping[str, str] | None = None) -> str:
+    """The language a command writes in: LMS_CLI_LANGUAGE, else the locale as POSIX
+    reads it (LC_ALL, then LC_MESSAGES, then LANG): "de…" is German, anything else
+    (C, POSIX, en_US.UTF-8, nothing) English."""
+    env = os.environ if environ is None else environ
+    for name in ("LMS_CLI_LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        if env.get(name):
+            return "de" if env[name].strip().lower().startswith("de") else "en"
+    return "en"
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def in_cli_language(command: Callable[P, R]) -> Callable[P, R]:
+    """Run a command in the app's context (as `with_appcontext`) with everything it
+    prints in one language, `cli_language()`: its own lines and the messages it takes
+    from elsewhere (a course file's problems, an import's) alike."""
+
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        with force_locale(cli_language()):
+            return command(*args, **kwargs)
+
+    run.in_cli_language = True  # type: ignore[attr-defined]  # for the test of every command
+    return with_appcontext(run)
 
 
 def _create_app() -> Flask:
@@ -44,10 +79,13 @@ def run_command(ctx: click.Context, /, **options: Any) -> None:
     app = ctx.ensure_object(ScriptInfo).load_app()
     wants_debugger = options.get("debugger") or (options.get("debugger") is None and app.debug)
     if wants_debugger and app.config["ENV_NAME"] != "development":
-        raise click.ClickException(
-            f"The debugger runs code typed into a web page: it is refused in the "
-            f"{app.config['ENV_NAME']} profile. Use `lms serve`, or LMS_ENV=development."
-        )
+        with app.app_context(), force_locale(cli_language()):
+            refused = _(
+                "The debugger runs code typed into a web page: it is refused in the "
+                "%(profile)s profile. Use `lms serve`, or LMS_ENV=development.",
+                profile=app.config["ENV_NAME"],
+            )
+        raise click.ClickException(refused)
     ctx.invoke(flask_run_command, **options)
 
 
@@ -59,12 +97,15 @@ main.add_command(routes_command)
 def profile_line(app: Flask) -> str:
     """Which profile runs and why, for the first line a server prints."""
     source = app.config.get("PROFILE_SOURCE", "given")
-    reason = {
-        "LMS_ENV": "from LMS_ENV",
-        "default": "no profile chosen",
-        "given": "given",
-    }.get(source, f"from {source}")
-    return f"{app.config['ENV_NAME']} profile, {reason}"
+    if source == "LMS_ENV":
+        reason = _("from LMS_ENV")
+    elif source == "default":
+        reason = _("no profile chosen")
+    elif source == "given":
+        reason = _("given")
+    else:
+        reason = _("from %(file)s", file=source)
+    return _("%(profile)s profile, %(reason)s", profile=app.config["ENV_NAME"], reason=reason)
 
 
 def register(app: Flask) -> None:
@@ -91,39 +132,43 @@ def db_group() -> None:
 
 @db_group.command("upgrade")
 @click.argument("revision", default="head")
-@with_appcontext
+@in_cli_language
 def db_upgrade(revision: str) -> None:
     """Bring the schema up to REVISION (default: the newest)."""
     from lms import migrate
 
     migrate.upgrade(current_app, revision)
-    click.echo(f"Database is at revision {migrate.current_revision(current_app)}.")
+    click.echo(
+        _("Database is at revision %(revision)s.", revision=migrate.current_revision(current_app))
+    )
 
 
 @db_group.command("downgrade")
 @click.argument("revision")
-@with_appcontext
+@in_cli_language
 def db_downgrade(revision: str) -> None:
     """Take the schema back to REVISION (e.g. -1 or base)."""
     from lms import migrate
 
     migrate.downgrade(current_app, revision)
-    click.echo(f"Database is at revision {migrate.current_revision(current_app)}.")
+    click.echo(
+        _("Database is at revision %(revision)s.", revision=migrate.current_revision(current_app))
+    )
 
 
 @db_group.command("current")
-@with_appcontext
+@in_cli_language
 def db_current() -> None:
     """Show the schema revision of the database and the newest one."""
     from lms import migrate
 
-    click.echo(f"database: {migrate.current_revision(current_app)}")
-    click.echo(f"newest:   {migrate.head_revision(current_app)}")
+    click.echo(_("database: %(revision)s", revision=migrate.current_revision(current_app)))
+    click.echo(_("newest:   %(revision)s", revision=migrate.head_revision(current_app)))
 
 
 @db_group.command("revision")
 @click.option("-m", "--message", required=True)
-@with_appcontext
+@in_cli_language
 def db_revision(message: str) -> None:
     """Write a new migration from the difference between models and database (review it!)."""
     from alembic import command
@@ -146,9 +191,12 @@ def _prune_backups(folder: Path, keep_days: int | None, *, dry_run: bool) -> Non
     days = keep_days or current_app.config["BACKUP_KEEP_DAYS"]
     with db.begin() as session:
         oldest = oldest_backup_kept(session, now(), days)
-    click.echo(f"Backups taken before {oldest:%Y-%m-%d %H:%M} UTC are deleted.")
+    moment = f"{oldest:%Y-%m-%d %H:%M}"
+    click.echo(_("Backups taken before %(moment)s UTC are deleted.", moment=moment))
     for path in backup.prune(folder, oldest, dry_run=dry_run):
-        click.echo(f"{'Would delete' if dry_run else 'Deleted'} {path}.")
+        click.echo(
+            _("Would delete %(path)s.", path=path) if dry_run else _("Deleted %(path)s.", path=path)
+        )
 
 
 _KEEP_DAYS_HELP = (
@@ -165,7 +213,7 @@ _KEEP_DAYS_HELP = (
     help="File or folder to write to (default: LMS_BACKUP_DIR, else instance/backups).",
 )
 @click.option("--keep-days", type=click.IntRange(min=1), help=_KEEP_DAYS_HELP)
-@with_appcontext
+@in_cli_language
 def db_backup(target: Path | None, keep_days: int | None) -> None:
     """Write a consistent backup of the database, also while Lernwerk runs; then delete
     the old backups of its folder.
@@ -183,14 +231,21 @@ def db_backup(target: Path | None, keep_days: int | None) -> None:
         made = backup.back_up(url, target)
     except backup.BackupError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"Backup written: {made.path} ({made.size:,} bytes, revision {made.revision}).")
+    click.echo(
+        _(
+            "Backup written: %(path)s (%(size)s bytes, revision %(revision)s).",
+            path=made.path,
+            size=format_decimal(made.size),
+            revision=made.revision,
+        )
+    )
     _prune_backups(made.path.parent, keep_days, dry_run=False)
 
 
 @db_group.command("prune-backups")
 @click.option("--keep-days", type=click.IntRange(min=1), help=_KEEP_DAYS_HELP)
 @click.option("--dry-run", is_flag=True, help="Only list what would be deleted.")
-@with_appcontext
+@in_cli_language
 def db_prune_backups(keep_days: int | None, dry_run: bool) -> None:
     """Delete the backups in LMS_BACKUP_DIR that are older than the retention rule
     (`lms db backup` does it after every backup)."""
@@ -200,7 +255,7 @@ def db_prune_backups(keep_days: int | None, dry_run: bool) -> None:
 @db_group.command("restore")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-@with_appcontext
+@in_cli_language
 def db_restore(path: Path, yes: bool) -> None:
     """Replace the database with the backup PATH. Stop Lernwerk first.
 
@@ -223,14 +278,23 @@ def db_restore(path: Path, yes: bool) -> None:
         raise click.ClickException(str(exc)) from exc
     if revision is None or revision not in migrate.known_revisions(current_app):
         raise click.ClickException(
-            f"{path} is at schema revision {revision}, which this version of Lernwerk does "
-            "not know: restore it with the release that made it."
+            _(
+                "%(path)s is at schema revision %(revision)s, which this version of Lernwerk "
+                "does not know: restore it with the release that made it.",
+                path=path,
+                revision=revision,
+            )
         )
     shown = make_url(url).render_as_string(hide_password=True)
     if not yes:
         click.confirm(
-            f"Replace the database {shown} with {path} (revision {revision})? Everything "
-            "written since the backup was taken is lost.",
+            _(
+                "Replace the database %(database)s with %(path)s (revision %(revision)s)? "
+                "Everything written since the backup was taken is lost.",
+                database=shown,
+                path=path,
+                revision=revision,
+            ),
             abort=True,
         )
     try:
@@ -243,15 +307,22 @@ def db_restore(path: Path, yes: bool) -> None:
         backup.restore(url, path, Base.metadata.tables)
     except backup.BackupError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"Restored {path}: the database is at revision {revision}.")
+    click.echo(
+        _("Restored %(path)s: the database is at revision %(revision)s.", path=path,
+          revision=revision)
+    )  # fmt: skip
     head = migrate.head_revision(current_app)
     if revision != head:
-        click.echo(f"The newest revision is {head}: run `lms db upgrade` now.")
+        click.echo(_("The newest revision is %(revision)s: run `lms db upgrade` now.",
+                     revision=head))  # fmt: skip
         if erased:
             ids = ", ".join(str(user_id) for user_id, _created in sorted(erased))
             click.echo(
-                "Accounts erased in the replaced database may be back with the backup: after "
-                f"the upgrade, erase again those it holds (account ids {ids})."
+                _(
+                    "Accounts erased in the replaced database may be back with the backup: "
+                    "after the upgrade, erase again those it holds (account ids %(ids)s).",
+                    ids=ids,
+                )
             )
         return
     with db.begin() as session:
@@ -262,7 +333,9 @@ def db_restore(path: Path, yes: bool) -> None:
             "erased_again": [None, len(again)],
         })  # fmt: skip
     if again:
-        click.echo(f"Erased again {len(again)} accounts erased after the backup was taken.")
+        click.echo(
+            _("Erased again %(num)d accounts erased after the backup was taken.", num=len(again))
+        )
 
 
 # --- Accounts -----------------------------------------------------------------
@@ -270,7 +343,7 @@ def db_restore(path: Path, yes: bool) -> None:
 
 @click.command("create-admin")
 @click.argument("email")
-@with_appcontext
+@in_cli_language
 def create_admin_command(email: str) -> None:
     """Create an administrator (or make EMAIL one) and print a first password once."""
     from lms.db import db
@@ -281,9 +354,14 @@ def create_admin_command(email: str) -> None:
             user, password = create_admin(session, email, now())
             address = user.email
     except AccountError as exc:
-        raise click.ClickException(f"Cannot create the administrator: {exc.code}") from exc
-    click.echo(f"Administrator {address} is ready.")
-    click.echo(f"First password (shown only now, must be changed at first login): {password}")
+        raise click.ClickException(
+            _("Cannot create the administrator: %(reason)s", reason=exc.code)
+        ) from exc
+    click.echo(_("Administrator %(email)s is ready.", email=address))
+    click.echo(
+        _("First password (shown only now, must be changed at first login): %(password)s",
+          password=password)
+    )  # fmt: skip
 
 
 @click.command("invite")
@@ -300,7 +378,7 @@ def create_admin_command(email: str) -> None:
     show_default=True,
 )
 @click.option("--language", type=click.Choice(["de", "en"]), default=None)
-@with_appcontext
+@in_cli_language
 def invite_command(
     email: str,
     name: str,
@@ -324,18 +402,23 @@ def invite_command(
         if company_short:
             company = session.scalar(select(Company).where(Company.short_name == company_short))
             if company is None:
-                raise click.ClickException(f"No company with the short name {company_short!r}.")
+                raise click.ClickException(
+                    _("No company with the short name %(name)s.", name=repr(company_short))
+                )
         dept = None
         if department:
             if company is None:
-                raise click.ClickException("--department needs --company.")
+                raise click.ClickException(_("--department needs --company."))
             dept = session.scalar(
                 select(Department).where(
                     Department.company_id == company.id, Department.name == department
                 )
             )
             if dept is None:
-                raise click.ClickException(f"No department {department!r} in {company.name}.")
+                raise click.ClickException(
+                    _("No department %(name)s in %(company)s.", name=repr(department),
+                      company=company.name)
+                )  # fmt: skip
         try:
             user = create_user(
                 session,
@@ -350,13 +433,15 @@ def invite_command(
                 now(),
             )
         except AccountError as exc:
-            raise click.ClickException(f"Cannot invite {email}: {exc.code}") from exc
+            raise click.ClickException(
+                _("Cannot invite %(email)s: %(reason)s", email=email, reason=exc.code)
+            ) from exc
         lifetime = timedelta(days=current_app.config["INVITE_TOKEN_DAYS"])
         with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
             raw = invite(session, user, now(), lifetime)
             link = url_for("auth.accept_invitation", token=raw, _external=True)
-    click.echo(f"Invitation queued for {user.email} (sent by lms mail send).")
-    click.echo(f"Link: {link}")
+    click.echo(_("Invitation queued for %(email)s (sent by lms mail send).", email=user.email))
+    click.echo(_("Link: %(link)s", link=link))
 
 
 # --- Demo data ----------------------------------------------------------------
@@ -392,10 +477,12 @@ def demo_command(ctx: click.Context, password: str | None, as_json: bool, force:
     instance folder first, so that `lms serve` runs the demo afterwards.
     """
     written = write_development_profile(instance_folder())
-    if written is not None and not as_json:
-        click.echo(f"Wrote {written}: this install runs the development profile.")
     app = ctx.ensure_object(ScriptInfo).load_app()
-    with app.app_context():
+    with app.app_context(), force_locale(cli_language()):
+        if written is not None and not as_json:
+            click.echo(
+                _("Wrote %(file)s: this install runs the development profile.", file=written)
+            )
         _seed_demo(password, as_json, force)
 
 
@@ -409,7 +496,7 @@ def _seed_demo(password: str | None, as_json: bool, force: bool) -> None:
 
     if current_app.config["ENV_NAME"] == "production" and not force:
         raise click.ClickException(
-            "Refusing to add demo data to a production install (use --force)."
+            _("Refusing to add demo data to a production install (use --force).")
         )
     migrate.upgrade(current_app)
     with db.begin() as session:
@@ -430,7 +517,7 @@ def _seed_demo(password: str | None, as_json: bool, force: bool) -> None:
         return
     click.echo(demo.format_table(accounts, password or demo.DEFAULT_PASSWORD))
     if imported:
-        click.echo(f"Courses: {', '.join(imported)}")
+        click.echo(_("Modules: %(titles)s", titles=", ".join(imported)))
 
 
 # --- Serving --------------------------------------------------------------------
@@ -504,11 +591,18 @@ def serve_command(
         "timeout": 60,
         "graceful_timeout": 20,
     }
-    click.echo(
-        f"Lernwerk ({profile_line(checked)}) runs at http://{host}:{port} "
-        f"with {options['workers']} workers."
-        + (" Mail goes out every 30 s." if with_mailer else "")
-    )
+    url = f"http://{host}:{port}"
+    with checked.app_context(), force_locale(cli_language()):
+        banner = ngettext(
+            "Lernwerk (%(profile)s) runs at %(url)s with %(num)d worker.",
+            "Lernwerk (%(profile)s) runs at %(url)s with %(num)d workers.",
+            options["workers"],
+            profile=profile_line(checked),
+            url=url,
+        )
+        if with_mailer:
+            banner += " " + _("Mail goes out every 30 s.")
+    click.echo(banner)
     mailer = start_mailer() if with_mailer else None
     try:
         Server(options).run()
@@ -522,7 +616,7 @@ def serve_command(
 
 @click.command("import")
 @click.argument("path", required=False, type=click.Path(path_type=Path))
-@with_appcontext
+@in_cli_language
 def courses_import_command(path: Path | None) -> None:
     """Import one course folder, or every course in PATH (default: ./courses).
 
@@ -543,7 +637,7 @@ def courses_import_command(path: Path | None) -> None:
 @click.option("--shared", is_flag=True, help="Open the course to every company.")
 @click.option("--company", "companies", multiple=True, metavar="SHORT",
               help="Open it only to this company (repeat for several).")  # fmt: skip
-@with_appcontext
+@in_cli_language
 def courses_open_command(slug: str, shared: bool, companies: tuple[str, ...]) -> None:
     """Say which companies see a course in their catalogue: all (--shared) or the listed.
 
@@ -555,15 +649,15 @@ def courses_open_command(slug: str, shared: bool, companies: tuple[str, ...]) ->
     from lms.services.catalogue import open_course
 
     if shared == bool(companies):
-        raise click.UsageError("Give either --shared or one or more --company.")
+        raise click.UsageError(_("Give either --shared or one or more --company."))
     with db.begin() as session:
         course = session.scalar(select(Course).where(Course.slug == slug))
         if course is None:
-            raise click.ClickException(f"No course {slug!r}.")
+            raise click.ClickException(_("No module %(slug)s.", slug=repr(slug)))
         found = {c.short_name: c for c in session.scalars(select(Company))}
         unknown = [name for name in companies if name not in found]
         if unknown:
-            raise click.ClickException(f"Unknown companies: {', '.join(unknown)}.")
+            raise click.ClickException(_("Unknown companies: %(names)s.", names=", ".join(unknown)))
         open_course(
             session,
             Actor.command(),
@@ -572,8 +666,10 @@ def courses_open_command(slug: str, shared: bool, companies: tuple[str, ...]) ->
             companies=[found[n] for n in companies],
             now=now(),
         )
-    where = "every company" if shared else ", ".join(companies)
-    click.echo(f"{slug}: open to {where}.")
+    if shared:
+        click.echo(_("%(slug)s: open to every company.", slug=slug))
+    else:
+        click.echo(_("%(slug)s: open to %(companies)s.", slug=slug, companies=", ".join(companies)))
 
 
 def _import_courses(folders: list[Path], quiet: bool) -> tuple[list[str], int]:
@@ -583,21 +679,22 @@ def _import_courses(folders: list[Path], quiet: bool) -> tuple[list[str], int]:
 
     titles: list[str] = []
     failed = 0
-    with current_app.test_request_context():
+    with current_app.test_request_context():  # the problems' messages are translated
         for folder in folders:
             with db.begin() as session:
                 outcome = import_course(session, folder, now())
                 number = outcome.version.number if outcome.version else None
                 title = outcome.version.title if outcome.version else outcome.slug
-            messages = {
-                ImportStatus.FAILED: f"{outcome.slug}: not imported, the live version stays.",
-                ImportStatus.UNCHANGED: f"{outcome.slug}: unchanged (version {number}).",
-                ImportStatus.CREATED: f"{outcome.slug}: imported as version {number}.",
-            }
             if not quiet:
                 for problem in outcome.problems:
                     click.echo(problem.format())
-                click.echo(messages[outcome.status])
+                if outcome.status is ImportStatus.FAILED:
+                    said = _("%(slug)s: not imported, the live version stays.", slug=outcome.slug)
+                elif outcome.status is ImportStatus.UNCHANGED:
+                    said = _("%(slug)s: unchanged (version %(n)s).", slug=outcome.slug, n=number)
+                else:
+                    said = _("%(slug)s: imported as version %(n)s.", slug=outcome.slug, n=number)
+                click.echo(said)
             if outcome.status is ImportStatus.FAILED:
                 failed += 1
             else:
@@ -623,11 +720,12 @@ def _import_paths(root: Path, quiet: bool) -> int:
 
     with current_app.test_request_context(), db.begin() as session:
         outcomes = import_paths(session, root, now())
+    said = {"imported": _("imported"), "unchanged": _("unchanged"), "failed": _("not imported")}
     for name, status, problems in outcomes:
         if not quiet:
             for problem in problems:
                 click.echo(problem.format())
-            click.echo(f"{name}: {status}.")
+            click.echo(f"{name}: {said.get(status, status)}.")
     return sum(status == "failed" for _name, status, _problems in outcomes)
 
 
@@ -643,7 +741,7 @@ def xapi_group() -> None:
 @click.option("--out", type=click.File("w", encoding="utf-8"), default="-", show_default=True,
               help="File to write (JSON lines).")  # fmt: skip
 @click.option("--unsent", is_flag=True, help="Only statements not yet pushed to an LRS.")
-@with_appcontext
+@in_cli_language
 def xapi_export_command(out: Any, unsent: bool) -> None:
     """Write every statement as one JSON object per line."""
     from lms.db import db
@@ -659,7 +757,7 @@ def xapi_export_command(out: Any, unsent: bool) -> None:
 @click.option("--user", "lrs_user", required=True)
 @click.option("--password", "lrs_password", required=True)
 @click.option("--batch", default=100, show_default=True, type=click.IntRange(1, 1000))
-@with_appcontext
+@in_cli_language
 def xapi_push_command(endpoint: str, lrs_user: str, lrs_password: str, batch: int) -> None:
     """Send unsent statements in batches; a failed run resumes where it stopped."""
     from lms.db import db
@@ -671,9 +769,16 @@ def xapi_push_command(endpoint: str, lrs_user: str, lrs_password: str, batch: in
                            lrs_password, now(), batch_size=batch)  # fmt: skip
     finally:
         session.close()
-    click.echo(f"Sent {result.sent} statements.")
+    click.echo(ngettext("Sent %(num)d statement.", "Sent %(num)d statements.", result.sent))
     if result.error:
-        click.echo(f"Stopped: {result.error}. {result.remaining} statements wait for the next run.")
+        click.echo(
+            ngettext(
+                "Stopped: %(error)s. %(num)d statement waits for the next run.",
+                "Stopped: %(error)s. %(num)d statements wait for the next run.",
+                result.remaining,
+                error=result.error,
+            )
+        )
         raise SystemExit(1)
 
 
@@ -682,7 +787,7 @@ def xapi_push_command(endpoint: str, lrs_user: str, lrs_password: str, batch: in
 
 @click.command("reminders")
 @click.option("--dry-run", is_flag=True, help="Print the mails instead of sending them.")
-@with_appcontext
+@in_cli_language
 def reminders_command(dry_run: bool) -> None:
     """E-mail learners about due, overdue and expiring assignments, managers a weekly digest.
 
@@ -708,12 +813,21 @@ def reminders_command(dry_run: bool) -> None:
         session.close()
     if dry_run:
         for mail in summary.mails:
-            click.echo(f"To: {mail.to}\nSubject: {mail.subject}\n\n{mail.body}\n{'-' * 60}")
+            to, subject = (
+                _("To: %(address)s", address=mail.to),
+                _("Subject: %(subject)s", subject=mail.subject),
+            )
+            click.echo(f"{to}\n{subject}\n\n{mail.body}\n{'-' * 60}")
+    # The kinds by their names in the code (due-soon, digest …), as the docs name them.
     kinds = ", ".join(
         f"{kind}: {summary.sent[kind]}" for kind in reminders.KINDS if summary.sent[kind]
     )
-    verb = "Would queue" if dry_run else "Queued"
-    click.echo(f"{verb} {len(summary.mails)} e-mails" + (f" ({kinds})." if kinds else "."))
+    number = len(summary.mails)
+    if dry_run:
+        said = ngettext("Would queue %(num)d e-mail", "Would queue %(num)d e-mails", number)
+    else:
+        said = ngettext("Queued %(num)d e-mail", "Queued %(num)d e-mails", number)
+    click.echo(said + (f" ({kinds})." if kinds else "."))
 
 
 # --- Retention --------------------------------------------------------------------------
@@ -721,7 +835,7 @@ def reminders_command(dry_run: bool) -> None:
 
 @click.command("retention")
 @click.option("--dry-run", is_flag=True, help="Show what would be erased and pruned.")
-@with_appcontext
+@in_cli_language
 def retention_command(dry_run: bool) -> None:
     """Erase accounts unused for their company's retention period and prune old log entries.
 
@@ -741,12 +855,38 @@ def retention_command(dry_run: bool) -> None:
                 "erased": [None, len(result.erased)],
                 "log_entries_pruned": [None, result.audit_pruned + result.access_pruned],
             })  # fmt: skip
-    verb = "Would erase" if dry_run else "Erased"
     for company, user_id in result.erased:
-        click.echo(f"{verb} account {user_id} of {company}.")
-    prune = "Would prune" if dry_run else "Pruned"
-    click.echo(
-        f"{verb} {len(result.erased)} accounts. {prune} {result.audit_pruned} audit and "
-        f"{result.access_pruned} access log entries and {result.failures_pruned} sign-in "
-        f"failures older than a day, {result.mails_pruned} mails sent over a week ago."
-    )
+        if dry_run:
+            click.echo(_("Would erase account %(id)s of %(company)s.", id=user_id, company=company))
+        else:
+            click.echo(_("Erased account %(id)s of %(company)s.", id=user_id, company=company))
+    erased = len(result.erased)
+    counts: dict[str, Any] = {
+        "audit": result.audit_pruned,
+        "access": result.access_pruned,
+        "failures": result.failures_pruned,
+        "mails": result.mails_pruned,
+    }
+    if dry_run:
+        said = ngettext(
+            "Would erase %(num)d account. Would prune %(audit)d audit and %(access)d access "
+            "log entries and %(failures)d sign-in failures older than a day, %(mails)d mails "
+            "sent over a week ago.",
+            "Would erase %(num)d accounts. Would prune %(audit)d audit and %(access)d access "
+            "log entries and %(failures)d sign-in failures older than a day, %(mails)d mails "
+            "sent over a week ago.",
+            erased,
+            **counts,
+        )
+    else:
+        said = ngettext(
+            "Erased %(num)d account. Pruned %(audit)d audit and %(access)d access log entries "
+            "and %(failures)d sign-in failures older than a day, %(mails)d mails sent over a "
+            "week ago.",
+            "Erased %(num)d accounts. Pruned %(audit)d audit and %(access)d access log entries "
+            "and %(failures)d sign-in failures older than a day, %(mails)d mails sent over a "
+            "week ago.",
+            erased,
+            **counts,
+        )
+    click.echo(said)

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -30,6 +31,8 @@ class DemoAccount:
     roles: tuple[str, ...]
     company: str | None
     department: str | None
+    in_tour: bool = False  # one of the accounts README.md's "A short tour" uses
+    can_log_in: bool = True  # False: of the suspended company, its login fails by design
 
     def as_dict(self) -> dict[str, object]:
         data = asdict(self)
@@ -113,6 +116,18 @@ COMPANIES = (
 )
 SUSPENDED = "hafen-werft"
 
+# The accounts README.md's "A short tour" uses, in its order (a test holds the two
+# together): listed first, and marked, by `lms demo`.
+TOUR = (
+    f"admin@{PROVIDER_DOMAIN}",
+    f"trainer@{PROVIDER_DOMAIN}",
+    "sabine.krueger@mueller-metallbau.example",
+    "thomas.brandt@nordlicht-logistik.example",
+    "jonas.becker@mueller-metallbau.example",
+    "lena.hoffmann@mueller-metallbau.example",
+    "katrin.schulz@mueller-metallbau.example",
+)
+
 
 def _email(name: str, domain: str) -> str:
     local = name.lower()
@@ -194,6 +209,8 @@ def seed(session: Session, password: str, now: datetime) -> list[DemoAccount]:
                 roles=tuple(r.value for r in roles),
                 company=company.name if company else None,
                 department=department,
+                in_tour=user.email in TOUR,
+                can_log_in=company is None or company.short_name != SUSPENDED,
             )
         )
 
@@ -260,15 +277,33 @@ def every_overview_changed(session: Session) -> None:
 
 
 def format_table(accounts: list[DemoAccount], password: str) -> str:
-    """The demo logins as a readable table, most useful accounts first."""
+    """The demo logins as a readable table in the language in force: the accounts of
+    README.md's tour first (in its order), then the others by role, the suspended
+    company's people last; the tour's and the suspended ones marked."""
+    from lms.templating import ROLE_LABELS
+
     order = {"admin": 0, "trainer": 1, "manager": 2, "learner": 3}
-    rows = sorted(
-        accounts, key=lambda a: (min(order[r] for r in a.roles), a.company or "", a.email)
-    )
-    headers = ("E-mail", "Roles", "Company", "Department")
+
+    def place(a: DemoAccount) -> tuple[int, int, int, str, str]:
+        tour = TOUR.index(a.email) if a.in_tour else len(TOUR)
+        role = min(order[r] for r in a.roles)
+        return (not a.can_log_in, tour, role, a.company or "", a.email)
+
+    def note(a: DemoAccount) -> str:
+        if not a.can_log_in:
+            return _("cannot log in: company suspended")
+        return _("README tour") if a.in_tour else ""
+
+    headers = (_("E-mail"), _("Roles"), _("Company"), _("Department"), _("Note"))
     table = [headers] + [
-        (a.email, ", ".join(a.roles), a.company or "(training provider)", a.department or "–")
-        for a in rows
+        (
+            a.email,
+            ", ".join(str(ROLE_LABELS[Role(r)]) for r in a.roles),
+            a.company or _("(training provider)"),
+            a.department or "–",
+            note(a),
+        )
+        for a in sorted(accounts, key=place)
     ]
     widths = [max(len(row[i]) for row in table) for i in range(len(headers))]
     lines = [
@@ -276,7 +311,13 @@ def format_table(accounts: list[DemoAccount], password: str) -> str:
     ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     lines.append("")
-    lines.append(f"Password for every demo account: {password}")
+    lines.append(_("Password for every demo account: %(password)s", password=password))
+    lines.append(
+        _(
+            "README tour: the accounts README.md's short tour uses. Cannot log in: the people "
+            "of a suspended company, whose login fails on purpose (its data is kept)."
+        )
+    )
     return "\n".join(lines)
 
 

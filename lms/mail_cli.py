@@ -17,8 +17,10 @@ from types import FrameType
 
 import click
 from flask import Flask, current_app
-from flask.cli import with_appcontext
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
+from lms.cli import in_cli_language
 from lms.clock import now
 
 log = logging.getLogger("lms.outbox")
@@ -42,7 +44,7 @@ def mail_group() -> None:
     help="Seconds between two looks at the outbox (with --loop).",
 )
 @click.option("--stop-with-parent", is_flag=True, hidden=True)
-@with_appcontext
+@in_cli_language
 def mail_send_command(loop: bool, interval: int, stop_with_parent: bool) -> None:
     """Send the mails that are due, over one SMTP connection per batch of 100.
 
@@ -55,9 +57,9 @@ def mail_send_command(loop: bool, interval: int, stop_with_parent: bool) -> None
     app = current_app
     if not loop:
         sent, failed, errors = send_all_due(app)
-        click.echo(f"Sent {sent} e-mails, {failed} failed.")
+        click.echo(_sent(sent, failed))
         for error in errors:
-            click.echo(f"Error: {error}", err=True)
+            click.echo(_("Error: %(error)s", error=error), err=True)
         if failed:
             raise SystemExit(1)
         return
@@ -70,7 +72,10 @@ def mail_send_command(loop: bool, interval: int, stop_with_parent: bool) -> None
     signal.signal(signal.SIGINT, _stop)
     parent = os.getppid()
     backend = app.config["MAIL_BACKEND"]
-    click.echo(f"Sending the outbox's mails every {interval} s (backend {backend}).")
+    click.echo(
+        _("Sending the outbox's mails every %(num)d s (backend %(backend)s).", num=interval,
+          backend=backend)
+    )  # fmt: skip
     while not stop.is_set():
         if stop_with_parent and os.getppid() != parent:
             break  # `lms serve` is gone
@@ -80,8 +85,17 @@ def mail_send_command(loop: bool, interval: int, stop_with_parent: bool) -> None
             log.exception("Sending the outbox's mails failed")
         else:
             if sent or failed:
-                click.echo(f"Sent {sent} e-mails, {failed} failed.")
+                click.echo(_sent(sent, failed))
         stop.wait(interval)
+
+
+def _sent(sent: int, failed: int) -> str:
+    return ngettext(
+        "Sent %(num)d e-mail, %(failed)d failed.",
+        "Sent %(num)d e-mails, %(failed)d failed.",
+        sent,
+        failed=failed,
+    )
 
 
 def send_all_due(app: Flask) -> tuple[int, int, list[str]]:

@@ -116,6 +116,8 @@ def site_header() -> dict[str, Any]:
 
 # Formats from the design sheet: 23.11.2026, 14:30 Uhr / 23 Nov 2026, 2:30 pm.
 DATE_PATTERNS = {"de": "dd.MM.yyyy", "en": "d MMM yyyy"}
+# A session's day with its weekday, as a learner plans it: Do., 10. Dez. 2026 / Thu, 10 Dec 2026.
+WEEKDAY_PATTERNS = {"de": "EEE, d. MMM yyyy", "en": "EEE, d MMM yyyy"}
 DATETIME_PATTERNS = {"de": "dd.MM.yyyy, HH:mm 'Uhr'", "en": "d MMM yyyy, h:mm a"}
 TIME_PATTERNS = {"de": "HH:mm", "en": "h:mm a"}
 
@@ -126,33 +128,42 @@ def page_language() -> str:
     return locale.language if locale is not None and locale.language in DATE_PATTERNS else "de"
 
 
-def date_filter(value: date | None) -> str:
-    """A day (or the day of a moment, in the user's time zone) as the page writes it."""
+def date_filter(value: date | None, weekday: bool = False) -> str:
+    """A day (or the day of a moment, in the user's time zone) as the page writes it;
+    with `weekday`, as a session's day: Do., 10. Dez. 2026."""
     if not value:
         return "–"
     day = to_user_timezone(value).date() if isinstance(value, datetime) else value
-    return _day_text(page_language(), day)
+    return _day_text(page_language(), day, weekday)
 
 
 @lru_cache(maxsize=4096)
-def _day_text(language: str, day: date) -> str:
+def _day_text(language: str, day: date, weekday: bool = False) -> str:
     # Kept: Babel takes some 50 µs per date, and a list of fifty people or a
     # manager's matrix writes the same days again and again.
-    return babel_dates.format_date(day, DATE_PATTERNS[language], locale=language)
+    patterns = WEEKDAY_PATTERNS if weekday else DATE_PATTERNS
+    return babel_dates.format_date(day, patterns[language], locale=language)
 
 
 def datetime_filter(value: datetime | None) -> str:
     return format_datetime(value, DATETIME_PATTERNS[page_language()]) if value else "–"
 
 
-def timespan_filter(start: datetime, end: datetime) -> str:
-    """A date's time span: 23.11.2026, 14:30–16:00 Uhr / 23 Nov 2026, 2:30 pm–4:00 pm."""
+def timespan_filter(start: datetime, end: datetime, weekday: bool = False) -> str:
+    """A date's time span: 23.11.2026, 14:30–16:00 Uhr / 23 Nov 2026, 2:30 pm–4:00 pm;
+    with `weekday`: Mo., 23. Nov. 2026, 14:30–16:00 Uhr / Mon, 23 Nov 2026, 2:30 pm–4:00 pm."""
     language = page_language()
-    if to_user_timezone(start).date() != to_user_timezone(end).date():
-        return f"{datetime_filter(start)} – {datetime_filter(end)}"
     pattern = TIME_PATTERNS[language]
-    span = f"{date_filter(start)}, {format_time(start, pattern)}–{format_time(end, pattern)}"
-    return f"{span} Uhr" if language == "de" else span
+    suffix = " Uhr" if language == "de" else ""
+    if to_user_timezone(start).date() != to_user_timezone(end).date():
+        if not weekday:
+            return f"{datetime_filter(start)} – {datetime_filter(end)}"
+        return " – ".join(
+            f"{date_filter(moment, True)}, {format_time(moment, pattern)}{suffix}"
+            for moment in (start, end)
+        )
+    day = date_filter(start, weekday)
+    return f"{day}, {format_time(start, pattern)}–{format_time(end, pattern)}{suffix}"
 
 
 def validity_filter(value: str | None) -> str:
@@ -172,6 +183,11 @@ def validity_filter(value: str | None) -> str:
 def points_filter(value: Any) -> str:
     """Points as the locale writes them, without needless decimals: 1,5 / 1.5 / 2."""
     return format_decimal(value if value is not None else 0, format="#,##0.##")
+
+
+def number_filter(value: Any) -> str:
+    """An authored number as the locale writes it, with its decimals: 2,5 / 0,125 / 1.000."""
+    return format_decimal(value if value is not None else 0, format="#,##0.##########")
 
 
 def percent_filter(value: Any) -> str:
@@ -223,6 +239,7 @@ def init_app(app: Flask) -> None:
     )
     app.jinja_env.filters["date"] = date_filter
     app.jinja_env.filters["points"] = points_filter
+    app.jinja_env.filters["number"] = number_filter
     app.jinja_env.filters["percent"] = percent_filter
     app.jinja_env.filters["datetime"] = datetime_filter
     app.jinja_env.filters["timespan"] = timespan_filter

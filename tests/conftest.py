@@ -41,6 +41,8 @@ from lms.security import limiter
 from tests import factories
 
 PASSWORD = factories.PASSWORD
+# The `lms` commands write English in the tests, whatever the machine's locale (LANG=de_DE…).
+os.environ.setdefault("LMS_CLI_LANGUAGE", "en")
 
 
 def database_url(tmp_dir: Path, name: str = "test") -> str:

@@ -1,4 +1,9 @@
-"""Admins create and edit companies, suspend and reactivate them, and keep their departments."""
+"""Admins create and edit companies, suspend and reactivate them, and keep their departments.
+
+A company's page (`company_page`) holds its settings, departments, people, privacy and
+the dangerous actions (suspend, export, delete) as separate sections, each form with
+its own button. A refused form answers the page again (422) with what was typed and
+the error under its field; the other forms show the company as it is."""
 
 from __future__ import annotations
 
@@ -9,14 +14,15 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from lms.admin import bp
-from lms.admin.forms import CompanyForm, DepartmentForm
+from lms.admin.forms import CompanyForm, DepartmentForm, ReportingForm
 from lms.audit.trail import current_actor
 from lms.clock import now, today
 from lms.db import db
 from lms.input_checks import number_arg
-from lms.models import AuditEntry, Company, Department, User
+from lms.models import AuditEntry, Company, Department, Role, User, UserRole
 from lms.reports import json_download
 from lms.services import companies
 from lms.services.companies import CompanyError, CompanyFields
@@ -35,6 +41,54 @@ def _department(company: Company, department_id: int) -> Department:
     if department is None or department.company_id != company.id:
         abort(404)
     return department
+
+
+def company_page(
+    company: Company,
+    *,
+    settings: CompanyForm | None = None,
+    reporting: ReportingForm | None = None,
+    department: DepartmentForm | None = None,
+    renaming: tuple[int, str, str] | None = None,
+    confirm: tuple[str, str] | None = None,
+) -> str:
+    """The company's page. A form the admin sent and that was refused is passed in (as
+    typed, with its errors): `settings`, `reporting`, a new `department`; `renaming`
+    is (department id, the name typed, the error), `confirm` (the name typed to delete
+    the company, the error). Every other form shows the company as it is."""
+    # The managers here; everyone on the people page (search, filters, pages).
+    people = list(
+        db.session.scalars(
+            select(User)
+            .where(
+                User.company_id == company.id,
+                User.role_rows.any(UserRole.role == Role.MANAGER.value),
+            )
+            .options(selectinload(User.department), selectinload(User.role_rows))
+            .order_by(User.display_name)
+        )
+    )
+    headcount = db.session.scalar(
+        select(func.count()).select_from(User).where(User.company_id == company.id)
+    )
+    departments = list(
+        db.session.scalars(
+            select(Department).where(Department.company_id == company.id).order_by(Department.name)
+        )
+    )
+    # formdata=None: a form not sent shows the company, never the fields another sent.
+    return render_template(
+        "admin/company.html",
+        company=company,
+        people=people,
+        headcount=headcount,
+        departments=departments,
+        settings_form=settings or CompanyForm(formdata=None, obj=company),
+        form=reporting or ReportingForm(formdata=None, obj=company),
+        department_form=department or DepartmentForm(formdata=None),
+        renaming=renaming,
+        confirm=confirm,
+    )
 
 
 _FIELD_OF = {
@@ -100,17 +154,21 @@ def new_company() -> ResponseReturnValue:
 
 @bp.route("/companies/<int:company_id>/edit", methods=["GET", "POST"])
 def edit_company(company_id: int) -> ResponseReturnValue:
+    """The company's settings, a section of its page (where an old link is sent)."""
     company = company_or_404(company_id)
+    if request.method == "GET":
+        return redirect(url_for("admin.company", company_id=company.id) + "#settings")
+    # With obj: a field the post lacks keeps the company's value.
     form = CompanyForm(obj=company)
-    if form.validate_on_submit():
-        try:
-            companies.update_company(db.session, current_actor(), company, _fields(form), now())
-        except CompanyError as error:
-            _show(form, error)
-            return render_template("admin/company_form.html", form=form, company=company), 422
-        flash(_("The settings of %(company)s are saved.", company=company.name), "success")
-        return redirect(url_for("admin.company", company_id=company.id))
-    return render_template("admin/company_form.html", form=form, company=company)
+    if not form.validate_on_submit():
+        return company_page(company, settings=form), 422
+    try:
+        companies.update_company(db.session, current_actor(), company, _fields(form), now())
+    except CompanyError as error:
+        _show(form, error)
+        return company_page(company, settings=form), 422
+    flash(_("The settings of %(company)s are saved.", company=company.name), "success")
+    return redirect(url_for("admin.company", company_id=company.id))
 
 
 @bp.post("/companies/<int:company_id>/suspend")
@@ -138,17 +196,13 @@ def add_department(company_id: int) -> ResponseReturnValue:
     company = company_or_404(company_id)
     form = DepartmentForm()
     if not form.validate_on_submit():
-        flash(error_text("department-name-missing"), "error")
-    else:
-        try:
-            companies.add_department(
-                db.session, current_actor(), company, form.name.data or "", now()
-            )
-        except CompanyError as error:
-            db.refuse(error.code)
-            flash(error_text(error.code), "error")
-        else:
-            flash(_("The department is added."), "success")
+        return company_page(company, department=form), 422
+    try:
+        companies.add_department(db.session, current_actor(), company, form.name.data or "", now())
+    except CompanyError as error:
+        form.name.errors = [*form.name.errors, error_text(error.code)]
+        return company_page(company, department=form), 422
+    flash(_("The department is added."), "success")
     return redirect(url_for("admin.company", company_id=company.id) + "#departments")
 
 
@@ -157,15 +211,15 @@ def rename_department(company_id: int, department_id: int) -> ResponseReturnValu
     company = company_or_404(company_id)
     department = _department(company, department_id)
     form = DepartmentForm()
+    typed = form.name.data or ""
+    if not form.validate_on_submit():
+        error = form.name.errors[0] if form.name.errors else error_text("department-name-missing")
+        return company_page(company, renaming=(department.id, typed, str(error))), 422
     try:
-        companies.rename_department(
-            db.session, current_actor(), department, form.name.data or "", now()
-        )
+        companies.rename_department(db.session, current_actor(), department, typed, now())
     except CompanyError as error:
-        db.refuse(error.code)
-        flash(error_text(error.code), "error")
-    else:
-        flash(_("The department is renamed."), "success")
+        return company_page(company, renaming=(department.id, typed, error_text(error.code))), 422
+    flash(_("The department is renamed."), "success")
     return redirect(url_for("admin.company", company_id=company.id) + "#departments")
 
 
@@ -251,13 +305,13 @@ def delete_company(company_id: int) -> ResponseReturnValue:
             AuditEntry.company_id == company.id, AuditEntry.action == "company.export"
         )
     )
+    typed = request.form.get("confirm", "")[:300]
     if exported is None or exported < now() - EXPORT_BEFORE_DELETE:
-        flash(_("Download the company's export first; it can be deleted within a day of it."),
-              "error")  # fmt: skip
-        return redirect(url_for("admin.company", company_id=company.id))
-    if request.form.get("confirm", "").strip() != company.name:
-        flash(_("Type the company's name exactly to confirm the deletion."), "error")
-        return redirect(url_for("admin.company", company_id=company.id))
+        refused = _("Download the company's export first; it can be deleted within a day of it.")
+        return company_page(company, confirm=(typed, refused)), 422
+    if typed.strip() != company.name:
+        refused = _("Type the company's name exactly to confirm the deletion.")
+        return company_page(company, confirm=(typed, refused)), 422
     name = company.name
     companies.delete_company(db.session, current_actor(), company, now())
     flash(_("%(company)s and all its data are deleted.", company=name), "success")

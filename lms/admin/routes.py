@@ -9,14 +9,14 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 
 from lms.admin import bp
-from lms.admin.companies import company_or_404
+from lms.admin.companies import company_or_404, company_page
 from lms.admin.forms import ReportingForm
 from lms.audit.trail import current_actor
 from lms.clock import now
 from lms.db import db
 from lms.input_checks import number_arg
 from lms.manage.assigning import assign_form, assigned_message, carry_out
-from lms.models import Company, Department, ReportAccess, Role, User, UserRole
+from lms.models import Company, Department, ReportAccess, User
 from lms.permissions import get_for_company
 from lms.services import companies
 
@@ -40,7 +40,7 @@ def index() -> ResponseReturnValue:
 
 @bp.get("/companies/<int:company_id>")
 def company(company_id: int) -> ResponseReturnValue:
-    return _company_page(company_or_404(company_id), None)
+    return company_page(company_or_404(company_id))
 
 
 @bp.route("/companies/<int:company_id>/assign", methods=["GET", "POST"])
@@ -58,14 +58,15 @@ def assign(company_id: int) -> ResponseReturnValue:
         .order_by(User.display_name)
     ).all()
     form = assign_form(company, departments, people, whole_company=True)
-    if not form.validate_on_submit():
+    # A step of the people list (search, everyone shown, none) shows the form again.
+    if form.stepped or not form.validate_on_submit():
         page = render_template(
             "manage/assign.html",
             form=form,
             action=url_for("admin.assign", company_id=company.id),
             back=(url_for("admin.company", company_id=company.id), company.name),
         )
-        return page, (422 if request.method == "POST" else 200)
+        return page, (422 if request.method == "POST" and not form.stepped else 200)
     course, result = carry_out(
         form,
         company,
@@ -83,7 +84,7 @@ def reporting(company_id: int) -> ResponseReturnValue:
     company = company_or_404(company_id)
     form = ReportingForm()
     if not form.validate_on_submit():
-        return _company_page(company, form), 422
+        return company_page(company, reporting=form), 422
     companies.update_reporting(
         db.session,
         current_actor(),
@@ -94,7 +95,8 @@ def reporting(company_id: int) -> ResponseReturnValue:
         now=now(),
     )
     flash(_("The settings of %(company)s are saved.", company=company.name), "success")
-    return redirect(url_for("admin.company", company_id=company.id))
+    # To the message at the top (the form was sent from #privacy further down).
+    return redirect(url_for("admin.company", company_id=company.id) + "#main")
 
 
 @bp.get("/companies/<int:company_id>/access-log")
@@ -116,37 +118,4 @@ def access_log(company_id: int) -> ResponseReturnValue:
         entries=entries[:100],
         page=page,
         more=len(entries) > 100,
-    )
-
-
-def _company_page(company: Company, form: ReportingForm | None) -> str:
-    if form is None:
-        form = ReportingForm(obj=company)
-    # The managers here; everyone on the people page (search, filters, pages).
-    people = list(
-        db.session.scalars(
-            select(User)
-            .where(
-                User.company_id == company.id,
-                User.role_rows.any(UserRole.role == Role.MANAGER.value),
-            )
-            .options(selectinload(User.department), selectinload(User.role_rows))
-            .order_by(User.display_name)
-        )
-    )
-    headcount = db.session.scalar(
-        select(func.count()).select_from(User).where(User.company_id == company.id)
-    )
-    departments = list(
-        db.session.scalars(
-            select(Department).where(Department.company_id == company.id).order_by(Department.name)
-        )
-    )
-    return render_template(
-        "admin/company.html",
-        company=company,
-        people=people,
-        headcount=headcount,
-        departments=departments,
-        form=form,
     )

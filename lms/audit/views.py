@@ -9,6 +9,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from lms.areas import Places
+from lms.audit import labels
 from lms.db import db
 from lms.input_checks import number_arg
 from lms.models import AuditEntry, Company
@@ -52,15 +53,22 @@ def index() -> ResponseReturnValue:
     kinds = select(AuditEntry.action).distinct().order_by(AuditEntry.action)
     if company_ids is not None:  # the kinds of the shown companies only
         kinds = kinds.where(AuditEntry.company_id.in_(company_ids))
-    actions = db.session.scalars(kinds)
+    # The filter lists the kinds by their names in the reader's language.
+    actions = sorted(
+        ((kind, labels.action_label(kind)) for kind in db.session.scalars(kinds)),
+        key=lambda pair: pair[1].casefold(),
+    )
     names = {row.id: row.name for row in db.session.execute(select(Company.id, Company.name))}
+    shown = entries[:PAGE_SIZE]
     return render_template(
         "audit/entries.html",
-        entries=entries[:PAGE_SIZE],
+        entries=labels.shown_entries(
+            shown, labels.names_for(db.session, shown, company_ids, names)
+        ),
         more=len(entries) > PAGE_SIZE,
         page=page,
         action=action,
-        actions=list(actions),
+        actions=actions,
         company_names=names,
         show_company=company_ids is None,
     )

@@ -12,9 +12,9 @@ from typing import Any
 
 from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import func, select
 from wtforms import BooleanField, HiddenField, StringField, TextAreaField
@@ -280,7 +280,14 @@ def draft(slug: str) -> ResponseReturnValue:
         "author/draft.html",
         draft=draft,
         files=files,
-        units=drafts.unit_files([f.path for f in files]),
+        # A unit's file in the course's language first (03-x.md before 03-x.en.md).
+        units=[
+            (base, sorted(paths, key=lambda p: (p.count("."), p)))
+            for base, paths in drafts.unit_files([f.path for f in files])
+        ],
+        headings=drafts.unit_headings(db.session, draft),
+        # The titles' language (the first file of a unit is in the course's).
+        language=drafts.file_language(db.session, draft, "course.md"),
         result=result,
         local=lambda path: _local(path, draft.slug),
         publish_form=PublishForm(),
@@ -325,17 +332,34 @@ def edit_file(slug: str, path: str) -> ResponseReturnValue:
     feedback = _unit_feedback(draft, path)
     problems = [p for p in drafts.check(db.session, draft).problems
                 if _local(p.path, draft.slug) == path]  # fmt: skip
+    text = form.text.data or ""
     status = 409 if conflict else 422 if form.errors else 200
     return render_template(
         "author/draft_file.html",
         draft=draft,
         path=path,
+        is_unit=bool(drafts.UNIT_NAME.match(path)),
+        language=drafts.file_language(db.session, draft, path),
+        heading=drafts.unit_heading(text.encode("utf-8")),
         form=form,
         conflict=conflict,
         theirs=theirs,
         problems=problems,
+        preview=_preview_of(draft, path, text),
         feedback=feedback,
     ), status
+
+
+def _preview_of(draft: CourseDraft, path: str, text: str) -> str | None:
+    """The unit of the text in the editor as learners would see it, for the page to
+    show from the start (None while the check finds errors in it)."""
+    try:
+        live = drafts.check_typed(db.session, draft, path, text[:MAX_TEXT])
+    except DraftError:
+        return None  # a name no file may have: the form says so
+    if live.result.spec is None:
+        return None
+    return drafts.render_typed(live, _asset_url(draft))
 
 
 @dataclass(frozen=True)
@@ -430,9 +454,12 @@ def check_file(slug: str, path: str) -> ResponseReturnValue:
 
 @bp.post("/drafts/<slug>/files/<path:path>/render")
 def render_file(slug: str, path: str) -> ResponseReturnValue:
-    """The live preview while typing (JSON): the file's unit as learners would see it."""
+    """The live preview while typing (JSON): the file's unit as learners would see it;
+    `ok` false while the check finds errors (the page then keeps the last preview)."""
     draft, live = _check_typed(slug, path)
-    return jsonify(html=drafts.render_typed(live, _asset_url(draft)))
+    return jsonify(
+        html=drafts.render_typed(live, _asset_url(draft)), ok=live.result.spec is not None
+    )
 
 
 @bp.post("/drafts/<slug>/files")
@@ -443,8 +470,10 @@ def add_file(slug: str) -> ResponseReturnValue:
     path = (form.path.data or "").strip() if form.validate_on_submit() else ""
     if not path.endswith(".md"):
         path += ".md"
+    # In the file's or the course's language, not the trainer's: learners read it.
     # Translated outside the f-string: Babel's extraction does not look inside one.
-    title = _("New lesson")
+    with force_locale(drafts.file_language(db.session, draft, path)):
+        title = _("New lesson")
     text = f"---\ntype: lesson\ntitle: {title}\n---\n\n"
     try:
         if db.session.scalar(

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     IntegerField,
@@ -16,8 +19,10 @@ from wtforms import (
 from wtforms.validators import URL, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from lms.forms import Form
+from lms.in_person.booking import partial_problem
 from lms.input_checks import DateField
 from lms.manage.forms import CheckboxListField
+from lms.models import Attendance, Booking
 
 
 class SessionForm(Form):
@@ -116,3 +121,42 @@ class SessionForm(Form):
     def validate_online_url(self, field: StringField) -> None:
         if field.data and not field.data.startswith("https://"):
             raise ValidationError(_l("Enter a full address starting with https://."))
+
+
+@dataclass(frozen=True)
+class AttendanceEntry:
+    """One row of the roster as posted: `attendance-<id>`, `minutes-<id>`, `note-<id>`.
+
+    The roster is one form for everyone; its rows are read by booking id, so a row of
+    someone who left the roster after the page was shown is simply not there.
+    """
+
+    attendance: Attendance | None
+    minutes: int | None
+    minutes_text: str  # as typed, to show it again with an error
+    note: str
+    error: str = ""
+
+    @classmethod
+    def posted(cls, form: Mapping[str, str], booking: Booking) -> AttendanceEntry | None:
+        """The row posted for `booking`; None if the page had none for it."""
+        given = form.get(f"attendance-{booking.id}")
+        if given is None:
+            return None
+        attendance = Attendance(given) if given in {a.value for a in Attendance} else None
+        minutes_text = form.get(f"minutes-{booking.id}", "").strip()[:10]
+        note = form.get(f"note-{booking.id}", "").strip()[:500]
+        minutes = int(minutes_text) if minutes_text.isdecimal() else None
+        error = ""
+        if attendance == Attendance.PARTIAL:
+            problem = (
+                "bad-minutes-present"
+                if minutes_text and minutes is None
+                else partial_problem(booking.in_person, minutes, note)
+            )
+            if problem == "partial-needs-detail":
+                error = _("For partly present, enter the minutes present or a note.")
+            elif problem is not None:
+                error = _("Enter the minutes present as a number from 1 to %(max)d.",
+                          max=booking.in_person.minutes)  # fmt: skip
+        return cls(attendance, minutes, minutes_text, note, error)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from lms.audit.trail import current_actor
 from lms.author import bp
-from lms.author.forms import SessionForm
+from lms.author.forms import AttendanceEntry, SessionForm
 from lms.clock import local_zone, now
 from lms.content.importer import live_versions
 from lms.db import db
@@ -248,7 +248,16 @@ def cancel_session(session_id: int) -> ResponseReturnValue:
 
 @bp.get("/sessions/<int:session_id>")
 def session(session_id: int) -> ResponseReturnValue:
-    in_person = _own_session(session_id)
+    return _roster_page(_own_session(session_id))
+
+
+def _roster_page(
+    in_person: InPersonSession,
+    entries: dict[int, AttendanceEntry] | None = None,
+    partial_counts: bool | None = None,
+) -> str:
+    """The session with its roster; `entries` and `partial_counts`: what was posted, shown
+    again with its errors."""
     moment = now()
     opens, closes = booking.check_in_window(in_person)
     people = booking.roster(db.session, in_person)
@@ -261,6 +270,8 @@ def session(session_id: int) -> ResponseReturnValue:
         seated=seated,
         waiting=waiting,
         attendance_choices=_attendance_choices(),
+        entries=entries or {},
+        partial_counts=in_person.partial_counts if partial_counts is None else partial_counts,
         now=moment,
         opens=opens,
         check_in_open=opens <= moment <= closes,
@@ -272,25 +283,36 @@ def _attendance_choices() -> list[tuple[str, str]]:
         (Attendance.PRESENT.value, _("present")),
         (Attendance.ABSENT.value, _("absent")),
         (Attendance.EXCUSED.value, _("excused")),
+        # Last, so the field for the minutes present follows it.
+        (Attendance.PARTIAL.value, _("partly present")),
     ]
 
 
 @bp.post("/sessions/<int:session_id>/attendance")
 def save_attendance(session_id: int) -> ResponseReturnValue:
-    """The whole roster in one form: each person's attendance and a note."""
+    """The whole roster in one form: each person's attendance (partly present with the
+    minutes or a note) and a note, and whether partial attendance counts for the unit.
+    A row with an error saves nothing: the roster comes back with what was typed."""
     in_person = _own_session(session_id)
     actor = current_actor()
     moment = now()
-    if moment < in_person.starts_at - booking.CHECK_IN_EARLY:
+    if moment < in_person.attendance_opens:
         flash(_("Attendance can be recorded once the session has begun."), "error")
         return redirect(url_for("author.session", session_id=session_id))
-    for person in booking.roster(db.session, in_person):
-        given = request.form.get(f"attendance-{person.id}")
-        if person.status != BookingStatus.CONFIRMED or given is None:
-            continue  # no seat, or not on the roster when the page was loaded
-        value = Attendance(given) if given in {a.value for a in Attendance} else None
-        note = request.form.get(f"note-{person.id}", "")
-        booking.record_attendance(db.session, actor, person, value, note, now=moment)
+    people, entries = booking.roster(db.session, in_person), {}
+    for person in people:
+        entry = AttendanceEntry.posted(request.form, person)
+        if person.status == BookingStatus.CONFIRMED and entry is not None:
+            entries[person.id] = entry  # else no seat, or not on the roster when shown
+    partial_counts = request.form.get("partial_counts") == "y"
+    if any(entry.error for entry in entries.values()):
+        return _roster_page(in_person, entries, partial_counts), 422
+    booking.set_partial_rule(db.session, actor, in_person, partial_counts, now=moment)
+    for person in people:
+        entry = entries.get(person.id)
+        if entry is not None:
+            booking.record_attendance(db.session, actor, person, entry.attendance, entry.note,
+                                      minutes=entry.minutes, now=moment)  # fmt: skip
     flash(_("Attendance is saved."), "success")
     return redirect(url_for("author.session", session_id=session_id))
 

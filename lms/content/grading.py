@@ -486,6 +486,13 @@ def grade(question: Question, response: object) -> Result:
     return GRADERS[question.type].grade(question, response)
 
 
+def grade_fields(question: Question, shown: Mapping[str, Any], fields: Mapping[str, Any]) -> Result:
+    """Grade a question's saved form fields (see `Grader.response_from_fields`): what
+    the review of a handed-in answer marks right and wrong, part by part."""
+    grader = GRADERS[question.type]
+    return grader.grade(question, grader.response_from_fields(question, shown, fields))
+
+
 def grade_quiz(
     questions: Sequence[Question], responses: Mapping[str, object], pass_mark: int
 ) -> QuizResult:

@@ -40,11 +40,9 @@ from lms.models import (
     UnitProgress,
     User,
 )
-from lms.models.in_person import ACTIVE, HOLDS_SEAT
+from lms.models.in_person import ACTIVE, HOLDS_SEAT, WAS_THERE, attendance_counts
 from lms.services import learning
 
-# A learner may check in from this long before the start until the end.
-CHECK_IN_EARLY = timedelta(minutes=30)
 # The code shown for check-in changes this often; the one before still works,
 # so a code read just before the change does not fail.
 CHECK_IN_SLOT = timedelta(minutes=10)
@@ -405,8 +403,13 @@ def cancel(
     return _promote(session, in_person, now) if held else []
 
 
-def decide(session: Session, booking: Booking, *, approve: bool, now: datetime) -> list[Notice]:
-    """A manager approves or declines a booking awaiting approval; twice changes nothing."""
+def decide(
+    session: Session, booking: Booking, *, approve: bool, by: User | None, now: datetime
+) -> list[Notice]:
+    """A manager (`by`) approves or declines a booking awaiting approval; twice changes
+    nothing. Nobody decides on their own booking: BookingError("own-booking")."""
+    if by is not None and by.id == booking.user_id:
+        raise BookingError("own-booking")
     in_person = lock(session, booking.session_id)
     session.refresh(booking)
     if booking.status != BookingStatus.REQUESTED:
@@ -450,7 +453,15 @@ def _promote(session: Session, in_person: InPersonSession, now: datetime) -> lis
 
 
 # The fields of a booking the audit log follows when attendance is recorded.
-ATTENDANCE_FIELDS = ("attendance", "attendance_note")
+ATTENDANCE_FIELDS = ("attendance", "minutes_present", "attendance_note")
+
+
+def attendance_moment(in_person: InPersonSession, recorded_at: datetime) -> datetime:
+    """When attending `in_person` completes its unit: at the session's start, whenever the
+    attendance is entered (during the session or a week later). Attendance recorded
+    before the start (a check-in or the roster, possible 30 minutes before) counts from
+    that moment, so nothing is dated in the future."""
+    return min(recorded_at, in_person.starts_at)
 
 
 def record_attendance(
@@ -460,22 +471,62 @@ def record_attendance(
     attendance: Attendance | None,
     note: str,
     *,
+    minutes: int | None = None,
     now: datetime,
 ) -> None:
-    """Record whether a person with a seat was there (by `actor`, the trainer). Present
-    completes the unit.
+    """Record whether a person with a seat was there (by `actor`, the trainer).
 
-    Changing "present" to something else takes the unit back, unless the module was
-    completed meanwhile (its completion and certificate stay). A change is written to
-    the audit log; recording the same again writes nothing.
+    Present completes the unit. Partly present needs the `minutes` present or a `note`;
+    it completes the unit only where the session's rule says partial attendance counts
+    (`InPersonSession.partial_counts`), otherwise the unit stays open and the person
+    books another session. A change that makes the attendance no longer count takes
+    the unit back, unless the module was completed meanwhile (its completion and
+    certificate stay). A change is written to the audit log; recording the same again
+    writes nothing.
     """
     before = audit.snapshot(booking, ATTENDANCE_FIELDS)
-    _set_attendance(session, booking, attendance, note, by_id=actor.user_id, now=now)
+    _set_attendance(
+        session, booking, attendance, note, minutes=minutes, by_id=actor.user_id, now=now
+    )
     difference = audit.changed(before, booking)
     if difference:
         audit.record(session, actor, "attendance.record", booking.company_id, now,
                      subject=booking.user.display_name, subject_id=booking.id,
                      changes=difference)  # fmt: skip
+
+
+def set_partial_rule(
+    session: Session, actor: Actor, in_person: InPersonSession, counts: bool, *, now: datetime
+) -> None:
+    """Say whether partial attendance at `in_person` completes the unit. Everyone already
+    marked partly present gains or loses the unit with it (a completed module stays
+    complete); each of them gets an audit entry in their company's log."""
+    if in_person.partial_counts == counts:
+        return
+    in_person.partial_counts = counts
+    session.flush()
+    for booking in _bookings(session, in_person, {BookingStatus.CONFIRMED}):
+        if booking.attendance != Attendance.PARTIAL:
+            continue
+        if counts:
+            _complete_unit(session, booking, now)
+        else:
+            _take_back_unit(session, booking, now)
+        audit.record(session, actor, "attendance.record", booking.company_id, now,
+                     subject=booking.user.display_name, subject_id=booking.id,
+                     changes={"partial_counts": [not counts, counts]})  # fmt: skip
+
+
+def partial_problem(in_person: InPersonSession, minutes: int | None, note: str) -> str | None:
+    """Why a partial attendance cannot be recorded like this, or None.
+
+    "partial-needs-detail": neither minutes nor a note; "bad-minutes-present": minutes
+    outside 1 to the session's length."""
+    if minutes is None and not note.strip():
+        return "partial-needs-detail"
+    if minutes is not None and not 1 <= minutes <= in_person.minutes:
+        return "bad-minutes-present"
+    return None
 
 
 def _set_attendance(
@@ -484,41 +535,57 @@ def _set_attendance(
     attendance: Attendance | None,
     note: str,
     *,
+    minutes: int | None = None,
     by_id: int | None,
     now: datetime,
 ) -> None:
     if booking.status != BookingStatus.CONFIRMED:
         raise BookingError("not-booked")
-    before = booking.attendance
     value = attendance.value if attendance is not None else None
-    if value != before or note.strip() != booking.attendance_note:
+    note = note.strip()[:500]
+    if value == Attendance.PARTIAL:
+        problem = partial_problem(booking.in_person, minutes, note)
+        if problem is not None:
+            raise BookingError(problem, minutes=booking.in_person.minutes)
+    else:
+        minutes = None
+    counted = booking.counts
+    if (value, minutes, note) != (booking.attendance, booking.minutes_present,
+                                  booking.attendance_note):  # fmt: skip
         booking.attendance = value
-        booking.attendance_note = note.strip()[:500]
+        booking.minutes_present = minutes
+        booking.attendance_note = note
         booking.attendance_by_id = by_id
         booking.attendance_at = now
-        if value != Attendance.PRESENT:
+        if value not in WAS_THERE:
             booking.checked_in_at = None
     session.flush()
-    if value == Attendance.PRESENT and before != Attendance.PRESENT:
+    if booking.counts and not counted:
         _complete_unit(session, booking, now)
-    elif before == Attendance.PRESENT and value != Attendance.PRESENT:
-        _take_back_unit(session, booking)
+    elif counted and not booking.counts:
+        _take_back_unit(session, booking, now)
 
 
 def _complete_unit(session: Session, booking: Booking, now: datetime) -> None:
+    """Record the unit for `booking`'s person (enrolling them if needed), dated by
+    `attendance_moment`; `now` is when the attendance was recorded."""
     in_person = booking.in_person
     course = session.get(Course, in_person.course_id)
     assert course is not None
+    moment = attendance_moment(in_person, now)
     enrollment = learning.get_enrollment(session, booking.user, course)
     if enrollment is None:
-        enrollment = learning.enroll(session, booking.user, course, now)
-    at = max(min(now, in_person.ends_at), enrollment.counts_from)
+        enrollment = learning.enroll(session, booking.user, course, moment)
+    at = max(moment, enrollment.counts_from)
     # If the learner's version no longer has this unit, the attendance stays on record.
     with contextlib.suppress(learning.LearningError):
         learning.record_outcome(session, enrollment, in_person.unit_id, at)
 
 
-def _take_back_unit(session: Session, booking: Booking) -> None:
+def _take_back_unit(session: Session, booking: Booking, now: datetime) -> None:
+    """The unit is open again, unless the module was completed meanwhile or another
+    session of the unit that the person attended still counts (then the unit is dated
+    by that one)."""
     course = session.get(Course, booking.in_person.course_id)
     assert course is not None
     enrollment = learning.get_enrollment(session, booking.user, course)
@@ -534,13 +601,29 @@ def _take_back_unit(session: Session, booking: Booking) -> None:
     ):
         session.delete(progress)
     session.flush()
+    still = session.scalars(
+        select(Booking)
+        .join(InPersonSession, InPersonSession.id == Booking.session_id)
+        .where(
+            Booking.user_id == booking.user_id,
+            Booking.id != booking.id,
+            Booking.status == BookingStatus.CONFIRMED,
+            Booking.attendance.in_([str(a) for a in WAS_THERE]),
+            InPersonSession.course_id == booking.in_person.course_id,
+            InPersonSession.unit_id == booking.in_person.unit_id,
+        )
+        .order_by(InPersonSession.starts_at)
+    )
+    other = next((b for b in still if attendance_counts(b.attendance, b.in_person)), None)
+    if other is not None:
+        _complete_unit(session, other, other.checked_in_at or other.attendance_at or now)
 
 
 # --- Check-in by QR code -----------------------------------------------------------
 
 
 def check_in_window(in_person: InPersonSession) -> tuple[datetime, datetime]:
-    return in_person.starts_at - CHECK_IN_EARLY, in_person.ends_at
+    return in_person.attendance_opens, in_person.ends_at
 
 
 def _slot(at: datetime) -> int:
@@ -593,7 +676,8 @@ def check_in(
     )
     if booking is None or booking.status != BookingStatus.CONFIRMED:
         raise BookingError("not-booked")
-    if booking.attendance != Attendance.PRESENT:
+    # A trainer's "partly present" (came late, left early) is not overwritten by a scan.
+    if booking.attendance not in WAS_THERE:
         _set_attendance(
             session, booking, Attendance.PRESENT, booking.attendance_note, by_id=user.id, now=now
         )

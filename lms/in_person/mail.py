@@ -29,7 +29,8 @@ SUBJECTS = {
 
 
 def supervisors(session: Session, user: User) -> list[User]:
-    """The managers who see `user`: of their department, and those of the whole company."""
+    """The managers who see `user`: of their department, and those of the whole company;
+    never `user` themselves (nobody approves their own booking)."""
     managers = session.scalars(
         select(User)
         .where(
@@ -43,8 +44,11 @@ def supervisors(session: Session, user: User) -> list[User]:
     return [
         manager
         for manager in managers
-        if not manager.managed_departments
-        or any(d.id == user.department_id for d in manager.managed_departments)
+        if manager.id != user.id
+        and (
+            not manager.managed_departments
+            or any(d.id == user.department_id for d in manager.managed_departments)
+        )
     ]
 
 

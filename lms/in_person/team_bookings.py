@@ -28,8 +28,9 @@ def decide(
     session: Session, actor: Actor, held: Booking, *, approve: bool, now: datetime
 ) -> list[Notice]:
     """Approve or decline a booking awaiting approval; a booking decided already is left
-    alone (no notices, no entry)."""
-    notices = booking.decide(session, held, approve=approve, now=now)
+    alone (no notices, no entry). A manager's own booking is refused before anything
+    changes (`BookingError("own-booking")`): another manager decides on it."""
+    notices = booking.decide(session, held, approve=approve, by=actor.user, now=now)
     if notices:
         audit.record(session, actor, "booking.approve" if approve else "booking.decline",
                      held.company_id, now, subject=held.user.display_name,

@@ -33,5 +33,9 @@ def error_text(error: BookingError) -> str:
         ),
         "code-invalid": _("This code is not valid for this session."),
         "unknown-session": _("This session no longer exists."),
+        "own-booking": _(
+            "You cannot approve or decline your own booking. Another manager of your "
+            "company decides on it."
+        ),
     }
     return texts.get(error.code, error.code)

@@ -21,22 +21,22 @@ def _user() -> User:
     return user
 
 
-def _path(slug: str) -> LearningPath:
-    """A path open to the learner's company (all its modules are in the catalogue)."""
+def _path(slug: str) -> paths.PathState:
+    """Where the learner stands on a path they follow or one open to their company (all
+    its modules are in the catalogue)."""
     path = db.session.scalar(select(LearningPath).where(LearningPath.slug == slug))
-    user = _user()
-    following = (
-        path is not None and paths.path_state(db.session, user, path, page_language()).following
-    )
-    if path is None or not (following or path in paths.paths_for(db.session, user.company_id)):
+    if path is None:
         abort(404)
-    return path
+    user = _user()
+    state = paths.path_state(db.session, user, path, page_language())
+    if not (state.following or paths.is_offered(db.session, path, user.company_id)):
+        abort(404)
+    return state
 
 
 @bp.get("/paths/<slug>")
 def path(slug: str) -> ResponseReturnValue:
-    learning_path = _path(slug)
-    state = paths.path_state(db.session, _user(), learning_path, page_language())
+    state = _path(slug)
     company = _user().company
     return render_template(
         "learn/path.html",
@@ -47,7 +47,7 @@ def path(slug: str) -> ResponseReturnValue:
 
 @bp.post("/paths/<slug>/follow")
 def follow(slug: str) -> ResponseReturnValue:
-    learning_path = _path(slug)
+    learning_path = _path(slug).path
     company = _user().company
     if company is None or not company.self_enrolment:
         abort(404)

@@ -41,7 +41,7 @@ from lms.models import (
     User,
 )
 from lms.services import learning, quizzes
-from lms.services.review import attempt_review
+from lms.services.review import attempt_review, content_language
 from lms.templating import page_language
 
 
@@ -114,6 +114,9 @@ def _page(attempt: QuizAttempt) -> int:
 
 @bp.route("/courses/<slug>/<unit_id>/attempts/<int:number>", methods=["GET", "POST"])
 def attempt(slug: str, unit_id: str, number: int) -> ResponseReturnValue:
+    """A page of an open attempt; its POST saves the page and moves on ("next",
+    "previous", "summary"). Handing in ("submit") comes from the summary, which sends
+    no page: see `_hand_in`."""
     posted = request.method == "POST"
     action = request.form.get("action", "next") if posted else None
     if action == "submit":
@@ -130,6 +133,8 @@ def attempt(slug: str, unit_id: str, number: int) -> ResponseReturnValue:
         except quizzes.AttemptChanged:
             entered = quizzes.page_entered(attempt, page, form)
             return _attempt_page(enrollment, unit, attempt, page, entered, "changed"), 409
+        if action == "summary" or (action == "next" and page >= quizzes.page_count(attempt)):
+            return redirect(_summary_url(slug, unit_id, number))
         page = page - 1 if action == "previous" else page + 1
         return redirect(
             url_for("learn.attempt", slug=slug, unit_id=unit_id, number=number, page=page)
@@ -146,32 +151,85 @@ def attempt(slug: str, unit_id: str, number: int) -> ResponseReturnValue:
 def _hand_in(slug: str, unit_id: str, number: int) -> ResponseReturnValue:
     """Hand in an attempt: read and grade it in a reading transaction, then write.
 
-    The write transaction (on SQLite the write lock, which every hand-in queues for,
-    is then held for the writing only) checks that nothing it graded has changed
-    meanwhile (`quizzes.submit`).
+    The summary's "Hand in now" sends no page: the saved answers are graded, as the
+    summary listed them. A POST that names a page (pages shown before the summary
+    existed, scripts) hands in with that page's answers, stored with the grade in one
+    statement. The write transaction (on SQLite the write lock, which every hand-in
+    queues for, is then held for the writing only) checks that nothing it graded has
+    changed meanwhile (`quizzes.submit`); a changed attempt is answered 409 with the
+    summary (or the page) as saved now.
     """
     form = request.form.to_dict(flat=False)
     with db.reading():
         enrollment, unit, attempt = _own_attempt(slug, unit_id, number)
         if attempt.status != "open":
             return redirect(_result_url(slug, unit_id, number))
-        page = _page(attempt)
+        page = _page(attempt) if "page" in request.form else None
         seen = _seen()
         if seen is not None and seen != attempt.sequence:
-            entered = quizzes.page_entered(attempt, page, form)
-            return _attempt_page(enrollment, unit, attempt, page, entered, "changed"), 409
+            return _changed(enrollment, unit, attempt, page, form), 409
         grading = quizzes.grade(attempt, page, form)
     try:
-        # The last page is stored with the grade, in one statement.
         quizzes.submit(db.session, attempt, now(), grading)
     except quizzes.AttemptChanged:
-        entered = quizzes.page_entered(attempt, page, form)
-        return _attempt_page(enrollment, unit, attempt, page, entered, "changed"), 409
+        return _changed(enrollment, unit, attempt, page, form), 409
     return redirect(_result_url(slug, unit_id, number))
+
+
+def _changed(
+    enrollment: Enrollment,
+    unit: dict[str, Any],
+    attempt: QuizAttempt,
+    page: int | None,
+    form: dict[str, list[str]],
+) -> str:
+    """The summary (`page` None) or the page as saved now, after another window saved
+    since it was shown: nothing was handed in."""
+    if page is None:
+        return _summary_page(enrollment, unit, attempt, "changed")
+    entered = quizzes.page_entered(attempt, page, form)
+    return _attempt_page(enrollment, unit, attempt, page, entered, "changed")
+
+
+@bp.get("/courses/<slug>/<unit_id>/attempts/<int:number>/summary")
+def attempt_summary(slug: str, unit_id: str, number: int) -> ResponseReturnValue:
+    """Every question of an open attempt, answered or not, each linked to its page, and
+    the one button that hands the attempt in."""
+    enrollment, unit, attempt = _own_attempt(slug, unit_id, number)
+    if attempt.status != "open":
+        return redirect(_result_url(slug, unit_id, number))
+    return _summary_page(enrollment, unit, attempt)
+
+
+def _summary_page(
+    enrollment: Enrollment, unit: dict[str, Any], attempt: QuizAttempt, notice: str | None = None
+) -> str:
+    rows = quizzes.overview(attempt)
+    left = quizzes.attempts_left(db.session, enrollment, attempt.unit_id)
+    return render_template(
+        "learn/attempt_summary.html",
+        course=enrollment.course,
+        unit=unit,
+        attempt=attempt,
+        attempt_key=_attempt_key(attempt.id, learner().session_version),
+        questions=rows,
+        unanswered=sum(row.state is quizzes.AnswerState.UNANSWERED for row in rows),
+        partly=sum(row.state is quizzes.AnswerState.PARTLY for row in rows),
+        pages=quizzes.page_count(attempt),
+        unsaved_pages=quizzes.unsaved_pages(attempt),
+        # Attempts left once this one is handed in (None: as many as the learner likes).
+        left_after=None if left is None else max(left - 1, 0),
+        language=content_language(attempt.version, attempt.language, attempt.unit_id),
+        notice=notice,
+    )
 
 
 def _result_url(slug: str, unit_id: str, number: int) -> str:
     return url_for("learn.attempt_result", slug=slug, unit_id=unit_id, number=number)
+
+
+def _summary_url(slug: str, unit_id: str, number: int) -> str:
+    return url_for("learn.attempt_summary", slug=slug, unit_id=unit_id, number=number)
 
 
 def _seen() -> int | None:
@@ -224,6 +282,7 @@ def _attempt_page(
         unsaved=unsaved,
         notice=notice,
         kept_shown=kept,
+        language=content_language(attempt.version, attempt.language, attempt.unit_id),
     )
 
 
@@ -313,8 +372,12 @@ def _keep_sent_page() -> ResponseReturnValue | None:
         if row is None or str(row.session_version) != version:
             return None
         attempt: QuizAttempt = row[0]
-        page = _page(attempt)
         learner_here = here == attempt.user_id
+        if "page" not in request.form:
+            # The summary's hand-in: it sends no answers, so nothing is kept, and
+            # nothing is handed in without a valid session.
+            return _hand_in_after_session_end(args, attempt, learner_here, here)
+        page = _page(attempt)
         shown_at = attempt.sequence if seen is None else seen
         if not learner_here and not quizzes.keep_page(session, attempt, page, form, shown_at):
             return None
@@ -337,6 +400,44 @@ def _keep_sent_page() -> ResponseReturnValue | None:
     return redirect(url_for("auth.login", next=next_url))
 
 
+def _hand_in_after_session_end(
+    args: dict[str, Any], attempt: QuizAttempt, learner_here: bool, here: int | None
+) -> ResponseReturnValue | None:
+    """The summary's "Hand in now" sent after the learner's session had ended: nothing
+    is handed in. Back to the summary (or the result, if another window handed in) when
+    logged in again by the "stay logged in" cookie, else to the login, which leads
+    there; None (the "form expired" page) if someone else is logged in here."""
+    number = args["number"]
+    if attempt.status == "open":
+        target = _summary_url(args["slug"], args["unit_id"], number)
+    else:
+        target = _result_url(args["slug"], args["unit_id"], number)
+    if learner_here:
+        if current_user.must_change_password or not current_user.has_role(Role.LEARNER):
+            return None
+        if attempt.status == "open":
+            flash(
+                _(
+                    "Your session had ended, so nothing was handed in. "
+                    "Check the summary and hand in now."
+                ),
+                "warning",
+            )
+        return redirect(target)
+    if here is not None:
+        return None
+    flash(
+        _(
+            "Your session had ended, so nothing was handed in. Your answers are saved: "
+            "log in again and hand in from the summary."
+        )
+        if attempt.status == "open"
+        else _("Your session had ended. Log in again to see your result."),
+        "warning",
+    )
+    return redirect(url_for("auth.login", next=target))
+
+
 @bp.get("/courses/<slug>/<unit_id>/attempts/<int:number>/result")
 def attempt_result(slug: str, unit_id: str, number: int) -> ResponseReturnValue:
     enrollment, unit, attempt = _own_attempt(slug, unit_id, number)
@@ -345,6 +446,7 @@ def attempt_result(slug: str, unit_id: str, number: int) -> ResponseReturnValue:
     settings = stored_quiz_settings(attempt.version, unit_id)
     assert settings is not None
     show, answers = attempt_review(attempt)
+    language = page_language()
     return render_template(
         "learn/result.html",
         course=enrollment.course,
@@ -352,8 +454,12 @@ def attempt_result(slug: str, unit_id: str, number: int) -> ResponseReturnValue:
         attempt=attempt,
         show_answers=show,
         answers=answers,
+        language=content_language(attempt.version, attempt.language, unit_id),
         left=quizzes.attempts_left(db.session, enrollment, unit_id),
         policy=settings.show_answers.value,
+        next=quizzes.after_passing(db.session, enrollment, learner(), language)
+        if attempt.passed
+        else None,
     )
 
 

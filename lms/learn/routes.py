@@ -23,7 +23,7 @@ from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from lms import certificates
 from lms.clock import now, today
 from lms.content.importer import catalogue as catalogue_of
-from lms.content.importer import is_visible
+from lms.content.importer import is_visible, live_versions
 from lms.db import db
 from lms.learn import bp, refreshers
 from lms.learn.forms import FeedbackForm
@@ -58,8 +58,13 @@ class AssignedCourse:
 
     cell: compliance.Cell
     slug: str
-    title: str
+    texts: learning.CourseTexts  # of the live version, in the page's language if it has it
     progress: learning.CourseProgress | None
+    waits_for: tuple[paths.Prerequisite, ...]  # a learning path locks it until these are done
+
+    @property
+    def title(self) -> str:
+        return self.texts.title
 
     @property
     def needs_new_round(self) -> bool:
@@ -78,33 +83,43 @@ _URGENCY = {
 }
 
 
-def _assigned(
-    user: User, progress_by_course: dict[int, learning.CourseProgress], lang: str
-) -> list[AssignedCourse]:
-    """The learner's open assignments that still need doing, overdue first."""
+def _cells(user: User) -> list[compliance.Cell]:
+    """The learner's open assignments with their states (one query)."""
     company = user.company
     if company is None:
         return []
     moment = now()
     scope = compliance.Scope(company.id, moment, today(moment), company.recertification_lead_days)
-    cells = [
-        c
-        for c in compliance.person_cells(db.session, scope, user.id)
-        if c.state is not compliance.CellState.COMPLETED
-    ]
+    return compliance.person_cells(db.session, scope, user.id)
+
+
+def _assigned(
+    user: User,
+    progress_by_course: dict[int, learning.CourseProgress],
+    lang: str,
+    locks: dict[int, tuple[paths.Prerequisite, ...]],
+) -> list[AssignedCourse]:
+    """The learner's open assignments that still need doing, overdue first (two queries)."""
+    cells = [c for c in _cells(user) if c.state is not compliance.CellState.COMPLETED]
     if not cells:
         return []
-    titles = compliance.course_titles(db.session, [c.course_id for c in cells], lang)
-    slugs = dict(
-        db.session.execute(
-            select(Course.id, Course.slug).where(Course.id.in_([c.course_id for c in cells]))
-        ).all()
-    )
+    live = {
+        course.id: (course, version)
+        for course, version in live_versions(
+            db.session, Course.id.in_({c.course_id for c in cells})
+        )
+    }
     items = [
         AssignedCourse(
-            c, slugs[c.course_id], titles.get(c.course_id, ""), progress_by_course.get(c.course_id)
+            cell,
+            course.slug,
+            learning.course_texts(version, lang),
+            progress_by_course.get(cell.course_id),
+            locks.get(cell.course_id, ()),
         )
-        for c in cells
+        for cell in cells
+        if cell.course_id in live  # a course has a version from its first import on
+        for course, version in [live[cell.course_id]]
     ]
     return sorted(
         items,
@@ -123,7 +138,10 @@ def index() -> ResponseReturnValue:
         .order_by(Enrollment.enrolled_at)
     ).all()
     progresses = learning.progresses(db.session, enrollments, lang)
-    assigned = _assigned(user, {p.enrollment.course_id: p for p in progresses}, lang)
+    followed = paths.learner_paths(db.session, user, lang)
+    assigned = _assigned(
+        user, {p.enrollment.course_id: p for p in progresses}, lang, followed.locks
+    )
     assigned_ids = {a.cell.course_id for a in assigned}
     enrolled = {e.course_id for e in enrollments}
     completions = db.session.execute(
@@ -138,6 +156,7 @@ def index() -> ResponseReturnValue:
         catalogue_of(db.session, company.id) if company and company.self_enrolment else []
     )
     catalogue = [(c, v) for c, v in open_courses if c.id not in enrolled | assigned_ids]
+    shown = [p.version for p in progresses] + [v for _c, v in catalogue]
     return render_template(
         "learn/index.html",
         user=user,
@@ -149,19 +168,14 @@ def index() -> ResponseReturnValue:
         ],
         completed=[p for p in progresses if p.enrollment.completed_at is not None],
         catalogue=catalogue,
-        paths=_paths_of(user, lang),
+        texts={version.id: learning.course_texts(version, lang) for version in shown},
+        paths=followed.states,
+        locks=followed.locks,
         self_enrolment=bool(company and company.self_enrolment),
         lang=lang,
         certificates=latest_completion,
         refreshers=refreshers.offered(user, lang, completions),
     )
-
-
-def _paths_of(user: User, lang: str) -> list[paths.PathState]:
-    """The paths the learner follows, then those open to their company."""
-    offered = paths.paths_for(db.session, user.company_id)
-    states = paths.path_states(db.session, user, offered, lang)
-    return sorted(states, key=lambda state: not state.following)
 
 
 def _may_start(user: User, course: Course) -> bool:
@@ -175,6 +189,11 @@ def _may_start(user: User, course: Course) -> bool:
         )
     ):
         return True
+    return _open_to(user, course)
+
+
+def _open_to(user: User, course: Course) -> bool:
+    """Whether the learner's company lets people enrol and sees the course."""
     company = user.company
     if company is None or not company.self_enrolment:
         return False
@@ -186,11 +205,6 @@ def _course(slug: str) -> Course:
     if course is None:
         abort(404)
     return course
-
-
-def _texts(version: CourseVersion, lang: str) -> dict[str, Any]:
-    texts: dict[str, Any] = version.content["texts"]
-    return texts.get(lang) or texts[version.language]
 
 
 @bp.get("/my-data")
@@ -217,15 +231,19 @@ def course(slug: str) -> ResponseReturnValue:
     user = learner()
     lang = page_language()
     enrollment = learning.get_enrollment(db.session, user, course)
+    assigned = [c for c in _cells(user) if c.course_id == course.id]
+    # The assignment's state while it needs doing, as the start page shows it.
+    cell = next((c for c in assigned if c.state is not compliance.CellState.COMPLETED), None)
     if enrollment is None:
         live = learning.latest_version(db.session, course)
-        if live is None or not _may_start(user, course):
+        if live is None or not (assigned or _open_to(user, course)):
             abort(404)
         return render_template(
             "learn/course_intro.html",
             course=course,
             version=live,
-            texts=_texts(live, lang),
+            texts=learning.course_texts(live, lang),
+            cell=cell,
             waits_for=paths.waits_for(db.session, user, course, lang),
         )
     progress = learning.course_progress(db.session, enrollment, lang)
@@ -234,7 +252,10 @@ def course(slug: str) -> ResponseReturnValue:
         "learn/course.html",
         course=course,
         progress=progress,
-        texts=_texts(enrollment.version, lang),
+        texts=learning.course_texts(enrollment.version, lang),
+        cell=cell,
+        # Completed once, but due again (recertification): "Take it again", as on the start page.
+        needs_new_round=cell is not None and enrollment.completed_at is not None,
         newer=newer,
         requalification=newer is not None
         and learning.requalification_between(db.session, enrollment, newer),
@@ -247,7 +268,8 @@ def enroll(slug: str) -> ResponseReturnValue:
     if not _may_start(learner(), course):
         abort(404)
     if paths.waits_for(db.session, learner(), course, page_language()):
-        flash(_("This module opens once you have completed the modules before it."), "error")
+        # Locked by a learning path (a page shown before it was): the module's page
+        # says what comes first and offers no start.
         return redirect(url_for("learn.course", slug=slug))
     try:
         enrollment = learning.enroll(db.session, learner(), course, now())
@@ -443,12 +465,30 @@ def evidence_lines(completion: Completion, lang: str) -> list[str]:
         if unit_id not in units:
             continue
         title, day = units[unit_id]["title"], date_filter(attended.in_person.starts_at)
-        lines.append(
-            _("%(unit)s: attended on %(date)s with %(trainers)s", unit=title, date=day,
-              trainers=", ".join(attended.trainers))
-            if attended.trainers
-            else _("%(unit)s: attended on %(date)s", unit=title, date=day)
-        )  # fmt: skip
+        trainers, total = ", ".join(attended.trainers), attended.in_person.minutes
+        if not attended.partial:
+            lines.append(
+                _("%(unit)s: attended on %(date)s with %(trainers)s", unit=title, date=day,
+                  trainers=trainers)
+                if trainers
+                else _("%(unit)s: attended on %(date)s", unit=title, date=day)
+            )  # fmt: skip
+        elif attended.minutes is not None:
+            lines.append(
+                _("%(unit)s: partly present on %(date)s (%(minutes)d of %(total)d min.) with "
+                  "%(trainers)s", unit=title, date=day, minutes=attended.minutes, total=total,
+                  trainers=trainers)
+                if trainers
+                else _("%(unit)s: partly present on %(date)s (%(minutes)d of %(total)d min.)",
+                       unit=title, date=day, minutes=attended.minutes, total=total)
+            )  # fmt: skip
+        else:
+            lines.append(
+                _("%(unit)s: partly present on %(date)s with %(trainers)s", unit=title, date=day,
+                  trainers=trainers)
+                if trainers
+                else _("%(unit)s: partly present on %(date)s", unit=title, date=day)
+            )  # fmt: skip
     for unit_id, signed in proof.signed_off.items():
         if unit_id in units:
             lines.append(

@@ -54,7 +54,10 @@ def unit_context(enrollment: Enrollment, unit_id: str) -> InPersonContext:
         ),
         None,
     )
-    attended = next((b for b in bookings if b.attendance == "present"), None)
+    # The session that counts for the unit, else one attended partly that does not count.
+    attended = next((b for b in bookings if b.counts), None) or next(
+        (b for b in bookings if b.attendance == "partial"), None
+    )
     upcoming = booking.upcoming(db.session, enrollment.course_id, unit_id, user.company_id, moment)
     position = (
         booking.waitlist_position(db.session, mine)

@@ -105,7 +105,14 @@ def decline(booking_id: int) -> ResponseReturnValue:
 
 def _decide(booking_id: int, *, approve: bool) -> ResponseReturnValue:
     found = _team_booking(booking_id)
-    notices = team_bookings.decide(db.session, current_actor(), found, approve=approve, now=now())
+    try:
+        notices = team_bookings.decide(
+            db.session, current_actor(), found, approve=approve, now=now()
+        )
+    except BookingError as error:
+        db.refuse(error.code)
+        flash(error_text(error), "error")
+        return redirect(url_for("manage.bookings"))
     queue_notices(db.session, notices, now())
     if notices:
         flash(

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     RadioField,
+    SearchField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
@@ -21,6 +22,16 @@ from lms.input_checks import DateField
 
 
 class AssignForm(Form):
+    """Assign a module to a department, the whole company or chosen people.
+
+    The page shows only what the chosen target needs (app.css: `.form--assign`). The
+    buttons named `step` (search, everyone shown, none) change only the list of people:
+    the page comes again with everything typed kept, and nothing is assigned
+    (`lms.manage.assigning.assign_form`).
+    """
+
+    extra_fields = frozenset({"step"})
+
     course = SelectField(
         _l("Module"),
         coerce=int,
@@ -38,6 +49,11 @@ class AssignForm(Form):
     )
     department = SelectField(_l("Department"), coerce=int, validators=[Optional()])
     people = CheckboxListField(_l("People"), coerce=int)
+    search = SearchField(
+        _l("Find people"),
+        description=_l("Part of a name, an e-mail address or a department."),
+        validators=[Optional(), Length(max=100)],
+    )
     due_on = DateField(
         _l("Due on"),
         validators=[InputRequired(message=_l("Please enter the date by which it is due."))],
@@ -52,6 +68,12 @@ class AssignForm(Form):
     def __init__(self, *args: Any, today: date, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.today = today
+        # Filled by `assign_form`: the list of people as shown, and whether this request
+        # was a step of that list rather than an assignment.
+        self.people_total = 0
+        self.people_found = 0
+        self.people_departments: dict[int, str] = {}
+        self.stepped = False
 
     def validate_due_on(self, field: DateField) -> None:
         if field.data is not None and field.data < self.today:

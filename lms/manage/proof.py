@@ -22,6 +22,7 @@ from lms.manage.forms import PeriodForm
 from lms.models import User
 from lms.permissions import managed_department_ids
 from lms.reports import tables
+from lms.reports.evidence import Attended
 from lms.reports.proof import Proof, proof_of_instruction
 from lms.reports.proof_pdf import ProofDocument, render_proof
 from lms.templating import date_filter, datetime_filter, page_language, percent_filter
@@ -42,6 +43,29 @@ def _local_date(value: datetime | None) -> date | str:
     return value.astimezone(local_zone()).date() if value else ""
 
 
+def _session_text(attended: Attended, *, for_pdf: bool) -> str:
+    """A session attended: its start, and for partial attendance how long and whether it
+    counted for the in-person part."""
+    at = attended.in_person.starts_at
+    when = datetime_filter(at) if for_pdf else f"{at.astimezone(local_zone()):%Y-%m-%d %H:%M}"
+    if not attended.partial:
+        return when
+    total = attended.in_person.minutes
+    if attended.minutes is not None and attended.counts:
+        detail = _("partly present: %(minutes)d of %(total)d min.", minutes=attended.minutes,
+                   total=total)  # fmt: skip
+    elif attended.minutes is not None:
+        detail = _("partly present: %(minutes)d of %(total)d min., not counted",
+                   minutes=attended.minutes, total=total)  # fmt: skip
+    elif attended.counts:
+        detail = _("partly present")
+    else:
+        detail = _("partly present, not counted")
+    return f"{when} ({detail})"
+
+
+# A cell is a text, a number, or a list of texts (several sessions or sign-offs): the page
+# and the PDF show a list one per line, the CSV separated by semicolons.
 def _cells(proof: Proof, *, for_pdf: bool) -> tuple[list[str], list[list[object]]]:
     header = [
         _("Name"),
@@ -58,21 +82,17 @@ def _cells(proof: Proof, *, for_pdf: bool) -> tuple[list[str], list[list[object]
         header.insert(7, _("Knowledge check"))
     rows: list[list[object]] = []
     for line in proof.lines:
-        when = [
-            datetime_filter(at) if for_pdf else f"{at.astimezone(local_zone()):%Y-%m-%d %H:%M}"
-            for at, _t in line.sessions
-        ]
-        signed = [
-            _("%(name)s on %(date)s", name=by, date=date_filter(at)) for at, by in line.signoffs
-        ]
         row: list[object] = [
             line.name,
             line.department,
             _("external") if line.version is None else line.version,
             date_filter(line.online_done) if for_pdf else _local_date(line.online_done),
-            "; ".join(when),
-            "; ".join(trainers for _at, trainers in line.sessions),
-            "; ".join(signed),
+            [_session_text(attended, for_pdf=for_pdf) for attended in line.sessions],
+            [", ".join(attended.trainers) or "–" for attended in line.sessions],
+            [
+                _("%(name)s on %(date)s", name=signed.by, date=date_filter(signed.at))
+                for signed in line.signoffs
+            ],
             date_filter(line.completed_at) if for_pdf else _local_date(line.completed_at),
             line.certificate or _("External: %(what)s", what=line.external)
             if line.external
@@ -83,6 +103,13 @@ def _cells(proof: Proof, *, for_pdf: bool) -> tuple[list[str], list[list[object]
             row.insert(7, shown if line.result is not None else "")
         rows.append(row)
     return header, rows
+
+
+def _joined(rows: list[list[object]], separator: str) -> list[list[object]]:
+    """The rows with each list of texts joined into one text."""
+    return [
+        [separator.join(cell) if isinstance(cell, list) else cell for cell in row] for row in rows
+    ]
 
 
 @bp.get("/proof")
@@ -133,7 +160,7 @@ def proof() -> ResponseReturnValue:
     filename = f"lernwerk-unterweisungsnachweis-{start.isoformat()}-{end.isoformat()}.{kind}"
     if kind == "csv":
         header, rows = _cells(result, for_pdf=False)
-        response = Response(tables.csv_chunks(header, rows), mimetype="text/csv")
+        response = Response(tables.csv_chunks(header, _joined(rows, "; ")), mimetype="text/csv")
         response.headers["Content-Type"] = "text/csv; charset=utf-8"
     else:
         header, rows = _cells(result, for_pdf=True)
@@ -146,7 +173,7 @@ def proof() -> ResponseReturnValue:
                 (_("Made on"), datetime_filter(now())),
             ],
             header=header,
-            rows=[[str(cell) for cell in row] for row in rows],
+            rows=[[str(cell) for cell in row] for row in _joined(rows, "\n")],
             empty=_("Nobody completed this module in this period."),
             signature=_("Date, signature of the person responsible"),
             page=_("Page %(page)s of %(pages)s", page="{page}", pages="{pages}"),

@@ -27,7 +27,7 @@ from lms.db import db
 from lms.input_checks import number_arg
 from lms.manage import bp
 from lms.manage import records as manage_records
-from lms.manage.assigning import assign_form, assigned_message, carry_out
+from lms.manage.assigning import assign_form, assigned_message, carry_out, form_page
 from lms.manage.forms import PeriodForm
 from lms.manage.states import (
     STATE_CLASSES,
@@ -323,14 +323,8 @@ def assign() -> ResponseReturnValue:
     form = assign_form(
         company, _departments(), people, whole_company=managed_department_ids(manager) is None
     )
-    if not form.validate_on_submit():
-        page = render_template(
-            "manage/assign.html",
-            form=form,
-            action=url_for("manage.assign"),
-            back=(url_for("manage.index"), _("My team")),
-        )
-        return page, (422 if request.method == "POST" else 200)
+    if form.stepped or not form.validate_on_submit():
+        return form_page(form, url_for("manage.assign"), (url_for("manage.index"), _("My team")))
     course, result = carry_out(
         form,
         company,

@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 from babel.dates import format_date as format_date_babel
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
 
 from lms.clock import local_zone
 from lms.reports.compliance import Cell, CellState, Matrix, Row
@@ -59,10 +60,12 @@ class CellLook(NamedTuple):
 
 class MatrixLine(NamedTuple):
     """One person's row of the matrix for the `matrix_row` macro: per column the cell's
-    look (None: not assigned) and the best result (None: not shown)."""
+    look (None: not assigned), the best result (None: not shown) and the column's module
+    title, escaped once per page (a phone shows each row as a card, the title beside its
+    state)."""
 
     row: Row
-    cells: list[tuple[CellLook | None, Any]]
+    cells: list[tuple[CellLook | None, Any, Markup]]
 
 
 class CellText:
@@ -125,13 +128,14 @@ class CellText:
         """The matrix's rows with a look per column, and the best results from `scores`
         (by person and course) when they are shown."""
         cells, scores = matrix.cells, scores or {}
+        columns = [(course_id, escape(title)) for course_id, title in matrix.courses]
         lines = []
         for row in matrix.rows:
-            looks: list[tuple[CellLook | None, Any]] = []
-            for course_id, _title in matrix.courses:
+            looks: list[tuple[CellLook | None, Any, Markup]] = []
+            for course_id, title in columns:
                 cell = cells.get((row.user_id, course_id))
                 best = scores.get((row.user_id, course_id)) if cell is not None else None
-                looks.append((None if cell is None else self.look(cell), best))
+                looks.append((None if cell is None else self.look(cell), best, title))
             lines.append(MatrixLine(row, looks))
         return lines
 

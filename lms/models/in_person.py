@@ -5,13 +5,16 @@ from __future__ import annotations
 import enum
 from datetime import datetime, timedelta
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.models.accounts import User
 from lms.models.base import Base, utcnow
 from lms.models.content import Course
 from lms.models.tenancy import Company
+
+# Attendance may be taken (by QR check-in or on the roster) from this long before the start.
+CHECK_IN_EARLY = timedelta(minutes=30)
 
 # The tables and their `date_id` columns keep their first names (see InPersonSession).
 session_trainers = Table(
@@ -66,6 +69,9 @@ class InPersonSession(Base):
     booked: Mapped[int] = mapped_column(default=0, server_default="0")
     booking_deadline: Mapped[datetime]
     note: Mapped[str] = mapped_column(String(2000), default="")
+    # Whether "partly present" completes the unit like "present" (the trainer's rule for
+    # this session); otherwise the unit stays open and the person books another session.
+    partial_counts: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Changing it makes every check-in code shown so far invalid.
     check_in_secret: Mapped[str] = mapped_column(String(32))
     cancelled_at: Mapped[datetime | None]
@@ -85,6 +91,11 @@ class InPersonSession(Base):
     @property
     def ends_at(self) -> datetime:
         return self.starts_at + timedelta(minutes=self.minutes)
+
+    @property
+    def attendance_opens(self) -> datetime:
+        """From when attendance can be taken: 30 minutes before the start."""
+        return self.starts_at - CHECK_IN_EARLY
 
     @property
     def free(self) -> int:
@@ -110,8 +121,21 @@ ACTIVE = HOLDS_SEAT | {BookingStatus.WAITLISTED}
 
 class Attendance(enum.StrEnum):
     PRESENT = "present"
+    PARTIAL = "partial"  # partly present: with the minutes present or a note
     ABSENT = "absent"
     EXCUSED = "excused"
+
+
+# Attendance that says the person was there, for all or part of the session.
+WAS_THERE = frozenset({Attendance.PRESENT, Attendance.PARTIAL})
+
+
+def attendance_counts(attendance: str | None, in_person: InPersonSession) -> bool:
+    """Whether this attendance completes the unit: present, or partly present where the
+    session's rule says partial attendance counts."""
+    return attendance == Attendance.PRESENT or (
+        attendance == Attendance.PARTIAL and in_person.partial_counts
+    )
 
 
 class Booking(Base):
@@ -143,6 +167,8 @@ class Booking(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     attendance: Mapped[str | None] = mapped_column(String(20))
     attendance_note: Mapped[str] = mapped_column(String(500), default="")
+    # Partly present: for how many minutes (or only a note says how long).
+    minutes_present: Mapped[int | None]
     attendance_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
@@ -160,6 +186,11 @@ class Booking(Base):
     @property
     def active(self) -> bool:
         return self.status in ACTIVE
+
+    @property
+    def counts(self) -> bool:
+        """Whether the recorded attendance completes the unit (see `attendance_counts`)."""
+        return attendance_counts(self.attendance, self.in_person)
 
 
 class CalendarFeed(Base):

@@ -10,11 +10,48 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import with_appcontext
 from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from lms.cli import cli_language, in_cli_language
 from lms.clock import now
+from lms.people.importing import Action, Change
+
+# What the dry run calls each action and each changed field.
+ACTIONS = {
+    Action.CREATE: _l("create"),
+    Action.UPDATE: _l("update"),
+    Action.MOVE: _l("move"),
+    Action.UNCHANGED: _l("unchanged"),
+    Action.DEACTIVATE: _l("deactivate"),
+}
+FIELDS = {
+    "display_name": _l("name"),
+    "personnel_number": _l("personnel number"),
+    "department_id": _l("department"),
+    "manager": _l("roles"),
+    "language": _l("language"),
+}
+
+
+def describe(change: Change) -> str:
+    """One line of the dry run in the run's language, e.g. `line 4: move
+    anna@example.com (department: Lager)`."""
+    shown = []
+    for name, value in change.updates.items():
+        if name == "department_id":
+            value = change.department or "–"
+        elif name == "manager":
+            value = _("employee, manager") if value else _("employee")
+        elif value is None:
+            value = "–"
+        shown.append(f"{FIELDS.get(name, name.replace('_', ' '))}: {value}")
+    text = f"{ACTIONS[change.action]} {change.email}"
+    if shown:
+        text += f" ({', '.join(shown)})"
+    return _("line %(line)s: %(message)s", line=change.line, message=text) if change.line else text
 
 
 @click.group("people")
@@ -38,13 +75,12 @@ def people_group() -> None:
 @click.option(
     "--lang",
     type=click.Choice(["de", "en"]),
-    default="de",
-    show_default=True,
-    help="Language of the problem messages.",
+    default=None,
+    help="Language of the output (default: LMS_CLI_LANGUAGE, else the locale).",
 )
-@with_appcontext
+@in_cli_language
 def people_import_command(
-    file: Path, company_short: str, do_apply: bool, deactivate_missing: bool, lang: str
+    file: Path, company_short: str, do_apply: bool, deactivate_missing: bool, lang: str | None
 ) -> None:
     """Import people from FILE (CSV or XLSX) into a company; new people are invited.
 
@@ -63,11 +99,13 @@ def people_import_command(
         data = handle.read(people_import.MAX_BYTES + 1)
     base_url = current_app.config["BASE_URL"]
     invited = 0
-    with current_app.test_request_context(base_url=base_url), force_locale(lang):
+    with current_app.test_request_context(base_url=base_url), force_locale(lang or cli_language()):
         with db.begin() as session:
             company = session.scalar(select(Company).where(Company.short_name == company_short))
             if company is None:
-                raise click.ClickException(f"No company with the short name {company_short!r}.")
+                raise click.ClickException(
+                    _("No company with the short name %(name)s.", name=repr(company_short))
+                )
             plan = people_import.plan(
                 session,
                 company,
@@ -77,18 +115,18 @@ def people_import_command(
             for problem in plan.problems:
                 click.echo(problem.format())
             for change in plan.changes:
-                if change.action is not people_import.Action.UNCHANGED:
-                    click.echo(change.describe())
+                if change.action is not Action.UNCHANGED:
+                    click.echo(describe(change))
             counts = plan.counts()
-            click.echo(", ".join(f"{action}: {counts[action]}" for action in people_import.Action))
+            click.echo(", ".join(f"{ACTIONS[action]}: {counts[action]}" for action in Action))
             if plan.has_errors:
-                click.echo("Nothing was changed: correct the file and run again.", err=True)
+                click.echo(_("Nothing was changed: correct the file and run again."), err=True)
                 raise SystemExit(1)
             if not do_apply:
-                click.echo("Dry run: nothing was changed. Run again with --apply to import.")
+                click.echo(_("Dry run: nothing was changed. Run again with --apply to import."))
                 return
-            if counts[people_import.Action.UNCHANGED] == len(plan.changes):
-                click.echo("Nothing to change.")
+            if counts[Action.UNCHANGED] == len(plan.changes):
+                click.echo(_("Nothing to change."))
                 return
             summary = people_import.apply(session, company, plan, None, now())
             lifetime = timedelta(days=current_app.config["INVITE_TOKEN_DAYS"])
@@ -97,6 +135,6 @@ def people_import_command(
             # In the import's transaction: committed with it, or not at all.
             invite_all(session, people, now(), lifetime)
             invited = len(people)
-        click.echo(f"Imported into {company_short}.")
-    if invited:
-        click.echo(f"Invitations queued: {invited} (sent by lms mail send).")
+        click.echo(_("Imported into %(company)s.", company=company_short))
+        if invited:
+            click.echo(_("Invitations queued: %(num)d (sent by lms mail send).", num=invited))

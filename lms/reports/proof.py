@@ -2,9 +2,13 @@
 
 One line per completion in the period, of the people in scope (also a training
 done elsewhere that a manager confirmed for the module, marked as external): the content
-version, when the online part was done, the in-person session with its
-trainers, the sign-off of the on-the-job task, and, only where the company's
-privacy level allows it, the knowledge-check result.
+version, when the online part was done, every in-person session attended for it (fully
+or partly) with its trainers, every sign-off of an on-the-job task, each with its own
+date, and, only where the company's privacy level allows it, the knowledge-check result.
+
+A completion's evidence is what came after the person's previous completion of the
+module, up to this one; a session counts from 30 minutes before its start, when a
+check-in was possible (`evidence.counts_by`).
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from lms.models import (
     UnitProgress,
     User,
 )
-from lms.reports.evidence import evidence
+from lms.reports.evidence import Attended, SignedOff, evidence
 
 
 @dataclass(frozen=True)
@@ -36,8 +40,8 @@ class ProofLine:
     department: str
     version: int | None  # None: training done elsewhere
     online_done: datetime | None
-    sessions: tuple[tuple[datetime, str], ...]  # (start, trainers)
-    signoffs: tuple[tuple[datetime, str], ...]  # (when, by whom)
+    sessions: tuple[Attended, ...]  # every session attended for it, fully or partly
+    signoffs: tuple[SignedOff, ...]  # every sign-off of an on-the-job task
     result: Decimal | None  # best knowledge-check percentage, when results may be shown
     completed_at: datetime
     certificate: str
@@ -79,18 +83,13 @@ def proof_of_instruction(
         query = query.where(User.department_id.in_(department_ids))
     rows = session.execute(query).all()
     found = evidence(session, course_id, {c.user_id for c, *_ in rows})
+    previous = _previous_completions(session, company_id, course_id, [c for c, *_ in rows])
     online = _online_done(session, [c for c, *_ in rows])
     results = _best_results(session, [c for c, *_ in rows]) if with_results else {}
     lines = []
     for completion, name, department, number in rows:
-        proof = found[completion.user_id]
-        sessions = tuple(
-            (a.in_person.starts_at, ", ".join(a.trainers))
-            for a in proof.attended.values()
-            if a.in_person.starts_at <= completion.completed_at
-        )
-        signoffs = tuple(
-            (s.at, s.by) for s in proof.signed_off.values() if s.at <= completion.completed_at
+        proof = found[completion.user_id].between(
+            previous.get(completion.id), completion.completed_at
         )
         lines.append(
             ProofLine(
@@ -98,8 +97,8 @@ def proof_of_instruction(
                 department=department or "",
                 version=number,
                 online_done=online.get(completion.id),
-                sessions=sessions,
-                signoffs=signoffs,
+                sessions=tuple(proof.sessions),
+                signoffs=tuple(proof.signoffs),
                 result=results.get(completion.id),
                 completed_at=completion.completed_at,
                 certificate=completion.code or "",
@@ -148,6 +147,32 @@ def _external_lines(
         )
         for record, name, department in session.execute(query)
     ]
+
+
+def _previous_completions(
+    session: Session, company_id: int, course_id: int, completions: list[Completion]
+) -> dict[int, datetime]:
+    """When each person completed the module the time before each completion, if ever."""
+    if not completions:
+        return {}
+    earlier = session.execute(
+        select(Completion.user_id, Completion.completed_at).where(
+            Completion.company_id == company_id,
+            Completion.course_id == course_id,
+            Completion.user_id.in_({c.user_id for c in completions}),
+            Completion.completed_at < max(c.completed_at for c in completions),
+        )
+    ).all()
+    result: dict[int, datetime] = {}
+    for completion in completions:
+        times = [
+            at
+            for user_id, at in earlier
+            if user_id == completion.user_id and at < completion.completed_at
+        ]
+        if times:
+            result[completion.id] = max(times)
+    return result
 
 
 def _online_done(session: Session, completions: list[Completion]) -> dict[int, datetime]:

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from lms.audit import service as audit
 from lms.audit.service import Actor
 from lms.clock import today
-from lms.content.frontmatter import MAX_FILE_BYTES
+from lms.content.frontmatter import MAX_FILE_BYTES, Source, decode, split
 from lms.content.grading import Result, grade
 from lms.content.importer import (
     ImportOutcome,
@@ -192,6 +192,24 @@ pass_mark: 80
     return {path: text.encode("utf-8") for path, text in files.items()}
 
 
+def file_language(session: Session, draft: CourseDraft, path: str) -> str:
+    """The language a file of the draft is written in: its own (`03-x.en.md`), else the
+    course's (`language:` in course.md), else German."""
+    from lms.content.parser import LANGUAGES, UNIT_FILE
+
+    match = UNIT_FILE.match(PurePosixPath(path).name)
+    if match and match["lang"] in LANGUAGES:
+        return match["lang"]
+    data = session.scalar(
+        select(DraftFile.data).where(DraftFile.draft_id == draft.id, DraftFile.path == "course.md")
+    )
+    source = Source("course.md")
+    text = decode(data, source) if data is not None else None
+    front = split(text, source) if text is not None else None
+    language = front.values.get("language") if front is not None else None
+    return language if language in LANGUAGES else "de"
+
+
 def create_draft(
     session: Session,
     slug: str,
@@ -338,6 +356,39 @@ def unit_files(paths: list[str]) -> list[tuple[str, list[str]]]:
             base = path.split(".", 1)[0]
             units.setdefault(base, []).append(path)
     return sorted(units.items())
+
+
+@dataclass(frozen=True)
+class UnitHeading:
+    """What a list of units shows of a Markdown file: the `title` and `type` its front
+    matter gives ("" where the front matter cannot be read or lacks them)."""
+
+    title: str
+    type: str
+
+
+def unit_heading(data: bytes) -> UnitHeading:
+    """The title and type of a course file's text, read from its front matter only (so
+    a file with errors in its body, or in other files, still shows its title)."""
+    source = Source("")
+    text = decode(data, source)
+    front = split(text, source) if text is not None else None
+    values = front.values if front is not None else {}
+    title, kind = values.get("title"), values.get("type")
+    return UnitHeading(
+        " ".join(title.split()) if isinstance(title, str) else "",
+        kind if isinstance(kind, str) else "",
+    )
+
+
+def unit_headings(session: Session, draft: CourseDraft) -> dict[str, UnitHeading]:
+    """The heading of each Markdown file of the draft (course.md and the units), by path."""
+    rows = session.execute(
+        select(DraftFile.path, DraftFile.data).where(
+            DraftFile.draft_id == draft.id, DraftFile.path.not_like("assets/%")
+        )
+    )
+    return {path: unit_heading(data) for path, data in rows if path.endswith(".md")}
 
 
 def move_unit(

@@ -94,12 +94,59 @@ class CourseProgress:
     def complete(self) -> bool:
         return self.done == self.total
 
+    @property
+    def last_requirement_met(self) -> datetime | None:
+        """When the module's last requirement was met: the latest completion moment of its
+        units (None while one is missing). See `_complete_if_done`."""
+        moments = [state.completed_at for state in self.units]
+        if not moments or None in moments:
+            return None
+        return max(moment for moment in moments if moment is not None)
+
 
 def rendered_units(version: CourseVersion, language: str) -> list[dict[str, Any]]:
     """The units of a version in `language`, or in its main language."""
     units = version.content["units"]
     chosen: list[dict[str, Any]] = units.get(language) or units[version.language]
     return chosen
+
+
+@dataclass(frozen=True)
+class CourseTexts:
+    """A version's title, summary, audience and description as a page in one language
+    shows them, with the language each is written in: a page marks text in another
+    language than its own with `lang`."""
+
+    title: str
+    summary: str
+    audience: str
+    description_html: str
+    language: str  # of the title, audience and description
+    summary_language: str
+
+
+def course_texts(version: CourseVersion, language: str) -> CourseTexts:
+    """The texts of `version` in `language` where the course has them, else in its main
+    language."""
+    texts = version.content["texts"]
+    main = texts[version.language]
+    chosen = texts.get(language)
+    # A version keeps texts for every language its units come in: a language without a
+    # course.<lang>.md repeats the main language's texts, and a translation without a
+    # summary keeps the original's.
+    if chosen is None or chosen == main:
+        chosen, written_in = main, version.language
+    else:
+        written_in = language
+    summary_in = version.language if chosen["summary"] == main["summary"] else written_in
+    return CourseTexts(
+        title=chosen["title"],
+        summary=chosen["summary"] or "",
+        audience=chosen.get("audience") or "",
+        description_html=chosen.get("description_html") or "",
+        language=written_in,
+        summary_language=summary_in,
+    )
 
 
 def get_enrollment(session: Session, user: User, course: Course) -> Enrollment | None:
@@ -283,9 +330,20 @@ def _record(
 def _complete_if_done(
     session: Session, enrollment: Enrollment, progress: CourseProgress, now: datetime
 ) -> None:
+    """Complete the module once every unit is complete, dated when the last requirement
+    was met, whatever the order in which the units were recorded.
+
+    That moment is the latest of the units' own completion moments: a lesson when it was
+    marked done, a knowledge check when it was passed, a practical task when it was
+    signed off, an in-person part when the session attended began (or at the check-in,
+    if that came in the 30 minutes before; see `lms.in_person.booking.attendance_moment`).
+    Attendance entered days after a session therefore dates the completion neither to
+    the day it was entered nor back to the session when another unit was met later.
+    """
     if enrollment.completed_at is not None or not progress.complete:
         return
-    enrollment.completed_at = now
+    at = progress.last_requirement_met or now
+    enrollment.completed_at = at
     session.add(
         Completion(
             company_id=enrollment.company_id,
@@ -293,12 +351,12 @@ def _complete_if_done(
             enrollment_id=enrollment.id,
             course_id=enrollment.course_id,
             version_id=enrollment.version_id,
-            completed_at=now,
+            completed_at=at,
             code=certificates.new_code(),
-            valid_until=certificates.add_period(now, enrollment.version.valid_for),
+            valid_until=certificates.add_period(at, enrollment.version.valid_for),
         )
     )
-    xapi.record(session, enrollment, "completed", now)
+    xapi.record(session, enrollment, "completed", at)
     cells_changed(session, enrollment.company_id)
     session.flush()
 

@@ -3,7 +3,8 @@
 A module counts as done on a path once the person has completed it (a
 completion that is not revoked, also from before the path was started). A
 module of a path the person follows stays locked until every module named in
-its `after` is done; the same module outside any followed path is never locked.
+its `after` is done; the same module outside any followed path is never locked, and
+neither is a module the person has already started (it is in progress).
 """
 
 from __future__ import annotations
@@ -41,11 +42,21 @@ class StepStatus(enum.StrEnum):
 
 
 @dataclass(frozen=True)
+class Prerequisite:
+    """A module to complete first, as a page names and links it."""
+
+    slug: str
+    title: str  # in the page's language where the module has it
+    language: str  # of the title
+
+
+@dataclass(frozen=True)
 class StepState:
     course: Course
     version: CourseVersion
     status: StepStatus
-    waits_for: tuple[str, ...]  # titles of the modules still to finish first
+    waits_for: tuple[Prerequisite, ...]  # the modules still to finish first
+    texts: learning.CourseTexts  # the module's title and summary in the page's language
 
 
 @dataclass(frozen=True)
@@ -105,7 +116,9 @@ def path_states(
             )
         )
     )
-    titles = {slug: _title(version, language) for slug, (_c, version) in versions.items()}
+    texts = {
+        slug: learning.course_texts(version, language) for slug, (_c, version) in versions.items()
+    }
     states = []
     for path in learning_paths:
         steps = []
@@ -115,29 +128,40 @@ def path_states(
                 continue  # a module removed since the path was imported
             course, version = found
             missing = tuple(
-                titles.get(slug, slug)
+                Prerequisite(slug, texts[slug].title, texts[slug].language)
                 for slug in step["after"]
                 if slug in versions and versions[slug][0].id not in done
             )
             if course.id in done:
                 status = StepStatus.DONE
-            elif missing:
-                status = StepStatus.LOCKED
             elif course.id in started:
                 status = StepStatus.IN_PROGRESS
+            elif missing:
+                status = StepStatus.LOCKED
             else:
                 status = StepStatus.OPEN
-            steps.append(StepState(course, version, status, missing))
+            steps.append(StepState(course, version, status, missing, texts[step["course"]]))
         states.append(PathState(path, tuple(steps), path.id in following))
     return states
 
 
-def _title(version: CourseVersion, language: str) -> str:
-    texts = version.content["texts"]
-    return str((texts.get(language) or texts[version.language])["title"])
+def locks(states: Sequence[PathState]) -> dict[int, tuple[Prerequisite, ...]]:
+    """The modules the followed paths among `states` still lock (by course id), each with
+    what to complete first."""
+    found: dict[int, list[Prerequisite]] = {}
+    for state in states:
+        if not state.following:
+            continue
+        for step in state.steps:
+            if step.status is StepStatus.LOCKED:
+                first = found.setdefault(step.course.id, [])
+                first += [module for module in step.waits_for if module not in first]
+    return {course_id: tuple(first) for course_id, first in found.items()}
 
 
-def waits_for(session: Session, user: User, course: Course, language: str) -> list[str]:
+def waits_for(
+    session: Session, user: User, course: Course, language: str
+) -> tuple[Prerequisite, ...]:
     """The modules `user` must finish before starting `course`, by the paths they follow."""
     followed = session.scalars(
         select(LearningPath)
@@ -145,17 +169,44 @@ def waits_for(session: Session, user: User, course: Course, language: str) -> li
         .where(PathEnrollment.user_id == user.id)
     ).all()
     relevant = [p for p in followed if any(step["course"] == course.slug for step in p.steps)]
-    missing: list[str] = []
-    for state in path_states(session, user, relevant, language):
-        for step in state.steps:
-            if step.course.id == course.id:
-                missing += [title for title in step.waits_for if title not in missing]
-    return missing
+    return locks(path_states(session, user, relevant, language)).get(course.id, ())
+
+
+@dataclass(frozen=True)
+class LearnerPaths:
+    """The learning paths of a learner's start page, and the modules they still lock."""
+
+    states: list[PathState]  # those followed first, then those open to the company
+    locks: dict[int, tuple[Prerequisite, ...]]  # by course id: what to complete first
+
+
+def learner_paths(session: Session, user: User, language: str) -> LearnerPaths:
+    """The paths `user` follows or their company may follow, and what they lock, in six
+    queries whatever the number of paths and modules."""
+    every = session.scalars(select(LearningPath).order_by(LearningPath.title)).all()
+    offered = set(_offered(session, every, user.company_id))
+    states = [
+        state
+        for state in path_states(session, user, every, language)
+        if state.following or state.path in offered
+    ]
+    return LearnerPaths(sorted(states, key=lambda state: not state.following), locks(states))
 
 
 def paths_for(session: Session, company_id: int | None) -> list[LearningPath]:
     """The paths whose every module the company sees in its catalogue (two queries)."""
     every = session.scalars(select(LearningPath).order_by(LearningPath.title)).all()
+    return _offered(session, every, company_id)
+
+
+def is_offered(session: Session, path: LearningPath, company_id: int | None) -> bool:
+    """Whether the company sees every module of `path` in its catalogue (one query)."""
+    return bool(_offered(session, [path], company_id))
+
+
+def _offered(
+    session: Session, every: Sequence[LearningPath], company_id: int | None
+) -> list[LearningPath]:
     if not every:
         return []
     slugs = {step["course"] for path in every for step in path.steps}

@@ -15,6 +15,7 @@ saved when they log in again (`save_kept_pages`), on the same condition.
 
 from __future__ import annotations
 
+import enum
 import math
 import random
 from collections.abc import Mapping, Sequence
@@ -30,8 +31,18 @@ from sqlalchemy.orm.attributes import set_committed_value
 from lms.content.grading import GRADERS, QuizResult, grade_quiz
 from lms.content.spec import Question, QuestionType
 from lms.content.stored import stored_questions, stored_quiz_settings
-from lms.models import AttemptAnswer, Enrollment, QuizAttempt
-from lms.services import item_stats, learning, xapi
+from lms.models import (
+    AttemptAnswer,
+    Completion,
+    Enrollment,
+    LearningPath,
+    PathEnrollment,
+    QuizAttempt,
+    User,
+)
+from lms.services import item_stats, learning, paths, xapi
+from lms.services.review import plain_text
+from lms.templating import GAP_MARK
 
 PAGE_SIZE = 5
 MAX_FIELD_LENGTH = 500
@@ -202,6 +213,50 @@ def page_entered(
                 saved[field] = values[0]
         entered[entry["id"]] = saved
     return entered
+
+
+class AnswerState(enum.StrEnum):
+    """How much of a question a saved answer fills in."""
+
+    ANSWERED = "answered"
+    PARTLY = "partly"  # some gaps, items to match or steps left open
+    UNANSWERED = "unanswered"
+
+
+@dataclass(frozen=True)
+class QuestionOverview:
+    """A question of an open attempt as the summary before handing in lists it."""
+
+    number: int  # as the attempt's pages number it, from 1
+    page: int
+    question_id: str
+    prompt: str  # the question's text, plain, a gap written as "…"
+    state: AnswerState
+
+
+def overview(attempt: QuizAttempt) -> list[QuestionOverview]:
+    """Every question of the attempt in its order, with its page and how much of it the
+    saved answers fill in (what a hand-in would grade)."""
+    public = public_questions(attempt)
+    rows = []
+    for index, entry in enumerate(attempt.layout):
+        question = public[entry["id"]]
+        saved = attempt.responses.get(entry["id"], {})
+        names = field_names(question)
+        filled = sum(1 for name in names if saved.get(name))
+        if filled == len(names):
+            state = AnswerState.ANSWERED
+        else:
+            state = AnswerState.PARTLY if filled else AnswerState.UNANSWERED
+        prompt = plain_text(GAP_MARK.sub(" … ", str(question.get("prompt_html", ""))))
+        rows.append(QuestionOverview(index + 1, index // PAGE_SIZE + 1, entry["id"], prompt, state))
+    return rows
+
+
+def unsaved_pages(attempt: QuizAttempt) -> list[int]:
+    """The pages whose answers were sent after the session had ended and are not saved
+    yet (`kept_page`), in order."""
+    return sorted(int(number) for number in attempt.kept_pages or {})
 
 
 # The attempt, if it is still open at the sequence number the page was shown with.
@@ -392,11 +447,12 @@ class Grading:
     sequence: int
 
 
-def grade(attempt: QuizAttempt, page: int, form: Mapping[str, Sequence[str]]) -> Grading:
-    """Grade the attempt with its saved responses and what `form` enters on `page`.
+def grade(attempt: QuizAttempt, page: int | None, form: Mapping[str, Sequence[str]]) -> Grading:
+    """Grade the attempt with its saved responses and what `form` enters on `page`
+    (None: handed in from the summary, which sends no answers: the saved ones count).
 
     Reads and writes nothing, so it may run before the hand-in's transaction."""
-    entered = page_entered(attempt, page, form)
+    entered = page_entered(attempt, page, form) if page is not None else {}
     return _graded(attempt, attempt.responses, entered, attempt.sequence)
 
 
@@ -563,3 +619,50 @@ def response_from_fields(
 ) -> object:
     """Turn saved form fields into the response format of the question's grader."""
     return GRADERS[question.type].response_from_fields(question, public, fields)
+
+
+@dataclass(frozen=True)
+class AfterPassing:
+    """What comes next for a learner who passed a knowledge check: the module's next
+    unit, or (the module complete) its certificate and the next module of a learning
+    path they follow."""
+
+    next_unit: dict[str, Any] | None  # as the learner's units give it; None: module complete
+    completion: Completion | None = None  # the module's certificate, once complete
+    path: LearningPath | None = None  # a path the learner follows with this module
+    path_step: paths.StepState | None = None  # … and the module to take next on it
+
+
+# The learner's latest certificate of an enrolment (not revoked).
+_LATEST_COMPLETION = (
+    select(Completion)
+    .where(
+        Completion.enrollment_id == bindparam("enrollment_id"),
+        Completion.revoked_at.is_(None),
+    )
+    .order_by(Completion.completed_at.desc(), Completion.id.desc())
+    .limit(1)
+)
+
+
+def after_passing(
+    session: Session, enrollment: Enrollment, user: User, language: str
+) -> AfterPassing:
+    """What comes next for `user` after passing a knowledge check of `enrollment` (titles
+    in `language` where the module has it)."""
+    progress = learning.course_progress(session, enrollment, language)
+    if not progress.complete:
+        return AfterPassing(progress.next_unit)
+    completion = session.scalar(_LATEST_COMPLETION, {"enrollment_id": enrollment.id})
+    followed = session.scalars(
+        select(LearningPath)
+        .join(PathEnrollment, PathEnrollment.path_id == LearningPath.id)
+        .where(PathEnrollment.user_id == user.id)
+        .order_by(LearningPath.title)
+    ).all()
+    slug = enrollment.course.slug
+    with_module = [p for p in followed if any(step["course"] == slug for step in p.steps)]
+    for state in paths.path_states(session, user, with_module, language):
+        if state.next_step is not None:
+            return AfterPassing(None, completion, state.path, state.next_step)
+    return AfterPassing(None, completion)

@@ -212,11 +212,12 @@ def decide(
     reason: str,
     now: datetime,
 ) -> None:
-    """Confirm or reject a pending record (a decided one: RecordError("decided"))."""
+    """Confirm or reject a pending record (a decided one: RecordError("decided")). Nobody
+    decides on their own proof, whatever their role (RecordError("own-proof"))."""
+    if actor.user_id == record.user_id:
+        raise RecordError("own-proof")
     if record.status != RecordStatus.PENDING.value:
         raise RecordError("decided")
-    if actor.user_id == record.user_id:
-        raise RecordError("own-record")
     session.refresh(record, with_for_update=True)  # one decision, also when two decide at once
     if record.status != RecordStatus.PENDING.value:
         raise RecordError("decided")

@@ -62,6 +62,10 @@ ERRORS = {
     "valid-before-done": _l("“Valid until” lies before the date of the training."),
     "decided": _l("This record has been decided already."),
     "own-record": _l("You cannot confirm your own record."),
+    "own-proof": _l(
+        "You cannot confirm or reject your own proof. Another manager or an administrator "
+        "decides on it."
+    ),
     "too-many-pending": _l(
         "Ten of your proofs are waiting for your manager. Upload more once they are decided."
     ),
@@ -256,7 +260,8 @@ def index() -> ResponseReturnValue:
         more=len(records) > 500,
         status=status,
         decision_form=DecisionForm(),
-        module_titles=module_titles(records),
+        # The pending proofs' modules too: the manager decides knowing what it counts for.
+        module_titles=module_titles(pending + records),
         **labels(),
     )
 

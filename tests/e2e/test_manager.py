@@ -26,7 +26,7 @@ def test_manager_assigns_a_module_and_exports_the_matrix(
     page.get_by_role("link", name="Lernmodul zuweisen").first.click()
     page.get_by_label("Lernmodul", exact=True).select_option(label=MODULE)
     page.get_by_label("Einer Abteilung").check()
-    page.get_by_label("Abteilung (optional)").select_option(label="Verwaltung")
+    page.get_by_label("Abteilung", exact=True).select_option(label="Verwaltung")
     page.get_by_label("Fällig am").fill("2099-06-30")
     page.get_by_label("Hinweis (optional)").fill("Bitte bis Ende Juni")
     screens(page, "manager-assign")

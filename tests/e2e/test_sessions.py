@@ -64,7 +64,7 @@ def test_trainer_plans_learner_books_and_checks_in_by_qr_code(
     page.goto(roster_url)
     row = page.get_by_role("row", name="Tim Schröder")
     expect(row).to_contain_text("eingecheckt um")
-    expect(row.get_by_label("anwesend")).to_be_checked()
+    expect(row.get_by_label("anwesend", exact=True)).to_be_checked()
 
     learner.goto(live_server("/learn/courses/it-sicherheit"))
     workshop = learner.get_by_role("listitem").filter(has_text="Kurz-Workshop")

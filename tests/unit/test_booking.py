@@ -184,7 +184,7 @@ def test_with_approval_a_booking_holds_its_seat_until_the_manager_decides(db, wo
     waiting, _ = book(db, in_person, world.b.employees[0])
     assert waiting.status == "waitlisted"
 
-    notices = booking.decide(db, asking, approve=False, now=NOW)
+    notices = booking.decide(db, asking, approve=False, by=world.a.manager, now=NOW)
 
     assert asking.status == "declined"
     assert notices == [
@@ -192,7 +192,7 @@ def test_with_approval_a_booking_holds_its_seat_until_the_manager_decides(db, wo
         booking.Notice("promoted", waiting.id),
     ]
     assert waiting.status == "confirmed"  # company B asks for no approval
-    assert booking.decide(db, asking, approve=True, now=NOW) == []
+    assert booking.decide(db, asking, approve=True, by=world.a.manager, now=NOW) == []
 
 
 def test_a_managers_booking_needs_no_approval(db, world, course):
@@ -201,7 +201,7 @@ def test_a_managers_booking_needs_no_approval(db, world, course):
     booked, notices = book(db, in_person, world.a.employees[0], by=world.a.manager)
     assert booked.status == "confirmed" and notices == []
     approved_later, _ = book(db, in_person, world.a.employees[1])
-    assert booking.decide(db, approved_later, approve=True, now=NOW) == [
+    assert booking.decide(db, approved_later, approve=True, by=world.a.manager, now=NOW) == [
         booking.Notice("approved", approved_later.id)
     ]
     assert approved_later.status == BookingStatus.CONFIRMED
@@ -260,7 +260,8 @@ def test_attendance_completes_the_unit_and_the_module_and_can_be_corrected(db, w
     progress = learning.course_progress(db, enrollment, "de")
     assert progress.complete
     attended = progress.units[1]
-    assert attended.status == "attended" and attended.completed_at == in_person.ends_at
+    # Dated by the session (its start), not by when the attendance was entered.
+    assert attended.status == "attended" and attended.completed_at == in_person.starts_at
     completion = db.scalar(select(Completion).where(Completion.user_id == person.id))
     assert completion is not None and seat.attendance_by_id == world.trainer.id
 
@@ -408,3 +409,100 @@ def test_a_new_code_makes_the_shown_one_invalid(db, world, session_today):
     assert error.value.code == "code-invalid"
     fresh = booking.check_in_code(KEY, in_person, during)
     assert check_in(db, in_person, person, fresh, during).attendance == "present"
+
+
+# --- Partial attendance -----------------------------------------------------------------
+
+
+def unit_status(db, person, course):
+    return learning.course_progress(db, enrollment_of(db, person, course), "de").units[1]
+
+
+def test_partly_present_leaves_the_unit_open_unless_the_session_counts_it(db, world, course):
+    in_person = schedule(db, world, course)
+    person = world.a.employees[0]
+    learning.enroll(db, person, course, NOW)
+    seat, _ = book(db, in_person, person)
+    after = in_person.ends_at + timedelta(days=1)
+    trainer = Actor(world.trainer)
+    booking.record_attendance(db, trainer, seat, Attendance.PARTIAL, "", minutes=60, now=after)
+    assert (seat.attendance, seat.minutes_present, seat.counts) == ("partial", 60, False)
+    assert unit_status(db, person, course).status == "pending"  # by default it does not count
+
+    # The trainer decides it counts: the unit is recorded like "present", dated by the session.
+    booking.set_partial_rule(db, trainer, in_person, True, now=after)
+    state = unit_status(db, person, course)
+    assert (state.status, state.completed_at) == ("attended", in_person.starts_at)
+    (entry,) = audit_entries(db, "attendance.record")[-1:]
+    assert entry.changes == {"partial_counts": [False, True]} and entry.subject_id == seat.id
+
+    # And back: the unit is open again (the module is not complete: the lesson is missing).
+    booking.set_partial_rule(db, trainer, in_person, False, now=after)
+    assert unit_status(db, person, course).status == "pending"
+
+
+def test_a_counting_partial_attendance_completes_the_module_like_present(db, world, course):
+    in_person = schedule(db, world, course)
+    in_person.partial_counts = True
+    person = world.a.employees[0]
+    seat, _ = book(db, in_person, person)
+    enrollment = learning.enroll(db, person, course, NOW)
+    learning.mark_lesson_done(db, enrollment, "einstieg", NOW)
+    booking.record_attendance(db, Actor(world.trainer), seat, Attendance.PARTIAL, "ab 10:30 Uhr",
+                              now=in_person.ends_at)  # fmt: skip
+    completion = db.scalar(select(Completion).where(Completion.user_id == person.id))
+    assert completion is not None and completion.completed_at == in_person.starts_at
+    assert seat.minutes_present is None and seat.attendance_note == "ab 10:30 Uhr"
+
+
+def test_partly_present_needs_the_minutes_or_a_note_and_minutes_within_the_session(
+    db, world, course
+):
+    in_person = schedule(db, world, course)  # 90 minutes
+    seat, _ = book(db, in_person, world.a.employees[0])
+    trainer = Actor(world.trainer)
+    for minutes, note, code in ((None, "  ", "partial-needs-detail"),
+                                (0, "", "bad-minutes-present"),
+                                (91, "", "bad-minutes-present")):  # fmt: skip
+        with pytest.raises(BookingError) as error:
+            booking.record_attendance(db, trainer, seat, Attendance.PARTIAL, note,
+                                      minutes=minutes, now=NOW)  # fmt: skip
+        assert error.value.code == code
+    assert seat.attendance is None
+    # Minutes belong to partial attendance only.
+    booking.record_attendance(db, trainer, seat, Attendance.PRESENT, "", minutes=45, now=NOW)
+    assert (seat.attendance, seat.minutes_present) == ("present", None)
+
+
+def test_after_a_partial_that_does_not_count_another_session_completes_the_unit(db, world, course):
+    first = schedule(db, world, course)
+    person = world.a.employees[0]
+    learning.enroll(db, person, course, NOW)
+    seat, _ = book(db, first, person)
+    trainer = Actor(world.trainer)
+    booking.record_attendance(db, trainer, seat, Attendance.PARTIAL, "", minutes=30,
+                              now=first.ends_at)  # fmt: skip
+    # The person may book another session of the unit once the first is over.
+    second = schedule(db, world, course, starts_at=first.starts_at + timedelta(days=14),
+                      now=first.ends_at)  # fmt: skip
+    again, _ = book(db, second, person, now=first.ends_at + timedelta(hours=1))
+    assert again.status == "confirmed"
+    booking.record_attendance(db, trainer, again, Attendance.PRESENT, "", now=second.ends_at)
+    state = unit_status(db, person, course)
+    assert (state.status, state.completed_at) == ("attended", second.starts_at)
+    # The first session's rule changing now keeps the unit, dated by the earliest that counts.
+    booking.set_partial_rule(db, trainer, first, True, now=second.ends_at)
+    booking.record_attendance(db, trainer, again, Attendance.ABSENT, "", now=second.ends_at)
+    state = unit_status(db, person, course)
+    assert (state.status, state.completed_at) == ("attended", first.starts_at)
+
+
+def test_a_scan_does_not_overwrite_the_trainers_partly_present(db, world, session_today):
+    in_person = session_today
+    person = world.a.employees[0]
+    seat, _ = book(db, in_person, person)
+    during = in_person.starts_at + timedelta(minutes=40)
+    booking.record_attendance(db, Actor(world.trainer), seat, Attendance.PARTIAL, "",
+                              minutes=50, now=during)  # fmt: skip
+    check_in(db, in_person, person, booking.check_in_code(KEY, in_person, during), during)
+    assert (seat.attendance, seat.minutes_present) == ("partial", 50)

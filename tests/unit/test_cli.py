@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
+import click
+import pytest
 from sqlalchemy import func, select
 
 from lms.models import Company, Role, User
@@ -26,7 +30,9 @@ def test_demo_creates_two_companies_with_departments_managers_and_employees(app,
         assert all(a["department"] for a in people)
     roles = {r for a in accounts for r in a["roles"]}
     assert {"trainer", "admin"} <= roles
-    assert set(accounts[0]) == {"email", "name", "roles", "company", "department"}
+    assert set(accounts[0]) == {
+        "email", "name", "roles", "company", "department", "in_tour", "can_log_in",
+    }  # fmt: skip
 
 
 def test_demo_is_idempotent(app, db):
@@ -269,3 +275,116 @@ def test_demo_has_drafts_two_versions_and_item_statistics_with_a_flag(app, db):
         stats = item_statistics(db, versions[1].id, "wissenscheck")
     assert all(s.attempts >= 5 for s in stats)
     assert any(s.flags for s in stats)
+
+
+# --- The demo's account list (issue 18) ------------------------------------------------------
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def tour_accounts() -> list[str]:
+    """The e-mail addresses in the table of README.md's "A short tour", in its order."""
+    text = README.read_text(encoding="utf-8")
+    tour = text.split("## A short tour", 1)[1].split("\n## ", 1)[0]
+    rows = "\n".join(line for line in tour.splitlines() if line.startswith("|"))
+    return re.findall(r"`([^`\s]+@[^`\s]+)`", rows)
+
+
+def test_demo_json_marks_the_tours_accounts_and_the_suspended_companys_people(app, client, db):
+    accounts = json.loads(run(app, "demo", "--json"))
+    tour = tour_accounts()
+    assert len(tour) >= 5
+    assert [a["email"] for a in accounts if a["in_tour"]] == sorted(
+        tour, key=[a["email"] for a in accounts].index
+    )
+    locked = {a["email"] for a in accounts if not a["can_log_in"]}
+    assert locked == {a["email"] for a in accounts if a["company"] == "Hafen Werft Kiel GmbH"}
+    assert locked and not locked & set(tour)
+    # What the marks promise: the tour's accounts log in, the suspended ones do not.
+    for email, works in ((tour[2], True), (sorted(locked)[0], False)):
+        response = client.post("/login", data={"email": email, "password": "Lernwerk-Demo-2026"})
+        assert (response.status_code == 302) is works, email
+        client.post("/logout")
+
+
+def test_demo_table_lists_the_tour_first_and_the_suspended_company_last(app, db):
+    output = run(app, "demo")
+    rows = [line for line in output.splitlines() if "@" in line and "  " in line]
+    tour = tour_accounts()
+    assert [row.split()[0] for row in rows[: len(tour)]] == tour
+    assert all(row.rstrip().endswith("README tour") for row in rows[: len(tour)])
+    suspended = [row for row in rows if "@hafen-werft.example" in row]
+    assert suspended == rows[-len(suspended) :]
+    assert all(row.rstrip().endswith("cannot log in: company suspended") for row in suspended)
+    assert "Administrator" in rows[0] and "(training provider)" in rows[0]
+
+
+# --- One language per run (issue 18) ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("environ", "language"),
+    [
+        ({}, "en"),
+        ({"LANG": "C.UTF-8"}, "en"),
+        ({"LANG": "de_DE.UTF-8"}, "de"),
+        ({"LANG": "en_GB.UTF-8", "LC_ALL": "de_AT.UTF-8"}, "de"),
+        ({"LANG": "de_DE.UTF-8", "LC_MESSAGES": "en_US.UTF-8"}, "en"),
+        ({"LANG": "de_DE.UTF-8", "LMS_CLI_LANGUAGE": "en"}, "en"),
+        ({"LANG": "C", "LMS_CLI_LANGUAGE": "de"}, "de"),
+    ],
+)
+def test_the_commands_language_comes_from_lms_cli_language_then_the_locale(environ, language):
+    from lms.cli import cli_language
+
+    assert cli_language(environ) == language
+
+
+def test_every_command_writes_in_the_language_of_the_run(app):
+    """A new command takes `@in_cli_language` (`demo` and `serve` choose it themselves:
+    they load the app on their own)."""
+
+    def commands(group, prefix=""):
+        for name, command in group.commands.items():
+            if isinstance(command, click.Group):
+                yield from commands(command, f"{prefix}{name} ")
+            else:
+                yield f"{prefix}{name}", command
+
+    found = dict(commands(app.cli))
+    assert {"db upgrade", "courses check", "people import", "mail send"} <= set(found)
+    plain = [
+        name
+        for name, command in found.items()
+        if not getattr(command.callback, "in_cli_language", False)
+    ]
+    assert plain == ["demo", "serve"]
+
+
+def broken_course(tmp_path):
+    from tests.unit.test_course_parser import write_course
+
+    write_course(tmp_path, {"02-x.md": "# kaputt\n"}, slug="kaputt")
+    return tmp_path
+
+
+def test_an_english_run_says_everything_in_english(app, db, tmp_path, monkeypatch):
+    monkeypatch.setenv("LMS_CLI_LANGUAGE", "en")
+    result = app.test_cli_runner().invoke(args=["courses", "import", str(broken_course(tmp_path))])
+    assert result.exit_code == 1
+    # The course file's problem too, which came in German before.
+    assert "The file does not start with a front matter block." in result.output
+    assert "kaputt: not imported, the live version stays." in result.output
+
+
+def test_a_german_locale_makes_a_german_run(app, db, tmp_path, monkeypatch):
+    monkeypatch.delenv("LMS_CLI_LANGUAGE")
+    monkeypatch.setenv("LANG", "de_DE.UTF-8")
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
+    result = app.test_cli_runner().invoke(args=["courses", "import", str(broken_course(tmp_path))])
+    assert result.exit_code == 1
+    assert "Die Datei beginnt nicht mit einem Kopfbereich" in result.output
+    assert "kaputt: nicht importiert, die aktuelle Version bleibt." in result.output
+    output = run(app, "retention", "--dry-run")
+    assert "Würde 0 Konten löschen." in output

@@ -7,9 +7,10 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
-from babel.messages.extract import extract_from_dir
+from babel.messages.extract import extract_from_dir, extract_python
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
+from jinja2.ext import babel_extract
 
 from lms.i18n import SOURCE_DIR, compile_catalogues
 from lms.templating import date_filter, datetime_filter
@@ -79,6 +80,85 @@ def test_no_string_is_translated_inside_an_f_string():
     assert not found, "Translate before the f-string:\n" + "\n".join(found)
 
 
+# Where each keyword's message ids are among its arguments (ngettext: singular, plural).
+MSGID_ARGUMENTS = {
+    name: (0,) if spec is None else tuple(i - 1 for i in spec) for name, spec in KEYWORDS.items()
+}
+
+
+def unextractable_calls(root: Path = LMS) -> list[str]:
+    """Every translation call in `root` whose message `pybabel extract -F babel.cfg`
+    cannot read.
+
+    Babel's own extractors run over the files babel.cfg names, as `pybabel extract`
+    does; where they see a call but no literal message (`_(name)`, `_(f"…")` in Python,
+    anything but a literal in a template) the message never reaches the catalogue,
+    and the page shows it untranslated. In Python, Babel reads `_("a" + b)` and
+    `_("… %s" % x)` as their first literal, which is not what the code looks up at
+    run time: the syntax tree finds those.
+    """
+    found: list[str] = []
+
+    def watching(method):
+        def extract(fileobj, keywords, comment_tags, options):
+            where = Path(fileobj.name).relative_to(root.parent)
+            for lineno, funcname, messages, comments in method(
+                fileobj, keywords, comment_tags, options
+            ):
+                texts = messages if isinstance(messages, tuple) else (messages,)
+                wanted = MSGID_ARGUMENTS.get(funcname, ())
+                if any(i >= len(texts) or texts[i] is None for i in wanted):
+                    found.append(f"{where}:{lineno or '?'}: {funcname}() without a literal")
+                yield lineno, funcname, messages, comments
+
+        return extract
+
+    methods = {"python": extract_python, "jinja2": babel_extract}
+    watched = [(pattern, watching(methods[method])) for pattern, method in METHOD_MAP]
+    for _message in extract_from_dir(root, watched, OPTIONS, keywords=KEYWORDS):
+        pass
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+                continue
+            for i in MSGID_ARGUMENTS.get(node.func.id, ()):
+                argument = node.args[i] if i < len(node.args) else None
+                if isinstance(argument, ast.BinOp):  # "a" + b, "… %s" % x
+                    where = f"{path.relative_to(root.parent)}:{node.lineno}"
+                    found.append(f"{where}: {node.func.id}() of {ast.unparse(argument)}")
+    return sorted(set(found))
+
+
+def test_every_user_facing_string_can_be_extracted():
+    assert not unextractable_calls(), "Write the message as a literal:\n" + "\n".join(
+        unextractable_calls()
+    )
+
+
+def test_the_extraction_check_finds_what_babel_cannot_read(tmp_path):
+    """The check above sees each way of writing a message that the catalogue misses."""
+    package = tmp_path / "lms"
+    (package / "templates").mkdir(parents=True)
+    (package / "bad.py").write_text(
+        "from flask_babel import gettext as _, ngettext\n"
+        "_(name)\n"
+        "_(f'Hallo {name}')\n"
+        "_('Hallo ' + name)\n"
+        "_('Hallo %s' % name)\n"
+        "ngettext('one', plural, n)\n"
+        "_('fine %(name)s', name=name)\n",
+        encoding="utf-8",
+    )
+    (package / "templates" / "bad.html").write_text(
+        "{{ _(label) }} {{ _('a' ~ b) }} {{ _('fine') }}", encoding="utf-8"
+    )
+    found = unextractable_calls(package)
+    assert [line.split(":")[:2] for line in found] == [
+        ["lms/bad.py", "2"], ["lms/bad.py", "4"], ["lms/bad.py", "5"], ["lms/bad.py", "6"],
+        ["lms/bad.py", "?"], ["lms/templates/bad.html", "1"],
+    ]  # fmt: skip
+
+
 def test_translations_keep_their_placeholders():
     for entry in german_catalog():
         if not entry.id:
@@ -140,3 +220,35 @@ def test_dates_follow_the_design_sheet(app):
 def test_summer_time_is_shown_in_berlin_time(app):
     with app.test_request_context(headers={"Accept-Language": "de"}):
         assert datetime_filter(datetime(2026, 7, 1, 12, 0, tzinfo=UTC)) == "01.07.2026, 14:00 Uhr"
+
+
+def test_a_new_lesson_starts_in_the_language_of_the_course_not_the_trainers(
+    app, client, db, world, login, tmp_path
+):
+    """A German course gets „Neue Lektion“ from a trainer who reads the pages in English
+    (learners read the title); a file of its English translation, "New lesson"."""
+    from sqlalchemy import select
+
+    from lms.content.importer import import_course
+    from lms.models import CourseDraft, CourseEditor, DraftFile
+    from tests.unit.test_course_parser import write_course
+
+    with app.test_request_context():
+        import_course(db, write_course(tmp_path, {}), datetime.now(UTC))  # language: de
+    db.add(CourseEditor(slug="testkurs", user_id=world.trainer.id))
+    world.trainer.language = "en"
+    db.flush()
+    login(world.trainer)
+    client.post("/author/courses/testkurs/draft")
+
+    def new_file(name: str) -> str:
+        client.post("/author/drafts/testkurs/files", data={"path": name})
+        data = db.scalar(
+            select(DraftFile.data)
+            .join(CourseDraft, CourseDraft.id == DraftFile.draft_id)
+            .where(CourseDraft.slug == "testkurs", DraftFile.path == f"{name}.md")
+        )
+        return data.decode()
+
+    assert "title: Neue Lektion\n" in new_file("02-neu")
+    assert "title: New lesson\n" in new_file("03-neu.en")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html.parser import HTMLParser
+
 from sqlalchemy import select
 
 from lms.models import Company, Department
@@ -38,7 +40,12 @@ def test_an_admin_edits_a_company(client, db, world, login):
     login(world.admin)
     company = world.a.company
     url = f"/admin/companies/{company.id}/edit"
-    assert world.a.company.name in client.get(url).get_data(as_text=True)
+    # The settings are a section of the company's page; an old link leads there.
+    old_link = client.get(url)
+    assert old_link.status_code == 302
+    assert old_link.location.endswith(f"/admin/companies/{company.id}#settings")
+    page = client.get(f"/admin/companies/{company.id}").get_data(as_text=True)
+    assert f'action="{url}"' in page and f'value="{company.name}"' in page
     client.post(
         url,
         data={"name": "Alpha Neu GmbH", "short_name": company.short_name, "default_language": "en"},
@@ -173,3 +180,131 @@ def test_a_company_is_deleted_only_after_an_export_and_with_its_name_typed(
     assert people == 0
     assert db.scalar(select(Company.id).where(Company.id == other_id)) is not None
     assert db.get(User, other_person) is not None
+
+
+class _Page(HTMLParser):
+    """What a browser makes of the company page: the section around each form, the
+    controls in it in order, and the links of the table of contents."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sections: list[str] = []
+        self.forms: list[dict] = []
+        self.toc: list[str] = []
+        self._open: list[str] = []
+        self._form: dict | None = None
+        self._in_toc = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "section":
+            self._open.append(attrs.get("id") or "")
+            self.sections.append(attrs.get("id") or "")
+        elif tag == "nav" and "page-toc" in (attrs.get("class") or ""):
+            self._in_toc = True
+        elif tag == "a" and self._in_toc:
+            self.toc.append(attrs.get("href") or "")
+        elif tag == "form":
+            where = self._open[-1] if self._open else ""
+            self._form = {"action": attrs.get("action"), "section": where, "controls": []}
+            self.forms.append(self._form)
+        elif self._form is not None and tag in ("input", "select", "textarea", "button"):
+            kind = attrs.get("type") or ("submit" if tag == "button" else tag)
+            if kind != "hidden":
+                self._form["controls"].append(kind)
+
+    def handle_endtag(self, tag):
+        if tag == "section" and self._open:
+            self._open.pop()
+        elif tag == "nav":
+            self._in_toc = False
+        elif tag == "form":
+            self._form = None
+
+
+def parsed(html: str) -> _Page:
+    page = _Page()
+    page.feed(html)
+    page.close()
+    return page
+
+
+def test_the_company_page_has_separate_sections_each_form_ending_in_its_one_button(
+    client, db, world, login
+):
+    company = world.a.company
+    login(world.admin)
+    html = client.get(f"/admin/companies/{company.id}", headers=EN).get_data(as_text=True)
+    page = parsed(html)
+    sections = ["settings", "departments", "people", "privacy", "danger"]
+    assert page.sections == sections
+    assert page.toc == [f"#{name}" for name in sections]  # the table of contents
+    ours = [form for form in page.forms if form["section"]]  # not the header's
+    assert len(ours) >= 8
+    for form in ours:
+        # One button per form, after every field of it.
+        assert form["controls"].count("submit") == 1, form
+        assert form["controls"][-1] == "submit", form
+    base = f"/admin/companies/{company.id}"
+    where = {form["action"].split("#")[0]: form["section"] for form in page.forms}
+    assert where[f"{base}/edit"] == "settings"
+    assert where[f"{base}/departments"] == "departments"
+    assert where[f"{base}/reporting"] == "privacy"
+    # Suspending and deleting only in the section set apart (with the export).
+    assert where[f"{base}/suspend"] == where[f"{base}/delete"] == "danger"
+    assert "danger-section" in html and f'href="{base}/export.json"' in html
+    assert html.index('id="danger"') > html.index(f'href="{base}/access-log"')
+
+
+def test_a_refused_form_on_the_company_page_keeps_what_was_typed(client, db, world, login):
+    company = world.a.company
+    login(world.admin)
+    base = f"/admin/companies/{company.id}"
+    name, short_name = company.name, company.short_name
+
+    # Settings: the typed values stay, the error under its field; the other forms
+    # show the company, not the fields the settings form sent.
+    bad = client.post(
+        f"{base}/edit",
+        data={"name": "Alpha Neu GmbH", "short_name": "Alpha Neu", "default_language": "en"},
+        headers=EN,
+    )
+    html = bad.get_data(as_text=True)
+    assert bad.status_code == 422
+    assert 'value="Alpha Neu GmbH"' in html and 'value="Alpha Neu"' in html
+    assert "lower case letters, digits and -" in html
+    assert 'id="new-department" name="name" value=""' in html
+    assert '<input checked id="privacy_level-0"' in html  # the privacy level as it is
+    db.refresh(company)
+    assert (company.name, company.short_name) == (name, short_name)
+
+    # A department of a name the company has: the name stays in the field.
+    taken = world.a.departments[0].name
+    again = client.post(f"{base}/departments", data={"name": taken.upper()}, headers=EN)
+    html = again.get_data(as_text=True)
+    assert again.status_code == 422
+    assert f'value="{taken.upper()}"' in html and "has a department of this name already" in html
+
+    # Renaming to another department's name: the typed name stays in that row.
+    first, second = world.a.departments
+    renamed = client.post(
+        f"{base}/departments/{first.id}/rename", data={"name": second.name}, headers=EN
+    )
+    html = renamed.get_data(as_text=True)
+    assert renamed.status_code == 422
+    assert f'id="department-{first.id}" name="name" value="{second.name}"' in html
+    assert f'id="department-{first.id}-error"' in html
+    db.refresh(first)
+    assert first.name != second.name
+
+    # Deleting: a wrong name stays typed in the open confirmation, with the reason.
+    client.get(f"{base}/export.json")
+    wrong = client.post(f"{base}/delete", data={"confirm": f"{name} AG"}, headers=EN)
+    html = wrong.get_data(as_text=True)
+    assert wrong.status_code == 422
+    assert f'name="confirm" autocomplete="off" value="{name} AG"' in html
+    assert (
+        "name exactly to confirm the deletion" in html
+        and '<details class="danger-zone" open>' in html
+    )
+    assert db.get(Company, company.id) is not None

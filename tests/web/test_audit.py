@@ -18,6 +18,7 @@ from tests.unit.test_booking import WORKSHOP, fields
 from tests.web.test_signoff import PRACTICAL
 
 EN = {"Accept-Language": "en"}
+DE = {"Accept-Language": "de"}
 
 
 def entries(db, action=None):
@@ -88,9 +89,10 @@ def test_assignments_are_logged_and_managers_see_only_their_company(
     login(world.admin, target=other_client)
     other_client.post(f"/admin/companies/{world.b.company.id}/suspend")
     own = client.get("/team/audit", headers=EN).get_data(as_text=True)
-    assert "assignment.create" in own and "company.suspend" not in own
+    assert "Module assigned" in own and "Company suspended" not in own
+    assert "audit-key" not in own  # the keys are for admins
     everything = other_client.get("/admin/audit", headers=EN).get_data(as_text=True)
-    assert "assignment.create" in everything and "company.suspend" in everything
+    assert "Module assigned" in everything and "Company suspended" in everything
     login(world.a.employees[0], target=app.test_client())
 
 
@@ -294,3 +296,101 @@ def test_a_commands_run_is_recorded_once_with_no_person_and_no_network(app, db):
     )  # fmt: skip
     assert (entry.actor_id, entry.actor_name, entry.address) == (None, "", "")
     assert entry.changes == {"erased": [None, 0], "log_entries_pruned": [None, 0]}
+
+
+# --- The log in the reader's language (issue 18) ------------------------------------------
+
+
+def test_the_log_names_actions_fields_and_codes_in_german_and_english(client, db, world, login):
+    company = world.a.company
+    login(world.admin)
+    client.post(
+        f"/admin/companies/{company.id}/reporting",
+        data={
+            "privacy_level": "results",
+            "recertification_lead_days": "30",
+            "booking_approval": "y",
+        },
+    )
+    client.post(f"/admin/companies/{company.id}/suspend")
+    english = client.get("/admin/audit", headers=EN).get_data(as_text=True)
+    assert "Company suspended" in english
+    assert '<span title="privacy_level">What managers see</span>: status only → with results' in (
+        english
+    )
+    assert ": no → yes" in english  # booking approval
+    # The filter lists the kinds by name; admins keep the key, quietly.
+    assert '<option value="company.suspend">Company suspended</option>' in english
+    assert '<code class="audit-key">company.suspend</code>' in english
+    assert "privacy_level: status" not in english
+    german = client.get("/admin/audit", headers=DE).get_data(as_text=True)
+    assert "Unternehmen gesperrt" in german
+    assert ">Was Führungskräfte sehen</span>: nur Status → mit Ergebnissen" in german
+    assert ": nein → ja" in german
+    assert '<option value="company.suspend">Unternehmen gesperrt</option>' in german
+
+
+def test_the_log_names_departments_roles_states_and_days(client, db, world, login):
+    from lms.audit.service import record
+
+    a = world.a
+    person, office = a.employees[0], a.departments[1]
+    moment = datetime.now(UTC)
+    actor = Actor(world.admin, NETWORK)
+    record(
+        db,
+        actor,
+        "person.update",
+        a.company.id,
+        moment,
+        subject=person.display_name,
+        changes={
+            "department_id": [a.departments[0].id, office.id],
+            "role_names": ["learner", "learner, manager"],
+            "language": [None, "en"],
+        },
+    )
+    record(
+        db,
+        actor,
+        "attendance.record",
+        a.company.id,
+        moment,
+        subject=person.display_name,
+        changes={"attendance": [None, "excused"]},
+    )
+    record(
+        db,
+        actor,
+        "assignment.create",
+        a.company.id,
+        moment,
+        subject="kurs",
+        changes={"due_on": [None, "2026-11-23"], "retake": [None, False], "people": [None, 1234]},
+    )
+    record(db, Actor.command(), "retention.run", None, moment, changes={"erased": [None, 0]})
+    login(world.admin)
+    page = client.get("/admin/audit", headers=EN).get_data(as_text=True)
+    assert f">Department</span>: {a.departments[0].name} → {office.name}" in page
+    assert ">Roles</span>: Employee → Employee, Manager" in page
+    assert ">Language</span>: English" in page  # a new value: no arrow
+    assert ">Attendance</span>: excused" in page
+    assert ">Due on</span>: 23 Nov 2026" in page
+    assert ">People</span>: 1,234" in page
+    assert "lms command" in page  # who ran retention
+    german = client.get("/admin/audit", headers=DE).get_data(as_text=True)
+    assert ">Rollen</span>: Mitarbeiter:in → Mitarbeiter:in, Führungskraft" in german
+    assert ">Anwesenheit</span>: entschuldigt" in german
+    assert ">Fällig am</span>: 23.11.2026" in german
+    assert ">Personen</span>: 1.234" in german
+
+
+def test_an_unknown_key_shows_as_itself(client, db, world, login):
+    from lms.audit.service import record
+
+    record(db, Actor(world.admin), "future.thing", world.a.company.id, datetime.now(UTC),
+           changes={"mystery": ["a", "b"]})  # fmt: skip
+    login(world.a.manager)
+    page = client.get("/team/audit", headers=EN).get_data(as_text=True)
+    assert "future.thing" in page
+    assert '<span title="mystery">mystery</span>: a → b' in page

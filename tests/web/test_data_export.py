@@ -102,8 +102,9 @@ def test_a_choice_answer_is_exported_with_its_text_and_the_feedback_shown(
 
     # The result page shows the same review.
     page = client.get(f"{CHECK}/attempts/1/result", headers=EN).get_data(as_text=True)
-    assert "Your choice: 8 Zeichen – <em>Zu kurz.</em>" in page
-    assert "<p><em>Leider nein.</em></p>" in page and "Correct answer: False" in page
+    assert '<span lang="de">8 Zeichen</span> – <em lang="de">Zu kurz.</em>' in page
+    assert '<p lang="de"><em>Leider nein.</em></p>' in page
+    assert "<dt>Correct answer:</dt>\n      <dd>False</dd>" in page
 
 
 @pytest.mark.parametrize("show_answers", ["never", "after_passing"])

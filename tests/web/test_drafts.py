@@ -610,3 +610,96 @@ def test_units_that_differ_only_by_number_swap_places(client, db, world, login, 
     response = client.post("/author/drafts/testkurs/units/03-teil/move",
                            data={"direction": "up", "revision": rev(db, "testkurs")})  # fmt: skip
     assert response.status_code == 302
+
+
+def _units(html: str) -> list[tuple[str, str]]:
+    """The draft page's list of units: (the title linked, the line of file names)."""
+    import re
+
+    listed = html.split('<ol class="unit-order"', 1)[1].split("</ol>", 1)[0]
+    return [
+        (title, " ".join(re.sub(r"<[^>]+>", "", files).split()))
+        for title, files in re.findall(
+            r'class="unit-order__title"[^>]*>([^<]*)</a>\s*'
+            r'<span class="unit-order__files muted">(.*?)</span>',
+            listed,
+            re.S,
+        )
+    ]
+
+
+def test_the_draft_lists_its_units_by_title_with_their_files_secondary(
+    client, db, world, login, course
+):
+    login(world.trainer)
+    client.post("/author/courses/testkurs/draft")
+    revision = db.scalar(select(CourseDraft)).revision
+    url = "/author/drafts/testkurs/files"
+    # A unit in two languages, and one whose front matter is broken.
+    for path, text in (
+        ("03-pause.md", "---\ntype: lesson\ntitle: Pausen richtig nutzen\n---\nText.\n"),
+        ("03-pause.en.md", "---\ntype: lesson\ntitle: Taking breaks\n---\nText.\n"),
+        ("04-kaputt.md", "---\ntitle: [nicht geschlossen\n---\nText.\n"),
+    ):
+        client.post(f"{url}/{path}", data={"text": text, "revision": revision})
+        revision += 1
+    html = client.get("/author/drafts/testkurs", headers=EN).get_data(as_text=True)
+    units = _units(html)
+    assert [title for title, _files in units][-3:] == [
+        "Einstieg",
+        "Pausen richtig nutzen",  # the course's language first, not "Taking breaks"
+        "04-kaputt",  # no title to read: its file's name
+    ]
+    assert units[-3][1] == "Lesson · 01-einstieg.md"
+    assert units[-2][1] == "Lesson · 03-pause.md, 03-pause.en.md"
+    assert f'href="{url}/03-pause.md">Pausen richtig nutzen</a>' in html
+    assert f'href="{url}/03-pause.en.md"><code>03-pause.en.md</code></a>' in html
+
+
+def test_the_editor_shows_the_units_preview_from_the_start(client, db, world, login, course):
+    """Without JavaScript too: the page shows the unit as learners see it, beside the
+    editor, and the live check (JavaScript) only updates it."""
+    login(world.trainer)
+    client.post("/author/courses/testkurs/draft")
+    url = "/author/drafts/testkurs/files/01-einstieg.md"
+    html = client.get(url, headers=EN).get_data(as_text=True)
+    assert '<h1><span lang="de">Einstieg</span>' in html  # German content, English page
+    assert "<code>01-einstieg.md</code> · Lesson" in html
+    editor, preview = html.split('class="draft-editor__preview"', 1)
+    assert 'class="draft-editor"' in editor and 'id="text"' in editor
+    shown = preview.split('id="live-preview"', 1)[1].split("</section>", 1)[0]
+    assert "Worum es geht</h2>" in shown  # the unit's body, rendered
+    assert 'id="preview-waiting" hidden' in preview and 'lang="de"' in shown.split(">")[0]
+    assert 'data-render-url="' in editor
+
+    # Saved over someone's change (409): the preview shows the text in the editor.
+    draft = db.scalar(select(CourseDraft))
+    typed = file_text(db, "testkurs", "01-einstieg.md") + "\nMein **neuer** Satz.\n"
+    stale = client.post(url, data={"text": typed, "revision": draft.revision - 1}, headers=EN)
+    assert stale.status_code == 409
+    assert "Mein <strong>neuer</strong> Satz." in stale.get_data(as_text=True)
+
+    # A file with errors: no preview yet, and the page says when it comes.
+    broken = "---\ntype: lesson\ntitle: Einstieg\nminutes: viele\n---\nText.\n"
+    client.post(url, data={"text": broken, "revision": draft.revision})
+    html = client.get(url, headers=EN).get_data(as_text=True)
+    assert 'id="saved-problems"' in html  # the saved file's problems, shown by the server
+    assert 'id="preview-waiting">The preview shows once the check finds no errors.' in html
+    data = client.post(f"{url}/render", data={"text": broken}).get_json()
+    assert data["ok"] is False  # the live preview keeps the last one and says so
+    fixed = client.post(f"{url}/render", data={"text": broken.replace("viele", "5")}).get_json()
+    assert fixed["ok"] is True and "Text." in fixed["html"]
+
+    # A name no file may have: refused under the field, the text kept, no preview.
+    named = client.post(
+        "/author/drafts/testkurs/files/x.md", data={"text": typed, "revision": 0}, headers=EN
+    )
+    html = named.get_data(as_text=True)
+    assert named.status_code == 422 and "two digits, a hyphen and a name" in html
+    assert 'aria-describedby="text-error"' in html and "Mein **neuer** Satz." in html
+
+    # course.md has no unit to preview: the page says where learners see it.
+    course_md = client.get("/author/drafts/testkurs/files/course.md", headers=EN)
+    html = course_md.get_data(as_text=True)
+    assert 'data-render-url="' not in html and 'id="live-preview"' not in html
+    assert 'href="/author/drafts/testkurs/preview"' in html

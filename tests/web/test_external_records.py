@@ -181,6 +181,55 @@ def test_a_rejected_proof_shows_the_reason_to_the_learner(
     assert entry.changes["status"] == ["pending", "rejected"]
 
 
+def pending_card(listing, title):
+    """The card of a pending proof on the records page."""
+    start = listing.index(f": {title}</h3>")
+    return listing[start : listing.index("</li>", start)]
+
+
+def test_a_pending_proof_shows_the_module_it_counts_for_where_the_manager_decides(
+    client, other_client, db, world, login, course
+):
+    a = world.a
+    login(a.employees[0])
+    client.post("/learn/records", data=form(course.id, ("scan.pdf", PDF), title="Staplerschein"),
+                content_type="multipart/form-data")  # fmt: skip
+    client.post("/learn/records", data=form(0, ("scan.pdf", PDF), title="Erste Hilfe"),
+                content_type="multipart/form-data")  # fmt: skip
+    manager = login(a.manager, target=other_client)
+    listing = manager.get("/team/records", headers=EN).get_data(as_text=True)
+    counting = pending_card(listing, "Staplerschein")
+    assert "Counts for the module <strong>Testkurs</strong>" in counting
+    assert "it counts like completing this module" in counting
+    assert "Counts for no module" in pending_card(listing, "Erste Hilfe")
+
+
+def test_a_manager_never_decides_on_their_own_proof(client, other_client, db, world, login, course):
+    a = world.a
+    login(a.manager)  # a manager is a learner too, and uploads a proof of their own
+    client.post("/learn/records", data=form(course.id, ("scan.pdf", PDF), title="Eigener Kurs"),
+                content_type="multipart/form-data")  # fmt: skip
+    own = db.scalar(select(ExternalRecord).where(ExternalRecord.user_id == a.manager.id))
+    listing = client.get("/team/records", headers=EN).get_data(as_text=True)
+    card = pending_card(listing, "Eigener Kurs")
+    assert "This is your own proof" in card
+    assert "/decide" not in card and 'value="confirm"' not in card
+
+    refused = client.post(f"/team/records/{own.id}/decide", data={"decision": "confirm"},
+                          headers=EN, follow_redirects=True)  # fmt: skip
+    assert "You cannot confirm or reject your own proof" in refused.get_data(as_text=True)
+    db.refresh(own)
+    assert own.status == "pending" and entries(db, "record.confirm") == []
+    # Another manager who sees them decides.
+    admin = login(world.admin, target=other_client)
+    page = admin.get(f"/admin/companies/{a.company.id}/records", headers=EN).get_data(as_text=True)
+    assert 'value="confirm"' in pending_card(page, "Eigener Kurs")
+    admin.post(f"/admin/companies/{a.company.id}/records/{own.id}/decide",
+               data={"decision": "confirm"})  # fmt: skip
+    db.refresh(own)
+    assert own.status == "confirmed" and own.decided_by_id == world.admin.id
+
+
 @pytest.mark.parametrize(
     ("upload", "message"),
     [
@@ -308,8 +357,9 @@ def test_the_record_services_write_their_own_audit_entries_and_a_refusal_none(db
     )
     now = datetime(2026, 3, 20, 8, 0, tzinfo=UTC)
     submitted = external_records.submit_own(db, me, learner, values, now)
-    with pytest.raises(RecordError):
+    with pytest.raises(RecordError) as refused:
         external_records.decide(db, me, submitted, True, "", now)  # not one's own
+    assert refused.value.code == "own-proof"
     external_records.decide(db, boss, submitted, False, " unleserlich ", now)
     added = external_records.record_for(db, boss, learner, values, now)
     added_id = added.id

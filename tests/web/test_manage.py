@@ -136,9 +136,10 @@ def test_the_matrix_takes_the_same_number_of_queries_for_any_team_size(
     assert _matrix_queries(client, count_queries) == cached_small < fresh_small <= 10
 
 
-# A cell of the matrix (the table per module has the same words in its headings).
-DONE = '<td class="c--ok"><span aria-hidden="true">✓</span> completed'
-LATE = '<td class="c--danger"><span aria-hidden="true">✕</span> overdue'
+# A cell of the matrix (the table per module has the same words in its headings), with
+# its module's title for the card a phone shows.
+DONE = '<td class="c--ok" data-label="Testkurs"><span aria-hidden="true">✓</span> completed'
+LATE = '<td class="c--danger" data-label="Testkurs"><span aria-hidden="true">✕</span> overdue'
 
 
 def test_the_kept_matrix_shows_a_change_on_the_next_page_load(client, db, world, login, course):
@@ -498,3 +499,168 @@ def test_an_admin_assigns_within_one_company(app, db, world, login, course):
     )
     assert person.status_code == 422
     assert set(db.scalars(select(Assignment.user_id))) == assigned
+
+
+# --- The team page on a phone, and the assign form (issue 18) ---------------------------
+
+
+def test_the_team_page_keeps_its_other_pages_in_one_menu_and_the_overview_first(
+    client, db, world, login, course
+):
+    a = world.a
+    assign(db, a, course, a.employees[:1], today() - timedelta(days=1))
+    assign(db, a, course, a.employees[1:], today() + timedelta(days=10))
+    login(a.manager)
+    html = page(client)
+    menu = html[html.index('<details class="team-menu">') : html.index("</details>")]
+    for url in ("/team/assign-path", "/team/assignments", "/team/bookings", "/team/records",
+                "/team/proof", "/team/completions", "/team/reports", "/team/audit"):  # fmt: skip
+        assert f'href="{url}' in menu, url
+    assert '/team/assign"' not in menu  # the one primary action stays outside
+    assert html.index("</details>") < html.index('id="overview-heading"') < html.index("matrix")
+    # Each state's figure leads to the people with an assignment in that state.
+    overview = html[html.index('id="overview-heading"') : html.index('class="chart"')]
+    assert '<a href="/team/?state=overdue">' in overview
+    assert '<span class="state-count__figure">1</span>' in overview
+    assert '<span class="state-count__figure">2</span>' in overview  # not started
+    late = page(client, state="overdue")
+    assert a.employees[0].display_name in late and a.employees[1].display_name not in late
+
+
+def test_each_assigned_cell_names_its_module_for_the_phones_card(
+    app, client, db, world, login, course, tmp_path
+):
+    a = world.a
+    other_md = COURSE_MD.replace("title: Testkurs", "title: Zweiter <Kurs>")
+    with app.test_request_context():
+        import_course(db, write_course(tmp_path / "b", {"course.md": other_md}, "zweiter"),
+                      datetime.now(UTC))  # fmt: skip
+    second = db.scalar(select(Course).where(Course.slug == "zweiter"))
+    assign(db, a, course, a.employees, today() + timedelta(days=3))
+    assign(db, a, second, a.employees[:1], today() + timedelta(days=3))
+    login(a.manager)
+    html = page(client)
+    start = html.index(f">{a.employees[0].display_name}</a></th>")
+    row = html[start : html.index("</tr>", start)]
+    assert 'data-label="Testkurs"' in row
+    assert 'data-label="Zweiter &lt;Kurs&gt;"' in row  # escaped once, like every title
+    start = html.index(f">{a.employees[1].display_name}</a></th>")
+    row = html[start : html.index("</tr>", start)]
+    # Not assigned: no title, and the card leaves it out.
+    assert row.count("data-label=") == 1 and '<td class="c--none">' in row
+
+
+def assign_data(course, **changes):
+    data = {
+        "course": course.id,
+        "target": "people",
+        "due_on": (today() + timedelta(days=20)).isoformat(),
+        "note": "Bitte bis Monatsende",
+    }
+    data.update(changes)
+    return data
+
+
+def test_the_assign_form_shows_each_target_and_module_its_own_fields(
+    app, client, db, world, login, course, tmp_path
+):
+    once_md = COURSE_MD.replace("title: Testkurs", "title: Einmalkurs").replace(
+        "valid_for: 12 months\n", ""
+    )
+    with app.test_request_context():
+        import_course(db, write_course(tmp_path / "o", {"course.md": once_md}, "einmal"),
+                      datetime.now(UTC))  # fmt: skip
+    login(world.a.manager)
+    html = page(client, "/team/assign")
+    # The department's field and the people's list each in the block of their target
+    # (app.css shows the block of the chosen radio button only).
+    department = html.index('class="assign-for assign-for--department"')
+    assert department < html.index('id="department"') < html.index('id="people"')
+    assert html.index("assign-for assign-for--people") < html.index('id="people-0"')
+    assert 'class="muted assign-for assign-for--department assign-for--company"' in html
+    # Modules renewed when their certificate runs out apart from those taken once.
+    assert '<optgroup label="Renewed regularly"><option data-renews' in html
+    assert "Testkurs (valid for 12 months)" in html
+    assert '<optgroup label="Taken once"><option data-once' in html
+    assert "you need not assign it again" in html
+
+
+def test_searching_people_keeps_what_was_typed_and_who_was_selected(
+    client, db, world, login, course
+):
+    a = world.a
+    login(a.manager)
+    kept, found = a.employees[2], a.employees[0]
+    response = client.post("/team/assign", headers=EN, data=assign_data(
+        course, people=[kept.id], search="lager 1", step="search"))  # fmt: skip
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    listed = html[html.index('<ul class="choices">') : html.index("</ul>", html.index("choices"))]
+    assert found.display_name not in listed  # "Alpha Lager 0" does not match "lager 1"
+    assert a.employees[1].display_name in listed  # "Alpha Lager 1" does
+    checked = f'<input checked id="people-0" name="people" type="checkbox" value="{kept.id}">'
+    assert kept.display_name in listed and checked in listed  # still selected (first by name)
+    assert "Bitte bis Monatsende" in html and 'value="lager 1"' in html
+    assert "1 person found · 1 selected" in html
+    assert db.scalar(select(func.count()).select_from(Assignment)) == 0
+
+
+def test_select_everyone_found_then_assign(client, db, world, login, course):
+    a = world.a
+    login(a.manager)
+    chosen = client.post("/team/assign", headers=EN, data=assign_data(
+        course, search="Lager", step="all"))  # fmt: skip
+    html = chosen.get_data(as_text=True)
+    assert chosen.status_code == 200 and "3 people found · 3 selected" in html
+    ids = {a.employees[0].id, a.employees[1].id, a.limited_manager.id}  # "Lager" in every one
+    assert html.count('<input checked id="people-') == 3
+    cleared = client.post("/team/assign", headers=EN, data=assign_data(
+        course, people=sorted(ids), step="none"))  # fmt: skip
+    assert "0 selected" in cleared.get_data(as_text=True)
+    done = client.post("/team/assign", headers=EN, data=assign_data(course, people=sorted(ids)))
+    assert done.status_code == 302
+    rows = db.scalars(select(Assignment).where(Assignment.ended_at.is_(None))).all()
+    assert {r.user_id for r in rows} == ids
+
+
+def test_the_people_search_works_as_a_link_and_never_widens_the_scope(
+    client, db, world, login, course
+):
+    a = world.a
+    login(a.limited_manager)
+    html = page(client, "/team/assign", search="Alpha", course=course.id)
+    assert (
+        '<input checked id="target-1" name="target" required type="radio" value="people">' in html
+    )
+    assert a.employees[0].display_name in html
+    assert a.employees[2].display_name not in html  # the office is not theirs
+    # Selecting everyone found takes only the people in reach.
+    everyone = client.post("/team/assign", headers=EN, data=assign_data(
+        course, search="", step="all")).get_data(as_text=True)  # fmt: skip
+    assert a.employees[2].display_name not in everyone
+    refused = client.post("/team/assign", data=assign_data(course, people=[a.employees[2].id]))
+    assert refused.status_code == 422
+
+
+def test_an_admins_assign_form_searches_people_the_same_way(client, db, world, login, course):
+    a = world.a
+    login(world.admin)
+    url = f"/admin/companies/{a.company.id}/assign"
+    response = client.post(url, headers=EN, data=assign_data(course, search="Büro", step="all"))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "2 people found · 2 selected" in html
+    assert world.b.employees[0].display_name not in html
+    assert db.scalar(select(func.count()).select_from(Assignment)) == 0
+
+
+def test_enter_in_the_assign_form_searches_and_never_assigns(client, db, world, login, course):
+    # The search button is the form's first: a browser presses it for Enter in any field.
+    a = world.a
+    login(a.manager)
+    data = assign_data(course, target="department", department=a.departments[0].id)
+    response = client.post("/team/assign", headers=EN, data=dict(data, step="search"))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Please correct" not in html
+    assert 'checked id="target-0" name="target" required type="radio" value="department"' in html
+    assert f'<option selected value="{a.departments[0].id}">' in html
+    assert db.scalar(select(func.count()).select_from(Assignment)) == 0

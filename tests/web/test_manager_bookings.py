@@ -142,3 +142,57 @@ def test_a_cancellation_after_the_deadline_is_refused_and_keeps_nothing(
     db.refresh(seat)
     assert seat.status == "confirmed"
     assert db.scalars(select(AuditEntry)).all() == []
+
+
+def test_a_manager_never_approves_their_own_booking(
+    client, other_client, db, world, login, course, mails
+):
+    world.a.company.booking_approval = True
+    in_person = plan(db, world, course)
+    manager, other = world.a.manager, world.a.limited_manager
+    other.managed_departments.append(manager.department)  # another manager who sees them
+    learning.enroll(db, manager, course, NOW)
+    own, _ = booking.book(db, in_person, manager, by=manager, now=NOW)
+    assert own.status == "requested"
+
+    login(manager)
+    page = client.get("/team/bookings", headers=EN).get_data(as_text=True)
+    card = page[page.index("Waiting for your approval") : page.index("Your team's bookings")]
+    assert manager.display_name in card and "This is your own booking" in card
+    assert f"/team/bookings/{own.id}/approve" not in card
+    refused = client.post(f"/team/bookings/{own.id}/approve", headers=EN, follow_redirects=True)
+    assert "You cannot approve or decline your own booking" in refused.get_data(as_text=True)
+    client.post(f"/team/bookings/{own.id}/decline")
+    db.refresh(own)
+    assert own.status == "requested"
+    assert db.scalars(select(AuditEntry)).all() == []
+
+    # Another manager decides on it.
+    login(other, target=other_client)
+    page = other_client.get("/team/bookings", headers=EN).get_data(as_text=True)
+    assert f"/team/bookings/{own.id}/approve" in page
+    other_client.post(f"/team/bookings/{own.id}/approve")
+    db.refresh(own)
+    assert own.status == "confirmed"
+
+
+def test_the_booking_services_refuse_ones_own_booking_and_ask_others_to_approve(
+    app, db, world, course, mails
+):
+    from lms.in_person.booking import BookingError
+    from lms.in_person.mail import queue_notices
+
+    world.a.company.booking_approval = True
+    in_person = plan(db, world, course)
+    manager = world.a.manager
+    own, notices = booking.book(db, in_person, manager, by=manager, now=NOW)
+    with app.test_request_context():
+        queue_notices(db, notices, NOW)
+    # The approval is asked of the managers who see them, not of themselves.
+    assert manager.email not in [m.to for m in mails]
+    with pytest.raises(BookingError) as refused:
+        team_bookings.decide(db, Actor(manager), own, approve=True, now=NOW)
+    assert refused.value.code == "own-booking"
+    with pytest.raises(BookingError):
+        booking.decide(db, own, approve=False, by=manager, now=NOW)
+    assert own.status == "requested"

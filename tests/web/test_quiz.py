@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from lms.content.importer import import_course
 from lms.models import AttemptAnswer, Completion, QuizAttempt
-from tests.unit.test_course_parser import FULL_QUIZ, quiz, write_course
+from tests.unit.test_course_parser import COURSE_MD, FULL_QUIZ, quiz, write_course
 
 EN = {"Accept-Language": "en"}
 CHECK = "/learn/courses/testkurs/check"
@@ -68,7 +68,7 @@ def form_for_page(client, url):
         if field in names:
             options = dict(
                 re.findall(
-                    r'<option value="(\d+)">([^<]+)</option>',
+                    r'<option value="(\d+)"[^>]*>([^<]+)</option>',
                     page.split(f'name="{field}"')[1].split("</select>")[0],
                 )
             )
@@ -77,27 +77,39 @@ def form_for_page(client, url):
     for index in range(3):
         field = f"q-schritte-{index}"
         if field in names:
-            label = page.split(f'for="{field}">')[1].split("<")[0]
+            label = page.split(f'for="{field}"')[1].split(">", 1)[1].split("<")[0]
             data[field] = str(["Nicht öffnen", "Melden", "Löschen"].index(label) + 1)
     return page, data
 
 
+def first_button(page: str) -> str:
+    """The action of a form's first submit button: what Enter in one of its fields sends."""
+    return re.search(r'<button type="submit" name="action" value="(\w+)"', page).group(1)
+
+
 def answer_all(client, url, *, right=True):
+    """Answer every page (right, or not at all) as Enter would send it, then hand in from
+    the summary the last page leads to."""
     page_url = url
     while True:
         page, data = form_for_page(client, page_url)
         if not right:
             data = {}
-        last = "Hand in the knowledge check" in client.get(page_url, headers=EN).get_data(
-            as_text=True
-        )
-        data["action"] = "submit" if last else "next"
-        page_no = re.search(r'name="page" value="(\d+)"', page).group(1)
-        data["page"] = page_no
+        data["action"] = first_button(page)
+        data["page"] = re.search(r'name="page" value="(\d+)"', page).group(1)
         response = client.post(url.split("?")[0], data=data)
-        if last:
-            return response
+        assert response.status_code == 302
+        if response.location.endswith("/summary"):
+            return hand_in(client, response.location)
         page_url = response.location
+
+
+def hand_in(client, summary_url: str):
+    """Press "Hand in now" on the summary."""
+    page = client.get(summary_url).get_data(as_text=True)
+    sequence = re.search(r'name="sequence" value="(\d+)"', page).group(1)
+    action = summary_url.removesuffix("/summary")
+    return client.post(action, data={"action": "submit", "sequence": sequence})
 
 
 def test_a_full_quiz_is_graded_on_the_server_and_completes_the_unit(client, db, learner):
@@ -297,3 +309,175 @@ def start_with_csrf(client) -> str:
     page = client.get(CHECK).get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     return client.post(f"{CHECK}/attempts", data={"csrf_token": token}).location
+
+
+# --- The result page: every answer, the solutions in words, what comes next ----------
+
+
+def review_items(page: str) -> list[str]:
+    """The reviewed answers of a result page, white space folded."""
+    items = page.split('<ol class="review"')[1].split("\n</ol>")[0].split('class="review__item">')
+    return [" ".join(item.split()) for item in items[1:]]
+
+
+def test_the_result_shows_what_was_answered_and_the_solutions_as_a_person_reads_them(
+    client, db, learner
+):
+    url = start(client)
+    # The options to match are listed sorted: Ablenkung, Sicherung, gefälschte Mail; the
+    # steps too: Löschen, Melden, Nicht öffnen. Right: laenge, zettel and gap 2.
+    answers = {
+        1: {"q-laenge": "1", "q-merkmale": ["0"], "q-zettel": "false", "q-zahl": "7",
+            "q-begriff": "Spam"},
+        2: {"q-luecke-0": "Brief", "q-luecke-1": "1", "q-paare-0": "2", "q-paare-1": "0",
+            "q-schritte-0": "3", "q-schritte-1": "1", "q-schritte-2": "2"},
+    }  # fmt: skip
+    for number, fields in answers.items():
+        client.post(url, data={**fields, "page": str(number), "action": "next"})
+    hand_in(client, f"{url}/summary")
+
+    page = client.get(f"{url}/result", headers=EN).get_data(as_text=True)
+
+    items = {item.split("</div>")[0]: item for item in review_items(page)}
+    assert len(items) == 8 and all("<dt>Your answer:</dt>" in item for item in items.values())
+
+    def about(words: str) -> str:
+        return next(item for prompt, item in items.items() if words in prompt)
+
+    def solution(words: str) -> str:
+        return about(words).split("<dt>Correct answer:</dt>")[1].split("</dd>")[0]
+
+    # Answered right: the answer, no correct answer repeated.
+    assert "<dt>Correct answer:</dt>" not in about("Wie lang") + about("Monitor")
+    assert "<dd>False</dd>" in about("Monitor")
+    assert "<dd>7</dd>" in about("Wie viele Zeichen")
+    assert solution("Wie viele Zeichen") == ' <dd>2.5 ± 0.5 <span lang="de">m</span>'
+    assert "<dd>Spam</dd>" in about("Betrug")
+    assert 'Phishing</span> <span class="muted">(also accepted: ' in solution("Betrug")
+    assert "<li>Zeitdruck</li><li>Falscher Absender</li>" in solution("Phishing?")
+    cloze = about("Eine")
+    assert (
+        '<span class="review__gap">Gap 1</span> ist <span class="review__gap">Gap 2</span>' in cloze
+    )
+    assert 'Gap 1: <span lang="de">Brief</span> <span class="status status--danger">' in cloze
+    assert 'Gap 2: <span lang="de">verdächtig</span> <span class="status status--ok">' in cloze
+    assert 'Gap 1: <span lang="de">Mail</span> <span class="muted">(also accepted:' in cloze
+    assert "1: Mail;" not in cloze and "; 2: " not in cloze  # not "1: Mail; 2: verdächtig"
+    matching = about("Ordnen Sie zu")
+    assert (
+        '<span lang="de">Backup → Ablenkung</span> <span class="status status--danger">' in matching
+    )
+    assert "<li>Phishing → gefälschte Mail</li><li>Backup → Sicherung</li>" in solution("Ordnen")
+    ordering = about("Reihenfolge")
+    assert '<li><span lang="de">Melden</span> <span class="status status--danger">' in ordering
+    assert '<li><span lang="de">Löschen</span> <span class="status status--ok">' in ordering
+    assert solution("Reihenfolge") == (
+        ' <dd><ol class="review__list" lang="de"><li>Nicht öffnen</li><li>Melden</li>'
+        "<li>Löschen</li></ol>"
+    )
+
+
+def test_the_answers_are_listed_but_not_the_solutions_when_the_quiz_never_shows_them(
+    client, db, world, login, publish
+):
+    publish(**{"02-check.md": quiz(FULL_QUIZ, "show_answers: never\n")})
+    login(world.a.employees[1])
+    client.post("/learn/courses/testkurs/enroll")
+    response = answer_all(client, start(client))
+    page = client.get(response.location, headers=EN).get_data(as_text=True)
+    assert page.count("<dt>Your answer:</dt>") == 8 and "<dt>Correct answer:</dt>" not in page
+    assert "also accepted" not in page and "Sicherung</li>" not in page
+    assert "✓</span> right</span></li>" not in page  # no gap or pair marked right or wrong
+
+
+TRUE_FALSE = """\
+## Sichere Passwörter stehen nicht auf Zetteln. {{#zettel}}
+answer: {key}
+feedback_true: Yes.
+feedback_false: {feedback}
+explanation: {explanation}
+"""
+
+
+@pytest.mark.parametrize(
+    ("course_language", "page_language", "key", "feedback", "explanation"),
+    [
+        # An English module on a German page: the review falls back to the module's texts.
+        ("en", "de", "true", "No: never on a note.", "Use a password manager."),
+        # A German module on an English page.
+        ("de", "en", "wahr", "Nein: nie auf einem Zettel.", "Nutzen Sie einen Passwortmanager."),
+    ],
+)
+def test_a_module_in_another_language_shows_feedback_explanation_and_the_true_key(
+    app, client, db, world, login, tmp_path, course_language, page_language, key, feedback,
+    explanation,
+):  # fmt: skip
+    course_md = COURSE_MD.replace("language: de", f"language: {course_language}")
+    body = TRUE_FALSE.format(key=key, feedback=feedback, explanation=explanation)
+    folder = write_course(tmp_path, {"course.md": course_md, "02-check.md": quiz(body)})
+    with app.test_request_context():
+        import_course(db, folder, datetime.now(UTC))
+    headers = {"Accept-Language": page_language}
+    login(world.a.employees[0])
+    client.post("/learn/courses/testkurs/enroll", headers=headers)
+    url = client.post(f"{CHECK}/attempts", headers=headers).location
+    client.post(url, data={"page": "1", "action": "summary", "q-zettel": "false"}, headers=headers)
+    hand_in(client, f"{url}/summary")
+
+    page = client.get(f"{url}/result", headers=headers).get_data(as_text=True)
+
+    (item,) = review_items(page)
+    # Answered "false"; the key is TRUE: "Richtige Antwort: Wahr" (or "Correct answer: True").
+    words = {"de": ["Falsch", "Wahr"], "en": ["False", "True"]}[page_language]
+    assert re.findall(r"<dd>(.*?)</dd>", item) == words
+    correct = {"de": "Richtige Antwort:", "en": "Correct answer:"}[page_language]
+    assert f"<dt>{correct}</dt> <dd>{words[1]}</dd>" in item
+    assert f'<div class="question__prompt" lang="{course_language}">' in item
+    assert f'<p lang="{course_language}"><em>{feedback}</em></p>' in item
+    assert f'lang="{course_language}"><p>{explanation}</p></div>' in item
+
+
+def test_after_passing_the_result_names_the_next_unit(client, db, learner):
+    response = answer_all(client, start(client))
+    page = client.get(response.location, headers=EN).get_data(as_text=True)
+    assert "What comes next" in page and "Next in this module:" in page
+    assert '<strong lang="de">Einstieg</strong>' in page
+    assert 'href="/learn/courses/testkurs/einstieg">Continue with the next unit</a>' in page
+
+
+def test_after_passing_the_last_unit_the_result_offers_the_certificate(client, db, learner):
+    client.post("/learn/courses/testkurs/einstieg/done")
+    response = answer_all(client, start(client))
+    page = client.get(response.location, headers=EN).get_data(as_text=True)
+    completion = db.scalar(select(Completion))
+    assert "You have completed this module." in page and "Your certificate is ready." in page
+    assert f'href="/learn/certificates/{completion.code}.pdf">Download certificate' in page
+    assert "Next in this module" not in page and "learning path" not in page
+
+
+def test_after_completing_a_module_of_a_followed_path_the_result_names_the_next_module(
+    app, client, db, tmp_path, learner
+):
+    from lms.content.paths import import_paths
+    from lms.models import LearningPath
+    from lms.services import paths
+    from tests.unit.test_paths import write
+
+    folder = write_course(tmp_path / "more", {}, slug="zwei")
+    course_md = folder / "course.md"
+    course_md.write_text(course_md.read_text().replace("Testkurs", "Kurs zwei"))
+    write(tmp_path, "weiter.md", "---\ntitle: Sicher arbeiten\nsteps:\n  - testkurs\n"
+          "  - course: zwei\n    after: [testkurs]\n---\n")  # fmt: skip
+    with app.test_request_context():
+        import_course(db, folder, datetime.now(UTC))
+        import_paths(db, tmp_path, datetime.now(UTC))
+    paths.follow(db, learner, db.scalar(select(LearningPath)), datetime.now(UTC))
+    client.post("/learn/courses/testkurs/einstieg/done")
+
+    response = answer_all(client, start(client))
+
+    page = client.get(response.location, headers=EN).get_data(as_text=True)
+    assert "Next on your learning path “Sicher arbeiten”:" in page
+    assert '<strong lang="de">Kurs zwei</strong>' in page
+    assert 'href="/learn/courses/zwei">Go to the next module</a>' in page
+    assert "Download certificate (PDF)" in page

@@ -10,8 +10,9 @@ import icalendar
 import pytest
 from sqlalchemy import select
 
+from lms.audit.service import Actor
 from lms.in_person import booking
-from lms.models import AuditEntry, Booking, InPersonSession
+from lms.models import Attendance, AuditEntry, Booking, InPersonSession
 from lms.services import learning
 from tests.unit.test_booking import fields, import_in_person_course, schedule
 
@@ -333,7 +334,7 @@ def test_a_trainer_moves_then_cancels_a_session_and_everyone_is_told(
     assert changed.to == cancelled.to == person.email
     assert changed.subject == "Lernwerk: Ihr Präsenztermin hat sich geändert"
     assert "Zeit oder Ort Ihres Präsenztermins haben sich geändert" in changed.body
-    assert "30.03.2026" in changed.body and "/learn/sessions" in changed.body
+    assert "Mo., 30. März 2026" in changed.body and "/learn/sessions" in changed.body
     assert cancelled.subject == "Lernwerk: Ihr Präsenztermin ist abgesagt"
     assert "Ihr Präsenztermin wurde abgesagt" in cancelled.body
 
@@ -427,3 +428,120 @@ def test_the_session_pages_live_under_sessions_in_the_navigation_and_the_old_pat
     assert 'href="/author/sessions/new"' in listing
     assert other_client.get("/author/dates").status_code == 404
     assert other_client.get(f"/author/dates/{in_person.id}").status_code == 404
+
+
+def test_the_trainer_records_partly_present_and_decides_whether_it_counts(
+    client, other_client, db, world, login, course, clock
+):
+    in_person, person, seat = start_of_session(db, world, course, clock)
+    other = world.a.employees[1]
+    enrol(db, other, course)
+    clock["now"] = NOW
+    second, _ = booking.book(db, in_person, other, by=other, now=NOW)
+    clock["now"] = in_person.ends_at + timedelta(hours=1)
+    login(world.trainer)
+    roster = client.get(f"/author/sessions/{in_person.id}", headers=EN).get_data(as_text=True)
+    assert (
+        "partly present" in roster and "Partial attendance counts for the in-person part" in roster
+    )
+    assert "does not count for the in-person part" in roster  # the session's rule, by default
+    url = f"/author/sessions/{in_person.id}/attendance"
+
+    # Partly present without minutes or a note: nothing is saved, the roster says why.
+    refused = client.post(url, data={f"attendance-{seat.id}": "partial",
+                                     f"attendance-{second.id}": "present"}, headers=EN)  # fmt: skip
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    assert "For partly present, enter the minutes present or a note." in page
+    assert f'href="#minutes-{seat.id}"' in page and 'role="alert"' in page
+    db.refresh(second)
+    assert second.attendance is None
+    too_long = client.post(url, data={f"attendance-{seat.id}": "partial",
+                                      f"minutes-{seat.id}": "120"}, headers=EN)  # fmt: skip
+    assert too_long.status_code == 422
+    assert "Enter the minutes present as a number from 1 to 90." in too_long.get_data(as_text=True)
+
+    client.post(url, data={f"attendance-{seat.id}": "partial", f"minutes-{seat.id}": "60",
+                           f"note-{seat.id}": "ab 10:30 Uhr",
+                           f"attendance-{second.id}": "present"})  # fmt: skip
+    db.refresh(seat)
+    assert (seat.attendance, seat.minutes_present, seat.attendance_note) == (
+        "partial",
+        60,
+        "ab 10:30 Uhr",
+    )
+    enrollment = learning.get_enrollment(db, person, course)
+    assert learning.course_progress(db, enrollment, "de").units[1].status == "pending"
+
+    # The learner sees it, and that the in-person part is still open for them.
+    login(person, target=other_client)
+    unit = other_client.get("/learn/courses/praesenzkurs/workshop", headers=EN)
+    text = unit.get_data(as_text=True)
+    assert "partly present: 60 of 90 min." in text
+    assert "This does not count for the in-person part. Please book another session." in text
+    mine = other_client.get("/learn/sessions", headers=EN).get_data(as_text=True)
+    assert "partly present: 60 of 90 min." in mine and "does not count" in mine
+
+    # The trainer counts partial attendance for this session: the unit is done.
+    client.post(url, data={"partial_counts": "y", f"attendance-{seat.id}": "partial",
+                           f"minutes-{seat.id}": "60", f"note-{seat.id}": "ab 10:30 Uhr",
+                           f"attendance-{second.id}": "present"})  # fmt: skip
+    db.refresh(in_person)
+    assert in_person.partial_counts
+    state = learning.course_progress(db, enrollment, "de").units[1]
+    assert (state.status, state.completed_at) == ("attended", in_person.starts_at)
+    roster = client.get(f"/author/sessions/{in_person.id}", headers=EN).get_data(as_text=True)
+    assert 'name="partial_counts" value="y" checked' in roster
+    text = other_client.get("/learn/courses/praesenzkurs/workshop", headers=EN).get_data(
+        as_text=True
+    )
+    assert "attended on" in text and "partly present: 60 of 90 min." in text
+    assert "Please book another session" not in text
+
+
+def test_a_partly_present_that_counts_is_on_the_certificate_and_the_proof(
+    app, client, db, world, login, course, clock
+):
+    from lms.learn.routes import certificate_text
+    from lms.models import Completion
+
+    in_person, person, seat = start_of_session(db, world, course, clock)
+    enrollment = learning.get_enrollment(db, person, course)
+    learning.mark_lesson_done(db, enrollment, "einstieg", NOW)
+    trainer = Actor(world.trainer)
+    booking.set_partial_rule(db, trainer, in_person, True, now=clock["now"])
+    booking.record_attendance(db, trainer, seat, Attendance.PARTIAL, "", minutes=75,
+                              now=in_person.ends_at)  # fmt: skip
+    completion = db.scalar(select(Completion).where(Completion.user_id == person.id))
+    assert completion.completed_at == in_person.starts_at
+    with app.test_request_context(headers=EN):
+        text = certificate_text(completion, person, "en")
+    assert text.evidence == [
+        "Workshop: partly present on 22 Mar 2026 (75 of 90 min.) with Trainerin Tina"
+    ]
+    login(world.a.manager)
+    query = {"course": course.id, "start": "2026-03-01", "end": "2026-03-31"}
+    page = client.get("/team/proof", query_string=query, headers=EN).get_data(as_text=True)
+    assert "22 Mar 2026, 9:00 AM (partly present: 75 of 90 min.)" in page
+    csv = client.get("/team/proof", query_string={**query, "format": "csv"}, headers=EN)
+    assert "2026-03-22 09:00 (partly present: 75 of 90 min.)" in csv.get_data(as_text=True)
+
+
+def test_the_proof_lists_a_partial_that_did_not_count_beside_the_session_that_did(
+    client, db, world, login, course, clock
+):
+    in_person, person, seat = start_of_session(db, world, course, clock)
+    enrollment = learning.get_enrollment(db, person, course)
+    learning.mark_lesson_done(db, enrollment, "einstieg", NOW)
+    trainer = Actor(world.trainer)
+    booking.record_attendance(db, trainer, seat, Attendance.PARTIAL, "", minutes=30,
+                              now=in_person.ends_at)  # fmt: skip
+    later = plan(db, world, course, starts_at=in_person.starts_at + timedelta(days=3))
+    again, _ = booking.book(db, later, person, by=person, now=in_person.ends_at)
+    booking.record_attendance(db, trainer, again, Attendance.PRESENT, "", now=later.ends_at)
+    login(world.a.manager)
+    query = {"course": course.id, "start": "2026-03-01", "end": "2026-03-31", "format": "csv"}
+    rows = client.get("/team/proof", query_string=query, headers=EN).get_data(as_text=True)
+    assert "2026-03-22 09:00 (partly present: 30 of 90 min., not counted); 2026-03-25 09:00" in rows
+    pdf = client.get("/team/proof", query_string={**query, "format": "pdf"}, headers=EN)
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")

@@ -1,7 +1,8 @@
 // The draft editor's live check: while a trainer types, the file is checked by the
 // server (the same parser as `lms courses check`) and, less often, its unit shown as
-// learners would see it. Without JavaScript the page works as a plain form; this only
-// adds.
+// learners would see it. Without JavaScript the page works as a plain form: the
+// server shows the unit's preview and the saved file's problems; this only updates
+// them while typing. Served from lms/static/js/ (no build step, nothing from a CDN).
 (function () {
   "use strict";
   var form = document.querySelector("form[data-check-url]");
@@ -10,8 +11,12 @@
   var panel = document.getElementById("live-check");
   var summary = document.getElementById("live-summary");
   var list = document.getElementById("live-problems");
+  // The unit's preview (absent for course.md) and its notes; the saved file's problems.
   var preview = document.getElementById("live-preview");
-  if (!textarea || !panel || !summary || !list || !preview) { return; }
+  var waiting = document.getElementById("preview-waiting");
+  var stale = document.getElementById("preview-stale");
+  var saved = document.getElementById("saved-problems");
+  if (!textarea || !panel || !summary || !list) { return; }
   panel.hidden = false;
   var checkTimer = null;
   var renderTimer = null;
@@ -32,6 +37,8 @@
 
   function show(data) {
     summary.textContent = data.summary;
+    // The saved file's problems are fixed in the editor: their warning goes.
+    if (saved) { saved.hidden = data.problems.length === 0; }
     list.textContent = "";
     data.problems.forEach(function (problem) {
       var item = document.createElement("li");
@@ -70,10 +77,16 @@
   }
 
   function render() {
+    if (!preview || !form.hasAttribute("data-render-url")) { return; }
     var number = ++rendered;
     post(form.getAttribute("data-render-url")).then(function (data) {
       // Sanitised on the server by the same pipeline as published lessons.
-      if (data && number === rendered && data.html) { preview.innerHTML = data.html; }
+      if (!data || number !== rendered) { return; }
+      if (data.ok) { preview.innerHTML = data.html; }
+      // While the text has errors the last preview stays, and says so.
+      var shown = data.ok || preview.innerHTML.trim() !== "";
+      if (waiting) { waiting.hidden = shown; }
+      if (stale) { stale.hidden = data.ok || !shown; }
     }).catch(function () { /* offline: the plain save still works */ });
   }
 
@@ -83,6 +96,6 @@
     checkTimer = window.setTimeout(check, 500);
     renderTimer = window.setTimeout(render, 1500);
   });
+  // The preview is on the page from the start; the check fills its list now.
   check();
-  render();
 }());
