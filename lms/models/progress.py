@@ -41,10 +41,14 @@ class Enrollment(Base):
 
 
 class UnitProgress(Base):
-    """A unit the learner completed, on the version they used at the time."""
+    """A unit the learner completed, on the version they used at the time, in a round.
+
+    A round begins at the enrolment's `counts_from` (a recertification starts a new
+    one, on the same version or a newer one); the rows of earlier rounds stay as history.
+    """
 
     __tablename__ = "unit_progress"
-    __table_args__ = (UniqueConstraint("enrollment_id", "unit_id", "version_id"),)
+    __table_args__ = (UniqueConstraint("enrollment_id", "unit_id", "version_id", "counts_from"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     company_id: Mapped[int] = mapped_column(
@@ -57,6 +61,8 @@ class UnitProgress(Base):
     version_id: Mapped[int] = mapped_column(ForeignKey("course_versions.id"))
     status: Mapped[str] = mapped_column(String(20))  # done, passed, attended, signed_off
     completed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The round it was completed in: the enrolment's counts_from at the time.
+    counts_from: Mapped[datetime]
 
 
 class Completion(Base):

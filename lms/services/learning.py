@@ -281,7 +281,15 @@ def record_outcome(
 _RECORD_ONCE = (
     insert(UnitProgress)
     .from_select(
-        ["company_id", "enrollment_id", "unit_id", "version_id", "status", "completed_at"],
+        [
+            "company_id",
+            "enrollment_id",
+            "unit_id",
+            "version_id",
+            "status",
+            "completed_at",
+            "counts_from",
+        ],
         select(
             bindparam("company_id", type_=UnitProgress.company_id.type),
             bindparam("enrollment_id", type_=UnitProgress.enrollment_id.type),
@@ -289,6 +297,7 @@ _RECORD_ONCE = (
             bindparam("version_id", type_=UnitProgress.version_id.type),
             bindparam("status", type_=UnitProgress.status.type),
             bindparam("completed_at", type_=UnitProgress.completed_at.type),
+            bindparam("since", type_=UnitProgress.counts_from.type),
         ).where(
             ~select(UnitProgress.id)
             .where(

@@ -259,3 +259,28 @@ def test_an_expiring_certificate_asks_to_take_the_module_again(client, db, world
     assert db.scalar(select(func.count()).select_from(Completion)) == 1  # kept on record
     course_page = client.get("/learn/courses/testkurs", headers=EN).get_data(as_text=True)
     assert "0 of 2 units" in course_page
+
+
+def test_taking_a_module_again_on_the_same_version_completes_a_second_round(
+    client, db, world, login, courses
+):
+    """"Take it again" on an unchanged course: the units are done once more, the first
+    round's rows stay as history, and the second round ends in a second completion."""
+    login(world.a.employees[0])
+    enroll(client)
+    client.post("/learn/courses/testkurs/einstieg/done")
+    client.post("/learn/courses/testkurs/vertiefung/done")
+    assert client.post("/learn/courses/testkurs/renew").status_code == 302
+
+    again = client.post("/learn/courses/testkurs/einstieg/done")
+    assert again.location == "/learn/courses/testkurs/vertiefung"
+    client.post("/learn/courses/testkurs/einstieg/done")  # twice in a round: counted once
+    page = client.get("/learn/courses/testkurs", headers=EN).get_data(as_text=True)
+    assert "1 of 2 units" in page
+    client.post("/learn/courses/testkurs/vertiefung/done")
+
+    assert db.scalar(select(func.count()).select_from(Completion)) == 2
+    rounds = db.scalars(select(UnitProgress.counts_from).distinct()).all()
+    assert len(rounds) == 2  # both rounds kept, one row per unit in each
+    assert db.scalar(select(func.count()).select_from(UnitProgress)) == 4
+    assert db.scalar(select(Enrollment)).completed_at is not None
