@@ -143,6 +143,12 @@ class Config:
     COURSES_DIR = _env("LMS_COURSES_DIR", str(Path(__file__).resolve().parent / "courses"))
     # Name of the platform operator shown in the footer.
     PROVIDER_NAME = _env("LMS_PROVIDER_NAME", "Lernwerk")
+    # Evaluations show results (page, filters, CSV) only from this many answer sheets on
+    # (at least 3), so that no answer points to a person.
+    EVALUATION_MIN_RESPONSES = _env_int("LMS_EVALUATION_MIN_RESPONSES", 5)
+    # The provider's logo (a PNG, JPEG or WebP file) in the header of its staff's pages;
+    # checked like a company's logo when served. Unset: the name "Lernwerk".
+    PROVIDER_LOGO = _env("LMS_PROVIDER_LOGO")
 
     @classmethod
     def validate(cls, settings: dict[str, Any]) -> list[str]:

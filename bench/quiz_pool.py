@@ -7,11 +7,13 @@ database and secret key, from the LMS_* variables):
 
 It creates `count` learners in a company of their own (so that the demo
 companies' pages stay as they are), enrols each on the IT security course,
-starts its knowledge check and answers every page but the last, as a learner
-who is about to hand in would have done. For each attempt it writes one line,
+starts its knowledge check and answers every page right, as a learner who has
+reached the summary before handing in would have done (the last page's "Next"
+saves it and opens the summary). For each attempt it writes one line,
 tab-separated: the attempt's path, the learner's session cookie and the form
-body that answers the last page right and hands the attempt in
-(`action=submit`), with the session's CSRF token.
+body of the summary's "Hand in now" (lms/templates/learn/attempt_summary.html):
+the session's CSRF token, the attempt's `sequence` as the summary showed it, its
+`attempt_key` and `action=submit`, and no answers (the saved ones are graded).
 
 The sessions are made the way the login makes them (`login_user`, permanent)
 instead of by logging in over HTTP: that saves one password check of about
@@ -40,6 +42,7 @@ from lms.clock import now
 from lms.content.stored import stored_questions
 from lms.db import db
 from lms.demo import right_fields
+from lms.learn.quiz import _attempt_key  # the summary form's key, as the page signs it
 from lms.models import Company, Course, QuizAttempt, Role, User
 from lms.services import learning, quizzes
 from lms.services.passwords import hash_password
@@ -53,7 +56,8 @@ Fields = list[tuple[str, str]]
 
 
 def prepare(count: int, out: Path) -> int:
-    """Write `count` requests that each hand in an open attempt; return how many."""
+    """Write `count` requests that each hand in an open attempt from its summary;
+    return how many."""
     app = create_app()
     batch = secrets.token_hex(3)
     lines: list[str] = []
@@ -62,17 +66,17 @@ def prepare(count: int, out: Path) -> int:
         password_hash = hash_password(secrets.token_urlsafe(16))
         while len(lines) < count:
             numbers = range(len(lines), min(len(lines) + BATCH_SIZE, count))
-            for user, attempt, fields in _open_attempts(batch, numbers, password_hash):
-                lines.append(_request_line(app, user, attempt, fields))
+            for user, attempt, sequence in _open_attempts(batch, numbers, password_hash):
+                lines.append(_request_line(app, user, attempt, sequence))
     out.write_text("".join(lines))
     return len(lines)
 
 
 def _open_attempts(
     batch: str, numbers: range, password_hash: str
-) -> list[tuple[User, QuizAttempt, Fields]]:
-    """Learners with an open attempt whose pages but the last are answered (one
-    transaction), each with the fields that answer its last page."""
+) -> list[tuple[User, QuizAttempt, int]]:
+    """Learners with an open attempt whose pages are all answered and saved (one
+    transaction), each with the attempt's `sequence` as its summary shows it."""
     ready = []
     with db.begin() as s:
         company = s.scalar(select(Company).where(Company.short_name == COMPANY[0]))
@@ -97,13 +101,13 @@ def _open_attempts(
             enrollment = learning.enroll(s, user, course, moment)
             language = enrollment.version.language
             attempt = quizzes.start_attempt(s, enrollment, QUIZ_UNIT, language, moment)
-            last = quizzes.page_count(attempt)
-            for page in range(1, last):
+            for page in range(1, quizzes.page_count(attempt) + 1):
                 form: dict[str, list[str]] = {}
                 for name, value in _right_answers(attempt, page):
                     form.setdefault(name, []).append(value)
                 quizzes.save_page(s, attempt, page, form)
-            ready.append((user, attempt, _right_answers(attempt, last)))
+            s.flush()
+            ready.append((user, attempt, attempt.sequence))
     return ready
 
 
@@ -118,8 +122,8 @@ def _right_answers(attempt: QuizAttempt, page: int) -> Fields:
     return fields
 
 
-def _request_line(app: Flask, user: User, attempt: QuizAttempt, fields: Fields) -> str:
-    """Path, session cookie and body of the POST that hands in the last page."""
+def _request_line(app: Flask, user: User, attempt: QuizAttempt, sequence: int) -> str:
+    """Path, session cookie and body of the summary's POST that hands the attempt in."""
     # A fresh app context each: Flask-WTF keeps a context's token in `g`.
     with app.app_context(), app.test_request_context():
         login_user(user)
@@ -128,9 +132,14 @@ def _request_line(app: Flask, user: User, attempt: QuizAttempt, fields: Fields) 
         serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
         cookie = serializer.dumps(dict(session))
         path = url_for("learn.attempt", slug=COURSE, unit_id=QUIZ_UNIT, number=attempt.number)
-    last = quizzes.page_count(attempt)
+        key = _attempt_key(attempt.id, user.session_version)
     body = urllib.parse.urlencode(
-        [("csrf_token", token), ("page", str(last)), ("action", "submit"), *fields]
+        [
+            ("csrf_token", token),
+            ("sequence", str(sequence)),
+            ("attempt_key", key),
+            ("action", "submit"),
+        ]
     )
     return f"{path}\t{cookie}\t{body}\n"
 

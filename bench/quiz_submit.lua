@@ -5,9 +5,11 @@
 --   POOL  prefix of the request files, one per wrk thread (POOL.0, POOL.1, ...),
 --         written by http_bench.py from bench/quiz_pool.py: one request per
 --         line, tab-separated: path, session cookie, form body.
---   MODE  "app": every request hands in its own open attempt (POST to the
---         attempt's path with the learner's cookie); the expected answer is a
---         redirect to the attempt's result page.
+--   MODE  "app": every request hands in its own open attempt as the summary's
+--         "Hand in now" does (POST to the attempt's path with the learner's
+--         cookie, the CSRF token, the summary's `sequence` and `attempt_key`
+--         and action=submit; every page was answered and saved before); the
+--         expected answer is a redirect to the attempt's result page.
 --         "bare": every request is a POST of the same bodies to PATH (the bare
 --         app); the expected answer is 200.
 --

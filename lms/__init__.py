@@ -109,3 +109,6 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(manage.bp, url_prefix="/team")
     app.register_blueprint(author.bp, url_prefix="/author")
     app.register_blueprint(admin.bp, url_prefix="/admin")
+    from lms.notices import views as notices  # every signed-in user's notices page
+
+    app.register_blueprint(notices.bp, url_prefix="/notices")

@@ -493,6 +493,7 @@ main.add_command(demo_command)
 def _seed_demo(password: str | None, as_json: bool, force: bool) -> None:
     from lms import demo, migrate
     from lms.db import db
+    from lms.notices import demo as notices_demo
 
     if current_app.config["ENV_NAME"] == "production" and not force:
         raise click.ClickException(
@@ -510,6 +511,7 @@ def _seed_demo(password: str | None, as_json: bool, force: bool) -> None:
         demo.seed_hybrid_extras(session, now())
         demo.seed_admin_extras(session, now())
         demo.seed_external_records(session, now())
+        notices_demo.seed_notices(session, list(demo.TOUR), now())
         demo.seed_authoring(session, now())
         demo.every_overview_changed(session)
     if as_json:

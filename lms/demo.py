@@ -154,6 +154,12 @@ def _company(session: Session, spec: DemoCompany, now: datetime) -> Company:
         )
         session.add(company)
         session.flush()
+        if spec.short_name == "nordlicht-logistik":
+            # Its own look: a drawn logo and a teal accent (lms/company_look).
+            from lms.company_look.demo import give_look
+
+            session.add(give_look(company, "Nordlicht", "#00636e"))
+            session.flush()
     return company
 
 
@@ -324,6 +330,14 @@ def format_table(accounts: list[DemoAccount], password: str) -> str:
 # --- Learning progress ------------------------------------------------------------
 
 
+# What the demo's learners write in free-text answers (within the sample's word limits).
+DEMO_ESSAY = (
+    "Sie sollte es sofort ihrer Vorgesetzten und dem Datenschutzbeauftragten melden.\n"
+    "Der Betrieb muss die Panne innerhalb von 72 Stunden melden und kann den Schaden "
+    "nur begrenzen, wenn er früh davon weiß."
+)
+
+
 def right_fields(question: Question, public: dict[str, Any]) -> dict[str, Any]:
     """The form fields of a fully correct answer (for demo data and benchmarks)."""
     name = f"q-{question.id}"
@@ -349,6 +363,8 @@ def right_fields(question: Question, public: dict[str, Any]) -> dict[str, Any]:
             elif gap.text and gap.text.answers:
                 fields[f"{name}-{index}"] = gap.text.answers[0]
         return fields
+    if kind is QuestionType.ESSAY:  # written; a trainer grades it (the demo's waits)
+        return {name: DEMO_ESSAY}
     if kind is QuestionType.MATCHING:
         options: list[str] = public["right"]
         return {f"{name}-{i}": str(options.index(p.right)) for i, p in enumerate(question.pairs)}
@@ -422,14 +438,22 @@ ASSIGNMENTS = (
 # IT security module, in days from today; None: not yet. With 12 months of
 # validity this gives valid, expiring and expired certificates.
 IT_SECURITY_DONE = (None, -340, -60, None, -345, -90, -380, -30, None, -120, -335, None)
+# Who took it a year earlier too (days from today, by the e-mail's local part): "Meine
+# Zertifikate" lists the expired certificate of that round below the current one.
+IT_SECURITY_EARLIER = {"katrin.schulz": -395}
 
 
 def complete_course(session: Session, user: User, course: Any, at: datetime) -> None:
-    """Take a whole course at `at`: every lesson, every quiz right, in-person and practical units
-    recorded. Gives a completion with a certificate dated `at`."""
+    """Take a whole course at `at` (a new round if completed before): every lesson, every quiz
+    right, in-person and practical units recorded. Gives a completion with a certificate
+    dated `at`."""
     from lms.services import learning
 
-    enrollment = learning.enroll(session, user, course, at)
+    enrollment = learning.get_enrollment(session, user, course)
+    if enrollment is not None:  # completed before: a new round
+        learning.start_new_round(session, enrollment, at)
+    else:
+        enrollment = learning.enroll(session, user, course, at)
     for unit in learning.rendered_units(enrollment.version, enrollment.version.language):
         if unit["type"] == "lesson":
             learning.mark_lesson_done(session, enrollment, unit["id"], at)
@@ -472,6 +496,9 @@ def seed_assignments(session: Session, now: datetime, today: date) -> int:
             if person is None or days is None:
                 continue
             if learning.get_enrollment(session, person, it_security) is None:
+                earlier = IT_SECURITY_EARLIER.get(person.email.split("@")[0])
+                if earlier is not None:
+                    complete_course(session, person, it_security, now + timedelta(days=earlier))
                 complete_course(session, person, it_security, now + timedelta(days=days))
         for slug, department_index, assigned, due in ASSIGNMENTS:
             department = None
@@ -599,7 +626,61 @@ def seed_sessions(session: Session, now: datetime) -> int:
                     session, Actor(trainer), held, Attendance(value), "", now=in_person.ends_at
                 )
     session.flush()
+    seed_evaluations(session, course, now)
     return len(SESSIONS)
+
+
+# Answers to the built-in evaluation questions (overall, useful for work, what should
+# change): of the IT security module by those who completed it, and of its past session.
+MODULE_EVALUATIONS = (
+    (5, 5, "Mehr Beispiele aus dem Lager, bitte."),
+    (4, 5, ""),
+    (4, 3, "Im Wissenscheck war eine Frage unklar formuliert."),
+    (5, 4, "Gut, dass es auf dem Handy geht."),
+    (3, 4, ""),
+    (4, 4, "Kürzere Lektionen wären schön."),
+)
+SESSION_EVALUATIONS = ((5, 5, "Sehr praxisnah."), (4, 5, ""), (5, 4, "Gern mehr Zeit für Fragen."))
+
+
+def seed_evaluations(session: Session, course: Any, now: datetime) -> int:
+    """Evaluations of the IT security module (enough for its results page) and of its past
+    session (fewer: that page says how many more are needed). Returns the answers given."""
+    from lms.evaluation import service as evaluation
+    from lms.models import Booking, Enrollment, InPersonSession
+
+    given = 0
+    completed = session.scalars(
+        select(Enrollment)
+        .where(Enrollment.course_id == course.id, Enrollment.completed_at.is_not(None))
+        .order_by(Enrollment.id)
+    ).all()
+    past = session.scalars(
+        select(Booking)
+        .join(InPersonSession, InPersonSession.id == Booking.session_id)
+        .where(InPersonSession.course_id == course.id, Booking.attendance == "present")
+        .order_by(Booking.id)
+    ).all()
+    people = [session.get(User, enrollment.user_id) for enrollment in completed]
+    module_sheets = [
+        (person, evaluation.module_target(session, person, course.slug))
+        for person in people
+        if person is not None
+    ]
+    session_sheets = [
+        (seat.user, evaluation.session_target(session, seat.user, seat.session_id, now))
+        for seat in past
+    ]
+    plan = ((module_sheets, MODULE_EVALUATIONS), (session_sheets, SESSION_EVALUATIONS))
+    for sheets, answers in plan:
+        for (person, target), (overall, useful, change) in zip(sheets, answers, strict=False):
+            if target is None:
+                continue
+            sheet: dict[str, int | str] = {"overall": overall, "useful": useful}
+            if change:
+                sheet["change"] = change
+            given += evaluation.submit(session, person, target, sheet, "de", now)
+    return given
 
 
 def seed_hybrid_extras(session: Session, now: datetime) -> int:
@@ -644,6 +725,7 @@ def seed_hybrid_extras(session: Session, now: datetime) -> int:
             now=max(now - timedelta(days=2), enrollment.counts_from),
         )
         done += 1
+    done += _seed_pending_handin(session, course, now)
     path = session.scalar(
         select(LearningPath).where(LearningPath.slug == "digital-sicher-arbeiten")
     )
@@ -673,6 +755,46 @@ EXTERNAL_RECORDS = (
     ("mueller-metall", "Marco Rossi", "Schweißerprüfung DIN EN ISO 9606-1", "TÜV Nord",
      200, 2 * 365, None, "confirmed"),
 )  # fmt: skip
+
+
+def _desk_photo() -> bytes:
+    """A drawn stand-in for the photo of a tidy desk: a desk, a locked screen, no papers."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (640, 480), (226, 232, 236))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((40, 300, 600, 330), fill=(150, 110, 70))  # the desk
+    draw.rectangle((220, 120, 420, 260), fill=(40, 44, 52))  # the screen, locked
+    draw.rectangle((300, 175, 340, 215), outline=(230, 230, 230), width=4)  # a padlock
+    draw.rectangle((310, 260, 330, 300), fill=(90, 90, 90))  # its stand
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=85)
+    return out.getvalue()
+
+
+def _seed_pending_handin(session: Session, course: Any, now: datetime) -> int:
+    """One photo hand-in waiting in the trainers' queue "Zu bewerten", once."""
+    from lms.audit.service import Actor
+    from lms.grading import service as grading
+    from lms.models import Handin
+    from lms.services import learning
+
+    person = session.scalar(
+        select(User).where(User.email == "piotr.nowak@mueller-metallbau.example")
+    )
+    if person is None:
+        return 0
+    enrollment = learning.get_enrollment(session, person, course)
+    if enrollment is None or session.scalar(
+        select(Handin.id).where(Handin.enrollment_id == enrollment.id)
+    ):
+        return 0
+    when = max(now - timedelta(days=1), enrollment.counts_from)
+    grading.hand_in(session, Actor(person), enrollment, "foto-arbeitsplatz",
+                    "arbeitsplatz.jpg", _desk_photo(), when)  # fmt: skip
+    return 1
 
 
 def _certificate_scan(name: str, title: str, provider: str, day: date) -> bytes:

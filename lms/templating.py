@@ -23,7 +23,10 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
+from lms.company_look.page import page_look
+from lms.grading.header import to_grade
 from lms.models import Role
+from lms.notices.header import unread_notices
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,7 @@ class NavItem:
 NAV = (
     (Role.LEARNER, NavItem("learn.index", _l("My modules"), "/learn")),
     (Role.LEARNER, NavItem("learn.sessions", _l("My sessions"), "/learn/sessions")),
+    (Role.LEARNER, NavItem("learn.my_certificates", _l("My certificates"), "/learn/certificates")),
     (Role.MANAGER, NavItem("manage.index", _l("My team"), "/team")),
     (
         Role.MANAGER,
@@ -48,6 +52,7 @@ NAV = (
         Role.TRAINER,
         NavItem("author.signoff.practical_tasks", _l("On-the-job tasks"), "/author/tasks"),
     ),
+    (Role.TRAINER, NavItem("author.grading.queue", _l("To grade"), "/author/grading")),
     (Role.ADMIN, NavItem("admin.index", _l("Administration"), "/admin")),
 )
 
@@ -65,6 +70,7 @@ UNIT_TYPE_LABELS = {
     "quiz": _l("Knowledge check"),
     "in-person": _l("In-person part"),
     "practical": _l("On-the-job task"),
+    "handin": _l("Hand-in task"),
 }
 
 
@@ -104,6 +110,9 @@ def site_header() -> dict[str, Any]:
         "lang": page_language(),
         "authenticated": authenticated,
         "company_name": company.name if company else None,
+        "look": page_look(),
+        "unread_notices": unread_notices(),
+        "to_grade": to_grade(),
         "main_nav": items,
         "nav_key": ",".join(item.endpoint for item in items),
         "current": current,
@@ -232,6 +241,7 @@ def cloze_parts(question: dict[str, Any]) -> list[Markup | Gap]:
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         site_header=site_header,
+        page_look=page_look,
         role_labels=ROLE_LABELS,
         page_language=page_language,
         cloze_parts=cloze_parts,

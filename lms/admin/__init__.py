@@ -4,6 +4,7 @@ from flask import Blueprint
 
 from lms.audit import views as audit
 from lms.models import Role
+from lms.notices import reminders
 from lms.people import views as people_views
 from lms.permissions import guard_blueprint
 from lms.training_records import views as training_records
@@ -15,10 +16,12 @@ guard_blueprint(bp, Role.ADMIN)
 bp.register_blueprint(audit.bp, url_prefix="/audit")
 bp.register_blueprint(people_views.bp, url_prefix="/companies/<int:company_id>/people")
 bp.register_blueprint(training_records.bp, url_prefix="/companies/<int:company_id>")
+bp.register_blueprint(reminders.settings_bp, url_prefix="/companies/<int:company_id>/reminders")
 
 from lms.admin import (  # noqa: E402, F401
     catalogue,
     companies,
+    company_look,
     people,
     people_import,
     platform,

@@ -51,11 +51,14 @@ def company_page(
     department: DepartmentForm | None = None,
     renaming: tuple[int, str, str] | None = None,
     confirm: tuple[str, str] | None = None,
+    look: dict[str, str] | None = None,
 ) -> str:
     """The company's page. A form the admin sent and that was refused is passed in (as
     typed, with its errors): `settings`, `reporting`, a new `department`; `renaming`
     is (department id, the name typed, the error), `confirm` (the name typed to delete
-    the company, the error). Every other form shows the company as it is."""
+    the company, the error), `look` a refused logo or colour ("logo_error";
+    "accent_typed", "accent_error"; see admin/company_look.py). Every other form shows
+    the company as it is."""
     # The managers here; everyone on the people page (search, filters, pages).
     people = list(
         db.session.scalars(
@@ -88,6 +91,7 @@ def company_page(
         department_form=department or DepartmentForm(formdata=None),
         renaming=renaming,
         confirm=confirm,
+        look=look or {},
     )
 
 

@@ -2,6 +2,8 @@
 
 from flask import Blueprint
 
+from lms.evaluation import views as evaluation
+from lms.grading import views as grading
 from lms.models import Role
 from lms.permissions import guard_blueprint
 from lms.signoff import views as signoff
@@ -11,5 +13,7 @@ guard_blueprint(bp, Role.TRAINER)
 
 # Feature pages shared with other areas; they inherit this area's role guard.
 bp.register_blueprint(signoff.bp, url_prefix="/tasks")
+bp.register_blueprint(evaluation.results_bp, url_prefix="/evaluation")
+bp.register_blueprint(grading.bp, url_prefix="/grading")
 
 from lms.author import drafts, routes, sessions, stats, tasks  # noqa: E402,F401

@@ -98,6 +98,7 @@ class CertificateText:
     url: str
     code: str
     evidence: list[str] = field(default_factory=list)  # in-person session, sign-off
+    logo: bytes | None = None  # the company's logo (PNG, JPEG or WebP, checked at upload)
 
 
 def render_pdf(text: CertificateText) -> bytes:
@@ -113,6 +114,9 @@ def render_pdf(text: CertificateText) -> bytes:
     pdf.set_line_width(1.2)
     pdf.rect(10, 10, 277, 190)
     pdf.set_text_color(0, 0, 0)
+    if text.logo:
+        # Top right inside the frame, clear of the centred heading; its aspect kept.
+        pdf.image(io.BytesIO(text.logo), x=217, y=16, w=60, h=20, keep_aspect_ratio=True)
 
     def line(size: float, value: str, style: str = "", height: float = 10, gap: float = 0) -> None:
         pdf.set_font("DejaVu", style, size)

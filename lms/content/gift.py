@@ -18,13 +18,18 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 from html.parser import HTMLParser
 
 import yaml
+from flask_babel import LazyString, gettext
+from flask_babel import lazy_gettext as _l
 
 from lms.content.fences import Fences
+from lms.content.grading import choice_weights
 from lms.content.parser import slugify
 from lms.content.quiz import (
+    CHOICE_WEIGHT,
     HEADING,
     ID_PATTERN,
     KEY_LINE,
@@ -33,10 +38,12 @@ from lms.content.quiz import (
     PAIR,
     QUESTION_KEYS,
     SINGLE,
+    WEIGHT_SLACK,
 )
 from lms.content.spec import (
     Choice,
     Gap,
+    NumberBand,
     Pair,
     Question,
     QuestionType,
@@ -48,13 +55,28 @@ from lms.content.spec import (
 
 @dataclass(frozen=True)
 class Note:
-    """Something that was not converted, or not exactly; `line` is in the source file."""
+    """Something that was not converted, or not exactly; `line` is in the source file.
+
+    `question` names the question it concerns (its GIFT title or its id; empty for
+    notes on the file). The sentence is made in the reader's language when it is
+    shown (`message`), as a course file's problems are.
+    """
 
     line: int
-    message: str
+    template: str | LazyString
+    params: dict[str, object] = field(default_factory=dict)
+    question: str = ""
+
+    @property
+    def message(self) -> str:
+        """What changed, in the current language, naming the question."""
+        text = str(self.template) % self.params  # templates write a percent sign as %%
+        if not self.question:
+            return text
+        return gettext("question “%(question)s”: %(note)s", question=self.question, note=text)
 
     def __str__(self) -> str:
-        return f"line {self.line}: {self.message}" if self.line else self.message
+        return f"{self.line}: {self.message}" if self.line else self.message
 
 
 @dataclass(frozen=True)
@@ -89,6 +111,7 @@ _SOFT_BREAK = re.compile(r"[ \t]*\n[ \t]*")
 _ANY_BREAK = re.compile(r"\s*\n\s*")
 _BLANK = "_____"
 _FULL = Decimal(100)
+_ROUNDING = Decimal("0.01")  # Moodle writes weights to 5 decimals: 33.33333%
 
 
 def _hide(text: str) -> str:
@@ -400,19 +423,20 @@ class _Reader:
         self.notes: list[Note] = []
         self.ids: set[str] = set()
         self.found = 0
+        self.current = ""  # the question being read, as notes name it
 
-    def note(self, line: int, message: str) -> None:
-        self.notes.append(Note(line, message))
+    def note(self, line: int, template: str | LazyString, **params: object) -> None:
+        self.notes.append(Note(line, template, params, self.current))
 
     def read(self, block: _Block) -> None:
         text = block.text
         start = len(text) - len(text.lstrip())
+        self.current = ""
         if text.startswith("$CATEGORY:", start):
             first, newline, rest = text.partition("\n")
             name = _reveal(first.strip()[len("$CATEGORY:") :]).strip()
-            self.note(
-                block.numbers[0], f"category {name!r} not kept: all questions go into one quiz unit"
-            )
+            self.note(block.numbers[0], _l("category %(name)s not kept: all questions go into "
+                                           "one quiz unit"), name=repr(name))  # fmt: skip
             if newline and rest.strip():
                 self.read(_Block(text[len(first) + 1 :], block.numbers[1:]))
             return
@@ -424,10 +448,10 @@ class _Reader:
         if question is None:
             return
         if parsed.flags.html:
-            self.note(parsed.line, "HTML markup converted to Markdown (check the result)")
+            self.note(parsed.line, _l("HTML markup converted to Markdown (check the result)"))
         if parsed.flags.images:
-            self.note(parsed.line, "images are not imported: put them into the course's assets/ "
-                                   "folder and add them to the question")  # fmt: skip
+            self.note(parsed.line, _l("images are not imported: put them into the course's "
+                                      "assets/ folder and add them to the question"))  # fmt: skip
         self.questions.append(question)
 
     def _split(self, block: _Block, start: int) -> _Parsed | None:
@@ -442,6 +466,8 @@ class _Reader:
                 position = end + 2
             else:
                 position += 2
+        # Untitled questions get the id q<number> (see _id): notes name them so.
+        self.current = title or f"q{self.found}"
         fmt = "moodle"
         marker = _FORMAT.match(text, position)
         if marker:
@@ -449,13 +475,14 @@ class _Reader:
         opening = text.find("{", position)
         closing = text.find("}", opening + 1) if opening >= 0 else -1
         if opening < 0 and "}" not in text[position:]:
-            self.note(line, "description without answers: not a question, not converted")
+            self.note(line, _l("description without answers: not a question, not converted"))
             return None
         if opening < 0 or closing < 0:
-            self.note(line, "the answers are not enclosed in { }: not converted")
+            self.note(line, _l("the answers are not enclosed in { }: not converted"))
             return None
         if "{" in text[closing + 1 :]:
-            self.note(line, "only the first answer block { } is used; the rest stays in the text")
+            self.note(line, _l("only the first answer block { } is used; the rest stays in the "
+                               "text"))  # fmt: skip
         region = text[opening + 1 : closing]
         general = ""
         split = region.rfind("####")
@@ -466,10 +493,8 @@ class _Reader:
 
     def _convert(self, q: _Parsed) -> Question | None:
         answers = q.region.strip()
-        if not answers:
-            self.note(q.line, "essay question (answered in free text, graded by hand) has no "
-                              "equivalent: not converted")  # fmt: skip
-            return None
+        if not answers:  # an essay, graded by a trainer (a rubric can be added by hand)
+            return self._question(q, QuestionType.ESSAY, "")
         if answers.startswith("#"):
             return self._numerical(q)
         if "~" in answers:
@@ -516,63 +541,107 @@ class _Reader:
         self.ids.add(qid)
         return qid
 
-    def _choice(self, q: _Parsed, answer: _Answer, correct: bool) -> Choice:
+    def _choice(
+        self, q: _Parsed, answer: _Answer, correct: bool, weight: Decimal | None = None
+    ) -> Choice:
         fmt, text = _with_format(answer.text, q.fmt)
         feedback = ""
         if answer.feedback:
             feedback_format, feedback_text = _with_format(answer.feedback, fmt)
             feedback = _markup(feedback_text, feedback_format, q.flags, inline=True)
-        return Choice(_markup(text, fmt, q.flags, inline=True), correct, feedback, answer.line)
+        markdown = _markup(text, fmt, q.flags, inline=True)
+        return Choice(markdown, correct, feedback, answer.line, weight)
 
     def _multichoice(self, q: _Parsed) -> Question | None:
         answers = _split_answers(q.block, q.region_start, q.region, "~=")
         if len(answers) < 2:
-            self.note(
-                q.line, "a multiple-choice question needs at least two answers: not converted"
-            )
+            self.note(q.line, _l("a multiple-choice question needs at least two answers: not "
+                                 "converted"))  # fmt: skip
             return None
         weights = [
             a.weight if a.weight is not None else _FULL if a.marker == "=" else Decimal(0)
             for a in answers
         ]
+        if any(w < -_FULL for w in weights):
+            self.note(q.line, _l("answer weights below -100%% (not allowed in Moodle) count as "
+                                 "-100%%"))  # fmt: skip
+            weights = [max(w, -_FULL) for w in weights]
         pick_one = any(a.marker == "=" for a in answers) and any(w >= _FULL for w in weights)
         if pick_one:  # Moodle shows radio buttons: one answer is picked
-            correct = [w >= _FULL for w in weights]
-            partial = [self._choice(q, a, False).text or "(empty)"
-                       for a, w in zip(answers, weights, strict=True) if 0 < w < _FULL]  # fmt: skip
-            if partial:
-                self.note(q.line, f"partial credit dropped for {', '.join(map(repr, partial))}: "
-                                  "they count as wrong answers")  # fmt: skip
-            scoring = Scoring.ALL_OR_NOTHING
-            if sum(correct) > 1:
-                self.note(q.line, "several answers give full credit (learners picked one): now "
-                                  "multiple choice, where all of them must be ticked")  # fmt: skip
-        else:  # Moodle shows check boxes; weights add up
-            correct = [w > 0 for w in weights]
-            positive = [w for w in weights if w > 0]
-            if not positive:
-                self.note(q.line, "no answer is marked correct: not converted")
-                return None
-            scoring = (
-                Scoring.PARTIAL if any(w < _FULL for w in positive) else Scoring.ALL_OR_NOTHING
-            )
-            if scoring is Scoring.PARTIAL and (
-                len(set(positive)) > 1 or abs(sum(positive) - _FULL) > Decimal("0.01")
-            ):
-                shown = ", ".join(_percent(w) for w in weights)
-                self.note(q.line, f"answer weights {shown} approximated: partial scoring counts "
-                                  "every correct choice equally")  # fmt: skip
-        choices = tuple(self._choice(q, a, c) for a, c in zip(answers, correct, strict=True))
-        if q.inside and sum(correct) == 1 and pick_one:
-            if all(_gap_safe(c.text) for c in choices):
+            return self._pick_one(q, answers, weights)
+        # Moodle shows check boxes; the weights of the ticked answers add up
+        correct = [w > 0 for w in weights]
+        positive = [w for w in weights if w > 0]
+        if not positive:
+            self.note(q.line, _l("no answer is marked correct: not converted"))
+            return None
+        count = len(positive)
+        share = _FULL / count
+        if count == 1 and positive[0] >= _FULL and all(w <= -_FULL for w in weights if w <= 0):
+            # Exactly the one correct answer earns the points: all or nothing.
+            choices = tuple(self._choice(q, a, c) for a, c in zip(answers, correct, strict=True))
+            return self._question(q, QuestionType.MULTIPLE, "", choices=choices)
+        if all(abs(w - share) <= _ROUNDING for w in positive) and all(
+            abs(w + share) <= _ROUNDING for w in weights if w <= 0
+        ):
+            # Each correct answer earns its share and each wrong one takes it off: partial.
+            choices = tuple(self._choice(q, a, c) for a, c in zip(answers, correct, strict=True))
+            return self._question(q, QuestionType.MULTIPLE, "", choices=choices,
+                                  scoring=Scoring.PARTIAL)  # fmt: skip
+        total = sum(positive, Decimal(0))
+        if abs(total - _FULL) > WEIGHT_SLACK:
+            shown = ", ".join(_percent(w) for w in weights)
+            self.note(q.line, _l("the weights of the correct answers (%(weights)s) add up to "
+                                 "%(total)s: scaled to add up to 100%%, so that ticking all "
+                                 "of them earns the full points"),
+                      weights=shown, total=_percent(total))  # fmt: skip
+            weights = [_scaled(w, total) if w > 0 else w for w in weights]
+        choices = tuple(
+            self._choice(q, a, w > 0, w or None) for a, w in zip(answers, weights, strict=True)
+        )
+        return self._question(q, QuestionType.MULTIPLE, "", choices=choices,
+                              scoring=Scoring.PARTIAL)  # fmt: skip
+
+    def _pick_one(self, q: _Parsed, answers: list[_Answer], weights: list[Decimal]) -> Question:
+        """A question whose learners pick one answer (radio buttons in Moodle)."""
+        correct = [w >= _FULL for w in weights]
+        others = [w for w in weights if w < _FULL and w != 0]
+        if sum(correct) > 1:
+            self.note(q.line, _l("several answers give full credit (learners picked one): now "
+                                 "multiple choice, where all of them must be ticked"))  # fmt: skip
+            if others:
+                dropped = ", ".join(
+                    f"{self._choice(q, a, False).text or '(empty)'!r} ({_percent(w)})"
+                    for a, w in zip(answers, weights, strict=True) if w < _FULL and w != 0
+                )  # fmt: skip
+                self.note(q.line, _l("weights dropped for %(answers)s: they count as wrong "
+                                     "answers"), answers=dropped)  # fmt: skip
+            choices = tuple(self._choice(q, a, c) for a, c in zip(answers, correct, strict=True))
+            return self._question(q, QuestionType.MULTIPLE, "", choices=choices)
+        if any(w < 0 for w in others):
+            self.note(q.line, _l("a negative weight on a single answer costs no more than a "
+                                 "wrong answer here (a question never earns less than 0 "
+                                 "points); Moodle takes it off the whole quiz"))  # fmt: skip
+        choices = tuple(
+            self._choice(q, a, c, w if not c and w != 0 else None)
+            for a, c, w in zip(answers, correct, weights, strict=True)
+        )
+        if q.inside:
+            plain = tuple(Choice(c.text, c.correct, line=c.line) for c in choices)
+            if any(w > 0 for w in others):  # a negative weight scores as a wrong answer
+                self.note(q.line, _l("answers with partial credit cannot stand in a gap: "
+                                     "written as a question with a blank %(blank)s"),
+                          blank=_BLANK)  # fmt: skip
+            elif all(_gap_safe(c.text) for c in choices):
                 if any(c.feedback for c in choices):
-                    self.note(q.line, "feedback on the answers of a gap is not supported: dropped")
-                gap = Gap(choices=tuple(Choice(c.text, c.correct, line=c.line) for c in choices))
-                return self._question(q, QuestionType.CLOZE, "{{gap:0}}", gaps=(gap,))
-            self.note(q.line, "an answer contains | or [[ ]] and cannot stand in a gap: "
-                              f"written as a question with a blank {_BLANK}")  # fmt: skip
-        qtype = QuestionType.SINGLE if pick_one and sum(correct) == 1 else QuestionType.MULTIPLE
-        return self._question(q, qtype, "", choices=choices, scoring=scoring)
+                    self.note(q.line, _l("feedback on the answers of a gap is not supported: "
+                                         "dropped"))  # fmt: skip
+                return self._question(q, QuestionType.CLOZE, "{{gap:0}}", gaps=(Gap(plain),))
+            else:
+                self.note(q.line, _l("an answer contains | or [[ ]] and cannot stand in a gap: "
+                                     "written as a question with a blank %(blank)s"),
+                          blank=_BLANK)  # fmt: skip
+        return self._question(q, QuestionType.SINGLE, "", choices=choices)
 
     def _true_false(self, q: _Parsed) -> Question:
         word, *comments = q.region.strip().split("#", 2)
@@ -604,22 +673,25 @@ class _Reader:
             elif text:
                 dropped.append(f"{text!r} ({_percent(weight)})")
         if dropped:
-            self.note(q.line, f"answers with partial or no credit dropped: {', '.join(dropped)}")
+            self.note(q.line, _l("typed answers have no partial credit: %(answers)s dropped, "
+                                 "they count as wrong answers"),
+                      answers=", ".join(dropped))  # fmt: skip
         if any(a.feedback for a in answers):
-            self.note(q.line, "feedback on typed answers is not supported: dropped")
+            self.note(q.line, _l("feedback on typed answers is not supported: dropped"))
         if not accepted:
-            self.note(q.line, "no answer gives full credit: not converted")
+            self.note(q.line, _l("no answer gives full credit: not converted"))
             return None
         plain, regex = _wildcards(accepted)
         if q.inside and regex is None:
             if all(_gap_safe(a) and not re.match(r"\([ xX]\)", a) for a in plain):
                 gap = Gap(text=TextRule(tuple(plain)))
                 return self._question(q, QuestionType.CLOZE, "{{gap:0}}", gaps=(gap,))
-            self.note(q.line, "an answer contains | or [[ ]] and cannot stand in a gap: "
-                              f"written as a question with a blank {_BLANK}")  # fmt: skip
+            self.note(q.line, _l("an answer contains | or [[ ]] and cannot stand in a gap: "
+                                 "written as a question with a blank %(blank)s"),
+                      blank=_BLANK)  # fmt: skip
         elif q.inside:
-            self.note(q.line, f"wildcard answers cannot stand in a gap: written as a question "
-                              f"with a blank {_BLANK}")  # fmt: skip
+            self.note(q.line, _l("wildcard answers cannot stand in a gap: written as a question "
+                                 "with a blank %(blank)s"), blank=_BLANK)  # fmt: skip
         rule = TextRule(tuple(plain), regex=regex)
         return self._question(q, QuestionType.TEXT, "", text_rule=rule)
 
@@ -627,29 +699,41 @@ class _Reader:
         start = q.region_start + len(q.region) - len(q.region.lstrip()) + 1  # after `#`
         region, tilde, _wrong_feedback = q.region.lstrip()[1:].partition("~")
         if tilde:
-            self.note(q.line, "feedback for wrong numbers is not supported: dropped")
+            self.note(q.line, _l("feedback for wrong numbers is not supported: dropped"))
         answers = _split_answers(q.block, start, region, "=")
         ranges: list[tuple[Decimal, Decimal, Decimal]] = []  # (weight, number, tolerance)
         for answer in answers:
             value = _plain(answer.text, q.fmt)
             parsed = _numeric(value)
             if parsed is None:
-                self.note(answer.line, f"{value!r} is not a number, a number:tolerance or a "
-                                       "range low..high: question not converted")  # fmt: skip
+                self.note(answer.line, _l("%(value)s is not a number, a number:tolerance or a "
+                                          "range low..high: question not converted"),
+                          value=repr(value))  # fmt: skip
                 return None
             weight = answer.weight if answer.weight is not None else _FULL
             ranges.append((weight, *parsed))
         full = [r for r in ranges if r[0] >= _FULL]
         if not full:
-            self.note(q.line, "no number gives full credit: not converted")
+            self.note(q.line, _l("no number gives full credit: not converted"))
             return None
-        if len(ranges) > 1:
-            self.note(q.line, f"several numeric answers: only {full[0][1]} ± {full[0][2]} is kept, "
-                              "the others (and their partial credit) are dropped")  # fmt: skip
         if any(a.feedback for a in answers):
-            self.note(q.line, "feedback on numeric answers is not supported: dropped")
+            self.note(q.line, _l("feedback on numeric answers is not supported: dropped"))
         _weight, number, tolerance = full[0]
-        return self._question(q, QuestionType.NUMBER, "", number=number, tolerance=tolerance)
+        bands: list[NumberBand] = []
+        for weight, centre, margin in ranges:
+            if (weight, centre, margin) == full[0] or weight == 0:
+                continue  # the answer itself; a 0% answer only gave feedback
+            if weight < 0:
+                self.note(q.line, _l("the number %(number)s with a negative weight (%(weight)s) "
+                                     "dropped: a question never earns less than 0 points here"),
+                          number=_span(centre, margin), weight=_percent(weight))  # fmt: skip
+                continue
+            bands.append(NumberBand(centre - margin, centre + margin, min(weight, _FULL)))
+        if _first_match_differs(ranges):
+            self.note(q.line, _l("overlapping numeric answers: Moodle gives the credit of the "
+                                 "first that matches, here the highest applies"))  # fmt: skip
+        return self._question(q, QuestionType.NUMBER, "", number=number, tolerance=tolerance,
+                              bands=tuple(bands))  # fmt: skip
 
     def _matching(self, q: _Parsed) -> Question | None:
         pairs: list[Pair] = []
@@ -660,18 +744,39 @@ class _Reader:
             left_text = _markup(left, left_format, q.flags, inline=True)
             right_text = _markup(right, q.fmt, q.flags, inline=True)
             if not arrow or not right_text or "->" in left_text or "→" in left_text:
-                self.note(answer.line, "a matching answer needs the form =left -> right: "
-                                       "question not converted")  # fmt: skip
+                self.note(answer.line, _l("a matching answer needs the form =left -> right: "
+                                          "question not converted"))  # fmt: skip
                 return None
             if left_text:
                 pairs.append(Pair(left_text, right_text))
             else:
                 distractors.append(right_text)
         if len(pairs) < 2:
-            self.note(q.line, "a matching question needs at least two pairs: not converted")
+            self.note(q.line, _l("a matching question needs at least two pairs: not converted"))
             return None
         return self._question(q, QuestionType.MATCHING, "", pairs=tuple(pairs),
                               distractors=tuple(distractors))  # fmt: skip
+
+
+def _scaled(weight: Decimal, total: Decimal) -> Decimal:
+    """`weight` of weights adding up to `total`, scaled to a total of 100 (5 decimals, as
+    Moodle writes weights)."""
+    return (weight * _FULL / total).quantize(Decimal("0.00001")).normalize()
+
+
+def _span(centre: Decimal, margin: Decimal) -> str:
+    return f"{centre:f} ± {margin:f}" if margin else f"{centre:f}"
+
+
+def _first_match_differs(ranges: list[tuple[Decimal, Decimal, Decimal]]) -> bool:
+    """Whether a number could match an earlier answer with less credit than a later one
+    (Moodle takes the first answer that matches; the quiz dialect the best)."""
+    for index, (weight, centre, margin) in enumerate(ranges):
+        for earlier_weight, earlier_centre, earlier_margin in ranges[:index]:
+            overlap = abs(centre - earlier_centre) <= margin + earlier_margin
+            if overlap and earlier_weight < weight:
+                return True
+    return False
 
 
 def _wildcards(answers: list[str]) -> tuple[list[str], str | None]:
@@ -755,7 +860,12 @@ def _question_markdown(q: Question) -> str:
         brackets = "()" if q.type is QuestionType.SINGLE else "[]"
         for choice in q.choices:
             mark = "x" if choice.correct else " "
-            answers.append(f"- {brackets[0]}{mark}{brackets[1]} {_one_line(choice.text)}".rstrip())
+            text = _one_line(choice.text)
+            if (literal := CHOICE_WEIGHT.search(text)) is not None:  # text, not a weight
+                text = text[: literal.start()] + text[literal.start() :].replace("{", "&#123;")
+            if choice.weight is not None:
+                text += f" {{{_percent(choice.weight)}}}"
+            answers.append(f"- {brackets[0]}{mark}{brackets[1]} {text}".rstrip())
             if choice.feedback:
                 answers.append(f"  > {_one_line(choice.feedback)}")
         if q.type is QuestionType.MULTIPLE and q.scoring is Scoring.PARTIAL:
@@ -768,6 +878,7 @@ def _question_markdown(q: Question) -> str:
         keys.append(("answer", _decimal(q.number)))
         if q.tolerance:
             keys.append(("tolerance", _decimal(q.tolerance)))
+        keys.extend(("partial", _band_markdown(band)) for band in q.bands)
         keys.append(("unit", _one_line(q.unit)))
     elif q.type is QuestionType.TEXT and q.text_rule is not None:
         keys.extend(("answer", _one_line(answer)) for answer in q.text_rule.answers)
@@ -782,7 +893,12 @@ def _question_markdown(q: Question) -> str:
         answers.extend(f"- -> {_one_line(d)}" for d in q.distractors)
     elif q.type is QuestionType.ORDERING:
         answers.extend(f"{n}. {_one_line(item)}" for n, item in enumerate(q.items, start=1))
-    if q.points != 1:
+    elif q.type is QuestionType.ESSAY:
+        keys.append(("type", q.type.value))
+        keys.extend(("rubric", f"{_one_line(c.text)} = {_decimal(c.points)}") for c in q.rubric)
+        keys.append(("min_words", str(q.min_words or "")))
+        keys.append(("max_words", str(q.max_words or "")))
+    if q.points != 1 and not q.rubric:
         keys.append(("points", _decimal(q.points)))
     keys.append(("explanation", _one_line(q.explanation)))
     if answers:
@@ -791,6 +907,12 @@ def _question_markdown(q: Question) -> str:
     if key_lines:
         blocks.append("\n".join(key_lines))
     return "\n\n".join(blocks)
+
+
+def _band_markdown(band: NumberBand) -> str:
+    span = _decimal(band.low) if band.low == band.high else (
+        f"{_decimal(band.low)}..{_decimal(band.high)}")  # fmt: skip
+    return f"{span} = {_percent(band.weight)}"
 
 
 def _rule_keys(rule: TextRule) -> list[tuple[str, str]]:
@@ -842,20 +964,22 @@ def questions_to_gift(questions: Sequence[Question]) -> GiftExport:
 
 
 def _question_gift(q: Question, notes: list[Note]) -> str | None:
-    def note(message: str) -> None:
-        notes.append(Note(q.line, f"question {q.id}: {message}"))
+    def note(template: str | LazyString, **params: object) -> None:
+        notes.append(Note(q.line, template, params, q.id))
 
     if q.type is QuestionType.ORDERING:
-        note("ordering questions have no GIFT equivalent: skipped")
+        note(_l("ordering questions have no GIFT equivalent: skipped"))
         return None
     if q.type is QuestionType.CLOZE and len(q.gaps) != 1:
-        note(f"a cloze text with {len(q.gaps)} gaps has no GIFT equivalent (one gap only): skipped")
+        note(_l("a cloze text with %(count)d gaps has no GIFT equivalent (one gap only): "
+                "skipped"), count=len(q.gaps))  # fmt: skip
         return None
     if q.type is QuestionType.TEXT and (q.text_rule is None or not q.text_rule.answers):
-        note("a text question with only a regex has no GIFT equivalent: skipped")
+        note(_l("a text question with only a regex has no GIFT equivalent: skipped"))
         return None
     if q.points != 1:
-        note(f"points ({_decimal(q.points)}) are not part of GIFT: set them in Moodle")
+        note(_l("points (%(points)s) are not part of GIFT: set them in Moodle"),
+             points=_decimal(q.points))  # fmt: skip
     general = f"####{_gift_escape(q.explanation)}" if q.explanation else ""
     head = f"::{_gift_escape(q.id)}::[markdown]"
     if q.type is QuestionType.CLOZE:
@@ -870,9 +994,16 @@ def _question_gift(q: Question, notes: list[Note]) -> str | None:
             answers = " ".join("=" + _gift_answer(a) for a in gap.text.answers)
             _rule_notes(gap.text, note)
         if not after.strip():
-            note("the gap ends the text: Moodle reads it as a question with answers after the text")
+            note(_l("the gap ends the text: Moodle reads it as a question with answers after "
+                    "the text"))  # fmt: skip
         return f"{head}{_gift_escape(before)}{{{answers}{general}}}{_gift_escape(after)}"
     prompt = head + _gift_escape(q.prompt)
+    if q.type is QuestionType.ESSAY:
+        if q.rubric:
+            note(_l("the rubric is not part of GIFT: left out"))
+        if q.min_words or q.max_words:
+            note(_l("the word limits are not part of GIFT: left out"))
+        return f"{prompt} {{{general}}}"
     if q.type is QuestionType.TRUE_FALSE:
         right, wrong = (q.feedback_true, q.feedback_false) if q.answer_bool else (
             q.feedback_false, q.feedback_true)  # fmt: skip
@@ -886,10 +1017,17 @@ def _question_gift(q: Question, notes: list[Note]) -> str | None:
         assert q.number is not None
         value = _decimal(q.number) + (f":{_decimal(q.tolerance)}" if q.tolerance else "")
         if q.unit:
-            note(f"the unit ({q.unit}) is not part of GIFT: add it to the question text")
+            note(_l("the unit (%(unit)s) is not part of GIFT: add it to the question text"),
+                 unit=q.unit)  # fmt: skip
+        if q.bands:
+            bands = " ".join(f"=%{_percent(b.weight)}{_gift_band(b)}" for b in q.bands)
+            return f"{prompt} {{#={value} {bands}{general}}}"
         return f"{prompt} {{#{value}{general}}}"
     lines = [f"{prompt} {{"]
-    if q.type is QuestionType.SINGLE:
+    weights = choice_weights(q) if q.type in (QuestionType.SINGLE, QuestionType.MULTIPLE) else None
+    if weights is not None:
+        lines.extend(_gift_weighted(q, weights, note))
+    elif q.type is QuestionType.SINGLE:
         lines.extend(_gift_choice("=" if c.correct else "~", c) for c in q.choices)
     elif q.type is QuestionType.MULTIPLE:
         correct = max(1, sum(c.correct for c in q.choices))
@@ -897,18 +1035,18 @@ def _question_gift(q: Question, notes: list[Note]) -> str | None:
         lines.extend(_gift_choice(f"~%{_weight(correct)}%" if c.correct else f"~{wrong}", c)
                      for c in q.choices)  # fmt: skip
         if q.scoring is Scoring.ALL_OR_NOTHING and correct > 1:
-            note("GIFT has no all-or-nothing scoring for several correct choices: exported with "
-                 "partial credit per correct choice and -100% per wrong one")  # fmt: skip
+            note(_l("GIFT has no all-or-nothing scoring for several correct choices: exported "
+                    "with partial credit per correct choice and -100%% per wrong one"))  # fmt: skip
         elif q.scoring is Scoring.PARTIAL and correct == 1:
-            note("partial scoring with one correct choice reads back as all-or-nothing")
+            note(_l("partial scoring with one correct choice reads back as all-or-nothing"))
         if correct > 10:
-            note("Moodle may refuse the answer weights of more than ten correct choices")
+            note(_l("Moodle may refuse the answer weights of more than ten correct choices"))
     elif q.type is QuestionType.TEXT:
         assert q.text_rule is not None
         lines.extend(f"\t={_gift_answer(a)}" for a in q.text_rule.answers)
         _rule_notes(q.text_rule, note)
         if q.text_rule.regex:
-            note("the regex is not part of GIFT: left out")
+            note(_l("the regex is not part of GIFT: left out"))
     elif q.type is QuestionType.MATCHING:
         lines.extend(f"\t={_gift_escape(p.left)} -> {_gift_escape(p.right)}" for p in q.pairs)
         lines.extend(f"\t= -> {_gift_escape(d)}" for d in q.distractors)
@@ -918,13 +1056,38 @@ def _question_gift(q: Question, notes: list[Note]) -> str | None:
     return "\n".join(lines)
 
 
+def _gift_band(band: NumberBand) -> str:
+    """A band as GIFT's number:tolerance, which reads back as the same band."""
+    centre, margin = (band.low + band.high) / 2, (band.high - band.low) / 2
+    return _decimal(centre) + (f":{_decimal(margin)}" if margin else "")
+
+
+def _gift_weighted(
+    q: Question, weights: tuple[Fraction, ...], note: Callable[..., None]
+) -> list[str]:
+    """The choices of a question with weights, each with its weight as `%n%`."""
+    lines: list[str] = []
+    for choice, share in zip(q.choices, weights, strict=True):
+        percent = (Decimal(share.numerator) * _FULL / share.denominator).quantize(
+            Decimal("0.00001")).normalize()  # fmt: skip
+        if q.type is QuestionType.SINGLE and choice.correct:
+            marker = "="
+        else:
+            marker = f"~%{_percent(percent)}" if percent else "~"
+        lines.append(_gift_choice(marker, choice))
+    if q.type is QuestionType.SINGLE and any(w < 0 for w in weights):
+        note(_l("a negative weight on a single answer takes points off the whole quiz in "
+                "Moodle; here it costs no more than a wrong answer"))  # fmt: skip
+    return lines
+
+
 def _gift_choice(marker: str, choice: Choice) -> str:
     feedback = f"#{_gift_escape(choice.feedback)}" if choice.feedback else ""
     return f"\t{marker}{_gift_escape(choice.text)}{feedback}"
 
 
-def _rule_notes(rule: TextRule, note: Callable[[str], None]) -> None:
+def _rule_notes(rule: TextRule, note: Callable[..., None]) -> None:
     if rule.case_sensitive:
-        note("case-sensitive comparison is not part of GIFT: Moodle ignores case")
+        note(_l("case-sensitive comparison is not part of GIFT: Moodle ignores case"))
     if rule.exact_whitespace:
-        note("exact whitespace comparison is not part of GIFT: left out")
+        note(_l("exact whitespace comparison is not part of GIFT: left out"))

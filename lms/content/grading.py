@@ -19,6 +19,7 @@ Responses are plain Python values (built from form fields by `response_from_fiel
 | cloze      | `tuple[int | str | None, ...]` – one entry per gap                   |
 | matching   | `tuple[str | None, ...]` – the right-hand text chosen for each pair  |
 | ordering   | `tuple[str, ...]` – the items in the learner's order                 |
+| essay      | `str | None` – the text as typed; a trainer grades it (no points here) |
 
 No response makes a grader raise. A response of the wrong shape (another type,
 not a tuple, …) counts as no answer; one of the right shape with invalid content
@@ -120,6 +121,28 @@ def _result(question: Question, share: Fraction, parts: tuple[bool, ...]) -> Res
 def _share(right: int, total: int) -> Fraction:
     """right / total, or 0 for a question with no parts (which the parser never makes)."""
     return Fraction(right, total) if total > 0 else Fraction(0)
+
+
+def choice_weights(question: Question) -> tuple[Fraction, ...] | None:
+    """Each choice's share of the points when picked (1 = all of them), if the question
+    gives weights (`{50%}`); None if it does not. A correct choice without a weight
+    earns 100 % in single choice and, in multiple choice, an equal part of what the
+    weighted correct ones leave of 100 %; a wrong one without a weight earns nothing.
+    In multiple choice the correct choices' shares are scaled to add up to exactly 1
+    (3 × 33.33 % is full marks)."""
+    choices = question.choices
+    if all(choice.weight is None for choice in choices):
+        return None
+    given = [(Fraction(c.weight) / 100 if c.weight is not None else None, c) for c in choices]
+    if question.type is not QuestionType.MULTIPLE:
+        return tuple(w if w is not None else Fraction(int(c.correct)) for w, c in given)
+    taken = sum((w for w, c in given if c.correct and w is not None), Fraction(0))
+    unweighted = sum(1 for w, c in given if c.correct and w is None)
+    rest = max(1 - taken, Fraction(0)) / unweighted if unweighted else Fraction(0)
+    shares = [(w if w is not None else rest if c.correct else Fraction(0), c) for w, c in given]
+    total = sum((w for w, c in shares if c.correct), Fraction(0))
+    scale = 1 / total if total > 0 else Fraction(1)
+    return tuple(w * scale if c.correct else w for w, c in shares)
 
 
 def _unanswered(question: Question, part_count: int) -> Result:
@@ -231,7 +254,8 @@ def _parse_number(typed: str, unit: str) -> Decimal | None:
 
 
 class SingleChoiceGrader:
-    """Full points iff the chosen index is a correct choice.
+    """Full points iff the chosen index is a correct choice; with weights
+    (`choice_weights`), the chosen choice's share of the points (none below 0).
 
     `parts[i]`: choice i was treated right (chosen if correct, left if wrong).
     """
@@ -251,6 +275,9 @@ class SingleChoiceGrader:
             return _unanswered(question, len(choices))
         parts = tuple((i == chosen) == choice.correct for i, choice in enumerate(choices))
         right = 0 <= chosen < len(choices) and choices[chosen].correct
+        weights = choice_weights(question)
+        if weights is not None and 0 <= chosen < len(choices):
+            return _result(question, weights[chosen], parts)  # a negative share earns 0
         return _result(question, Fraction(int(right)), parts)
 
 
@@ -258,7 +285,8 @@ class MultipleChoiceGrader:
     """All or nothing: full points iff exactly the correct choices are ticked.
 
     Partial: points × max(0, (correct ticked − wrong ticked) / correct choices);
-    `correct` still only for exactly the correct set. A response with anything
+    `correct` still only for exactly the correct set. With weights (`choice_weights`):
+    points × the ticked choices' shares added up, between 0 and 1. A response with anything
     that is not a valid index earns nothing. `parts[i]`: choice i was treated
     right (ticked if correct, left if wrong).
     """
@@ -287,6 +315,9 @@ class MultipleChoiceGrader:
         ticked = frozenset(i for i in indexes if i is not None)
         parts = tuple((i in ticked) == choice.correct for i, choice in enumerate(choices))
         correct = frozenset(i for i, choice in enumerate(choices) if choice.correct)
+        weights = choice_weights(question)
+        if weights is not None:
+            return _result(question, sum((weights[i] for i in ticked), Fraction(0)), parts)
         if question.scoring is Scoring.PARTIAL:
             earned = len(ticked & correct) - len(ticked - correct)
             return _result(question, _share(max(earned, 0), len(correct)), parts)
@@ -311,7 +342,9 @@ class TrueFalseGrader:
 
 
 class NumberGrader:
-    """Full points iff the typed number is within `number` ± `tolerance` (bounds inclusive).
+    """Full points iff the typed number is within `number` ± `tolerance` (bounds inclusive);
+    else the largest share of the `bands` (partial credit) the number lies in, bounds
+    inclusive, or nothing.
 
     See `_parse_number` for what counts as a number; anything else is wrong.
     """
@@ -335,7 +368,10 @@ class NumberGrader:
         # The learner's value is only compared, never computed with: exact and cheap.
         low = _BOUNDS.subtract(number, tolerance)
         high = _BOUNDS.add(number, tolerance)
-        return _result(question, Fraction(int(low <= value <= high)), ())
+        if low <= value <= high:
+            return _result(question, Fraction(1), ())
+        shares = [Fraction(b.weight) / 100 for b in question.bands if b.low <= value <= b.high]
+        return _result(question, max(shares, default=Fraction(0)), ())
 
 
 class TextGrader:
@@ -469,6 +505,29 @@ class OrderingGrader:
         return _result(question, _share(sum(parts), len(items)), parts)
 
 
+class EssayGrader:
+    """Free text a trainer grades: here it earns nothing yet (`answered` if not blank);
+    the trainer's points replace the score when they grade (lms/grading/essays.py)."""
+
+    def empty_response(self) -> str | None:
+        return None
+
+    def response_from_fields(
+        self, question: Question, shown: Mapping[str, Any], fields: Mapping[str, Any]
+    ) -> str | None:
+        return _field_text(fields.get(f"q-{question.id}"))
+
+    def grade(self, question: Question, response: object) -> Result:
+        if _typed_text(response) is None:
+            return _unanswered(question, 0)
+        return Result(Decimal("0.00"), question.points, False, (), answered=True)
+
+
+def word_count(text: str) -> int:
+    """How many words an essay answer has (runs of non-space characters)."""
+    return len(text.split())
+
+
 GRADERS: dict[QuestionType, Grader] = {
     QuestionType.SINGLE: SingleChoiceGrader(),
     QuestionType.MULTIPLE: MultipleChoiceGrader(),
@@ -478,6 +537,7 @@ GRADERS: dict[QuestionType, Grader] = {
     QuestionType.CLOZE: ClozeGrader(),
     QuestionType.MATCHING: MatchingGrader(),
     QuestionType.ORDERING: OrderingGrader(),
+    QuestionType.ESSAY: EssayGrader(),
 }
 
 

@@ -254,6 +254,7 @@ def render_course(spec: CourseSpec, asset_url: Any) -> dict[str, Any]:
             "summary": texts.summary,
             "audience": texts.audience,
             "description_html": render_markdown(texts.description, asset_url),
+            "tags": list(texts.tags),
         }
         units = [spec.unit_in(unit.id, lang) for unit in spec.main_units]
         rendered["units"][lang] = [_render_unit(unit, asset_url) for unit in units]
@@ -281,6 +282,8 @@ def _render_unit(unit: Unit, asset_url: Any) -> dict[str, Any]:
         "checklist": [
             {"id": item.id, "html": render_inline(item.text, asset_url)} for item in unit.checklist
         ],
+        # Only hand-in units carry it: other units' content stays as it was.
+        **({"accepts": list(unit.accepts)} if unit.accepts else {}),
     }
 
 
@@ -307,6 +310,9 @@ def _render_question(question: Question, asset_url: Any) -> dict[str, Any]:
         public["right"] = sorted([p.right for p in question.pairs] + list(question.distractors))
     elif question.type is QuestionType.ORDERING:
         public["items"] = sorted(question.items)
+    elif question.type is QuestionType.ESSAY:
+        public["rubric"] = [{"text": c.text, "points": str(c.points)} for c in question.rubric]
+        public["min_words"], public["max_words"] = question.min_words, question.max_words
     return public
 
 

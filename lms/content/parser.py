@@ -17,8 +17,9 @@ from typing import Any
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 
-from lms.content import markdown_checks
+from lms.content import evaluation, markdown_checks
 from lms.content.frontmatter import FrontMatter, Source, check_keys, decode, split
+from lms.content.handin import HANDIN_KEYS, accepted_kinds
 from lms.content.problems import Problem, Severity, sort_key
 from lms.content.quiz import parse_questions
 from lms.content.spec import (
@@ -69,8 +70,12 @@ COURSE_KEYS = (
     "completion",
     "requalification",
     "refresh",
+    "evaluation",
 )
-COURSE_TRANSLATION_KEYS = ("title", "summary", "audience")
+COURSE_TRANSLATION_KEYS = ("title", "summary", "audience", "tags", "evaluation")
+# Topics (tags:) are short labels shown on the catalogue's cards and in its filter.
+MAX_TAGS = 8
+MAX_TAG_LENGTH = 40
 UNIT_KEYS = ("type", "title", "minutes")
 QUIZ_KEYS = ("pass_mark", "max_attempts", "shuffle", "draw", "show_answers")
 
@@ -156,7 +161,11 @@ def parse_course(folder: Path) -> ParseResult:
         translated = _parse_course_translation(path, lang, main_language, source, assets)
         problems.extend(source.problems)
         if translated and course:
-            texts[lang] = replace(translated, summary=translated.summary or course["texts"].summary)
+            texts[lang] = replace(
+                translated,
+                summary=translated.summary or course["texts"].summary,
+                tags=translated.tags or course["texts"].tags,
+            )
 
     units: dict[str, list[Unit]] = {}
     originals: dict[str, Unit] = {}
@@ -202,6 +211,10 @@ def parse_course(folder: Path) -> ParseResult:
         problems.extend(source.problems)
 
     problems.extend(_check_question_ids(units.get(main_language, [])))
+    questionnaire, evaluation_problems = evaluation.translations(
+        course["evaluation"] if course else (), main_language, course_files, rel
+    )
+    problems.extend(evaluation_problems)
     if (
         course
         and course["refresh"]
@@ -233,6 +246,7 @@ def parse_course(folder: Path) -> ParseResult:
         refresh=course["refresh"],
         units=ordered,
         assets=tuple(sorted(assets)),
+        evaluation=questionnaire,
     )
     return ParseResult(spec, tuple(problems))
 
@@ -297,14 +311,7 @@ def _parse_course_md(path: Path, source: Source, assets: set[str]) -> dict[str, 
     if language and language not in LANGUAGES:
         source.error(front.lines["language"], "bad-language", value=language)
         language = "de"
-    tags_value = front.values.get("tags") or []
-    if isinstance(tags_value, str):
-        tags_value = [t.strip() for t in tags_value.split(",")]
-    if not isinstance(tags_value, list):
-        source.error(
-            front.lines["tags"], "bad-value", key="tags", value=tags_value, allowed="[a, b]"
-        )
-        tags_value = []
+    tags = _tags(front, source)
     valid_for = None
     if front.values.get("valid_for") not in (None, ""):
         valid_for = _validity(str(front.values["valid_for"]), front.lines["valid_for"], source)
@@ -317,16 +324,50 @@ def _parse_course_md(path: Path, source: Source, assets: set[str]) -> dict[str, 
             summary=summary,
             audience=str(front.values.get("audience") or "").strip(),
             description=front.body.strip(),
+            tags=tags,
         ),
         "minutes": _int_value(front, "minutes", 0, 1, 10_000, source),
-        "tags": tuple(str(t).strip() for t in tags_value if str(t).strip()),
+        "tags": tags,
         "valid_for": valid_for,
         "completion": _choice_value(front, "completion", ("all",), source),
         "requalification": _choice_value(front, "requalification", ("none", "required"), source)
         == "required",
         "refresh": _refresh(front, source),
         "refresh_line": front.lines.get("refresh", 1),
+        "evaluation": evaluation.parse(path, front, source),
     }
+
+
+def _tags(front: FrontMatter, source: Source) -> tuple[str, ...]:
+    """`tags: [Datenschutz, DSGVO]`: the course's topics, a list or one text with commas.
+
+    Each is a short label (inner spaces collapsed); a second spelling of the same topic
+    (case aside) is dropped with a warning."""
+    value = front.values.get("tags")
+    if value is None or value in ("", []):
+        return ()
+    line = front.lines["tags"]
+    entries = value.split(",") if isinstance(value, str) else value
+    if not isinstance(entries, list) or any(isinstance(e, dict | list) for e in entries):
+        source.error(line, "bad-tags")
+        return ()
+    if len(entries) > MAX_TAGS:
+        source.error(line, "too-many-tags", count=len(entries), limit=MAX_TAGS)
+        return ()
+    tags: list[str] = []
+    for entry in entries:
+        tag = " ".join(str(entry if entry is not None else "").split())
+        if not tag:
+            source.error(line, "empty-tag")
+            return ()
+        if len(tag) > MAX_TAG_LENGTH:
+            source.error(line, "tag-too-long", tag=tag[:MAX_TAG_LENGTH] + "…", limit=MAX_TAG_LENGTH)
+            return ()
+        if tag.casefold() in {t.casefold() for t in tags}:
+            source.warn(line, "duplicate-tag", tag=tag)
+            continue
+        tags.append(tag)
+    return tuple(tags)
 
 
 def _refresh(front: FrontMatter, source: Source) -> tuple[Validity, ...]:
@@ -388,6 +429,7 @@ def _parse_course_translation(
         summary=str(front.values.get("summary") or "").strip(),
         audience=str(front.values.get("audience") or "").strip(),
         description=front.body.strip(),
+        tags=_tags(front, source),
     )
 
 
@@ -413,6 +455,7 @@ def _parse_unit(
         )
         unit_type = None
     allowed = UNIT_KEYS + (QUIZ_KEYS if unit_type is UnitType.QUIZ else ())
+    allowed += HANDIN_KEYS if unit_type is UnitType.HANDIN else ()
     check_keys(front, allowed, source)
     title = _required_text(front, "title", source)
     minutes = _int_value(front, "minutes", 5, 1, 1000, source)
@@ -445,6 +488,8 @@ def _parse_unit(
             return None
         # The checklist is shown as its own part, not as a list inside the text.
         common["body"] = _without_section(front.body, CHECKLIST).strip("\n")
+    elif unit_type is UnitType.HANDIN:
+        common["accepts"] = accepted_kinds(front, source)
     return Unit(**common)
 
 
@@ -569,6 +614,10 @@ def answer_signature(question: Question) -> tuple[object, ...]:
         len(question.pairs),
         len(question.distractors),
         len(question.items),
+        tuple(c.weight for c in question.choices),
+        question.bands,
+        tuple(criterion.points for criterion in question.rubric),
+        (question.min_words, question.max_words),
     )
 
 
@@ -629,6 +678,10 @@ SIGNATURE_PARTS = (
     _l("pairs"),
     _l("distractors"),
     _l("steps"),
+    _l("answer weights"),
+    _l("partial credit"),
+    _l("rubric points"),
+    _l("word limits"),
 )
 
 

@@ -158,6 +158,26 @@ MESSAGES: dict[str, tuple[LazyString, LazyString]] = {
         _l("refresh: the periods are not in increasing order."),
         _l("Write the shortest first, e.g. refresh: [7 days, 30 days, 3 months]."),
     ),
+    "bad-tags": (
+        _l("tags: is not a list of topics."),
+        _l("Write the topics in square brackets, e.g. tags: [Datenschutz, Digitale Werkzeuge]."),
+    ),
+    "empty-tag": (
+        _l("tags: one of the topics is empty."),
+        _l("Remove the empty entry or the extra comma."),
+    ),
+    "tag-too-long": (
+        _l("tags: the topic %(tag)s is longer than %(limit)s characters."),
+        _l("Use a short label of one to three words, e.g. Arbeitssicherheit."),
+    ),
+    "too-many-tags": (
+        _l("tags: %(count)s topics are more than %(limit)s."),
+        _l("Keep the few topics a learner would search for."),
+    ),
+    "duplicate-tag": (
+        _l("tags: the topic %(tag)s appears twice."),
+        _l("Remove the second one."),
+    ),
     "refresh-without-questions": (
         _l("refresh: the course has no quiz questions to repeat."),
         _l("Add a quiz unit, or remove refresh:."),
@@ -223,6 +243,70 @@ MESSAGES: dict[str, tuple[LazyString, LazyString]] = {
     "negative-tolerance": (
         _l("The tolerance must not be negative."),
         _l("Write e.g. tolerance: 0.5."),
+    ),
+    # Weights of choices ({50%}) and partial credit of numbers (partial:)
+    "weight-out-of-range": (
+        _l("The weight %(weight)s is outside -100 %% to 100 %%."),
+        _l("Write a weight from -100 %% to 100 %%, e.g. {50%%}."),
+    ),
+    "single-correct-weight": (
+        _l("The correct answer (x) earns %(weight)s: it always earns 100 %%."),
+        _l("Remove the weight, or mark another answer with (x)."),
+    ),
+    "single-wrong-weight": (
+        _l("The answer ( ) earns %(weight)s: only the correct answer (x) earns 100 %%."),
+        _l("Give it less than 100 %%, or mark it with (x) instead."),
+    ),
+    "correct-choice-weight": (
+        _l("The answer [x] earns %(weight)s: a correct answer must earn more than 0 %%."),
+        _l("Give it a positive weight, or mark it [ ] if ticking it is wrong."),
+    ),
+    "wrong-choice-weight": (
+        _l("The answer [ ] earns %(weight)s: a wrong answer cannot earn points."),
+        _l("Mark it [x] if it is correct, or give it 0 %% or a negative weight."),
+    ),
+    "weights-not-100": (
+        _l("The weights of the correct answers [x] add up to %(total)s, not 100 %%."),
+        _l(
+            "Change them so that they add up to 100 %%; [x] answers without a weight share "
+            "what is left."
+        ),
+    ),
+    "weights-leave-nothing": (
+        _l(
+            "The weights of the correct answers [x] add up to %(total)s: nothing is left for "
+            "the [x] answers without a weight."
+        ),
+        _l("Lower the weights, or give every [x] answer a weight so that they add up to 100 %%."),
+    ),
+    "weights-with-scoring-all": (
+        _l("scoring: all cannot be combined with weights on the answers."),
+        _l("Remove scoring: all (weights always give partial credit), or remove the weights."),
+    ),
+    # Essay questions (graded by a trainer)
+    "bad-rubric": (
+        _l("rubric: %(value)s is not a criterion with points."),
+        _l("Write e.g. rubric: Names the hazard = 2 (one line per criterion)."),
+    ),
+    "rubric-points-differ": (
+        _l("points: %(value)s differs from the rubric's sum of %(total)s points."),
+        _l("Leave points: out (the rubric's sum counts) or make them agree."),
+    ),
+    "bad-word-limit": (
+        _l("%(key)s: %(value)s is not a number of words from 1 to 10000."),
+        _l("Write a whole number, e.g. min_words: 30."),
+    ),
+    "word-limits-crossed": (
+        _l("min_words: %(low)s is more than max_words: %(high)s."),
+        _l("Make min_words at most max_words."),
+    ),
+    "bad-partial": (
+        _l("partial: %(value)s is not a range with a percentage."),
+        _l("Write e.g. partial: 1400..1600 = 50%% or partial: 1500 ± 100 = 50%%."),
+    ),
+    "partial-weight-out-of-range": (
+        _l("partial: the share %(weight)s must be more than 0 %% and at most 100 %%."),
+        _l("Write e.g. partial: 1400..1600 = 50%%."),
     ),
     "bad-regex": (
         _l("The regular expression cannot be used: %(detail)s."),
@@ -321,6 +405,59 @@ MESSAGES: dict[str, tuple[LazyString, LazyString]] = {
     "bad-link-scheme": (
         _l("The link %(target)s uses a scheme that is not allowed."),
         _l("Use http, https or mailto links, or links to assets/."),
+    ),
+    # The evaluation questionnaire (evaluation: in course.md)
+    "evaluation-not-list": (
+        _l("evaluation: is not a list of questions."),
+        _l("Start each question with - id: on a line of its own, as in docs/course-format.md."),
+    ),
+    "evaluation-too-many": (
+        _l("evaluation: %(count)s questions are more than %(limit)s."),
+        _l("Keep the questionnaire short: it should take about two minutes."),
+    ),
+    "evaluation-not-question": (
+        _l("Question %(number)s of evaluation: has no keys."),
+        _l("Write it as - id: …, type: …, question: …, each key on its own line."),
+    ),
+    "evaluation-missing-key": (
+        _l("Question %(number)s of evaluation: has no %(key)s."),
+        _l("Add %(key)s: to the question, e.g. id: overall, type: scale, question: …"),
+    ),
+    "evaluation-bad-id": (
+        _l("The question id %(id)s is not valid."),
+        _l("Use lower case letters, digits and -, e.g. id: overall."),
+    ),
+    "evaluation-duplicate-id": (
+        _l("The question id %(id)s appears twice in evaluation:."),
+        _l("Give every question its own id."),
+    ),
+    "evaluation-too-long": (
+        _l("%(key)s: is longer than %(limit)s characters."),
+        _l("Shorten it to one plain sentence."),
+    ),
+    "evaluation-key-not-for-kind": (
+        _l("%(key)s: does not belong to a question of type %(kind)s."),
+        _l("low: and high: belong to type: scale, options: to type: choice. Remove it."),
+    ),
+    "evaluation-options": (
+        _l("Question %(number)s of evaluation: needs %(low)s to %(high)s different options."),
+        _l("List them in square brackets, e.g. options: [Lektionen, Wissenscheck, Präsenztermin]."),
+    ),
+    "evaluation-unknown-id": (
+        _l("course.md has no evaluation question %(id)s."),
+        _l("Translate the questions of course.md under the same id."),
+    ),
+    "evaluation-options-differ": (
+        _l("The question %(id)s needs %(count)s options here, as in course.md."),
+        _l("Translate each option of course.md, in the same order."),
+    ),
+    "evaluation-translation-missing": (
+        _l("evaluation: the translation lacks the questions %(ids)s."),
+        _l("Translate every question of course.md, or remove evaluation: from this file."),
+    ),
+    "evaluation-translation-without-original": (
+        _l("evaluation: is translated here, but course.md has none."),
+        _l("Write the questions in course.md first, then translate them here."),
     ),
     # Learning paths (courses/_paths/<slug>.md)
     "path-bad-slug": (

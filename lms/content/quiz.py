@@ -14,7 +14,17 @@ from decimal import Decimal, InvalidOperation
 
 from lms.content.fences import Fences
 from lms.content.frontmatter import Source, report_unknown_key
-from lms.content.spec import Choice, Gap, Pair, Question, QuestionType, Scoring, TextRule
+from lms.content.spec import (
+    Choice,
+    Criterion,
+    Gap,
+    NumberBand,
+    Pair,
+    Question,
+    QuestionType,
+    Scoring,
+    TextRule,
+)
 
 HEADING = re.compile(r"^##(?!#)\s*(?P<text>.*?)\s*(?:\{#(?P<id>[^}]*)\})?\s*$")
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
@@ -27,6 +37,18 @@ CONTINUATION = re.compile(r"^\s{2,}(?P<text>\S.*)$")
 KEY_LINE = re.compile(r"^(?P<key>[a-z_]+):\s*(?P<value>.*)$")
 GAP = re.compile(r"\[\[(?P<body>.*?)\]\]")
 CHOICE_GAP_PART = re.compile(r"^\((?P<mark>[ xX])\)\s*(?P<text>.*)$")
+# A choice's weight, at the end of its text: `- [x] Feuerlöscher {50%}`, `{-100 %}`.
+CHOICE_WEIGHT = re.compile(r"\s*\{\s*(?P<weight>[+\-−]?\s*[0-9]+(?:[.,][0-9]+)?)\s*%\s*\}\s*$")
+# A numeric question's band with partial credit: `partial: 1400..1600 = 50%`, also
+# `partial: 1500 ± 100 = 50%` (or `+-`) and `partial: 1500 = 50%`.
+PARTIAL = re.compile(r"^(?P<range>.+?)\s*=\s*(?P<weight>[+\-−]?[0-9]+(?:[.,][0-9]+)?)\s*%$")
+# An essay question's rubric criterion: `rubric: Nennt die Gefahr = 2`.
+RUBRIC = re.compile(r"^(?P<text>.*\S)\s*=\s*(?P<points>[0-9]+(?:[.,][0-9]+)?)$")
+# The keys only an essay question has.
+ESSAY_KEYS = ("rubric", "min_words", "max_words")
+# How far the weights of a multiple-choice question's [x] choices may miss 100 %
+# (3 × 33.33 %); grading scales them to exactly 100 %.
+WEIGHT_SLACK = Decimal("0.1")
 
 QUESTION_KEYS = (
     "type",
@@ -35,12 +57,14 @@ QUESTION_KEYS = (
     "scoring",
     "answer",
     "tolerance",
+    "partial",
     "unit",
     "case",
     "whitespace",
     "regex",
     "feedback_true",
     "feedback_false",
+    *ESSAY_KEYS,
 )
 
 TYPE_ALIASES = {
@@ -59,6 +83,9 @@ TYPE_ALIASES = {
     "cloze": QuestionType.CLOZE,
     "matching": QuestionType.MATCHING,
     "ordering": QuestionType.ORDERING,
+    "essay": QuestionType.ESSAY,
+    "free-text": QuestionType.ESSAY,
+    "freitext": QuestionType.ESSAY,
 }
 
 TRUE_WORDS = {"true", "wahr", "richtig", "ja", "yes"}
@@ -205,6 +232,8 @@ def _infer_type(draft: _Draft, source: Source) -> QuestionType | None:
                 allowed=", ".join(t.value for t in QuestionType),
             )
         return qtype
+    if any(draft.key(key) for key in ESSAY_KEYS):
+        return QuestionType.ESSAY
     kinds = {kind for kind, _choice in draft.choices}
     if len(kinds) > 1:
         source.error(draft.line, "mixed-choices")
@@ -250,6 +279,13 @@ def _build(draft: _Draft, source: Source) -> Question | None:
             first_line = getattr(draft, part)[0]
             line = first_line[1].line if part == "choices" else first_line[0]
             source.error(line, "wrong-type-parts", type=qtype.value, part=part)
+    if draft.keys.get("partial") and qtype is not QuestionType.NUMBER:
+        source.error(draft.keys["partial"][0][0], "wrong-type-parts", type=qtype.value,
+                     part="partial:")  # fmt: skip
+    for key in ESSAY_KEYS if qtype is not QuestionType.ESSAY else ():
+        if draft.keys.get(key):
+            source.error(draft.keys[key][0][0], "wrong-type-parts", type=qtype.value,
+                         part=f"{key}:")  # fmt: skip
     fields: dict[str, object] = {
         "id": draft.id,
         "type": qtype,
@@ -298,7 +334,62 @@ def _choices(draft: _Draft, source: Source, qtype: QuestionType) -> dict[str, ob
             source.error(line, "bad-value", key="scoring", value=value, allowed="all, partial")
         else:
             result["scoring"] = Scoring(value)
+    weighted = _weighted_choices(draft, source, qtype, choices)
+    if weighted is None:
+        return None
+    result["choices"] = weighted
     return result
+
+
+def _weighted_choices(
+    draft: _Draft, source: Source, qtype: QuestionType, choices: tuple[Choice, ...]
+) -> tuple[Choice, ...] | None:
+    """The choices with their weights (`{50%}` at the end of the text) taken off the text
+    and checked: -100 % to 100 %; in single choice the (x) one earns 100 %, the others
+    less; in multiple choice a [x] earns more than 0 %, a [ ] at most 0 %, and the [x]
+    ones add up to 100 % (those without a weight share what the others leave)."""
+    weighted: list[Choice] = []
+    ok = True
+    for choice in choices:
+        match = CHOICE_WEIGHT.search(choice.text)
+        if match is None:
+            weighted.append(choice)
+            continue
+        text = choice.text[: match.start()].rstrip()
+        weight = parse_decimal(match.group("weight").replace("−", "-"))
+        assert weight is not None  # the pattern only matches numbers
+        if not Decimal(-100) <= weight <= Decimal(100):
+            source.error(choice.line, "weight-out-of-range", weight=f"{weight}%")
+            ok = False
+        elif qtype is QuestionType.SINGLE and choice.correct and weight != 100:
+            source.error(choice.line, "single-correct-weight", weight=f"{weight}%")
+            ok = False
+        elif qtype is QuestionType.SINGLE and not choice.correct and weight >= 100:
+            source.error(choice.line, "single-wrong-weight", weight=f"{weight}%")
+            ok = False
+        elif qtype is QuestionType.MULTIPLE and choice.correct and weight <= 0:
+            source.error(choice.line, "correct-choice-weight", weight=f"{weight}%")
+            ok = False
+        elif qtype is QuestionType.MULTIPLE and not choice.correct and weight > 0:
+            source.error(choice.line, "wrong-choice-weight", weight=f"{weight}%")
+            ok = False
+        weighted.append(Choice(text, choice.correct, choice.feedback, choice.line, weight))
+    if not ok or all(c.weight is None for c in weighted):
+        return tuple(weighted) if ok else None
+    if qtype is QuestionType.MULTIPLE:
+        scoring = draft.key("scoring")
+        if scoring is not None and scoring[1] == Scoring.ALL_OR_NOTHING.value:
+            source.error(scoring[0], "weights-with-scoring-all")
+            return None
+        given = sum((c.weight for c in weighted if c.correct and c.weight is not None), Decimal(0))
+        open_share = any(c.correct and c.weight is None for c in weighted)
+        if open_share and given >= 100:
+            source.error(draft.line, "weights-leave-nothing", total=f"{given.normalize():f}%")
+            return None
+        if not open_share and abs(given - 100) > WEIGHT_SLACK:
+            source.error(draft.line, "weights-not-100", total=f"{given.normalize():f}%")
+            return None
+    return tuple(weighted)
 
 
 def _true_false(draft: _Draft, source: Source, qtype: QuestionType) -> dict[str, object] | None:
@@ -336,7 +427,40 @@ def _number(draft: _Draft, source: Source, qtype: QuestionType) -> dict[str, obj
             source.error(found_tolerance[0], "negative-tolerance")
         else:
             tolerance = parsed
-    return {"number": number, "tolerance": tolerance, "unit": (draft.key("unit") or (0, ""))[1]}
+    bands = []
+    for line, value in draft.keys.get("partial", []):
+        band = _band(value)
+        if band is None:
+            source.error(line, "bad-partial", value=value)
+        elif not Decimal(0) < band.weight <= Decimal(100):
+            source.error(line, "partial-weight-out-of-range", weight=f"{band.weight}%")
+        else:
+            bands.append(band)
+    return {"number": number, "tolerance": tolerance, "unit": (draft.key("unit") or (0, ""))[1],
+            "bands": tuple(bands)}  # fmt: skip
+
+
+def _band(value: str) -> NumberBand | None:
+    """`low..high = n%`, `number ± tolerance = n%` (also `+-`) or `number = n%` as a band;
+    None if it is none of them or low > high."""
+    match = PARTIAL.match(value.strip())
+    if match is None:
+        return None
+    weight = parse_decimal(match.group("weight").replace("−", "-"))
+    text = match.group("range").replace("−", "-")
+    low_text, dots, high_text = text.partition("..")
+    if dots:
+        low, high = parse_decimal(low_text), parse_decimal(high_text)
+    else:
+        centre_text, _sign, margin_text = text.replace("+-", "±").partition("±")
+        centre = parse_decimal(centre_text)
+        margin = parse_decimal(margin_text) if _sign else Decimal(0)
+        if centre is None or margin is None or margin < 0:
+            return None
+        low, high = centre - margin, centre + margin
+    if low is None or high is None or weight is None or low > high:
+        return None
+    return NumberBand(low, high, weight)
 
 
 def _text_rule(draft: _Draft, source: Source, answers: tuple[str, ...]) -> TextRule | None:
@@ -498,6 +622,46 @@ def _ordering(draft: _Draft, source: Source, qtype: QuestionType) -> dict[str, o
     return {"items": tuple(items)}
 
 
+def _essay(draft: _Draft, source: Source, qtype: QuestionType) -> dict[str, object] | None:
+    """Free text graded by a trainer: the rubric's criteria (their points add up to the
+    question's), or `points:` as one overall score; optional word limits."""
+    for key in ("answer", "regex", "tolerance", "unit"):
+        if draft.keys.get(key):
+            source.error(draft.keys[key][0][0], "wrong-type-parts", type=qtype.value,
+                         part=f"{key}:")  # fmt: skip
+            return None
+    rubric: list[Criterion] = []
+    for line, value in draft.keys.get("rubric", []):
+        match = RUBRIC.match(value)
+        points = parse_decimal(match.group("points")) if match else None
+        if match is None or points is None or points <= 0:
+            source.error(line, "bad-rubric", value=value)
+            return None
+        rubric.append(Criterion(match.group("text").strip(), points))
+    result: dict[str, object] = {"rubric": tuple(rubric)}
+    if rubric:
+        total = sum((c.points for c in rubric), Decimal(0))
+        given = draft.key("points")
+        if given is not None and parse_decimal(given[1]) != total:
+            source.error(given[0], "rubric-points-differ", value=given[1],
+                         total=f"{total.normalize():f}")  # fmt: skip
+            return None
+        result["points"] = total
+    for key in ("min_words", "max_words"):
+        found = draft.key(key)
+        if found is None:
+            continue
+        if not found[1].isdigit() or not 0 < int(found[1]) <= 10000:
+            source.error(found[0], "bad-word-limit", key=key, value=found[1])
+            return None
+        result[key] = int(found[1])
+    low, high = result.get("min_words"), result.get("max_words")
+    if isinstance(low, int) and isinstance(high, int) and low > high:
+        source.error(draft.line, "word-limits-crossed", low=low, high=high)
+        return None
+    return result
+
+
 _BUILDERS = {
     QuestionType.SINGLE: _choices,
     QuestionType.MULTIPLE: _choices,
@@ -507,4 +671,5 @@ _BUILDERS = {
     QuestionType.CLOZE: _cloze,
     QuestionType.MATCHING: _matching,
     QuestionType.ORDERING: _ordering,
+    QuestionType.ESSAY: _essay,
 }

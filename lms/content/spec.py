@@ -18,6 +18,7 @@ class UnitType(enum.StrEnum):
     QUIZ = "quiz"
     IN_PERSON = "in-person"
     PRACTICAL = "practical"
+    HANDIN = "handin"
 
 
 class QuestionType(enum.StrEnum):
@@ -29,6 +30,7 @@ class QuestionType(enum.StrEnum):
     CLOZE = "cloze"
     MATCHING = "matching"
     ORDERING = "ordering"
+    ESSAY = "essay"  # free text, graded by a trainer
 
 
 class ShowAnswers(enum.StrEnum):
@@ -51,6 +53,9 @@ class Choice:
     correct: bool
     feedback: str = ""
     line: int = 0
+    # The share of the points (in %, -100…100) this choice adds when picked, if the
+    # question gives weights (`- [x] text {50%}`); None: graded by `correct` alone.
+    weight: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,23 @@ class Gap:
 
 
 @dataclass(frozen=True)
+class NumberBand:
+    """A range of a numeric question that earns part of the points (`partial:`)."""
+
+    low: Decimal
+    high: Decimal
+    weight: Decimal  # in %, 0 < weight ≤ 100
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """One criterion of an essay question's rubric (`rubric: text = points`)."""
+
+    text: str
+    points: Decimal
+
+
+@dataclass(frozen=True)
 class Pair:
     left: str
     right: str
@@ -87,11 +109,13 @@ class Question:
 
     - single/multiple: `choices` (and `scoring` for multiple)
     - true-false: `answer_bool`, `feedback_true`, `feedback_false`
-    - number: `number`, `tolerance`, `unit`
+    - number: `number`, `tolerance`, `unit` (and `bands` with partial credit)
     - text: `text_rule`
     - cloze: `prompt` holds the text with gaps replaced by `{{gap:N}}`; `gaps`
     - matching: `pairs` and `distractors` (right-hand options without a partner)
     - ordering: `items` in the correct order
+    - essay: `rubric` (points = its sum; empty: one score 0…points), `min_words`,
+      `max_words`; graded by a trainer
     """
 
     id: str
@@ -113,6 +137,10 @@ class Question:
     pairs: tuple[Pair, ...] = ()
     distractors: tuple[str, ...] = ()
     items: tuple[str, ...] = ()
+    bands: tuple[NumberBand, ...] = ()  # number: ranges with partial credit
+    rubric: tuple[Criterion, ...] = ()  # essay: the criteria the trainer grades by
+    min_words: int | None = None  # essay
+    max_words: int | None = None  # essay
 
 
 @dataclass(frozen=True)
@@ -152,6 +180,7 @@ class Unit:
     goals: tuple[str, ...] = ()  # in-person
     bring: tuple[str, ...] = ()  # in-person
     checklist: tuple[ChecklistItem, ...] = ()  # practical
+    accepts: tuple[str, ...] = ()  # handin: "image", "pdf"
 
 
 @dataclass(frozen=True)
@@ -163,6 +192,8 @@ class CourseTexts:
     summary: str
     audience: str = ""
     description: str = ""
+    # Topics for the catalogue (tags:); a translation without them keeps the original's.
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -181,6 +212,28 @@ class Validity:
         return self.amount * {"days": 1, "months": 30, "years": 365}[self.unit]
 
 
+class EvaluationKind(enum.StrEnum):
+    """The kinds of question in an evaluation questionnaire (evaluation: in course.md)."""
+
+    SCALE = "scale"  # 1–5, with words for both ends
+    CHOICE = "choice"  # one of the options
+    TEXT = "text"  # free text
+
+
+@dataclass(frozen=True)
+class EvaluationQuestion:
+    """One question of a module's evaluation questionnaire, in one language."""
+
+    id: str
+    kind: EvaluationKind
+    text: str
+    optional: bool = False
+    low: str = ""  # scale: the word for 1
+    high: str = ""  # scale: the word for 5
+    options: tuple[str, ...] = ()  # choice
+    line: int = 0
+
+
 @dataclass(frozen=True)
 class CourseSpec:
     slug: str
@@ -196,6 +249,8 @@ class CourseSpec:
     # units[language][position] – the main language holds every unit
     units: dict[str, tuple[Unit, ...]] = field(default_factory=dict)
     assets: tuple[str, ...] = ()  # paths relative to the course folder, e.g. assets/a.png
+    # The evaluation questionnaire by language (evaluation:), empty for the built-in one.
+    evaluation: dict[str, tuple[EvaluationQuestion, ...]] = field(default_factory=dict)
 
     @property
     def main_units(self) -> tuple[Unit, ...]:

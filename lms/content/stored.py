@@ -13,7 +13,9 @@ from typing import Any
 from lms.cache import remembered
 from lms.content.spec import (
     Choice,
+    Criterion,
     Gap,
+    NumberBand,
     Pair,
     Question,
     QuestionType,
@@ -26,8 +28,13 @@ from lms.models import CourseVersion
 
 
 def _choice(data: dict[str, Any]) -> Choice:
+    weight = data.get("weight")  # versions stored before weights have none
     return Choice(
-        data["text"], bool(data["correct"]), data.get("feedback", ""), data.get("line", 0)
+        data["text"],
+        bool(data["correct"]),
+        data.get("feedback", ""),
+        data.get("line", 0),
+        Decimal(weight) if weight is not None else None,
     )
 
 
@@ -65,6 +72,14 @@ def question_from_json(data: dict[str, Any]) -> Question:
         pairs=tuple(Pair(p["left"], p["right"]) for p in data["pairs"]),
         distractors=tuple(data["distractors"]),
         items=tuple(data["items"]),
+        bands=tuple(
+            NumberBand(Decimal(b["low"]), Decimal(b["high"]), Decimal(b["weight"]))
+            for b in data.get("bands", ())
+        ),
+        # Versions stored before essays have none of these.
+        rubric=tuple(Criterion(c["text"], Decimal(c["points"])) for c in data.get("rubric", ())),
+        min_words=data.get("min_words"),
+        max_words=data.get("max_words"),
     )
 
 

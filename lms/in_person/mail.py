@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 from lms.in_person.booking import Notice, SessionTitle, titles
 from lms.mail import queue_mail
 from lms.models import Booking, Company, Role, User, UserRole
+from lms.notices import service as in_app
 from lms.services.reminders import mail_language
 
 SUBJECTS = {
@@ -70,6 +71,7 @@ def queue_notices(session: Session, notices: Sequence[Notice], now: datetime) ->
         if booking is None:
             continue
         person = booking.user
+        in_app.post_for_booking(session, notice.kind, booking, now)
         company = session.get(Company, person.company_id)
         company_language = company.default_language if company else None
         recipients = supervisors(session, person) if notice.kind == "approval-needed" else [person]

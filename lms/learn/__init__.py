@@ -2,10 +2,22 @@
 
 from flask import Blueprint
 
+from lms.evaluation import views as evaluation
 from lms.models import Role
 from lms.permissions import guard_blueprint
 
 bp = Blueprint("learn", __name__)
 guard_blueprint(bp, Role.LEARNER)
+# Feature pages of other packages; they inherit this area's role guard.
+bp.register_blueprint(evaluation.bp, url_prefix="/evaluation")
 
-from lms.learn import paths, quiz, records, refreshers, routes, sessions  # noqa: E402,F401
+from lms.learn import (  # noqa: E402,F401
+    certificates,
+    handins,
+    paths,
+    quiz,
+    records,
+    refreshers,
+    routes,
+    sessions,
+)

@@ -26,6 +26,7 @@ from lms import errors
 from lms.clock import now
 from lms.content.stored import stored_quiz_settings
 from lms.db import db
+from lms.grading import essays
 from lms.input_checks import number_arg
 from lms.learn import bp
 from lms.learn.routes import (
@@ -100,7 +101,12 @@ def start_attempt(slug: str, unit_id: str) -> ResponseReturnValue:
         attempt = quizzes.start_attempt(db.session, enrollment, unit_id, page_language(), now())
     except learning.LearningError as error:
         db.refuse(error.code)
-        flash(_("You have no attempts left for this knowledge check."), "error")
+        flash(
+            _("Your trainer has not yet graded your last attempt; then you can start another.")
+            if error.code == "awaiting-grading"
+            else _("You have no attempts left for this knowledge check."),
+            "error",
+        )
         return redirect(url_for("learn.unit", slug=slug, unit_id=unit_id))
     return redirect(url_for("learn.attempt", slug=slug, unit_id=unit_id, number=attempt.number))
 
@@ -169,6 +175,13 @@ def _hand_in(slug: str, unit_id: str, number: int) -> ResponseReturnValue:
         if seen is not None and seen != attempt.sequence:
             return _changed(enrollment, unit, attempt, page, form), 409
         grading = quizzes.grade(attempt, page, form)
+        if grading.lengths:  # essays too short or too long: nothing is handed in
+            if page is None:
+                return _summary_page(enrollment, unit, attempt, "words", grading.lengths), 422
+            entered = quizzes.page_entered(attempt, page, form)
+            return _attempt_page(
+                enrollment, unit, attempt, page, entered, "words", lengths=grading.lengths
+            ), 422
     try:
         quizzes.submit(db.session, attempt, now(), grading)
     except quizzes.AttemptChanged:
@@ -202,7 +215,11 @@ def attempt_summary(slug: str, unit_id: str, number: int) -> ResponseReturnValue
 
 
 def _summary_page(
-    enrollment: Enrollment, unit: dict[str, Any], attempt: QuizAttempt, notice: str | None = None
+    enrollment: Enrollment,
+    unit: dict[str, Any],
+    attempt: QuizAttempt,
+    notice: str | None = None,
+    lengths: tuple[quizzes.EssayLength, ...] = (),
 ) -> str:
     rows = quizzes.overview(attempt)
     left = quizzes.attempts_left(db.session, enrollment, attempt.unit_id)
@@ -221,6 +238,7 @@ def _summary_page(
         left_after=None if left is None else max(left - 1, 0),
         language=content_language(attempt.version, attempt.language, attempt.unit_id),
         notice=notice,
+        lengths=lengths,
     )
 
 
@@ -250,6 +268,7 @@ def _attempt_page(
     notice: str | None = None,
     *,
     kept: bool = False,
+    lengths: tuple[quizzes.EssayLength, ...] = (),
 ) -> str:
     """A page of an open attempt. With `entered` (what a page sent, by question id)
     and a `notice` saying why it was not saved: "changed" and "kept-changed" (another
@@ -283,6 +302,7 @@ def _attempt_page(
         notice=notice,
         kept_shown=kept,
         language=content_language(attempt.version, attempt.language, attempt.unit_id),
+        lengths=lengths,
     )
 
 
@@ -447,8 +467,10 @@ def attempt_result(slug: str, unit_id: str, number: int) -> ResponseReturnValue:
     assert settings is not None
     show, answers = attempt_review(attempt)
     language = page_language()
+    with_essays = any(question.get("type") == "essay" for _a, question, _r in answers)
     return render_template(
         "learn/result.html",
+        essay_grades=essays.grades_of(db.session, attempt) if with_essays else {},
         course=enrollment.course,
         unit=unit,
         attempt=attempt,

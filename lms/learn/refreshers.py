@@ -17,7 +17,7 @@ from lms.clock import now, today
 from lms.db import db
 from lms.learn import bp
 from lms.models import Completion, CourseVersion, User
-from lms.services import refreshers
+from lms.services import learning, refreshers
 from lms.services.refreshers import DrawnQuestion, DueRefresher
 from lms.services.review import refresher_review
 from lms.templating import date_filter, page_language
@@ -32,8 +32,9 @@ class OfferedRefresher:
     """An open refresher as the start page lists it."""
 
     due: DueRefresher
-    title: str  # the module's title in the page's language
+    title: str  # the module's title in the page's language if it has it
     questions: tuple[DrawnQuestion, ...]  # empty for those shown as a link only
+    title_language: str  # the language the title is written in (`lang` when not the page's)
 
 
 def offered(
@@ -67,14 +68,9 @@ def offered(
             if position < SHOWN_IN_FULL
             else []
         )
-        result.append(OfferedRefresher(due, _title(version, language), tuple(drawn)))
+        texts = learning.course_texts(version, language)
+        result.append(OfferedRefresher(due, texts.title, tuple(drawn), texts.language))
     return result
-
-
-def _title(version: CourseVersion, language: str) -> str:
-    texts = version.content["texts"]
-    title: str = (texts.get(language) or texts[version.language])["title"]
-    return title
 
 
 def _open(completion_id: int, step: int, grace: bool = False) -> DueRefresher | None:
@@ -115,7 +111,8 @@ def _page(
     language = page_language()
     version = _version(due.version_id)
     drawn = refreshers.draw(version, due.completion_id, due.step, language)
-    offer = OfferedRefresher(due, _title(version, language), tuple(drawn))
+    texts = learning.course_texts(version, language)
+    offer = OfferedRefresher(due, texts.title, tuple(drawn), texts.language)
     return (
         render_template("learn/refresher.html", offer=offer, saved=saved, language=language),
         status,
@@ -173,10 +170,12 @@ def refresher_result(completion_id: int, step: int) -> ResponseReturnValue:
         return redirect(url_for("learn.index"))
     version = _version(done.version_id)
     show, answers = refresher_review(done, version)
+    texts = learning.course_texts(version, done.language)
     return render_template(
         "learn/refresher_result.html",
         refresher=done,
-        title=_title(version, done.language),
+        title=texts.title,
+        title_language=texts.language,
         answers=answers,
         show_answers=show,
     )

@@ -12,6 +12,7 @@ from flask import (
     make_response,
     redirect,
     render_template,
+    request,
     url_for,
 )
 from flask.typing import ResponseReturnValue
@@ -22,10 +23,14 @@ from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from lms import certificates
 from lms.clock import now, today
+from lms.company_look import service as company_look
 from lms.content.importer import catalogue as catalogue_of
 from lms.content.importer import is_visible, live_versions
 from lms.db import db
+from lms.evaluation import service as evaluation
+from lms.grading import service as grading
 from lms.learn import bp, refreshers
+from lms.learn import catalogue as catalogue_search
 from lms.learn.forms import FeedbackForm
 from lms.learn.sessions import unit_context
 from lms.models import (
@@ -157,6 +162,9 @@ def index() -> ResponseReturnValue:
     )
     catalogue = [(c, v) for c, v in open_courses if c.id not in enrolled | assigned_ids]
     shown = [p.version for p in progresses] + [v for _c, v in catalogue]
+    texts = {version.id: learning.course_texts(version, lang) for version in shown}
+    query = catalogue_search.CatalogueQuery.from_args(request.args)
+    found = catalogue_search.search(catalogue, texts, query)
     return render_template(
         "learn/index.html",
         user=user,
@@ -167,8 +175,11 @@ def index() -> ResponseReturnValue:
             if p.enrollment.completed_at is None and p.enrollment.course_id not in assigned_ids
         ],
         completed=[p for p in progresses if p.enrollment.completed_at is not None],
-        catalogue=catalogue,
-        texts={version.id: learning.course_texts(version, lang) for version in shown},
+        catalogue=found.courses,
+        catalogue_total=found.total,
+        topics=found.topics,
+        query=query,
+        texts=texts,
         paths=followed.states,
         locks=followed.locks,
         self_enrolment=bool(company and company.self_enrolment),
@@ -259,6 +270,11 @@ def course(slug: str) -> ResponseReturnValue:
         newer=newer,
         requalification=newer is not None
         and learning.requalification_between(db.session, enrollment, newer),
+        # Completed in this round: a calm invitation to evaluate it, until answered.
+        evaluate=enrollment.completed_at is not None
+        and not evaluation.answered_module_round(db.session, enrollment),
+        # Knowledge checks whose free-text answers wait for a trainer.
+        grading=quizzes.units_waiting_for_grading(db.session, enrollment),
     )
 
 
@@ -395,7 +411,10 @@ def _render_unit(enrollment: Enrollment, unit_id: str, form: FeedbackForm) -> Re
         in_person = unit_context(enrollment, unit_id)
     elif states[index].unit["type"] == "practical":
         practical = signoff.current(db.session, enrollment, unit_id)
-    return _unit_page(enrollment, progress, index, form, quiz, in_person, practical)
+    handin = None
+    if states[index].unit["type"] == "handin":
+        handin = grading.current(db.session, enrollment, unit_id)
+    return _unit_page(enrollment, progress, index, form, quiz, in_person, practical, handin)
 
 
 def _unit_page(
@@ -406,6 +425,7 @@ def _unit_page(
     quiz: dict[str, Any],
     in_person: Any,
     practical: Any,
+    handin: Any = None,
 ) -> str:
     states = progress.units
     return render_template(
@@ -413,6 +433,7 @@ def _unit_page(
         quiz=quiz,
         in_person=in_person,
         practical=practical,
+        handin=handin,
         feedback_form=form,
         course=enrollment.course,
         progress=progress,
@@ -515,6 +536,7 @@ def certificate_text(completion: Completion, user: User, lang: str) -> certifica
         heading=_("Certificate"),
         learner=user.display_name,
         company=user.company.name if user.company else "",
+        logo=company_look.logo_data(db.session, user.company),
         completed=_("has successfully completed the module"),
         course=title,
         details=details,

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from lms.audit.trail import current_actor
 from lms.clock import now
 from lms.db import db
+from lms.evaluation import service as evaluation
 from lms.in_person import booking, calendar
 from lms.in_person.booking import BookingError
 from lms.in_person.mail import queue_notices
@@ -150,6 +151,7 @@ def sessions() -> ResponseReturnValue:
         past=past,
         titles=booking.titles(db.session, [b.in_person for b in bookings], page_language()),
         now=moment,
+        to_evaluate=evaluation.sessions_to_evaluate(db.session, user, past, moment),
     )
 
 

@@ -4,6 +4,7 @@ from flask import Blueprint
 
 from lms.audit import views as audit
 from lms.models import Role
+from lms.notices import reminders
 from lms.people import views as people_views
 from lms.permissions import guard_blueprint
 from lms.signoff import views as signoff
@@ -17,5 +18,7 @@ bp.register_blueprint(audit.bp, url_prefix="/audit")
 bp.register_blueprint(people_views.bp, url_prefix="/people")
 bp.register_blueprint(training_records.bp, url_prefix="")
 bp.register_blueprint(signoff.bp, url_prefix="/tasks")
+bp.register_blueprint(reminders.settings_bp, url_prefix="/reminders")
+bp.register_blueprint(reminders.remind_bp, url_prefix="")
 
 from lms.manage import bookings, paths, people, proof, records, routes, tasks  # noqa: E402,F401

@@ -225,11 +225,13 @@ def _team_content(
     scores = _best_scores(scope, [r.user_id for r in result.rows]) if with_results else None
     averages = _course_averages(scope) if with_results else {}
     _segments, chart = _states_chart(result.state_totals)
+    languages = compliance.title_languages(db.session, [i for i, _t in result.courses], lang)
     html = render_template(
         "manage/_team.html",
         company=company,
         matrix=result,
-        lines=CellText().lines(result, scores),
+        lines=CellText().lines(result, scores, languages),
+        title_languages=languages,
         department_names={d.id: d.name for d in departments},
         filters=filters,
         filter_args=lambda **changes: _filter_args(filters, **changes),

@@ -60,12 +60,12 @@ class CellLook(NamedTuple):
 
 class MatrixLine(NamedTuple):
     """One person's row of the matrix for the `matrix_row` macro: per column the cell's
-    look (None: not assigned), the best result (None: not shown) and the column's module
+    look (None: not assigned), the best result (None: not shown), the column's module
     title, escaped once per page (a phone shows each row as a card, the title beside its
-    state)."""
+    state), and the title's language when it is not the page's (else None)."""
 
     row: Row
-    cells: list[tuple[CellLook | None, Any, Markup]]
+    cells: list[tuple[CellLook | None, Any, Markup, str | None]]
 
 
 class CellText:
@@ -123,21 +123,33 @@ class CellText:
         return found
 
     def lines(
-        self, matrix: Matrix, scores: dict[tuple[int, int], Any] | None = None
+        self,
+        matrix: Matrix,
+        scores: dict[tuple[int, int], Any] | None = None,
+        title_languages: dict[int, str] | None = None,
     ) -> list[MatrixLine]:
         """The matrix's rows with a look per column, and the best results from `scores`
-        (by person and course) when they are shown."""
-        cells, scores = matrix.cells, scores or {}
-        columns = [(course_id, escape(title)) for course_id, title in matrix.courses]
+        (by person and course) when they are shown; `title_languages`: the language of
+        each module's title (`compliance.title_languages`)."""
+        cells, scores, languages = matrix.cells, scores or {}, title_languages or {}
+        columns = [
+            (course_id, escape(title), _foreign(languages.get(course_id), self._language))
+            for course_id, title in matrix.courses
+        ]
         lines = []
         for row in matrix.rows:
-            looks: list[tuple[CellLook | None, Any, Markup]] = []
-            for course_id, title in columns:
+            looks: list[tuple[CellLook | None, Any, Markup, str | None]] = []
+            for course_id, title, language in columns:
                 cell = cells.get((row.user_id, course_id))
                 best = scores.get((row.user_id, course_id)) if cell is not None else None
-                looks.append((None if cell is None else self.look(cell), best, title))
+                looks.append((None if cell is None else self.look(cell), best, title, language))
             lines.append(MatrixLine(row, looks))
         return lines
+
+
+def _foreign(language: str | None, page: str) -> str | None:
+    """`language` if it is not the page's (a title marked with `lang`), else None."""
+    return language if language and language != page else None
 
 
 @lru_cache(maxsize=4096)

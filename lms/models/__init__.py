@@ -23,7 +23,10 @@ from lms.models.content import (
     VersionFile,
 )
 from lms.models.drafts import CourseDraft, CourseEditor, DraftFile
+from lms.models.essays import EssayGrade
+from lms.models.evaluation import EvaluationParticipation, EvaluationResponse
 from lms.models.external import ExternalRecord, RecordStatus
+from lms.models.handins import Handin, HandinStatus
 from lms.models.in_person import (
     Attendance,
     Booking,
@@ -32,6 +35,7 @@ from lms.models.in_person import (
     InPersonSession,
     PracticalSignoff,
 )
+from lms.models.notices import Notice
 from lms.models.outbox import OutboxMessage
 from lms.models.paths import LearningPath, PathEnrollment
 from lms.models.progress import (
@@ -45,7 +49,7 @@ from lms.models.progress import (
     UnitProgress,
 )
 from lms.models.statistics import ItemStat
-from lms.models.tenancy import Company, Department
+from lms.models.tenancy import Company, CompanyLogo, Department
 from lms.models.xapi import LearningRecord
 
 __all__ = [
@@ -61,6 +65,7 @@ __all__ = [
     "BookingStatus",
     "CalendarFeed",
     "Company",
+    "CompanyLogo",
     "Completion",
     "Course",
     "CourseCompany",
@@ -70,13 +75,19 @@ __all__ = [
     "Department",
     "DraftFile",
     "Enrollment",
+    "EssayGrade",
+    "EvaluationParticipation",
+    "EvaluationResponse",
     "ExternalRecord",
+    "Handin",
+    "HandinStatus",
     "InPersonSession",
     "ItemStat",
     "LearningPath",
     "LearningRecord",
     "LoginEvent",
     "ManagerDepartment",
+    "Notice",
     "OutboxMessage",
     "PathEnrollment",
     "PracticalSignoff",

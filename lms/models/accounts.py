@@ -62,6 +62,9 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     must_change_password: Mapped[bool] = mapped_column(default=False)
     session_version: Mapped[int] = mapped_column(default=1)
+    # Raised whenever a notice of the person is posted or read: the header's count of
+    # unread notices is kept in the cache under it (lms/notices/service.unread_count).
+    notices_revision: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
     # When the person's data was erased (the row stays as a pseudonymised record).

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint, false, true
+from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.models.base import Base, utcnow
@@ -42,10 +42,23 @@ class Company(Base):
     # Whether the company's managers add, edit and deactivate their own people (only
     # the learner and manager roles, only in their departments where so limited).
     managers_manage_people: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Which reminders `lms reminders` sends the company's people, and when (set by its
+    # managers and by admins; lms/notices/settings.py). The defaults are what it always did.
+    remind_due_soon: Mapped[bool] = mapped_column(default=True, server_default=true())
+    remind_due_soon_days: Mapped[int] = mapped_column(default=7, server_default="7")
+    remind_overdue: Mapped[bool] = mapped_column(default=True, server_default=true())
+    remind_expiry: Mapped[bool] = mapped_column(default=True, server_default=true())
+    remind_digest: Mapped[bool] = mapped_column(default=True, server_default=true())
     # Raised whenever assignments, completions, enrolments or people of the company
     # change: cached figures of the team overview are valid for one revision.
     revision: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The company's own look (lms/company_look): an accent colour "#rrggbb" for its
+    # people's header bar, buttons and links (at least 4.5:1 against white), and the
+    # digest of its logo (`CompanyLogo`), which versions the logo's address. None:
+    # Lernwerk's own look.
+    accent_color: Mapped[str | None] = mapped_column(String(7))
+    logo_digest: Mapped[str | None] = mapped_column(String(16))
 
     departments: Mapped[list[Department]] = relationship(
         back_populates="company", order_by="Department.name"
@@ -54,6 +67,23 @@ class Company(Base):
 
     def __repr__(self) -> str:
         return f"<Company {self.short_name}>"
+
+
+class CompanyLogo(Base):
+    """A company's logo as uploaded (PNG, JPEG or WebP, checked by
+    `company_look.service.check_logo`), shown in its people's header and on their
+    certificates."""
+
+    __tablename__ = "company_logos"
+
+    company_id: Mapped[int] = mapped_column(
+        ForeignKey("companies.id", ondelete="CASCADE"), primary_key=True
+    )
+    media_type: Mapped[str] = mapped_column(String(20))
+    width: Mapped[int]
+    height: Mapped[int]
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Department(Base):

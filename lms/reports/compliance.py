@@ -365,6 +365,30 @@ def _titles(session: Session, live: Sequence[Any], lang: str) -> dict[int, str]:
     return titles
 
 
+def title_languages(session: Session, course_ids: Sequence[int], lang: str) -> dict[int, str]:
+    """The language each course's live title (`course_titles`) is written in: `lang`
+    when the course has texts of its own in `lang`, else its main language (a page
+    marks a title in another language than its own with `lang`)."""
+    if not course_ids:
+        return {}
+    live = session.execute(_LIVE_VERSIONS, {"course_ids": list(course_ids)}).all()
+    return remembered(
+        ("course-title-languages", lang, *sorted(live)),
+        lambda: _title_languages(session, live, lang),
+    )
+
+
+def _title_languages(session: Session, live: Sequence[Any], lang: str) -> dict[int, str]:
+    languages = {}
+    for course_id, version_id, _hash in live:
+        version = session.get_one(CourseVersion, version_id)
+        texts = version.content["texts"]
+        own = texts.get(lang)
+        # A language without a course.<lang>.md repeats the main language's texts.
+        languages[course_id] = lang if own and own != texts[version.language] else version.language
+    return languages
+
+
 def _columns(session: Session, course_ids: Sequence[int], lang: str) -> list[tuple[int, str]]:
     return _sorted_columns(course_ids, course_titles(session, course_ids, lang))
 

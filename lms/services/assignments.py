@@ -33,6 +33,7 @@ from lms.models import (
     Department,
     User,
 )
+from lms.notices import service as notices
 from lms.reports.compliance import cells_changed
 
 MIN_NEWCOMER_DAYS = 14
@@ -133,6 +134,7 @@ def assign_to_people(
         )
     cells_changed(session, *{p.company_id for p in people})
     session.flush()
+    notices.post_assigned(session, people, course, due_on, now)
     return result
 
 
@@ -305,7 +307,7 @@ def apply_rules_to_newcomers(
             )
         ):
             have[user_id].add(course_id)
-    made = 0
+    made: list[tuple[User, AssignmentRule, date]] = []
     for user in people:
         assert user.company_id is not None
         open_courses = have[user.id]
@@ -329,11 +331,15 @@ def apply_rules_to_newcomers(
                 )
             )
             open_courses.add(rule.course_id)
-            made += 1
+            made.append((user, rule, due))
     if made:
         cells_changed(session, *{u.company_id for u in people})
     session.flush()
-    return made
+    notices.post_many(
+        session, [(user, notices.ASSIGNED, notices.assigned_params(rule.course, due))
+                  for user, rule, due in made], now
+    )  # fmt: skip
+    return len(made)
 
 
 def requalify(session: Session, version: CourseVersion, now: datetime, today: date) -> int:

@@ -31,9 +31,12 @@ from lms.models import (
     AttemptAnswer,
     Base,
     CalendarFeed,
+    EssayGrade,
     ExternalRecord,
+    Handin,
     LoginEvent,
     ManagerDepartment,
+    Notice,
     OutboxMessage,
     PathEnrollment,
     QuizAttempt,
@@ -74,6 +77,10 @@ def erase_person(session: Session, user: User, now: datetime) -> Erased:
         CalendarFeed,
         PathEnrollment,
         OutboxMessage,
+        Notice,
+        # A photo or file handed in may show the person; an accepted one's unit stays
+        # completed (unit_progress), which is the evidence.
+        Handin,
     ):
         session.execute(delete(model).where(model.user_id == user_id))
     session.execute(delete(OutboxMessage).where(OutboxMessage.recipient == user.email))
@@ -93,6 +100,10 @@ def erase_person(session: Session, user: User, now: datetime) -> Erased:
         update(AttemptAnswer)
         .where(AttemptAnswer.attempt_id.in_(own_attempts))
         .values(response=JSON.NULL)
+    )
+    # A trainer's feedback on an essay speaks of what the person wrote; the points stay.
+    session.execute(
+        update(EssayGrade).where(EssayGrade.attempt_id.in_(own_attempts)).values(feedback="")
     )
     own_refreshers = select(Refresher.id).where(Refresher.user_id == user_id)
     session.execute(

@@ -45,12 +45,14 @@ class UnitStatus(enum.StrEnum):
     PASSED = "passed"  # quiz passed
     ATTENDED = "attended"  # in-person session attended
     SIGNED_OFF = "signed_off"  # practical task signed off
+    ACCEPTED = "accepted"  # hand-in accepted by a trainer
     OPEN = "open"  # not yet completed by the learner
     PENDING = "pending"  # waits for a trainer or supervisor to record it
 
 
 # Who completes each unit type: the learner (here) or someone else (recorded later).
-LEARNER_COMPLETES = {"lesson", "quiz"}
+# A hand-in waits for the learner first (to hand in), then for a trainer's grade.
+LEARNER_COMPLETES = {"lesson", "quiz", "handin"}
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,14 @@ def rendered_units(version: CourseVersion, language: str) -> list[dict[str, Any]
     return chosen
 
 
+def unit_of_type(enrollment: Enrollment, unit_id: str, unit_type: str) -> dict[str, Any] | None:
+    """The unit `unit_id` of the enrolment's version (main language) if it is of
+    `unit_type` (a practical task, a hand-in), else None."""
+    units = rendered_units(enrollment.version, enrollment.version.language)
+    unit = next((u for u in units if u["id"] == unit_id), None)
+    return unit if unit is not None and unit["type"] == unit_type else None
+
+
 @dataclass(frozen=True)
 class CourseTexts:
     """A version's title, summary, audience and description as a page in one language
@@ -123,6 +133,9 @@ class CourseTexts:
     description_html: str
     language: str  # of the title, audience and description
     summary_language: str
+    # The topics (tags:) and their language; versions imported before topics have none.
+    tags: tuple[str, ...] = ()
+    tags_language: str = ""
 
 
 def course_texts(version: CourseVersion, language: str) -> CourseTexts:
@@ -139,6 +152,7 @@ def course_texts(version: CourseVersion, language: str) -> CourseTexts:
     else:
         written_in = language
     summary_in = version.language if chosen["summary"] == main["summary"] else written_in
+    tags = tuple(chosen.get("tags") or ())
     return CourseTexts(
         title=chosen["title"],
         summary=chosen["summary"] or "",
@@ -146,6 +160,8 @@ def course_texts(version: CourseVersion, language: str) -> CourseTexts:
         description_html=chosen.get("description_html") or "",
         language=written_in,
         summary_language=summary_in,
+        tags=tags,
+        tags_language=version.language if tags == tuple(main.get("tags") or ()) else written_in,
     )
 
 
@@ -253,7 +269,11 @@ def record_quiz_passed(
 
 
 # Who records what for the units a learner cannot complete alone.
-RECORDED_BY_STAFF = {"in-person": UnitStatus.ATTENDED, "practical": UnitStatus.SIGNED_OFF}
+RECORDED_BY_STAFF = {
+    "in-person": UnitStatus.ATTENDED,
+    "practical": UnitStatus.SIGNED_OFF,
+    "handin": UnitStatus.ACCEPTED,
+}
 
 
 def record_outcome(

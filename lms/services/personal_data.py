@@ -17,9 +17,12 @@ from lms.audit import service as audit
 from lms.models import (
     AttemptAnswer,
     Completion,
+    Course,
     CourseVersion,
     Enrollment,
+    EvaluationParticipation,
     ExternalRecord,
+    Handin,
     LoginEvent,
     QuizAttempt,
     Refresher,
@@ -149,6 +152,38 @@ def export_personal_data(session: Session, user: User) -> dict[str, Any]:
                 .where(ExternalRecord.user_id == user.id)
                 .options(selectinload(ExternalRecord.course))
                 .order_by(ExternalRecord.completed_at)
+            )
+        ],
+        # That the person answered an evaluation (a module round, a session); what they
+        # answered is stored apart with nothing that leads back to them, so it is not here.
+        "evaluations": [
+            {"course": slug, "evaluated": target, "answered_at": _iso(answered_at)}
+            for slug, target, answered_at in session.execute(
+                select(
+                    Course.slug, EvaluationParticipation.target, EvaluationParticipation.answered_at
+                )
+                .join(Course, Course.id == EvaluationParticipation.course_id)
+                .where(EvaluationParticipation.user_id == user.id)
+                .order_by(EvaluationParticipation.answered_at, EvaluationParticipation.id)
+            )
+        ],
+        # Photos and files handed in for hand-in tasks, with the trainer's grade (the
+        # file itself is on the unit's page).
+        "handins": [
+            {
+                "course": h.course.slug,
+                "unit": h.unit_id,
+                "file": h.file_name,
+                "handed_in_at": _iso(h.submitted_at),
+                "status": h.status,
+                "feedback": h.feedback,
+                "graded_at": _iso(h.graded_at),
+            }
+            for h in session.scalars(
+                select(Handin)
+                .where(Handin.user_id == user.id)
+                .options(selectinload(Handin.course))
+                .order_by(Handin.submitted_at, Handin.id)
             )
         ],
     }

@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from lms.content.grading import GRADERS, QuizResult, grade_quiz
+from lms.content.grading import GRADERS, QuizResult, grade_quiz, word_count
 from lms.content.spec import Question, QuestionType
 from lms.content.stored import stored_questions, stored_quiz_settings
 from lms.models import (
@@ -46,6 +46,7 @@ from lms.templating import GAP_MARK
 
 PAGE_SIZE = 5
 MAX_FIELD_LENGTH = 500
+MAX_ESSAY_LENGTH = 10_000  # an essay answer's characters (a few pages)
 
 # The statements that save and hand in are built once, on the table.
 _ATTEMPTS = cast(Table, QuizAttempt.__table__)
@@ -92,8 +93,21 @@ def attempts_left(
         return None
     if attempts is None:
         attempts = round_attempts(session, enrollment, unit_id)
-    used = sum(1 for a in attempts if a.status == "submitted")
+    used = sum(1 for a in attempts if a.status != "open")  # "grading" counts as used
     return max(settings.max_attempts - used, 0)
+
+
+def units_waiting_for_grading(session: Session, enrollment: Enrollment) -> set[str]:
+    """The knowledge checks of the enrolment's round whose essays wait for a trainer."""
+    return set(
+        session.scalars(
+            select(QuizAttempt.unit_id).where(
+                QuizAttempt.enrollment_id == enrollment.id,
+                QuizAttempt.status == "grading",
+                QuizAttempt.started_at >= enrollment.counts_from,
+            )
+        )
+    )
 
 
 def start_attempt(
@@ -111,6 +125,8 @@ def start_attempt(
     for attempt in round_attempts(session, enrollment, unit_id):
         if attempt.status == "open":
             return attempt
+        if attempt.status == "grading":  # its essays wait for a trainer
+            raise learning.LearningError("awaiting-grading")
     if attempts_left(session, enrollment, unit_id) == 0:
         raise learning.LearningError("no-attempts-left")
     rng = rng or random.SystemRandom()
@@ -206,7 +222,8 @@ def page_entered(
         question = public[entry["id"]]
         saved: dict[str, Any] = {}
         for field in field_names(question):
-            values = [v[:MAX_FIELD_LENGTH] for v in form.get(field, []) if isinstance(v, str)]
+            limit = MAX_ESSAY_LENGTH if question["type"] == "essay" else MAX_FIELD_LENGTH
+            values = [v[:limit] for v in form.get(field, []) if isinstance(v, str)]
             if question["type"] == "multiple":
                 saved[field] = values[:50]
             elif values and values[0].strip():
@@ -418,7 +435,7 @@ _HAND_IN = (
     .values(
         sequence=_ATTEMPTS.c.sequence + 1,
         kept_pages=None,
-        status="submitted",
+        status=bindparam("new_status", type_=_ATTEMPTS.c.status.type),
         submitted_at=bindparam("now", type_=_ATTEMPTS.c.submitted_at.type),
         responses=bindparam("new_responses", type_=_ATTEMPTS.c.responses.type),
         score=bindparam("new_score", type_=_ATTEMPTS.c.score.type),
@@ -436,6 +453,35 @@ _INSERT_ANSWERS = insert(cast(Table, AttemptAnswer.__table__))
 
 
 @dataclass(frozen=True)
+class EssayLength:
+    """An essay answer outside its question's word limits (a hand-in is refused)."""
+
+    number: int  # as the attempt's pages number it, from 1
+    page: int
+    question_id: str
+    words: int
+    min_words: int | None
+    max_words: int | None
+
+
+def _essay_lengths(drawn: Sequence[Question], final: Mapping[str, Any]) -> tuple[EssayLength, ...]:
+    """The essay answers of `drawn` (in the attempt's order) that are written but shorter
+    or longer than their question allows; an empty one is only not answered."""
+    found = []
+    for index, question in enumerate(drawn):
+        if question.type is not QuestionType.ESSAY:
+            continue
+        text = final.get(question.id, {}).get(f"q-{question.id}")
+        words = word_count(text) if isinstance(text, str) else 0
+        low, high = question.min_words, question.max_words
+        if words and ((low and words < low) or (high and words > high)):
+            found.append(
+                EssayLength(index + 1, index // PAGE_SIZE + 1, question.id, words, low, high)
+            )
+    return tuple(found)
+
+
+@dataclass(frozen=True)
 class Grading:
     """An attempt graded as it would be handed in: its saved responses (at sequence
     number `sequence`) and the last page's, and the grade of both (`grade`)."""
@@ -445,6 +491,10 @@ class Grading:
     responses: dict[str, Any]
     result: QuizResult
     sequence: int
+    # Essay questions were drawn: the attempt waits for a trainer ("grading").
+    waiting: bool = False
+    # Essay answers outside their word limits: the attempt is not handed in.
+    lengths: tuple[EssayLength, ...] = ()
 
 
 def grade(attempt: QuizAttempt, page: int | None, form: Mapping[str, Sequence[str]]) -> Grading:
@@ -470,7 +520,10 @@ def _graded(
         {q.id: response_from_fields(q, public[q.id], final.get(q.id, {})) for q in drawn},
         settings.pass_mark,
     )
-    return Grading(dict(saved), dict(last_page), final, result, sequence)
+    # An essay written waits for a trainer; essays all left blank earn nothing at once.
+    waiting = any(q.type is QuestionType.ESSAY and result.results[q.id].answered for q in drawn)
+    lengths = _essay_lengths(drawn, final) if waiting else ()
+    return Grading(dict(saved), dict(last_page), final, result, sequence, waiting, lengths)
 
 
 # Whether the attempt is still open, with its saved responses and what the hand-in
@@ -525,6 +578,9 @@ def submit(
         grading = _graded(attempt, state.responses, last_page, state.sequence)
     final, graded = grading.responses, grading.result
     drawn = [entry["id"] for entry in attempt.layout]
+    # With essays, pass or fail waits for the trainer (lms/grading/essays.py).
+    status = "grading" if grading.waiting else "submitted"
+    percent, passed = (None, None) if grading.waiting else (graded.percent, graded.passed)
     handed_in = session.execute(
         _HAND_IN,
         {
@@ -534,8 +590,9 @@ def submit(
             "new_responses": final,
             "new_score": graded.score,
             "new_max_score": graded.max,
-            "new_percent": graded.percent,
-            "new_passed": graded.passed,
+            "new_status": status,
+            "new_percent": percent,
+            "new_passed": passed,
         },
     )
     if handed_in.rowcount != 1:  # type: ignore[attr-defined]
@@ -547,13 +604,13 @@ def submit(
     for name, value in (
         ("sequence", state.sequence + 1),
         ("kept_pages", None),
-        ("status", "submitted"),
+        ("status", status),
         ("submitted_at", now),
         ("responses", final),
         ("score", graded.score),
         ("max_score", graded.max),
-        ("percent", graded.percent),
-        ("passed", graded.passed),
+        ("percent", percent),
+        ("passed", passed),
     ):
         set_committed_value(attempt, name, value)
     session.execute(
@@ -585,6 +642,11 @@ def submit(
         )
         for question_id in drawn
     ]
+    if grading.waiting:
+        # Verdict, completion and statistics once the trainer has graded the essays.
+        xapi.record_all(session, enrollment, now, answered, version=attempt.version.number)
+        session.flush()
+        return True
     verdict = xapi.Event(
         "passed" if graded.passed else "failed",
         unit=attempt.unit_id,

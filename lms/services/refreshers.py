@@ -218,6 +218,7 @@ def draw(
         (unit["id"], question["id"])
         for unit in learning.rendered_units(version, version.language)
         for question in unit.get("questions", [])
+        if question["type"] != "essay"  # essays need a trainer: never in a refresher
     ]
     units = learning.rendered_units(version, language)
     if not pool:

@@ -5,8 +5,8 @@ the outbox (sent by `lms mail send`, which retries) and recorded in `ReminderSen
 in the same transaction, under a key that says what it was about, so a later run
 sends it not again:
 
-- due-soon: not yet done and due within `DUE_SOON_DAYS`; once per due date
-  (a new due date reminds anew);
+- due-soon: not yet done and due within the company's `remind_due_soon_days` (7 unless
+  changed); once per due date (a new due date reminds anew); also a notice in the app;
 - overdue: once per ISO week while it stays overdue;
 - expiring, expired: once per end of validity of the certificate;
 - refresher: once per spaced refresher of a completed module, from its day on while
@@ -14,6 +14,9 @@ sends it not again:
 - digest: each manager once per ISO week, with the counts per state in their
   scope and the people with overdue or expired assignments (status only,
   whatever the company's privacy level).
+
+Which of them go out is set per company in the browser (`companies.remind_*`, see
+lms/notices/reminders.py); the defaults are all of them.
 
 Every date is a day in the platform's time zone (`lms.clock.today(now)`), so
 weeks and due dates turn over at midnight in Germany, not in UTC.
@@ -40,6 +43,7 @@ from sqlalchemy.orm import Session, selectinload
 from lms.clock import today
 from lms.mail import Mail, queue_mail
 from lms.models import Company, ReminderSent, Role, User, UserRole
+from lms.notices import service as notices
 from lms.permissions import managed_department_ids
 from lms.reports.compliance import (
     PROBLEM_STATES,
@@ -53,7 +57,7 @@ from lms.services import refreshers
 
 log = logging.getLogger("lms.reminders")
 
-DUE_SOON_DAYS = 7
+DUE_SOON_DAYS = 7  # the default of a company's `remind_due_soon_days`
 DIGEST_LINES = 30
 
 DUE_SOON = "due-soon"
@@ -217,8 +221,8 @@ def _plan_company(
         session, {row.course_id for row in rows} | {due.course_id for due in due_refreshers}
     )
     extra = _refresher_items(session, company, due_refreshers, sent, titles)
-    reminders = _learner_reminders(rows, sent, titles, local_today, week, extra)
-    for manager in _managers(session, company.id):
+    reminders = _learner_reminders(rows, sent, titles, local_today, week, company, extra)
+    for manager in _managers(session, company.id) if company.remind_digest else ():
         digest = _digest(manager, company, rows, sent, titles, week)
         if digest is not None:
             reminders.append(digest)
@@ -259,15 +263,23 @@ class _Titles:
         return self._by_language[language].get(course_id, "?")
 
 
-def _item(row: _Row, local_today: date, week: str) -> tuple[str, str, date] | None:
-    """(kind, key, date) of the reminder this cell asks for now, if any."""
+def _item(
+    row: _Row, local_today: date, week: str, company: Company
+) -> tuple[str, str, date] | None:
+    """(kind, key, date) of the reminder this cell asks for now, if any: of the kinds
+    the company sends, due-soon its `remind_due_soon_days` ahead (its reminder settings)."""
     if row.state in _NOT_DONE:
-        if local_today <= row.due_on <= local_today + timedelta(days=DUE_SOON_DAYS):
+        ahead = timedelta(days=company.remind_due_soon_days)
+        if company.remind_due_soon and local_today <= row.due_on <= local_today + ahead:
             return DUE_SOON, f"{row.assignment_id}:{row.due_on.isoformat()}", row.due_on
         return None
-    if row.state is CellState.OVERDUE:
+    if row.state is CellState.OVERDUE and company.remind_overdue:
         return OVERDUE, f"{row.assignment_id}:{week}", row.due_on
-    if row.state in (CellState.EXPIRING, CellState.EXPIRED) and row.valid_until is not None:
+    if (
+        row.state in (CellState.EXPIRING, CellState.EXPIRED)
+        and row.valid_until is not None
+        and company.remind_expiry
+    ):
         kind = EXPIRING if row.state is CellState.EXPIRING else EXPIRED
         return kind, f"{row.assignment_id}:{row.valid_until.isoformat()}", row.valid_until
     return None
@@ -317,6 +329,7 @@ def _learner_reminders(
     titles: _Titles,
     local_today: date,
     week: str,
+    company: Company,
     extra: Iterable[tuple[Recipient, Item]] = (),
 ) -> list[Reminder]:
     items: dict[int, list[Item]] = defaultdict(list)
@@ -325,7 +338,7 @@ def _learner_reminders(
         recipients[recipient.user_id] = recipient
         items[recipient.user_id].append(item)
     for row in rows:
-        found = _item(row, local_today, week)
+        found = _item(row, local_today, week, company)
         if found is None:
             continue
         kind, key, on = found
@@ -458,6 +471,7 @@ def send_reminders(
                 user_id=reminder.recipient.user_id,
                 company_id=reminder.company_id,
             )
+            notices.post_due_soon(session, reminder.recipient.user_id, reminder.items, now)
             if after_each is not None:
                 after_each()
         summary.mails.append(mail)

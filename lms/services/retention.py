@@ -12,6 +12,7 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from lms.models import AuditEntry, Company, ReportAccess, Role, User, UserRole
+from lms.notices import service as notices
 from lms.services import outbox, throttling
 from lms.services.erasure import erase_person
 
@@ -23,6 +24,7 @@ class RetentionRun:
     access_pruned: int = 0
     failures_pruned: int = 0
     mails_pruned: int = 0
+    notices_pruned: int = 0
 
 
 def due_for_erasure(session: Session, company: Company, now: datetime) -> list[User]:
@@ -81,6 +83,8 @@ def run_retention(session: Session, now: datetime, *, log_days: int, dry_run: bo
         result.failures_pruned = throttling.prune(session, now)
         # The outbox keeps a sent mail a week (what went to whom, for questions).
         result.mails_pruned = outbox.prune_sent(session, now)
+        # Notices in the app are kept 90 days (lms/notices/service.py).
+        result.notices_pruned = notices.prune(session, now)
         session.flush()
     return result
 

@@ -17,8 +17,8 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from lms.content.grading import grade_fields, placed_items
-from lms.content.spec import Gap, Question, QuestionType, ShowAnswers
+from lms.content.grading import choice_weights, grade_fields, placed_items
+from lms.content.spec import Gap, NumberBand, Question, QuestionType, ShowAnswers
 from lms.content.stored import stored_questions, stored_quiz_settings
 from lms.models import AttemptAnswer, CourseVersion, QuizAttempt, Refresher, RefresherAnswer
 from lms.services import learning
@@ -50,11 +50,24 @@ class ReviewPart:
 
 @dataclass(frozen=True)
 class NumberSolution:
-    """The correct answer of a numeric question: `number` ± `tolerance`, in `unit`."""
+    """The correct answer of a numeric question: `number` ± `tolerance`, in `unit`; and
+    the ranges that earn part of the points (`bands`)."""
 
     number: Decimal
     tolerance: Decimal
     unit: str
+    bands: tuple[NumberBand, ...] = ()
+
+
+@dataclass(frozen=True)
+class WeightedChoice:
+    """A choice of a question with weights that earns or costs points when picked: its
+    stored HTML, its share of the points in % (negative: it takes points off) and
+    whether it is a correct choice."""
+
+    html: Markup
+    percent: Decimal
+    correct: bool
 
 
 @dataclass(frozen=True)
@@ -71,7 +84,8 @@ class Review:
     The rest stays empty unless the answers are shown: the feedback on the chosen
     true/false value, the correct answer (`solution_bool` for true/false questions,
     `solutions` the correct choices or accepted texts, `number` for numeric questions,
-    each part's `right` and `correct`; `solution_html` the stored answer in one line,
+    `weights` the choices that earn or cost points in a question with weights, each
+    part's `right` and `correct`; `solution_html` the stored answer in one line,
     which the data export gives) and the explanation.
     """
 
@@ -84,6 +98,7 @@ class Review:
     parts: tuple[ReviewPart, ...] = ()
     solutions: tuple[Markup, ...] = ()
     number: NumberSolution | None = None
+    weights: tuple[WeightedChoice, ...] = ()  # choices with weights, if answers are shown
 
 
 def attempt_shows_answers(attempt: QuizAttempt) -> bool:
@@ -214,6 +229,8 @@ def reviewed(
             feedback = texts.get(f"feedback_{answer}_html") or ""
     elif kind in ("number", "text"):
         answer = typed_text(fields.get(name))
+    elif kind == "essay":  # kept as written, line breaks and all
+        answer = fields[name] if isinstance(fields.get(name), str) else ""
     elif kind == "cloze":
         answer = _cloze_answer(question, name, fields)
     elif kind == "matching":
@@ -239,6 +256,7 @@ def reviewed(
         parts,
         _solutions(question, solved),
         _number_solution(solved),
+        weights=_weights(question, solved),
     )
 
 
@@ -341,7 +359,25 @@ def _solutions(question: Mapping[str, Any], key: Question | None) -> tuple[Marku
 def _number_solution(key: Question | None) -> NumberSolution | None:
     if key is None or key.type is not QuestionType.NUMBER or key.number is None:
         return None
-    return NumberSolution(key.number, key.tolerance, key.unit)
+    return NumberSolution(key.number, key.tolerance, key.unit, key.bands)
+
+
+def _weights(question: Mapping[str, Any], key: Question | None) -> tuple[WeightedChoice, ...]:
+    """The choices of a question with weights that earn or cost points (their stored HTML,
+    in the question's order); none for a question without weights."""
+    shares = choice_weights(key) if key is not None else None
+    choices: list[str] = question.get("choices", [])
+    if key is None or shares is None or len(choices) != len(key.choices):
+        return ()
+    return tuple(
+        WeightedChoice(
+            Markup(choices[index]),  # noqa: S704  (sanitised at import)
+            (Decimal(share.numerator) * 100 / share.denominator).quantize(Decimal("0.01")),
+            choice.correct,
+        )
+        for index, (choice, share) in enumerate(zip(key.choices, shares, strict=True))
+        if share != 0
+    )
 
 
 def plain_text(html: str) -> str:

@@ -43,9 +43,8 @@ def may_sign_off(signer: User, learner: User) -> bool:
 
 
 def practical_unit(enrollment: Enrollment, unit_id: str) -> dict[str, Any]:
-    units = learning.rendered_units(enrollment.version, enrollment.version.language)
-    unit = next((u for u in units if u["id"] == unit_id), None)
-    if unit is None or unit["type"] != "practical":
+    unit = learning.unit_of_type(enrollment, unit_id, "practical")
+    if unit is None:
         raise SignoffError("not-practical")
     return unit
 

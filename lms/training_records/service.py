@@ -20,6 +20,7 @@ from lms.audit import service as audit
 from lms.audit.service import Actor
 from lms.clock import day_end, day_start, local_zone
 from lms.models import Course, ExternalRecord, RecordStatus, User
+from lms.notices import service as notices
 from lms.reports.compliance import cells_changed
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -227,6 +228,7 @@ def decide(
     record.decided_by_id = actor.user_id
     cells_changed(session, record.company_id)
     session.flush()
+    notices.post_for_record(session, record, now)
     audit.record(
         session,
         actor,

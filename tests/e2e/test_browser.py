@@ -37,7 +37,7 @@ ROLES = (
         "jonas.becker@mueller-metallbau.example",
         "/learn/",
         "Meine Lernmodule",
-        ("Meine Lernmodule", "Meine Termine"),
+        ("Meine Lernmodule", "Meine Termine", "Meine Zertifikate"),
     ),
     RoleCase(
         # A manager is also a learner, and lands on the team page.
@@ -45,14 +45,14 @@ ROLES = (
         "sabine.krueger@mueller-metallbau.example",
         "/team/",
         "Mein Team",
-        ("Meine Lernmodule", "Meine Termine", "Mein Team", "Praxisaufgaben"),
+        ("Meine Lernmodule", "Meine Termine", "Meine Zertifikate", "Mein Team", "Praxisaufgaben"),
     ),
     RoleCase(
         "trainer",
         "trainer@zukunftszentrum.example",
         "/author/",
         "Lernmodule erstellen",
-        ("Lernmodule erstellen", "Präsenztermine", "Praxisaufgaben"),
+        ("Lernmodule erstellen", "Präsenztermine", "Praxisaufgaben", "Zu bewerten"),
     ),
     RoleCase(
         "admin",
@@ -87,7 +87,10 @@ def log_in(page: Page, live_server: LiveServer, email: str, password: str | None
 def nav_links(page: Page, label: str = "Hauptnavigation") -> list[str]:
     nav = page.get_by_role("navigation", name=label)
     expect(nav).to_be_visible()
-    return [text.strip() for text in nav.get_by_role("link").all_inner_texts()]
+    # A link's first line is its name; a count ("Zu bewerten (2)") follows it.
+    return [
+        text.strip().split("\n")[0].strip() for text in nav.get_by_role("link").all_inner_texts()
+    ]
 
 
 def scroll_width(page: Page) -> int:
@@ -187,7 +190,7 @@ def test_language_switch_to_english_and_back(page: Page, live_server: LiveServer
     page.get_by_role("button", name="English").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.get_by_role("heading", level=1)).to_have_text("My modules")
-    assert nav_links(page, "Main navigation") == ["My modules", "My sessions"]
+    assert nav_links(page, "Main navigation") == ["My modules", "My sessions", "My certificates"]
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
     expect(page.get_by_role("button", name="English")).to_have_attribute("aria-pressed", "true")
     assert path_of(page, live_server) == "/learn/"

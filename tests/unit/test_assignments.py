@@ -17,6 +17,7 @@ from lms.models import (
     Completion,
     Course,
     Enrollment,
+    Notice,
     Role,
 )
 from lms.reports import compliance
@@ -128,6 +129,10 @@ def test_a_department_assignment_reaches_its_members_and_later_newcomers(db, wor
     assert row.reason == "newcomer" and row.rule_id == rule.id
     # Joined 5 days before the rule's date: gets the rule's 20 days from joining instead.
     assert row.due_on == today(later) + timedelta(days=20)
+    # The newcomer hears of it in the app, with the module and its due date.
+    (notice,) = db.scalars(select(Notice).where(Notice.user_id == newcomer.id))
+    assert notice.kind == "assigned" and notice.params["due_on"] == row.due_on.isoformat()
+    assert notice.params["slug"] == course.slug
     office = create_user(
         db,
         NewPerson("buero@example.com", "Büro", (Role.LEARNER,), a.company, a.departments[1]),

@@ -117,9 +117,16 @@ def test_demo_gives_learners_progress_and_quiz_attempts_once(app, db):
     attempts = db.scalars(
         select(QuizAttempt).where(QuizAttempt.version_id.not_in(simulated)).order_by(QuizAttempt.id)
     ).all()
-    # The three demo learners mid-course first (one failed, then passed), then the
-    # certificate holders' attempts, all passed.
-    assert [a.passed for a in attempts[:3]] == [False, True, True]
+    # The three demo learners mid-course first (one failed, then handed in with a
+    # free-text answer that waits in the trainer's queue), then the certificate
+    # holders' attempts, all passed.
+    assert [(a.status, a.passed) for a in attempts[:3]] == [
+        ("submitted", False), ("grading", None), ("submitted", True)]  # fmt: skip
+    from lms.grading.essays import waiting
+    from lms.models import User
+
+    trainer = db.scalar(select(User).where(User.email == "trainer@zukunftszentrum.example"))
+    assert [row[0].id for row in db.execute(waiting(trainer))] == [attempts[1].id]
     assert all(a.passed for a in attempts[3:]) and len(attempts) > 3
     progress = db.scalar(select(func.count()).select_from(UnitProgress))
     every_attempt = db.scalar(select(func.count()).select_from(QuizAttempt))

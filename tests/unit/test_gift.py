@@ -15,14 +15,17 @@ import pytest
 from lms.content.frontmatter import Source, split
 from lms.content.gift import (
     GiftImport,
+    Note,
     gift_to_questions,
     questions_to_gift,
     questions_to_markdown,
 )
+from lms.content.grading import grade
 from lms.content.parser import parse_course
 from lms.content.quiz import parse_questions
 from lms.content.spec import (
     Choice,
+    NumberBand,
     Pair,
     Question,
     QuestionType,
@@ -83,8 +86,13 @@ def by_id(examples: GiftImport) -> dict[str, Question]:
     return {q.id: q for q in examples.questions}
 
 
+def what(note: Note) -> str:
+    """What a note says changed, without the question it names (in English)."""
+    return str(note.template) % note.params
+
+
 def notes_at(result: GiftImport, line: int) -> list[str]:
-    return [n.message for n in result.notes if n.line == line]
+    return [what(n) for n in result.notes if n.line == line]
 
 
 # --- Import: each kind of GIFT question -------------------------------------------------
@@ -153,12 +161,14 @@ def test_numbers_with_tolerance_or_range(by_id, qid, number, tolerance, prompt):
     assert question.prompt == prompt
 
 
-def test_several_numeric_answers_keep_the_full_credit_one_with_a_note(examples):
-    assert notes_at(examples, 48) == [
-        "several numeric answers: only 1969 ± 0 is kept, the others (and their partial "
-        "credit) are dropped",
-        "feedback on numeric answers is not supported: dropped",
-    ]
+def test_numeric_answers_with_partial_credit_become_bands(examples, by_id):
+    question = by_id["num-multiple"]
+    assert (question.number, question.tolerance) == (Decimal(1969), Decimal(0))
+    assert question.bands == (NumberBand(Decimal(1967), Decimal(1971), Decimal(50)),)
+    # Only the feedback is lost; the partial credit is kept.
+    assert notes_at(examples, 48) == ["feedback on numeric answers is not supported: dropped"]
+    assert (grade(question, "1970").score, grade(question, "1969").score) == (
+        Decimal("0.50"), Decimal(1))  # fmt: skip
 
 
 def test_answer_feedback_and_general_feedback(by_id):
@@ -176,18 +186,28 @@ def test_answer_feedback_and_general_feedback(by_id):
 def test_percentage_weights(examples, by_id):
     single = by_id["weights-single"]
     assert single.type is QuestionType.SINGLE
-    assert [c.text for c in single.choices if c.correct] == ["Sea of Tranquility"]
-    assert "partial credit dropped for 'Sea of Serenity'" in notes_at(examples, 72)[0]
+    assert [(c.text, c.correct, c.weight) for c in single.choices] == [
+        ("Mare Imbrium", False, None),
+        ("Sea of Serenity", False, Decimal(50)),
+        ("Sea of Tranquility", True, None),
+    ]
+    assert notes_at(examples, 72) == []  # the partial credit is kept
+    assert grade(single, 1).score == Decimal("0.50")
 
+    # -100% for a wrong answer is not the even negative share (-50%): kept as weights.
     multiple = by_id["weights-multiple"]
     assert multiple.type is QuestionType.MULTIPLE
-    assert multiple.scoring is Scoring.PARTIAL
-    assert [c.correct for c in multiple.choices] == [True, True, False, False]
-    assert notes_at(examples, 79) == []  # equal weights adding up to 100% map as they are
+    assert [(c.correct, c.weight) for c in multiple.choices] == [
+        (True, Decimal(50)), (True, Decimal(50)), (False, Decimal(-100)), (False, Decimal(-100))]  # fmt: skip
+    assert notes_at(examples, 79) == []
+    assert grade(multiple, {0, 2}).score == Decimal("0.00")  # Moodle: 50% - 100% → 0
+    assert grade(multiple, {0, 1}).score == Decimal(1)
 
     unequal = by_id["weights-unequal"]
-    assert unequal.scoring is Scoring.PARTIAL
-    assert "answer weights 40%, 60%, 0% approximated" in notes_at(examples, 86)[0]
+    assert [c.weight for c in unequal.choices] == [Decimal(40), Decimal(60), None]
+    assert notes_at(examples, 86) == []
+    assert grade(unequal, {0}).score == Decimal("0.40")
+    assert grade(unequal, {1, 2}).score == Decimal("0.60")  # a 0% answer costs nothing
 
 
 def test_text_formats(examples, by_id):
@@ -221,12 +241,18 @@ def test_comments_are_skipped_and_categories_noted(examples):
     assert "//" not in texts and "===" not in texts and "CATEGORY" not in texts
 
 
-def test_essay_and_description_are_reported_with_their_line(examples):
-    assert notes_at(examples, 54) == [
-        "essay question (answered in free text, graded by hand) has no equivalent: not converted"]  # fmt: skip
+def test_an_essay_is_imported_and_a_description_reported_with_its_line(examples):
+    assert notes_at(examples, 54) == []
+    (essay,) = [q for q in examples.questions if q.type is QuestionType.ESSAY]
+    assert (essay.id, essay.prompt, essay.points, essay.rubric) == (
+        "Essay",
+        "Describe your favourite season.",
+        1,
+        (),
+    )
     assert notes_at(examples, 57) == ["description without answers: not a question, not converted"]
     assert examples.found == 29
-    assert len(examples.questions) == 27
+    assert len(examples.questions) == 28
 
 
 def test_ids_come_from_titles_or_the_position():
@@ -256,8 +282,9 @@ def test_partial_credit_short_answers_inside_the_text():
     question = result.questions[0]
     assert question.type is QuestionType.CLOZE
     assert question.gaps[0].text == TextRule(("Nazareth",))
-    assert [n.message for n in result.notes] == [
-        "answers with partial or no credit dropped: 'Nazereth' (75%), 'Bethlehem' (25%)",
+    assert [what(n) for n in result.notes] == [
+        "typed answers have no partial credit: 'Nazereth' (75%), 'Bethlehem' (25%) dropped, "
+        "they count as wrong answers",
         "feedback on typed answers is not supported: dropped",
     ]
 
@@ -266,14 +293,14 @@ def test_a_gap_that_cannot_be_written_becomes_a_blank():
     result = gift_to_questions("Choose {~a|b =c ~d} now.")
     question = result.questions[0]
     assert (question.type, question.prompt) == (QuestionType.SINGLE, "Choose _____ now.")
-    assert "cannot stand in a gap" in result.notes[0].message
+    assert "cannot stand in a gap" in what(result.notes[0])
 
 
 def test_several_full_credit_choices_become_multiple_choice_with_a_note():
     result = gift_to_questions("Pick any prime.{=2 =3 ~4}")
     question = result.questions[0]
     assert (question.type, question.scoring) == (QuestionType.MULTIPLE, Scoring.ALL_OR_NOTHING)
-    assert "all of them must be ticked" in result.notes[0].message
+    assert "all of them must be ticked" in what(result.notes[0])
 
 
 def test_html_is_converted_and_images_are_noted():
@@ -285,7 +312,7 @@ def test_html_is_converted_and_images_are_noted():
     assert result.questions[0].prompt == (
         "Use *this* & `a*b`.\n\n- one\n- two\n\nbad [Moodle](https://moodle.org)"
     )
-    assert [n.message.split(":")[0] for n in result.notes] == [
+    assert [what(n).split(":")[0] for n in result.notes] == [
         "HTML markup converted to Markdown (check the result)", "images are not imported"]  # fmt: skip
 
 
@@ -297,14 +324,13 @@ def test_html_is_converted_and_images_are_noted():
         ("Match.{=a -> b =c}", "a matching answer needs the form =left -> right"),
         ("One choice only.{~a}", "a multiple-choice question needs at least two answers"),
         ("All wrong.{~a ~b}", "no answer is marked correct: not converted"),
-        ("Write. {####Graded by hand.}", "essay question"),
     ],
 )
 def test_questions_that_cannot_be_converted_are_skipped_with_a_note(gift, message):
     result = gift_to_questions(f"// a comment\n\n{gift}\n")
     assert result.questions == ()
     assert result.notes[0].line == 3
-    assert result.notes[0].message.startswith(message)
+    assert what(result.notes[0]).startswith(message)
 
 
 # --- Round trips ---------------------------------------------------------------------
@@ -473,18 +499,21 @@ def test_export_writes_titles_escapes_weights_and_feedback():
 def test_export_skips_what_gift_cannot_express_with_notes():
     questions = parse_quiz((SAMPLES / "all_types.md").read_text(encoding="utf-8"))
     export = questions_to_gift(questions)
-    assert export.exported == 6
+    assert export.exported == 7
     assert [str(n) for n in export.notes] == [
-        "line 13: question pw-laenge: points (2) are not part of GIFT: set them in Moodle",
-        "line 39: question zeichen: the unit (Zeichen) is not part of GIFT: add it to the "
+        "13: question “pw-laenge”: points (2) are not part of GIFT: set them in Moodle",
+        "39: question “zeichen”: the unit (Zeichen) is not part of GIFT: add it to the "
         "question text",
-        "line 44: question Begriff_1: case-sensitive comparison is not part of GIFT: Moodle "
+        "44: question “Begriff_1”: case-sensitive comparison is not part of GIFT: Moodle "
         "ignores case",
-        "line 44: question Begriff_1: exact whitespace comparison is not part of GIFT: left out",
-        "line 44: question Begriff_1: the regex is not part of GIFT: left out",
-        "line 51: question lueckentext: a cloze text with 2 gaps has no GIFT equivalent (one "
+        "44: question “Begriff_1”: exact whitespace comparison is not part of GIFT: left out",
+        "44: question “Begriff_1”: the regex is not part of GIFT: left out",
+        "51: question “lueckentext”: a cloze text with 2 gaps has no GIFT equivalent (one "
         "gap only): skipped",
-        "line 64: question reihenfolge: ordering questions have no GIFT equivalent: skipped",
+        "64: question “reihenfolge”: ordering questions have no GIFT equivalent: skipped",
+        "69: question “meldung”: points (3) are not part of GIFT: set them in Moodle",
+        "69: question “meldung”: the rubric is not part of GIFT: left out",
+        "69: question “meldung”: the word limits are not part of GIFT: left out",
     ]
 
 
@@ -492,7 +521,10 @@ def test_all_or_nothing_scoring_is_exported_with_partial_credit_and_a_note():
     questions = parse_quiz(quiz_md("## Welche? {#welche}\n- [x] a\n- [x] b\n- [ ] c\n"))
     export = questions_to_gift(questions)
     assert "\t~%50%a\n\t~%50%b\n\t~%-100%c\n" in export.text
-    assert "no all-or-nothing scoring" in export.notes[0].message
+    assert export.notes[0].message == (
+        "question “welche”: GIFT has no all-or-nothing scoring for several correct choices: "
+        "exported with partial credit per correct choice and -100% per wrong one"
+    )
     assert gift_to_questions(export.text).questions[0].scoring is Scoring.PARTIAL
 
 
@@ -509,21 +541,21 @@ def test_import_gift_writes_a_quiz_unit_and_prints_the_notes(app, tmp_path):
     result = invoke(app, "import-gift", str(SAMPLES / "moodle_examples.gift"), str(out),
                     "--title", "Aus Moodle")  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "moodle_examples.gift:54: essay question" in result.output
+    assert "moodle_examples.gift:54" not in result.output  # the essay is converted
     assert "moodle_examples.gift:5: category" in result.output
-    assert f"{out}: 27 of 29 questions converted." in result.output
+    assert f"{out}: 28 of 29 questions converted." in result.output
     unit = parse_course(folder).spec.main_units[0]
     assert unit.title == "Aus Moodle"
-    assert len(unit.questions) == 27
+    assert len(unit.questions) == 28
 
 
 def test_import_gift_refuses_to_overwrite_and_converts_nothing_into_nothing(app, tmp_path):
     gift = tmp_path / "essays.gift"
-    gift.write_text("::E1::Describe your day. {}\n\nJust a description.\n", encoding="utf-8")
+    gift.write_text("::E1::All wrong. {~a ~b}\n\nJust a description.\n", encoding="utf-8")
     out = tmp_path / "01-essays.md"
     result = invoke(app, "import-gift", str(gift), str(out))
     assert result.exit_code == 1
-    assert "essays.gift:1: essay question" in result.output
+    assert "essays.gift:1: question “E1”: no answer is marked correct" in result.output
     assert "No question of essays.gift could be converted." in result.output
     assert not out.exists()
 
@@ -546,8 +578,8 @@ def test_export_gift_of_a_course_and_of_one_unit(app, tmp_path):
     out = tmp_path / "kurs.gift"
     result = invoke(app, "export-gift", str(folder), str(out))
     assert result.exit_code == 0, result.output
-    assert "gift-kurs/02-alle.md:64: question reihenfolge: ordering questions" in result.output
-    assert f"{out}: 7 of 9 questions exported." in result.output
+    assert "gift-kurs/02-alle.md:64: question “reihenfolge”: ordering questions" in result.output
+    assert f"{out}: 8 of 10 questions exported." in result.output
     imported = gift_to_questions(out.read_text(encoding="utf-8"))
     assert [q.id for q in imported.questions][-1] == "zwei-faktor"
 
@@ -568,3 +600,169 @@ def test_export_gift_refuses_a_course_with_errors(app, tmp_path):
     assert "gift-kurs/01-quiz.md:" in result.output
     assert "gift-kurs has errors; fix them first" in result.output
     assert not out.exists()
+
+
+# --- Scoring: converted faithfully, or a note naming the question -----------------------
+
+
+def test_weights_that_do_not_add_up_to_100_are_scaled_with_a_note():
+    result = gift_to_questions("::Primes::Which are prime? {~%40%2 ~%40%3 ~%-100%4}")
+    (question,) = result.questions
+    assert [c.weight for c in question.choices] == [Decimal(50), Decimal(50), Decimal(-100)]
+    (note,) = result.notes
+    assert note.message == (
+        "question “Primes”: the weights of the correct answers (40%, 40%, -100%) add up to 80%: "
+        "scaled to add up to 100%, so that ticking all of them earns the full points"
+    )
+
+
+def test_equal_shares_and_all_or_nothing_stay_without_weights():
+    partial = gift_to_questions("Which? {~%50%a ~%50%b ~%-50%c}").questions[0]
+    assert (partial.scoring, [c.weight for c in partial.choices]) == (
+        Scoring.PARTIAL, [None, None, None])  # fmt: skip
+    one = gift_to_questions("Which? {~%100%a ~%-100%b}").questions[0]
+    assert (one.type, one.scoring, one.choices[0].weight) == (
+        QuestionType.MULTIPLE, Scoring.ALL_OR_NOTHING, None)  # fmt: skip
+
+
+def test_partial_credit_in_a_gap_makes_a_single_choice_question_with_a_blank():
+    result = gift_to_questions("::Moon::Apollo 11 landed in the {=Sea of Tranquility "
+                               "~%50%Sea of Serenity ~Mare Imbrium} in 1969.")  # fmt: skip
+    (question,) = result.questions
+    assert (question.type, question.prompt) == (
+        QuestionType.SINGLE, "Apollo 11 landed in the _____ in 1969.")  # fmt: skip
+    assert question.choices[1].weight == Decimal(50)
+    assert [n.message for n in result.notes] == [
+        "question “Moon”: answers with partial credit cannot stand in a gap: written as a "
+        "question with a blank _____"
+    ]
+
+
+def test_a_negative_weight_on_a_single_answer_is_noted():
+    result = gift_to_questions("Pick one. {=right ~%-50%harmful ~wrong}")
+    assert [c.weight for c in result.questions[0].choices] == [None, Decimal(-50), None]
+    assert [n.message for n in result.notes] == [
+        "question “q1”: a negative weight on a single answer costs no more than a wrong answer "
+        "here (a question never earns less than 0 points); Moodle takes it off the whole quiz"
+    ]
+
+
+def test_numeric_answers_that_cannot_be_kept_are_noted():
+    result = gift_to_questions(
+        "::Year::When? {#=%50%1960..1980 =1969 =%-10%2000}\n\n::Pi::Pi? {#=3.14:0.01 =%0%3}"
+    )
+    year, pi = result.questions
+    assert (year.number, year.bands) == (
+        Decimal(1969), (NumberBand(Decimal(1960), Decimal(1980), Decimal(50)),))  # fmt: skip
+    assert pi.bands == ()  # a 0% answer earned nothing: nothing to keep
+    assert [n.message for n in result.notes] == [
+        "question “Year”: the number 2000 with a negative weight (-10%) dropped: a question "
+        "never earns less than 0 points here",
+        "question “Year”: overlapping numeric answers: Moodle gives the credit of the first "
+        "that matches, here the highest applies",
+    ]
+
+
+def test_every_note_names_its_question(examples):
+    for note in examples.notes:
+        assert note.question or "category" in note.message
+        if note.question:
+            assert note.message.startswith(f"question “{note.question}”: ")
+    assert next(n for n in examples.notes if n.line == 57).question == "Intro"
+
+
+def test_weighted_questions_go_to_gift_and_back_unchanged():
+    markdown = quiz_md(
+        "## Welche? {#welche}\n- [x] a {70%}\n- [x] b {30%}\n- [ ] c {-50%}\n- [ ] d\n\n"
+        "scoring: partial\n\n"
+        "## Eine? {#eine}\n- ( ) a {50%}\n- (x) b\n- ( ) c\n\n"
+        "## Zahl? {#zahl}\nanswer: 10\ntolerance: 1\npartial: 5..15 = 50%\npartial: 20 = 100%\n"
+    )
+    questions = parse_quiz(markdown)
+    export = questions_to_gift(questions)
+    assert export.notes == ()
+    back = gift_to_questions(export.text)
+    assert back.notes == ()
+    assert same(back.questions) == same(questions)
+
+
+GIFT_FILE = "::Moon::Where did Apollo 11 land? {=Sea of Tranquility ~%50%Sea of Serenity}\n\n" \
+            "::Colour::Which colour? {~red ~green}\n"  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("language", "lines"),
+    [
+        ("en", ["moon.gift:3: question “Colour”: no answer is marked correct: not converted",
+                "01-moon.md: 1 of 2 questions converted."]),
+        ("de", ["moon.gift:3: Frage „Colour“: Keine Antwort ist als richtig markiert: nicht "
+                "übernommen",
+                "01-moon.md: 1 von 2 Fragen übernommen."]),
+    ],
+)  # fmt: skip
+def test_import_gift_prints_its_notes_in_the_language_of_the_run(
+    app, tmp_path, monkeypatch, language, lines
+):
+    monkeypatch.setenv("LMS_CLI_LANGUAGE", language)
+    gift = tmp_path / "moon.gift"
+    gift.write_text(GIFT_FILE, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = invoke(app, "import-gift", "moon.gift", "01-moon.md")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == lines
+    moon = parse_quiz((tmp_path / "01-moon.md").read_text(encoding="utf-8"))[0]
+    assert [c.weight for c in moon.choices] == [None, Decimal(50)]  # the partial credit kept
+
+
+def test_a_gap_keeps_answers_whose_negative_weight_scores_as_wrong():
+    result = gift_to_questions("The sky is {=blue ~%-100%green} today.")
+    (question,) = result.questions
+    assert (question.type, question.prompt) == (QuestionType.CLOZE, "The sky is {{gap:0}} today.")
+    assert "costs no more than a wrong answer" in result.notes[0].message
+
+
+# --- Essays (graded by a trainer) ----------------------------------------------------------
+
+
+def test_an_essay_goes_to_gift_as_empty_braces_and_back_as_an_essay():
+    questions, problems = _parsed_essays(
+        "## Beschreiben Sie Ihren Arbeitsplatz. {#platz}\n"
+        "rubric: Nennt die Gefahr = 2\nrubric: Nennt die Maßnahme = 1\nmin_words: 20\n"
+        "explanation: Ein Beispiel steht im Handbuch.\n"
+    )
+    assert problems == []
+    exported = questions_to_gift(questions)
+    assert exported.text == (
+        "::platz::[markdown]Beschreiben Sie Ihren Arbeitsplatz. "
+        "{####Ein Beispiel steht im Handbuch.}\n"
+    )
+    assert [what(n) for n in exported.notes] == [
+        "points (3) are not part of GIFT: set them in Moodle",
+        "the rubric is not part of GIFT: left out",
+        "the word limits are not part of GIFT: left out",
+    ]
+    (back,) = gift_to_questions(exported.text).questions
+    assert (back.type, back.id, back.prompt, back.explanation) == (
+        QuestionType.ESSAY, "platz", "Beschreiben Sie Ihren Arbeitsplatz.",
+        "Ein Beispiel steht im Handbuch.")  # fmt: skip
+
+
+def test_an_essay_is_written_back_to_markdown_with_its_rubric_and_limits():
+    questions, _problems = _parsed_essays(
+        "## Was tun Sie? {#tun}\nrubric: Nennt die Gefahr = 2\nrubric: Meldet = 1,5\n"
+        "min_words: 10\nmax_words: 80\n\n## Und sonst? {#sonst}\ntype: essay\npoints: 4\n"
+    )
+    markdown = questions_to_markdown(list(questions))
+    assert "rubric: Nennt die Gefahr = 2\nrubric: Meldet = 1.5\nmin_words: 10\nmax_words: 80" in (
+        markdown
+    )
+    again, problems = _parsed_essays(markdown.split("---\n", 2)[-1])
+    assert problems == [] and again == questions
+
+
+def _parsed_essays(body: str) -> tuple[tuple[Question, ...], list[str]]:
+    source = Source("kurs/02-check.md")
+    _intro, questions = parse_questions(body, 1, source)
+    return tuple(dataclasses.replace(q, line=0) for q in questions), [
+        p.code for p in source.problems
+    ]

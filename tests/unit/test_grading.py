@@ -70,6 +70,7 @@ ONE_OF_EACH = (
     CLOZE,
     MATCHING,
     ORDERING,
+    make(QuestionType.ESSAY, points=D(3)),  # a trainer grades it: nothing here
 )
 PART_COUNTS = {
     QuestionType.SINGLE: 3,
@@ -80,6 +81,7 @@ PART_COUNTS = {
     QuestionType.CLOZE: 3,
     QuestionType.MATCHING: 3,
     QuestionType.ORDERING: 4,
+    QuestionType.ESSAY: 0,
 }
 
 

@@ -21,7 +21,7 @@ def test_sample_course_has_no_problems(app, folder):
         assert [p.format() for p in result.problems] == []
     spec = result.spec
     assert spec.language == "de"
-    assert 5 <= len(spec.main_units) <= 8
+    assert 5 <= len(spec.main_units) <= 9
     assert all(5 <= unit.minutes <= 15 for unit in spec.main_units)
 
 
@@ -61,4 +61,10 @@ def test_every_sample_quiz_can_be_passed_with_its_own_answer_key(app, db):
                     take_quiz(db, enrollment, unit["id"], now, right=True)
     attempts = db.scalars(select(QuizAttempt)).all()
     assert len(attempts) >= 4
-    assert all(a.percent == 100 for a in attempts), [(a.unit_id, a.percent) for a in attempts]
+    graded = [a for a in attempts if a.status == "submitted"]
+    assert all(a.percent == 100 for a in graded), [(a.unit_id, a.percent) for a in graded]
+    # The data protection check's essay waits for a trainer; the rest of it is right.
+    (waiting,) = [a for a in attempts if a.status == "grading"]
+    assert all(
+        answer.correct for answer in waiting.answers if answer.question_id != "datenpanne-rat"
+    )

@@ -39,12 +39,21 @@ AREA_ROLES = {
 FOR_EVERYONE = {
     "main.index",
     "main.course_asset",
+    # Logos and accent colours (lms/company_look): a company's logo only for its people
+    # and admins (tests/web/test_company_look.py).
+    "main.look.company_logo",
+    "main.look.provider_logo",
+    "main.look.accent_css",
     "auth.logout",
     "auth.profile",
     "main.calendar_page",
     "main.new_feed",
     "main.stop_feed",
     "auth.change_password",
+    # Everyone's own notices (lms/notices/views.py).
+    "notices.index",
+    "notices.read_all",
+    "notices.open_notice",
 }
 
 

@@ -236,7 +236,7 @@ def test_the_company_page_has_separate_sections_each_form_ending_in_its_one_butt
     login(world.admin)
     html = client.get(f"/admin/companies/{company.id}", headers=EN).get_data(as_text=True)
     page = parsed(html)
-    sections = ["settings", "departments", "people", "privacy", "danger"]
+    sections = ["settings", "look", "departments", "people", "privacy", "reminders", "danger"]
     assert page.sections == sections
     assert page.toc == [f"#{name}" for name in sections]  # the table of contents
     ours = [form for form in page.forms if form["section"]]  # not the header's
@@ -250,6 +250,8 @@ def test_the_company_page_has_separate_sections_each_form_ending_in_its_one_butt
     assert where[f"{base}/edit"] == "settings"
     assert where[f"{base}/departments"] == "departments"
     assert where[f"{base}/reporting"] == "privacy"
+    assert where[f"{base}/reminders/"] == "reminders"
+    assert where[f"{base}/look/logo"] == where[f"{base}/look/accent"] == "look"
     # Suspending and deleting only in the section set apart (with the export).
     assert where[f"{base}/suspend"] == where[f"{base}/delete"] == "danger"
     assert "danger-section" in html and f'href="{base}/export.json"' in html

@@ -264,7 +264,7 @@ def test_an_expiring_certificate_asks_to_take_the_module_again(client, db, world
 def test_taking_a_module_again_on_the_same_version_completes_a_second_round(
     client, db, world, login, courses
 ):
-    """"Take it again" on an unchanged course: the units are done once more, the first
+    """ "Take it again" on an unchanged course: the units are done once more, the first
     round's rows stay as history, and the second round ends in a second completion."""
     login(world.a.employees[0])
     enroll(client)

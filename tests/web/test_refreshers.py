@@ -43,7 +43,8 @@ def test_the_start_page_asks_the_questions_on_the_day(app, client, db, login, se
     monkeypatch.setitem(app.config, "CLOCK", lambda: ON_THE_DAY)
     page = client.get("/learn/", headers=EN).get_data(as_text=True)
     assert '<h2 id="refreshers-heading">Refresher</h2>' in page
-    assert "A few questions from Testkurs, which you completed" in page
+    # The German-only title is marked on the English page (issue 18, point 4).
+    assert 'A few questions from <span lang="de">Testkurs</span>, which you completed' in page
     assert f'action="{path(completion)}"' in page
     drawn = refreshers.draw(version, completion.id, 0, "de")
     for item in drawn:
@@ -67,6 +68,7 @@ def test_answering_grades_once_and_shows_the_result(client, db, login, setup):
     assert count(db, Refresher) == 1 and count(db, RefresherAnswer) == len(drawn)
     result = client.get(path(completion, end="/result"), headers=EN).get_data(as_text=True)
     assert "All right." in result and "You answered all 3 questions correctly." in result
+    assert '<h1>Refresher: <span lang="de">Testkurs</span></h1>' in result
     assert "Refresher" not in client.get("/learn/", headers=EN).get_data(as_text=True)
     # The refresher's page now leads to its result.
     assert client.get(path(completion)).location.endswith(path(completion, end="/result"))
