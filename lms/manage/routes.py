@@ -225,7 +225,8 @@ def _team_content(
     scores = _best_scores(scope, [r.user_id for r in result.rows]) if with_results else None
     averages = _course_averages(scope) if with_results else {}
     _segments, chart = _states_chart(result.state_totals)
-    languages = compliance.title_languages(db.session, [i for i, _t in result.courses], lang)
+    # Every module of the filter's list (the matrix shows some of them).
+    languages = compliance.title_languages(db.session, [i for i, _t in courses], lang)
     html = render_template(
         "manage/_team.html",
         company=company,

@@ -17,7 +17,7 @@ from lms.clock import now
 from lms.db import db
 from lms.models import User
 from lms.notices import service
-from lms.reports.compliance import course_titles
+from lms.reports.compliance import course_titles, title_languages
 from lms.templating import page_language
 
 bp = Blueprint("notices", __name__)
@@ -41,6 +41,7 @@ def index() -> ResponseReturnValue:
         "notices/index.html",
         notices=found,
         titles=course_titles(db.session, course_ids, page_language()),
+        title_langs=title_languages(db.session, course_ids, page_language()),
         unread=sum(1 for n in found if n.read_at is None),
         notice_day=service.day_of,
         notice_moment=service.moment_of,

@@ -549,6 +549,9 @@ def test_each_assigned_cell_names_its_module_for_the_phones_card(
     assert '<span class="matrix__module" lang="de">Testkurs</span>' in row
     assert '<span class="matrix__module" lang="de">Zweiter &lt;Kurs&gt;</span>' in row
     assert 'data-label=""' in row
+    # So are the module filter's options, also when the filter shows one module.
+    filtered = client.get(f"/team/?course={course.id}", headers=EN).get_data(as_text=True)
+    assert f'<option value="{second.id}" lang="de">Zweiter &lt;Kurs&gt;</option>' in filtered
     german = client.get("/team/", headers={"Accept-Language": "de"}).get_data(as_text=True)
     start = german.index(f">{a.employees[0].display_name}</a></th>")
     row_de = german[start : german.index("</tr>", start)]

@@ -112,6 +112,8 @@ def test_a_booking_approved_and_a_seat_from_the_waiting_list_are_notices(
     assert [n.kind for n in notices_of(db, second)] == ["booking-promoted"]
     page = listed(text(third_client, "/notices/"))
     assert "You have moved up from the waiting list" in page
+    # The module exists only in German: its title is marked so on the English page.
+    assert 'You have moved up from the waiting list: <span lang="de">' in page
 
 
 def test_a_proof_confirmed_or_rejected_is_a_notice(client, other_client, db, world, login, course):
