@@ -112,3 +112,13 @@ def _register_blueprints(app: Flask) -> None:
     from lms.notices import views as notices  # every signed-in user's notices page
 
     app.register_blueprint(notices.bp, url_prefix="/notices")
+    # The shop floor (issue 19): PIN and card sign-in, kiosk mode, reading offline.
+    from lms.login_cards import views as login_cards
+    from lms.offline import views as offline
+    from lms.pins import views as pins
+    from lms.shared_devices import views as shared_devices
+
+    app.register_blueprint(pins.bp, url_prefix="/pin")
+    app.register_blueprint(login_cards.bp)
+    app.register_blueprint(shared_devices.bp, url_prefix="/kiosk")
+    app.register_blueprint(offline.bp)

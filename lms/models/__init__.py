@@ -48,6 +48,7 @@ from lms.models.progress import (
     UnitFeedback,
     UnitProgress,
 )
+from lms.models.shop_floor import CardKind, LoginCard, LoginCardUse, SharedDevice
 from lms.models.statistics import ItemStat
 from lms.models.tenancy import Company, CompanyLogo, Department
 from lms.models.xapi import LearningRecord
@@ -64,6 +65,7 @@ __all__ = [
     "Booking",
     "BookingStatus",
     "CalendarFeed",
+    "CardKind",
     "Company",
     "CompanyLogo",
     "Completion",
@@ -85,6 +87,8 @@ __all__ = [
     "ItemStat",
     "LearningPath",
     "LearningRecord",
+    "LoginCard",
+    "LoginCardUse",
     "LoginEvent",
     "ManagerDepartment",
     "Notice",
@@ -98,6 +102,7 @@ __all__ = [
     "ReminderSent",
     "ReportAccess",
     "Role",
+    "SharedDevice",
     "SignInFailure",
     "TokenPurpose",
     "TrainerCompany",

@@ -19,7 +19,9 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
 
 
-SEARCH_TEXT = "lower(display_name || '\n' || email || '\n' || coalesce(personnel_number, ''))"
+SEARCH_TEXT = (
+    "lower(display_name || '\n' || coalesce(email, '') || '\n' || coalesce(personnel_number, ''))"
+)
 
 
 class User(Base):
@@ -47,9 +49,13 @@ class User(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)
+    # None for a learner without an address (issue 19: the shop floor); managers,
+    # trainers and admins always have one. NULLs never collide in the unique index.
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
     display_name: Mapped[str] = mapped_column(String(200))
-    # The company's own number for the person (HR's key in bulk imports).
+    # The company's own number for the person (HR's key in bulk imports), or a user
+    # name the company chose: with the company's sign-in code and a PIN it signs in
+    # a person without an e-mail address (lms/pins).
     personnel_number: Mapped[str | None] = mapped_column(String(50))
     language: Mapped[str | None] = mapped_column(String(5))
     is_active: Mapped[bool] = mapped_column(default=True)
@@ -61,6 +67,12 @@ class User(Base):
     )
     password_hash: Mapped[str | None] = mapped_column(String(255))
     must_change_password: Mapped[bool] = mapped_column(default=False)
+    # The PIN of a person who signs in with personnel number and PIN (at least six
+    # digits), hashed like a password. `pin_locked_at`: set after too many wrong PINs;
+    # only a manager or HR lifts it (by resetting the PIN).
+    pin_hash: Mapped[str | None] = mapped_column(String(255))
+    pin_set_at: Mapped[datetime | None]
+    pin_locked_at: Mapped[datetime | None]
     session_version: Mapped[int] = mapped_column(default=1)
     # Raised whenever a notice of the person is posted or read: the header's count of
     # unread notices is kept in the cache under it (lms/notices/service.unread_count).
@@ -129,8 +141,17 @@ class User(Base):
     def get_id(self) -> str:
         return f"{self.id}:{self.session_version}"
 
+    @property
+    def has_email(self) -> bool:
+        return bool(self.email)
+
+    @property
+    def sign_in_name(self) -> str:
+        """What identifies the person to others: the address, else the personnel number."""
+        return self.email or self.personnel_number or ""
+
     def __repr__(self) -> str:
-        return f"<User {self.email}>"
+        return f"<User {self.id} {self.sign_in_name}>"
 
 
 class UserRole(Base):

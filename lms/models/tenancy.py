@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -12,6 +13,16 @@ from lms.models.base import Base, utcnow
 
 if TYPE_CHECKING:
     from lms.models.accounts import User
+
+
+# The letters of a company's sign-in code: none that a tired eye mixes up on a tablet
+# (no 0/O, 1/I/L, 5/S, 8/B). Six of them make some 390 million codes.
+SIGN_IN_CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXYZ234679"
+
+
+def new_sign_in_code() -> str:
+    """A random sign-in code (`companies.create_company` makes sure no other company has it)."""
+    return "".join(secrets.choice(SIGN_IN_CODE_ALPHABET) for _ in range(6))
 
 
 class Company(Base):
@@ -59,6 +70,15 @@ class Company(Base):
     # Lernwerk's own look.
     accent_color: Mapped[str | None] = mapped_column(String(7))
     logo_digest: Mapped[str | None] = mapped_column(String(16))
+    # The short code people without an e-mail address type before their personnel
+    # number and PIN ("MMB4K7"; upper case, unique; lms/pins). Given to every company.
+    sign_in_code: Mapped[str | None] = mapped_column(
+        String(12), unique=True, default=new_sign_in_code
+    )
+    # Whether a PIN signs in only on the company's shared devices (lms/shared_devices).
+    pin_only_on_shared_devices: Mapped[bool] = mapped_column(
+        default=False, server_default=false()
+    )
 
     departments: Mapped[list[Department]] = relationship(
         back_populates="company", order_by="Department.name"

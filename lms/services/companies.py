@@ -26,6 +26,7 @@ from lms.models import (
     User,
     UserRole,
 )
+from lms.models.tenancy import new_sign_in_code
 from lms.reports.compliance import cells_changed
 from lms.services import item_stats
 from lms.services.account_mail import invite
@@ -98,9 +99,17 @@ def record_export(session: Session, actor: Actor, company: Company, now: datetim
                  subject_id=company.id)  # fmt: skip
 
 
+def _free_sign_in_code(session: Session) -> str:
+    while True:
+        code = new_sign_in_code()
+        if session.scalar(select(Company.id).where(Company.sign_in_code == code)) is None:
+            return code
+
+
 def create_company(session: Session, actor: Actor, fields: CompanyFields, now: datetime) -> Company:
     _check(session, fields, None)
     company = Company(name=fields.name.strip(), short_name=fields.short_name)
+    company.sign_in_code = _free_sign_in_code(session)
     _apply(company, fields)
     session.add(company)
     session.flush()
