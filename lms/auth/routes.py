@@ -8,11 +8,11 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask.typing import ResponseReturnValue
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
 
 from lms.audit.service import shorten_address
-from lms.auth import bp, devices
+from lms.auth import bp, devices, signing_in
 from lms.auth.forms import (
     AcceptInvitationForm,
     ChangePasswordForm,
@@ -27,7 +27,7 @@ from lms.models import TokenPurpose, User
 from lms.permissions import public
 from lms.redirects import safe_next
 from lms.security import limiter
-from lms.services import accounts, quizzes, throttling
+from lms.services import accounts, throttling
 from lms.services.account_mail import send_reset_mail
 from lms.services.passwords import verify_password
 
@@ -77,14 +77,6 @@ def _too_many_failures(verdict: throttling.Verdict) -> str:
     )
 
 
-def _start_session(user: User, remember: bool) -> None:
-    keep = {key: session[key] for key in ("lang",) if key in session}
-    session.clear()
-    session.update(keep)
-    session.permanent = True
-    login_user(user, remember=remember, duration=timedelta(days=14))
-
-
 @bp.route("/login", methods=["GET", "POST"])
 @public
 @limiter.limit(
@@ -123,14 +115,7 @@ def login() -> ResponseReturnValue:
         if user is not None:
             throttling.forget(db.session, verdict)
             accounts.upgrade_password_hash(db.session, user, password)
-            accounts.record_login(
-                db.session, user, now(), request.remote_addr, request.headers.get("User-Agent")
-            )
-            # Quiz pages sent after the learner's last session had ended.
-            kept = quizzes.save_kept_pages(db.session, user.id)
-            _start_session(user, bool(form.remember.data))
-            if kept:
-                flash(_("The answers you entered before your session ended are saved."), "success")
+            signing_in.sign_in(user, bool(form.remember.data))
             response = redirect(safe_next(form.next.data, url_for("main.index")))
             devices.remember(response, account)
             return response
@@ -269,7 +254,7 @@ def accept_invitation(token: str | None = None) -> ResponseReturnValue:
             accounts.record_login(
                 db.session, user, now(), request.remote_addr, request.headers.get("User-Agent")
             )
-            _start_session(user, remember=False)  # the token leaves with the old session
+            signing_in.start_session(user, remember=False)  # the token leaves with the old session
             flash(_("Welcome to Lernwerk! Your account is ready."), "success")
             response = redirect(url_for("main.index"))
             devices.remember(response, _account_key(user.email))
@@ -327,7 +312,7 @@ def change_password() -> ResponseReturnValue:
             else:
                 # The new session version ended every session, this one too:
                 # log in again here so the user stays on this device.
-                _start_session(user, remember=False)
+                signing_in.start_session(user, remember=False)
                 flash(_("Your password is changed. Other devices are logged out."), "success")
                 return redirect(url_for("auth.profile"))
     return render_template("auth/change_password.html", form=form, user=user)
