@@ -119,9 +119,27 @@ class Config:
     )
     # The current-password check of a signed-in person (profile page).
     PASSWORD_CHECK_LIMIT = _env("LMS_PASSWORD_CHECK_LIMIT", "5 per 15 minutes;20 per day")
+    # PIN sign-in (lms/pins), counting failures only. Per typed company code and
+    # personnel number (known or not):
+    PIN_LIMIT_PER_ACCOUNT = _env("LMS_PIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes;20 per day")
+    # Per network, over every account: generous, since a shared tablet signs in a
+    # whole shift from one address.
+    PIN_LIMIT_PER_NETWORK = _env("LMS_PIN_LIMIT_PER_NETWORK", "30 per 15 minutes;200 per day")
+    # Flask-Limiter's count per network, before the database is asked.
+    PIN_LIMIT_PER_IP = _env("LMS_PIN_LIMIT_PER_IP", "30 per minute;300 per day")
+    # Wrong PINs in a row after which a PIN is locked until a manager resets it.
+    PIN_LOCK_AFTER = _env_int("LMS_PIN_LOCK_AFTER", 10)
+    # Login cards' short codes typed wrong (lms/login_cards), per network: generous,
+    # since a shared tablet signs in a whole shift from one address.
+    CARD_CODE_LIMIT_PER_NETWORK = _env(
+        "LMS_CARD_CODE_LIMIT_PER_NETWORK", "20 per 15 minutes;100 per day"
+    )
     # Password-reset mails per account.
     RESET_MAILS_PER_HOUR = _env_int("LMS_RESET_MAILS_PER_HOUR", 3)
     DEVICE_COOKIE_NAME = "lms_device"
+    # On a company's shared device (kiosk mode, lms/shared_devices) a session ends after
+    # this many seconds without input; a countdown shows the last minute.
+    KIOSK_IDLE_SECONDS = _env_int("LMS_KIOSK_IDLE_SECONDS", 180)
 
     # Mail: "smtp" sends it; "none" sends nothing; "console" prints whole messages to
     # the server's output (development only: reset links work like passwords); "log"

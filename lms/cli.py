@@ -9,7 +9,7 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import click
 from flask import Flask, current_app
@@ -22,6 +22,11 @@ from sqlalchemy import select
 from config import PROFILE_FILE
 from lms import ConfigurationError, create_app, instance_folder
 from lms.clock import now, today
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from lms.login_cards.demo import ShopFloorDemo
 
 # --- The language of the output ---------------------------------------------------------
 
@@ -504,7 +509,8 @@ def _seed_demo(password: str | None, as_json: bool, force: bool) -> None:
         accounts = demo.seed(session, password or demo.DEFAULT_PASSWORD, now())
         demo.every_overview_changed(session)
     imported = _import_all_courses(quiet=as_json)
-    with db.begin() as session, current_app.test_request_context():
+    base_url = current_app.config["BASE_URL"]
+    with db.begin() as session, current_app.test_request_context(base_url=base_url):
         demo.seed_progress(session, now())
         demo.seed_assignments(session, now(), today())
         demo.seed_sessions(session, now())
@@ -513,13 +519,66 @@ def _seed_demo(password: str | None, as_json: bool, force: bool) -> None:
         demo.seed_external_records(session, now())
         notices_demo.seed_notices(session, list(demo.TOUR), now())
         demo.seed_authoring(session, now())
+        shop_floor = _seed_shop_floor(session)
         demo.every_overview_changed(session)
     if as_json:
         click.echo(json.dumps([a.as_dict() for a in accounts], ensure_ascii=False, indent=2))
         return
     click.echo(demo.format_table(accounts, password or demo.DEFAULT_PASSWORD))
+    if shop_floor is not None:
+        click.echo(_shop_floor_text(shop_floor))
     if imported:
         click.echo(_("Modules: %(titles)s", titles=", ".join(imported)))
+
+
+def _seed_shop_floor(session: Session) -> ShopFloorDemo | None:
+    from lms import demo
+    from lms.login_cards import demo as shop_floor_demo
+
+    found = demo.shop_floor_people(session)
+    if found is None or len(found[2]) < 2:
+        return None
+    company, manager_email, people = found
+    return shop_floor_demo.seed_shop_floor(
+        session, company, manager_email, people[:-1], people[-1:],
+        Path(current_app.instance_path), now(),
+    )  # fmt: skip
+
+
+def _shop_floor_text(shop_floor: ShopFloorDemo) -> str:
+    lines = [
+        "",
+        _(
+            "Without an e-mail address at %(company)s: sign-in code %(code)s, "
+            "personnel number, PIN %(pin)s (at /pin/):",
+            company=shop_floor.company,
+            code=shop_floor.sign_in_code,
+            pin=shop_floor.pin,
+        ),
+    ]
+    for name, number in shop_floor.with_card:
+        lines.append(
+            "  " + _("%(name)s, personnel number %(number)s: login card", name=name, number=number)
+        )
+    for name, number in shop_floor.with_letter:
+        lines.append(
+            "  "
+            + _(
+                "%(name)s, personnel number %(number)s: invitation letter, no PIN yet",
+                name=name,
+                number=number,
+            )
+        )
+    lines.append(_("Printed login cards: %(path)s", path=shop_floor.cards_file))
+    lines.append(_("Printed invitation letter: %(path)s", path=shop_floor.letters_file))
+    lines.append(
+        _(
+            "Shared device: “%(device)s”; make your browser one under “Shared devices” "
+            "(as the company's manager).",
+            device=shop_floor.device,
+        )
+    )
+    return "\n".join(lines)
 
 
 # --- Serving --------------------------------------------------------------------
@@ -805,6 +864,7 @@ def reminders_command(dry_run: bool) -> None:
         links = reminders.Links(
             learn=url_for("learn.index", _external=True),
             team=url_for("manage.index", _external=True),
+            to_do=url_for("manage.to_do.week", _external=True),
         )
     session = db.new_session()
     try:
@@ -830,6 +890,25 @@ def reminders_command(dry_run: bool) -> None:
     else:
         said = ngettext("Queued %(num)d e-mail", "Queued %(num)d e-mails", number)
     click.echo(said + (f" ({kinds})." if kinds else "."))
+    # People without an e-mail address: their reminders are notices in the app.
+    if summary.notified:
+        people = len(summary.notified)
+        noticed = ", ".join(
+            f"{kind}: {summary.noticed[kind]}" for kind in reminders.KINDS if summary.noticed[kind]
+        )
+        if dry_run:
+            said = ngettext(
+                "Would post notices to %(num)d person without an e-mail address",
+                "Would post notices to %(num)d people without an e-mail address",
+                people,
+            )
+        else:
+            said = ngettext(
+                "Posted notices to %(num)d person without an e-mail address",
+                "Posted notices to %(num)d people without an e-mail address",
+                people,
+            )
+        click.echo(f"{said} ({noticed}).")
 
 
 # --- Retention --------------------------------------------------------------------------

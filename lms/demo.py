@@ -48,6 +48,10 @@ class DemoCompany:
     departments: tuple[str, ...]
     manager: tuple[str, str]  # (name, department)
     employees: tuple[tuple[str, str], ...]
+    # People without an e-mail address (issue 19): (name, department, personnel
+    # number). The first ones get a PIN and a login card, the last an invitation letter.
+    shop_floor: tuple[tuple[str, str, str], ...] = ()
+    sign_in_code: str | None = None  # fixed for the README's tour; else a random one
 
 
 COMPANIES = (
@@ -71,6 +75,12 @@ COMPANIES = (
             ("Uwe Richter", "Verwaltung"),
             ("Nina Lange", "Fertigung"),
         ),
+        shop_floor=(
+            ("Ali Çelik", "Fertigung", "1047"),
+            ("Marta Zielińska", "Fertigung", "1052"),
+            ("Dieter Krause", "Schweißerei", "1061"),
+        ),
+        sign_in_code="MUE247",
     ),
     DemoCompany(
         short_name="nordlicht-logistik",
@@ -152,6 +162,8 @@ def _company(session: Session, spec: DemoCompany, now: datetime) -> Company:
         company = Company(
             short_name=spec.short_name, name=spec.name, default_language="de", created_at=now
         )
+        if spec.sign_in_code:
+            company.sign_in_code = spec.sign_in_code
         session.add(company)
         session.flush()
         if spec.short_name == "nordlicht-logistik":
@@ -201,6 +213,53 @@ def _user(
     return user
 
 
+def _person_without_email(
+    session: Session,
+    company: Company,
+    department: Department,
+    name: str,
+    number: str,
+    now: datetime,
+) -> User:
+    user = session.scalar(
+        select(User).where(User.company_id == company.id, User.personnel_number == number)
+    )
+    if user is None:
+        user = User(
+            email=None,
+            display_name=name,
+            personnel_number=number,
+            company=company,
+            department=department,
+            created_at=now,
+        )
+        session.add(user)
+        user.grant(Role.LEARNER)
+    user.is_active = True
+    session.flush()
+    return user
+
+
+def shop_floor_people(session: Session) -> tuple[Company, str, list[User]] | None:
+    """The demo company with people without an address, its manager's address, and
+    those people in the order of `DemoCompany.shop_floor`."""
+    for spec in COMPANIES:
+        if not spec.shop_floor:
+            continue
+        company = session.scalar(select(Company).where(Company.short_name == spec.short_name))
+        if company is None:
+            return None
+        people = [
+            session.scalar(
+                select(User).where(User.company_id == company.id, User.personnel_number == number)
+            )
+            for _name, _department, number in spec.shop_floor
+        ]
+        found = [person for person in people if person is not None]
+        return company, _email(spec.manager[0], spec.domain), found
+    return None
+
+
 def seed(session: Session, password: str, now: datetime) -> list[DemoAccount]:
     """Create the demo data if missing; return every demo account."""
     accounts: list[DemoAccount] = []
@@ -210,7 +269,7 @@ def seed(session: Session, password: str, now: datetime) -> list[DemoAccount]:
     ) -> None:
         accounts.append(
             DemoAccount(
-                email=user.email,
+                email=user.email or "",
                 name=user.display_name,
                 roles=tuple(r.value for r in roles),
                 company=company.name if company else None,
@@ -250,6 +309,8 @@ def seed(session: Session, password: str, now: datetime) -> list[DemoAccount]:
                 department=departments[department],
             )
             add(learner, (Role.LEARNER,), company, department)
+        for name, department, number in spec.shop_floor:
+            _person_without_email(session, company, departments[department], name, number, now)
 
     trainer = _user(
         session,
@@ -496,7 +557,7 @@ def seed_assignments(session: Session, now: datetime, today: date) -> int:
             if person is None or days is None:
                 continue
             if learning.get_enrollment(session, person, it_security) is None:
-                earlier = IT_SECURITY_EARLIER.get(person.email.split("@")[0])
+                earlier = IT_SECURITY_EARLIER.get((person.email or "").split("@")[0])
                 if earlier is not None:
                     complete_course(session, person, it_security, now + timedelta(days=earlier))
                 complete_course(session, person, it_security, now + timedelta(days=days))

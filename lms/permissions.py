@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from flask import Blueprint, Flask, abort, current_app, redirect, request, url_for
+from flask import Blueprint, Flask, abort, current_app, redirect, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import Select, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -26,6 +26,10 @@ _PUBLIC_ENDPOINTS = {"static"}
 
 # Endpoints a user who must change their password may still reach.
 _PASSWORD_CHANGE_ENDPOINTS = {"auth.change_password", "auth.logout", "main.set_language", "static"}
+
+# Endpoints a person who must choose a PIN first (after a login card's or invitation
+# letter's first use, `session["must_choose_pin"]`, lms/pins) may still reach.
+_PIN_CHOICE_ENDPOINTS = {"pins.choose", "auth.logout", "kiosk.done", "main.set_language", "static"}
 
 
 def public(view: F) -> F:
@@ -49,6 +53,8 @@ def _require_login() -> Any:
         return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
     if current_user.must_change_password and request.endpoint not in _PASSWORD_CHANGE_ENDPOINTS:
         return redirect(url_for("auth.change_password"))
+    if session.get("must_choose_pin") and request.endpoint not in _PIN_CHOICE_ENDPOINTS:
+        return redirect(url_for("pins.choose"))
     return None
 
 

@@ -4,7 +4,8 @@
 - A Content-Security-Policy without inline script or style, no framing,
   nosniff, a referrer policy that keeps the same-origin Referer the CSRF check
   needs over HTTPS, and HSTS when served over HTTPS.
-- `Cache-Control: no-store` on every page of a logged-in user.
+- `Cache-Control: no-store` on every page of a logged-in user, and on every
+  answer to a company's shared device (kiosk mode).
 - Login throttling through Flask-Limiter, whose storage (memory or Redis) is
   configured by URL so that several workers and instances share the counts.
 - The session cookie is sent again only when the session changed or the
@@ -25,6 +26,8 @@ from itsdangerous import BadSignature
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 csrf = CSRFProtect()
+# The cookie of a company's shared device (lms.shared_devices.cookie.COOKIE_NAME).
+SHARED_DEVICE_COOKIE = "lms_shared_device"
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -72,6 +75,12 @@ def _set_headers(response: Response) -> Response:
     for key, name, value in wanted:
         if key not in present:
             headers.add(name, value)
+    if request.endpoint != "static" and SHARED_DEVICE_COOKIE in request.cookies:
+        # A shared device (kiosk mode): no answer is kept for the next person, nor
+        # shown again by "back" (lms/shared_devices).
+        headers["Cache-Control"] = "no-store"
+        headers["Vary"] = "Cookie"
+        return response
     cacheable = request.endpoint == "static" or "cache-control" in present
     if current_user and current_user.is_authenticated and not cacheable:
         # Pages of logged-in users are never cached; views that serve immutable

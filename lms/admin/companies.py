@@ -27,6 +27,7 @@ from lms.reports import json_download
 from lms.services import companies
 from lms.services.companies import CompanyError, CompanyFields
 from lms.services.personal_data import export_personal_data
+from lms.shared_devices import service as shared_devices
 
 
 def company_or_404(company_id: int) -> Company:
@@ -92,6 +93,7 @@ def company_page(
         renaming=renaming,
         confirm=confirm,
         look=look or {},
+        shared_devices=shared_devices.company_devices(db.session, company.id),
     )
 
 

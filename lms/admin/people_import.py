@@ -13,6 +13,7 @@ from typing import Any
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from lms import kept_uploads
@@ -112,4 +113,15 @@ def apply_import(company_id: int) -> ResponseReturnValue:
         ),
         "success",
     )
+    if summary.without_email:
+        flash(
+            ngettext(
+                "%(num)d person without an e-mail address got no invitation: print an "
+                "invitation letter or a login card for them.",
+                "%(num)d people without an e-mail address got no invitation: print "
+                "invitation letters or login cards for them.",
+                summary.without_email,
+            ),
+            "info",
+        )
     return redirect(url_for("admin.people.index", company_id=company.id))

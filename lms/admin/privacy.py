@@ -32,12 +32,19 @@ def person_data(company_id: int, user_id: int) -> ResponseReturnValue:
 
 @bp.post("/companies/<int:company_id>/people/<int:user_id>/erase")
 def erase(company_id: int, user_id: int) -> ResponseReturnValue:
-    """Erase a person once their e-mail address is typed again as confirmation."""
+    """Erase a person once their e-mail address (without one: their personnel number)
+    is typed again as confirmation."""
     company = company_or_404(company_id)
     person = get_for_company(db.session, User, user_id, company.id)
     typed = request.form.get("confirm", "").strip().lower()
-    if typed != person.email.lower():
-        flash(_("Type the person's e-mail address to confirm the erasure."), "error")
+    expected = person.sign_in_name.lower()
+    if not expected or typed != expected:
+        flash(
+            _("Type the person's e-mail address to confirm the erasure.")
+            if person.has_email
+            else _("Type the person's personnel number to confirm the erasure."),
+            "error",
+        )
         return redirect(url_for("admin.people.edit", company_id=company.id, user_id=person.id))
     erased = erasure.erase_on_request(db.session, current_actor(), person, now())
     flash(

@@ -30,6 +30,7 @@ def _texts() -> dict[str, str]:
         "own-account": _("You cannot deactivate your own account."),
         "last-admin": _("This is the last active administrator; there must be one."),
         "not-staff": _("This person belongs to a company, not to the training provider."),
+        "email-required": _("Managers, trainers and administrators need an e-mail address."),
     }
 
 
@@ -74,12 +75,11 @@ def add_staff() -> ResponseReturnValue:
         )
     except accounts.AccountError as error:
         db.refuse(error.code)
-        flash(
-            _("Someone has this e-mail address already.")
-            if error.code == "email-taken"
-            else _("Please enter a valid e-mail address."),
-            "error",
-        )
+        texts = {
+            "email-taken": _("Someone has this e-mail address already."),
+            "email-required": _("Managers, trainers and administrators need an e-mail address."),
+        }
+        flash(texts.get(error.code, _("Please enter a valid e-mail address.")), "error")
         return redirect(url_for("admin.staff"))
     flash(_("%(name)s is added and invited by e-mail.", name=person.display_name), "success")
     return redirect(url_for("admin.staff"))

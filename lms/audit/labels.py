@@ -32,6 +32,8 @@ ACTIONS: dict[str, LazyString] = {
     "booking.cancel": _l("Booking cancelled"),
     "booking.decline": _l("Booking declined"),
     "booking.team": _l("Team booked for a session"),
+    "card.print": _l("Login cards or invitation letters printed"),
+    "card.revoke": _l("Login card or invitation letter blocked"),
     "catalogue.update": _l("Companies that see a module changed"),
     "company.accent": _l("Company's accent colour changed"),
     "company.create": _l("Company created"),
@@ -41,6 +43,8 @@ ACTIONS: dict[str, LazyString] = {
     "company.logo_remove": _l("Company's logo removed"),
     "company.reactivate": _l("Company reactivated"),
     "company.reminders": _l("Company's reminder settings changed"),
+    "company.pin_only_on_shared_devices": _l("Company's PIN sign-in setting changed"),
+    "company.sign_in_code": _l("Company's sign-in code renewed"),
     "company.settings": _l("Company's privacy and booking settings changed"),
     "company.suspend": _l("Company suspended"),
     "company.update": _l("Company changed"),
@@ -48,6 +52,8 @@ ACTIONS: dict[str, LazyString] = {
     "course.publish": _l("Module published"),
     "course.rollback": _l("Module's content reset to an earlier version"),
     "db.restore": _l("Database restored from a backup"),
+    "device.enrol": _l("Shared device set up"),
+    "device.revoke": _l("Shared device revoked"),
     "department.create": _l("Department created"),
     "department.delete": _l("Department deleted"),
     "department.merge": _l("Departments merged"),
@@ -60,6 +66,9 @@ ACTIONS: dict[str, LazyString] = {
     "person.export": _l("Person's data downloaded"),
     "person.reactivate": _l("Person reactivated"),
     "person.update": _l("Person changed"),
+    "pin.locked": _l("PIN locked after too many wrong PINs"),
+    "pin.reset": _l("PIN reset"),
+    "pin.set": _l("PIN set for someone else"),
     "record.add": _l("Training elsewhere entered"),
     "handin.grade": _l("Hand-in graded"),
     "handin.submit": _l("Hand-in handed in"),
@@ -100,6 +109,8 @@ FIELDS: dict[str, LazyString] = {
     "remind_overdue": _l("Weekly reminder while overdue"),
     "remind_expiry": _l("Reminder when a certificate expires"),
     "remind_digest": _l("Weekly overview for managers"),
+    "sign_in_code": _l("Sign-in code"),
+    "pin_only_on_shared_devices": _l("PIN sign-in only on shared devices"),
     # People and staff
     "display_name": _l("Name"),
     "email": _l("E-mail address"),
@@ -118,6 +129,10 @@ FIELDS: dict[str, LazyString] = {
     "create": _l("Added"),
     "update": _l("Changed"),
     "move": _l("Moved to another department"),
+    # PINs
+    "pin": _l("PIN chosen"),
+    "pin_locked": _l("PIN locked"),
+    "failures": _l("Wrong PINs in a row"),
     "unchanged": _l("Unchanged"),
     "deactivate": _l("Deactivated"),
     "new": _l("New"),
@@ -155,6 +170,10 @@ FIELDS: dict[str, LazyString] = {
     "course_id": _l("Counts for the module"),
     "file": _l("File"),
     "reason": _l("Reason"),
+    # Login cards
+    "kind": _l("Kind"),
+    "count": _l("How many"),
+    "revoked_reason": _l("Reason"),
     # Commands and security
     "backup": _l("Backup"),
     "revision": _l("Schema revision"),
@@ -169,6 +188,8 @@ LANGUAGE_NAMES = {"de": "Deutsch", "en": "English"}  # each in its own language
 # Values that are codes, by the field that holds them.
 VALUES: dict[str, Mapping[str, str | LazyString]] = {
     "privacy_level": {"status": _l("status only"), "results": _l("with results")},
+    "kind": {"card": _l("login card"), "letter": _l("invitation letter")},
+    "revoked_reason": {"lost": _l("lost"), "left": _l("left the company")},
     "default_language": LANGUAGE_NAMES,
     "language": LANGUAGE_NAMES,
     "attendance": {

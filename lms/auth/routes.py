@@ -30,6 +30,8 @@ from lms.security import limiter
 from lms.services import accounts, throttling
 from lms.services.account_mail import send_reset_mail
 from lms.services.passwords import verify_password
+from lms.shared_devices import kiosk
+from lms.shared_devices.cookie import current_device
 
 
 def _network() -> str:
@@ -137,7 +139,9 @@ def logout() -> ResponseReturnValue:
     if keep:
         session["lang"] = keep
     flash(_("You are logged out."), "success")
-    return redirect(url_for("auth.login"))
+    # On a shared device back to its start screen; nothing of the person stays.
+    target = "kiosk.start" if current_device() is not None else "auth.login"
+    return kiosk.forget_person(redirect(url_for(target)))
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
@@ -219,7 +223,7 @@ def reset_password(token: str | None = None) -> ResponseReturnValue:
             # This browser reached the person's mailbox: it gets the device budget, so
             # guesses elsewhere that spent the account's budget do not keep them out.
             response = redirect(url_for("auth.login"))
-            devices.remember(response, _account_key(user.email))
+            devices.remember(response, _account_key(user.sign_in_name))
             return response
     return render_template("auth/reset.html", form=form, user=user)
 
@@ -257,7 +261,7 @@ def accept_invitation(token: str | None = None) -> ResponseReturnValue:
             signing_in.start_session(user, remember=False)  # the token leaves with the old session
             flash(_("Welcome to Lernwerk! Your account is ready."), "success")
             response = redirect(url_for("main.index"))
-            devices.remember(response, _account_key(user.email))
+            devices.remember(response, _account_key(user.sign_in_name))
             return response
     return render_template("auth/invitation.html", form=form, user=user)
 
@@ -289,7 +293,7 @@ def change_password() -> ResponseReturnValue:
             verdict = throttling.reserve(
                 writing,
                 kind="password",
-                account=_account_key(user.email),
+                account=_account_key(user.sign_in_name),
                 user_id=user.id,
                 network=_network(),
                 trusted=False,

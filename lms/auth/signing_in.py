@@ -15,6 +15,8 @@ from lms.clock import now
 from lms.db import db
 from lms.models import User
 from lms.services import accounts, quizzes
+from lms.shared_devices import kiosk
+from lms.shared_devices.cookie import current_device
 
 
 def start_session(user: User, remember: bool) -> None:
@@ -24,6 +26,11 @@ def start_session(user: User, remember: bool) -> None:
     session.clear()
     session.update(keep)
     session.permanent = True
+    device = current_device()
+    if device is not None and device.company_id == user.company_id:
+        # A shared device of the person's company: kiosk mode, never "remember me".
+        remember = False
+        kiosk.begin(device)
     login_user(user, remember=remember, duration=timedelta(days=14))
 
 

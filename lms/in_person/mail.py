@@ -4,6 +4,7 @@ transaction of the change (`queue_notices`), sent by the outbox's sender."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -18,6 +19,8 @@ from lms.mail import queue_mail
 from lms.models import Booking, Company, Role, User, UserRole
 from lms.notices import service as in_app
 from lms.services.reminders import mail_language
+
+log = logging.getLogger(__name__)
 
 SUBJECTS = {
     "promoted": lambda: _("Lernwerk: you have a seat now"),
@@ -76,6 +79,12 @@ def queue_notices(session: Session, notices: Sequence[Notice], now: datetime) ->
         company_language = company.default_language if company else None
         recipients = supervisors(session, person) if notice.kind == "approval-needed" else [person]
         for recipient in recipients:
+            if recipient.email is None:
+                # No address (a learner of the shop floor): the notice in the app, where
+                # the change has one (above), tells them; the rest is only logged.
+                log.info("no mail about booking %s: person %s has no address",
+                         booking.id, recipient.id)  # fmt: skip
+                continue
             language = mail_language(recipient.language, company_language)
             with force_locale(language):
                 key = (booking.session_id, language)

@@ -4,12 +4,15 @@ from flask import Blueprint
 
 from lms.evaluation import views as evaluation
 from lms.models import Role
+from lms.offline import views as offline
 from lms.permissions import guard_blueprint
 
 bp = Blueprint("learn", __name__)
 guard_blueprint(bp, Role.LEARNER)
 # Feature pages of other packages; they inherit this area's role guard.
 bp.register_blueprint(evaluation.bp, url_prefix="/evaluation")
+# What "Für unterwegs speichern" fetches (lms/offline): /learn/courses/<slug>/offline.json.
+bp.register_blueprint(offline.learner_bp, url_prefix="/courses")
 
 from lms.learn import (  # noqa: E402,F401
     certificates,

@@ -26,5 +26,6 @@ bp.register_blueprint(training_records.bp, url_prefix="")
 bp.register_blueprint(signoff.bp, url_prefix="/tasks")
 bp.register_blueprint(reminders.settings_bp, url_prefix="/reminders")
 bp.register_blueprint(reminders.remind_bp, url_prefix="")
+bp.register_blueprint(reminders.to_do_bp, url_prefix="/to-do-this-week")
 
 from lms.manage import bookings, paths, people, proof, records, routes, tasks  # noqa: E402,F401

@@ -102,14 +102,20 @@ def _module_choices(company: Company) -> list[SelectChoice]:
 
 
 def _found(people: Sequence[User], departments: dict[int, str], search: str) -> set[User]:
-    """The people whose name, e-mail address or department contains `search` (any case)."""
+    """The people whose name, e-mail address, personnel number or department contains
+    `search` (any case)."""
     words = search.casefold().split()
     if not words:
         return set(people)
     found = set()
     for person in people:
         text = " ".join(
-            (person.display_name, person.email, departments.get(person.department_id or 0, ""))
+            (
+                person.display_name,
+                person.email or "",
+                person.personnel_number or "",
+                departments.get(person.department_id or 0, ""),
+            )
         ).casefold()
         if all(word in text for word in words):
             found.add(person)

@@ -45,6 +45,7 @@ from lms.models import (
     QuizAttempt,
     User,
 )
+from lms.notices import to_do
 from lms.permissions import (
     departments_of,
     get_for_company,
@@ -230,6 +231,7 @@ def _team_content(
     html = render_template(
         "manage/_team.html",
         company=company,
+        without_email=to_do.count_without_email(db.session, scope),
         matrix=result,
         lines=CellText().lines(result, scores, languages),
         title_languages=languages,
@@ -289,14 +291,19 @@ def export_matrix(kind: str) -> ResponseReturnValue:
         with_results = results_visible(company)
         scores = _best_scores(scope, [r.user_id for r in result.rows]) if with_results else {}
     names = {d.id: d.name for d in departments}
-    header = [_("Name"), _("E-mail address"), _("Department")]
+    header = [_("Name"), _("E-mail address"), _("Personnel number"), _("Department")]
     header += [title for _id, title in result.courses]
     if with_results:
         header += [_("Best result: %(title)s", title=title) for _id, title in result.courses]
     rows = []
     cell_text = CellText()
     for row in result.rows:
-        line: list[Any] = [row.name, row.email, names.get(row.department_id or 0, "")]
+        line: list[Any] = [
+            row.name,
+            row.email or "",
+            row.personnel_number or "",
+            names.get(row.department_id or 0, ""),
+        ]
         line += [cell_text(result.cell(row.user_id, course_id)) for course_id, _t in result.courses]
         if with_results:
             line += [scores.get((row.user_id, course_id)) for course_id, _t in result.courses]
@@ -459,7 +466,13 @@ def _completions(scope: Scope, start: date, end: date) -> list[Any]:
     begin = datetime.combine(start, time.min, zone)
     finish = datetime.combine(end + timedelta(days=1), time.min, zone)
     stmt = (
-        select(User.display_name, User.email, Department.name, Completion)
+        select(
+            User.display_name,
+            User.email,
+            Department.name,
+            Completion,
+            User.personnel_number,
+        )
         .join(User, User.id == Completion.user_id)
         .outerjoin(Department, Department.id == User.department_id)
         .where(
@@ -491,6 +504,7 @@ def completions() -> ResponseReturnValue:
         header = [
             _("Name"),
             _("E-mail address"),
+            _("Personnel number"),
             _("Department"),
             _("Module"),
             _("Completed on"),
@@ -500,14 +514,15 @@ def completions() -> ResponseReturnValue:
         lines = [
             [
                 name,
-                email,
+                email or "",
+                number or "",
                 department or "",
                 titles.get(c.course_id, ""),
                 c.completed_at.astimezone(local_zone()).date(),
                 c.valid_until.astimezone(local_zone()).date() if c.valid_until else "",
                 _("revoked") if c.revoked_at else (c.code or ""),
             ]
-            for name, email, department, c in rows
+            for name, email, department, c, number in rows
         ]
         period = f"{format_date(start)} – {format_date(end)}"
         manager = _manager()
@@ -547,7 +562,7 @@ def reports() -> ResponseReturnValue:
     zone = local_zone()
     per_course: dict[int, list[int]] = {}
     index = {(m.year, m.month): i for i, m in enumerate(months)}
-    for _name, _email, _department, c in rows:
+    for _name, _email, _department, c, _number in rows:
         local = c.completed_at.astimezone(zone)
         per_course.setdefault(c.course_id, [0] * len(months))[index[(local.year, local.month)]] += 1
     titles = compliance.course_titles(db.session, list(per_course), lang)

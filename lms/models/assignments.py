@@ -108,7 +108,8 @@ class ReportAccess(Base):
     # Kept when the viewer's account is deleted later.
     viewer_name: Mapped[str] = mapped_column(String(200))
     at: Mapped[datetime] = mapped_column(default=utcnow)
-    # person (one person's page), matrix-csv, matrix-xlsx, completions-csv, completions-xlsx
+    # person (one person's page), matrix-csv, matrix-xlsx, completions-csv, completions-xlsx,
+    # to-do-week (the manager's printable list of the week, lms/notices/to_do.py)
     kind: Mapped[str] = mapped_column(String(30))
     subject_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # What was exported: the filters, in words.

@@ -39,8 +39,9 @@ class Notice(Base):
         ForeignKey("companies.id", ondelete="CASCADE"), index=True
     )
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    # assigned, due-soon, reminder, booking-confirmed, booking-promoted,
-    # proof-confirmed, proof-rejected (lms/notices/service.KINDS)
+    # assigned, due-soon, overdue, expiring, expired, refresher, reminder,
+    # booking-confirmed, booking-promoted, proof-confirmed, proof-rejected, graded
+    # (lms/notices/service.KINDS)
     kind: Mapped[str] = mapped_column(String(30))
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

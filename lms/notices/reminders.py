@@ -1,9 +1,11 @@
-"""A company's reminder settings (which reminders `lms reminders` sends, and when) and a
-manager's reminder to an overdue person ("Erinnerung senden").
+"""A company's reminder settings (which reminders `lms reminders` sends, and when), a
+manager's reminder to an overdue person ("Erinnerung senden"), and the manager's
+printable list of this week's to-dos (lms/notices/to_do.py).
 
 `settings_bp` is registered under the manager's area (/team/reminders, for managers who
 see the whole company) and under the admin's (/admin/companies/<id>/reminders; the
-company page shows the same form); `remind_bp` under the manager's only.
+company page shows the same form); `remind_bp` and `to_do_bp` (/team/to-do-this-week)
+under the manager's only.
 """
 
 from __future__ import annotations
@@ -20,12 +22,13 @@ from wtforms import BooleanField, IntegerField
 from wtforms.validators import InputRequired, NumberRange
 
 from lms.areas import Places, area, company_in_url
+from lms.audit.service import log_report_access
 from lms.audit.trail import current_actor
 from lms.clock import now
 from lms.db import db
 from lms.forms import Form
 from lms.models import Assignment, Company, User
-from lms.notices import service
+from lms.notices import service, to_do
 from lms.permissions import get_for_company, get_person_for_manager, managed_department_ids
 from lms.reports.compliance import course_titles
 from lms.services import reminders
@@ -115,21 +118,23 @@ def send(user_id: int, assignment_id: int) -> ResponseReturnValue:
     language = reminders.mail_language(
         person.language, company.default_language if company else None
     )
-    with force_locale(language):
-        title = course_titles(db.session, [assignment.course_id], language).get(
-            assignment.course_id, "?"
-        )
-        mail = reminders.write_mail(
-            reminders.Reminder(
-                reminders.Recipient(person.id, person.email, person.display_name, language),
-                items=(
-                    reminders.Item(
-                        reminders.OVERDUE, assignment.id, title, assignment.due_on, "manual"
+    mail = None  # a person without an address gets the notice only
+    if person.email:
+        with force_locale(language):
+            title = course_titles(db.session, [assignment.course_id], language).get(
+                assignment.course_id, "?"
+            )
+            mail = reminders.write_mail(
+                reminders.Reminder(
+                    reminders.Recipient(person.id, person.email, person.display_name, language),
+                    items=(
+                        reminders.Item(
+                            reminders.OVERDUE, assignment.id, title, assignment.due_on, "manual"
+                        ),
                     ),
                 ),
-            ),
-            reminders.Links(learn=url_for("learn.index", _external=True), team=""),
-        )
+                reminders.Links(learn=url_for("learn.index", _external=True), team=""),
+            )
     shown_title = course_titles(db.session, [assignment.course_id], page_language()).get(
         assignment.course_id, "?"
     )
@@ -139,12 +144,21 @@ def send(user_id: int, assignment_id: int) -> ResponseReturnValue:
         person,
         assignment,
         course_title=shown_title,
-        mail_subject=mail.subject,
-        mail_body=mail.body,
+        mail_subject=mail.subject if mail else None,
+        mail_body=mail.body if mail else None,
         now=at,
     )
     back = url_for("manage.person", user_id=person.id)
-    if refused is None:
+    if refused is None and mail is None:
+        flash(
+            _(
+                "%(name)s has no e-mail address: the reminder is shown as a notice "
+                "when they sign in to Lernwerk.",
+                name=person.display_name,
+            ),
+            "success",
+        )
+    elif refused is None:
         flash(_("The reminder is sent to %(name)s.", name=person.display_name), "success")
     elif refused.code == "too-soon" and refused.next_at is not None:
         db.refuse("reminder too soon")
@@ -161,3 +175,32 @@ def send(user_id: int, assignment_id: int) -> ResponseReturnValue:
         db.refuse("not overdue")
         flash(_("This module is not overdue, so no reminder was sent."), "info")
     return redirect(back)
+
+
+# --- This week's to-dos, to print ---------------------------------------------------
+
+to_do_bp = Blueprint("to_do", __name__)
+
+
+@to_do_bp.get("/")
+def week() -> ResponseReturnValue:
+    """Who still has to do what this week, people without an e-mail address first, with
+    the company's sign-in code: a page to print (recorded in the access log, like an
+    export: it leaves the system with names and personnel numbers)."""
+    # The states' words and icons, as on the team page (lms.manage imports this module).
+    from lms.manage.states import state_context
+
+    with db.reading():  # the access log is then written in a transaction of its own
+        manager = db.session.get(User, current_user.id)
+        if manager is None or manager.company is None:
+            abort(404)
+        found = to_do.this_week(db.session, manager, now(), page_language())
+        page = render_template(
+            "notices/to_do.html",
+            to_do=found,
+            sign_in_address=url_for("pins.sign_in", _external=True),
+            **state_context(),
+        )
+    with db.writing() as session:
+        log_report_access(session, manager, found.company.id, "to-do-week", now())
+    return page

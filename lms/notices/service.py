@@ -47,9 +47,19 @@ BOOKING_PROMOTED = "booking-promoted"
 PROOF_CONFIRMED = "proof-confirmed"
 PROOF_REJECTED = "proof-rejected"
 GRADED = "graded"  # a trainer graded a hand-in or a knowledge check's free-text answers
+# What `lms reminders` mails, posted as notices to people without an e-mail address
+# (due-soon is posted to everyone).
+OVERDUE = "overdue"
+EXPIRING = "expiring"
+EXPIRED = "expired"
+REFRESHER = "refresher"
 KINDS = (
     ASSIGNED,
     DUE_SOON,
+    OVERDUE,
+    EXPIRING,
+    EXPIRED,
+    REFRESHER,
     REMINDER,
     BOOKING_CONFIRMED,
     BOOKING_PROMOTED,
@@ -182,7 +192,9 @@ def prune(session: Session, now: datetime) -> int:
 
 def target(notice: Notice) -> tuple[str, dict[str, Any]]:
     """Where a notice leads: an endpoint and its values (the learner's pages)."""
-    if notice.kind in (ASSIGNED, DUE_SOON, REMINDER) and notice.params.get("slug"):
+    if notice.kind in (ASSIGNED, DUE_SOON, OVERDUE, EXPIRING, EXPIRED, REMINDER) and (
+        notice.params.get("slug")
+    ):
         return "learn.course", {"slug": notice.params["slug"]}
     if notice.kind in (BOOKING_CONFIRMED, BOOKING_PROMOTED):
         return "learn.sessions", {}
@@ -251,16 +263,18 @@ def send_reminder(
     assignment: Assignment,
     *,
     course_title: str,
-    mail_subject: str,
-    mail_body: str,
+    mail_subject: str | None,
+    mail_body: str | None,
     now: datetime,
 ) -> ReminderRefused | None:
     """A manager reminds `person` of their overdue `assignment`: a mail in the outbox,
     a notice, an audit entry; at most once per person and module in `REMINDER_PAUSE`.
+    A person without an e-mail address gets the notice only (no mail is written).
 
     The caller loads `person` and `assignment` within the manager's company and
-    reach, and writes the mail (in the person's language); this checks that the
-    assignment is still overdue and the pause is over. Flushes.
+    reach, and writes the mail (in the person's language) when the person has an
+    address; this checks that the assignment is still overdue and the pause is over.
+    Flushes.
     """
     assert person.company_id is not None and assignment.user_id == person.id
     # One reminder, also when two managers press at once: the assignment's row is
@@ -292,15 +306,17 @@ def send_reminder(
             sent_at=now,
         )
     )
-    queue_mail(
-        session,
-        person.email,
-        mail_subject,
-        mail_body,
-        now=now,
-        user_id=person.id,
-        company_id=person.company_id,
-    )
+    if person.email:
+        assert mail_subject is not None and mail_body is not None
+        queue_mail(
+            session,
+            person.email,
+            mail_subject,
+            mail_body,
+            now=now,
+            user_id=person.id,
+            company_id=person.company_id,
+        )
     slug = assignment.course.slug
     post(
         session,
@@ -366,25 +382,34 @@ def post_for_record(session: Session, record: ExternalRecord, now: datetime) -> 
     post(session, record.user, kind, {"record_id": record.id, "title": record.title}, now)
 
 
-def post_due_soon(session: Session, user_id: int, items: Iterable[Any], now: datetime) -> None:
-    """The due-soon reminders `lms reminders` mailed to a person (`reminders.Item`s with
-    `kind` "due-soon"), as notices too."""
-    due = [item for item in items if item.kind == "due-soon" and item.assignment_id is not None]
-    if not due:
+# The notice of each kind of reminder `lms reminders` sends (lms/services/reminders.py),
+# and the name under which it keeps the item's day.
+_REMINDER_NOTICES = {
+    DUE_SOON: (DUE_SOON, "due_on"),
+    OVERDUE: (OVERDUE, "due_on"),
+    EXPIRING: (EXPIRING, "valid_until"),
+    EXPIRED: (EXPIRED, "valid_until"),
+    REFRESHER: (REFRESHER, "since"),
+}
+
+
+def post_reminders(session: Session, user_id: int, items: Iterable[Any], now: datetime) -> None:
+    """Reminders `lms reminders` sent a person (`reminders.Item`s), as notices: the
+    due-soon ones of everyone, every kind of a person without an e-mail address."""
+    found = [item for item in items if item.kind in _REMINDER_NOTICES and item.course_id]
+    if not found:
         return
-    found = {
-        assignment_id: (course_id, slug)
-        for assignment_id, course_id, slug in session.execute(
-            select(Assignment.id, Assignment.course_id, Course.slug)
-            .join(Course, Course.id == Assignment.course_id)
-            .where(Assignment.id.in_([item.assignment_id for item in due]))
+    slugs = {
+        course_id: slug
+        for course_id, slug in session.execute(
+            select(Course.id, Course.slug).where(Course.id.in_({i.course_id for i in found}))
         )
     }
     user = session.get_one(User, user_id)
     entries = []
-    for item in due:
-        if item.assignment_id in found:
-            course_id, slug = found[item.assignment_id]
-            params = {"course_id": course_id, "slug": slug, "due_on": item.on.isoformat()}
-            entries.append((user, DUE_SOON, params))
+    for item in found:
+        if item.course_id in slugs:
+            kind, day = _REMINDER_NOTICES[item.kind]
+            params = {"course_id": item.course_id, "slug": slugs[item.course_id]}
+            entries.append((user, kind, {**params, day: item.on.isoformat()}))
     post_many(session, entries, now)

@@ -28,6 +28,7 @@ ACTIONS = {
     Action.DEACTIVATE: _l("deactivate"),
 }
 FIELDS = {
+    "email": _l("e-mail address"),
     "display_name": _l("name"),
     "personnel_number": _l("personnel number"),
     "department_id": _l("department"),
@@ -48,7 +49,7 @@ def describe(change: Change) -> str:
         elif value is None:
             value = "–"
         shown.append(f"{FIELDS.get(name, name.replace('_', ' '))}: {value}")
-    text = f"{ACTIONS[change.action]} {change.email}"
+    text = f"{ACTIONS[change.action]} {change.who}"
     if shown:
         text += f" ({', '.join(shown)})"
     return _("line %(line)s: %(message)s", line=change.line, message=text) if change.line else text
@@ -131,7 +132,8 @@ def people_import_command(
             summary = people_import.apply(session, company, plan, None, now())
             lifetime = timedelta(days=current_app.config["INVITE_TOKEN_DAYS"])
             newcomers = [session.get(User, user_id) for user_id in summary.new_people_ids]
-            people = [person for person in newcomers if person is not None]
+            # People without an address get no mail: HR prints them a letter or a card.
+            people = [person for person in newcomers if person is not None and person.has_email]
             # In the import's transaction: committed with it, or not at all.
             invite_all(session, people, now(), lifetime)
             invited = len(people)

@@ -7,16 +7,19 @@ header, in German or English, in any order; case, spaces, hyphens, dots and
 underscores do not matter:
 
     field             headers (any one)                                   required
-    e-mail            E-Mail, E-Mail-Adresse, Mail, Email address         yes
+    e-mail            E-Mail, E-Mail-Adresse, Mail, Email address         see below
     first name        Vorname, First name, Given name                     yes
     last name         Nachname, Familienname, Last name, Surname          yes
-    personnel number  Personalnummer, Personal-Nr., Pers.-Nr.,            no
+    personnel number  Personalnummer, Personal-Nr., Pers.-Nr.,            see below
                       Personnel number, Employee number, Employee ID
     department        Abteilung, Department                               no
     roles             Rolle, Rollen, Role, Roles                          no
     language          Sprache, Language                                   no
 
-Other columns are ignored, with a notice. Rows whose cells are all empty are
+The file needs an e-mail column, a personnel number column or both. A row may
+leave the address empty when it gives a personnel number: an employee without
+an address (issue 19), who signs in with it and a PIN; a manager needs an
+address. Other columns are ignored, with a notice. Rows whose cells are all empty are
 skipped (Excel likes to end a CSV with `;;;;` lines); line numbers are those
 an editor shows for CSV and the row numbers for XLSX, so they stay right.
 The file has no dates, so there are none to check. Roles are "Mitarbeitende"
@@ -36,7 +39,9 @@ refused with a problem.
 Matching and changes
 --------------------
 People are matched by e-mail address (case does not matter) within the
-company. A person not found is created (and later invited); a person found is
+company; a row without an address, or whose address nobody has yet, by personnel
+number (so a person without an address can be given one by an import). A person
+not found is created (and later invited, if they have an address); a person found is
 updated where a non-empty cell differs: name (first and last name joined),
 personnel number, roles, language. A different department is a move: the
 person keeps every assignment they have (their history) and receives the
@@ -118,7 +123,9 @@ class Field(enum.StrEnum):
     LANGUAGE = "language"
 
 
-REQUIRED = (Field.EMAIL, Field.FIRST_NAME, Field.LAST_NAME)
+REQUIRED = (Field.FIRST_NAME, Field.LAST_NAME)
+# At least one of these: how a person is matched and signs in.
+IDENTIFYING = (Field.EMAIL, Field.PERSONNEL_NUMBER)
 
 # Longest value per field (the database columns).
 _MAX_LENGTH = {
@@ -226,7 +233,11 @@ MESSAGES: dict[str, LazyString] = {
         "Remove the character."
     ),
     "too-long": _l("The cell in column %(column)s is longer than %(limit)s characters."),
-    "email-missing": _l("The e-mail address is missing."),
+    "email-missing": _l(
+        "Neither an e-mail address nor a personnel number is given. A person without "
+        "an address needs a personnel number: they sign in with it."
+    ),
+    "email-required": _l("A manager needs an e-mail address."),
     "email-invalid": _l("%(email)s is not a valid e-mail address."),
     "email-duplicate": _l("%(email)s is listed twice in the file (also in line %(other)s)."),
     "email-taken": _l("%(email)s belongs to an account outside this company."),
@@ -454,6 +465,10 @@ def _map_columns(lines: list[tuple[int, list[str]]]) -> PeopleFile:
             problems.append(
                 Problem(header_line, "missing-column", {"column": _COLUMN_LABELS[required]})
             )
+    if not any(f in columns for f in IDENTIFYING):
+        problems.append(
+            Problem(header_line, "missing-column", {"column": _COLUMN_LABELS[Field.EMAIL]})
+        )
     if any(p.is_error for p in problems):
         return PeopleFile(columns, [], problems)
     if len(lines) - 1 > MAX_ROWS:
@@ -502,12 +517,19 @@ class Change:
     """
 
     action: Action
-    email: str
+    email: str | None  # None: a person without an address, known by `personnel_number`
     line: int = 0
     user_id: int | None = None
     updates: dict[str, Any] = field(default_factory=dict)
     department: str | None = None
     """The department's name, for showing, when one is set: new people and moves."""
+    personnel_number: str | None = None
+    """The person's personnel number (the row's, else the stored one), for showing."""
+
+    @property
+    def who(self) -> str:
+        """Whom the change is about, as shown: the address, else the personnel number."""
+        return self.email or self.personnel_number or ""
 
     def describe(self) -> str:
         """One line for the dry run, e.g. `line 4: move anna@example.com (department: Lager)`."""
@@ -522,7 +544,7 @@ class Change:
                 shown.append(f"{label}: {'–' if value is None else value}")
         where = f"line {self.line}: " if self.line else ""
         details = f" ({', '.join(shown)})" if shown else ""
-        return f"{where}{self.action} {self.email}{details}"
+        return f"{where}{self.action} {self.who}{details}"
 
 
 @dataclass
@@ -567,7 +589,7 @@ def plan(
             select(User).where(User.company_id == company.id).options(selectinload(User.role_rows))
         )
     )
-    by_email = {p.email: p for p in people}
+    by_email = {p.email: p for p in people if p.email}
     by_number = {p.personnel_number: p for p in people if p.personnel_number}
     elsewhere = _emails_elsewhere(
         session,
@@ -585,15 +607,23 @@ def plan(
         if change is not None:
             result.changes.append(change)
     if deactivate_missing:
-        listed = set(seen_emails)
-        for person in sorted(people, key=lambda p: p.email):
+        listed = {change.user_id for change in result.changes}
+        for person in sorted(people, key=lambda p: p.sign_in_name):
             if (
                 person.is_active
                 and person is not importer
-                and person.email not in listed
+                and person.id not in listed
+                and (person.email is None or person.email not in seen_emails)
                 and not (person.has_role(Role.ADMIN) or person.has_role(Role.TRAINER))
             ):
-                result.changes.append(Change(Action.DEACTIVATE, person.email, user_id=person.id))
+                result.changes.append(
+                    Change(
+                        Action.DEACTIVATE,
+                        person.email,
+                        user_id=person.id,
+                        personnel_number=person.personnel_number,
+                    )
+                )
     problems.sort(key=lambda p: (p.line, not p.is_error))
     return result
 
@@ -645,10 +675,8 @@ def _plan_row(
     bad_cells = {f for f, text in values.items() if is_formula(text) or len(text) > _MAX_LENGTH[f]}
 
     email = normalize_email(values.get(Field.EMAIL, ""))
-    if Field.EMAIL not in bad_cells:
-        if not email:
-            problem("email-missing")
-        elif not _EMAIL.fullmatch(email):
+    if Field.EMAIL not in bad_cells and email:  # none: known by the personnel number
+        if not _EMAIL.fullmatch(email):
             problem("email-invalid", email=email)
         elif email in seen_emails:
             problem("email-duplicate", email=email, other=seen_emails[email])
@@ -657,6 +685,15 @@ def _plan_row(
     if email and email not in seen_emails:
         seen_emails[email] = line
     existing = by_email.get(email) if email else None
+    number = values.get(Field.PERSONNEL_NUMBER, "")
+    if Field.PERSONNEL_NUMBER in bad_cells:
+        number = ""
+    holder = by_number.get(number) if number else None
+    gives_address = False
+    if existing is None and holder is not None and (not email or holder.email is None):
+        # Known by the personnel number: a row without an address, or an address for
+        # someone who had none.
+        existing, gives_address = holder, bool(email)
 
     first = values.get(Field.FIRST_NAME, "")
     last = values.get(Field.LAST_NAME, "")
@@ -664,14 +701,16 @@ def _plan_row(
     if not name:
         problem("name-missing")
 
-    number = values.get(Field.PERSONNEL_NUMBER, "")
-    if number and Field.PERSONNEL_NUMBER not in bad_cells:
-        holder = by_number.get(number)
+    if number:
         if number in seen_numbers:
             problem("personnel-number-duplicate", number=number, other=seen_numbers[number])
         elif holder is not None and holder is not existing:
-            problem("personnel-number-taken", number=number, email=holder.email)
+            problem(
+                "personnel-number-taken", number=number, email=holder.email or holder.display_name
+            )
         seen_numbers.setdefault(number, line)
+    elif not email and not bad_cells & {Field.EMAIL, Field.PERSONNEL_NUMBER}:
+        problem("email-missing")
 
     department_name = values.get(Field.DEPARTMENT, "")
     department = None
@@ -692,6 +731,9 @@ def _plan_row(
                 problem("role-not-allowed", role=token)
             elif role is Role.MANAGER:
                 manager = True
+    has_address = bool(email) or (existing is not None and existing.email is not None)
+    if manager and not has_address:
+        problem("email-required")
 
     language: str | None = None
     language_text = values.get(Field.LANGUAGE, "")
@@ -711,12 +753,20 @@ def _plan_row(
             "language": language,
         }
         return problems, Change(
-            Action.CREATE, email, line, None, updates, department.name if department else None
+            Action.CREATE,
+            email or None,
+            line,
+            None,
+            updates,
+            department.name if department else None,
+            number or None,
         )
 
     if not existing.is_active:
-        problem("inactive-person", email=email)
+        problem("inactive-person", email=existing.sign_in_name)
     updates = {}
+    if gives_address:
+        updates["email"] = email
     if name != existing.display_name:
         updates["display_name"] = name
     if number and number != existing.personnel_number:
@@ -733,7 +783,13 @@ def _plan_row(
         updates["department_id"] = department.id
     action = Action.MOVE if moved else Action.UPDATE if updates else Action.UNCHANGED
     return problems, Change(
-        action, email, line, existing.id, updates, department.name if moved and department else None
+        action,
+        existing.email if not gives_address else email,
+        line,
+        existing.id,
+        updates,
+        department.name if moved and department else None,
+        number or existing.personnel_number,
     )
 
 
@@ -757,6 +813,8 @@ class ImportSummary:
     Ids rather than objects: holding thousands of new objects makes every later
     flush of the import slower (5,000 people: 42 s instead of 27 s on SQLite).
     """
+    without_email: int = 0
+    """How many of them have no address, so no invitation (set by `apply_and_invite`)."""
 
 
 def apply(
@@ -825,7 +883,10 @@ def apply_and_invite(
     import is kept. Raises `ImportRefused` as `apply` does."""
     summary = apply(session, company, import_plan, actor.user, now)
     newcomers = [session.get(User, user_id) for user_id in summary.new_people_ids]
-    invite_all(session, [p for p in newcomers if p is not None], now, invite_lifetime)
+    # People without an address get no mail: HR prints them a letter or a login card.
+    with_email = [p for p in newcomers if p is not None and p.has_email]
+    invite_all(session, with_email, now, invite_lifetime)
+    summary.without_email = len(summary.new_people_ids) - len(with_email)
     counts = summary.counts
     audit.record(
         session,
@@ -876,6 +937,8 @@ def _new_person(company: Company, change: Change, departments: dict[int, Departm
 
 def _update(person: User, change: Change, departments: dict[int, Department]) -> None:
     values = change.updates
+    if "email" in values:
+        person.email = values["email"]
     if "display_name" in values:
         person.display_name = values["display_name"]
     if "personnel_number" in values:

@@ -22,15 +22,24 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from wtforms import BooleanField, EmailField, SelectChoice, SelectField, StringField
-from wtforms.validators import Email, InputRequired, Length
+from wtforms.validators import Email, InputRequired, Length, Optional
 
-from lms.areas import Places, company_in_url, feature_url
+from lms.areas import Places, area, company_in_url, feature_url
 from lms.audit.trail import current_actor
 from lms.clock import now, today
 from lms.db import db
@@ -56,14 +65,47 @@ class _NameAndAddress(Form):
         _l("Name"),
         validators=[InputRequired(message=_l("Please enter the name.")), Length(max=200)],
     )
+    # Optional: a learner may have none (issue 19) and signs in with the company's
+    # sign-in code, their personnel number and a PIN; the services refuse an empty
+    # address for managers and for anyone without a personnel number.
     email = EmailField(
         _l("E-mail address"),
         validators=[
-            InputRequired(message=_l("Please enter the e-mail address.")),
+            Optional(),
             Email(message=_l("Please enter a valid e-mail address.")),
             Length(max=254),
         ],
+        description=_l(
+            "Leave empty for employees without an e-mail address – they sign in with "
+            "their personnel number and a PIN or a login card."
+        ),
     )
+    personnel_number = StringField(
+        _l("Personnel number"),
+        validators=[Length(max=50)],
+        description=_l("Needed for employees without an e-mail address: they sign in with it."),
+    )
+
+
+def address_error(code: str) -> str | None:
+    """The words for a refused address or personnel number (`accounts.address_problem`,
+    a taken address or number), or None for other codes."""
+    return {
+        "invalid-email": _("Please enter a valid e-mail address."),
+        "email-taken": _("Someone has this e-mail address already."),
+        "email-required": _("Managers, trainers and administrators need an e-mail address."),
+        "personnel-number-required": _(
+            "Enter a personnel number or an e-mail address: without an address, the "
+            "personnel number is how the person signs in."
+        ),
+        "personnel-number-taken": _("Someone in this company has this personnel number already."),
+    }.get(code)
+
+
+def _show_refusal(form: _NameAndAddress, code: str) -> None:
+    """Put the words for a refused address or number under the field they concern."""
+    target = form.personnel_number if code.startswith("personnel-number") else form.email
+    target.errors = [*target.errors, address_error(code) or code]
 
 
 ROLE_CHOICES = [
@@ -85,7 +127,6 @@ class PersonForm(_NameAndAddress):
 
 
 class PersonEditForm(_NameAndAddress):
-    personnel_number = StringField(_l("Personnel number"), validators=[Length(max=50)])
     department = SelectField(
         _l("Department"),
         coerce=int,
@@ -232,7 +273,7 @@ class ListRow:
 
     id: int
     display_name: str
-    email: str
+    email: str | None
     personnel_number: str | None
     is_active: bool
     department_id: int | None
@@ -322,6 +363,17 @@ def index() -> ResponseReturnValue:
     )
 
 
+def _login_cards_url(company: Company) -> str | None:
+    """The area's page of login cards and invitation letters (lms/login_cards), where
+    a person without an address gets in; None while the area has none."""
+    endpoint = f"{area()}.login_cards.index"
+    if endpoint not in current_app.view_functions:
+        return None
+    if current_app.url_map.is_endpoint_expecting(endpoint, "company_id"):
+        return url_for(endpoint, company_id=company.id)
+    return url_for(endpoint)
+
+
 def _invite_lifetime() -> timedelta:
     return timedelta(days=current_app.config["INVITE_TOKEN_DAYS"])
 
@@ -341,25 +393,30 @@ def new() -> ResponseReturnValue:
         department = next((d for d in departments if d.id == form.department.data), None)
         roles = tuple(Role(r) for r in form.roles.data or [Role.LEARNER.value])
         new = accounts.NewPerson(
-            email=form.email.data or "",
+            email=form.email.data or None,
             display_name=(form.display_name.data or "").strip(),
             roles=roles,
             company=company,
             department=department,
             language=form.language.data,
+            personnel_number=(form.personnel_number.data or "").strip() or None,
         )
         try:
             user = companies.add_person(db.session, current_actor(), new, now(), _invite_lifetime())
         except accounts.AccountError as error:
-            form.email.errors = [
-                _("Someone has this e-mail address already.")
-                if error.code == "email-taken"
-                else _("Please enter a valid e-mail address.")
-            ]
+            _show_refusal(form, error.code)
             page = render_template("people/new.html", form=form, company=company, place=place)
             return page, 422
-        flash(_("%(name)s is added and invited by e-mail.", name=user.display_name), "success")
-        return redirect(place.url("index"))
+        if user.has_email:
+            flash(_("%(name)s is added and invited by e-mail.", name=user.display_name), "success")
+            return redirect(place.url("index"))
+        # No mail: say how the person gets in (a letter or a card, lms/login_cards).
+        flash(
+            _("%(name)s is added. Without an e-mail address no invitation is sent: print "
+              "an invitation letter or a login card for them.", name=user.display_name),
+            "success",
+        )  # fmt: skip
+        return redirect(place.url("edit", user_id=user.id))
     return render_template("people/new.html", form=form, company=company, place=place)
 
 
@@ -389,7 +446,7 @@ def invite(user_id: int) -> ResponseReturnValue:
     """The invitation again, or a password link for someone who accepted it."""
     place = places.current()
     person = place.person(user_id)
-    if not person.is_active:
+    if not person.is_active or not person.has_email:
         abort(404)
     if person.password_hash is None:
         account_mail.invite(db.session, person, now(), _invite_lifetime())
@@ -418,11 +475,14 @@ def edit(user_id: int) -> ResponseReturnValue:
         form.manager.data = person.has_role(Role.MANAGER)
         form.managed_departments.data = [d.id for d in person.managed_departments]
         form.language.data = person.language or ""
-    address_locked = not place.changes_used_addresses and person.password_hash is not None
+    # In use: a password, or a PIN (an address added by a manager would let them take
+    # over a PIN account through the invitation).
+    in_use = person.password_hash is not None or person.pin_hash is not None
+    address_locked = not place.changes_used_addresses and in_use
     if (
         request.method == "POST"
         and address_locked
-        and (form.email.data or "").strip().lower() != person.email
+        and (form.email.data or "").strip().lower() != (person.email or "")
     ):
         form.email.errors = [_("Only an administrator changes the address of an account in use.")]
     elif form.validate_on_submit():
@@ -433,7 +493,7 @@ def edit(user_id: int) -> ResponseReturnValue:
             managed = tuple(person.managed_departments)
         fields = PersonFields(
             display_name=form.display_name.data or "",
-            email=form.email.data or "",
+            email=form.email.data or None,
             personnel_number=form.personnel_number.data,
             department=by_id.get(form.department.data or 0),
             manager=manager,
@@ -445,16 +505,16 @@ def edit(user_id: int) -> ResponseReturnValue:
                 db.session, current_actor(), person, fields, now(), today()
             )
         except CompanyError as error:
-            texts = {
-                "invalid-email": (form.email, _("Please enter a valid e-mail address.")),
-                "email-taken": (form.email, _("Someone has this e-mail address already.")),
-                "personnel-number-taken": (
-                    form.personnel_number,
-                    _("Someone in this company has this personnel number already."),
-                ),
-            }
-            target, text = texts.get(error.code, (form.department, error.code))
-            target.errors = [*target.errors, text]
+            if error.code == "email-required":
+                # Refused for the manager role asked for: said at the address.
+                form.email.errors = [*form.email.errors, _(
+                    "A manager needs an e-mail address. Enter one, or leave "
+                    "the manager role unticked."
+                )]  # fmt: skip
+            elif address_error(error.code) is not None:
+                _show_refusal(form, error.code)
+            else:
+                form.department.errors = [*form.department.errors, error.code]
         else:
             flash(
                 _("%(name)s is moved; the new department's assignments apply.",
@@ -472,5 +532,6 @@ def edit(user_id: int) -> ResponseReturnValue:
         place=place,
         gives_manager=gives_manager,
         failed_sign_ins=throttling.recent_failures(db.session, person.id, now()),
+        login_cards_url=None if person.has_email else _login_cards_url(company),
         **place.edit_context(person),
     ), (422 if form.errors else 200)

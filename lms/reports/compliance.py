@@ -142,9 +142,10 @@ class Cell(NamedTuple):
 class Row:
     user_id: int
     name: str
-    email: str
+    email: str | None  # None: a learner without an address (issue 19)
     department_id: int | None
     problems: int
+    personnel_number: str | None = None
 
 
 @dataclass
@@ -285,11 +286,14 @@ def _cells(
     return stmt.subquery("cells")
 
 
-def _people(scope: Scope, filters: Filters) -> Select[int, str, str, int | None]:
+_PersonColumns = tuple[int, str, str | None, int | None, str | None]
+
+
+def _people(scope: Scope, filters: Filters) -> Select[int, str, str | None, int | None, str | None]:
     """The people in scope and in the department filter, in the order of the sort."""
-    stmt = select(User.id, User.display_name, User.email, User.department_id).where(
-        User.company_id == scope.company_id, User.is_active.is_(True)
-    )
+    stmt = select(
+        User.id, User.display_name, User.email, User.department_id, User.personnel_number
+    ).where(User.company_id == scope.company_id, User.is_active.is_(True))
     if scope.department_ids is not None:
         stmt = stmt.where(User.department_id.in_(list(scope.department_ids)))
     if filters.department_id is not None:
@@ -305,7 +309,7 @@ def _people(scope: Scope, filters: Filters) -> Select[int, str, str, int | None]
 
 
 def _row(values: Sequence[Any], problems: int) -> Row:
-    return Row(values[0], values[1], values[2], values[3], problems)
+    return Row(values[0], values[1], values[2], values[3], problems, values[4])
 
 
 _STATE_OF = {state.value: state for state in CellState}
@@ -421,13 +425,13 @@ def matrix(
     A fixed number of queries, whatever the size of the team. `titles`: the course
     titles in `lang` when the caller has them (`assigned_courses`), saving their query.
     """
-    people: list[tuple[int, str, str, int | None]] = list(
+    people: list[_PersonColumns] = list(
         cached_for_scope(
             scope,
-            ("people", filters.department_id, filters.sort),
+            # "people-2": the rows gained the personnel number (issue 19).
+            ("people-2", filters.department_id, filters.sort),
             lambda: tuple(
-                cast(tuple[int, str, str, int | None], tuple(p))
-                for p in session.execute(_people(scope, filters))
+                cast(_PersonColumns, tuple(p)) for p in session.execute(_people(scope, filters))
             ),
         )
     )

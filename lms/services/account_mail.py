@@ -11,6 +11,7 @@ moves it off the address (`auth.routes`).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,6 +24,8 @@ from sqlalchemy.orm import Session
 from lms.mail import queue_mail
 from lms.models import TokenPurpose, User
 from lms.services.accounts import issue_tokens
+
+log = logging.getLogger(__name__)
 
 
 def _language(user: User) -> str:
@@ -41,7 +44,11 @@ def _send_link_mail(
     template: str,
     **values: Any,
 ) -> None:
-    """Queue the mail `template` with `values`, in the person's language."""
+    """Queue the mail `template` with `values`, in the person's language; nothing for a
+    person without an address (logged: HR prints them a letter or a login card)."""
+    if user.email is None:
+        log.info("no mail %s: person %s has no address", template, user.id)
+        return
     with force_locale(_language(user)):
         queue_mail(
             session,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -51,8 +51,12 @@ def find_user_by_email(session: Session, email: str) -> User | None:
 
 
 def can_log_in(user: User) -> bool:
-    """Active people of an active company (or of none, for provider staff)."""
-    if not user.is_active or user.password_hash is None:
+    """Active people of an active company (or of none, for provider staff). Someone
+    with an e-mail address but neither password nor PIN has not accepted the invitation
+    yet; a person without an address signs in with a PIN or a login card (issue 19)."""
+    if not user.is_active:
+        return False
+    if user.password_hash is None and user.pin_hash is None and user.has_email:
         return False
     return user.company is None or user.company.is_active
 
@@ -113,7 +117,7 @@ def record_login(
 
 
 def password_context(user: User) -> tuple[str, ...]:
-    return (user.email, user.display_name)
+    return (user.sign_in_name, user.display_name)
 
 
 def set_password(session: Session, user: User, new_password: str) -> None:
@@ -280,15 +284,61 @@ def accept_invitation(
 # --- Creating people ---------------------------------------------------------
 
 
+# Roles that need an e-mail address: their holders sign in with it and a password, and
+# receive what goes by mail. A learner may have none (issue 19: the shop floor) and signs
+# in with the company's sign-in code, their personnel number and a PIN instead.
+ROLES_NEEDING_EMAIL = frozenset({Role.MANAGER, Role.TRAINER, Role.ADMIN})
+
+
+def address_problem(
+    email: str | None, personnel_number: str | None, roles: Iterable[Role]
+) -> str | None:
+    """Why a person with this (normalised) address, number and roles cannot be kept, as
+    a code ("invalid-email", "email-required", "personnel-number-required"), or None.
+
+    A person without an address must be a learner only and have a personnel number,
+    which is how they sign in."""
+    if email:
+        return None if "@" in email else "invalid-email"
+    if ROLES_NEEDING_EMAIL.intersection(roles):
+        return "email-required"
+    if not (personnel_number or "").strip():
+        return "personnel-number-required"
+    return None
+
+
 @dataclass(frozen=True)
 class NewPerson:
-    email: str
+    email: str | None
     display_name: str
     roles: tuple[Role, ...]
     company: Company | None = None
     department: Department | None = None
     language: str | None = None
     personnel_number: str | None = None
+
+
+def _check_personnel_numbers(session: Session, people: Sequence[NewPerson]) -> None:
+    """A personnel number is unique within its company (it signs in people without an
+    address): one listed twice, or held already, is taken."""
+    pairs = [
+        (person.company.id, person.personnel_number)
+        for person in people
+        if person.company is not None and person.personnel_number
+    ]
+    if len(set(pairs)) != len(pairs):
+        raise AccountError("personnel-number-taken")
+    wanted = sorted(pairs)
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        found = session.execute(
+            select(User.company_id, User.personnel_number).where(
+                User.company_id.in_({company for company, _ in chunk}),
+                User.personnel_number.in_({number for _, number in chunk}),
+            )
+        ).all()
+        if set(chunk).intersection((row[0], row[1]) for row in found):
+            raise AccountError("personnel-number-taken")
 
 
 def create_user(session: Session, person: NewPerson, now: datetime) -> User:
@@ -305,16 +355,20 @@ def create_users(session: Session, people: Sequence[NewPerson], now: datetime) -
     standing assignments of all newcomers in one pass. Returns the users in
     the order given.
     """
-    emails = [normalize_email(person.email) for person in people]
-    if any(not email or "@" not in email for email in emails):
-        raise AccountError("invalid-email")
-    if len(set(emails)) != len(emails):
+    emails = [normalize_email(person.email or "") or None for person in people]
+    for person, email in zip(people, emails, strict=True):
+        problem = address_problem(email, person.personnel_number, person.roles)
+        if problem is not None:
+            raise AccountError(problem)
+    given = [email for email in emails if email is not None]
+    if len(set(given)) != len(given):
         raise AccountError("email-taken")
-    wanted = sorted(emails)
+    wanted = sorted(given)
     for start in range(0, len(wanted), 500):
         chunk = wanted[start : start + 500]
         if session.scalar(select(func.count()).select_from(User).where(User.email.in_(chunk))):
             raise AccountError("email-taken")
+    _check_personnel_numbers(session, people)
     for person in people:
         if person.department is not None and (
             person.company is None or person.department.company_id != person.company.id
@@ -328,7 +382,7 @@ def create_users(session: Session, people: Sequence[NewPerson], now: datetime) -
     for person, email in zip(people, emails, strict=True):
         user = User(
             email=email,
-            display_name=person.display_name.strip() or email,
+            display_name=person.display_name.strip() or email or person.personnel_number or "",
             company=person.company,
             department=person.department,
             language=person.language,

@@ -32,6 +32,7 @@ from lms.services import item_stats
 from lms.services.account_mail import invite
 from lms.services.accounts import (
     NewPerson,
+    address_problem,
     create_user,
     deactivate_user,
     normalize_email,
@@ -308,7 +309,7 @@ def _department_named(session: Session, company: Company, name: str) -> Departme
 @dataclass(frozen=True)
 class PersonFields:
     display_name: str
-    email: str
+    email: str | None  # None or empty: none (a learner with a personnel number)
     personnel_number: str | None
     department: Department | None
     manager: bool
@@ -324,17 +325,20 @@ PERSON_FIELDS = ("display_name", "email", "personnel_number", "department_id", "
 def add_person(
     session: Session, actor: Actor, new: NewPerson, now: datetime, invite_lifetime: timedelta
 ) -> User:
-    """Add someone to a company and invite them by e-mail.
+    """Add someone to a company and invite them by e-mail, if they have an address.
 
     The invitation is queued in the outbox in the caller's transaction, so it goes out
-    only if the account is kept. Raises `accounts.AccountError` (invalid or taken
-    address) before anything changes.
+    only if the account is kept. A learner without an address gets no mail: HR prints
+    them an invitation letter or a login card. Raises `accounts.AccountError` (invalid
+    or taken address, an address missing for the roles, no personnel number for a
+    person without an address, a taken personnel number) before anything changes.
     """
     person = create_user(session, new, now)
     audit.record(session, actor, "person.create", person.company_id, now,
                  subject=person.display_name, subject_id=person.id,
                  changes=audit.created(person, PERSON_FIELDS))  # fmt: skip
-    invite(session, person, now, invite_lifetime)
+    if person.has_email:
+        invite(session, person, now, invite_lifetime)
     return person
 
 
@@ -362,13 +366,17 @@ def update_person(
     """Change a person of a company; a new department brings its standing assignments
     (the person keeps every assignment they had). Returns whether they moved."""
     before = audit.snapshot(person, PERSON_FIELDS)
-    email = normalize_email(fields.email)
-    if not email or "@" not in email:
-        raise CompanyError("invalid-email")
-    taken = session.scalar(select(User.id).where(User.email == email, User.id != person.id))
-    if taken is not None:
-        raise CompanyError("email-taken")
+    email = normalize_email(fields.email or "") or None
     number = (fields.personnel_number or "").strip() or None
+    roles = {*person.roles, Role.MANAGER} if fields.manager else person.roles - {Role.MANAGER}
+    problem = address_problem(email, number, roles)
+    if problem is not None:
+        raise CompanyError(problem)
+    taken = email and session.scalar(
+        select(User.id).where(User.email == email, User.id != person.id)
+    )
+    if taken:
+        raise CompanyError("email-taken")
     if number is not None and session.scalar(
         select(User.id).where(
             User.company_id == person.company_id,
@@ -381,7 +389,7 @@ def update_person(
     if any(d is not None and d.company_id != person.company_id for d in departments):
         raise CompanyError("department-of-other-company")
     moved = (fields.department.id if fields.department else None) != person.department_id
-    person.display_name = fields.display_name.strip() or email
+    person.display_name = fields.display_name.strip() or email or number or ""
     person.email = email
     cells_changed(session, person.company_id)
     person.personnel_number = number
@@ -448,6 +456,8 @@ def set_staff_roles(
     """
     if person.company_id is not None:
         raise CompanyError("not-staff")
+    if (admin or trainer) and not person.has_email:
+        raise CompanyError("email-required")
     if not admin and person.has_role(Role.ADMIN):
         if person.id == actor.user_id:
             raise CompanyError("own-admin-role")

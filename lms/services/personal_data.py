@@ -80,7 +80,8 @@ def export_personal_data(session: Session, user: User) -> dict[str, Any]:
     return {
         "format": "lernwerk-personal-data/2",
         "profile": {
-            "email": user.email,
+            "email": user.email,  # None: a learner without an address
+            "personnel_number": user.personnel_number,
             "display_name": user.display_name,
             "language": user.language,
             "company": user.company.name if user.company else None,

@@ -13,7 +13,13 @@ sends it not again:
   it is open (services/refreshers.py), in the learner's mail with the others;
 - digest: each manager once per ISO week, with the counts per state in their
   scope and the people with overdue or expired assignments (status only,
-  whatever the company's privacy level).
+  whatever the company's privacy level), and how many people without an e-mail
+  address have something to do this week (the printable list, lms/notices/to_do.py).
+
+A person without an e-mail address (issue 19: the shop floor) gets no mail: each of
+their reminders becomes a notice in the app instead (the header's count, the notices
+page), recorded in `ReminderSent` the same way, so it comes exactly as often as the
+mail would.
 
 Which of them go out is set per company in the browser (`companies.remind_*`, see
 lms/notices/reminders.py); the defaults are all of them.
@@ -44,6 +50,7 @@ from lms.clock import today
 from lms.mail import Mail, queue_mail
 from lms.models import Company, ReminderSent, Role, User, UserRole
 from lms.notices import service as notices
+from lms.notices import to_do
 from lms.permissions import managed_department_ids
 from lms.reports.compliance import (
     PROBLEM_STATES,
@@ -79,12 +86,13 @@ class Links:
 
     learn: str  # the learner's start page, /learn/
     team: str  # the manager's "My team", /team/
+    to_do: str = ""  # the manager's printable list of this week, /team/to-do-this-week/
 
 
 @dataclass(frozen=True)
 class Recipient:
     user_id: int
-    email: str
+    email: str | None  # None: a learner without an address, reminded by notices only
     name: str
     language: str
 
@@ -99,6 +107,7 @@ class Item:
     course: str
     on: date
     key: str
+    course_id: int | None = None  # what a notice of it keeps (lms/notices/service.py)
 
 
 @dataclass(frozen=True)
@@ -117,6 +126,8 @@ class Digest:
     counts: dict[CellState, int]
     problems: tuple[Problem, ...]  # all of them; the mail shows the first DIGEST_LINES
     departments: tuple[str, ...]  # the manager's departments; empty: the whole company
+    # People without an e-mail address with something to do this week (to_do.due_this_week).
+    without_email: int = 0
 
 
 @dataclass(frozen=True)
@@ -142,6 +153,10 @@ class Summary:
 
     sent: Counter[str] = field(default_factory=Counter)  # per kind: items, and digests
     mails: list[Mail] = field(default_factory=list)
+    # People without an e-mail address: per kind the items posted as notices instead,
+    # and whom.
+    noticed: Counter[str] = field(default_factory=Counter)
+    notified: list[int] = field(default_factory=list)
 
 
 def iso_week(day: date) -> str:
@@ -176,7 +191,7 @@ def plan_reminders(session: Session, now: datetime) -> list[Reminder]:
 @dataclass(frozen=True)
 class _Row:
     user_id: int
-    email: str
+    email: str | None
     name: str
     language: str
     department_id: int | None
@@ -200,7 +215,7 @@ def _plan_company(
     rows = [
         _Row(
             user_id=values.user_id,
-            email=values.email,
+            email=values.email or None,
             name=values.display_name,
             language=mail_language(values.language, company.default_language),
             department_id=values.department_id,
@@ -223,7 +238,7 @@ def _plan_company(
     extra = _refresher_items(session, company, due_refreshers, sent, titles)
     reminders = _learner_reminders(rows, sent, titles, local_today, week, company, extra)
     for manager in _managers(session, company.id) if company.remind_digest else ():
-        digest = _digest(manager, company, rows, sent, titles, week)
+        digest = _digest(manager, company, rows, sent, titles, week, local_today)
         if digest is not None:
             reminders.append(digest)
     return reminders
@@ -299,7 +314,7 @@ def _refresher_items(
     people = {
         user.id: Recipient(
             user.id,
-            user.email,
+            user.email or None,
             user.display_name,
             mail_language(user.language, company.default_language),
         )
@@ -316,6 +331,7 @@ def _refresher_items(
                 titles.get(d.course_id, people[d.user_id].language),
                 d.due_on,
                 d.key,
+                d.course_id,
             ),
         )
         for d in waiting
@@ -346,7 +362,14 @@ def _learner_reminders(
             continue
         recipients[row.user_id] = Recipient(row.user_id, row.email, row.name, row.language)
         items[row.user_id].append(
-            Item(kind, row.assignment_id, titles.get(row.course_id, row.language), on, key)
+            Item(
+                kind,
+                row.assignment_id,
+                titles.get(row.course_id, row.language),
+                on,
+                key,
+                row.course_id,
+            )
         )
     return [
         Reminder(
@@ -384,8 +407,9 @@ def _digest(
     sent: set[tuple[int, str, str]],
     titles: _Titles,
     week: str,
+    local_today: date,
 ) -> Reminder | None:
-    if (manager.id, DIGEST, week) in sent:
+    if (manager.id, DIGEST, week) in sent or not manager.email:
         return None
     limited = managed_department_ids(manager)
     mine = [r for r in rows if limited is None or r.department_id in limited]
@@ -402,17 +426,28 @@ def _digest(
             problems.append(Problem(row.name, titles.get(row.course_id, language), row.state, on))
     problems.sort(key=lambda p: (p.name.casefold(), p.course.casefold(), p.on))
     departments = tuple(d.name for d in manager.managed_departments) if limited else ()
+    without_email = len(
+        {
+            r.user_id
+            for r in mine
+            if r.email is None and to_do.due_this_week(r.state, r.due_on, local_today)
+        }
+    )
     recipient = Recipient(manager.id, manager.email, manager.display_name, language)
-    return Reminder(recipient, digest=Digest(week, counts, tuple(problems), departments))
+    digest = Digest(week, counts, tuple(problems), departments, without_email)
+    return Reminder(recipient, digest=digest)
 
 
 def write_mail(reminder: Reminder, links: Links) -> Mail:
-    """The mail for `reminder`, in the recipient's language (needs an app context)."""
+    """The mail for `reminder`, in the recipient's language (needs an app context);
+    the recipient has an address."""
+    to = reminder.recipient.email
+    assert to is not None, "a person without an address is reminded by notices"
     with force_locale(reminder.recipient.language):
         if reminder.digest is not None:
             digest = reminder.digest
             return Mail(
-                reminder.recipient.email,
+                to,
                 _("Lernwerk: your team's modules this week"),
                 render_template(
                     "mail/digest.txt",
@@ -421,10 +456,11 @@ def write_mail(reminder: Reminder, links: Links) -> Mail:
                     shown=digest.problems[:DIGEST_LINES],
                     more=max(0, len(digest.problems) - DIGEST_LINES),
                     link=links.team,
+                    to_do_link=links.to_do,
                 ),
             )
         return Mail(
-            reminder.recipient.email,
+            to,
             _("Lernwerk: a reminder about your modules"),
             render_template(
                 "mail/reminder.txt",
@@ -443,7 +479,8 @@ def send_reminders(
     dry_run: bool = False,
     after_each: Callable[[], None] | None = None,
 ) -> Summary:
-    """Queue every reminder due at `now` in the outbox and record it, together.
+    """Queue every reminder due at `now` in the outbox and record it, together; a
+    person without an e-mail address gets each of theirs as a notice instead.
 
     The mail and its record are one change: a run that stops half-way leaves no
     mail without its record and no record without its mail; the outbox's sender
@@ -457,25 +494,34 @@ def send_reminders(
     if after_each is not None and not dry_run:
         after_each()
     for reminder in planned:
-        mail = write_mail(reminder, links)
+        user_id = reminder.recipient.user_id
+        mail = write_mail(reminder, links) if reminder.recipient.email else None
         if not dry_run:
             if not _record(session, reminder, now):
-                log.warning("Reminder to %s was also sent by another run.", mail.to)
+                log.warning("Reminder to user %s was also sent by another run.", user_id)
                 continue
-            queue_mail(
-                session,
-                mail.to,
-                mail.subject,
-                mail.body,
-                now=now,
-                user_id=reminder.recipient.user_id,
-                company_id=reminder.company_id,
-            )
-            notices.post_due_soon(session, reminder.recipient.user_id, reminder.items, now)
+            if mail is not None:
+                queue_mail(
+                    session,
+                    mail.to,
+                    mail.subject,
+                    mail.body,
+                    now=now,
+                    user_id=user_id,
+                    company_id=reminder.company_id,
+                )
+            # Without an address every reminder is a notice; with one, the mail says it
+            # all and only what falls due soon is a notice too.
+            shown = [i for i in reminder.items if mail is None or i.kind == DUE_SOON]
+            notices.post_reminders(session, user_id, shown, now)
             if after_each is not None:
                 after_each()
-        summary.mails.append(mail)
-        summary.sent.update(kind for kind, _key in reminder.records)
+        if mail is None:
+            summary.noticed.update(kind for kind, _key in reminder.records)
+            summary.notified.append(user_id)
+        else:
+            summary.mails.append(mail)
+            summary.sent.update(kind for kind, _key in reminder.records)
     return summary
 
 

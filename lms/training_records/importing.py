@@ -171,7 +171,7 @@ def plan(
     if department_ids is not None:
         people_query = people_query.where(User.department_id.in_(list(department_ids)))
     people = list(session.scalars(people_query))
-    by_email = {p.email: p for p in people}
+    by_email = {p.email: p for p in people if p.email}  # people without one: by number
     by_number = {p.personnel_number: p for p in people if p.personnel_number}
     module_keys: dict[str, int] = {}
     for module_id, (slug, module_title) in modules.items():

@@ -49,4 +49,5 @@ def test_manager_assigns_a_module_and_exports_the_matrix(
     column = rows[0].index(MODULE)
     fatma = next(r for r in rows[1:] if r[0] == "Fatma Demir")
     assert fatma[column].startswith("nicht begonnen (fällig am 30.06.2099)")
-    assert {r[2] for r in rows[1:]} == {"Verwaltung"}
+    department = rows[0].index("Abteilung")
+    assert {r[department] for r in rows[1:]} == {"Verwaltung"}

@@ -25,6 +25,22 @@ PUBLIC = {
     "main.verify",
     # Calendar apps fetch the feed without a login; its secret address is the key.
     "main.calendar_feed",
+    # The web app manifest, the service worker and the offline page (lms/offline): the
+    # same for everyone, naming no person.
+    "offline.manifest",
+    "offline.service_worker",
+    "offline.offline_page",
+    # Signing in with the company's code, a personnel number and a PIN (lms/pins).
+    "pins.sign_in",
+    # A shared device's start screen and "Fertig" (lms/shared_devices).
+    "kiosk.start",
+    "kiosk.done",
+    # Signing in with a login card or letter: its address (the QR code), the
+    # confirmation and the PIN after it, typing its code (lms/login_cards).
+    "cards.scan_target",
+    "cards.confirm",
+    "cards.pin",
+    "cards.code",
 }
 
 # Roles that may use each guarded area.
@@ -54,6 +70,10 @@ FOR_EVERYONE = {
     "notices.index",
     "notices.read_all",
     "notices.open_notice",
+    # Choosing or changing one's own PIN (lms/pins; 404 for people of no company).
+    "pins.choose",
+    # kiosk.js reporting input during a kiosk session (lms/shared_devices).
+    "kiosk.active",
 }
 
 

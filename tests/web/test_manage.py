@@ -214,12 +214,12 @@ def test_the_export_has_the_screens_rows_in_the_screens_order(client, db, world,
     response = client.get("/team/matrix.csv", query_string=filters, headers=EN)
     assert response.headers["Content-Disposition"].startswith("attachment;")
     rows = rows_of_csv(response)
-    assert rows[0][:3] == ["Name", "E-mail address", "Department"]
+    assert rows[0][:4] == ["Name", "E-mail address", "Personnel number", "Department"]
     names = [r[0] for r in rows[1:]]
     assert len(names) == 30  # every page, not just the first 50 shown
     on_screen = [n for n in names if f">{n}</a>" in html]
     assert on_screen == names[: len(on_screen)] and len(on_screen) == 30
-    assert all(r[3].startswith("overdue (due on") for r in rows[1:])
+    assert all(r[4].startswith("overdue (due on") for r in rows[1:])
 
     xlsx = client.get("/team/matrix.xlsx", query_string=filters, headers=EN)
     sheet = load_workbook(io.BytesIO(xlsx.data)).active
