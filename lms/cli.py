@@ -540,7 +540,7 @@ def _seed_shop_floor(session: Session) -> ShopFloorDemo | None:
         return None
     company, manager_email, people = found
     return shop_floor_demo.seed_shop_floor(
-        session, company, manager_email, people[:-1], people[-1:],
+        session, company, manager_email, f"admin@{demo.PROVIDER_DOMAIN}", people[:-1], people[-1:],
         Path(current_app.instance_path), now(),
     )  # fmt: skip
 

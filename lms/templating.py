@@ -9,7 +9,7 @@ from functools import lru_cache
 from typing import Any
 
 from babel import dates as babel_dates
-from flask import Flask, request
+from flask import Flask, request, session
 from flask_babel import (
     format_datetime,
     format_decimal,
@@ -103,7 +103,9 @@ def site_header() -> dict[str, Any]:
     navigation for the user's roles, account links and language switch."""
     user = current_user._get_current_object()
     authenticated = bool(user and user.is_authenticated)
-    items = nav_items()
+    # A person who must choose a PIN first (lms/pins) reaches no other page: no menu
+    # to lead them around in a circle.
+    items = [] if session.get("must_choose_pin") else nav_items()
     company = user.company if authenticated else None
     current = current_item(items)
     return {

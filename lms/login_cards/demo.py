@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from flask import url_for
+from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -89,14 +90,16 @@ def seed_shop_floor(
     session: Session,
     company: Company,
     manager_email: str,
+    printer_email: str,
     with_card: list[User],
     with_letter: list[User],
     folder: Path,
     now: datetime,
 ) -> ShopFloorDemo:
-    """PINs for `with_card`, a card sheet for them and a letter for `with_letter`, and
-    the company's shared device (enrolled by its manager)."""
-    actor = _actor(session, manager_email)
+    """PINs for `with_card`, a card sheet for them and a letter for `with_letter`
+    (printed by `printer_email`: the provider's admin, since the company keeps its people
+    to the admins), and the company's shared device (set up by its manager)."""
+    actor, printer = _actor(session, manager_email), _actor(session, printer_email)
     for person in with_card:
         if not verify_password(person.pin_hash, DEMO_PIN):
             person.pin_hash = hash_password(DEMO_PIN)
@@ -105,8 +108,9 @@ def seed_shop_floor(
     session.flush()
     folder.mkdir(parents=True, exist_ok=True)
     cards, letters = folder / CARDS_FILE, folder / LETTERS_FILE
-    _print(session, actor, company, with_card, CardKind.CARD, cards, now)
-    _print(session, actor, company, with_letter, CardKind.LETTER, letters, now)
+    with force_locale(company.default_language or "de"):
+        _print(session, printer, company, with_card, CardKind.CARD, cards, now)
+        _print(session, printer, company, with_letter, CardKind.LETTER, letters, now)
     if (
         session.scalar(
             select(SharedDevice.id).where(

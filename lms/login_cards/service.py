@@ -24,6 +24,7 @@ from lms.audit import service as audit
 from lms.audit.service import Actor
 from lms.models import User
 from lms.models.shop_floor import CardKind, LoginCard, LoginCardUse
+from lms.pins.service import may_use_pin
 
 # No 0/O, 1/I/L: the code is read from paper and typed on a tablet (as certificates').
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -165,9 +166,11 @@ def find_by_code(session: Session, typed: str) -> LoginCard | None:
 
 
 def holder_may_sign_in(user: User) -> bool:
-    """Whether the card's holder may sign in at all: an active, unerased person of an
-    active company. (Not `accounts.can_log_in`: a card's holder may have no password.)"""
-    if not user.is_active or user.erased_at is not None:
+    """Whether the card's holder may sign in at all: an active, unerased employee of an
+    active company. (Not `accounts.can_log_in`: a card's holder may have no password.)
+    A manager, trainer or admin never signs in with a card, as with a PIN: the card
+    alone must not open an account that sees other people's data."""
+    if not user.is_active or user.erased_at is not None or not may_use_pin(user):
         return False
     return user.company is not None and user.company.is_active
 

@@ -12,6 +12,7 @@ them manage people, and only their departments' employees if they are limited.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +33,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
+from flask_login import current_user
 from sqlalchemy import or_, select
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
@@ -55,10 +57,11 @@ from lms.forms import Form
 from lms.input_checks import number_arg
 from lms.login_cards import pdf, service
 from lms.login_cards.service import Outcome
-from lms.models import User
+from lms.models import User, UserRole
 from lms.models.shop_floor import CardKind, LoginCard, LoginCardUse, SharedDevice
 from lms.people import views as people_views
-from lms.permissions import get_for_company, public
+from lms.permissions import get_for_company, get_person_for_manager, public
+from lms.pins.service import ROLES_WITHOUT_PIN, may_use_pin
 from lms.redirects import safe_next
 from lms.security import limiter
 from lms.services import throttling
@@ -419,6 +422,8 @@ def _people(place: people_views.PeoplePlace, filters: ListFilters) -> list[User]
     ).where(User.id != place.actor.id, User.erased_at.is_(None))
     if filters.without_email:
         query = query.where(or_(User.email.is_(None), User.email == ""))
+    # Employees only: managers never sign in with a card (`service.holder_may_sign_in`).
+    query = query.where(~User.role_rows.any(UserRole.role.in_(list(ROLES_WITHOUT_PIN))))
     return list(db.session.scalars(query.order_by(User.display_name, User.id)))
 
 
@@ -454,7 +459,7 @@ def print_cards() -> ResponseReturnValue:
         abort(400)
     ids = list(dict.fromkeys(form.people.data or []))
     people = [place.person(user_id) for user_id in ids]
-    people = [person for person in people if person.is_active]
+    people = [person for person in people if service.holder_may_sign_in(person)]
     if not people:
         flash(_("Please choose at least one active person."), "error")
         return redirect(back)
@@ -479,12 +484,34 @@ def _card_url(secret: str) -> str:
     return url_for("cards.scan_target", secret=secret, _external=True)
 
 
+def _blocking_reach() -> tuple[int, Callable[[Any], User], bool]:
+    """Whose cards the actor may block: the people pages' reach (who also print), or,
+    for a manager whose company keeps its people to admins, the people they see on
+    their team pages: a lost card is blocked by the person's own manager at once.
+    Returns the company, a person-by-id lookup (404 outside the reach), and whether
+    the actor prints cards."""
+    try:
+        place = people_views.places.current()
+    except HTTPException:
+        if area() != "manage":
+            raise
+        manager: User = current_user._get_current_object()
+        if manager.company_id is None:
+            raise
+        return (
+            manager.company_id,
+            lambda user_id: get_person_for_manager(db.session, manager, user_id),
+            False,
+        )
+    return place.company.id, place.person, True
+
+
 @area_bp.post("/<int:card_id>/revoke")
 def revoke(card_id: int) -> ResponseReturnValue:
     """Block a card at once: lost, or its holder left."""
-    place = people_views.places.current()
-    card = get_for_company(db.session, LoginCard, card_id, place.company.id)
-    person = place.person(card.user_id)
+    company_id, reach, _may_print = _blocking_reach()
+    card = get_for_company(db.session, LoginCard, card_id, company_id)
+    person = reach(card.user_id)
     form = RevokeForm()
     back = safe_next(form.back.data, feature_url("login_cards", "index"))
     if not form.validate_on_submit() or form.reason.data not in service.REVOKE_REASONS:
@@ -518,7 +545,7 @@ class PersonCards:
     letter: LoginCard | None
     printed_by: dict[int, str]  # user id -> name
     uses: list[UseRow]
-    print_url: str
+    print_url: str | None  # None: the actor blocks cards but does not print them
     revoke_urls: dict[int, str]
 
 
@@ -526,11 +553,11 @@ class PersonCards:
 def login_card_section(person: User) -> PersonCards | None:
     """The person's cards for their page in the admin's or manager's area, or None
     where the actor may not print or block them (the people pages' reach)."""
-    if area() not in ("admin", "manage"):
+    if area() not in ("admin", "manage") or not may_use_pin(person):
         return None
     try:
-        place = people_views.places.current()
-        place.person(person.id)
+        company_id, reach, may_print = _blocking_reach()
+        reach(person.id)
     except HTTPException:
         return None
     cards = service.cards_of(db.session, person)
@@ -540,7 +567,7 @@ def login_card_section(person: User) -> PersonCards | None:
     device_ids = {u.shared_device_id for u in uses if u.shared_device_id is not None}
     devices = (
         dict(db.session.execute(select(SharedDevice.id, SharedDevice.name).where(
-            SharedDevice.id.in_(device_ids), SharedDevice.company_id == place.company.id
+            SharedDevice.id.in_(device_ids), SharedDevice.company_id == company_id
         )).tuples().all())
         if device_ids
         else {}
@@ -562,7 +589,7 @@ def login_card_section(person: User) -> PersonCards | None:
             UseRow(u, kinds.get(u.card_id, ""), devices.get(u.shared_device_id or 0, ""))
             for u in uses
         ],
-        print_url=feature_url("login_cards", "print_cards"),
+        print_url=feature_url("login_cards", "print_cards") if may_print else None,
         revoke_urls={c.id: feature_url("login_cards", "revoke", card_id=c.id) for c in working},
     )
 

@@ -116,10 +116,10 @@ def reset_pin(session: Session, actor: Actor, user: User, now: datetime) -> None
     user.pin_hash = None
     user.pin_set_at = None
     user.pin_locked_at = None
-    _record(
-        session, actor, "pin.reset", user, now,
-        changes={"pin": [had_pin, False], "pin_locked": [was_locked, False]},
-    )  # fmt: skip
+    changes: dict[str, list[object]] = {"pin": [had_pin, False]}
+    if was_locked:  # only what changed: "locked: yes → no"
+        changes["pin_locked"] = [True, False]
+    _record(session, actor, "pin.reset", user, now, changes=changes)
     session.flush()
 
 

@@ -136,6 +136,9 @@ def erase_person(session: Session, user: User, now: datetime) -> Erased:
     person.display_name = pseudonym
     person.personnel_number = None
     person.password_hash = None
+    person.pin_hash = None
+    person.pin_set_at = None
+    person.pin_locked_at = None
     person.language = None
     person.last_login_at = None
     person.must_change_password = False

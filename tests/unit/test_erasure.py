@@ -8,12 +8,14 @@ from sqlalchemy import func, select, text
 
 from lms.audit.service import Actor, log_report_access, record
 from lms.in_person import booking
+from lms.login_cards import service as login_cards
 from lms.models import (
     AttemptAnswer,
     Attendance,
     Base,
     Completion,
     ExternalRecord,
+    LoginCard,
     LoginEvent,
     QuizAttempt,
     User,
@@ -53,6 +55,9 @@ def test_after_erasure_no_table_holds_the_name_or_address_and_evidence_counts_st
     )  # fmt: skip
     learning.give_feedback(db, enrollment, "einstieg", 4, "Grüße, Jörg Ümlaut", NOW)
     db.add(LoginEvent(user_id=person.id, at=NOW, network="127.0.0.0/24"))
+    # The shop floor: a PIN and a login card (issue 19) go with the person.
+    person.pin_hash, person.pin_set_at = "$argon2id$pin-hash-of-joerg", NOW
+    issued = login_cards.issue_cards(db, Actor(world.a.manager), [person], "card", NOW)
     # A typed answer in a graded knowledge check: gone after erasure, like the attempt's.
     attempt = QuizAttempt(company_id=company.id, user_id=person.id, enrollment_id=enrollment.id,
                           version_id=enrollment.version_id, unit_id="quiz", language="de",
@@ -96,6 +101,9 @@ def test_after_erasure_no_table_holds_the_name_or_address_and_evidence_counts_st
     )
     erased = db.get(User, person.id)
     assert not erased.is_active and erased.password_hash is None and erased.roles == frozenset()
+    assert erased.pin_hash is None and erased.pin_set_at is None
+    assert "pin-hash-of-joerg" not in everything
+    assert db.get(LoginCard, issued[0].card.id) is None
     # The evidence: attendance and completion stay, under the pseudonym.
     db.refresh(seat)
     assert seat.attendance == "present"

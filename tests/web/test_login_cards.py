@@ -214,12 +214,37 @@ def test_the_person_page_shows_the_card_and_blocks_it(client, db, allowed, login
     assert "has no working login card" in page
 
 
-def test_the_section_stays_away_where_managers_do_not_manage_people(client, db, world, login):
+def test_every_manager_blocks_a_lost_card_but_prints_only_where_they_manage_people(
+    client, db, world, login
+):
+    """A lost card is blocked by the person's own manager at once, even where the company
+    keeps its people to its admins; printing cards stays with those who manage people."""
     person = world.a.employees[0]
-    issue(db, person)
+    issued = issue(db, person)
     login(world.a.manager)
     page = client.get(f"/team/people/{person.id}", headers=EN).get_data(as_text=True)
-    assert "Block the card" not in page and "login-card-heading" not in page
+    assert "Block the card" in page and "Print a new card" not in page
+    assert client.get("/team/login-cards", headers=EN).status_code == 404
+    response = client.post(f"/team/login-cards/{issued.card.id}/revoke",
+                           data={"reason": "lost"}, headers=EN)  # fmt: skip
+    assert response.status_code == 302
+    db.refresh(issued.card)
+    assert issued.card.revoked_reason == "lost"
+
+
+def test_a_manager_blocks_no_card_out_of_reach(client, db, world, login):
+    elsewhere = issue(db, world.b.employees[0])
+    other_department = next(
+        p for p in world.a.employees if p.department_id not in
+        {d.id for d in world.a.limited_manager.managed_departments}
+    )  # fmt: skip
+    in_company = issue(db, other_department)
+    login(world.a.limited_manager)
+    for card in (elsewhere.card, in_company.card):
+        response = client.post(f"/team/login-cards/{card.id}/revoke", data={"reason": "lost"})
+        assert response.status_code == 404
+        db.refresh(card)
+        assert card.revoked_at is None
 
 
 def test_an_admin_blocks_a_card_from_the_people_page(client, db, world, login):
@@ -489,3 +514,20 @@ def test_the_audit_log_names_prints_and_blocks(client, db, allowed, login):
     assert "Login cards or invitation letters printed" in page
     assert "Login card or invitation letter blocked" in page
     assert "left the company" in page and "login card" in page
+
+
+def test_a_managers_card_signs_nobody_in(client, db, world):
+    """A card alone must not open an account that sees other people's data."""
+    manager = world.a.manager
+    issued = issue(db, manager)
+    response = client.post(f"/k/{issued.secret}", headers=EN)
+    assert response.status_code == 403 and signed_in_as(client) is None
+    use = db.scalar(select(LoginCardUse).where(LoginCardUse.card_id == issued.card.id))
+    assert use is not None and use.outcome == "inactive"
+
+
+def test_the_cards_page_offers_employees_only(client, db, allowed, login):
+    login(allowed.a.manager)
+    page = client.get("/team/login-cards", headers=EN).get_data(as_text=True)
+    assert allowed.a.employees[0].display_name in page
+    assert allowed.a.limited_manager.display_name not in page

@@ -129,7 +129,7 @@ def test_every_page_links_the_manifest_and_offline_script(client, learner):
     assert 'data-session="in"' in page
     # The save button, hidden until offline.js finds a service worker.
     assert "data-offline-save" in page and 'data-url="/learn/courses/testkurs/offline.json"' in page
-    assert "Save for offline use" in page
+    assert "Für unterwegs speichern" in page  # German, the company's language
 
 
 def test_the_list_names_the_lessons_and_their_images(client, learner, course_version):

@@ -291,7 +291,7 @@ def test_must_choose_pin_leads_every_page_to_choosing(client, db, world, login):
         assert response.status_code == 302 and response.location == "/pin/choose", path
     page = text(client.get("/pin/choose", headers=EN))
     assert "Choose your PIN" in page and "Current PIN" not in page
-    assert "Log out" in page
+    assert "Log out" in page and 'class="main-nav"' not in page  # no menu leading in circles
     answer = choose(client, "111111")
     assert answer.status_code == 422 and "too easy" in text(answer)
     answer = choose(client, PIN, "482914")
@@ -378,3 +378,11 @@ def test_a_known_person_is_told_when_their_pin_is_locked(app, client, db, world,
     answer = choose(client, "950274", current="000112")
     assert answer.status_code == 422 and "Your PIN is locked" in text(answer)
     assert "Your PIN is locked" in text(choose(client, "950274", current=PIN))
+
+
+def test_the_profile_of_a_person_with_a_pin_offers_the_pin_not_a_password(client, db, world):
+    person = shop_floor_person(db, world.a)
+    sign_in(client, world.a.company.sign_in_code, "4711", PIN)
+    page = text(client.get("/profile", headers=EN))
+    assert "Change PIN" in page and "Change password" not in page
+    assert person.personnel_number in page

@@ -226,8 +226,9 @@ def test_the_digest_counts_people_without_an_address_with_something_due_in_the_m
     assert limited.digest is not None and limited.digest.without_email == 2
     with app.test_request_context(headers=EN):
         whole_mail = reminders.write_mail(whole, LINKS)
-    assert "3 people without an e-mail address have modules due." in whole_mail.body
-    assert "They get no reminders by e-mail." in whole_mail.body
+    # In the manager's language (German), whatever the request's.
+    assert "3 Personen ohne E-Mail-Adresse haben fällige Unterweisungen." in whole_mail.body
+    assert "Sie erhalten keine Erinnerungen per E-Mail." in whole_mail.body
     assert LINKS.to_do in whole_mail.body
 
 

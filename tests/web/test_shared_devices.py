@@ -292,7 +292,7 @@ def test_the_server_signs_out_after_the_idle_time(
     clock["now"] = START + timedelta(seconds=500)
     assert client.get("/notices/", headers={"Sec-Fetch-Mode": "cors"}).status_code == 200
     clock["now"] = START + timedelta(seconds=521)
-    response = client.get("/learn/")
+    response = client.get("/learn/", headers=EN)
     assert response.status_code == 302 and response.location == "/kiosk/"
     assert response.headers["Clear-Site-Data"] == CLEARS
     page = client.get("/kiosk/", headers=EN).get_data(as_text=True)
