@@ -43,6 +43,7 @@ from lms.models import (
     UnitFeedback,
     User,
 )
+from lms.notices import service as notices
 from lms.reports import compliance, json_download
 from lms.reports.evidence import evidence
 from lms.services import learning, paths, quizzes
@@ -165,9 +166,14 @@ def index() -> ResponseReturnValue:
     texts = {version.id: learning.course_texts(version, lang) for version in shown}
     query = catalogue_search.CatalogueQuery.from_args(request.args)
     found = catalogue_search.search(catalogue, texts, query)
+    news = notices.for_start_page(db.session, user, now(), lang)
     return render_template(
         "learn/index.html",
         user=user,
+        news=news,
+        title_langs=news.title_langs if news else {},
+        notice_day=notices.day_of,
+        notice_moment=notices.moment_of,
         assigned=assigned,
         in_progress=[
             p

@@ -37,7 +37,13 @@ from lms.models import (
     ReminderSent,
     User,
 )
-from lms.reports.compliance import CellState, Scope, person_cells
+from lms.reports.compliance import (
+    CellState,
+    Scope,
+    course_titles,
+    person_cells,
+    title_languages,
+)
 
 ASSIGNED = "assigned"
 DUE_SOON = "due-soon"
@@ -152,6 +158,57 @@ def notices_of(session: Session, user: User, now: datetime) -> list[Notice]:
             .limit(PAGE_SIZE)
         )
     )
+
+
+@dataclass(frozen=True)
+class StartNotice:
+    """An unread notice as the learner's start page shows it (kept in the cache: plain
+    values, not the row)."""
+
+    id: int
+    kind: str
+    params: dict[str, Any]
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class StartNotices:
+    notices: tuple[StartNotice, ...]
+    titles: dict[int, str]  # the modules' titles in the page's language
+    title_langs: dict[int, str]
+
+
+def for_start_page(
+    session: Session, user: User, now: datetime, language: str, limit: int = 3
+) -> StartNotices | None:
+    """The person's newest unread notices for their start page (people without an
+    e-mail address read their reminders there, issue 19), or None. Kept in the cache
+    under `users.notices_revision`, like the header's count: no query on a hit, and
+    none at all when the count says there is nothing unread."""
+    if not unread_count(session, user, now):
+        return None
+    since = kept_since(now)
+
+    def load() -> StartNotices:
+        rows = session.scalars(
+            select(Notice)
+            .where(
+                Notice.user_id == user.id, Notice.created_at >= since, Notice.read_at.is_(None)
+            )
+            .order_by(Notice.created_at.desc(), Notice.id.desc())
+            .limit(limit)
+        ).all()
+        course_ids = sorted(
+            {n.params["course_id"] for n in rows if isinstance(n.params.get("course_id"), int)}
+        )
+        return StartNotices(
+            tuple(StartNotice(n.id, n.kind, dict(n.params), n.created_at) for n in rows),
+            course_titles(session, course_ids, language) if course_ids else {},
+            title_languages(session, course_ids, language) if course_ids else {},
+        )
+
+    key = ("start-notices", user.id, user.notices_revision, since.isoformat(), language)
+    return remembered(key, load)
 
 
 def mark_read(session: Session, user: User, notice_id: int, now: datetime) -> Notice | None:

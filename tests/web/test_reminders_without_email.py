@@ -180,6 +180,24 @@ def test_every_kind_of_reminder_notice_reads_in_words_and_leads_to_its_page(
     assert targets["refresher"] == ("learn.index", {})
 
 
+def test_the_start_page_shows_the_newest_unread_reminders(client, db, world, course):
+    """People without an address read their reminders on their start page, not only
+    behind the header's count; opening one marks it read, and the box goes."""
+    person = shop_floor(db, world.a, "Lea Wolf", "P-102")
+    now = datetime.now(UTC)
+    sign_in_as(client, person)
+    assert "New for you" not in text(client, "/learn/")
+    item = reminders.Item("overdue", None, "Testkurs", today(now) - timedelta(days=3), "k",
+                          course.id)  # fmt: skip
+    notices.post_reminders(db, person.id, [item], now)
+    page = text(client, "/learn/")
+    assert "New for you" in page and "Overdue: Test module, was due on" in page
+    (notice,) = notices_of(db, person)
+    answer = client.post(f"/notices/{notice.id}/open")
+    assert answer.status_code == 302
+    assert "New for you" not in text(client, "/learn/")
+
+
 # --- "Erinnerung senden" ----------------------------------------------------------------
 
 
