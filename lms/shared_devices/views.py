@@ -137,6 +137,12 @@ class EnrolForm(Form):
     )
 
 
+class NewCodeForm(Form):
+    # The old code stops working at once, on every printed list and notice: asked
+    # for in words, not taken from one stray tap.
+    confirm = BooleanField(_l("Yes, the old code is to stop working now."))
+
+
 class PinSettingForm(Form):
     pin_only_on_shared_devices = BooleanField(
         _l("PIN sign-in only on shared devices"),
@@ -234,8 +240,12 @@ def revoke(device_id: int) -> ResponseReturnValue:
 @area_bp.post("/sign-in-code")
 def new_code() -> ResponseReturnValue:
     place = places.current()
-    if not Form().validate_on_submit():
+    form = NewCodeForm()
+    if not form.validate_on_submit():
         abort(400)
+    if not form.confirm.data:
+        flash(_("The code is unchanged: tick the box to confirm a new code."), "error")
+        return redirect(url_for(".index") + "#sign-in")
     code = service.new_code(db.session, current_actor(), place.company, now())
     flash(
         _("The new sign-in code is %(code)s. The old code no longer works.", code=code),

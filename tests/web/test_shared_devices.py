@@ -161,7 +161,10 @@ def test_a_new_sign_in_code_and_the_pin_setting(
     company = world.a.company
     old = company.sign_in_code
     login(world.a.manager)
-    client.post("/team/devices/sign-in-code")
+    client.post("/team/devices/sign-in-code")  # not confirmed: nothing changes
+    db.refresh(company)
+    assert company.sign_in_code == old
+    client.post("/team/devices/sign-in-code", data={"confirm": "y"})
     db.refresh(company)
     assert company.sign_in_code and company.sign_in_code != old
     assert company.sign_in_code in client.get("/team/devices/").get_data(as_text=True)
