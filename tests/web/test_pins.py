@@ -194,7 +194,11 @@ def test_the_pin_locks_after_repeated_failures_until_a_manager_resets_it(
     db.refresh(person)
     assert (person.pin_hash, person.pin_locked_at) == (None, None)
     assert (
-        db.scalars(select(AuditEntry.action).where(AuditEntry.subject_id == person.id)).all()[-1]
+        db.scalars(
+            select(AuditEntry.action)
+            .where(AuditEntry.subject_id == person.id)
+            .order_by(AuditEntry.id.desc())
+        ).first()
         == "pin.reset"
     )
     page = text(manager.get(f"/team/people/{person.id}", headers=EN))
