@@ -14,9 +14,14 @@ for the place of the current request with `Places.current()`.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from flask import Blueprint, current_app, g, request, url_for
+from flask import Blueprint, abort, current_app, g, request, url_for
+from flask_login import current_user
+
+from lms.models import Company, User
+from lms.permissions import managed_department_ids
 
 P = TypeVar("P")
 
@@ -68,3 +73,39 @@ def company_in_url(bp: Blueprint) -> None:
     def give_company(endpoint: str, values: dict[str, Any]) -> None:
         if "company_id" in g and current_app.url_map.is_endpoint_expecting(endpoint, "company_id"):
             values.setdefault("company_id", g.company_id)
+
+
+@dataclass(frozen=True)
+class CompanyPlace:
+    """A page about one company as a whole (its reminder settings, its shared devices)."""
+
+    company: Company
+    back: str  # where "back" and a saved form lead
+
+
+def whole_company_places(section: str) -> Places[CompanyPlace]:
+    """The places of a company-wide settings page: an admin's company (from the URL),
+    back to `#section` of the company's page; a manager's own company, for managers of
+    the whole company only (403 for one limited to departments)."""
+    places: Places[CompanyPlace] = Places()
+
+    @places.register("admin")
+    def _admin() -> CompanyPlace:
+        from lms.db import db
+
+        company = db.session.get(Company, g.get("company_id"))
+        if company is None:
+            abort(404)
+        back = url_for("admin.company", company_id=company.id) + f"#{section}"
+        return CompanyPlace(company, back)
+
+    @places.register("manage")
+    def _manager() -> CompanyPlace:
+        manager: User = current_user._get_current_object()
+        if manager.company is None:
+            abort(404)
+        if managed_department_ids(manager) is not None:
+            abort(403)  # the page holds for the whole company
+        return CompanyPlace(manager.company, url_for("manage.index"))
+
+    return places

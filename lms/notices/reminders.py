@@ -10,9 +10,7 @@ under the manager's only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -21,15 +19,15 @@ from flask_login import current_user
 from wtforms import BooleanField, IntegerField
 from wtforms.validators import InputRequired, NumberRange
 
-from lms.areas import Places, area, company_in_url
+from lms.areas import area, company_in_url, whole_company_places
 from lms.audit.service import log_report_access
 from lms.audit.trail import current_actor
 from lms.clock import now
 from lms.db import db
 from lms.forms import Form
-from lms.models import Assignment, Company, User
+from lms.models import Assignment, User
 from lms.notices import service, to_do
-from lms.permissions import get_for_company, get_person_for_manager, managed_department_ids
+from lms.permissions import get_for_company, get_person_for_manager
 from lms.reports.compliance import course_titles
 from lms.services import reminders
 from lms.templating import datetime_filter, page_language
@@ -53,33 +51,9 @@ class ReminderSettingsForm(Form):
 # --- Settings ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class SettingsPlace:
-    company: Company
-    back: str  # where "back" and a saved form lead
-
-
 settings_bp = Blueprint("reminder_settings", __name__)
 company_in_url(settings_bp)
-places: Places[SettingsPlace] = Places()
-
-
-@places.register("admin")
-def _admin_place() -> SettingsPlace:
-    company = db.session.get(Company, g.get("company_id"))
-    if company is None:
-        abort(404)
-    return SettingsPlace(company, url_for("admin.company", company_id=company.id) + "#reminders")
-
-
-@places.register("manage")
-def _manager_place() -> SettingsPlace:
-    manager = db.session.get(User, current_user.id)
-    if manager is None or manager.company is None:
-        abort(404)
-    if managed_department_ids(manager) is not None:
-        abort(403)  # the settings hold for the whole company
-    return SettingsPlace(manager.company, url_for("manage.index"))
+places = whole_company_places("reminders")
 
 
 @settings_bp.route("/", methods=["GET", "POST"])

@@ -9,7 +9,6 @@ and the admin's (/admin/companies/<id>/devices).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from flask import (
@@ -17,7 +16,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    g,
     redirect,
     render_template,
     request,
@@ -32,13 +30,13 @@ from werkzeug.wrappers import Response
 from wtforms import BooleanField, StringField
 from wtforms.validators import DataRequired, Length
 
-from lms.areas import Places, area, company_in_url
+from lms.areas import CompanyPlace, area, company_in_url, whole_company_places
 from lms.audit.trail import current_actor
 from lms.clock import now
 from lms.db import db
 from lms.forms import Form
-from lms.models import Company, User
-from lms.permissions import managed_department_ids, public
+from lms.models import Company
+from lms.permissions import public
 from lms.redirects import safe_next
 from lms.shared_devices import kiosk, service
 from lms.shared_devices.cookie import clear_stale_cookie, current_device, set_device_cookie
@@ -153,34 +151,10 @@ class PinSettingForm(Form):
     )
 
 
-@dataclass(frozen=True)
-class Place:
-    company: Company
-    back: str  # the page "back" leads to
+places = whole_company_places("shared-devices")
 
 
-places: Places[Place] = Places()
-
-
-@places.register("admin")
-def _admin_place() -> Place:
-    company = db.session.get(Company, g.get("company_id"))
-    if company is None:
-        abort(404)
-    return Place(company, url_for("admin.company", company_id=company.id) + "#shared-devices")
-
-
-@places.register("manage")
-def _manager_place() -> Place:
-    manager = db.session.get(User, current_user.id)
-    if manager is None or manager.company is None:
-        abort(404)
-    if managed_department_ids(manager) is not None:
-        abort(403)  # the devices and the sign-in code belong to the whole company
-    return Place(manager.company, url_for("manage.index"))
-
-
-def _page(place: Place, enrol_form: EnrolForm | None = None, status: int = 200) -> Any:
+def _page(place: CompanyPlace, enrol_form: EnrolForm | None = None, status: int = 200) -> Any:
     device = current_device()
     if device is not None and device.company_id != place.company.id:
         device = None  # another company's device (an admin's browser)
@@ -189,9 +163,7 @@ def _page(place: Place, enrol_form: EnrolForm | None = None, status: int = 200) 
         place=place,
         company=place.company,
         devices=service.company_devices(db.session, place.company.id),
-        this_device=device
-        if device is not None and device.company_id == place.company.id
-        else None,
+        this_device=device,
         enrol_form=enrol_form or EnrolForm(formdata=None),
         pin_form=PinSettingForm(formdata=None, obj=place.company),
         admin=area() == "admin",
