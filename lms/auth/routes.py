@@ -8,7 +8,7 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask.typing import ResponseReturnValue
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
-from flask_login import current_user, logout_user
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from lms.audit.service import shorten_address
@@ -31,7 +31,6 @@ from lms.services import accounts, throttling
 from lms.services.account_mail import send_reset_mail
 from lms.services.passwords import verify_password
 from lms.shared_devices import kiosk
-from lms.shared_devices.cookie import current_device
 
 
 def _network() -> str:
@@ -133,15 +132,10 @@ def logout() -> ResponseReturnValue:
     user = db.session.get(User, current_user.id)
     if user is not None:
         accounts.end_all_sessions(user)
-    logout_user()
-    keep = session.get("lang")
-    session.clear()
-    if keep:
-        session["lang"] = keep
+    kiosk.end_session()
     flash(_("You are logged out."), "success")
     # On a shared device back to its start screen; nothing of the person stays.
-    target = "kiosk.start" if current_device() is not None else "auth.login"
-    return kiosk.forget_person(redirect(url_for(target)))
+    return kiosk.signed_out()
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])

@@ -83,6 +83,13 @@ def forget_person(response: Response) -> Response:
     return response
 
 
+def signed_out() -> Response:
+    """The answer to a sign-out: a shared device's start screen, else the login page,
+    with nothing of the person left in the browser."""
+    target = "kiosk.start" if current_device() is not None else "auth.login"
+    return forget_person(redirect(url_for(target)))
+
+
 def idle_message() -> str:
     seconds = idle_seconds()
     if seconds % 60 == 0:

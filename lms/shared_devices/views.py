@@ -111,8 +111,7 @@ def done() -> ResponseReturnValue:
             flash(kiosk.idle_message(), "info")
         else:
             flash(_("You are logged out."), "success")
-    target = "kiosk.start" if current_device() is not None else "auth.login"
-    return kiosk.forget_person(redirect(url_for(target)))
+    return kiosk.signed_out()
 
 
 @bp.post("/active")
