@@ -15,6 +15,12 @@ from lms.db import db
 from lms.models import User
 
 
+def request_network() -> str:
+    """The sender's network: the shortened address, as in the login history (the full
+    address where it cannot be shortened)."""
+    return shorten_address(request.remote_addr) or (request.remote_addr or "")
+
+
 def current_actor(session: Session | None = None) -> Actor:
     """The person of this request and their shortened network address."""
     session = session or db.session

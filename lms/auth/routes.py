@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from lms.audit.service import shorten_address
+from lms.audit.trail import request_network
 from lms.auth import bp, devices, signing_in
 from lms.auth.forms import (
     AcceptInvitationForm,
@@ -31,11 +31,6 @@ from lms.services import accounts, throttling
 from lms.services.account_mail import send_reset_mail
 from lms.services.passwords import verify_password
 from lms.shared_devices import kiosk
-
-
-def _network() -> str:
-    """The sender's network (shortened address, as in the login history)."""
-    return shorten_address(request.remote_addr) or (request.remote_addr or "")
 
 
 def _login_failed(response: Response) -> bool:
@@ -81,7 +76,11 @@ def _too_many_failures(verdict: throttling.Verdict) -> str:
 @bp.route("/login", methods=["GET", "POST"])
 @public
 @limiter.limit(
-    _ip_limit, methods=["POST"], key_func=_network, deduct_when=_login_failed, scope="login-ip"
+    _ip_limit,
+    methods=["POST"],
+    key_func=request_network,
+    deduct_when=_login_failed,
+    scope="login-ip",
 )
 def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
@@ -90,7 +89,7 @@ def login() -> ResponseReturnValue:
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
-        email, network = form.email.data or "", _network()
+        email, network = form.email.data or "", request_network()
         account = _account_key(email)
         with db.reading():
             known = accounts.find_user_by_email(db.session, email)
@@ -289,7 +288,7 @@ def change_password() -> ResponseReturnValue:
                 kind="password",
                 account=_account_key(user.sign_in_name),
                 user_id=user.id,
-                network=_network(),
+                network=request_network(),
                 trusted=False,
                 limits_=_password_check_budgets(),
                 now=now(),
@@ -298,7 +297,7 @@ def change_password() -> ResponseReturnValue:
             form.current_password.errors = [_too_many_failures(verdict)]
             return render_template("auth/change_password.html", form=form, user=user), 429
         if not verify_password(user.password_hash, form.current_password.data or ""):
-            throttling.log_failure("password", user.id, _network())
+            throttling.log_failure("password", user.id, request_network())
             form.current_password.errors = [_("The current password is not correct.")]
         else:
             throttling.forget(db.session, verdict)

@@ -48,8 +48,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length
 
 from lms.areas import area, company_in_url, feature_url
-from lms.audit.service import shorten_address
-from lms.audit.trail import current_actor
+from lms.audit.trail import current_actor, request_network
 from lms.auth import signing_in
 from lms.clock import now, today
 from lms.db import db
@@ -101,8 +100,6 @@ def _camera_for_the_scanner(response: Response) -> Response:
     return response
 
 
-def _network() -> str:
-    return shorten_address(request.remote_addr) or (request.remote_addr or "")
 
 
 def _failed(response: Response) -> bool:
@@ -154,7 +151,7 @@ def _refuse(
     with db.writing() as writing:
         service.log_use(
             writing, writing.get_one(LoginCard, card.id), outcome, now(),
-            network=_network(), shared_device_id=device.id if device else None,
+            network=request_network(), shared_device_id=device.id if device else None,
         )  # fmt: skip
     text = text or _refusal_text(card, outcome)
     return render_template("login_cards/refused.html", text=text), 403
@@ -198,7 +195,7 @@ def _sign_in_with(card_id: int) -> ResponseReturnValue:
         with db.writing() as writing:
             service.log_use(
                 writing, writing.get_one(LoginCard, card.id), Outcome.PIN_ASKED, at,
-                network=_network(),
+                network=request_network(),
             )  # fmt: skip
         session.pop(SCANNED_KEY, None)
         session[PIN_KEY] = {"card": card.id, "at": int(time.time())}
@@ -216,8 +213,9 @@ def _complete(card: LoginCard, holder: User, device_id: int | None) -> ResponseR
         db.session.rollback()
         return _refuse(card, Outcome.REVOKED, None, _used_letter_text())
     service.log_use(
-        db.session, mine, Outcome.SIGNED_IN, at, network=_network(), shared_device_id=device_id
-    )
+        db.session, mine, Outcome.SIGNED_IN, at,
+        network=request_network(), shared_device_id=device_id,
+    )  # fmt: skip
     signing_in.sign_in(holder, remember=False)
     if mine.kind == CardKind.LETTER or holder.pin_hash is None:
         # The first sign-in from a card or a letter: the person chooses a PIN first.
@@ -237,7 +235,9 @@ def _pending(key: str) -> dict[str, Any] | None:
 
 @bp.route("/k/<secret>", methods=["GET", "POST"])
 @public
-@limiter.limit(_ip_limit, methods=["POST"], key_func=_network, deduct_when=_failed, scope="card-ip")
+@limiter.limit(
+    _ip_limit, methods=["POST"], key_func=request_network, deduct_when=_failed, scope="card-ip"
+)
 def scan_target(secret: str) -> ResponseReturnValue:
     """The address in a card's QR code. Opening it (a phone's camera app) notes the
     card in the session and moves on to a confirmation page, so the secret leaves
@@ -255,7 +255,9 @@ def scan_target(secret: str) -> ResponseReturnValue:
 
 @bp.route("/k", methods=["GET", "POST"])
 @public
-@limiter.limit(_ip_limit, methods=["POST"], key_func=_network, deduct_when=_failed, scope="card-ip")
+@limiter.limit(
+    _ip_limit, methods=["POST"], key_func=request_network, deduct_when=_failed, scope="card-ip"
+)
 def confirm() -> ResponseReturnValue:
     """The "Sign in as …" button after a card was scanned."""
     scanned = _pending(SCANNED_KEY)
@@ -296,13 +298,15 @@ def _code_budgets() -> throttling.Budgets:
 
 @bp.route("/card", methods=["GET", "POST"])
 @public
-@limiter.limit(_ip_limit, methods=["POST"], key_func=_network, deduct_when=_failed, scope="card-ip")
+@limiter.limit(
+    _ip_limit, methods=["POST"], key_func=request_network, deduct_when=_failed, scope="card-ip"
+)
 def code() -> ResponseReturnValue:
     """Type the short code printed on a card or letter (or scan the card here)."""
     form = CodeForm()
     status = 200
     if form.validate_on_submit():
-        network = _network()
+        network = request_network()
         # A wrong code counts against the network's budget (every address of it),
         # written before the code is looked up and taken back when it was right.
         key = throttling.account_key(str(current_app.secret_key), f"card-code:{network}")

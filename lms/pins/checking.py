@@ -22,13 +22,14 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app, request
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lms.audit.service import Actor, shorten_address
+from lms.audit.service import Actor
+from lms.audit.trail import request_network
 from lms.clock import now
 from lms.db import db
 from lms.models import SignInFailure, User
@@ -50,11 +51,6 @@ class PinCheck:
     user: User | None = None
     status: int = 200
     message: str = ""
-
-
-def network() -> str:
-    """The sender's network (shortened address, as in the login history)."""
-    return shorten_address(request.remote_addr) or (request.remote_addr or "")
 
 
 def account_key(sign_in_code: str, personnel_number: str) -> str:
@@ -150,7 +146,7 @@ def check_pin(user: User | None, pin: str, key: str | None = None) -> PinCheck:
         if user is None:
             raise ValueError("check_pin needs a user or an account key")
         key = account_key_of(user)
-    where, at = network(), now()
+    where, at = request_network(), now()
     with db.reading():  # what is read of the person (roles, company), before any writing
         pin_hash = user.pin_hash if user is not None else None
         usable = user is not None and user.pin_locked_at is None and _may_sign_in(user)

@@ -30,7 +30,7 @@ from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from lms.areas import area, company_in_url
-from lms.audit.trail import current_actor
+from lms.audit.trail import current_actor, request_network
 from lms.auth import signing_in
 from lms.clock import now
 from lms.db import db
@@ -102,7 +102,7 @@ def _ip_limit() -> str:
 @bp.route("/", methods=["GET", "POST"])
 @public
 @limiter.limit(
-    _ip_limit, methods=["POST"], key_func=checking.network, deduct_when=_failed, scope="pin-ip"
+    _ip_limit, methods=["POST"], key_func=request_network, deduct_when=_failed, scope="pin-ip"
 )
 def sign_in() -> ResponseReturnValue:
     if current_user.is_authenticated:
