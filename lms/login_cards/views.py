@@ -64,6 +64,7 @@ from lms.pins.service import ROLES_WITHOUT_PIN, may_use_pin
 from lms.redirects import safe_next
 from lms.security import limiter
 from lms.services import throttling
+from lms.shared_devices.cookie import current_device
 
 bp = Blueprint("cards", __name__)
 area_bp = Blueprint("login_cards", __name__)
@@ -109,15 +110,6 @@ def _failed(response: Response) -> bool:
 
 def _ip_limit() -> str:
     return str(current_app.config["LOGIN_LIMIT_PER_IP"])
-
-
-def _shared_device() -> SharedDevice | None:
-    """The shared device this request comes from (kiosk mode, lms.shared_devices)."""
-    try:
-        from lms.shared_devices.cookie import current_device
-    except ImportError:  # pragma: no cover - only while kiosk mode is not there
-        return None
-    return current_device()
 
 
 # --- Signing in with a card -------------------------------------------------------
@@ -172,7 +164,7 @@ def _sign_in_with(card_id: int) -> ResponseReturnValue:
     at = now()
     with db.reading():
         card = db.session.get_one(LoginCard, card_id)
-        device = _shared_device()
+        device = current_device()
         holder = card.user
         on_shared_device = device is not None and device.company_id == card.company_id
         problem = service.refusal(card, at)

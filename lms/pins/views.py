@@ -40,6 +40,7 @@ from lms.permissions import get_for_company, get_person_for_manager, public
 from lms.pins import checking, service
 from lms.redirects import safe_next
 from lms.security import limiter
+from lms.shared_devices.cookie import current_device
 
 bp = Blueprint("pins", __name__)
 people_bp = Blueprint("pin_reset", __name__)
@@ -82,10 +83,6 @@ class ChoosePinForm(Form):
 
 def _device_company_id() -> int | None:
     """The company of the shared device this browser is (lms.shared_devices), if any."""
-    try:
-        from lms.shared_devices.cookie import current_device
-    except ImportError:  # kiosk mode not installed
-        return None
     device = current_device()
     return device.company_id if device is not None else None
 

@@ -14,7 +14,6 @@ from typing import Any
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -25,7 +24,6 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from jinja2 import TemplateNotFound
 from werkzeug.wrappers import Response
 from wtforms import BooleanField, StringField
 from wtforms.validators import DataRequired, Length
@@ -83,21 +81,7 @@ def start() -> ResponseReturnValue:
         "shared_devices/start.html",
         device=device,
         company=company,
-        card_scan=_template_exists(CARD_SCAN),
-        pin_sign_in="pins.sign_in" in current_app.view_functions,
     )
-
-
-# The login cards' "Karte scannen" and short-code form (lms/login_cards).
-CARD_SCAN = "login_cards/_scan.html"
-
-
-def _template_exists(name: str) -> bool:
-    try:
-        current_app.jinja_env.get_template(name)
-    except TemplateNotFound:
-        return False
-    return True
 
 
 @bp.post("/done")
