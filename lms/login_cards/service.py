@@ -53,7 +53,7 @@ class IssuedCard:
     person: User
     card: LoginCard
     secret: str  # in the QR code's address
-    code: str  # "XXXX-XXXX-XXXX"
+    code: str  # as printed, in groups of four: "K7QM-3XPA-W9RT"
 
 
 def digest(value: str) -> str:
