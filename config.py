@@ -8,6 +8,7 @@ refuses to start when a setting would leave the install open (see `validate`).
 
 from __future__ import annotations
 
+import base64
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -29,6 +30,14 @@ def _env_bool(name: str, default: bool) -> bool:
 def _env_int(name: str, default: int) -> int:
     value = _env(name)
     return int(value) if value is not None else default
+
+
+def _fernet_key(key: str) -> bool:
+    """Whether `key` is a Fernet key (32 bytes in URL-safe base64)."""
+    try:
+        return len(base64.urlsafe_b64decode(key.encode("ascii"))) == 32
+    except (ValueError, UnicodeError):
+        return False
 
 
 class Config:
@@ -168,6 +177,24 @@ class Config:
     # checked like a company's logo when served. Unset: the name "Lernwerk".
     PROVIDER_LOGO = _env("LMS_PROVIDER_LOGO")
 
+    # Connected systems (issue 20, docs/integration.md).
+    # Secrets Lernwerk must read again (an identity provider's client secret, webhook
+    # signing secrets, TOTP seeds) are encrypted with these Fernet keys
+    # (comma-separated; the first encrypts, every one decrypts, so a key is rotated by
+    # putting a new one first and running `lms secrets rotate`). Unset: one key derived
+    # from LMS_SECRET_KEY (changing that key then makes the stored secrets unreadable).
+    ENCRYPTION_KEYS = _env("LMS_ENCRYPTION_KEYS")
+    # Timeout in seconds for every call to a company's system (identity provider,
+    # webhook receiver).
+    OUTBOUND_TIMEOUT_SECONDS = _env_int("LMS_OUTBOUND_TIMEOUT_SECONDS", 10)
+    # Whether webhooks and identity providers may be on private or loopback networks
+    # (10.x, 192.168.x, 127.x, …). Off: refused, so no one makes the server call
+    # into its own network (server-side request forgery). Tests and a provider on the
+    # same host set it.
+    ALLOW_PRIVATE_ENDPOINTS = _env_bool("LMS_ALLOW_PRIVATE_ENDPOINTS", False)
+    # Requests per API or SCIM token (Flask-Limiter, counted in its storage).
+    API_LIMIT_PER_TOKEN = _env("LMS_API_LIMIT_PER_TOKEN", "600 per minute")
+
     @classmethod
     def validate(cls, settings: dict[str, Any]) -> list[str]:
         """Return the reasons why these settings must not be used; empty means fine."""
@@ -177,6 +204,8 @@ class Config:
 class DevelopmentConfig(Config):
     ENV_NAME = "development"
     MAIL_BACKEND = _env("LMS_MAIL_BACKEND", "console")
+    # The demo's identity provider runs on this machine (docs/integration.md).
+    ALLOW_PRIVATE_ENDPOINTS = _env_bool("LMS_ALLOW_PRIVATE_ENDPOINTS", True)
 
 
 class TestingConfig(Config):
@@ -189,6 +218,9 @@ class TestingConfig(Config):
     ARGON2_MEMORY_COST = 1024
     ARGON2_PARALLELISM = 1
     SECRET_KEY = "testing-secret-key-not-for-production"  # noqa: S105
+    # The test provider and webhook receivers listen on loopback; the tests of the
+    # refusal switch it off.
+    ALLOW_PRIVATE_ENDPOINTS = True
 
 
 class ProductionConfig(Config):
@@ -223,6 +255,11 @@ class ProductionConfig(Config):
             problems.append("SESSION_COOKIE_SAMESITE must be Lax or Strict.")
         if not settings.get("WTF_CSRF_ENABLED"):
             problems.append("CSRF protection is off.")
+        for number, key in enumerate(str(settings.get("ENCRYPTION_KEYS") or "").split(","), 1):
+            if key.strip() and not _fernet_key(key.strip()):
+                problems.append(
+                    f"LMS_ENCRYPTION_KEYS: key {number} is not a key of `lms secrets new-key`."
+                )
         backend = settings.get("MAIL_BACKEND")
         if backend not in ("smtp", "none"):
             problems.append(

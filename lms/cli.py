@@ -118,12 +118,13 @@ def register(app: Flask) -> None:
     from lms.content.cli import courses_group
     from lms.mail_cli import mail_group
     from lms.people.cli import people_group
+    from lms.secrets_cli import secrets_group
 
     courses_group.add_command(courses_import_command)
     courses_group.add_command(courses_open_command)
     for command in (db_group, create_admin_command, invite_command, demo_command, serve_command,
                     courses_group, xapi_group, reminders_command, people_group,
-                    retention_command, mail_group):  # fmt: skip
+                    retention_command, mail_group, secrets_group):  # fmt: skip
         app.cli.add_command(command)
 
 

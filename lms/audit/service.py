@@ -67,11 +67,18 @@ class Actor:
 
     user: User | None
     address: str = ""  # the shortened network (shorten_address)
+    # Who acts when no person does: an API or SCIM token ("API: HR-Sync"), shown as
+    # the entry's actor.
+    label: str = ""
 
     @classmethod
     def command(cls) -> Actor:
         """An `lms` command: no person, no network."""
         return cls(None)
+
+    @property
+    def name(self) -> str:
+        return self.user.display_name if self.user is not None else self.label
 
     @property
     def user_id(self) -> int | None:
@@ -94,7 +101,7 @@ def record(
     entry = AuditEntry(
         company_id=company_id,
         actor_id=actor.user_id,
-        actor_name=actor.user.display_name if actor.user is not None else "",
+        actor_name=actor.name[:200],
         at=now,
         action=action,
         subject_id=subject_id,

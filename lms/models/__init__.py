@@ -35,6 +35,17 @@ from lms.models.in_person import (
     InPersonSession,
     PracticalSignoff,
 )
+from lms.models.integration import (
+    ApiToken,
+    RecoveryCode,
+    SsoDomain,
+    SsoGroupMapping,
+    SsoIdentity,
+    SsoSettings,
+    TokenKind,
+    TokenScope,
+    WebhookEndpoint,
+)
 from lms.models.notices import Notice
 from lms.models.outbox import OutboxMessage
 from lms.models.paths import LearningPath, PathEnrollment
@@ -55,6 +66,7 @@ from lms.models.xapi import LearningRecord
 
 __all__ = [
     "AccountToken",
+    "ApiToken",
     "AssetBlob",
     "Assignment",
     "AssignmentRule",
@@ -97,6 +109,7 @@ __all__ = [
     "PracticalSignoff",
     "QuizAttempt",
     "RecordStatus",
+    "RecoveryCode",
     "Refresher",
     "RefresherAnswer",
     "ReminderSent",
@@ -104,7 +117,13 @@ __all__ = [
     "Role",
     "SharedDevice",
     "SignInFailure",
+    "SsoDomain",
+    "SsoGroupMapping",
+    "SsoIdentity",
+    "SsoSettings",
+    "TokenKind",
     "TokenPurpose",
+    "TokenScope",
     "TrainerCompany",
     "UnitFeedback",
     "UnitProgress",
@@ -112,5 +131,6 @@ __all__ = [
     "UserRole",
     "VersionAsset",
     "VersionFile",
+    "WebhookEndpoint",
     "utcnow",
 ]

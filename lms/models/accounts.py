@@ -74,10 +74,23 @@ class User(Base):
     pin_set_at: Mapped[datetime | None]
     pin_locked_at: Mapped[datetime | None]
     session_version: Mapped[int] = mapped_column(default=1)
+    # The second factor of the provider's staff (issue 20, lms/two_factor): the TOTP seed,
+    # encrypted (lms.secret_box); `totp_confirmed_at` once the first code from the app
+    # matched (until then it is not asked); `totp_last_step`, the time step of the last
+    # code taken, so one code never signs in twice.
+    totp_secret: Mapped[str | None] = mapped_column(Text)
+    totp_confirmed_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None]
+    # The person's id in the company's HR or identity system (SCIM's externalId).
+    external_id: Mapped[str | None] = mapped_column(String(255))
     # Raised whenever a notice of the person is posted or read: the header's count of
     # unread notices is kept in the cache under it (lms/notices/service.unread_count).
     notices_revision: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When the person's own data last changed (name, address, department, active, …):
+    # the API's `updated_since` and SCIM's `meta.lastModified` read it. Bulk updates
+    # set it too (the column's onupdate).
+    updated_at: Mapped[datetime | None] = mapped_column(default=utcnow, onupdate=utcnow)
     last_login_at: Mapped[datetime | None]
     # When the person's data was erased (the row stays as a pseudonymised record).
     erased_at: Mapped[datetime | None]

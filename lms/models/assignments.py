@@ -88,6 +88,8 @@ class Assignment(Base):
     ended_at: Mapped[datetime | None]
     ended_reason: Mapped[str | None] = mapped_column(String(20))  # withdrawn, replaced
     ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # When it was created, its due date moved or it ended (the API's `updated_since`).
+    updated_at: Mapped[datetime | None] = mapped_column(default=utcnow, onupdate=utcnow)
 
     course: Mapped[Course] = relationship()
     rule: Mapped[AssignmentRule | None] = relationship()

@@ -15,7 +15,8 @@ PENDING = "sent_at IS NULL AND failed_at IS NULL"
 
 
 class OutboxMessage(Base):
-    """One message to send: `kind` "mail" (a plain-text e-mail to `recipient`).
+    """One message to send: `kind` "mail" (a plain-text e-mail to `recipient`) or "webhook"
+    (a signed POST to an endpoint, lms/webhooks).
 
     Committed or rolled back with the change it announces, so a mail never goes out for a
     change that did not happen. The sender tries it once `send_after` has passed; a
@@ -64,3 +65,13 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(String(500))
     sent_at: Mapped[datetime | None]
     failed_at: Mapped[datetime | None]
+    # A webhook delivery (kind "webhook", issue 20): `recipient` is the endpoint's
+    # address, `subject` the event type, `body` the JSON sent; the endpoint, the
+    # event's id (the same on every try, so the receiver can drop repeats) and the
+    # receiver's last answer.
+    webhook_id: Mapped[int | None] = mapped_column(
+        ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), index=True
+    )
+    event_id: Mapped[str | None] = mapped_column(String(40))
+    response_status: Mapped[int | None]
+    response_body: Mapped[str | None] = mapped_column(String(2000))

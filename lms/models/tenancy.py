@@ -115,6 +115,11 @@ class Department(Base):
         ForeignKey("companies.id", ondelete="CASCADE"), index=True
     )
     name: Mapped[str] = mapped_column(String(120))
+    # SCIM's Group (issue 20): the group's id in the identity system, and when the
+    # department last changed (its ETag and `meta.lastModified`).
+    external_id: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime | None] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(default=utcnow, onupdate=utcnow)
 
     company: Mapped[Company] = relationship(back_populates="departments")
 
