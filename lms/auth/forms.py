@@ -21,7 +21,13 @@ _required = DataRequired(message=_l("Please fill in this field."))
 
 class LoginForm(Form):
     email = EmailField(_l("E-mail address"), validators=[_required, Length(max=254)])
-    password = PasswordField(_l("Password"), validators=[_required, Length(max=1024)])
+    # Not required here: an address of a company with single sign-on needs none (the
+    # view asks for it when no single sign-on applies).
+    password = PasswordField(
+        _l("Password"),
+        description=_l("Not needed if your company signs you in with your work account."),
+        validators=[Length(max=1024)],
+    )
     remember = BooleanField(_l("Stay logged in on this device (14 days)"))
     next = HiddenField()
 

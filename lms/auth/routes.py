@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
@@ -31,11 +40,16 @@ from lms.services import accounts, throttling
 from lms.services.account_mail import send_reset_mail
 from lms.services.passwords import verify_password
 from lms.shared_devices import kiosk
+from lms.sso import service as sso_service
+from lms.sso import views as sso_views
+from lms.two_factor import service as two_factor
+from lms.two_factor import views as two_factor_steps
 
 
 def _login_failed(response: Response) -> bool:
-    # Only failed attempts count towards the limit; a success redirects.
-    return response.status_code != 302
+    # Only failed attempts count towards the limit; a success redirects, and a person
+    # sent on to their company's sign-in (lms/sso) gets the page that moves on there.
+    return response.status_code != 302 and not sso_views.started()
 
 
 def _ip_limit() -> str:
@@ -93,6 +107,21 @@ def login() -> ResponseReturnValue:
         account = _account_key(email)
         with db.reading():
             known = accounts.find_user_by_email(db.session, email)
+            # Single sign-on (lms/sso): an address of a company that signs in through
+            # its own provider goes there, whatever was typed as password; the
+            # provider's staff and people of other companies keep their password.
+            sso_company = sso_service.company_to_sign_in_with(db.session, email, known)
+            password_refused = sso_company is None and sso_service.password_refused(
+                db.session, email, known
+            )
+        if sso_company is not None:
+            return sso_views.begin(sso_company, email, form.next.data or "")
+        if password_refused:
+            form.form_errors.append(_company_sign_in_only())
+            return render_template("auth/login.html", form=form), 403
+        if not form.password.data:
+            form.password.errors = [_("Please fill in this field.")]
+            return render_template("auth/login.html", form=form), 422
         # The failure is written (and committed) in a transaction of its own before the
         # password is checked, so every worker counts it at once, whatever this request
         # answers; the check itself holds no lock.
@@ -115,8 +144,13 @@ def login() -> ResponseReturnValue:
         if user is not None:
             throttling.forget(db.session, verdict)
             accounts.upgrade_password_hash(db.session, user, password)
+            next_url = safe_next(form.next.data, url_for("main.index"))
+            if two_factor.is_asked(user):
+                # Staff with a second factor, and admins (who must set one up), are not
+                # signed in yet: the code first (lms/two_factor; it remembers the device).
+                return two_factor_steps.begin(user, bool(form.remember.data), next_url)
             signing_in.sign_in(user, bool(form.remember.data))
-            response = redirect(safe_next(form.next.data, url_for("main.index")))
+            response = redirect(next_url)
             devices.remember(response, account)
             return response
         throttling.log_failure("login", known.id if known else None, network)
@@ -127,14 +161,34 @@ def login() -> ResponseReturnValue:
 
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
-    """Log out here and on every other device."""
+    """Log out here and on every other device (and at the company's provider, for a
+    session begun there: RP-initiated logout)."""
+    at_provider = sso_views.provider_logout_url()  # read before the session is cleared
     user = db.session.get(User, current_user.id)
     if user is not None:
         accounts.end_all_sessions(user)
     kiosk.end_session()
     flash(_("You are logged out."), "success")
+    if at_provider is not None:
+        # The provider signs out too, then sends the browser back to the login page.
+        page = sso_views.on_to_provider(
+            at_provider,
+            heading=_("You are logged out"),
+            text=_("You are logged out of Lernwerk. Lernwerk now signs you out at your "
+                   "company's sign-in service too."),
+            button=_("Sign out at my company's sign-in service"),
+        )  # fmt: skip
+        return kiosk.forget_person(make_response(page))
     # On a shared device back to its start screen; nothing of the person stays.
     return kiosk.signed_out()
+
+
+def _company_sign_in_only() -> str:
+    return _(
+        "Your company signs you in through its own sign-in service: Lernwerk has no "
+        "password for you. Enter your e-mail address and choose “Log in” without a "
+        "password, or use the sign-in link your company gave you."
+    )
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
@@ -143,6 +197,9 @@ def logout() -> ResponseReturnValue:
 def forgot_password() -> ResponseReturnValue:
     form = ForgotPasswordForm()
     if form.validate_on_submit():
+        if sso_service.password_refused(db.session, form.email.data or ""):
+            form.email.errors = [_company_sign_in_only()]
+            return render_template("auth/forgot.html", form=form), 403
         user = accounts.find_user_by_email(db.session, form.email.data or "")
         # At most a few mails per account and hour, whoever asks for them.
         allowed = current_app.config["RESET_MAILS_PER_HOUR"]
@@ -168,6 +225,12 @@ def forgot_password() -> ResponseReturnValue:
 
 def _token_problem_page() -> ResponseReturnValue:
     return render_template("auth/link_invalid.html"), 404
+
+
+def _company_sign_in_page(user: User) -> ResponseReturnValue:
+    """A reset or invitation link of someone whose company signs in through its own
+    provider only: no password to set, the way to the company's sign-in instead."""
+    return render_template("sso/use_company_sign_in.html", email=user.email or ""), 403
 
 
 # A link from an e-mail carries its token in the path. Opening it puts the token into
@@ -198,6 +261,9 @@ def reset_password(token: str | None = None) -> ResponseReturnValue:
         return _token_problem_page()
     if moved is not None:
         return moved
+    if sso_service.required_for(db.session, user):
+        session.pop(RESET_LINK_KEY, None)
+        return _company_sign_in_page(user)
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
@@ -232,6 +298,9 @@ def accept_invitation(token: str | None = None) -> ResponseReturnValue:
         return _token_problem_page()
     if moved is not None:
         return moved
+    if sso_service.required_for(db.session, user):
+        session.pop(INVITATION_LINK_KEY, None)
+        return _company_sign_in_page(user)
     form = AcceptInvitationForm()
     if request.method == "GET":
         form.display_name.data = user.display_name
@@ -271,7 +340,13 @@ def profile() -> ResponseReturnValue:
         with force_locale(user.language or "de"):
             flash(_("Your profile is saved."), "success")
         return redirect(url_for("auth.profile"))
-    return render_template("auth/profile.html", form=form, user=user)
+    # People who sign in through their company (lms/sso) have no Lernwerk password to change.
+    has_password = (
+        bool(user.password_hash)
+        and user.password_hash != sso_service.NO_PASSWORD
+        and not sso_service.required_for(db.session, user)
+    )
+    return render_template("auth/profile.html", form=form, user=user, has_password=has_password)
 
 
 @bp.route("/profile/password", methods=["GET", "POST"])
