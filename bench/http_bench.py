@@ -40,7 +40,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from email.message import Message
@@ -297,6 +297,46 @@ def running(server: Server) -> Iterator[Server]:
         yield server
     finally:
         server.stop()
+
+
+def seeded_server(
+    env: dict[str, str],
+    instance: Path,
+    stack: ExitStack,
+    seed_command: Sequence[str],
+    workers: int,
+) -> tuple[dict[str, Any], int]:
+    """Migrate the database, run `seed_command` in the servers' environment (it prints
+    JSON as its last line) and start `lms serve` on a free port, stopped when `stack`
+    closes. The seed's JSON and the port."""
+    for command in ([venv_tool("lms"), "db", "upgrade"], list(seed_command)):
+        done = subprocess.run(command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True,
+                              timeout=600, check=False)  # fmt: skip
+        if done.returncode != 0:
+            raise BenchError(f"{' '.join(command)} failed:\n{done.stdout}{done.stderr}")
+    seeded: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    port = free_port()
+    command = [venv_tool("lms"), "serve", "--host", HOST, "--port", str(port)]
+    command += ["--workers", str(workers), "--no-access-log"]
+    server = stack.enter_context(running(Server("lms serve", command, env, instance / "serve.log")))
+    server.wait_ready(f"http://{HOST}:{port}/healthz")
+    return seeded, port
+
+
+def in_throwaway_instance(prefix: str, run: Callable[[Path, ExitStack], int]) -> int:
+    """Call `run` with a temporary instance folder and an ExitStack for the servers it
+    starts; everything is stopped and removed however it ends (SIGTERM included). The
+    exit status: `run`'s, 1 after a BenchError, 130 when interrupted."""
+    signal.signal(signal.SIGTERM, _raise_on_sigterm)
+    try:
+        with tempfile.TemporaryDirectory(prefix=prefix) as tmp, ExitStack() as stack:
+            return run(Path(tmp), stack)
+    except BenchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted; server stopped", file=sys.stderr)
+        return 130
 
 
 def seed_demo(env: dict[str, str], password: str, cwd: Path = PROJECT_DIR) -> None:
