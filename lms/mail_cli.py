@@ -1,4 +1,5 @@
-"""`lms mail send`: deliver the outbox's mails that are due (see `lms.services.outbox`).
+"""`lms mail send`: deliver the outbox's mails that are due (see `lms.services.outbox`),
+and its webhook deliveries (`lms.webhooks.delivery`): one sender for both.
 
 Run it from cron or a systemd timer every minute, or with `--loop` as a service of its
 own; `lms serve --with-mailer` starts it with `--loop` beside the web server for small
@@ -46,21 +47,27 @@ def mail_group() -> None:
 @click.option("--stop-with-parent", is_flag=True, hidden=True)
 @in_cli_language
 def mail_send_command(loop: bool, interval: int, stop_with_parent: bool) -> None:
-    """Send the mails that are due, over one SMTP connection per batch of 100.
+    """Send the mails that are due, over one SMTP connection per batch of 100, and
+    deliver the webhooks that are due.
 
     A mail the server does not take is tried again after 1 and 5 minutes, 30 minutes,
     2 and 12 hours, then given up: it waits on the admin's platform page, which can
-    send it again. Without --loop: prints how many mails were sent and how many failed,
-    and exits with status 1 if one failed. Two senders (on two machines) never send
-    one mail twice.
+    send it again. A webhook the receiver does not answer with 2xx is tried again
+    the same way; a failed one waits on its endpoint's page. Without --loop: prints
+    how many mails were sent and how many failed (and webhooks, if any were due), and
+    exits with status 1 if one failed. Two senders (on two machines) never send one
+    mail or webhook twice.
     """
     app = current_app
     if not loop:
         sent, failed, errors = send_all_due(app)
         click.echo(_sent(sent, failed))
-        for error in errors:
+        delivered, hooks_failed, hook_errors = deliver_all_webhooks(app)
+        if delivered or hooks_failed:
+            click.echo(_delivered(delivered, hooks_failed))
+        for error in errors + [e for e in hook_errors if e not in errors]:
             click.echo(_("Error: %(error)s", error=error), err=True)
-        if failed:
+        if failed or hooks_failed:
             raise SystemExit(1)
         return
     stop = threading.Event()
@@ -86,6 +93,13 @@ def mail_send_command(loop: bool, interval: int, stop_with_parent: bool) -> None
         else:
             if sent or failed:
                 click.echo(_sent(sent, failed))
+        try:
+            delivered, hooks_failed, _errors = deliver_all_webhooks(app)
+        except Exception:  # as above
+            log.exception("Delivering the outbox's webhooks failed")
+        else:
+            if delivered or hooks_failed:
+                click.echo(_delivered(delivered, hooks_failed))
         stop.wait(interval)
 
 
@@ -96,6 +110,32 @@ def _sent(sent: int, failed: int) -> str:
         sent,
         failed=failed,
     )
+
+
+def _delivered(delivered: int, failed: int) -> str:
+    return ngettext(
+        "Delivered %(num)d webhook, %(failed)d failed.",
+        "Delivered %(num)d webhooks, %(failed)d failed.",
+        delivered,
+        failed=failed,
+    )
+
+
+def deliver_all_webhooks(app: Flask) -> tuple[int, int, list[str]]:
+    """Deliver batches of due webhooks until none is due: (delivered, failed, errors)."""
+    from lms.db import db
+    from lms.webhooks import delivery
+
+    delivered = failed = 0
+    errors: list[str] = []
+    while True:
+        with db.begin() as session:
+            run = delivery.deliver_due(session, now(), claimed=session.commit)
+        delivered += run.sent
+        failed += run.failed
+        errors += [error for error in run.errors if error not in errors]
+        if run.claimed < delivery.BATCH:
+            return delivered, failed, errors
 
 
 def send_all_due(app: Flask) -> tuple[int, int, list[str]]:

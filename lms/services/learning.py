@@ -30,6 +30,8 @@ from lms.models import (
 )
 from lms.reports.compliance import cells_changed
 from lms.services import xapi
+from lms.webhooks import events as webhook_events
+from lms.webhooks import service as webhooks
 
 
 class LearningError(ValueError):
@@ -373,21 +375,30 @@ def _complete_if_done(
         return
     at = progress.last_requirement_met or now
     enrollment.completed_at = at
-    session.add(
-        Completion(
-            company_id=enrollment.company_id,
-            user_id=enrollment.user_id,
-            enrollment_id=enrollment.id,
-            course_id=enrollment.course_id,
-            version_id=enrollment.version_id,
-            completed_at=at,
-            code=certificates.new_code(),
-            valid_until=certificates.add_period(at, enrollment.version.valid_for),
-        )
+    done = Completion(
+        company_id=enrollment.company_id,
+        user_id=enrollment.user_id,
+        enrollment_id=enrollment.id,
+        course_id=enrollment.course_id,
+        version_id=enrollment.version_id,
+        completed_at=at,
+        code=certificates.new_code(),
+        valid_until=certificates.add_period(at, enrollment.version.valid_for),
     )
+    session.add(done)
     xapi.record(session, enrollment, "completed", at)
     cells_changed(session, enrollment.company_id)
     session.flush()
+    # The company's systems learn of it (webhook "completion.recorded"), in this
+    # transaction. Training recorded elsewhere (ExternalRecord) is no such event.
+    webhooks.emit(
+        session,
+        enrollment.company_id,
+        webhook_events.COMPLETION_RECORDED,
+        lambda: webhook_events.completion(session, done, enrollment),
+        now,
+        user_id=enrollment.user_id,
+    )
 
 
 def newer_version(session: Session, enrollment: Enrollment) -> CourseVersion | None:

@@ -19,6 +19,10 @@ rows are free at once. On SQLite the claim is a write transaction (BEGIN IMMEDIA
 which the caller commits before sending (`claimed`): holding SQLite's single write lock
 while mails travel would stop every writer of the app. A sender that dies after its
 claim leaves its rows for the lease; the next sender tries them then.
+
+Webhook deliveries (kind "webhook") are rows of the same outbox, claimed the same way
+(`claim(..., kind="webhook")`) and retried with the same BACKOFF and TRIES by
+`lms.webhooks.delivery`; the platform page's counts and lists are the mails'.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, delete, func, select
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from lms.audit import service as audit
@@ -39,6 +43,7 @@ from lms.models import OutboxMessage
 log = logging.getLogger("lms.outbox")
 
 MAIL = "mail"
+WEBHOOK = "webhook"  # deliveries of lms/webhooks (lms/webhooks/delivery.py sends them)
 # The waits after the 1st, 2nd, … failed try; after the last wait comes the last try.
 BACKOFF = (
     timedelta(minutes=1),
@@ -80,12 +85,15 @@ def pending() -> ColumnElement[bool]:
     return and_(OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None))
 
 
-def claim(session: Session, now: datetime, limit: int = BATCH) -> list[OutboxMessage]:
-    """Take up to `limit` due mails, oldest first: count their try, move them out of
-    reach of other senders for `LEASE` (and on PostgreSQL lock them)."""
+def claim(
+    session: Session, now: datetime, limit: int = BATCH, *, kind: str = MAIL
+) -> list[OutboxMessage]:
+    """Take up to `limit` due rows of `kind` ("mail", or "webhook" for
+    lms/webhooks/delivery.py), oldest first: count their try, move them out of reach
+    of other senders for `LEASE` (and on PostgreSQL lock them)."""
     query = (
         select(OutboxMessage)
-        .where(OutboxMessage.kind == MAIL, pending(), OutboxMessage.send_after <= now)
+        .where(OutboxMessage.kind == kind, pending(), OutboxMessage.send_after <= now)
         .order_by(OutboxMessage.send_after, OutboxMessage.id)
         .limit(limit)
     )
@@ -130,7 +138,7 @@ def send_due(
                 try:
                     opened.send(Mail(to=row.recipient, subject=row.subject, body=row.body))
                 except MailRefused as refused:
-                    _failed(row, now, str(refused), run)
+                    failed_try(row, now, str(refused), run)
                 else:
                     row.sent_at = now
                     row.last_error = None
@@ -143,19 +151,24 @@ def send_due(
         log.warning("Mail connection failed, %d mails wait: %s", len(waiting), reason)
         run.connection_failed = bool(waiting)
         for row in waiting:
-            _failed(row, now, reason, run)
+            failed_try(row, now, reason, run)
     session.flush()
     return run
 
 
-def _failed(row: OutboxMessage, now: datetime, reason: str, run: SendRun) -> None:
-    """Record a failed try: wait for the backoff, or give up after the last try."""
+def failed_try(
+    row: OutboxMessage, now: datetime, reason: str, run: SendRun, *, last: bool = False
+) -> None:
+    """Record a failed try: wait for the backoff, or give up after the last try (or at
+    once with `last`: a try again could not go otherwise)."""
     row.last_error = reason[:ERROR_LENGTH]
-    if row.attempts >= TRIES:
+    if last or row.attempts >= TRIES:
         row.failed_at = now
         row.send_after = now
         run.given_up += 1
-        log.warning("Mail %d given up after %d tries: %s", row.id, row.attempts, reason)
+        log.warning(
+            "Outbox %s %d given up after %d tries: %s", row.kind, row.id, row.attempts, reason
+        )
     else:
         row.send_after = now + BACKOFF[max(row.attempts, 1) - 1]
         run.retrying += 1
@@ -175,10 +188,10 @@ def send_again(session: Session, actor: audit.Actor, message: OutboxMessage, now
 
 
 def given_up(session: Session, limit: int = 100) -> Sequence[OutboxMessage]:
-    """The mails given up, newest first."""
+    """The mails given up, newest first (webhooks' are on their endpoint's page)."""
     return session.scalars(
         select(OutboxMessage)
-        .where(OutboxMessage.failed_at.is_not(None))
+        .where(OutboxMessage.failed_at.is_not(None), OutboxMessage.kind == MAIL)
         .order_by(OutboxMessage.failed_at.desc(), OutboxMessage.id.desc())
         .limit(limit)
     ).all()
@@ -186,7 +199,14 @@ def given_up(session: Session, limit: int = 100) -> Sequence[OutboxMessage]:
 
 def waiting_count(session: Session) -> int:
     """How many mails wait to be sent (due now or later)."""
-    return session.scalar(select(func.count()).select_from(OutboxMessage).where(pending())) or 0
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(pending(), OutboxMessage.kind == MAIL)
+        )
+        or 0
+    )
 
 
 def given_up_count(session: Session) -> int:
@@ -194,7 +214,7 @@ def given_up_count(session: Session) -> int:
         session.scalar(
             select(func.count())
             .select_from(OutboxMessage)
-            .where(OutboxMessage.failed_at.is_not(None))
+            .where(OutboxMessage.failed_at.is_not(None), OutboxMessage.kind == MAIL)
         )
         or 0
     )
@@ -203,14 +223,22 @@ def given_up_count(session: Session) -> int:
 def latest(session: Session, limit: int = 50) -> Sequence[OutboxMessage]:
     """The newest mails, whatever their state (the development outbox page)."""
     return session.scalars(
-        select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
+        select(OutboxMessage)
+        .where(OutboxMessage.kind == MAIL)
+        .order_by(OutboxMessage.id.desc())
+        .limit(limit)
     ).all()
 
 
 def prune_sent(session: Session, now: datetime, keep_days: int = KEEP_SENT_DAYS) -> int:
-    """Delete the mails sent more than `keep_days` ago; returns how many."""
+    """Delete the mails and webhook deliveries sent more than `keep_days` ago, and the
+    webhook deliveries given up as long ago (their endpoint's page lists the last
+    `keep_days` days; a failed mail waits for the admin); returns how many."""
     before = now - timedelta(days=keep_days)
-    old = OutboxMessage.sent_at < before
+    old = or_(
+        OutboxMessage.sent_at < before,
+        and_(OutboxMessage.kind == WEBHOOK, OutboxMessage.failed_at < before),
+    )
     count = session.scalar(select(func.count()).select_from(OutboxMessage).where(old)) or 0
     if count:
         session.execute(delete(OutboxMessage).where(old))

@@ -11,6 +11,11 @@ sends it not again:
 - expiring, expired: once per end of validity of the certificate;
 - refresher: once per spaced refresher of a completed module, from its day on while
   it is open (services/refreshers.py), in the learner's mail with the others;
+- webhooks (lms/webhooks): "assignment.overdue" once per assignment and due date,
+  "certificate.expiring" once per certificate's end of validity (a certificate of
+  Lernwerk's; training recorded elsewhere is no event), for the companies with an
+  endpoint that subscribes, whatever their reminder settings; recorded in
+  `ReminderSent` (kinds "hook-overdue", "hook-expiring") like the reminders;
 - digest: each manager once per ISO week, with the counts per state in their
   scope and the people with overdue or expired assignments (status only,
   whatever the company's privacy level), and how many people without an e-mail
@@ -38,6 +43,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from flask import render_template
 from flask_babel import force_locale
@@ -48,7 +54,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from lms.clock import today
 from lms.mail import Mail, queue_mail
-from lms.models import Company, ReminderSent, Role, User, UserRole
+from lms.models import Company, Completion, Course, ReminderSent, Role, User, UserRole
 from lms.notices import service as notices
 from lms.notices import to_do
 from lms.permissions import managed_department_ids
@@ -61,6 +67,8 @@ from lms.reports.compliance import (
     course_titles,
 )
 from lms.services import refreshers
+from lms.webhooks import events as webhook_events
+from lms.webhooks import service as webhooks
 
 log = logging.getLogger("lms.reminders")
 
@@ -76,6 +84,9 @@ DIGEST = "digest"
 # The order of a learner's items: what needs action first.
 ITEM_KINDS = (OVERDUE, EXPIRED, EXPIRING, DUE_SOON, REFRESHER)
 KINDS = (*ITEM_KINDS, DIGEST)
+# The webhook events a run writes, recorded as these kinds.
+HOOK_OVERDUE = "hook-overdue"
+HOOK_EXPIRING = "hook-expiring"
 
 _NOT_DONE = (CellState.NOT_STARTED, CellState.IN_PROGRESS)
 
@@ -147,11 +158,26 @@ class Reminder:
         return [(item.kind, item.key) for item in self.items]
 
 
+@dataclass(frozen=True)
+class HookEvent:
+    """A webhook event the run writes for a company's endpoints: `kind` and `key` are
+    what `ReminderSent` records, so it is written once."""
+
+    company_id: int
+    user_id: int
+    kind: str
+    key: str
+    event: str
+    data: dict[str, Any]
+
+
 @dataclass
 class Summary:
     """What a run queued (or, in a dry run, would queue)."""
 
     sent: Counter[str] = field(default_factory=Counter)  # per kind: items, and digests
+    # Webhook events written (or, in a dry run, to write), per event type.
+    events: Counter[str] = field(default_factory=Counter)
     mails: list[Mail] = field(default_factory=list)
     # People without an e-mail address: per kind the items posted as notices instead,
     # and whom.
@@ -172,20 +198,25 @@ def mail_language(user_language: str | None, company_language: str | None) -> st
 
 def plan_reminders(session: Session, now: datetime) -> list[Reminder]:
     """Every mail due at `now` that has not gone out before, learners first, then managers."""
+    return _plan(session, now)[0]
+
+
+def _plan(session: Session, now: datetime) -> tuple[list[Reminder], list[HookEvent]]:
+    """`plan_reminders`, and the webhook events due at `now`."""
     local_today = today(now)
     companies = session.scalars(
         select(Company).where(Company.is_active.is_(True)).order_by(Company.id)
     ).all()
     learner_mails: list[Reminder] = []
     digests: list[Reminder] = []
+    hooks: list[HookEvent] = []
     for company in companies:
-        found = [
-            replace(reminder, company_id=company.id)
-            for reminder in _plan_company(session, company, now, local_today)
-        ]
+        planned, company_hooks = _plan_company(session, company, now, local_today)
+        found = [replace(reminder, company_id=company.id) for reminder in planned]
         learner_mails += [r for r in found if r.digest is None]
         digests += [r for r in found if r.digest is not None]
-    return learner_mails + digests
+        hooks += company_hooks
+    return learner_mails + digests, hooks
 
 
 @dataclass(frozen=True)
@@ -204,7 +235,7 @@ class _Row:
 
 def _plan_company(
     session: Session, company: Company, now: datetime, local_today: date
-) -> list[Reminder]:
+) -> tuple[list[Reminder], list[HookEvent]]:
     scope = Scope(company.id, now, local_today, company.recertification_lead_days)
     cell_rows = cells(scope)
     result = session.execute(
@@ -229,7 +260,7 @@ def _plan_company(
     ]
     due_refreshers = refreshers.open_refreshers(session, company.id, local_today)
     if not rows and not due_refreshers:
-        return []
+        return [], []
     week = iso_week(local_today)
     sent = _already_sent(session, company.id, week)
     titles = _Titles(
@@ -241,7 +272,7 @@ def _plan_company(
         digest = _digest(manager, company, rows, sent, titles, week, local_today)
         if digest is not None:
             reminders.append(digest)
-    return reminders
+    return reminders, _hook_events(session, company, rows, sent)
 
 
 def _already_sent(session: Session, company_id: int, week: str) -> set[tuple[int, str, str]]:
@@ -255,7 +286,9 @@ def _already_sent(session: Session, company_id: int, week: str) -> set[tuple[int
         .where(
             User.company_id == company_id,
             or_(
-                ReminderSent.kind.in_([DUE_SOON, EXPIRING, EXPIRED, REFRESHER]),
+                ReminderSent.kind.in_(
+                    [DUE_SOON, EXPIRING, EXPIRED, REFRESHER, HOOK_OVERDUE, HOOK_EXPIRING]
+                ),
                 ReminderSent.key.endswith(f":{week}"),
                 ReminderSent.key == week,
             ),
@@ -298,6 +331,84 @@ def _item(
         kind = EXPIRING if row.state is CellState.EXPIRING else EXPIRED
         return kind, f"{row.assignment_id}:{row.valid_until.isoformat()}", row.valid_until
     return None
+
+
+def _hook_events(
+    session: Session, company: Company, rows: list[_Row], sent: set[tuple[int, str, str]]
+) -> list[HookEvent]:
+    """The webhook events of these cells not written before, if the company has an
+    endpoint that wants them (one query when none does)."""
+    if not rows:
+        return []
+    wanted = webhooks.subscribed_events(session, company.id)
+    due: list[tuple[_Row, str, str]] = []
+    for row in rows:
+        if row.state is CellState.OVERDUE and webhook_events.ASSIGNMENT_OVERDUE in wanted:
+            due.append((row, HOOK_OVERDUE, f"{row.assignment_id}:{row.due_on.isoformat()}"))
+        elif (
+            row.state is CellState.EXPIRING
+            and row.valid_until is not None
+            and webhook_events.CERTIFICATE_EXPIRING in wanted
+        ):
+            due.append((row, HOOK_EXPIRING, f"{row.assignment_id}:{row.valid_until.isoformat()}"))
+    due = [(row, kind, key) for row, kind, key in due if (row.user_id, kind, key) not in sent]
+    if not due:
+        return []
+    user_ids = {row.user_id for row, _kind, _key in due}
+    course_ids = {row.course_id for row, _kind, _key in due}
+    people = {
+        user.id: user
+        for user in session.scalars(
+            select(User).where(User.id.in_(user_ids)).options(selectinload(User.department))
+        )
+    }
+    courses = {c.id: c for c in session.scalars(select(Course).where(Course.id.in_(course_ids)))}
+    titles = webhook_events.live_titles(session, course_ids)
+    certificates = _latest_certificates(
+        session, company.id, {row.user_id for row, kind, _key in due if kind == HOOK_EXPIRING}
+    )
+    found = []
+    for row, kind, key in due:
+        user, course = people[row.user_id], courses[row.course_id]
+        title = titles.get(course.id, course.slug)
+        if kind == HOOK_OVERDUE:
+            event = webhook_events.ASSIGNMENT_OVERDUE
+            data = webhook_events.overdue(user, course, title, row.assignment_id, row.due_on)
+        else:
+            done = certificates.get((row.user_id, row.course_id))
+            if (
+                done is None
+                or done.valid_until is None
+                or today(done.valid_until) != row.valid_until
+            ):
+                continue  # the validity comes from training recorded elsewhere
+            event = webhook_events.CERTIFICATE_EXPIRING
+            data = webhook_events.expiring(user, course, title, row.assignment_id, done)
+        found.append(HookEvent(company.id, row.user_id, kind, key, event, data))
+    return found
+
+
+def _latest_certificates(
+    session: Session, company_id: int, user_ids: set[int]
+) -> dict[tuple[int, int], Completion]:
+    """Per (person, module) the certificate valid longest (none revoked)."""
+    if not user_ids:
+        return {}
+    latest: dict[tuple[int, int], Completion] = {}
+    for done in session.scalars(
+        select(Completion).where(
+            Completion.company_id == company_id,
+            Completion.user_id.in_(user_ids),
+            Completion.revoked_at.is_(None),
+            Completion.valid_until.is_not(None),
+        )
+    ):
+        pair = (done.user_id, done.course_id)
+        kept = latest.get(pair)
+        assert done.valid_until is not None
+        if kept is None or kept.valid_until is None or kept.valid_until < done.valid_until:
+            latest[pair] = done
+    return latest
 
 
 def _refresher_items(
@@ -490,9 +601,19 @@ def send_reminders(
     the summary only: nothing is queued or recorded.
     """
     summary = Summary()
-    planned = plan_reminders(session, now)
+    planned, hooks = _plan(session, now)
     if after_each is not None and not dry_run:
         after_each()
+    for hook in hooks:
+        if not dry_run:
+            if not _record_hook(session, hook, now):
+                continue  # written by another run meanwhile
+            webhooks.emit(
+                session, hook.company_id, hook.event, hook.data, now, user_id=hook.user_id
+            )
+            if after_each is not None:
+                after_each()
+        summary.events[hook.event] += 1
     for reminder in planned:
         user_id = reminder.recipient.user_id
         mail = write_mail(reminder, links) if reminder.recipient.email else None
@@ -523,6 +644,18 @@ def send_reminders(
             summary.mails.append(mail)
             summary.sent.update(kind for kind, _key in reminder.records)
     return summary
+
+
+def _record_hook(session: Session, hook: HookEvent, now: datetime) -> bool:
+    """Record that `hook` was written; False if another run recorded it meanwhile."""
+    try:
+        with session.begin_nested():
+            session.add(
+                ReminderSent(user_id=hook.user_id, kind=hook.kind, key=hook.key, sent_at=now)
+            )
+    except IntegrityError:
+        return False
+    return True
 
 
 def _record(session: Session, reminder: Reminder, now: datetime) -> bool:
