@@ -13,6 +13,7 @@ from config import TestingConfig
 from lms.models import Company, Department, Role, User
 from lms.reports import compliance
 from lms.services.passwords import normalize
+from tests.two_factor_helpers import give_second_factor
 
 PASSWORD = "korrekt Pferd Batterie Heftklammer"
 # The same parameters as the testing profile, so logins need no rehash.
@@ -55,8 +56,12 @@ def make_user(
     email: str | None = None,
     password: str | None = PASSWORD,
     language: str | None = None,
+    second_factor: bool | None = None,
     **kwargs: object,
 ) -> User:
+    """A person; an admin with a confirmed second factor (admins must have one:
+    tests/two_factor_helpers.py) unless `second_factor=False`. `second_factor=True`
+    gives a trainer one too."""
     n = next(_seq)
     user = User(
         email=email or f"person{n}@example.com",
@@ -70,6 +75,8 @@ def make_user(
     )
     for role in roles or (Role.LEARNER,):
         user.grant(role)
+    if second_factor or (second_factor is None and Role.ADMIN in roles):
+        give_second_factor(user)
     session.add(user)
     session.flush()
     compliance.cells_changed(session, user.company_id)  # as accounts.create_users does

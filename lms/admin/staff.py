@@ -22,6 +22,7 @@ from lms.input_checks import number_arg
 from lms.models import Company, Role, User
 from lms.services import accounts, companies
 from lms.services.companies import CompanyError
+from lms.two_factor import service as two_factor
 
 
 def _texts() -> dict[str, str]:
@@ -77,6 +78,10 @@ def add_staff() -> ResponseReturnValue:
         db.refuse(error.code)
         texts = {
             "email-taken": _("Someone has this e-mail address already."),
+            "email-sso-domain": _(
+                "This address is at a domain another company signs its people in for: only "
+                "that company may have people with it."
+            ),
             "email-required": _("Managers, trainers and administrators need an e-mail address."),
         }
         flash(texts.get(error.code, _("Please enter a valid e-mail address.")), "error")
@@ -129,4 +134,30 @@ def reactivate_staff(user_id: int) -> ResponseReturnValue:
     person = _staff_member(user_id)
     companies.reactivate_staff_member(db.session, current_actor(), person, now())
     flash(_("%(name)s is active again.", name=person.display_name), "success")
+    return redirect(url_for("admin.staff"))
+
+
+@bp.post("/staff/<int:user_id>/second-factor/reset")
+def reset_second_factor(user_id: int) -> ResponseReturnValue:
+    """A lost phone: the person's second factor is gone, and they set it up anew at
+    their next login (lms/two_factor)."""
+    person = _staff_member(user_id)
+    try:
+        two_factor.reset(db.session, current_actor(), person, now())
+    except two_factor.TwoFactorError as error:
+        db.refuse(error.code)
+        texts = {
+            "own": _("Set up your own second factor again on your profile page."),
+            "not-on": _("%(name)s has no second factor.", name=person.display_name),
+        }
+        flash(texts.get(error.code, error.code), "error")
+        return redirect(url_for("admin.staff"))
+    flash(
+        _(
+            "The second factor of %(name)s is reset and they are logged out everywhere. "
+            "At their next login they set it up again.",
+            name=person.display_name,
+        ),
+        "success",
+    )
     return redirect(url_for("admin.staff"))

@@ -160,7 +160,7 @@ def log_failure(kind: str, user_id: int | None, network: str) -> None:
     """A line for the operator: which account (by id, never the typed text) and network."""
     log.warning(
         "Failed %s for %s from network %s",
-        "sign-in" if kind == "login" else "password check",
+        {"login": "sign-in", "totp": "second-factor code"}.get(kind, "password check"),
         f"user {user_id}" if user_id else "an unknown account",
         network or "unknown",
     )

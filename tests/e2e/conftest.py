@@ -222,6 +222,10 @@ def live_server(
     migrate.upgrade(app)
     with app.app_context(), database.begin() as session:
         accounts = demo.seed(session, demo.DEFAULT_PASSWORD, datetime.now(UTC))
+        # Admins must have a second factor (lms/two_factor): `log_in` enters its code.
+        from tests.two_factor_helpers import give_admins_a_second_factor
+
+        give_admins_a_second_factor(session)
     with app.test_request_context():
         from lms.content.cli import course_folders
         from lms.content.importer import import_course

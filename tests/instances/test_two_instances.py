@@ -25,13 +25,17 @@ from datetime import UTC, datetime
 from http.cookiejar import CookieJar
 from pathlib import Path
 
+import pyotp
 import pytest
 from sqlalchemy import select
 
+from config import TestingConfig
+from lms import secret_box
 from lms.content.importer import import_course
 from lms.models import Course, Role
 from tests.conftest import database_of_its_own, make_test_app, reset_database
 from tests.factories import PASSWORD, make_company, make_user
+from tests.two_factor_helpers import TOTP_SECRET
 from tests.unit.test_course_parser import write_course
 
 pytestmark = pytest.mark.skipif(
@@ -107,6 +111,8 @@ def world_on_two_instances(tmp_path: Path) -> Iterator[dict[str, object]]:
             LMS_ENV="development",
             LMS_INSTANCE_PATH=str(tmp_path / "instance"),
             LMS_SECRET_KEY="two-instances-share-this-secret-key-0123456789",
+            # The key the admin's second factor was sealed with here (the testing one's).
+            LMS_ENCRYPTION_KEYS=secret_box.derived_key(TestingConfig.SECRET_KEY).decode(),
             LMS_DATABASE_URL=url,
             LMS_REDIS_URL=os.environ["LMS_REDIS_URL"],
             LMS_MAIL_BACKEND="log",
@@ -199,6 +205,9 @@ def test_two_instances_share_throttling_and_see_each_others_changes(world_on_two
     # The admin deactivates the learner on A: B ends the learner's session at once.
     admin = Browser("192.0.2.5")
     assert sign_in(admin, a, emails["admin"], PASSWORD)[0] == 302
+    # The admin's second factor (lms/two_factor): the code of their app.
+    code = pyotp.TOTP(TOTP_SECRET).now()
+    assert admin.post(f"{a}/login/code", {"code": code}, f"{a}/login/code")[0] == 302
     people = f"{a}/admin/companies/{ids['company']}/people"
     status, _page = admin.post(
         f"{people}/{ids['learner']}/deactivate", {}, f"{people}/{ids['learner']}/edit"
