@@ -102,7 +102,13 @@ from lms.clock import today
 from lms.models import Company, Department, Role, User
 from lms.reports.compliance import cells_changed
 from lms.services.account_mail import invite_all
-from lms.services.accounts import NewPerson, create_users, deactivate_user, normalize_email
+from lms.services.accounts import (
+    NewPerson,
+    create_users,
+    deactivate_user,
+    normalize_email,
+    sso_domain_owners,
+)
 from lms.services.assignments import apply_rules_to_newcomers
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -241,6 +247,10 @@ MESSAGES: dict[str, LazyString] = {
     "email-invalid": _l("%(email)s is not a valid e-mail address."),
     "email-duplicate": _l("%(email)s is listed twice in the file (also in line %(other)s)."),
     "email-taken": _l("%(email)s belongs to an account outside this company."),
+    "email-sso-domain": _l(
+        "%(email)s is at a domain another company signs its people in for: only that "
+        "company may have people with it."
+    ),
     "name-missing": _l("First name and last name are both empty."),
     "personnel-number-duplicate": _l(
         "Personnel number %(number)s is listed twice in the file (also in line %(other)s)."
@@ -628,8 +638,15 @@ def plan(
     return result
 
 
-def _emails_elsewhere(session: Session, company_id: int, emails: set[str]) -> set[str]:
-    """Which of `emails` belong to accounts outside the company (another one, or the provider's)."""
+def _emails_elsewhere(session: Session, company_id: int, emails: set[str]) -> dict[str, str]:
+    """Which of `emails` the company may not have, each with the problem's code: an
+    account outside the company (another one, or the provider's), or an address at a
+    domain another company signs its people in for (single sign-on)."""
+    refused = {
+        email: "email-sso-domain"
+        for email, owner in sso_domain_owners(session, emails).items()
+        if owner != company_id
+    }
     found: set[str] = set()
     wanted = sorted(e for e in emails if e)
     for start in range(0, len(wanted), 500):
@@ -642,7 +659,7 @@ def _emails_elsewhere(session: Session, company_id: int, emails: set[str]) -> se
                 )
             )
         )
-    return found
+    return {**refused, **dict.fromkeys(found, "email-taken")}
 
 
 def is_formula(text: str) -> bool:
@@ -656,7 +673,7 @@ def _plan_row(
     departments: dict[str, Department],
     by_email: dict[str, User],
     by_number: dict[str, User],
-    elsewhere: set[str],
+    elsewhere: dict[str, str],
     seen_emails: dict[str, int],
     seen_numbers: dict[str, int],
 ) -> tuple[list[Problem], Change | None]:
@@ -681,7 +698,7 @@ def _plan_row(
         elif email in seen_emails:
             problem("email-duplicate", email=email, other=seen_emails[email])
         elif email in elsewhere:
-            problem("email-taken", email=email)
+            problem(elsewhere[email], email=email)
     if email and email not in seen_emails:
         seen_emails[email] = line
     existing = by_email.get(email) if email else None

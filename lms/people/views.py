@@ -93,6 +93,10 @@ def address_error(code: str) -> str | None:
     return {
         "invalid-email": _("Please enter a valid e-mail address."),
         "email-taken": _("Someone has this e-mail address already."),
+        "email-sso-domain": _(
+            "This address is at a domain another company signs its people in for: only "
+            "that company may have people with it."
+        ),
         "email-required": _("Managers, trainers and administrators need an e-mail address."),
         "personnel-number-required": _(
             "Enter a personnel number or an e-mail address: without an address, the "

@@ -6,6 +6,7 @@ the caller (a view or a command) commits.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from collections.abc import Iterable, Sequence
@@ -14,13 +15,26 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.audit.service import shorten_address
+from lms.clock import now as clock_now
 from lms.clock import today
-from lms.models import AccountToken, Company, Department, LoginEvent, Role, TokenPurpose, User
+from lms.models import (
+    AccountToken,
+    Company,
+    Department,
+    LoginEvent,
+    Role,
+    SsoDomain,
+    TokenPurpose,
+    User,
+)
 from lms.reports.compliance import cells_changed
 from lms.services.assignments import apply_rules_to_newcomers
 from lms.services.passwords import hash_password, needs_rehash, password_problems, verify_password
+from lms.webhooks import events as webhook_events
+from lms.webhooks import service as webhooks
 
 
 class AccountError(ValueError):
@@ -103,8 +117,17 @@ def reset_mails_since(session: Session, user: User, since: datetime) -> int:
 def record_login(
     session: Session, user: User, now: datetime, address: str | None, user_agent: str | None
 ) -> None:
-    """Keep a login in the person's history (shown to them in their data export)."""
-    user.last_login_at = now
+    """Keep a login in the person's history (shown to them in their data export).
+
+    A login is no change of the person's data: `updated_at` (the API's and SCIM's
+    "changed since") stays as it was."""
+    session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(last_login_at=now, updated_at=User.updated_at)
+        .execution_options(synchronize_session=False)
+    )
+    set_committed_value(user, "last_login_at", now)
     session.add(
         LoginEvent(
             user_id=user.id,
@@ -157,11 +180,25 @@ def choose_language(session: Session, user: User, language: str) -> None:
     session.flush()
 
 
-def deactivate_user(session: Session, user: User) -> None:
+def deactivate_user(session: Session, user: User, now: datetime | None = None) -> None:
+    """Deactivate the account and end every session of it. Every way a person is
+    deactivated (admin and manager pages, imports, SCIM, the API, SSO) comes here, so
+    the company's systems are told here too (webhook "person.deactivated", written
+    in this transaction; `now`: when, default the clock's now)."""
+    was_active = user.is_active
     user.is_active = False
     end_all_sessions(user)
     cells_changed(session, user.company_id)
     session.flush()
+    if was_active and user.company_id is not None:
+        webhooks.emit(
+            session,
+            user.company_id,
+            webhook_events.PERSON_DEACTIVATED,
+            lambda: webhook_events.person_changed(user),
+            now or clock_now(),
+            user_id=user.id,
+        )
 
 
 # --- Single-use links -----------------------------------------------------
@@ -318,6 +355,32 @@ class NewPerson:
     personnel_number: str | None = None
 
 
+def sso_domain_owners(session: Session, emails: Iterable[str]) -> dict[str, int]:
+    """For each address at a domain a company signs its people in for (single sign-on,
+    lms/sso), that company's id; addresses at other domains are left out."""
+    domains = {email: email.rpartition("@")[2].lower() for email in emails if "@" in email}
+    if not domains:
+        return {}
+    owners: dict[str, int] = {
+        domain: company_id
+        for domain, company_id in session.execute(
+            select(SsoDomain.domain, SsoDomain.company_id).where(
+                SsoDomain.domain.in_(set(domains.values()))
+            )
+        )
+    }
+    return {email: owners[domain] for email, domain in domains.items() if domain in owners}
+
+
+def check_sso_domain(session: Session, email: str | None, company_id: int | None) -> None:
+    """Refuse an address at a domain another company signs its people in for: the
+    person there could no longer sign in through their own company (and no one may
+    claim another company's addresses). Raises AccountError("email-sso-domain")."""
+    owner = sso_domain_owners(session, [email]).get(email) if email else None
+    if owner is not None and owner != company_id:
+        raise AccountError("email-sso-domain")
+
+
 def _check_personnel_numbers(session: Session, people: Sequence[NewPerson]) -> None:
     """A personnel number is unique within its company (it signs in people without an
     address): one listed twice, or held already, is taken."""
@@ -368,6 +431,11 @@ def create_users(session: Session, people: Sequence[NewPerson], now: datetime) -
         chunk = wanted[start : start + 500]
         if session.scalar(select(func.count()).select_from(User).where(User.email.in_(chunk))):
             raise AccountError("email-taken")
+    owners = sso_domain_owners(session, given)
+    for person, email in zip(people, emails, strict=True):
+        company_id = person.company.id if person.company is not None else None
+        if email in owners and owners[email] != company_id:
+            raise AccountError("email-sso-domain")
     _check_personnel_numbers(session, people)
     for person in people:
         if person.department is not None and (
@@ -396,7 +464,21 @@ def create_users(session: Session, people: Sequence[NewPerson], now: datetime) -
     session.flush()
     cells_changed(session, *{user.company_id for user in users})
     apply_rules_to_newcomers(session, users, now, today(now))
+    _announce_newcomers(session, users, now)
     return users
+
+
+def _announce_newcomers(session: Session, users: Sequence[User], now: datetime) -> None:
+    """Webhook "person.created" for each new person of a company (every way people are
+    added comes through `create_users`): one query per company for its endpoints."""
+    by_company: dict[int, list[User]] = {}
+    for user in users:
+        if user.company_id is not None:
+            by_company.setdefault(user.company_id, []).append(user)
+    for company_id, people in by_company.items():
+        told = webhook_events.person_changed
+        items = [(functools.partial(told, user), user.id) for user in people]
+        webhooks.emit_each(session, company_id, webhook_events.PERSON_CREATED, items, now)
 
 
 def create_admin(session: Session, email: str, now: datetime) -> tuple[User, str]:

@@ -31,8 +31,10 @@ from lms.reports.compliance import cells_changed
 from lms.services import item_stats
 from lms.services.account_mail import invite
 from lms.services.accounts import (
+    AccountError,
     NewPerson,
     address_problem,
+    check_sso_domain,
     create_user,
     deactivate_user,
     normalize_email,
@@ -377,6 +379,11 @@ def update_person(
     )
     if taken:
         raise CompanyError("email-taken")
+    if email and email != person.email:
+        try:
+            check_sso_domain(session, email, person.company_id)
+        except AccountError as refused:
+            raise CompanyError(refused.code) from refused
     if number is not None and session.scalar(
         select(User.id).where(
             User.company_id == person.company_id,
