@@ -128,6 +128,9 @@ class Config:
     )
     # The current-password check of a signed-in person (profile page).
     PASSWORD_CHECK_LIMIT = _env("LMS_PASSWORD_CHECK_LIMIT", "5 per 15 minutes;20 per day")
+    # Wrong codes of the second factor (app or recovery code, lms/two_factor), per
+    # account; the browsers it signed in on before have the same budget of their own.
+    TOTP_LIMIT = _env("LMS_TOTP_LIMIT", "5 per 15 minutes;20 per day")
     # PIN sign-in (lms/pins), counting failures only. Per typed company code and
     # personnel number (known or not):
     PIN_LIMIT_PER_ACCOUNT = _env("LMS_PIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes;20 per day")

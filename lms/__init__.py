@@ -122,3 +122,20 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(login_cards.bp)
     app.register_blueprint(shared_devices.bp, url_prefix="/kiosk")
     app.register_blueprint(offline.bp)
+    # Single sign-on through a company's OpenID provider (issue 20).
+    from lms.sso import views as sso
+
+    app.register_blueprint(sso.bp, url_prefix="/sso")
+    # Connected systems (issue 20): SCIM provisioning, one company per token.
+    from lms.scim import views as scim
+
+    app.register_blueprint(scim.bp, url_prefix="/scim/v2")
+    # The REST API for the companies' and the provider's systems (issue 20).
+    from lms import api
+
+    api.init_app(app)
+    # The second factor of the provider's staff (issue 20): sign-in steps, own pages,
+    # and admins sent to set it up.
+    from lms.two_factor import views as two_factor
+
+    two_factor.init_app(app)

@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from lms.login_cards.demo import ShopFloorDemo
+    from lms.sso.demo import SsoDemo
+    from lms.tokens.demo import TokensDemo
+    from lms.two_factor.demo import TwoFactorDemo
 
 # --- The language of the output ---------------------------------------------------------
 
@@ -521,6 +524,8 @@ def _seed_demo(password: str | None, as_json: bool, force: bool) -> None:
         notices_demo.seed_notices(session, list(demo.TOUR), now())
         demo.seed_authoring(session, now())
         shop_floor = _seed_shop_floor(session)
+        connected = _seed_connected_systems(session)
+        two_factor = _seed_two_factor(session)
         demo.every_overview_changed(session)
     if as_json:
         click.echo(json.dumps([a.as_dict() for a in accounts], ensure_ascii=False, indent=2))
@@ -528,6 +533,10 @@ def _seed_demo(password: str | None, as_json: bool, force: bool) -> None:
     click.echo(demo.format_table(accounts, password or demo.DEFAULT_PASSWORD))
     if shop_floor is not None:
         click.echo(_shop_floor_text(shop_floor))
+    if two_factor is not None:
+        click.echo(_two_factor_text(two_factor))
+    if connected is not None:
+        click.echo(_connected_text(*connected, base_url))
     if imported:
         click.echo(_("Modules: %(titles)s", titles=", ".join(imported)))
 
@@ -544,6 +553,56 @@ def _seed_shop_floor(session: Session) -> ShopFloorDemo | None:
         session, company, manager_email, f"admin@{demo.PROVIDER_DOMAIN}", people[:-1], people[-1:],
         Path(current_app.instance_path), now(),
     )  # fmt: skip
+
+
+def _seed_two_factor(session: Session) -> TwoFactorDemo | None:
+    from lms import demo
+    from lms.two_factor import demo as two_factor_demo
+
+    return two_factor_demo.seed_two_factor(session, f"admin@{demo.PROVIDER_DOMAIN}", now())
+
+
+def _two_factor_text(two_factor: TwoFactorDemo) -> str:
+    lines = [
+        "",
+        _("Second factor of %(email)s (required for admins): add the key %(key)s to an "
+          "authenticator app (time-based), or print the current code with",
+          email=two_factor.email, key=two_factor.key),
+        "  .venv/bin/python -c \"import pyotp; print(pyotp.TOTP('"
+        + two_factor.key.replace(" ", "") + "').now())\"",
+    ]  # fmt: skip
+    if two_factor.recovery_codes:
+        lines.append(_("Recovery codes (each works once; shown only now): %(codes)s",
+                       codes=", ".join(two_factor.recovery_codes)))  # fmt: skip
+    return "\n".join(lines)
+
+
+def _seed_connected_systems(session: Session) -> tuple[SsoDemo, TokensDemo] | None:
+    """Müller Metallbau's single sign-on against the test provider, and its tokens."""
+    from lms import demo
+    from lms.models import Company
+    from lms.sso import demo as sso_demo
+    from lms.tokens import demo as tokens_demo
+
+    company = session.scalar(select(Company).where(Company.short_name == demo.SSO_COMPANY))
+    if company is None:
+        return None
+    return (sso_demo.seed_sso(session, company, now()),
+            tokens_demo.seed_tokens(session, company, now()))  # fmt: skip
+
+
+def _connected_text(sso: SsoDemo, tokens: TokensDemo, base_url: str) -> str:
+    scim_url = base_url + "/scim/v2/"
+    return "\n".join([
+        "",
+        _("Single sign-on at %(company)s (addresses @%(domain)s, any password at the test "
+          "provider): start the provider with", company=sso.company, domain=sso.domain),
+        "  " + sso.command,
+        _("API token of %(company)s: %(token)s", company=tokens.company, token=tokens.api_token),
+        f"  curl -H 'Authorization: Bearer {tokens.api_token}' {base_url}/api/v1/people",
+        _("SCIM token of %(company)s: %(token)s (at %(url)s)", company=tokens.company,
+          token=tokens.scim_token, url=scim_url),
+    ])  # fmt: skip
 
 
 def _shop_floor_text(shop_floor: ShopFloorDemo) -> str:

@@ -125,6 +125,8 @@ COMPANIES = (
     ),
 )
 SUSPENDED = "hafen-werft"
+# The company with single sign-on against the test provider, and API and SCIM tokens.
+SSO_COMPANY = "mueller-metall"
 
 # The accounts README.md's "A short tour" uses, in its order (a test holds the two
 # together): listed first, and marked, by `lms demo`.

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
@@ -72,11 +73,19 @@ def address_problem(url: str, *, allow_private: bool | None = None) -> str | Non
     return None
 
 
+class _NoRedirects(requests.Session):
+    """A session that never follows a redirect, whatever a caller asks: a 3xx answer is
+    returned as it is (a redirect could lead into the server's own network)."""
+
+    def request(self, method: str, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
+        kwargs["allow_redirects"] = False
+        return super().request(method, url, *args, **kwargs)
+
+
 def session() -> requests.Session:
     """An HTTP session for calls to a company's system: no redirects followed, our
     User-Agent; pass `timeout=timeout()` to each call."""
-    http = requests.Session()
-    http.max_redirects = 0
+    http = _NoRedirects()
     http.headers["User-Agent"] = USER_AGENT
     http.trust_env = False  # no proxy settings from the environment
     return http

@@ -28,6 +28,7 @@ from lms.services import companies
 from lms.services.companies import CompanyError, CompanyFields
 from lms.services.personal_data import export_personal_data
 from lms.shared_devices import service as shared_devices
+from lms.webhooks import service as webhook_service
 
 
 def company_or_404(company_id: int) -> Company:
@@ -94,6 +95,7 @@ def company_page(
         confirm=confirm,
         look=look or {},
         shared_devices=shared_devices.company_devices(db.session, company.id),
+        webhook_endpoints=webhook_service.company_endpoints(db.session, company.id),
     )
 
 

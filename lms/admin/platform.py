@@ -80,8 +80,8 @@ def platform() -> ResponseReturnValue:
 def send_mail_again(message_id: int) -> ResponseReturnValue:
     """Make a given-up mail due again, with all its tries."""
     message = db.session.get(OutboxMessage, message_id)
-    if message is None or message.failed_at is None:
-        abort(404)
+    if message is None or message.failed_at is None or message.kind != outbox.MAIL:
+        abort(404)  # a webhook is sent again on its endpoint's page
     outbox.send_again(db.session, current_actor(), message, now())
     flash(_("The mail to %(email)s is sent again shortly.", email=message.recipient), "success")
     return redirect(url_for("admin.platform", _anchor="mails-given-up"))

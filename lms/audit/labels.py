@@ -37,6 +37,10 @@ ACTIONS: dict[str, LazyString] = {
     "catalogue.update": _l("Companies that see a module changed"),
     "company.accent": _l("Company's accent colour changed"),
     "company.create": _l("Company created"),
+    "api_token.create": _l("API token created"),
+    "api_token.revoke": _l("API token revoked"),
+    "scim_token.create": _l("SCIM token created"),
+    "scim_token.revoke": _l("SCIM token revoked"),
     "company.delete": _l("Company deleted"),
     "company.export": _l("Company's data exported"),
     "company.logo": _l("Company's logo uploaded"),
@@ -46,6 +50,9 @@ ACTIONS: dict[str, LazyString] = {
     "company.pin_only_on_shared_devices": _l("Company's PIN sign-in setting changed"),
     "company.sign_in_code": _l("Company's sign-in code renewed"),
     "company.settings": _l("Company's privacy and booking settings changed"),
+    "company.sso": _l("Company's single sign-on settings changed"),
+    "company.sso_group": _l("Group of the company's sign-in service mapped"),
+    "company.sso_group_remove": _l("Group of the company's sign-in service no longer mapped"),
     "company.suspend": _l("Company suspended"),
     "company.update": _l("Company changed"),
     "course.editors": _l("Module's editors changed"),
@@ -65,6 +72,7 @@ ACTIONS: dict[str, LazyString] = {
     "person.erase": _l("Person erased"),
     "person.export": _l("Person's data downloaded"),
     "person.reactivate": _l("Person reactivated"),
+    "person.scim_remove": _l("Person removed by the identity system (SCIM)"),
     "person.update": _l("Person changed"),
     "pin.locked": _l("PIN locked after too many wrong PINs"),
     "pin.reset": _l("PIN reset"),
@@ -88,6 +96,17 @@ ACTIONS: dict[str, LazyString] = {
     "staff.deactivate": _l("Staff member deactivated"),
     "staff.reactivate": _l("Staff member reactivated"),
     "staff.roles": _l("Staff member's roles changed"),
+    "webhook.create": _l("Webhook endpoint added"),
+    "webhook.delete": _l("Webhook endpoint deleted"),
+    "webhook.resend": _l("Webhook event sent again"),
+    "webhook.secret": _l("Webhook signing secret renewed"),
+    "webhook.test": _l("Webhook test event sent"),
+    "webhook.update": _l("Webhook endpoint changed"),
+    "two_factor.recovery_code_used": _l("Logged in with a recovery code"),
+    "two_factor.recovery_codes": _l("New recovery codes made"),
+    "two_factor.reset": _l("Second factor reset by an administrator"),
+    "two_factor.set_up": _l("Second factor set up"),
+    "two_factor.turn_off": _l("Second factor turned off"),
 }
 
 # The keys of `changes`, across all actions (a key means the same in each).
@@ -111,6 +130,18 @@ FIELDS: dict[str, LazyString] = {
     "remind_digest": _l("Weekly overview for managers"),
     "sign_in_code": _l("Sign-in code"),
     "pin_only_on_shared_devices": _l("PIN sign-in only on shared devices"),
+    # Single sign-on
+    "enabled": _l("Single sign-on switched on"),
+    "issuer": _l("Issuer address"),
+    "client_id": _l("Client ID"),
+    "client_secret": _l("Client secret"),
+    "required": _l("Only through the company's service"),
+    "create_people": _l("People added at their first sign-in"),
+    "group_claim": _l("Claim with the groups"),
+    "provider_logout": _l("Signing out also at the service"),
+    "domains": _l("E-mail domains"),
+    "group": _l("Group"),
+    "makes_manager": _l("Members are managers"),
     # People and staff
     "display_name": _l("Name"),
     "email": _l("E-mail address"),
@@ -181,6 +212,14 @@ FIELDS: dict[str, LazyString] = {
     "erased": _l("Accounts erased"),
     "log_entries_pruned": _l("Log entries pruned"),
     "fields": _l("Unexpected fields"),
+    # Webhooks
+    "url": _l("Address"),
+    "events": _l("Events"),
+    "description": _l("Description"),
+    "active": _l("Active"),
+    # Second factor
+    "again": _l("On a new phone"),
+    "left": _l("Recovery codes left"),
 }
 
 LANGUAGE_NAMES = {"de": "Deutsch", "en": "English"}  # each in its own language

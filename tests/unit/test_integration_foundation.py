@@ -207,3 +207,51 @@ def test_a_name_that_resolves_to_a_private_address_is_refused(app, monkeypatch):
 def test_the_operator_may_allow_private_endpoints(app):
     with app.test_request_context():
         assert outbound.address_problem("http://127.0.0.1:8080/hook", allow_private=True) is None
+
+
+def test_the_outbound_session_never_follows_a_redirect(app):
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    class Redirecting(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(302)
+            self.send_header("Location", "http://169.254.169.254/latest/meta-data")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Redirecting)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with app.app_context():
+            # Even a caller that asks for redirects gets the 302 itself.
+            response = outbound.session().get(
+                f"http://127.0.0.1:{server.server_port}/", timeout=5, allow_redirects=True
+            )
+        assert response.status_code == 302
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+# --- "Changed since" -----------------------------------------------------------------
+
+
+def test_a_login_does_not_count_as_a_change_of_the_persons_data(app, db):
+    from lms.services import accounts
+
+    person = factories.make_user(db, factories.make_company(db), factories.Role.LEARNER)
+    db.flush()
+    before = person.updated_at
+    with app.test_request_context():
+        accounts.record_login(db, person, NOW + timedelta(days=3), "203.0.113.5", "Firefox")
+    db.expire(person)
+    assert person.last_login_at == NOW + timedelta(days=3)
+    assert person.updated_at == before
+    person.display_name = "Neuer Name"
+    db.flush()
+    db.expire(person)
+    assert person.updated_at is not None and person.updated_at > before

@@ -41,6 +41,44 @@ PUBLIC = {
     "cards.confirm",
     "cards.pin",
     "cards.code",
+    # Single sign-on (lms/sso): sending a person to their company's provider, and the
+    # provider sending them back (state, PKCE and the ID token checked; test_sso.py).
+    "sso.start",
+    "sso.callback",
+    # The REST API (lms/api): no login session; every request needs an API token,
+    # checked by the blueprint (401 problem without one; tests/web/test_api.py), and
+    # the OpenAPI document, which names no data.
+    "api.openapi_document",
+    "api.problem_types",
+    *(
+        f"api.{name}"
+        for name in (
+            "cancel_assignment", "create_assignment", "create_training_record",
+            "get_assignment", "get_booking", "get_completion", "get_course",
+            "get_department", "get_learning_path", "get_person", "get_session",
+            "get_training_record", "list_assignments", "list_bookings",
+            "list_certificates", "list_completions", "list_courses", "list_departments",
+            "list_learning_paths", "list_people", "list_sessions", "list_training_records",
+        )
+    ),
+    # SCIM provisioning (lms/scim): no login session; every request needs the company's
+    # SCIM token, checked by the blueprint (401 SCIM error without one;
+    # tests/web/test_scim.py).
+    *(
+        f"scim.{name}"
+        for name in (
+            "create_group", "create_user", "delete_group", "delete_user", "group", "groups",
+            "patch_group", "patch_user", "replace_group", "replace_user", "resource_type",
+            "resource_types", "schema", "schema_list", "schemas_refused", "search_everything",
+            "service_provider_config", "spc_refused", "types_refused", "unknown", "user",
+            "users",
+        )
+    ),
+    # The second factor's steps after a right password (lms/two_factor): the person is
+    # not signed in yet; without that half-signed-in state they lead to the login page.
+    "two_factor.code",
+    "two_factor.recovery_code",
+    "two_factor.sign_in_set_up",
 }
 
 # Roles that may use each guarded area.
@@ -74,6 +112,11 @@ FOR_EVERYONE = {
     "pins.choose",
     # kiosk.js reporting input during a kiosk session (lms/shared_devices).
     "kiosk.active",
+    # One's own second factor (lms/two_factor; 404 for anyone but admins and trainers).
+    "two_factor.settings",
+    "two_factor.set_up",
+    "two_factor.renew_recovery_codes",
+    "two_factor.turn_off",
 }
 
 
