@@ -237,6 +237,7 @@ def _client(client_id: str, client_secret: str | None, redirect_uri: str) -> OAu
     client.max_redirects = 0
     client.hooks["response"].append(_read_capped)
     client.trust_env = False
+    outbound.pin(client)  # only to checked addresses
     client.headers["User-Agent"] = outbound.USER_AGENT
     return client
 

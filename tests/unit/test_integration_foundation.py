@@ -8,6 +8,7 @@ import socket
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import requests
 from cryptography.fernet import Fernet
 from sqlalchemy import select
 
@@ -255,3 +256,93 @@ def test_a_login_does_not_count_as_a_change_of_the_persons_data(app, db):
     db.flush()
     db.expire(person)
     assert person.updated_at is not None and person.updated_at > before
+
+
+# --- Connecting to the address that was checked (no DNS rebinding) ---------------------
+
+
+def _self_signed(tmp_path, name: str):
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(datetime.now(UTC) - timedelta(days=1))
+        .not_valid_after(datetime.now(UTC) + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_file, key_file
+
+
+def test_a_name_is_resolved_once_and_its_checked_address_is_the_one_connected_to(
+    app, tmp_path, monkeypatch
+):
+    import ssl
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    seen: list[str] = []
+
+    class Answering(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(self.headers["Host"])
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    cert_file, key_file = _self_signed(tmp_path, "hooks.test")
+    server = HTTPServer(("127.0.0.1", 0), Answering)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert_file, key_file)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    port = server.server_port
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    real = socket.getaddrinfo
+    lookups: list[str] = []
+
+    def resolve(host, *args, **kwargs):
+        if host == "hooks.test":
+            lookups.append(host)
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    try:
+        with app.app_context():
+            http = outbound.session()
+            http.verify = str(cert_file)
+            # TLS still checks the certificate against the name, not the address.
+            answer = http.get(f"https://hooks.test:{port}/hook", timeout=5)
+            assert answer.status_code == 204
+            assert seen == [f"hooks.test:{port}"] and lookups == ["hooks.test"]
+            # With private networks refused, the same name never gets a connection.
+            app.config["ALLOW_PRIVATE_ENDPOINTS"] = False
+            with pytest.raises(requests.ConnectionError, match=r"privates Netz|private network"):
+                http.get(f"https://hooks.test:{port}/hook", timeout=5)
+            assert len(seen) == 1
+    finally:
+        app.config["ALLOW_PRIVATE_ENDPOINTS"] = True
+        server.shutdown()
+        server.server_close()
