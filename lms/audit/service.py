@@ -114,6 +114,19 @@ def record(
     return entry
 
 
+def record_about(
+    session: Session,
+    actor: Actor,
+    action: str,
+    person: User,
+    now: datetime,
+    changes: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """`record` an entry about one person (their company's, named by them)."""
+    return record(session, actor, action, person.company_id, now,
+                  subject=person.display_name, subject_id=person.id, changes=changes)  # fmt: skip
+
+
 def created(obj: object, fields: Iterable[str]) -> dict[str, list[Any]]:
     """{field: [None, value]}: what a new object was created with."""
     return {name: [None, value] for name, value in snapshot(obj, fields).items()}

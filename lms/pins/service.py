@@ -104,7 +104,7 @@ def set_pin(session: Session, actor: Actor, user: User, pin: str, now: datetime)
     user.pin_set_at = now
     user.pin_locked_at = None
     if actor.user_id != user.id:
-        _record(session, actor, "pin.set", user, now)
+        audit.record_about(session, actor, "pin.set", user, now)
     session.flush()
 
 
@@ -119,7 +119,7 @@ def reset_pin(session: Session, actor: Actor, user: User, now: datetime) -> None
     changes: dict[str, list[object]] = {"pin": [had_pin, False]}
     if was_locked:  # only what changed: "locked: yes → no"
         changes["pin_locked"] = [True, False]
-    _record(session, actor, "pin.reset", user, now, changes=changes)
+    audit.record_about(session, actor, "pin.reset", user, now, changes=changes)
     session.flush()
 
 
@@ -127,22 +127,9 @@ def lock_pin(session: Session, actor: Actor, user: User, failures: int, now: dat
     """Lock `user`'s PIN after `failures` wrong PINs in a row (audit "pin.locked";
     `actor` is whoever typed them: nobody signed in, their network). Flushes."""
     user.pin_locked_at = now
-    _record(session, actor, "pin.locked", user, now, changes={"failures": [None, failures]})
+    failed = {"failures": [None, failures]}
+    audit.record_about(session, actor, "pin.locked", user, now, changes=failed)
     session.flush()
-
-
-def _record(
-    session: Session,
-    actor: Actor,
-    action: str,
-    user: User,
-    now: datetime,
-    changes: dict[str, list[object]] | None = None,
-) -> None:
-    audit.record(
-        session, actor, action, user.company_id, now,
-        subject=user.display_name, subject_id=user.id, changes=changes,
-    )  # fmt: skip
 
 
 def normalize_code(sign_in_code: str) -> str:

@@ -162,27 +162,6 @@ def recovery_codes_left(session: Session, user: User) -> int:
 # --- Changes -----------------------------------------------------------------
 
 
-def _record(
-    session: Session,
-    actor: Actor,
-    action: str,
-    user: User,
-    now: datetime,
-    changes: dict[str, list[object]] | None = None,
-) -> None:
-    """The audit entry of a change to `user`'s second factor (never the seed or a code)."""
-    audit.record(
-        session,
-        actor,
-        action,
-        user.company_id,
-        now,
-        subject=user.display_name,
-        subject_id=user.id,
-        changes=changes,
-    )
-
-
 def confirm_setup(
     session: Session, actor: Actor, user: User, secret: str, typed: str, now: datetime
 ) -> list[str] | None:
@@ -201,7 +180,7 @@ def confirm_setup(
     user.totp_confirmed_at = now
     user.totp_last_step = step
     codes = _issue_recovery_codes(session, user, now)
-    _record(
+    audit.record_about(
         session, actor, "two_factor.set_up", user, now, {"again": [None, True]} if again else None
     )
     return codes
@@ -257,7 +236,9 @@ def use_recovery_code(
     if not getattr(used, "rowcount", 0):
         return None
     left = recovery_codes_left(session, user)
-    _record(session, actor, "two_factor.recovery_code_used", user, now, {"left": [None, left]})
+    audit.record_about(
+        session, actor, "two_factor.recovery_code_used", user, now, {"left": [None, left]}
+    )
     return left
 
 
@@ -266,7 +247,7 @@ def renew_recovery_codes(session: Session, actor: Actor, user: User, now: dateti
     if not is_on(user):
         raise TwoFactorError("not-on")
     codes = _issue_recovery_codes(session, user, now)
-    _record(session, actor, "two_factor.recovery_codes", user, now)
+    audit.record_about(session, actor, "two_factor.recovery_codes", user, now)
     return codes
 
 
@@ -285,7 +266,7 @@ def turn_off(session: Session, actor: Actor, user: User, now: datetime) -> None:
     if not is_on(user):
         raise TwoFactorError("not-on")
     _clear(session, user)
-    _record(session, actor, "two_factor.turn_off", user, now)
+    audit.record_about(session, actor, "two_factor.turn_off", user, now)
 
 
 def reset(session: Session, actor: Actor, person: User, now: datetime) -> None:
@@ -299,7 +280,7 @@ def reset(session: Session, actor: Actor, person: User, now: datetime) -> None:
         raise TwoFactorError("not-on")
     _clear(session, person)
     accounts.end_all_sessions(person)
-    _record(session, actor, "two_factor.reset", person, now)
+    audit.record_about(session, actor, "two_factor.reset", person, now)
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,21 @@ def address_for_log(url: str) -> str:
     return head + ("?…" if query else "")
 
 
+def _record(
+    session: Session,
+    actor: Actor,
+    action: str,
+    endpoint: WebhookEndpoint,
+    now: datetime,
+    changes: dict[str, Any] | None = None,
+) -> None:
+    """The audit entry of a change to `endpoint` (never its secret; its address
+    without the query)."""
+    audit.record(session, actor, action, endpoint.company_id, now,
+                 subject=address_for_log(endpoint.url), subject_id=endpoint.id,
+                 changes=changes)  # fmt: skip
+
+
 # --- Events ----------------------------------------------------------------------------
 
 
@@ -198,17 +213,9 @@ def create_endpoint(
     )
     session.add(endpoint)
     session.flush()
-    audit.record(
-        session,
-        actor,
-        "webhook.create",
-        company.id,
-        now,
-        subject=address_for_log(endpoint.url),
-        subject_id=endpoint.id,
-        changes={**audit.created(endpoint, ("events", "description", "active")),
-                 "url": [None, address_for_log(endpoint.url)]},
-    )
+    created = audit.created(endpoint, ("events", "description", "active"))
+    _record(session, actor, "webhook.create", endpoint, now,
+            changes={**created, "url": [None, address_for_log(endpoint.url)]})  # fmt: skip
     return endpoint, secret
 
 
@@ -233,16 +240,7 @@ def update_endpoint(
     if not changes:
         return False
     session.flush()
-    audit.record(
-        session,
-        actor,
-        "webhook.update",
-        endpoint.company_id,
-        now,
-        subject=address_for_log(endpoint.url),
-        subject_id=endpoint.id,
-        changes=changes,
-    )
+    _record(session, actor, "webhook.update", endpoint, now, changes=changes)
     return True
 
 
@@ -252,15 +250,7 @@ def renew_secret(session: Session, actor: Actor, endpoint: WebhookEndpoint, now:
     secret = new_secret()
     endpoint.secret = seal(secret)
     session.flush()
-    audit.record(
-        session,
-        actor,
-        "webhook.secret",
-        endpoint.company_id,
-        now,
-        subject=address_for_log(endpoint.url),
-        subject_id=endpoint.id,
-    )
+    _record(session, actor, "webhook.secret", endpoint, now)
     return secret
 
 
@@ -268,16 +258,9 @@ def delete_endpoint(
     session: Session, actor: Actor, endpoint: WebhookEndpoint, now: datetime
 ) -> None:
     """Remove the endpoint and its deliveries (sent, waiting and failed)."""
-    audit.record(
-        session,
-        actor,
-        "webhook.delete",
-        endpoint.company_id,
-        now,
-        subject=address_for_log(endpoint.url),
-        subject_id=endpoint.id,
-        changes={"url": [address_for_log(endpoint.url), None], "events": [endpoint.events, None]},
-    )
+    _record(session, actor, "webhook.delete", endpoint, now,
+            changes={"url": [address_for_log(endpoint.url), None],
+                     "events": [endpoint.events, None]})  # fmt: skip
     session.delete(endpoint)
     session.flush()
 
@@ -290,15 +273,7 @@ def send_test(
     data = {"endpoint": {"id": endpoint.id, "url": endpoint.url}, "message": "Lernwerk test"}
     (row,) = _write(session, [endpoint], endpoint.company_id, events.PING, data, now, None)
     session.flush()
-    audit.record(
-        session,
-        actor,
-        "webhook.test",
-        endpoint.company_id,
-        now,
-        subject=address_for_log(endpoint.url),
-        subject_id=endpoint.id,
-    )
+    _record(session, actor, "webhook.test", endpoint, now)
     return row
 
 
