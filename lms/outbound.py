@@ -136,7 +136,7 @@ class _NoRedirects(requests.Session):
     """A session that never follows a redirect, whatever a caller asks: a 3xx answer is
     returned as it is (a redirect could lead into the server's own network)."""
 
-    def request(self, method: str, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
         kwargs["allow_redirects"] = False
         return super().request(method, url, *args, **kwargs)
 

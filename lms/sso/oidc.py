@@ -111,7 +111,8 @@ def _check_address(url: str) -> None:
 def _read_capped(response: requests.Response, *_args: Any, **_kwargs: Any) -> requests.Response:
     """Read a streamed answer's body, at most ANSWER_BYTES of it (also a response hook,
     so Authlib's token request is capped the same way)."""
-    if response._content_consumed:
+    # requests' own mark of a body already read (a private attribute, not in its stubs).
+    if response._content_consumed:  # type: ignore[attr-defined]
         return response
     try:
         body = response.raw.read(ANSWER_BYTES + 1, decode_content=True)
@@ -122,7 +123,7 @@ def _read_capped(response: requests.Response, *_args: Any, **_kwargs: Any) -> re
     if len(body) > ANSWER_BYTES:
         raise SsoFailure("bad-discovery", f"{response.url}: more than {ANSWER_BYTES} bytes")
     response._content = body
-    response._content_consumed = True
+    response._content_consumed = True  # type: ignore[attr-defined]
     return response
 
 
