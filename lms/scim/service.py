@@ -38,9 +38,15 @@ from sqlalchemy.orm import Session, aliased
 from lms.audit import service as audit
 from lms.audit.service import Actor
 from lms.input_checks import as_id
-from lms.models import AuditEntry, Company, Department, Role, SsoDomain, SsoSettings, User
+from lms.models import AuditEntry, Company, Department, Role, SsoSettings, User
 from lms.services import companies
-from lms.services.accounts import AccountError, NewPerson, create_user, normalize_email
+from lms.services.accounts import (
+    AccountError,
+    NewPerson,
+    check_sso_domain,
+    create_user,
+    normalize_email,
+)
 
 REMOVED = "person.scim_remove"
 LANGUAGES = ("de", "en")
@@ -521,14 +527,11 @@ def _check_domain(session: Session, company_id: int, email: str | None) -> None:
     """An address at a domain another company signs its people in for (SSO) is that
     company's: another company's identity system may not claim it (it would block the
     person's own sign-in there)."""
-    if not email:
-        return
-    owner = session.scalar(
-        select(SsoDomain.company_id).where(SsoDomain.domain == email.rpartition("@")[2].lower())
-    )
-    if owner is not None and owner != company_id:
+    try:
+        check_sso_domain(session, email, company_id)
+    except AccountError as refused:
         raise ScimError(400, "The address belongs to another company's sign-in domain",
-                        "invalidValue")  # fmt: skip
+                        "invalidValue") from refused  # fmt: skip
 
 
 def _removed_person_named(session: Session, company_id: int, state: PersonState) -> User | None:
@@ -607,19 +610,12 @@ def update_person(
         if state.department != before.department:
             assert person.company is not None  # SCIM reaches people of a company only
             department = _department(session, actor, person.company, state.department, now)
-        fields = companies.PersonFields(
-            display_name=state.display_name,
-            email=state.email,
-            personnel_number=state.personnel_number,
-            department=department,
-            manager=person.has_role(Role.MANAGER),
-            managed_departments=tuple(person.managed_departments),
+        changed = replace(
+            _fields_of(person), display_name=state.display_name, email=state.email,
+            personnel_number=state.personnel_number, department=department,
             language=state.language,
-        )
-        try:
-            companies.update_person(session, actor, person, fields, now, day)
-        except companies.CompanyError as error:
-            raise _conflict(error.code) from error
+        )  # fmt: skip
+        _update(session, actor, person, changed, now, day)
     if state.external_id != before.external_id:
         person.external_id = state.external_id
         session.flush()
@@ -786,15 +782,27 @@ def _move(
     session: Session, actor: Actor, person: User, target: Department | None, now: datetime,
     day: date,
 ) -> None:  # fmt: skip
-    fields = companies.PersonFields(
+    _update(session, actor, person, replace(_fields_of(person), department=target), now, day)
+
+
+def _fields_of(person: User) -> companies.PersonFields:
+    """The person's fields as the people form holds them (to change some of them)."""
+    return companies.PersonFields(
         display_name=person.display_name,
         email=person.email,
         personnel_number=person.personnel_number,
-        department=target,
+        department=person.department,
         manager=person.has_role(Role.MANAGER),
         managed_departments=tuple(person.managed_departments),
         language=person.language,
     )
+
+
+def _update(
+    session: Session, actor: Actor, person: User, fields: companies.PersonFields,
+    now: datetime, day: date,
+) -> None:  # fmt: skip
+    """`companies.update_person`, its refusals as SCIM's 409 or 400."""
     try:
         companies.update_person(session, actor, person, fields, now, day)
     except companies.CompanyError as error:

@@ -212,16 +212,27 @@ def edit(endpoint_id: int) -> ResponseReturnValue:
     return redirect(url_for(".endpoint", endpoint_id=found.id))
 
 
+def _unconfirmed(found: WebhookEndpoint, refused: str, section: str) -> ResponseReturnValue | None:
+    """None when the confirmation box was ticked; else back to the endpoint's `section`
+    with `refused` said. A form without its CSRF token answers 400."""
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if form.confirm.data:
+        return None
+    flash(refused, "error")
+    return redirect(url_for(".endpoint", endpoint_id=found.id) + "#" + section)
+
+
 @bp.post("/<int:endpoint_id>/secret")
 def new_secret(endpoint_id: int) -> ResponseReturnValue:
     place = places.current()
     found = _endpoint(place, endpoint_id)
-    form = ConfirmForm()
-    if not form.validate_on_submit():
-        abort(400)
-    if not form.confirm.data:
-        flash(_("The secret is unchanged: tick the box to confirm a new secret."), "error")
-        return redirect(url_for(".endpoint", endpoint_id=found.id) + "#secret")
+    unconfirmed = _unconfirmed(
+        found, _("The secret is unchanged: tick the box to confirm a new secret."), "secret"
+    )
+    if unconfirmed is not None:
+        return unconfirmed
     secret = service.renew_secret(db.session, current_actor(), found, now())
     return _secret_page(place, found, secret, created=False)
 
@@ -230,12 +241,11 @@ def new_secret(endpoint_id: int) -> ResponseReturnValue:
 def delete(endpoint_id: int) -> ResponseReturnValue:
     place = places.current()
     found = _endpoint(place, endpoint_id)
-    form = ConfirmForm()
-    if not form.validate_on_submit():
-        abort(400)
-    if not form.confirm.data:
-        flash(_("The endpoint is kept: tick the box to confirm deleting it."), "error")
-        return redirect(url_for(".endpoint", endpoint_id=found.id) + "#delete")
+    unconfirmed = _unconfirmed(
+        found, _("The endpoint is kept: tick the box to confirm deleting it."), "delete"
+    )
+    if unconfirmed is not None:
+        return unconfirmed
     url = found.url
     service.delete_endpoint(db.session, current_actor(), found, now())
     flash(_("The endpoint %(url)s is deleted.", url=url), "success")
