@@ -19,6 +19,7 @@ class UnitType(enum.StrEnum):
     IN_PERSON = "in-person"
     PRACTICAL = "practical"
     HANDIN = "handin"
+    PACKAGE = "package"  # a SCORM 1.2, SCORM 2004 or cmi5 package (packages/<name>.zip)
 
 
 class QuestionType(enum.StrEnum):
@@ -152,6 +153,71 @@ class QuizSettings:
     show_answers: ShowAnswers = ShowAnswers.AFTER_SUBMIT
 
 
+# --- Packages (SCORM, cmi5) -------------------------------------------------------
+
+
+class PackageStandard(enum.StrEnum):
+    SCORM12 = "scorm12"
+    SCORM2004 = "scorm2004"
+    CMI5 = "cmi5"
+
+
+class MoveOn(enum.StrEnum):
+    """When a cmi5 AU counts as done (its `moveOn`); SCORM items: see `PackageItem`."""
+
+    PASSED = "Passed"
+    COMPLETED = "Completed"
+    COMPLETED_AND_PASSED = "CompletedAndPassed"
+    COMPLETED_OR_PASSED = "CompletedOrPassed"
+    NOT_APPLICABLE = "NotApplicable"
+
+
+@dataclass(frozen=True)
+class PackageItem:
+    """One launchable part of a package: a SCO (SCORM) or an AU (cmi5).
+
+    `href` is the launch file's path inside the package (no query); `parameters` the
+    query it is launched with (SCORM's `parameters`, the query of a cmi5 AU's url).
+    `passing_score` is the scaled score (0…1) that passes: SCORM 1.2's
+    `adlcp:masteryscore` / 100, SCORM 2004's `imsss:minNormalizedMeasure` when the
+    objective is satisfied by measure, cmi5's `masteryScore`. A SCORM item counts
+    as done when completed, or passed where it has a passing score: `move_on`
+    says the same in cmi5's words for all three standards.
+    """
+
+    id: str
+    title: str
+    href: str
+    parameters: str = ""
+    passing_score: Decimal | None = None
+    completion_threshold: Decimal | None = None  # SCORM 2004: adlcp:completionThreshold
+    launch_data: str = ""  # adlcp:dataFromLMS / cmi5 launchParameters
+    move_on: MoveOn = MoveOn.COMPLETED
+    launch_method: str = "AnyWindow"  # cmi5: AnyWindow or OwnWindow
+    line: int = 0  # in the manifest
+
+
+@dataclass(frozen=True)
+class PackageSpec:
+    """A package named by a unit: its standard, identity and launchable items.
+
+    `file` is the ZIP's path in the course folder (packages/brandschutz.zip),
+    `sha256` its digest; `identifier` and `version` come from the manifest (the
+    manifest's identifier and version attribute, cmi5's course id) and are printed on
+    the proof of instruction.
+    """
+
+    standard: PackageStandard
+    file: str
+    sha256: str
+    identifier: str
+    version: str
+    title: str
+    items: tuple[PackageItem, ...]
+    files: int = 0
+    size: int = 0
+
+
 # --- Units and courses -----------------------------------------------------------
 
 
@@ -181,6 +247,7 @@ class Unit:
     bring: tuple[str, ...] = ()  # in-person
     checklist: tuple[ChecklistItem, ...] = ()  # practical
     accepts: tuple[str, ...] = ()  # handin: "image", "pdf"
+    package: PackageSpec | None = None  # package
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,13 @@ from lms.models.integration import (
 )
 from lms.models.notices import Notice
 from lms.models.outbox import OutboxMessage
+from lms.models.packages import (
+    PackageAttempt,
+    PackageFile,
+    PackageInteraction,
+    PackageLaunch,
+    XapiState,
+)
 from lms.models.paths import LearningPath, PathEnrollment
 from lms.models.progress import (
     AttemptAnswer,
@@ -105,6 +112,10 @@ __all__ = [
     "ManagerDepartment",
     "Notice",
     "OutboxMessage",
+    "PackageAttempt",
+    "PackageFile",
+    "PackageInteraction",
+    "PackageLaunch",
     "PathEnrollment",
     "PracticalSignoff",
     "QuizAttempt",
@@ -132,5 +143,6 @@ __all__ = [
     "VersionAsset",
     "VersionFile",
     "WebhookEndpoint",
+    "XapiState",
     "utcnow",
 ]

@@ -27,13 +27,15 @@ class LearningRecord(Base):
         ForeignKey("companies.id", ondelete="CASCADE"), index=True
     )
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    verb: Mapped[str] = mapped_column(
-        String(20)
-    )  # experienced, answered, passed, failed, completed
+    # experienced, answered, passed, failed, completed; a package's statement: its verb's
+    # last part (initialized, terminated, …)
+    verb: Mapped[str] = mapped_column(String(20))
     course: Mapped[str] = mapped_column(String(100))
     version: Mapped[int]
     unit: Mapped[str | None] = mapped_column(String(100))
     question: Mapped[str | None] = mapped_column(String(100))
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # A statement a cmi5 package sent (as it came, checked): forwarded as it is.
+    statement: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
