@@ -27,10 +27,14 @@ from lms.clock import now
 from lms.content.archive import ArchiveError, CourseFiles, read_course_zip, write_course_zip
 from lms.content.importer import ImportStatus, version_sources
 from lms.content.markdown_checks import ASSET_TYPES, MAX_ASSET_BYTES
+from lms.content.problems import Problem
 from lms.db import db
 from lms.forms import Form
 from lms.input_checks import number_arg
 from lms.models import Course, CourseDraft, CourseVersion, DraftFile, UnitFeedback, User
+from lms.packages.reading import MAX_MB as MAX_PACKAGE_MB
+from lms.packages.reading import MAX_UNPACKED as MAX_PACKAGE_BYTES
+from lms.packages.reading import PackageError
 from lms.services import drafts
 from lms.services.drafts import DraftConflict, DraftError
 from lms.services.quizzes import field_names
@@ -54,6 +58,8 @@ ERRORS = {
         "video (MP4, WebM) or PDF files."
     ),
     "asset-too-large": _l("The file is larger than 20 MB."),
+    "package-type": _l("A package is a ZIP file (SCORM 1.2, SCORM 2004 or cmi5)."),
+    "package-too-large": _l("The package is larger than %(limit)s MB."),
     "slug-taken": _l(
         "Meanwhile a course of this short name was made. Download the draft as a ZIP and "
         "upload it under another short name."
@@ -68,7 +74,7 @@ ERRORS = {
 
 def _message(error: DraftError) -> str:
     """The refusal in words, naming its file where the words have room for it."""
-    return str(ERRORS[error.code]) % {"file": error.path}
+    return str(ERRORS[error.code]) % {"file": error.path, "limit": MAX_PACKAGE_MB}
 
 
 class NewCourseForm(Form):
@@ -273,7 +279,11 @@ def _local(problem_path: str, slug: str) -> str:
 
 @bp.get("/drafts/<slug>")
 def draft(slug: str) -> ResponseReturnValue:
-    draft = _draft(slug)
+    return _draft_page(_draft(slug))
+
+
+def _draft_page(draft: CourseDraft, package_problems: tuple[Problem, ...] = ()) -> str:
+    """The draft's page; `package_problems`: why the package just uploaded was refused."""
     result = drafts.check(db.session, draft)
     files = _files(draft)
     return render_template(
@@ -292,6 +302,7 @@ def draft(slug: str) -> ResponseReturnValue:
         local=lambda path: _local(path, draft.slug),
         publish_form=PublishForm(),
         new_file_form=NewFileForm(),
+        package_problems=package_problems,
     )
 
 
@@ -550,6 +561,29 @@ def upload_asset(slug: str) -> ResponseReturnValue:
         flash(_("%(file)s is added. Use it in a unit as ![Description](%(file)s).", file=path),
               "success")  # fmt: skip
     return redirect(url_for("author.draft", slug=draft.slug) + "#files-heading")
+
+
+@bp.post("/drafts/<slug>/packages")
+def upload_package(slug: str) -> ResponseReturnValue:
+    """A package ZIP (SCORM, cmi5) into the draft's packages/, once it is found sound;
+    refused, the draft's page lists the package's problems and nothing is kept."""
+    draft = _draft(slug)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        flash(_("Please choose a file."), "error")
+        return redirect(url_for("author.draft", slug=draft.slug) + "#packages-heading")
+    try:
+        path = drafts.add_package(db.session, draft, upload.filename,
+                                  upload.read(MAX_PACKAGE_BYTES + 1), _me(), now())  # fmt: skip
+    except DraftError as error:
+        db.refuse(error.code)
+        flash(_message(error), "error")
+    except PackageError as refused:
+        return _draft_page(draft, refused.problems), 422
+    else:
+        flash(_("%(file)s is added. Use it in a unit of type package as package: %(file)s.",
+                file=path), "success")  # fmt: skip
+    return redirect(url_for("author.draft", slug=draft.slug) + "#packages-heading")
 
 
 @bp.post("/drafts/<slug>/files/<path:path>/delete")

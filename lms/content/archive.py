@@ -23,11 +23,13 @@ refused (`ArchiveError`) on the first problem; nothing is ever written:
 - the same path twice once normalised (`\\` → `/`, `./` dropped, Unicode NFC,
   upper/lower case ignored so that a case-insensitive disk cannot merge two
   files), or a path that is both a file and a folder;
-- more than `MAX_FILES` files, more than `MAX_UNPACKED` bytes in total,
+- more than `MAX_FILES` files, more than `MAX_UNPACKED` bytes in total
+  (package ZIPs under `packages/` have their own `MAX_PACKAGES`),
   packed more than `MAX_COMPRESSION_RATIO` times (a ZIP bomb);
 - no `course.md`;
 - a file type the course format does not allow: Markdown (`.md`) outside
-  `assets/`, the types of `markdown_checks.ASSET_TYPES` inside it;
+  `assets/`, the types of `markdown_checks.ASSET_TYPES` inside it, ZIP files
+  (packages) in `packages/`;
 - a Markdown file that is not UTF-8.
 
 Sizes are taken from the ZIP's directory first (cheap, before unpacking) and
@@ -77,6 +79,11 @@ its unpacked size is refused as a ZIP bomb, once the unpacked size is over
 times, images, audio, video and PDF hardly at all; a megabyte of zeros packs
 about 1,000 times."""
 RATIO_MIN_BYTES = 1024 * 1024
+MAX_PACKAGES = 500 * 1024 * 1024
+"""The package ZIPs (`packages/<name>.zip`, for package units) may hold this many bytes
+together, on top of `MAX_UNPACKED` for the course's own files: a bought package is
+often far larger than a course's Markdown and pictures. Each package is checked
+again, with its own limits, when the course is checked (`lms.packages.reading`)."""
 """Below this unpacked size the compression ratio is not checked: small files
 of repeated characters pack well and do no harm."""
 
@@ -121,8 +128,8 @@ MESSAGES: dict[str, LazyString] = {
         "or into one single folder in it."
     ),
     "file-type": _l(
-        "%(name)s cannot be part of a course. Allowed are Markdown files (.md) and, "
-        "in the folder assets/, %(allowed)s."
+        "%(name)s cannot be part of a course. Allowed are Markdown files (.md), in the "
+        "folder assets/ %(allowed)s, and in the folder packages/ ZIP files (SCORM, cmi5)."
     ),
     "md-not-utf8": _l("%(name)s is not saved as UTF-8. Save it again with the encoding UTF-8."),
 }
@@ -167,18 +174,23 @@ def read_course_zip(data: bytes) -> CourseFiles:
     except Exception:  # zipfile raises many kinds for a damaged file
         raise ArchiveError("not-a-zip") from None
     with archive:
-        entries = _entries(archive.infolist())
-        _check_sizes(entries)
-        entries, slug = _strip_top_folder(entries)
+        entries = zip_entries(archive.infolist())
+        entries, slug = strip_top_folder(entries, ("course.md",))
+        packages = {path: info for path, info in entries.items() if _is_package(path)}
+        check_sizes({path: info for path, info in entries.items() if path not in packages})
+        check_sizes(packages, MAX_PACKAGES)
         if "course.md" not in entries:
             raise ArchiveError("course-md-missing")
         for path, info in entries.items():
             _check_type(path, info.filename)
         files = CourseFiles(slug=slug)
-        budget = MAX_UNPACKED
+        budgets = {False: MAX_UNPACKED, True: MAX_PACKAGES}
         for path, info in sorted(entries.items()):
-            content = _unpack(archive, info, budget)
-            budget -= len(content)
+            is_package = path in packages
+            content = unpack(
+                archive, info, budgets[is_package], MAX_PACKAGES if is_package else None
+            )
+            budgets[is_package] -= len(content)
             if path.lower().endswith(".md"):
                 try:
                     content.decode("utf-8")
@@ -188,8 +200,12 @@ def read_course_zip(data: bytes) -> CourseFiles:
     return files
 
 
-def _entries(infos: list[zipfile.ZipInfo]) -> dict[str, zipfile.ZipInfo]:
-    """The files to unpack by normalised path; refuses unsafe, linked and encrypted entries."""
+def zip_entries(
+    infos: list[zipfile.ZipInfo], max_files: int | None = None
+) -> dict[str, zipfile.ZipInfo]:
+    """The files to unpack by normalised path; refuses unsafe, linked and encrypted entries,
+    and more than `max_files` (a course's `MAX_FILES` unless given)."""
+    max_files = max_files or MAX_FILES
     entries: list[tuple[str, zipfile.ZipInfo]] = []
     for info in infos:
         raw = info.filename
@@ -197,14 +213,14 @@ def _entries(infos: list[zipfile.ZipInfo]) -> dict[str, zipfile.ZipInfo]:
             raise ArchiveError("encrypted", name=raw)
         if stat.S_ISLNK(info.external_attr >> 16):
             raise ArchiveError("symlink", name=raw)
-        path = _safe_path(raw)
+        path = safe_path(raw)
         if path is None:
             raise ArchiveError("unsafe-path", name=raw)
         if _is_folder(info) or _is_junk(path):
             continue
         entries.append((path, info))
-        if len(entries) > MAX_FILES:
-            raise ArchiveError("too-many-files", limit=MAX_FILES)
+        if len(entries) > max_files:
+            raise ArchiveError("too-many-files", limit=max_files)
     _check_unique([path for path, _info in entries])
     return dict(entries)
 
@@ -215,11 +231,13 @@ def _is_folder(info: zipfile.ZipInfo) -> bool:
     return info.filename.replace("\\", "/").endswith("/") or stat.S_ISDIR(mode) or bool(dos_folder)
 
 
-def _check_sizes(entries: dict[str, zipfile.ZipInfo]) -> None:
-    """Refuses by the sizes the ZIP declares: in total, and the ratio of each file and all."""
+def check_sizes(entries: dict[str, zipfile.ZipInfo], max_unpacked: int | None = None) -> None:
+    """Refuses by the sizes the ZIP declares: in total (more than `max_unpacked`, a
+    course's `MAX_UNPACKED` unless given), and the ratio of each file and all."""
+    max_unpacked = max_unpacked or MAX_UNPACKED
     total = sum(info.file_size for info in entries.values())
-    if total > MAX_UNPACKED:
-        raise ArchiveError("too-large", limit=MAX_UNPACKED // (1024 * 1024))
+    if total > max_unpacked:
+        raise ArchiveError("too-large", limit=max_unpacked // (1024 * 1024))
     for info in entries.values():
         if _looks_like_bomb(info.file_size, info.compress_size):
             raise ArchiveError("compression-ratio", name=info.filename, ratio=MAX_COMPRESSION_RATIO)
@@ -231,11 +249,12 @@ def _looks_like_bomb(size: int, packed: int) -> bool:
     return size > RATIO_MIN_BYTES and size > MAX_COMPRESSION_RATIO * packed
 
 
-def _strip_top_folder(
-    entries: dict[str, zipfile.ZipInfo],
+def strip_top_folder(
+    entries: dict[str, zipfile.ZipInfo], markers: tuple[str, ...]
 ) -> tuple[dict[str, zipfile.ZipInfo], str | None]:
-    """Without the one folder that holds everything, if there is one and no course.md on top."""
-    if "course.md" in entries or not entries:
+    """Without the one folder that holds everything, if there is one and none of the
+    `markers` (course.md; a package's manifest) is on top; and the folder's name."""
+    if any(marker in entries for marker in markers) or not entries:
         return entries, None
     tops = {path.split("/", 1)[0] for path in entries}
     if len(tops) != 1 or any("/" not in path for path in entries):
@@ -244,10 +263,17 @@ def _strip_top_folder(
     return {path.split("/", 1)[1]: info for path, info in entries.items()}, top
 
 
+def _is_package(path: str) -> bool:
+    """A package ZIP (SCORM, cmi5) for a package unit: packages/<name>.zip."""
+    parts = path.split("/")
+    return len(parts) == 2 and parts[0] == "packages" and parts[1].lower().endswith(".zip")
+
+
 def _check_type(path: str, name: str) -> None:
     """Refuses a file the course format has no use for; `name` is its name in the ZIP."""
     suffix = PurePosixPath(path).suffix.lower()
     allowed = suffix in ASSET_TYPES if path.startswith("assets/") else suffix == ".md"
+    allowed = allowed or _is_package(path)
     if not allowed:
         raise ArchiveError(
             "file-type",
@@ -256,8 +282,12 @@ def _check_type(path: str, name: str) -> None:
         )
 
 
-def _unpack(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int) -> bytes:
-    """The file's bytes, counted while unpacking: never more than declared or than `budget`."""
+def unpack(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int, limit: int | None = None
+) -> bytes:
+    """The file's bytes, counted while unpacking: never more than declared or than `budget`
+    (what is left of the total `limit`, a course's `MAX_UNPACKED` unless given)."""
+    limit = limit or MAX_UNPACKED
     chunks: list[bytes] = []
     size = 0
     try:
@@ -265,7 +295,7 @@ def _unpack(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int) -> byt
             while chunk := stream.read(_CHUNK):
                 size += len(chunk)
                 if size > budget:
-                    raise ArchiveError("too-large", limit=MAX_UNPACKED // (1024 * 1024))
+                    raise ArchiveError("too-large", limit=limit // (1024 * 1024))
                 if size > info.file_size:
                     raise ArchiveError("entry-unreadable", name=info.filename)
                 chunks.append(chunk)
@@ -281,7 +311,7 @@ def _unpack(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int) -> byt
 # --- Paths -------------------------------------------------------------------------------
 
 
-def _safe_path(name: str) -> str | None:
+def safe_path(name: str) -> str | None:
     """`name` as a normalised relative POSIX path inside the course folder, or None if it
     could leave it (`..`, absolute, a drive letter, control characters)."""
     name = unicodedata.normalize("NFC", name.replace("\\", "/"))
@@ -358,7 +388,7 @@ def write_folder(files: CourseFiles, folder: Path) -> Path:
     """
     folder = Path(folder)
     for path in files:
-        if _safe_path(path) != path:
+        if safe_path(path) != path:
             raise ArchiveError("unsafe-path", name=path)
     _check_unique(list(files))
     if folder.exists() and any(folder.iterdir()):

@@ -33,6 +33,8 @@ from lms.models import (
     VersionAsset,
     VersionFile,
 )
+from lms.packages.reading import read_package
+from lms.packages.storage import store_package_files
 from lms.services.assignments import requalify
 
 
@@ -128,6 +130,7 @@ def import_course(session: Session, folder: Path, now: datetime) -> ImportOutcom
     session.add(version)
     session.flush()
     _store_assets(session, version, folder, spec)
+    _store_packages(session, version, folder, spec)
     store_sources(session, version, source_files(folder))
     if version.requalification and latest is not None:
         requalify(session, version, now, today(now))
@@ -185,6 +188,16 @@ def _store_assets(session: Session, version: CourseVersion, folder: Path, spec: 
             )
         )
     session.flush()
+
+
+def _store_packages(
+    session: Session, version: CourseVersion, folder: Path, spec: CourseSpec
+) -> None:
+    """Keep the files of every package the version's units name (each ZIP once)."""
+    named = {unit.package.file for units in spec.units.values() for unit in units if unit.package}
+    for relative in sorted(named):
+        _spec, files = read_package((folder / relative).read_bytes(), relative)
+        store_package_files(session, version, relative, files)
 
 
 def store_sources(session: Session, version: CourseVersion, files: dict[str, bytes]) -> None:
@@ -284,6 +297,7 @@ def _render_unit(unit: Unit, asset_url: Any) -> dict[str, Any]:
         ],
         # Only hand-in units carry it: other units' content stays as it was.
         **({"accepts": list(unit.accepts)} if unit.accepts else {}),
+        **({"package": _plain(unit.package)} if unit.package else {}),
     }
 
 

@@ -7,14 +7,16 @@ a message reads `it-sicherheit/03-quiz.md:14: …`.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import re
 import unicodedata
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from flask_babel import LazyString
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from lms.content import evaluation, markdown_checks
@@ -26,6 +28,7 @@ from lms.content.spec import (
     ChecklistItem,
     CourseSpec,
     CourseTexts,
+    PackageSpec,
     Question,
     QuizSettings,
     ShowAnswers,
@@ -33,6 +36,7 @@ from lms.content.spec import (
     UnitType,
     Validity,
 )
+from lms.packages import reading as package_reading
 
 LANGUAGES = ("de", "en")
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -78,6 +82,8 @@ MAX_TAGS = 8
 MAX_TAG_LENGTH = 40
 UNIT_KEYS = ("type", "title", "minutes")
 QUIZ_KEYS = ("pass_mark", "max_attempts", "shuffle", "draw", "show_answers")
+PACKAGE_KEYS = ("package",)
+PACKAGE_PATH = re.compile(r"^packages/[^/\\]+\.zip$", re.IGNORECASE)
 
 SECTION = re.compile(r"^##(?!#)\s*(?P<title>.+?)\s*$")
 LIST_ITEM = re.compile(r"^[-*]\s+(?P<text>.+)$")
@@ -167,6 +173,7 @@ def parse_course(folder: Path) -> ParseResult:
                 tags=translated.tags or course["texts"].tags,
             )
 
+    packages = _Packages(folder)
     units: dict[str, list[Unit]] = {}
     originals: dict[str, Unit] = {}
     positions: dict[int, str] = {}
@@ -183,7 +190,7 @@ def parse_course(folder: Path) -> ParseResult:
         positions[position] = match.group("slug")
         if match.group("slug") in originals:
             source.error(0, "duplicate-unit-id", id=match.group("slug"))
-        unit = _parse_unit(path, rel(path), match, main_language, source, assets)
+        unit = _parse_unit(path, rel(path), match, main_language, source, assets, packages)
         problems.extend(source.problems)
         if unit is not None:
             originals[unit.id] = unit
@@ -203,9 +210,10 @@ def parse_course(folder: Path) -> ParseResult:
             base = f"{match.group('pos')}-{match.group('slug')}.md"
             source.error(0, "translation-without-original", name=base)
         else:
-            unit = _parse_unit(path, rel(path), match, lang, source, assets)
+            unit = _parse_unit(path, rel(path), match, lang, source, assets, packages)
             if unit is not None:
                 _compare_translation(original, unit, source)
+                unit = packages.translated(original, unit, source)
                 # Settings come from the original; a translation changes texts only.
                 units.setdefault(lang, []).append(replace(unit, quiz=original.quiz))
         problems.extend(source.problems)
@@ -437,7 +445,13 @@ def _parse_course_translation(
 
 
 def _parse_unit(
-    path: Path, rel_path: str, match: re.Match[str], language: str, source: Source, assets: set[str]
+    path: Path,
+    rel_path: str,
+    match: re.Match[str],
+    language: str,
+    source: Source,
+    assets: set[str],
+    packages: _Packages,
 ) -> Unit | None:
     front = _read(path, source)
     if front is None:
@@ -456,6 +470,7 @@ def _parse_unit(
         unit_type = None
     allowed = UNIT_KEYS + (QUIZ_KEYS if unit_type is UnitType.QUIZ else ())
     allowed += HANDIN_KEYS if unit_type is UnitType.HANDIN else ()
+    allowed += PACKAGE_KEYS if unit_type is UnitType.PACKAGE else ()
     check_keys(front, allowed, source)
     title = _required_text(front, "title", source)
     minutes = _int_value(front, "minutes", 5, 1, 1000, source)
@@ -475,6 +490,13 @@ def _parse_unit(
     if unit_type is UnitType.QUIZ:
         return _quiz_unit(front, source, assets, common)
     markdown_checks.check(front.body, front.body_line, source, assets)
+    if unit_type is UnitType.PACKAGE:
+        # The package is the content; the text (may be empty) is shown before it starts.
+        is_translation = match.group("lang") is not None
+        package = packages.named(front, rel_path, source, required=not is_translation)
+        if package is None and not is_translation:
+            return None
+        return Unit(**common, package=package)
     if not front.body.strip():
         source.error(front.body_line if front.body_line else 1, "empty-unit")
         return None
@@ -575,6 +597,91 @@ def _checklist(front: FrontMatter, source: Source) -> tuple[ChecklistItem, ...]:
     if not items:
         source.error(front.body_line, "checklist-missing")
     return tuple(items)
+
+
+# --- Package units ----------------------------------------------------------------------
+
+
+@dataclass
+class _Packages:
+    """The packages the units of one course name (`package:`), each ZIP read once however
+    many units and languages name it."""
+
+    folder: Path
+    read: dict[tuple[str, str], PackageSpec | tuple[Problem, ...]] = field(default_factory=dict)
+    lines: dict[str, int] = field(default_factory=dict)  # unit path -> line of package:
+
+    def named(
+        self, front: FrontMatter, unit_path: str, source: Source, required: bool
+    ) -> PackageSpec | None:
+        """The package a unit names, read and checked; its problems are the unit's, at
+        the line of `package:`, naming the file and line inside the package."""
+        if front.values.get("package") in (None, ""):
+            if required:
+                source.error(1, "missing-key", key="package")
+            return None
+        line = self.lines[unit_path] = front.lines["package"]
+        value = str(front.values["package"]).strip()
+        if not PACKAGE_PATH.match(value) or package_reading.unsafe(value):
+            source.error(line, "package-path", value=value)
+            return None
+        path = self.folder / value
+        if path.is_symlink() or not path.is_file():
+            source.error(line, "package-file-missing", value=value)
+            return None
+        if path.stat().st_size > package_reading.MAX_UNPACKED:
+            found: PackageSpec | tuple[Problem, ...] = (
+                Problem(value, 0, "package-too-large", {"limit": package_reading.MAX_MB}),
+            )
+        else:
+            data = path.read_bytes()
+            key = (value, hashlib.sha256(data).hexdigest())
+            if key not in self.read:
+                try:
+                    self.read[key] = package_reading.read_package(data, value)[0]
+                except package_reading.PackageError as refused:
+                    self.read[key] = refused.problems
+            found = self.read[key]
+        if isinstance(found, PackageSpec):
+            return found
+        for problem in found:
+            source.error(
+                line,
+                "package-problem",
+                package=value,
+                where=LazyString(_where, problem, value),
+                message=LazyString(problem.message),
+                hint=LazyString(problem.hint),
+            )
+        return None
+
+    def translated(self, original: Unit, translation: Unit, source: Source) -> Unit:
+        """A translated package unit with the original's package when it names none, or
+        its own, whose items must have the original's ids."""
+        if original.package is None or translation.type is not UnitType.PACKAGE:
+            return translation
+        if translation.package is None:
+            return replace(translation, package=original.package)
+        ours = [item.id for item in original.package.items]
+        theirs = [item.id for item in translation.package.items]
+        if ours != theirs:
+            source.error(
+                self.lines.get(translation.path, 1),
+                "package-items-differ",
+                original=", ".join(ours),
+                translation=", ".join(theirs) or "–",
+            )
+        return translation
+
+
+def _where(problem: Problem, package: str) -> str:
+    """Where in the package a problem is ("imsmanifest.xml, line 14: "); nothing for one
+    about the ZIP as a whole."""
+    if problem.path == package:
+        return ""
+    if problem.line:
+        return _("%(file)s, line %(line)s", file=problem.path, line=problem.line) + ": "
+    return f"{problem.path}: "
 
 
 # --- Cross checks ---------------------------------------------------------------------

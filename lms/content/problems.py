@@ -459,6 +459,161 @@ MESSAGES: dict[str, tuple[LazyString, LazyString]] = {
         _l("evaluation: is translated here, but course.md has none."),
         _l("Write the questions in course.md first, then translate them here."),
     ),
+    # Package units (type: package) – the unit file's package: key
+    "package-path": (
+        _l("package: %(value)s is not a ZIP file in the folder packages/."),
+        _l("Write e.g. package: packages/brandschutz.zip."),
+    ),
+    "package-file-missing": (
+        _l("The package %(value)s does not exist."),
+        _l("Put the ZIP file into the course's folder packages/, or correct the name."),
+    ),
+    # A problem inside the package, reported at the unit's package: line
+    "package-problem": (_l("%(package)s: %(where)s%(message)s"), _l("%(hint)s")),
+    "package-items-differ": (
+        _l(
+            "The package of this translation has the items %(translation)s, "
+            "the original's %(original)s."
+        ),
+        _l(
+            "Use the edition of the package whose items (SCOs or AUs) have the same ids "
+            "as the original's."
+        ),
+    ),
+    # The package ZIP (lms/packages/reading.py)
+    "package-not-a-zip": (
+        _l("The package is not a ZIP file, or it is damaged."),
+        _l("Use the ZIP file the publisher delivered for an LMS (SCORM or cmi5)."),
+    ),
+    "package-entry-unreadable": (
+        _l("%(name)s in the package is damaged or packed in a way that cannot be read."),
+        _l("Download the package again, or ask the publisher for a new one."),
+    ),
+    "package-encrypted": (
+        _l("%(name)s in the package is protected by a password."),
+        _l("Ask the publisher for the package without a password."),
+    ),
+    "package-unsafe-path": (
+        _l("The path %(name)s leads outside the package (.. or an absolute path)."),
+        _l("The package is refused; ask the publisher for a corrected one."),
+    ),
+    "package-symlink": (
+        _l("%(name)s in the package is a link, not a file."),
+        _l("The package is refused; ask the publisher for a corrected one."),
+    ),
+    "package-duplicate-path": (
+        _l("%(name)s appears more than once in the package."),
+        _l("The package is refused; ask the publisher for a corrected one."),
+    ),
+    "package-too-many-files": (
+        _l("The package contains more than %(limit)s files."),
+        _l("Ask the publisher for a smaller package, or split the content into several units."),
+    ),
+    "package-too-large": (
+        _l("The package is larger than %(limit)s MB unpacked."),
+        _l("Ask the publisher for a smaller package, e.g. with compressed videos."),
+    ),
+    "package-compression-ratio": (
+        _l("%(name)s is packed more than %(ratio)s times smaller than its size, like a ZIP bomb."),
+        _l("The package is refused; ask the publisher for a corrected one."),
+    ),
+    "package-compression-ratio-total": (
+        _l(
+            "The package's files are packed more than %(ratio)s times smaller than their "
+            "size, like a ZIP bomb."
+        ),
+        _l("The package is refused; ask the publisher for a corrected one."),
+    ),
+    # The package's manifest (imsmanifest.xml, cmi5.xml)
+    "package-no-manifest": (
+        _l("The package has neither imsmanifest.xml (SCORM) nor cmi5.xml (cmi5) at its top."),
+        _l(
+            "Use the ZIP file the publisher delivered for an LMS (SCORM 1.2, SCORM 2004 or "
+            "cmi5): it has one of these files at its top or in one single folder."
+        ),
+    ),
+    "package-xml": (
+        _l("The file is not well-formed XML: %(detail)s"),
+        _l("Correct the XML at this line, or ask the publisher for a corrected package."),
+    ),
+    "package-xml-entities": (
+        _l("The file declares XML entities (<!ENTITY …>), which Lernwerk does not read."),
+        _l("Remove the DOCTYPE declaration, or ask the publisher for a package without one."),
+    ),
+    "package-scorm-version": (
+        _l("The SCORM version %(value)s is unknown."),
+        _l(
+            "Lernwerk plays SCORM 1.2 and SCORM 2004: <schemaversion> 1.2, CAM 1.3, "
+            "2004 3rd Edition or 2004 4th Edition."
+        ),
+    ),
+    "package-no-organization": (
+        _l("The manifest has no organization."),
+        _l(
+            "A SCORM package lists its content in <organizations><organization>; "
+            "ask the publisher for a complete package."
+        ),
+    ),
+    "package-no-sco": (
+        _l("The package has nothing to launch: no item refers to a resource of type sco."),
+        _l('A SCORM package needs at least one item whose resource has adlcp:scormType="sco".'),
+    ),
+    "package-no-au": (
+        _l("The course structure has no AU."),
+        _l("A cmi5 package needs at least one <au> with an id and a <url>."),
+    ),
+    "package-missing-resource": (
+        _l("The item %(id)s refers to the resource %(ref)s, which the manifest does not have."),
+        _l("Correct identifierref, or add the resource under <resources>."),
+    ),
+    "package-missing-value": (
+        _l("%(element)s has no %(name)s."),
+        _l("Add it: Lernwerk needs it to launch and track the package."),
+    ),
+    "package-launch-missing": (
+        _l("The launch file %(path)s of %(id)s is not in the package."),
+        _l("Put the file into the ZIP file, or correct the path (upper and lower case count)."),
+    ),
+    "package-unsafe-href": (
+        _l("The path %(href)s of %(id)s leads outside the package."),
+        _l("Use a path inside the package, e.g. index.html."),
+    ),
+    "package-remote-launch": (
+        _l("%(id)s is launched from another server: %(url)s."),
+        _l(
+            "Lernwerk plays only packages it holds, so that the content cannot change "
+            "under the learners and their data stays here. Ask the publisher for a package "
+            "with all files inside."
+        ),
+    ),
+    "package-mastery-score-12": (
+        _l("adlcp:masteryscore %(value)s is not a number from 0 to 100."),
+        _l("Write e.g. <adlcp:masteryscore>80</adlcp:masteryscore>."),
+    ),
+    "package-min-measure": (
+        _l("imsss:minNormalizedMeasure %(value)s is not a number from -1 to 1."),
+        _l("Write e.g. <imsss:minNormalizedMeasure>0.8</imsss:minNormalizedMeasure>."),
+    ),
+    "package-completion-threshold": (
+        _l("adlcp:completionThreshold %(value)s is not a number from 0 to 1."),
+        _l('Write e.g. <adlcp:completionThreshold minProgressMeasure="0.8"/>.'),
+    ),
+    "package-move-on": (
+        _l("moveOn %(value)s is not one of %(allowed)s."),
+        _l('Write e.g. moveOn="CompletedOrPassed".'),
+    ),
+    "package-mastery-score": (
+        _l("masteryScore %(value)s is not a number from 0 to 1."),
+        _l('Write e.g. masteryScore="0.8".'),
+    ),
+    "package-launch-method": (
+        _l("launchMethod %(value)s is neither AnyWindow nor OwnWindow."),
+        _l('Write launchMethod="AnyWindow" (or leave it out).'),
+    ),
+    "package-duplicate-id": (
+        _l("The id %(id)s is used twice (first in line %(other)s)."),
+        _l("Give every item (SCO or AU) its own id."),
+    ),
     # Learning paths (courses/_paths/<slug>.md)
     "path-bad-slug": (
         _l("The file name %(name)s is not a valid path name."),

@@ -53,6 +53,8 @@ from lms.models import (
     DraftFile,
     User,
 )
+from lms.packages.reading import MAX_UNPACKED as MAX_PACKAGE_BYTES
+from lms.packages.reading import read_package
 from lms.services.assignments import requalify
 from lms.services.quizzes import response_from_fields
 
@@ -78,6 +80,9 @@ def _check_sizes(files: Mapping[str, bytes]) -> None:
         if path.startswith("assets/"):
             if len(data) > MAX_ASSET_BYTES:
                 raise DraftError("asset-too-large", path)
+        elif path.startswith("packages/"):
+            if len(data) > MAX_PACKAGE_BYTES:
+                raise DraftError("package-too-large", path)
         elif len(data) > MAX_FILE_BYTES:
             raise DraftError("file-too-large", path)
 
@@ -385,7 +390,9 @@ def unit_headings(session: Session, draft: CourseDraft) -> dict[str, UnitHeading
     """The heading of each Markdown file of the draft (course.md and the units), by path."""
     rows = session.execute(
         select(DraftFile.path, DraftFile.data).where(
-            DraftFile.draft_id == draft.id, DraftFile.path.not_like("assets/%")
+            DraftFile.draft_id == draft.id,
+            DraftFile.path.not_like("assets/%"),
+            DraftFile.path.not_like("packages/%"),
         )
     )
     return {path: unit_heading(data) for path, data in rows if path.endswith(".md")}
@@ -447,6 +454,29 @@ def add_asset(
     return path
 
 
+def add_package(
+    session: Session, draft: CourseDraft, filename: str, data: bytes, by: User, now: datetime
+) -> str:
+    """Put a package ZIP (SCORM, cmi5) into the draft's packages/ (replacing one of that
+    name), once `read_package` finds no problem in it (else its `PackageError`)."""
+    name = PurePosixPath(filename.replace("\\", "/")).name.lower()
+    name = re.sub(r"[^a-z0-9._-]+", "-", name).strip("-.")
+    if not name.endswith(".zip") or name == ".zip":
+        raise DraftError("package-type")
+    if len(data) > MAX_PACKAGE_BYTES:
+        raise DraftError("package-too-large")
+    path = f"packages/{name}"
+    read_package(data, path)
+    found = _file(session, draft, path)
+    if found is None:
+        session.add(DraftFile(draft_id=draft.id, path=path, size=len(data), data=data))
+    else:
+        found.data, found.size = data, len(data)
+    _touch(draft, by, now)
+    session.flush()
+    return path
+
+
 def delete_file(
     session: Session, draft: CourseDraft, path: str, revision: int, by: User, now: datetime
 ) -> None:
@@ -469,7 +499,9 @@ def _check_path(path: str) -> None:
     if len(pure.parts) == 1:
         if not (COURSE_NAME.match(path) or UNIT_NAME.match(path)):
             raise DraftError("bad-unit-name")
-    elif pure.parts[0] != "assets" or len(pure.parts) != 2:
+    elif len(pure.parts) != 2 or not (
+        pure.parts[0] == "assets" or (pure.parts[0] == "packages" and pure.suffix.lower() == ".zip")
+    ):
         raise DraftError("bad-path")
 
 
@@ -523,6 +555,15 @@ def check_typed(session: Session, draft: CourseDraft, path: str, text: str) -> L
         files.update({p: data for p, data in rows})
     files.update({p: b"" for p in paths if p.startswith("assets/")})
     files[path] = text.replace("\r\n", "\n").encode("utf-8")
+    # A package unit's ZIP is read for real: its problems are the unit's.
+    named = {
+        p
+        for p in paths
+        if p.startswith("packages/") and any(p.encode() in d for d in files.values())
+    }
+    if named:
+        rows = session.execute(_DRAFT_FILES, {"draft_id": draft.id, "paths": sorted(named)})
+        files.update({p: data for p, data in rows})
     with as_folder(draft.slug, files) as folder:
         result = parse_course(folder)
     own = f"{draft.slug}/{path}"

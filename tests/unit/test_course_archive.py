@@ -221,7 +221,7 @@ def test_a_file_whose_declared_size_lies_is_refused(declared):
 def test_bytes_are_counted_while_unpacking(monkeypatch):
     """Even if the declared sizes pass, no more than the limit is ever unpacked."""
     data = course_zip(("assets/a.png", b"a" * 600), ("assets/b.png", b"b" * 600))
-    monkeypatch.setattr(archive, "_check_sizes", lambda entries: None)
+    monkeypatch.setattr(archive, "check_sizes", lambda *args: None)
     monkeypatch.setattr(archive, "MAX_UNPACKED", 1000)
     assert refusal(data).code == "too-large"
 

@@ -584,6 +584,7 @@ def test_every_message_is_tested():
     from tests.unit.test_course_topics import TOPIC_CODES
     from tests.unit.test_essay_format import ESSAY_CODES
     from tests.unit.test_evaluation_format import EVALUATION_CODES
+    from tests.unit.test_package_reading import PACKAGE_CODES
     from tests.unit.test_paths import PATH_CASES
 
     tested = (
@@ -599,6 +600,7 @@ def test_every_message_is_tested():
         | EVALUATION_CODES
         | WEIGHT_CODES
         | ESSAY_CODES
+        | PACKAGE_CODES
     )
     assert set(MESSAGES) == tested
 
