@@ -13,6 +13,7 @@ import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -198,10 +199,50 @@ class Config:
     # Requests per API or SCIM token (Flask-Limiter, counted in its storage).
     API_LIMIT_PER_TOKEN = _env("LMS_API_LIMIT_PER_TOKEN", "600 per minute")
 
+    # Bought packages (SCORM, cmi5; issue 21): the origin their files are served from,
+    # e.g. https://pakete.example.org – another host name (or port) of this server, so
+    # that a package's scripts never run on Lernwerk's origin. Unset: the files come
+    # from this origin, in a sandboxed frame without same-origin rights.
+    PACKAGE_ORIGIN = (_env("LMS_PACKAGE_ORIGIN") or "").rstrip("/") or None
+    # Commits of a package's learner data per launch (Flask-Limiter): one a second passes.
+    PACKAGE_COMMIT_LIMIT = _env("LMS_PACKAGE_COMMIT_LIMIT", "240 per minute")
+
     @classmethod
     def validate(cls, settings: dict[str, Any]) -> list[str]:
         """Return the reasons why these settings must not be used; empty means fine."""
+        return package_origin_problems(settings, https_only=False)
+
+
+def package_origin_problems(settings: dict[str, Any], *, https_only: bool) -> list[str]:
+    """What is wrong with LMS_PACKAGE_ORIGIN: an http(s) origin without path, another
+    origin than LMS_BASE_URL's (else packages would run on Lernwerk's), https in
+    production."""
+    origin = settings.get("PACKAGE_ORIGIN")
+    if not origin:
         return []
+    parts = urlsplit(str(origin))
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.username is not None
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+    ):
+        return [
+            f"LMS_PACKAGE_ORIGIN is {origin!r}: give an origin only, like "
+            "https://pakete.example.org (scheme, host name, optional port; no path)."
+        ]
+    problems = []
+    if https_only and parts.scheme != "https":
+        problems.append(f"LMS_PACKAGE_ORIGIN is {origin!r}: packages must be served over https.")
+    base = urlsplit(str(settings.get("BASE_URL") or ""))
+    if (base.scheme, base.netloc.lower()) == (parts.scheme, parts.netloc.lower()):
+        problems.append(
+            "LMS_PACKAGE_ORIGIN is the origin of LMS_BASE_URL: give packages a host name "
+            "(or port) of their own, or unset it to play them in a sandboxed frame."
+        )
+    return problems
 
 
 class DevelopmentConfig(Config):
@@ -263,6 +304,7 @@ class ProductionConfig(Config):
                 problems.append(
                     f"LMS_ENCRYPTION_KEYS: key {number} is not a key of `lms secrets new-key`."
                 )
+        problems += package_origin_problems(settings, https_only=True)
         backend = settings.get("MAIL_BACKEND")
         if backend not in ("smtp", "none"):
             problems.append(

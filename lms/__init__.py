@@ -106,6 +106,11 @@ def _register_blueprints(app: Flask) -> None:
     auth.init_app(app)
     app.register_blueprint(main.bp)
     app.register_blueprint(learn.bp, url_prefix="/learn")
+    # The files of bought packages (issue 21): no login, the launch's token; on the
+    # package origin when one is configured (lms/security.py).
+    from lms.packages import views as packages
+
+    app.register_blueprint(packages.files_bp)
     app.register_blueprint(manage.bp, url_prefix="/team")
     app.register_blueprint(author.bp, url_prefix="/author")
     app.register_blueprint(admin.bp, url_prefix="/admin")
@@ -130,6 +135,10 @@ def _register_blueprints(app: Flask) -> None:
     from lms.scim import views as scim
 
     app.register_blueprint(scim.bp, url_prefix="/scim/v2")
+    # LTI 1.3 (issue 21): a company's learning platform launches its people into modules.
+    from lms.lti import views as lti
+
+    app.register_blueprint(lti.bp, url_prefix="/lti")
     # The REST API for the companies' and the provider's systems (issue 20).
     from lms import api
 
@@ -139,3 +148,8 @@ def _register_blueprints(app: Flask) -> None:
     from lms.two_factor import views as two_factor
 
     two_factor.init_app(app)
+    # The statement endpoint of cmi5 packages (issue 21): no CSRF, the AU's token is
+    # the credential (lms/packages/xapi_endpoint.py).
+    from lms.packages import xapi_endpoint
+
+    app.register_blueprint(xapi_endpoint.bp, url_prefix="/xapi/cmi5")

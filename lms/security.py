@@ -15,8 +15,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
-from flask import Flask, Request, Response, request
+from flask import Flask, Request, Response, current_app, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -66,11 +67,60 @@ HSTS = (
 )
 
 
+def policy_with(**directives: str) -> str:
+    """The Content-Security-Policy with some directives changed or added
+    (`frame_src="'self'"` for `frame-src 'self'`), for a view that needs one more source."""
+    policy = dict(part.split(" ", 1) for part in CONTENT_SECURITY_POLICY.split("; "))
+    policy.update({name.replace("_", "-"): value for name, value in directives.items()})
+    return "; ".join(f"{name} {value}" for name, value in policy.items())
+
+
+def package_file_policy(lms_origin: str, *, own_origin: bool) -> str:
+    """The policy of every file of a bought package (lms/packages/views.py).
+
+    The package runs sandboxed: scripts, forms and pop-ups, but same-origin rights
+    only on a package origin of its own (`PACKAGE_ORIGIN`), where they reach nothing
+    of Lernwerk's. Without one the sandbox gives it an opaque origin, so it cannot read
+    Lernwerk's cookies, pages or CSRF tokens although it is served from the same host.
+    Only Lernwerk's player page may frame it.
+    """
+    sandbox = "sandbox allow-scripts allow-forms allow-popups allow-popups-to-escape-sandbox"
+    if own_origin:
+        sandbox += " allow-same-origin"
+    return f"{sandbox}; frame-ancestors {lms_origin}"
+
+
+def package_host(app: Flask) -> str | None:
+    """The host (and port) of the package origin, when one is configured."""
+    origin = app.config.get("PACKAGE_ORIGIN")
+    return urlsplit(origin).netloc.lower() if origin else None
+
+
+# The only blueprints that answer on the package origin's host: the package files
+# (lms/packages/views.py) and the cmi5 statement endpoint AUs talk to.
+PACKAGE_HOST_BLUEPRINTS = frozenset({"package_files", "xapi_cmi5"})
+
+
+def _only_package_files_on_package_host() -> Response | None:
+    """On the package origin's host nothing but package files answers: no page, no
+    login, no cookie of Lernwerk's is reachable from a package's origin."""
+    host = package_host(current_app)
+    if host is None or request.host.lower() != host:
+        return None
+    if request.blueprint in PACKAGE_HOST_BLUEPRINTS:
+        return None
+    return Response("Not Found", status=404, mimetype="text/plain")
+
+
 def _set_headers(response: Response) -> Response:
     headers = response.headers
     # One look at the names instead of a `setdefault` each: Werkzeug's scans the
     # headers and raises a KeyError for every missing name (tens of µs per answer).
     present = {name.lower() for name, _value in headers.items()}
+    if "frame-ancestors" in headers.get("Content-Security-Policy", ""):
+        # The view says who may frame it (package files: the player page); a
+        # `X-Frame-Options: DENY` would forbid every frame.
+        present.add("x-frame-options")
     wanted = (*SECURITY_HEADERS, HSTS) if request.is_secure else SECURITY_HEADERS
     for key, name, value in wanted:
         if key not in present:
@@ -132,6 +182,13 @@ class SessionCookies(SecureCookieSessionInterface):
         return session
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        host = package_host(app)
+        if request.blueprint in PACKAGE_HOST_BLUEPRINTS or (
+            host is not None and request.host.lower() == host
+        ):
+            # The package origin, and a package's files on any host, never get a
+            # cookie (lms/packages/views.py).
+            return
         if response.status_code >= 400 and self.get_cookie_name(app) not in request.cookies:
             # A request without the session cookie may come from a browser that holds
             # one and withheld it (SameSite=Lax on a form posted from another site).
@@ -156,6 +213,8 @@ def init_app(app: Flask) -> None:
             app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_port=count
         )
     app.session_interface = SessionCookies()
+    # Before every other check (CSRF, login): the package origin's host serves files only.
+    app.before_request(_only_package_files_on_package_host)
     csrf.init_app(app)
     limiter.init_app(app)
     app.after_request(_set_headers)

@@ -71,6 +71,7 @@ UNIT_TYPE_LABELS = {
     "in-person": _l("In-person part"),
     "practical": _l("On-the-job task"),
     "handin": _l("Hand-in task"),
+    "package": _l("Learning package"),
 }
 
 

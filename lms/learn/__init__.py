@@ -24,3 +24,9 @@ from lms.learn import (  # noqa: E402,F401
     routes,
     sessions,
 )
+
+# A package unit's launch, player and commits (lms/packages/views.py), under this area's
+# guard; registered after `routes`, whose enrolment look-ups they use.
+from lms.packages import views as packages  # noqa: E402
+
+bp.register_blueprint(packages.bp)

@@ -44,6 +44,13 @@ from lms.models import (
     User,
 )
 from lms.notices import service as notices
+from lms.packages.reporting import (
+    STATE_WORDS,
+    package_words,
+    results_of_completions,
+    results_of_person,
+)
+from lms.packages.views import package_unit_context
 from lms.reports import compliance, json_download
 from lms.reports.evidence import evidence
 from lms.services import learning, paths, quizzes
@@ -234,7 +241,12 @@ def my_data() -> ResponseReturnValue:
         .options(selectinload(QuizAttempt.version))
         .order_by(QuizAttempt.submitted_at.desc())
     ).all()
-    return render_template("learn/my_data.html", user=user, attempts=attempts)
+    packages = (
+        results_of_person(db.session, user.id, user.company_id, page_language())
+        if user.company_id is not None
+        else []
+    )
+    return render_template("learn/my_data.html", user=user, attempts=attempts, packages=packages)
 
 
 @bp.get("/my-data.json")
@@ -420,7 +432,12 @@ def _render_unit(enrollment: Enrollment, unit_id: str, form: FeedbackForm) -> Re
     handin = None
     if states[index].unit["type"] == "handin":
         handin = grading.current(db.session, enrollment, unit_id)
-    return _unit_page(enrollment, progress, index, form, quiz, in_person, practical, handin)
+    package = None
+    if states[index].unit["type"] == "package":
+        package = package_unit_context(enrollment, states[index].unit)
+    return _unit_page(
+        enrollment, progress, index, form, quiz, in_person, practical, handin, package
+    )
 
 
 def _unit_page(
@@ -432,6 +449,7 @@ def _unit_page(
     in_person: Any,
     practical: Any,
     handin: Any = None,
+    package: Any = None,
 ) -> str:
     states = progress.units
     return render_template(
@@ -440,6 +458,7 @@ def _unit_page(
         in_person=in_person,
         practical=practical,
         handin=handin,
+        package=package,
         feedback_form=form,
         course=enrollment.course,
         progress=progress,
@@ -481,7 +500,8 @@ def unit_done(slug: str, unit_id: str) -> ResponseReturnValue:
 
 
 def evidence_lines(completion: Completion, lang: str) -> list[str]:
-    """The in-person sessions attended and the tasks signed off, as printed on a certificate."""
+    """The in-person sessions attended, the tasks signed off and the packages played, as
+    printed on a certificate."""
     units = {u["id"]: u for u in learning.rendered_units(completion.version, lang)}
     found = evidence(
         db.session, completion.course_id, [completion.user_id], completion.completed_at
@@ -522,6 +542,13 @@ def evidence_lines(completion: Completion, lang: str) -> list[str]:
                 _("%(unit)s: signed off by %(name)s on %(date)s", unit=units[unit_id]["title"],
                   name=signed.by, date=date_filter(signed.at))
             )  # fmt: skip
+    # Bought packages: which one (identifier, version) was played, and with what state.
+    played = results_of_completions(db.session, [completion], lang, with_results=False)
+    for result in played.get(completion.id, []):
+        lines.append(
+            _("%(package)s – %(state)s", package=package_words(result.package),
+              state=STATE_WORDS[result.state])
+        )  # fmt: skip
     return lines
 
 

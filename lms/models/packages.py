@@ -23,7 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, deferred, mapped_column
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from lms.models.base import Base, utcnow
 
@@ -126,6 +126,9 @@ class PackageLaunch(Base):
     initialized_at: Mapped[datetime | None]
     terminated_at: Mapped[datetime | None]
     abandoned_at: Mapped[datetime | None]
+
+    # Loaded with the launch where a commit or a file request finds it by its token.
+    attempt: Mapped[PackageAttempt] = relationship()
 
 
 class PackageInteraction(Base):

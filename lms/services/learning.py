@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from lms import certificates
 from lms.content.importer import latest_version
+from lms.lti import grades as lti_grades
 from lms.models import (
     Completion,
     Course,
@@ -54,7 +55,7 @@ class UnitStatus(enum.StrEnum):
 
 # Who completes each unit type: the learner (here) or someone else (recorded later).
 # A hand-in waits for the learner first (to hand in), then for a trainer's grade.
-LEARNER_COMPLETES = {"lesson", "quiz", "handin"}
+LEARNER_COMPLETES = {"lesson", "quiz", "handin", "package"}
 
 
 @dataclass(frozen=True)
@@ -270,6 +271,18 @@ def record_quiz_passed(
     return progress
 
 
+def record_package_done(
+    session: Session, enrollment: Enrollment, unit_id: str, passed: bool, now: datetime
+) -> CourseProgress:
+    """Record a package unit whose items are all done (`lms.packages.runtime` and the
+    cmi5 statements decide that): "passed" if they passed by score, else "done"; once
+    per round."""
+    _record(session, enrollment, unit_id, UnitStatus.PASSED if passed else UnitStatus.DONE, now)
+    progress = course_progress(session, enrollment, enrollment.version.language)
+    _complete_if_done(session, enrollment, progress, now)
+    return progress
+
+
 # Who records what for the units a learner cannot complete alone.
 RECORDED_BY_STAFF = {
     "in-person": UnitStatus.ATTENDED,
@@ -399,6 +412,8 @@ def _complete_if_done(
         now,
         user_id=enrollment.user_id,
     )
+    # A module launched from a company's learning platform (LTI) reports back there.
+    lti_grades.queue_scores(session, enrollment, at, now)
 
 
 def newer_version(session: Session, enrollment: Enrollment) -> CourseVersion | None:

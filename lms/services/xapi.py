@@ -128,6 +128,8 @@ def score_result(
 def statement(row: LearningRecord, base_url: str) -> dict[str, Any]:
     """The xAPI 1.0.3 statement of one record."""
     base = base_url.rstrip("/")
+    if row.statement is not None:
+        return _package_statement(row, base)
     object_id = f"{base}/xapi/courses/{row.course}"
     name = row.course
     if row.unit:
@@ -165,6 +167,23 @@ def statement(row: LearningRecord, base_url: str) -> dict[str, Any]:
     }
     if row.result:
         data["result"] = row.result
+    return data
+
+
+def _package_statement(row: LearningRecord, base: str) -> dict[str, Any]:
+    """A cmi5 statement (an AU's, checked at the statement endpoint, or one the LMS made
+    for the AU) as it came. `stored` and `authority` are the receiving LRS's to set; the
+    actor was checked on arrival to be the learner's account and is kept, unless it
+    names anyone else (never forwarded under another learner's records)."""
+    kept = row.statement or {}
+    data = {key: value for key, value in kept.items() if key not in ("stored", "authority")}
+    account = (data.get("actor") or {}).get("account") or {}
+    if str(account.get("name")) != str(row.user_id):
+        data["actor"] = {
+            "objectType": "Agent",
+            "account": {"homePage": base, "name": str(row.user_id)},
+        }
+    data["id"] = row.id
     return data
 
 

@@ -229,8 +229,10 @@ def live_server(
     with app.test_request_context():
         from lms.content.cli import course_folders
         from lms.content.importer import import_course
+        from tests.package_helpers import courses_with_packages
 
-        extra = Path(__file__).parent / "courses"
+        # A copy, with the package ZIPs its units name built from tests/packages/.
+        extra = courses_with_packages(Path(__file__).parent / "courses", tmp_dir / "courses")
         for folder in [*course_folders(Path(app.config["COURSES_DIR"])), *course_folders(extra)]:
             with database.begin() as session:
                 import_course(session, folder, datetime.now(UTC))
@@ -242,6 +244,9 @@ def live_server(
     server = make_server("127.0.0.1", 0, _buffered(app), threaded=True)
     url = f"http://127.0.0.1:{server.server_port}"
     app.config["BASE_URL"] = url
+    # Packages' files come from another origin of the same server (cookies are per host;
+    # tests/e2e/test_packages.py).
+    app.config["PACKAGE_ORIGIN"] = f"http://localhost:{server.server_port}"
     thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
     thread.start()
     try:

@@ -45,6 +45,20 @@ PUBLIC = {
     # provider sending them back (state, PKCE and the ID token checked; test_sso.py).
     "sso.start",
     "sso.callback",
+    # LTI 1.3 (lms/lti): a learning platform's login initiation and launch (state,
+    # nonce and the platform's signature checked; test_lti.py), the one-time ticket of a
+    # framed launch's new window, and Lernwerk's public keys.
+    "lti.login",
+    "lti.launch",
+    "lti.handoff",
+    "lti.jwks",
+    # A bought package's files and the API shim injected into them (lms/packages/views.py):
+    # reached by the launch's secret token alone, on the package origin, which never
+    # sees a cookie (404 without a valid token; tests/web/test_package_pages.py).
+    "package_files.file",
+    "package_files.runtime_script",
+    "package_files.returned",
+    "package_files.return_script",
     # The REST API (lms/api): no login session; every request needs an API token,
     # checked by the blueprint (401 problem without one; tests/web/test_api.py), and
     # the OpenAPI document, which names no data.
@@ -79,6 +93,10 @@ PUBLIC = {
     "two_factor.code",
     "two_factor.recovery_code",
     "two_factor.sign_in_set_up",
+    # cmi5's statement endpoint (lms/packages/xapi_endpoint.py): no login session; the
+    # one-time fetch URL is the launch's secret, every other request needs the auth
+    # token it gave (401 without; tests/web/test_xapi_endpoint.py); `about` names no data.
+    *(f"xapi_cmi5.{name}" for name in ("fetch", "about", "statements", "state", "agent_profile")),
 }
 
 # Roles that may use each guarded area.

@@ -69,6 +69,7 @@ class FakeLRS:
 
     def __init__(self, fail_on: int | None = None) -> None:
         self.received: list[str] = []
+        self.bodies: list[dict[str, object]] = []  # the statements as received
         self.requests = 0
         self.fail_on = fail_on
         self.auth: list[str] = []
@@ -84,6 +85,7 @@ class FakeLRS:
                     self.end_headers()
                     return
                 lrs.received.extend(statement["id"] for statement in body)
+                lrs.bodies.extend(body)
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.end_headers()

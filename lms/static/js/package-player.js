@@ -1,0 +1,168 @@
+// The player of a bought package (templates/packages/player.html, lms/packages/views.py).
+//
+// The SCORM API (scorm-again) lives on this page, on Lernwerk's origin; the package
+// runs in a sandboxed frame on the package origin (or an opaque one) and reaches the
+// API only through postMessage (scorm-again's CrossFrameLMS here, CrossFrameAPI in
+// the frame, injected with package-api.js). Every commit goes to the commit URL:
+// scorm-again's own (autocommit, the SCO's Commit/Terminate, and at once whenever
+// the SCO sets its status or score), a retry every few seconds while one failed,
+// and a beacon when the page is hidden or closed. The status line says whether the
+// learner's data is saved.
+(function () {
+  "use strict";
+  var configElement = document.getElementById("package-config");
+  var frame = document.getElementById("package-frame");
+  if (!configElement || !frame) { return; }
+  var config = JSON.parse(configElement.textContent);
+  var statusLine = document.getElementById("package-status");
+  var back = document.getElementById("package-back");
+  var RETRY_MS = 5000;
+
+  function show(text) {
+    if (statusLine && statusLine.textContent !== text) { statusLine.textContent = text; }
+  }
+
+  function start() { frame.src = frame.getAttribute("data-src"); }
+
+  // The package's return page (/package-files/return) asks to go back to the unit page
+  // (cmi5's returnURL): after saving, for SCORM (below); at once for cmi5.
+  var goBack = function () { window.location.href = config.unitUrl; };
+  function isReturn(event) {
+    return event.source === frame.contentWindow && event.data && event.data.lernwerk === "return";
+  }
+
+  // cmi5: the AU talks to the statement endpoint itself; nothing to bridge.
+  if (config.standard !== "scorm12" && config.standard !== "scorm2004") {
+    window.addEventListener("message", function (event) { if (isReturn(event)) { goBack(); } });
+    start();
+    return;
+  }
+
+  var scorm12 = config.standard === "scorm12";
+  var Api = scorm12 ? window.Scorm12API : window.Scorm2004API;
+  if (typeof Api !== "function" || typeof window.CrossFrameLMS !== "function") { return; }
+  var api = new Api({
+    lmsCommitUrl: config.commitUrl,
+    dataCommitFormat: "json",
+    includeCommitSequence: true,
+    terminateCommitPayloadField: "terminate",
+    autocommit: true,
+    autocommitSeconds: 10,
+    // fetch (keepalive) so each commit's result shows in the status line; the
+    // beacon on page hide is this page's own (below).
+    useAsynchronousCommits: true,
+    asyncModeBeaconBehavior: "never",
+    fetchMode: "same-origin",
+    logLevel: 4
+  });
+  api.loadFromJSON(config.runtime);
+  // Commits go on numbering from the attempt's last one: the server ignores a commit
+  // whose number is not above the last it kept, so a late one never undoes a newer one.
+  api._commitSequence = config.sequence || 0;
+
+  // The learner's data is unsaved while a change was made after the commit numbered
+  // `unsavedAfter` was captured; a successful commit with a higher number saved it.
+  var unsavedAfter = null;
+  var retryTimer = null;
+
+  function changed() { unsavedAfter = api._commitSequence; }
+  function saved(sequence) {
+    if (unsavedAfter !== null && sequence > unsavedAfter) { unsavedAfter = null; }
+    show(config.texts.saved);
+  }
+  function failed() {
+    show(config.texts.offline);
+    if (!retryTimer) { retryTimer = window.setTimeout(retry, RETRY_MS); }
+  }
+  function retry() {
+    retryTimer = null;
+    if (unsavedAfter !== null) { send(); }
+  }
+
+  // The current data as scorm-again commits it, with the next number.
+  function commitBody() {
+    var terminated = api.isTerminated();
+    var body = api.getCommitObject(terminated);
+    body.commitSequence = ++api._commitSequence;
+    if (terminated) { body.terminate = true; }
+    return body;
+  }
+
+  // Our own commit (a retry, leaving by the back link): works after Terminate too.
+  function send() {
+    var body = commitBody();
+    return window.fetch(config.commitUrl, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+      keepalive: true
+    }).then(function (response) {
+      return response.ok ? response.json() : { result: false };
+    }).then(function (result) {
+      if (result && result.result === true) { saved(body.commitSequence); } else { failed(); }
+    }, failed);
+  }
+
+  api.on(scorm12 ? "LMSSetValue.cmi.*" : "SetValue.cmi.*", changed);
+  api.on("CommitSuccess", function (context) { saved(context ? context.sequence : Infinity); });
+  api.on("CommitError", function () { failed(); });
+
+  // Status and score are committed at once, not with the next autocommit.
+  var commitQueued = false;
+  function commitNow() {
+    if (commitQueued) { return; }
+    commitQueued = true;
+    window.setTimeout(function () {
+      commitQueued = false;
+      if (api.isInitialized() && !api.isTerminated()) {
+        if (scorm12) { api.LMSCommit(""); } else { api.Commit(""); }
+      }
+    }, 0);
+  }
+  (scorm12
+    ? ["cmi.core.lesson_status", "cmi.core.score.raw"]
+    : ["cmi.completion_status", "cmi.success_status", "cmi.score.scaled", "cmi.score.raw",
+       "cmi.progress_measure"]
+  ).forEach(function (element) {
+    api.on((scorm12 ? "LMSSetValue." : "SetValue.") + element, commitNow);
+  });
+
+  // Leaving or hiding the page: whatever is unsaved goes by beacon, which the browser
+  // delivers even after the page is gone.
+  function beacon() {
+    if (unsavedAfter === null || !navigator.sendBeacon) { return; }
+    var blob = new Blob([JSON.stringify(commitBody())], { type: "application/json" });
+    navigator.sendBeacon(config.commitUrl, blob);
+  }
+  window.addEventListener("pagehide", beacon);
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "hidden") { beacon(); }
+  });
+  window.addEventListener("online", function () { if (unsavedAfter !== null) { send(); } });
+
+  // "Back to the unit": save first (at most 3 seconds), then go.
+  function saveAndGoBack() {
+    if (unsavedAfter === null) { goBack(); return; }
+    window.setTimeout(goBack, 3000);
+    send().then(goBack, goBack);
+  }
+  if (back) {
+    back.addEventListener("click", function (event) {
+      event.preventDefault();
+      saveAndGoBack();
+    });
+  }
+
+  // Messages of the frame reach the API only from the frame itself (its window), and
+  // from the package origin when there is one; a sandboxed frame's origin is "null".
+  var bridge = new window.CrossFrameLMS(api, config.packageOrigin);
+  window.removeEventListener("message", bridge._boundOnMessage);
+  window.addEventListener("message", function (event) {
+    if (isReturn(event)) { saveAndGoBack(); return; }
+    if (event.source !== frame.contentWindow) { return; }
+    if (config.packageOrigin !== "*" && event.origin !== config.packageOrigin) { return; }
+    bridge._onMessage(event);
+  });
+  start();
+})();
