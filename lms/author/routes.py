@@ -15,6 +15,7 @@ from lms.content.importer import live_versions
 from lms.content.parser import parse_course
 from lms.db import db
 from lms.models import Course, CourseCompany, CourseVersion, UnitFeedback, User
+from lms.packages.reporting import STANDARD_NAMES
 
 
 @bp.get("/")
@@ -154,4 +155,5 @@ def preview_unit(slug: str, number: int, unit_id: str) -> ResponseReturnValue:
         unit=units[index],
         previous=units[index - 1] if index > 0 else None,
         next=units[index + 1] if index + 1 < len(units) else None,
+        standard_names=STANDARD_NAMES,  # a package unit's standard (author/_package_facts.html)
     )

@@ -1,6 +1,7 @@
-"""Item statistics of a knowledge check, per course version, for trainers (issue 9).
+"""Item statistics of a knowledge check, per course version, for trainers (issue 9); for a
+package unit (SCORM, cmi5) the figures of the interactions the package reported.
 
-Figures only, never a learner: see `lms.services.item_stats`.
+Figures only, never a learner: see `lms.services.item_stats` and `lms.packages.reporting`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from lms.author.routes import _course, _preview_language, _version
 from lms.cache import remembered
 from lms.db import db
 from lms.models import CourseVersion
+from lms.packages.reporting import STANDARD_NAMES, interaction_statistics
 from lms.services.item_stats import MIN_ATTEMPTS, quiz_statistics
 from lms.templating import GAP_MARK
 
@@ -68,14 +70,20 @@ def _source_path(version: CourseVersion, language: str, unit_id: str) -> str:
     return remembered(("unit-path", version.id, version.content_hash, language, unit_id), find)
 
 
+# The units with item statistics: a knowledge check's questions, a package's interactions.
+_WITH_STATISTICS = ("quiz", "package")
+
+
 @bp.get("/courses/<slug>/v<int:number>/stats/<unit_id>")
 def item_stats(slug: str, number: int, unit_id: str) -> ResponseReturnValue:
     version = _version(_course(slug), number)
     lang = _preview_language(version)
     units: list[dict[str, Any]] = version.content["units"][lang]
-    unit = next((u for u in units if u["id"] == unit_id and u["type"] == "quiz"), None)
+    unit = next((u for u in units if u["id"] == unit_id and u["type"] in _WITH_STATISTICS), None)
     if unit is None:
         abort(404)
+    if unit["type"] == "package":
+        return _package_stats(version, lang, unit)
     rendered = {q["id"]: q for q in unit["questions"]}
     statistics = quiz_statistics(db.session, version.id, unit_id, lang)
     return render_template(
@@ -87,6 +95,23 @@ def item_stats(slug: str, number: int, unit_id: str) -> ResponseReturnValue:
         items=statistics.items,
         prompts={qid: _prompt_html(q) for qid, q in rendered.items()},
         source=_source_path(version, lang, unit_id),
+        min_attempts=MIN_ATTEMPTS,
+        **_formatters(),
+    )
+
+
+def _package_stats(version: CourseVersion, lang: str, unit: dict[str, Any]) -> ResponseReturnValue:
+    """The interactions a package unit reported (`cmi.interactions`), per interaction id."""
+    statistics = interaction_statistics(db.session, version.id, unit["id"])
+    return render_template(
+        "author/package_stats.html",
+        version=version,
+        lang=lang,
+        unit=unit,
+        package=unit.get("package") or {},
+        standard_names=STANDARD_NAMES,
+        attempts=statistics.attempts,
+        items=statistics.items,
         min_attempts=MIN_ATTEMPTS,
         **_formatters(),
     )

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from flask import Response, abort, render_template, request
 from flask.typing import ResponseReturnValue
-from flask_babel import format_date
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -20,6 +20,7 @@ from lms.db import db
 from lms.manage import bp
 from lms.manage.forms import PeriodForm
 from lms.models import User
+from lms.packages.reporting import STATE_WORDS, PackageResult, package_words
 from lms.permissions import managed_department_ids
 from lms.reports import tables
 from lms.reports.evidence import Attended
@@ -64,6 +65,19 @@ def _session_text(attended: Attended, *, for_pdf: bool) -> str:
     return f"{when} ({detail})"
 
 
+def _package_result(result: PackageResult) -> str:
+    """The learner's result: passed or completed; with results also the best score, the
+    time spent and the number of attempts (None where results may not be shown)."""
+    parts = [str(STATE_WORDS[result.state])]
+    if result.percent is not None:
+        parts.append(percent_filter(result.percent))
+    if result.seconds is not None:
+        parts.append(_("%(minutes)d min.", minutes=round(result.seconds / 60)))
+    if result.attempts is not None:
+        parts.append(ngettext("%(num)d attempt", "%(num)d attempts", result.attempts))
+    return " · ".join(parts)
+
+
 # A cell is a text, a number, or a list of texts (several sessions or sign-offs): the page
 # and the PDF show a list one per line, the CSV separated by semicolons.
 def _cells(proof: Proof, *, for_pdf: bool) -> tuple[list[str], list[list[object]]]:
@@ -80,6 +94,8 @@ def _cells(proof: Proof, *, for_pdf: bool) -> tuple[list[str], list[list[object]
     ]
     if proof.with_results:
         header.insert(7, _("Knowledge check"))
+    if proof.with_packages:
+        header[7:7] = [_("Learning package"), _("Package result")]
     rows: list[list[object]] = []
     for line in proof.lines:
         row: list[object] = [
@@ -101,6 +117,11 @@ def _cells(proof: Proof, *, for_pdf: bool) -> tuple[list[str], list[list[object]
         if proof.with_results:
             shown = percent_filter(line.result) if for_pdf else line.result
             row.insert(7, shown if line.result is not None else "")
+        if proof.with_packages:
+            row[7:7] = [
+                [package_words(result.package) for result in line.packages],
+                [_package_result(result) for result in line.packages],
+            ]
         rows.append(row)
     return header, rows
 
@@ -143,6 +164,7 @@ def proof() -> ResponseReturnValue:
             end,
             department_ids=managed_department_ids(manager),
             with_results=company.privacy_level == "results",
+            language=language,
         )
     kind = request.args.get("format")
     if kind not in ("pdf", "csv"):
@@ -177,6 +199,10 @@ def proof() -> ResponseReturnValue:
             empty=_("Nobody completed this module in this period."),
             signature=_("Date, signature of the person responsible"),
             page=_("Page %(page)s of %(pages)s", page="{page}", pages="{pages}"),
+            # A package's name, identifier and version need room; the rest share alike.
+            widths=[2 if name == _("Learning package") else 1 for name in header]
+            if result.with_packages
+            else (),
         )
         response = Response(render_proof(document), mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'

@@ -46,6 +46,7 @@ from lms.models import (
     User,
 )
 from lms.notices import to_do
+from lms.packages.reporting import PackageResult, results_of_person
 from lms.permissions import (
     departments_of,
     get_for_company,
@@ -421,7 +422,9 @@ def person(user_id: int) -> ResponseReturnValue:
         titles = compliance.course_titles(db.session, list(course_ids), lang)
         with_results = results_visible(company)
         attempts = []
+        packages: list[PackageResult] = []
         if with_results:
+            packages = results_of_person(db.session, person.id, company.id, lang)
             attempts = list(
                 db.session.scalars(
                     select(QuizAttempt)
@@ -447,6 +450,7 @@ def person(user_id: int) -> ResponseReturnValue:
         titles=titles,
         with_results=with_results,
         attempts=attempts,
+        packages=packages,
         **state_context(),
     )
 

@@ -4,7 +4,9 @@ One line per completion in the period, of the people in scope (also a training
 done elsewhere that a manager confirmed for the module, marked as external): the content
 version, when the online part was done, every in-person session attended for it (fully
 or partly) with its trainers, every sign-off of an on-the-job task, each with its own
-date, and, only where the company's privacy level allows it, the knowledge-check result.
+date, each package unit played (SCORM, cmi5: the package's identifier and version, passed
+or completed), and, only where the company's privacy level allows it, the knowledge-check
+result and the package's score, time and attempts.
 
 A completion's evidence is what came after the person's previous completion of the
 module, up to this one; a session counts from 30 minutes before its start, when a
@@ -31,6 +33,7 @@ from lms.models import (
     UnitProgress,
     User,
 )
+from lms.packages.reporting import PackageResult, results_of_completions
 from lms.reports.evidence import Attended, SignedOff, evidence
 
 
@@ -46,12 +49,18 @@ class ProofLine:
     completed_at: datetime
     certificate: str
     external: str = ""  # training done elsewhere: its title and provider
+    packages: tuple[PackageResult, ...] = ()  # each package unit played for it
 
 
 @dataclass(frozen=True)
 class Proof:
     lines: tuple[ProofLine, ...]
     with_results: bool
+
+    @property
+    def with_packages(self) -> bool:
+        """Whether a line played a package (the proof then has columns for them)."""
+        return any(line.packages for line in self.lines)
 
 
 def proof_of_instruction(
@@ -63,8 +72,10 @@ def proof_of_instruction(
     *,
     department_ids: list[int] | None,
     with_results: bool,
+    language: str = "",
 ) -> Proof:
-    """The proof for completions from `start` to `end` (calendar days, inclusive)."""
+    """The proof for completions from `start` to `end` (calendar days, inclusive); unit
+    titles in `language` where the version has it."""
     begin, finish = day_start(start), day_start(date.fromordinal(end.toordinal() + 1))
     query = (
         select(Completion, User.display_name, Department.name, CourseVersion.number)
@@ -86,6 +97,9 @@ def proof_of_instruction(
     previous = _previous_completions(session, company_id, course_id, [c for c, *_ in rows])
     online = _online_done(session, [c for c, *_ in rows])
     results = _best_results(session, [c for c, *_ in rows]) if with_results else {}
+    packages = results_of_completions(
+        session, [c for c, *_ in rows], language, with_results=with_results
+    )
     lines = []
     for completion, name, department, number in rows:
         proof = found[completion.user_id].between(
@@ -102,6 +116,7 @@ def proof_of_instruction(
                 result=results.get(completion.id),
                 completed_at=completion.completed_at,
                 certificate=completion.code or "",
+                packages=tuple(packages.get(completion.id, ())),
             )
         )
     lines.extend(_external_lines(session, company_id, course_id, begin, finish, department_ids))

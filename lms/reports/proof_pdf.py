@@ -23,6 +23,7 @@ class ProofDocument:
     empty: str  # shown when there are no rows
     signature: str  # the caption under the signature line
     page: str  # "Page %(page)s of %(pages)s" with {page} and {pages} filled in by fpdf
+    widths: Sequence[float] = ()  # the columns' relative widths; equal when not given
 
 
 class _Pdf(FPDF):
@@ -59,6 +60,7 @@ def render_proof(document: ProofDocument) -> bytes:
             line_height=4.5,
             text_align="LEFT",
             repeat_headings=1,
+            col_widths=tuple(document.widths) or None,
         ) as table:
             table.row(list(document.header))
             for row in document.rows:

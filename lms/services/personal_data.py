@@ -5,6 +5,7 @@ Only rows that belong to the person are read: every query filters by their user 
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -24,13 +25,21 @@ from lms.models import (
     ExternalRecord,
     Handin,
     LoginEvent,
+    LtiGradeLink,
+    LtiIdentity,
+    LtiPlatform,
+    PackageAttempt,
+    PackageInteraction,
     QuizAttempt,
     Refresher,
     RefresherAnswer,
+    SsoIdentity,
     UnitFeedback,
     UnitProgress,
     User,
+    XapiState,
 )
+from lms.packages.reporting import identity
 from lms.services import refreshers
 from lms.services.review import (
     Review,
@@ -187,7 +196,159 @@ def export_personal_data(session: Session, user: User) -> dict[str, Any]:
                 .order_by(Handin.submitted_at, Handin.id)
             )
         ],
+        # Bought packages (SCORM, cmi5): each attempt with what the package kept for the
+        # person (where they were, its own data) and their answers to its interactions.
+        "package_attempts": _package_attempts(session, user, slugs),
+        # What a cmi5 package kept through the statement endpoint's State API.
+        "xapi_states": [
+            {
+                "registration": state.registration,
+                "activity": state.activity_id,
+                "state": state.state_id,
+                "content_type": state.content_type,
+                **_content(state.content),
+                "updated_at": _iso(state.updated_at),
+            }
+            for state in session.scalars(
+                select(XapiState)
+                .where(XapiState.user_id == user.id)
+                .order_by(XapiState.updated_at, XapiState.id)
+            )
+        ],
+        # Their accounts at the company's sign-in provider (single sign-on): the
+        # provider's subject (`sub`) is how it names them.
+        "sso_identities": [
+            {
+                "issuer": account.issuer,
+                "subject": account.subject,
+                "linked_at": _iso(account.linked_at),
+                "last_used_at": _iso(account.last_used_at),
+            }
+            for account in session.scalars(
+                select(SsoIdentity)
+                .where(SsoIdentity.user_id == user.id)
+                .order_by(SsoIdentity.linked_at, SsoIdentity.id)
+            )
+        ],
+        # Their accounts at the company's learning platforms (LTI) and where their
+        # results of a module go back to.
+        "lti_links": _lti_links(session, user),
     }
+
+
+def _lti_links(session: Session, user: User) -> list[dict[str, Any]]:
+    """Per platform the person is known at: its name, issuer, the person's subject
+    there and when linked, and the grade links (module, line item) of their launches."""
+    identities = session.execute(
+        select(LtiIdentity, LtiPlatform.name, LtiPlatform.issuer)
+        .join(LtiPlatform, LtiPlatform.id == LtiIdentity.platform_id)
+        .where(LtiIdentity.user_id == user.id)
+        .order_by(LtiIdentity.linked_at, LtiIdentity.id)
+    ).all()
+    grade_links = session.execute(
+        select(LtiGradeLink, LtiPlatform.name, LtiPlatform.issuer, Course.slug)
+        .join(LtiPlatform, LtiPlatform.id == LtiGradeLink.platform_id)
+        .join(Course, Course.id == LtiGradeLink.course_id)
+        .where(LtiGradeLink.user_id == user.id)
+        .order_by(LtiGradeLink.created_at, LtiGradeLink.id)
+    ).all()
+    links: dict[int, dict[str, Any]] = {}
+    for known, name, issuer in identities:
+        links[known.platform_id] = {
+            "platform": name,
+            "issuer": issuer,
+            "subject": known.subject,
+            "linked_at": _iso(known.linked_at),
+            "last_used_at": _iso(known.last_used_at),
+            "grade_links": [],
+        }
+    for link, name, issuer, slug in grade_links:
+        # A grade link whose person link is gone still names the subject it was made for.
+        entry = links.setdefault(
+            link.platform_id,
+            {"platform": name, "issuer": issuer, "subject": link.subject, "linked_at": None,
+             "last_used_at": None, "grade_links": []},
+        )  # fmt: skip
+        entry["grade_links"].append(
+            {
+                "course": slug,
+                "resource_link": link.resource_link_id,
+                "line_item": link.lineitem,
+                "linked_at": _iso(link.created_at),
+                "updated_at": _iso(link.updated_at),
+            }
+        )
+    return list(links.values())
+
+
+def _package_attempts(session: Session, user: User, slugs: dict[int, str]) -> list[dict[str, Any]]:
+    attempts = session.scalars(
+        select(PackageAttempt)
+        .where(PackageAttempt.user_id == user.id)
+        .order_by(PackageAttempt.started_at, PackageAttempt.id)
+    ).all()
+    interactions: dict[int, list[dict[str, Any]]] = {}
+    for row in session.scalars(
+        select(PackageInteraction)
+        .where(
+            PackageInteraction.attempt_id.in_(
+                select(PackageAttempt.id).where(PackageAttempt.user_id == user.id)
+            )
+        )
+        .order_by(PackageInteraction.attempt_id, PackageInteraction.position)
+    ):
+        interactions.setdefault(row.attempt_id, []).append(
+            {
+                "id": row.interaction_id,
+                "type": row.kind,
+                "description": row.description,
+                "response": row.response,
+                "result": row.result,
+                "at": _iso(row.recorded_at),
+            }
+        )
+    versions = {v.id: v for v in session.scalars(
+        select(CourseVersion).where(CourseVersion.id.in_({a.version_id for a in attempts}))
+    )}  # fmt: skip
+    result = []
+    for attempt in attempts:
+        version = versions[attempt.version_id]
+        package = identity(version, attempt.unit_id, version.language, attempt.package)
+        result.append(
+            {
+                "course": slugs.get(attempt.enrollment_id),
+                "version": version.number,
+                "unit": attempt.unit_id,
+                "package": attempt.package,
+                "identifier": package.identifier if package else None,
+                "package_version": package.version if package else None,
+                "standard": attempt.standard,
+                "item": attempt.item_id,
+                "attempt": attempt.number,
+                "completion": attempt.completion,
+                "success": attempt.success,
+                "score": _number(attempt.score_scaled),
+                "score_raw": _number(attempt.score_raw),
+                "seconds": attempt.total_seconds,
+                "location": attempt.location,
+                "suspend_data": attempt.suspend_data,
+                "runtime_data": attempt.cmi,
+                "started_at": _iso(attempt.started_at),
+                "updated_at": _iso(attempt.updated_at),
+                "ended_at": _iso(attempt.ended_at),
+                "satisfied_at": _iso(attempt.satisfied_at),
+                "interactions": interactions.get(attempt.id, []),
+            }
+        )
+    return result
+
+
+def _content(data: bytes) -> dict[str, str]:
+    """A state document as text where it is (JSON, text), else in Base64."""
+    try:
+        return {"content": data.decode("utf-8")}
+    except UnicodeDecodeError:
+        return {"content_base64": base64.b64encode(data).decode("ascii")}
 
 
 def _attempt(attempt: QuizAttempt) -> dict[str, Any]:
