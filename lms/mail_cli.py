@@ -1,5 +1,6 @@
 """`lms mail send`: deliver the outbox's mails that are due (see `lms.services.outbox`),
-and its webhook deliveries (`lms.webhooks.delivery`): one sender for both.
+its webhook deliveries (`lms.webhooks.delivery`) and its LTI scores
+(`lms.lti.grades`): one sender for all.
 
 Run it from cron or a systemd timer every minute, or with `--loop` as a service of its
 own; `lms serve --with-mailer` starts it with `--loop` beside the web server for small
@@ -65,9 +66,13 @@ def mail_send_command(loop: bool, interval: int, stop_with_parent: bool) -> None
         delivered, hooks_failed, hook_errors = deliver_all_webhooks(app)
         if delivered or hooks_failed:
             click.echo(_delivered(delivered, hooks_failed))
+        scored, scores_failed, score_errors = deliver_all_lti_scores(app)
+        if scored or scores_failed:
+            click.echo(_scores_sent(scored, scores_failed))
+        hook_errors += [e for e in score_errors if e not in hook_errors]
         for error in errors + [e for e in hook_errors if e not in errors]:
             click.echo(_("Error: %(error)s", error=error), err=True)
-        if failed or hooks_failed:
+        if failed or hooks_failed or scores_failed:
             raise SystemExit(1)
         return
     stop = threading.Event()
@@ -100,6 +105,13 @@ def mail_send_command(loop: bool, interval: int, stop_with_parent: bool) -> None
         else:
             if delivered or hooks_failed:
                 click.echo(_delivered(delivered, hooks_failed))
+        try:
+            scored, scores_failed, _errors = deliver_all_lti_scores(app)
+        except Exception:  # as above
+            log.exception("Sending the outbox's LTI scores failed")
+        else:
+            if scored or scores_failed:
+                click.echo(_scores_sent(scored, scores_failed))
         stop.wait(interval)
 
 
@@ -119,6 +131,32 @@ def _delivered(delivered: int, failed: int) -> str:
         delivered,
         failed=failed,
     )
+
+
+def _scores_sent(sent: int, failed: int) -> str:
+    return ngettext(
+        "Sent %(num)d result to a learning platform (LTI), %(failed)d failed.",
+        "Sent %(num)d results to learning platforms (LTI), %(failed)d failed.",
+        sent,
+        failed=failed,
+    )
+
+
+def deliver_all_lti_scores(app: Flask) -> tuple[int, int, list[str]]:
+    """Send batches of due LTI scores (lms/lti/grades.py) until none is due."""
+    from lms.db import db
+    from lms.lti import grades
+
+    sent = failed = 0
+    errors: list[str] = []
+    while True:
+        with db.begin() as session:
+            run = grades.deliver_due(session, now(), claimed=session.commit)
+        sent += run.sent
+        failed += run.failed
+        errors += [error for error in run.errors if error not in errors]
+        if run.claimed < grades.BATCH:
+            return sent, failed, errors
 
 
 def deliver_all_webhooks(app: Flask) -> tuple[int, int, list[str]]:

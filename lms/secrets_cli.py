@@ -18,13 +18,14 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from lms import secret_box
 from lms.cli import in_cli_language
-from lms.models import SsoSettings, User, WebhookEndpoint
+from lms.models import LtiToolKey, SsoSettings, User, WebhookEndpoint
 
 # Every column that holds a sealed secret.
 SEALED_COLUMNS: tuple[InstrumentedAttribute[Any], ...] = (
     SsoSettings.client_secret,
     WebhookEndpoint.secret,
     User.totp_secret,
+    LtiToolKey.private_key,  # Lernwerk's own LTI key (lms/lti/keys.py)
 )
 
 

@@ -5,6 +5,7 @@ from flask import Blueprint
 from lms.api import reference as api_reference
 from lms.audit import views as audit
 from lms.login_cards import views as login_cards
+from lms.lti import views as lti
 from lms.models import Role
 from lms.notices import reminders
 from lms.people import views as people_views
@@ -33,6 +34,7 @@ bp.register_blueprint(tokens.provider_bp, url_prefix="/platform/api-tokens")
 bp.register_blueprint(api_reference.bp, url_prefix="/platform/api")
 bp.register_blueprint(webhooks.bp, url_prefix="/companies/<int:company_id>/webhooks")
 bp.register_blueprint(sso.settings_bp, url_prefix="/companies/<int:company_id>/sso")
+bp.register_blueprint(lti.settings_bp, url_prefix="/companies/<int:company_id>/lti")
 
 from lms.admin import (  # noqa: E402, F401
     catalogue,

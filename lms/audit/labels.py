@@ -66,6 +66,10 @@ ACTIONS: dict[str, LazyString] = {
     "department.merge": _l("Departments merged"),
     "department.rename": _l("Department renamed"),
     "mail.send_again": _l("E-mail sent again"),
+    "lti_platform.create": _l("Learning platform (LTI) registered"),
+    "lti_platform.delete": _l("Learning platform (LTI) deleted"),
+    "lti_platform.update": _l("Learning platform (LTI) changed"),
+    "lti_score.send_again": _l("Result sent to a learning platform (LTI) again"),
     "people.import": _l("People imported from a file"),
     "person.create": _l("Person added"),
     "person.deactivate": _l("Person deactivated"),
@@ -140,6 +144,11 @@ FIELDS: dict[str, LazyString] = {
     "group_claim": _l("Claim with the groups"),
     "provider_logout": _l("Signing out also at the service"),
     "domains": _l("E-mail domains"),
+    # Learning platforms (LTI)
+    "deployment_ids": _l("Deployment IDs"),
+    "auth_login_url": _l("Authentication request URL"),
+    "token_url": _l("Access token URL"),
+    "jwks_url": _l("Public keyset URL"),
     "group": _l("Group"),
     "makes_manager": _l("Members are managers"),
     # People and staff

@@ -46,6 +46,14 @@ from lms.models.integration import (
     TokenScope,
     WebhookEndpoint,
 )
+from lms.models.lti import (
+    LtiGradeLink,
+    LtiHandoff,
+    LtiIdentity,
+    LtiLaunchState,
+    LtiPlatform,
+    LtiToolKey,
+)
 from lms.models.notices import Notice
 from lms.models.outbox import OutboxMessage
 from lms.models.packages import (
@@ -109,6 +117,12 @@ __all__ = [
     "LoginCard",
     "LoginCardUse",
     "LoginEvent",
+    "LtiGradeLink",
+    "LtiHandoff",
+    "LtiIdentity",
+    "LtiLaunchState",
+    "LtiPlatform",
+    "LtiToolKey",
     "ManagerDepartment",
     "Notice",
     "OutboxMessage",

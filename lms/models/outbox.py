@@ -75,3 +75,8 @@ class OutboxMessage(Base):
     event_id: Mapped[str | None] = mapped_column(String(40))
     response_status: Mapped[int | None]
     response_body: Mapped[str | None] = mapped_column(String(2000))
+    # A score sent back to a learning platform (kind "lti_score", issue 21, lms/lti/grades.py):
+    # the platform, so its page lists what was sent and what failed.
+    lti_platform_id: Mapped[int | None] = mapped_column(
+        ForeignKey("lti_platforms.id", ondelete="CASCADE"), index=True
+    )

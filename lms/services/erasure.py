@@ -6,8 +6,14 @@ a pseudonymised record: the account row remains (so completions, bookings and
 sign-offs keep their counts) with every personal field replaced, and the person's
 name and e-mail address are replaced wherever else they were copied (audit log,
 access log, notes). What only served the person is deleted: logins, links sent by
-e-mail and the mails in the outbox, the calendar feed, feedback comments, quiz answers
-as typed, the scans of certificates of training done elsewhere.
+e-mail and the mails in the outbox, the calendar feed, the links to the company's
+sign-in provider and learning platforms (LTI) with the scores on their way back,
+feedback comments, quiz answers as typed, the scans of certificates of training done
+elsewhere, and what a bought package (SCORM, cmi5) kept for the person: its runtime
+data, suspend data and bookmark, the responses to its interactions, its xAPI state
+documents and the responses in the statements it sent. As with a knowledge check, the
+package's grades stay (completed, passed, score, time, attempts), and so do the
+interactions' results (correct or not).
 
 A dump of every table afterwards contains neither the name nor the e-mail address
 (proved by a test that dumps every text column of every table).
@@ -34,20 +40,28 @@ from lms.models import (
     EssayGrade,
     ExternalRecord,
     Handin,
+    LearningRecord,
     LoginCard,
     LoginEvent,
+    LtiGradeLink,
+    LtiHandoff,
+    LtiIdentity,
     ManagerDepartment,
     Notice,
     OutboxMessage,
+    PackageAttempt,
+    PackageInteraction,
     PathEnrollment,
     QuizAttempt,
     RecordStatus,
     Refresher,
     RefresherAnswer,
     SignInFailure,
+    SsoIdentity,
     UnitFeedback,
     User,
     UserRole,
+    XapiState,
 )
 from lms.reports.compliance import cells_changed
 from lms.services import item_stats
@@ -84,6 +98,17 @@ def erase_person(session: Session, user: User, now: datetime) -> Erased:
         # A photo or file handed in may show the person; an accepted one's unit stays
         # completed (unit_progress), which is the evidence.
         Handin,
+        # A cmi5 package's own data about the person (bookmarks, answers so far).
+        XapiState,
+        # Their links to the company's provider and learning platforms: the subject
+        # (`sub`) each knows them by is personal data, and a sign-in or launch with it
+        # must not find the erased account. A platform's grade links (with the line
+        # items, the subject again) and a ticket for a new window go with them; the
+        # scores on their way went with the outbox rows above.
+        SsoIdentity,
+        LtiIdentity,
+        LtiGradeLink,
+        LtiHandoff,
     ):
         session.execute(delete(model).where(model.user_id == user_id))
     if user.email:  # a learner without an address was never sent any
@@ -115,6 +140,7 @@ def erase_person(session: Session, user: User, now: datetime) -> Erased:
         .where(RefresherAnswer.refresher_id.in_(own_refreshers))
         .values(response=JSON.NULL)
     )
+    _erase_package_data(session, user_id)
     # A training done elsewhere stays as evidence; the scan of its certificate, which
     # shows the person's name, goes; a proof still waiting for a decision goes whole.
     session.execute(
@@ -135,6 +161,7 @@ def erase_person(session: Session, user: User, now: datetime) -> Erased:
         person.email = f"geloescht-{user_id}-{secrets.token_hex(4)}@invalid.example"
     person.display_name = pseudonym
     person.personnel_number = None
+    person.external_id = None  # their id in the company's identity system (SCIM)
     person.password_hash = None
     person.pin_hash = None
     person.pin_set_at = None
@@ -150,6 +177,42 @@ def erase_person(session: Session, user: User, now: datetime) -> Erased:
     session.flush()
     _replace_everywhere(session, words, pseudonym)
     return Erased(user_id, pseudonym)
+
+
+def _erase_package_data(session: Session, user_id: int) -> None:
+    """What a package kept for the person goes: the runtime data as last committed (it
+    holds their name), the suspend data and bookmark, their responses to its
+    interactions and in its statements. Completion, success, score, time and each
+    interaction's result stay, as a knowledge check's grades do; the trainer's
+    figures count the responses on without their text."""
+    session.execute(
+        update(PackageAttempt)
+        .where(PackageAttempt.user_id == user_id)
+        .values(cmi={}, suspend_data="", location="")
+    )
+    session.execute(
+        update(PackageInteraction)
+        .where(
+            PackageInteraction.attempt_id.in_(
+                select(PackageAttempt.id).where(PackageAttempt.user_id == user_id)
+            )
+        )
+        .values(response="")
+    )
+    # A cmi5 package's statements as it sent them: its responses may hold anything typed.
+    for record in session.scalars(
+        select(LearningRecord).where(
+            LearningRecord.user_id == user_id, LearningRecord.statement.is_not(None)
+        )
+    ):
+        statement = record.statement or {}
+        result = statement.get("result")
+        if isinstance(result, dict) and "response" in result:
+            record.statement = {
+                **statement,
+                "result": {k: v for k, v in result.items() if k != "response"},
+            }
+    session.flush()
 
 
 def erase_on_request(session: Session, actor: Actor, user: User, now: datetime) -> Erased:
@@ -171,6 +234,7 @@ _NOT_SCRUBBED = {
     "course_companies",
     "version_assets",
     "version_files",
+    "package_files",
     "asset_blobs",
     "course_drafts",
     "draft_files",

@@ -237,7 +237,7 @@ def test_the_company_page_has_separate_sections_each_form_ending_in_its_one_butt
     html = client.get(f"/admin/companies/{company.id}", headers=EN).get_data(as_text=True)
     page = parsed(html)
     sections = ["settings", "look", "departments", "people", "privacy", "reminders"]
-    sections += ["shared-devices", "sso", "tokens", "rest-api", "webhooks", "danger"]
+    sections += ["shared-devices", "sso", "tokens", "rest-api", "webhooks", "lti", "danger"]
     assert page.sections == sections
     assert page.toc == [f"#{name}" for name in sections]  # the table of contents
     ours = [form for form in page.forms if form["section"]]  # not the header's
