@@ -526,6 +526,7 @@ def _seed_demo(password: str | None, as_json: bool, force: bool) -> None:
         shop_floor = _seed_shop_floor(session)
         connected = _seed_connected_systems(session)
         two_factor = _seed_two_factor(session)
+        _seed_packages(session)
         demo.every_overview_changed(session)
     if as_json:
         click.echo(json.dumps([a.as_dict() for a in accounts], ensure_ascii=False, indent=2))
@@ -589,6 +590,19 @@ def _seed_connected_systems(session: Session) -> tuple[SsoDemo, TokensDemo] | No
         return None
     return (sso_demo.seed_sso(session, company, now()),
             tokens_demo.seed_tokens(session, company, now()))  # fmt: skip
+
+
+def _seed_packages(session: Session) -> None:
+    """The fire-safety module's package played by people of the SSO company, whose Moodle
+    is registered as an LTI platform."""
+    from lms import demo
+    from lms.models import Company
+    from lms.packages import demo as packages_demo
+
+    company = session.scalar(select(Company).where(Company.short_name == demo.SSO_COMPANY))
+    packages_demo.seed_packages(session, now())
+    if company is not None:
+        packages_demo.seed_lti(session, company, now())
 
 
 def _connected_text(sso: SsoDemo, tokens: TokensDemo, base_url: str) -> str:
