@@ -1,7 +1,8 @@
 """What gunicorn needs from Lernwerk besides the app: an access log that keeps no secret.
 
 Links sent by e-mail carry a single-use token in their path (password reset,
-invitation), and a calendar feed's address is its only key. The views exchange a
+invitation), and a calendar feed's address is its only key; so do a package launch's
+files and commits and an LTI window's ticket. The views exchange a
 reset or invitation token for the session at once and redirect, so the token leaves
 the address bar; this logger masks the first request's path too, so no access log
 holds a working link. `lms serve` uses it; give `--logger-class lms.serving.MaskingLogger`
@@ -15,7 +16,12 @@ from typing import Any
 
 from gunicorn.glogging import Logger
 
-SECRET_PATHS = re.compile(r"(/password/reset/|/invitation/|/calendar/)[^/?#\s\"]+")
+# E-mailed links and the calendar feed; a package launch's token (its files, its
+# commits, a cmi5 AU's one-time fetch: valid for hours) and an LTI window ticket.
+SECRET_PATHS = re.compile(
+    r"(/password/reset/|/invitation/|/calendar/|/package-files/|/learn/package-commits/"
+    r"|/xapi/cmi5/fetch/|/lti/continue/)[^/?#\s\"]+"
+)
 
 
 def mask(text: str) -> str:

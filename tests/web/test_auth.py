@@ -452,6 +452,15 @@ def test_the_access_log_masks_tokens_in_links():
     assert mask("GET /learn/course/it-sicherheit HTTP/1.1") == (
         "GET /learn/course/it-sicherheit HTTP/1.1"
     )
+    # A package launch's token: its files (and the referrer of their requests), commits.
+    assert mask(
+        'GET /package-files/Tok_9-x/index.html "https://p.example/package-files/Tok_9-x/a.js"'
+    ) == ('GET /package-files/***/index.html "https://p.example/package-files/***/a.js"')
+    assert mask("POST /learn/package-commits/Tok_9-x HTTP/1.1") == (
+        "POST /learn/package-commits/*** HTTP/1.1"
+    )
+    assert mask("POST /xapi/cmi5/fetch/Tok_9-x HTTP/1.1") == "POST /xapi/cmi5/fetch/*** HTTP/1.1"
+    assert mask("GET /lti/continue/T1ck3t HTTP/1.1") == "GET /lti/continue/*** HTTP/1.1"
 
 
 def test_the_log_mail_backend_never_logs_the_body(app, db, caplog):
