@@ -34,6 +34,7 @@ from lms.models.lti import (
 from lms.services import accounts, learning
 from lms.services.companies import PERSON_FIELDS
 from lms.sso.service import NO_PASSWORD
+from lms.two_factor import service as two_factor
 
 log = logging.getLogger("lms.lti")
 
@@ -230,11 +231,26 @@ def launchable_course(session: Session, slug: str, company_id: int) -> Course | 
 
 
 class LaunchRefused(Exception):
-    """The platform vouched for a person who may not come in here; `code` says why."""
+    """The platform vouched for a person who may not come in here; `code` says why,
+    `detail` is for the log (never an address)."""
 
-    def __init__(self, code: str) -> None:
+    def __init__(self, code: str, detail: str = "") -> None:
         super().__init__(code)
         self.code = code
+        self.detail = detail
+
+
+def has_second_factor(person: User) -> bool:
+    """Whether signing in asks `person` for a second factor (they have one, or must set
+    one up): the platform's word never replaces it, so LTI never signs them in."""
+    return two_factor.is_asked(person)
+
+
+def may_be_linked_by_address(person: User) -> bool:
+    """Whether a platform's unverified e-mail claim may link `person`: a learner only
+    (no manager, trainer or admin role) without a second factor. Anyone else's
+    account would be taken over by whoever types their address into the platform."""
+    return person.roles == {Role.LEARNER} and not has_second_factor(person)
 
 
 def lti_actor(platform: LtiPlatform, network: str) -> Actor:
@@ -245,9 +261,13 @@ def person_for(
     session: Session, platform: LtiPlatform, claims: dict[str, Any], now: datetime, network: str
 ) -> User:
     """The person the platform's verified launch names, in the platform's company:
-    the one linked to (platform, sub); else, at the first launch, the active person of
-    this company with the launch's e-mail address (only where the platform sends one;
-    never a person of another company); else a new learner. Raises LaunchRefused.
+    the one linked to (platform, sub); else, at the first launch, the person of this
+    company with the launch's e-mail address if they are a learner only without a
+    second factor (the platform's address is not verified); else a new learner (without
+    the address when a person of another company has it). Raises LaunchRefused:
+    "address-taken" when the address is a manager's, a trainer's, an admin's or a
+    person's with a second factor (nothing is linked), "second-factor" for a linked
+    person who has one now, "other-company", "deactivated", "company-suspended".
     Flushes."""
     company = platform.company
     if not company.is_active:
@@ -266,6 +286,17 @@ def person_for(
         email = claims.get("email")
         email = accounts.normalize_email(email) if isinstance(email, str) and "@" in email else ""
         found = accounts.find_user_by_email(session, email) if email else None
+        if found is not None and (
+            found.company_id is None
+            or (found.company_id == company.id and not may_be_linked_by_address(found))
+        ):
+            # Staff of the training provider, or a person of this company whose account
+            # the platform's word alone must not open: they sign in to Lernwerk directly.
+            raise LaunchRefused(
+                "address-taken",
+                f"the address is person {found.id}'s, who is not a learner only "
+                "(or has a second factor): not linked",
+            )
         if found is not None and found.company_id == company.id:
             person = found
         else:
@@ -278,6 +309,8 @@ def person_for(
         session.add(identity)
     if not person.is_active:
         raise LaunchRefused("deactivated")
+    if has_second_factor(person):
+        raise LaunchRefused("second-factor", f"person {person.id} has a second factor")
     identity.last_used_at = now
     session.flush()
     return person
@@ -384,11 +417,32 @@ def new_handoff(session: Session, person: User, course: Course, now: datetime) -
     return token
 
 
-def use_handoff(session: Session, token: str, now: datetime) -> LtiHandoff | None:
-    """The ticket's hand-off, used now; None when unknown, used or expired."""
+def _handoff_digest(token: str) -> str | None:
     if not token or len(token) > 100:
         return None
-    digest = hashlib.sha256(token.encode()).hexdigest()
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def unused_handoff(session: Session, token: str, now: datetime) -> LtiHandoff | None:
+    """The ticket's hand-off if it is neither used nor expired, left unused (the page
+    that asks who continues)."""
+    digest = _handoff_digest(token)
+    if digest is None:
+        return None
+    return session.scalar(
+        select(LtiHandoff).where(
+            LtiHandoff.token_hash == digest,
+            LtiHandoff.used_at.is_(None),
+            LtiHandoff.expires_at > now,
+        )
+    )
+
+
+def use_handoff(session: Session, token: str, now: datetime) -> LtiHandoff | None:
+    """The ticket's hand-off, used now; None when unknown, used or expired."""
+    digest = _handoff_digest(token)
+    if digest is None:
+        return None
     result = session.execute(
         update(LtiHandoff)
         .where(

@@ -7,25 +7,34 @@ is the state, the nonce and the platform's signature):
 - /lti/login: the platform's third-party initiated login. The platform is found by
   its issuer and client ID; a launch on its way (state and nonce) is stored in the
   database, used once and for ten minutes at most, so every worker and instance
-  agrees; the browser goes on to the platform's authentication address.
+  agrees; the browser gets a cookie bound to the state (see `_bind_browser`) and goes
+  on to the platform's authentication address.
 - /lti/launch: the platform posts the signed ID token with the state. Checked:
-  the state (known, unused, unexpired), the signature against the platform's keys,
-  issuer, audience, times, nonce, deployment, message type and version, the target
-  link (a module the company sees). Then the person (linked, matched by address in the
-  company, or created), the enrolment and the grade link, and the person is signed
-  in and sent to the module. A launch inside the platform's frame, where browsers
-  keep no cookie of Lernwerk's, shows a button that opens Lernwerk in a new window
-  with a one-time ticket (/lti/continue/<ticket>).
+  the state (known, unused, unexpired) and, unless the launch is framed, that this
+  browser holds the state's cookie (else someone could post their own launch from
+  the victim's browser and sign the victim in as themselves); the signature against
+  the platform's keys, issuer, audience, times, nonce, deployment, message type and
+  version, the target link (a module the company sees). Then the person (linked,
+  matched by address in the company if a learner only, or created), the enrolment
+  and the grade link, and the person is signed in and sent to the module. A launch
+  inside the platform's frame, where browsers keep no cookie of Lernwerk's, signs
+  nobody in: it shows a button that opens Lernwerk in a new window with a one-time
+  ticket (/lti/continue/<ticket>), whose page asks "Continue as <name>" and signs in
+  only when the button there is pressed (a POST with the CSRF token).
 - /lti/jwks: Lernwerk's public keys (the platform checks the client assertion of
   the grade return with them).
 
 A refused launch answers a page with a sentence (400, or 403 for a person who may
 not come in), logs the reason and keeps nothing. No database transaction is open
-while the platform's keys are read.
+while the platform's keys are read. LTI never signs in a person who has a second
+factor, and links a platform's account to an existing person by address only if
+that person is a learner only (lms.lti.service.person_for).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 from datetime import datetime
 from urllib.parse import urlencode, urlsplit
@@ -44,8 +53,10 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
 
 from lms.areas import CompanyPlace, company_in_url, whole_company_places
 from lms.audit.trail import current_actor, request_network
@@ -134,11 +145,25 @@ def failure_text(code: str) -> str:
             "This link was already used or is too old. Please open the activity in your "
             "learning platform again."
         ),
+        "other-browser": _(
+            "This launch did not start in this browser. Please open the activity in your "
+            "learning platform again."
+        ),
+        "address-taken": _(
+            "An account with this e-mail address exists and cannot be opened from the "
+            "learning platform. Please sign in to Lernwerk directly."
+        ),
+        "second-factor": _(
+            "Your account is protected by a second factor and cannot be opened from the "
+            "learning platform. Please sign in to Lernwerk directly."
+        ),
     }
     return texts.get(code, _("The launch could not be checked. Please open the activity again."))
 
 
-_REFUSALS = frozenset({"other-company", "deactivated", "company-suspended"})
+_REFUSALS = frozenset(
+    {"other-company", "deactivated", "company-suspended", "address-taken", "second-factor"}
+)
 
 
 def _refused(code: str, detail: str = "", platform_id: int | None = None) -> ResponseReturnValue:
@@ -150,6 +175,50 @@ def _refused(code: str, detail: str = "", platform_id: int | None = None) -> Res
     )
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _state_cookie(state: str) -> tuple[str, str]:
+    """The name and value of the cookie that binds a launch on its way to the browser
+    that began it: the name from the state's digest (each tab's launch has its own),
+    the value a digest of the state keyed with the app's secret."""
+    digest = hashlib.sha256(state.encode()).hexdigest()[:16]
+    secret = current_app.secret_key or ""
+    key = secret if isinstance(secret, bytes) else str(secret).encode()
+    value = hmac.new(key, b"lti-browser\n" + state.encode(), hashlib.sha256).hexdigest()
+    return f"lms_lti_{digest}", value
+
+
+def _cookie_secure() -> bool:
+    return request.is_secure or bool(current_app.config.get("SESSION_COOKIE_SECURE"))
+
+
+def _bind_browser(response: Response, state: str) -> None:
+    # The launch is a form the platform's page posts to Lernwerk (a cross-site POST):
+    # a cookie comes along only with SameSite=None, which browsers take only with
+    # Secure (LTI 1.3 needs HTTPS anyway). Over plain HTTP (development) no SameSite
+    # is named, which browsers without "Lax by default" send along.
+    name, value = _state_cookie(state)
+    secure = _cookie_secure()
+    response.set_cookie(
+        name, value, max_age=service.STATE_SECONDS, path=request.script_root + "/lti/",
+        secure=secure, httponly=True, samesite="None" if secure else None,
+    )  # fmt: skip
+
+
+def _started_here(state: str) -> bool:
+    """Whether this browser holds the cookie of the launch with `state`."""
+    name, value = _state_cookie(state)
+    return hmac.compare_digest(request.cookies.get(name, "").encode(), value.encode())
+
+
+def _forget_browser(response: Response, state: str) -> None:
+    name, _value = _state_cookie(state)
+    if name in request.cookies:
+        secure = _cookie_secure()
+        response.delete_cookie(
+            name, path=request.script_root + "/lti/", secure=secure, httponly=True,
+            samesite="None" if secure else None,
+        )  # fmt: skip
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -192,6 +261,7 @@ def login() -> ResponseReturnValue:
     joiner = "&" if urlsplit(platform.auth_login_url).query else "?"
     response = redirect(platform.auth_login_url + joiner + urlencode(params))
     response.headers["Cache-Control"] = "no-store"
+    _bind_browser(response, pending.state)
     return response
 
 
@@ -226,8 +296,15 @@ def _framed() -> bool:
 @public
 @limiter.limit(lambda: LAUNCH_LIMIT, key_func=request_network, scope="lti-launch")
 def launch() -> ResponseReturnValue:
-    id_token = request.form.get("id_token", "")
     state = request.form.get("state", "")
+    response = make_response(_launch(state))
+    if state and len(state) <= 64:
+        _forget_browser(response, state)  # the state is used up or refused either way
+    return response
+
+
+def _launch(state: str) -> ResponseReturnValue:
+    id_token = request.form.get("id_token", "")
     if "error" in request.form:
         return _refused("state", f"the platform answered {request.form['error'][:60]!r}")
     if not id_token or len(id_token) > 64 * 1024:
@@ -237,6 +314,12 @@ def launch() -> ResponseReturnValue:
         pending = service.pending_launch(db.session, state, at)
         if pending is None:
             return _refused("state", "unknown, used or expired state")
+        if not _framed() and not _started_here(state):
+            # Someone's own launch posted from another browser would sign its person
+            # in there. A framed launch signs nobody in (and its browser may keep no
+            # cookie of Lernwerk's there): its new window asks who continues.
+            return _refused("other-browser", "no cookie of this state: the login began in "
+                            "another browser", pending.platform_id)  # fmt: skip
         platform = db.session.get_one(LtiPlatform, pending.platform_id)
         expected = protocol.Expected(
             issuer=platform.issuer,
@@ -264,7 +347,7 @@ def launch() -> ResponseReturnValue:
         learning.enroll(db.session, person, course, at)
         service.keep_grade_link(db.session, platform, person, course, claims, at)
     except service.LaunchRefused as refused:
-        return _refused(refused.code, "", platform_id)
+        return _refused(refused.code, refused.detail, platform_id)
     except learning.LearningError as exc:
         return _refused("no-course", str(exc), platform_id)
     except IntegrityError:
@@ -310,22 +393,62 @@ def _framed_page(
     return response
 
 
-@bp.get("/continue/<token>")
+@bp.route("/continue/<token>", methods=["GET", "POST"])
 @public
 @limiter.limit(lambda: LAUNCH_LIMIT, key_func=request_network, scope="lti-continue")
 def handoff(token: str) -> ResponseReturnValue:
-    """The new window of a framed launch: the ticket (once) signs the person in."""
+    """The new window of a framed launch: a page naming the person the ticket signs in
+    (a link opened by someone else must not sign them in unasked); its button (a POST
+    with the CSRF token) uses the ticket, once, and signs the person in."""
+    form = Form()
+    if request.method == "GET" or not form.validate_on_submit():
+        with db.reading():
+            found = service.unused_handoff(db.session, token, now())
+            if found is None:
+                return _refused("handoff", "unknown, used or expired ticket")
+            person = db.session.get_one(User, found.user_id)
+            refusal = _may_not_continue(person)
+            if refusal:
+                return _refused(refusal, f"person {person.id}")
+            version = learning.latest_version(
+                db.session, db.session.get_one(Course, found.course_id)
+            )
+            other = current_user if current_user.is_authenticated else None
+            page = render_template(
+                "lti/continue.html",
+                person=person,
+                module=version.title if version is not None else "",
+                signed_in=other if other is not None and other.id != person.id else None,
+                again=request.method == "POST",
+            )
+        response = make_response(page, 400 if request.method == "POST" else 200)
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Referrer-Policy"] = "no-referrer"  # the ticket is in the address
+        return response
     db.session.commit()  # ends a reading transaction begun before this view
     write_intent.set(True)
-    found = service.use_handoff(db.session, token, now())
-    if found is None:
+    used = service.use_handoff(db.session, token, now())
+    if used is None:
         return _refused("handoff", "unknown, used or expired ticket")
-    person = db.session.get_one(User, found.user_id)
-    course = db.session.get_one(Course, found.course_id)
-    if not person.is_active or (person.company is not None and not person.company.is_active):
-        return _refused("deactivated", "", None)
+    person = db.session.get_one(User, used.user_id)
+    refusal = _may_not_continue(person)
+    if refusal:
+        return _refused(refusal, f"person {person.id}")
+    course = db.session.get_one(Course, used.course_id)
     signing_in.sign_in(person, remember=False)
     return redirect(url_for("learn.course", slug=course.slug))
+
+
+def _may_not_continue(person: User) -> str:
+    """Why the ticket's person may not be signed in now (deactivated, their company
+    paused, a second factor since the launch), or ""."""
+    if not person.is_active:
+        return "deactivated"
+    if person.company is not None and not person.company.is_active:
+        return "company-suspended"
+    if service.has_second_factor(person):
+        return "second-factor"
+    return ""
 
 
 @bp.get("/jwks")

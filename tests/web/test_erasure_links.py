@@ -82,6 +82,7 @@ def test_after_erasure_a_launch_with_the_same_subject_makes_a_new_person(
     assert SUBJECT not in dump(db)
     # The ticket no longer signs anyone in; no score goes to the platform.
     assert app.test_client().get(ticket.group(1), headers=EN).status_code == 400
+    assert app.test_client().post(ticket.group(1), headers=EN).status_code == 400
     assert app.test_cli_runner().invoke(args=["mail", "send"]).exit_code == 0
     assert platform_server.scores == []
 

@@ -94,6 +94,13 @@ def launch(client, server, target=TARGET, headers=None, **claims):
     return response, params, token
 
 
+def signed_in_as(client):
+    """The id of the person the client's session is signed in as, or None."""
+    with client.session_transaction() as state:
+        user = state.get("_user_id")
+    return int(user.split(":")[0]) if user else None
+
+
 def counts(db):
     return (
         db.scalar(select(func.count()).select_from(User)),
@@ -390,30 +397,219 @@ def test_another_companys_platform_cannot_launch_into_this_company(
     _refused(db, response, before, status=403)
 
 
-def test_a_framed_launch_offers_a_new_window_that_signs_in_once(
+def _continue_url(page):
+    import re
+
+    return re.search(r'href="(http://localhost/lti/continue/[^"]+)"', page).group(1)
+
+
+def test_a_framed_launch_offers_a_new_window_that_signs_in_once_confirmed(
     app, client, db, world, platform_server, course
 ):
     register(app, db, world, platform_server)
-    response, _params, _token = launch(
-        client, platform_server, headers=EN | {"Sec-Fetch-Dest": "iframe"}
-    )
-    assert response.status_code == 200
+    # Inside the platform's frame the browser may keep no cookie of Lernwerk's (third-
+    # party cookies blocked): a framed launch needs none of the login's, as it signs
+    # nobody in.
+    params = login_init(client, platform_server)
+    frame = app.test_client()
+    response = frame.post(
+        "/lti/launch",
+        data={"id_token": platform_server.id_token(nonce=params["nonce"], target=TARGET),
+              "state": params["state"]},
+        headers=EN | {"Sec-Fetch-Dest": "iframe"},
+    )  # fmt: skip
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
     page = response.get_data(as_text=True)
     assert "Open in a new window" in page and 'target="_blank"' in page
     assert (
         f"frame-ancestors {platform_server.issuer}" in response.headers["Content-Security-Policy"]
     )
     # Not signed in inside the frame (no cookie would stick there).
-    assert client.get("/learn/courses/testkurs").status_code == 302
+    assert frame.get("/learn/courses/testkurs").status_code == 302
+    url = _continue_url(page)
+
+    # Opening the link signs nobody in and keeps the ticket: it names who continues.
+    window = app.test_client()
+    opened = window.get(url, headers=EN)
+    assert opened.status_code == 200
+    text = opened.get_data(as_text=True)
+    assert "Continue as Mia Moodle" in text and 'method="post"' in text
+    assert "signed in to Lernwerk as" not in text
+    assert opened.headers["Referrer-Policy"] == "no-referrer"
+    assert window.get("/learn/courses/testkurs").status_code == 302
+    assert app.test_client().get(url, headers=EN).status_code == 200  # still unused
+
+    # The button signs the person in, once.
+    confirmed = window.post(url, headers=EN)
+    assert confirmed.status_code == 302 and confirmed.location.endswith("/learn/courses/testkurs")
+    assert window.get("/learn/courses/testkurs").status_code == 200
+    assert app.test_client().get(url, headers=EN).status_code == 400
+    late = app.test_client()
+    assert late.post(url, headers=EN).status_code == 400
+    assert late.get("/learn/courses/testkurs").status_code == 302
+
+
+def test_the_continue_page_says_who_is_signed_in_and_wants_the_csrf_token(
+    app, client, db, world, login, platform_server, course
+):
+    register(app, db, world, platform_server)
+    response, _params, _token = launch(
+        client, platform_server, headers=EN | {"Sec-Fetch-Dest": "iframe"}
+    )
+    url = _continue_url(response.get_data(as_text=True))
+    # A browser signed in as someone else: the page says so, and its GET changes nothing.
+    browser = login(world.a.manager, target=app.test_client())
+    app.config["WTF_CSRF_ENABLED"] = True
+    page = browser.get(url, headers=EN).get_data(as_text=True)
+    assert "Continue as Mia Moodle" in page
+    assert f"This browser is signed in to Lernwerk as {world.a.manager.display_name}" in page
+    assert signed_in_as(browser) == world.a.manager.id
+    # A post without the page's CSRF token (a form on another site) neither uses the
+    # ticket nor signs anyone in.
+    forged = browser.post(url, headers=EN)
+    assert forged.status_code == 400
+    assert "could not be checked" in forged.get_data(as_text=True)
     import re
 
-    url = re.search(r'href="(http://localhost/lti/continue/[^"]+)"', page).group(1)
-    window = app.test_client()
-    opened = window.get(url)
-    assert opened.status_code == 302 and opened.location.endswith("/learn/courses/testkurs")
-    assert window.get("/learn/courses/testkurs").status_code == 200
-    # Once only.
-    assert app.test_client().get(url, headers=EN).status_code == 400
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    confirmed = browser.post(url, data={"csrf_token": token}, headers=EN)
+    assert confirmed.status_code == 302 and confirmed.location.endswith("/learn/courses/testkurs")
+    person = db.scalar(select(User).where(User.email == "mia@moodle.example"))
+    assert signed_in_as(browser) == person.id
+
+
+def _state_cookie_header(response):
+    (header,) = [h for h in response.headers.getlist("Set-Cookie") if h.startswith("lms_lti_")]
+    return header
+
+
+def test_a_launch_posted_from_another_browser_signs_nobody_in(
+    app, client, db, world, platform_server, course, caplog
+):
+    """Login CSRF: someone begins a launch in their own browser and makes another
+    browser post their ID token and state (a form on their site). Refused there; the
+    browser that began it still gets in."""
+    import hashlib
+
+    register(app, db, world, platform_server)
+    params = login_init(client, platform_server)
+    digest = hashlib.sha256(params["state"].encode()).hexdigest()[:16]
+    cookie = client.get_cookie(f"lms_lti_{digest}", path="/lti/")
+    assert cookie is not None and len(cookie.value) == 64 and params["state"] not in cookie.value
+    header = _state_cookie_header(client.post("/lti/login", data={
+        "iss": platform_server.issuer, "login_hint": "x", "target_link_uri": TARGET,
+        "client_id": CLIENT_ID}))  # fmt: skip
+    assert "HttpOnly" in header and "Path=/lti/" in header and "Max-Age=600" in header
+    token = platform_server.id_token(nonce=params["nonce"], target=TARGET)
+    before = counts(db)
+
+    victim = app.test_client()
+    posted = victim.post(
+        "/lti/launch",
+        data={"id_token": token, "state": params["state"]},
+        headers=EN | {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Dest": "document"},
+    )
+    _refused(db, posted, before)
+    assert "did not start in this browser" in posted.get_data(as_text=True)
+    assert signed_in_as(victim) is None
+    assert "lti launch refused: other-browser" in caplog.text.lower()
+    assert "another browser" in caplog.text
+
+    # The browser that began the launch gets in, and its cookie is cleared.
+    own = client.post("/lti/launch", data={"id_token": token, "state": params["state"]})
+    assert own.status_code == 302, own.get_data(as_text=True)[:500]
+    assert own.location.endswith("/learn/courses/testkurs")
+    assert signed_in_as(client) is not None
+    assert client.get_cookie(f"lms_lti_{digest}", path="/lti/") is None
+
+
+def test_the_launch_cookie_is_secure_and_cross_site_over_https(
+    app, client, db, world, platform_server, course
+):
+    register(app, db, world, platform_server)
+    data = {"iss": platform_server.issuer, "login_hint": "x", "target_link_uri": TARGET}
+    header = _state_cookie_header(
+        client.post("/lti/login", data=data, base_url="https://localhost")
+    )
+    assert "Secure" in header and "SameSite=None" in header and "HttpOnly" in header
+    app.config["SESSION_COOKIE_SECURE"] = True  # behind a proxy that ends TLS
+    header = _state_cookie_header(client.post("/lti/login", data=data))
+    assert "Secure" in header and "SameSite=None" in header
+    app.config["SESSION_COOKIE_SECURE"] = False  # plain HTTP (development): no SameSite
+    header = _state_cookie_header(client.post("/lti/login", data=data))
+    assert "Secure" not in header and "SameSite" not in header
+
+
+def test_a_managers_address_on_a_new_account_is_refused_and_nothing_linked(
+    app, client, db, world, platform_server, course, caplog
+):
+    """A platform's e-mail claim is not verified: whoever sets a manager's address in
+    their platform profile must not get the manager's account."""
+    register(app, db, world, platform_server)
+    for person in (world.a.manager, world.a.limited_manager, world.trainer, world.admin):
+        before = counts(db)
+        browser = app.test_client()
+        response, _params, _token = launch(browser, platform_server, email=person.email,
+                                           sub=f"attacker-{person.id}")  # fmt: skip
+        _refused(db, response, before, status=403)
+        assert "An account with this e-mail address exists" in response.get_data(as_text=True)
+        assert signed_in_as(browser) is None
+        assert f"is person {person.id}'s, who is not a learner only" in caplog.text
+    # A learner with a second factor is not linked either.
+    learner = world.a.employees[2]
+    from tests.two_factor_helpers import give_second_factor
+
+    with app.app_context():
+        give_second_factor(learner)
+    db.flush()
+    before = counts(db)
+    response, _params, _token = launch(app.test_client(), platform_server, email=learner.email)
+    _refused(db, response, before, status=403)
+    assert db.scalar(select(LtiIdentity)) is None
+
+
+def test_a_learner_only_address_links_the_learner(app, client, db, world, platform_server, course):
+    register(app, db, world, platform_server)
+    learner = world.a.employees[1]
+    assert learner.roles == {Role.LEARNER}
+    response, _params, _token = launch(client, platform_server, email=learner.email)
+    assert response.status_code == 302
+    assert db.scalar(select(LtiIdentity.user_id)) == learner.id
+    assert signed_in_as(client) == learner.id
+
+
+def test_a_linked_person_with_a_second_factor_is_not_signed_in(
+    app, client, db, world, platform_server, course
+):
+    register(app, db, world, platform_server)
+    learner = world.a.employees[0]
+    assert launch(client, platform_server, email=learner.email)[0].status_code == 302
+    # Made a trainer since, with a second factor: the platform's word is not enough.
+    from tests.two_factor_helpers import give_second_factor
+
+    learner.grant(Role.TRAINER)
+    with app.app_context():
+        give_second_factor(learner)
+    db.flush()
+    browser = app.test_client()
+    before = counts(db)
+    response, _params, _token = launch(browser, platform_server, email=None)
+    _refused(db, response, before, status=403)
+    assert "second factor" in response.get_data(as_text=True)
+    assert signed_in_as(browser) is None
+    # Nor through a framed launch's ticket made before.
+    learner.totp_confirmed_at = None
+    db.flush()
+    framed, _params, _token = launch(
+        browser, platform_server, headers=EN | {"Sec-Fetch-Dest": "iframe"}
+    )
+    url = _continue_url(framed.get_data(as_text=True))
+    with app.app_context():
+        give_second_factor(learner)
+    db.flush()
+    assert browser.get(url, headers=EN).status_code == 403
+    assert browser.post(url, headers=EN).status_code == 403
+    assert signed_in_as(browser) is None
 
 
 def test_the_jwks_names_one_stable_key(app, client, db):
