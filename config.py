@@ -200,9 +200,11 @@ class Config:
     API_LIMIT_PER_TOKEN = _env("LMS_API_LIMIT_PER_TOKEN", "600 per minute")
 
     # Bought packages (SCORM, cmi5; issue 21): the origin their files are served from,
-    # e.g. https://pakete.example.org – another host name (or port) of this server, so
-    # that a package's scripts never run on Lernwerk's origin. Unset: the files come
-    # from this origin, in a sandboxed frame without same-origin rights.
+    # e.g. https://lernwerk-pakete.example – another host name pointing at this server
+    # (best on another registrable domain), so that a package's scripts never run on
+    # Lernwerk's origin. Not merely another port: cookies do not tell ports apart.
+    # Unset: the files come from this origin, in a sandboxed frame without same-origin
+    # rights.
     PACKAGE_ORIGIN = (_env("LMS_PACKAGE_ORIGIN") or "").rstrip("/") or None
     # Commits of a package's learner data per launch (Flask-Limiter): one a second passes.
     PACKAGE_COMMIT_LIMIT = _env("LMS_PACKAGE_COMMIT_LIMIT", "240 per minute")
@@ -237,10 +239,13 @@ def package_origin_problems(settings: dict[str, Any], *, https_only: bool) -> li
     if https_only and parts.scheme != "https":
         problems.append(f"LMS_PACKAGE_ORIGIN is {origin!r}: packages must be served over https.")
     base = urlsplit(str(settings.get("BASE_URL") or ""))
-    if (base.scheme, base.netloc.lower()) == (parts.scheme, parts.netloc.lower()):
+    if base.hostname and base.hostname.lower() == parts.hostname.lower():
+        # Another port is not enough: cookies are shared by every port of a host, so a
+        # package with same-origin rights there could read and set Lernwerk's cookies.
         problems.append(
-            "LMS_PACKAGE_ORIGIN is the origin of LMS_BASE_URL: give packages a host name "
-            "(or port) of their own, or unset it to play them in a sandboxed frame."
+            "LMS_PACKAGE_ORIGIN is on the host of LMS_BASE_URL: give packages a host name "
+            "of their own (best on another domain), or unset it to play them in a "
+            "sandboxed frame."
         )
     return problems
 

@@ -44,6 +44,8 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from lms.serving import mask  # a path may carry a token (a package launch, a link)
+
 log = logging.getLogger(__name__)
 
 # Whether transactions started now may write. Requests set it from the HTTP
@@ -290,7 +292,7 @@ class Database:
             return response
         why = refused or f"answered {response.status_code}"
         if write_intent.get():
-            log.info("%s %s: rolled back (%s)", request.method, request.path, why)
+            log.info("%s %s: rolled back (%s)", request.method, mask(request.path), why)
         session.rollback()
         return response
 

@@ -15,6 +15,7 @@ from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from lms.db import db, write_intent
+from lms.serving import mask  # a path may carry a token (a package launch, a link)
 
 log = logging.getLogger("lms.errors")
 
@@ -74,7 +75,8 @@ def handle_http_error(error: HTTPException) -> ResponseReturnValue:
 
 
 def handle_csrf_error(error: CSRFError) -> ResponseReturnValue:
-    log.info("CSRF check failed for %s %s: %s", request.method, request.path, error.description)
+    path = mask(request.path)
+    log.info("CSRF check failed for %s %s: %s", request.method, path, error.description)
     return _render(400, *CSRF_MESSAGE)
 
 
@@ -83,7 +85,7 @@ def handle_unexpected(error: Exception) -> ResponseReturnValue:
         return handle_http_error(error)
     if unavailable(error):
         return _unavailable(error)
-    log.exception("Unhandled error on %s %s", request.method, request.path)
+    log.exception("Unhandled error on %s %s", request.method, mask(request.path))
     db.session.rollback()
     return _render(500, *MESSAGES[500])
 
@@ -131,7 +133,7 @@ def unavailable(error: BaseException) -> bool:
 def _unavailable(error: Exception) -> ResponseReturnValue:
     reason = error.orig if isinstance(error, DBAPIError) else error
     # The driver's message only: SQLAlchemy's would add the statement's parameters.
-    log.error("Unavailable on %s %s: %r", request.method, request.path, reason)
+    log.error("Unavailable on %s %s: %r", request.method, mask(request.path), reason)
     # The error page only reads (the user, for the header): it must not queue for
     # SQLite's write lock again.
     write_intent.set(False)

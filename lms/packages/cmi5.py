@@ -829,7 +829,7 @@ def _scaled_score(result: dict[str, Any]) -> Decimal | None:
         value = Decimal(str(score["scaled"]))
     except InvalidOperation as error:
         raise StatementRejected(400, "score.scaled is not a number") from error
-    if not Decimal(-1) <= value <= Decimal(1):
+    if not value.is_finite() or not Decimal(-1) <= value <= Decimal(1):  # NaN, Infinity
         raise StatementRejected(400, "score.scaled is outside -1…1")
     return value
 
@@ -870,11 +870,19 @@ def _apply(au: AuSession, data: dict[str, Any], verb: str | None, now: datetime)
         scaled = _scaled_score(result)
         if scaled is not None:
             attempt.score_scaled = scaled
-        if isinstance(score.get("raw"), int | float):
-            attempt.score_raw = Decimal(str(score["raw"]))
+        raw = score.get("raw")
+        # Kept as the attempt's score_raw (NUMERIC(12, 4)): a raw score beyond ±10⁸
+        # is left out, as of a SCORM commit (lms/packages/scorm.py).
+        if isinstance(raw, int | float) and not isinstance(raw, bool):
+            number = Decimal(str(raw))
+            if number.is_finite() and abs(number) < 10**8:
+                attempt.score_raw = number.quantize(Decimal("0.0001"))
     elif verb == "terminated":
         launch.terminated_at = now
-        attempt.total_seconds += parse_duration(result.get("duration"))
+        # The AU's own figure, at most as long as the session was open (and a minute for
+        # clocks): a made-up duration never inflates the proof of instruction.
+        open_for = int((now - launch.launched_at).total_seconds()) + 60
+        attempt.total_seconds += min(parse_duration(result.get("duration")), max(open_for, 0))
     if attempt.satisfied_at is None and move_on_met(au.item.get("move_on"), attempt):
         attempt.satisfied_at = now
         _unit_satisfied(au, now)

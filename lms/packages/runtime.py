@@ -11,7 +11,8 @@ the interactions and, once every item of the unit is done,
 
 A commit is stored only if it belongs to the attempt's latest launch and comes after
 the last one stored (its sequence number, counted anew in each launch): a tab left
-open or a late beacon never undoes newer data. Plain functions; they flush, never
+open or a late beacon never undoes newer data, and the tab left open is told its data
+is not kept (`CommitOutcome.superseded`). Plain functions; they flush, never
 commit. Learner progress writes no audit entry (as quizzes and lessons).
 """
 
@@ -62,9 +63,11 @@ class Launched:
 
 @dataclass(frozen=True)
 class CommitOutcome:
-    """What a commit did. `stored` is False for a commit that was ignored (an older
-    launch's, one not after the last stored, or one after the attempt ended): the
-    player is told it succeeded all the same, nothing newer was lost."""
+    """What a commit did. `stored` is False for a commit that was ignored. One not after
+    the last stored of its launch (a late beacon) or one after the attempt ended has
+    nothing to save: the player is told it succeeded. One of a launch the item was
+    launched again after (`superseded`: another tab or device) is dropped although
+    it may hold the learner's work: its player must say it is not saved."""
 
     stored: bool
     attempt: PackageAttempt
@@ -73,6 +76,7 @@ class CommitOutcome:
     satisfied: bool  # the item is done (in this attempt)
     ended: bool  # the attempt has ended: the next launch starts a new one
     unit_done: bool = False  # with this commit every item of the unit is done
+    superseded: bool = False  # a newer launch of the attempt came after this one
 
 
 @dataclass(frozen=True)
@@ -340,7 +344,7 @@ def commit(
         or sequence <= attempt.commit_sequence
         or attempt.ended_at is not None
     ):
-        return _ignored(attempt)
+        return _ignored(attempt, launch)
     if attempt.standard not in (scorm.SCORM12, scorm.SCORM2004):
         raise CommitRefused("not-scorm")  # a cmi5 AU sends statements instead
     reported = scorm.read_commit(attempt.standard, data)
@@ -354,12 +358,9 @@ def commit(
         terminate,
         before,
     )
-    # The session's time counts once per launch: the attempt's time before this launch
-    # plus the session time the launch reported last.
-    timing = stored.get("session") or {}
-    earlier = timing["before"] if timing.get("launch") == launch.number else attempt.total_seconds
+    timing = _launch_time(stored.get("session") or {}, launch, attempt, reported)
     open_for = max((now - launch.launched_at).total_seconds(), 0) + _TIME_SLACK
-    total = int(earlier + min(reported.session_seconds, open_for))
+    total = int(timing["before"] + min(timing["pages"] + reported.session_seconds, open_for))
     ended = terminate and scorm.ends_attempt(reported, verdict)
     now_satisfied = attempt.satisfied_at is None and scorm.satisfied(
         rules.get("move_on") or "Completed", verdict
@@ -367,7 +368,7 @@ def commit(
     kept = {
         **scorm.stored_cmi(reported),
         "item": rules,
-        "session": {"launch": launch.number, "before": earlier},
+        "session": timing,
     }
     changed = scorm.changed_interactions(stored, reported)
     values = {
@@ -390,7 +391,7 @@ def commit(
     if done.rowcount != 1:  # type: ignore[attr-defined]
         # A newer commit or launch came first (another request, at the same moment).
         session.refresh(attempt)
-        return _ignored(attempt)
+        return _ignored(attempt, launch)
     for name, value in (
         ("commit_sequence", sequence),
         ("completion", verdict.completion),
@@ -433,14 +434,42 @@ def commit(
     )
 
 
-def _ignored(attempt: PackageAttempt) -> CommitOutcome:
+def _launch_time(
+    kept: dict[str, Any], launch: PackageLaunch, attempt: PackageAttempt, reported: scorm.Reported
+) -> dict[str, Any]:
+    """What the attempt keeps of this launch's time (its "session" in `cmi`): the
+    attempt's time `before` the launch, the session time of the launch's earlier pages
+    (`pages`) and the session time it reported `last`.
+
+    The session's time counts once per launch, however often it commits. A player page
+    reloaded within its launch starts a new session at 0 (scorm-again counts anew):
+    a session time below the last one seen means the page restarted, so the last one
+    is kept in `pages`. Together they never count more than the launch has been open
+    (`commit`); only stored commits come here, so a late beacon never counts twice.
+    """
+    if kept.get("launch") != launch.number:  # the launch's first commit
+        kept = {"before": attempt.total_seconds}
+    pages, last = kept.get("pages", 0), kept.get("last", 0)
+    if reported.session_seconds < last:
+        pages += last
+    return {
+        "launch": launch.number,
+        "before": kept["before"],
+        "pages": pages,
+        "last": reported.session_seconds,
+    }
+
+
+def _ignored(attempt: PackageAttempt, launch: PackageLaunch) -> CommitOutcome:
+    ended = attempt.ended_at is not None
     return CommitOutcome(
         False,
         attempt,
         attempt.completion,
         attempt.success,
         attempt.satisfied_at is not None,
-        attempt.ended_at is not None,
+        ended,
+        superseded=not ended and launch.number != attempt.launch_number,
     )
 
 

@@ -112,16 +112,19 @@ def _decimal(value: object) -> Decimal | None:
             number = Decimal(text)
         except InvalidOperation:
             return None
-        return number if number.is_finite() else None
+        if not number.is_finite() or number.adjusted() > 15:
+            return None  # no score is this large ("9E+999999" would overflow the sums)
+        return number if number.adjusted() >= -20 else Decimal(0)
     return None
 
 
 def _text(value: object, limit: int = MAX_SHORT) -> str:
-    """A short text value of the SCO's, cut to `limit`; numbers as text."""
+    """A short text value of the SCO's, cut to `limit`, without NUL (PostgreSQL keeps
+    none in text or JSON); numbers as text."""
     if isinstance(value, bool) or value is None:
         return ""
     if isinstance(value, int | float | str):
-        return str(value)[:limit]
+        return str(value).replace("\x00", "")[:limit]
     return ""
 
 
@@ -138,6 +141,8 @@ def _whole_text(data: Mapping[str, Any], key: str, limit: int, code: str) -> str
             raise CommitRefused("bad-value")
     if len(value) > limit:
         raise CommitRefused(code)
+    if "\x00" in value:  # PostgreSQL keeps no NUL in text; the SCO must get it back as is
+        raise CommitRefused("bad-value")
     return value
 
 
@@ -275,9 +280,10 @@ class Reported:
     def score_raw(self) -> Decimal | None:
         """The raw score as the attempt keeps it (4 decimals; None beyond ±10⁸)."""
         raw = _decimal(self.score.get("raw"))
-        if raw is None or abs(raw) >= 10**8:
+        if raw is None:
             return None
-        return raw.quantize(Decimal("0.0001"))
+        raw = raw.quantize(Decimal("0.0001"))  # 99999999.99999 rounds up to 10⁸
+        return raw if abs(raw) < 10**8 else None
 
     def score_scaled(self) -> Decimal | None:
         """The scaled score (-1…1): SCORM 2004's score.scaled; SCORM 1.2 has none, so its
@@ -408,13 +414,14 @@ def judge(
 
     SCORM 1.2 (RTE 3.4.4, cmi.core.lesson_status and cmi.student_data.mastery_score):
     the SCO's lesson_status; with a mastery score and a raw score the LMS decides
-    passed or failed by the score (in either direction) once the SCO gives a verdict
+    passed or failed by the raw score against the mastery score (in either
+    direction, min and max play no part) once the SCO gives a verdict
     (passed, completed, failed) or ends the session without suspending. A status the
     SCO did not set keeps `before`.
     SCORM 2004 (RTE 4.2.4 and 4.2.22): completion_status, or completed/incomplete by
     progress_measure against the completion threshold when both are known;
-    success_status, or passed/failed by score.scaled against the scaled passing score
-    when both are known.
+    success_status; with a scaled passing score passed/failed by score.scaled
+    against it, and unknown while there is no score.scaled.
     """
     if reported.standard == SCORM2004:
         completion = _COMPLETION_STATUS.get(reported.completion_status, before.completion)
@@ -428,14 +435,21 @@ def judge(
             else before.success
         )
         scaled = _decimal(reported.score.get("scaled"))
-        if passing_score is not None and scaled is not None:
-            success = "passed" if scaled >= passing_score else "failed"
+        if passing_score is not None:
+            # With a scaled passing score only the score decides: without one the
+            # success is unknown, whatever the SCO says (RTE 4.2.22).
+            if scaled is None:
+                success = "unknown"
+            else:
+                success = "passed" if scaled >= passing_score else "failed"
         return Verdict(completion, success)
     verdict = _LESSON_STATUS.get(reported.lesson_status, before)
-    scaled = reported.score_scaled()
+    # The mastery score (0…100, the item's passing score × 100) is compared with the
+    # raw score as it is, whatever its min and max (RTE 3.4.4).
+    raw = _decimal(reported.score.get("raw"))
     decides = verdict.final or (terminating and reported.exit != "suspend")
-    if passing_score is not None and scaled is not None and decides:
-        return Verdict("completed", "passed" if scaled >= passing_score else "failed")
+    if passing_score is not None and raw is not None and decides:
+        return Verdict("completed", "passed" if raw >= passing_score * 100 else "failed")
     return verdict
 
 

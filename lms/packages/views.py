@@ -46,6 +46,7 @@ from sqlalchemy import select
 from lms.audit.trail import current_actor
 from lms.clock import now
 from lms.db import db
+from lms.input_checks import LARGEST_ID
 from lms.models import Course, Enrollment, PackageAttempt, PackageLaunch, User
 from lms.packages import cmi5, runtime, storage
 from lms.permissions import public
@@ -197,6 +198,13 @@ def play(launch_id: int) -> ResponseReturnValue:
         "texts": {
             "saved": _("Saved"),
             "offline": _("Not saved – no connection, trying again"),
+            "refused": _(
+                "Not saved: the package reported data Lernwerk cannot keep. "
+                "Please tell your trainer."
+            ),
+            "superseded": _(
+                "Not saved: this part is open in another window. Please continue there."
+            ),
         },
     }
     response = current_app.make_response(
@@ -280,19 +288,24 @@ def commit(token: str) -> ResponseReturnValue:
         abort(413)
     try:
         body = json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deeply to read
         abort(400)
     if not isinstance(body, dict) or not isinstance(body.get("cmi"), dict):
         abort(400)
     sequence = body.pop("commitSequence", 0)
     terminate = body.pop("terminate", False) is True
-    if not isinstance(sequence, int) or isinstance(sequence, bool) or sequence < 0:
+    valid = isinstance(sequence, int) and not isinstance(sequence, bool)
+    if not valid or not 0 <= sequence <= LARGEST_ID:  # kept in an INTEGER column
         abort(400)
     try:
-        runtime.commit(db.session, launch, body, sequence, terminate, now())
+        outcome = runtime.commit(db.session, launch, body, sequence, terminate, now())
     except runtime.CommitRefused as refused:  # nothing is kept: the answer is 400
         current_app.logger.info("package commit refused: %s", refused.code)
         return jsonify(result=False, errorCode=391), 400
+    if outcome.superseded:
+        # The item was launched again (another tab or device): this one's data is not
+        # kept, and its player says so instead of "saved".
+        return jsonify(result=False, errorCode=391, superseded=True), 409
     # scorm-again's expected answer: anything else counts as a failed commit.
     return jsonify(result=True, errorCode=0)
 

@@ -167,7 +167,7 @@ def statements() -> ResponseReturnValue:
 def _body_json() -> Any:
     try:
         return json.loads(request.get_data(cache=False)[: BODY_LIMIT_BYTES + 1])
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:  # not JSON, or nested too deeply
         raise StatementRejected(400, "the body is not JSON") from error
 
 
@@ -191,7 +191,13 @@ def state() -> ResponseReturnValue:
         if isinstance(found, list):
             return _json(found)
         content_type, content = found
-        return Response(content, content_type=content_type)
+        # The AU's own bytes with the type it gave: never a page a browser would run
+        # (opened directly, it is a sandboxed download).
+        answer = Response(content, content_type=content_type)
+        answer.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+        answer.headers["Content-Disposition"] = "attachment"
+        answer.headers["X-Content-Type-Options"] = "nosniff"
+        return answer
     if request.method == "DELETE":
         cmi5.delete_state(au, db.session, activity_id, state_id)
         db.session.commit()

@@ -255,6 +255,41 @@ def test_a_dropped_connection_loses_nothing_committed(page: Page, live_server: L
     expect(frame.locator("#location")).to_have_text("seite-2")
 
 
+def test_a_window_the_item_was_opened_again_in_says_its_data_is_not_saved(
+    page: Page, live_server: LiveServer
+) -> None:
+    email = new_learner(live_server)
+    log_in(page, live_server, email)
+    open_unit(page, live_server, "brandschutz")
+    first = start(page, "sco")
+    first.get_by_label("Notiz").fill("erstes Fenster")
+    first.get_by_role("button", name="Zwischenstand speichern").click()
+    expect_saved(page)
+
+    other = page.context.new_page()  # the same learner opens the item in another window
+    open_unit(other, live_server, "brandschutz")
+    second = start(other, "sco")
+    expect(second.locator("#suspend")).to_have_text("erstes Fenster")
+
+    first.get_by_label("Notiz").fill("im alten Fenster")
+    first.get_by_role("button", name="Zwischenstand speichern").click()
+    status = page.locator("#package-status")
+    # At once, not after the 5 s retry; and no "trying again" after it.
+    expect(status).to_have_text(texts(page)["superseded"], timeout=3000)
+    page.wait_for_timeout(200)
+    expect(status).to_have_text(texts(page)["superseded"])
+    (attempt,) = attempts_of(live_server, email, "brandschutz")
+    assert attempt.suspend_data == "erstes Fenster"
+
+    second.get_by_label("Notiz").fill("im neuen Fenster")
+    second.get_by_role("button", name="Zwischenstand speichern").click()
+    expect_saved(other)
+    wait_for(
+        lambda: attempts_of(live_server, email, "brandschutz")[0].suspend_data == "im neuen Fenster"
+    )
+    other.close()
+
+
 def test_leaving_the_page_sends_what_the_sco_did_not_commit(
     page: Page, live_server: LiveServer
 ) -> None:

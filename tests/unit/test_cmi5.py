@@ -276,7 +276,7 @@ def test_launch_data_carries_the_context_template_and_the_au_s_rules(launch: Lau
 def test_passing_and_completing_both_aus_completes_the_unit(
     launch: Launch, db: Session, enrollment: Enrollment, learner: User
 ) -> None:
-    check = launch(CHECK)
+    check = launch(CHECK, now=datetime.now(UTC) - timedelta(minutes=5))
     check.send("initialized")
     check.passed(0.9)
     check.completed()
@@ -450,9 +450,40 @@ def test_an_au_that_is_not_applicable_is_waived_at_the_first_launch(
 # --- Durations -------------------------------------------------------------------------
 
 
+def test_a_session_counts_at_most_as_long_as_it_was_open(launch: Launch) -> None:
+    # An AU reporting ten years for a session opened three minutes ago gets three minutes
+    # (and the minute allowed for clocks), so the proof of instruction stays true.
+    check = launch(CHECK, now=datetime.now(UTC) - timedelta(minutes=3))
+    check.send("initialized")
+    check.terminated("P3650D")
+    assert 3 * 60 <= check.au.attempt.total_seconds <= 4 * 60 + 5
+
+
 @pytest.mark.parametrize(
     ("text", "seconds"),
     [("PT1H2M3.5S", 3723), ("P1DT1S", 86401), ("PT90S", 90), ("", 0), ("soon", 0), (None, 0)],
 )
 def test_durations_are_read_as_whole_seconds(text: Any, seconds: int) -> None:
     assert cmi5.parse_duration(text) == seconds
+
+
+def test_scores_beyond_what_the_attempt_keeps_are_left_out_or_refused(
+    launch: Launch, db: Session
+) -> None:
+    from decimal import Decimal
+
+    check = launch(CHECK)
+    check.send("initialized")
+    # score_raw is NUMERIC(12, 4): a larger raw score is left out (PostgreSQL would fail).
+    check.send("failed", {"success": False, "score": {"scaled": 0.5, "raw": 1e20}})
+    db.flush()
+    assert (check.au.attempt.success, check.au.attempt.score_raw) == ("failed", None)
+    check.terminated()
+    later = launch(CHECK)
+    later.send("initialized")
+    for odd in (float("nan"), float("inf")):  # Python's JSON reads NaN and Infinity
+        failing = {"success": True, "score": {"scaled": odd}}
+        assert rejected(lambda failing=failing: later.send("passed", failing)) == 400
+    later.send("passed", {"success": True, "score": {"scaled": 0.9, "raw": 90.5}})
+    db.flush()
+    assert later.au.attempt.score_raw == Decimal("90.5")

@@ -252,6 +252,41 @@ def test_late_and_stale_commits_are_answered_but_change_nothing(db, scorm12):
     assert stored.location == "tab-2" and stored.commit_sequence == 1
 
 
+def test_a_reloaded_player_adds_its_new_session_to_the_time_before(db, scorm12):
+    first = start(db, scorm12)
+    commit(db, first, body12(session="00:05:00"), 1, at=NOW + 6 * MINUTE)
+    # The page is reloaded within its launch: scorm-again's session time starts at 0.
+    commit(db, first, body12(session="00:01:00"), 2, at=NOW + 8 * MINUTE)
+    assert first.attempt.total_seconds == 360
+    commit(db, first, body12(session="00:03:00"), 3, at=NOW + 10 * MINUTE)
+    assert first.attempt.total_seconds == 480
+    # Reloaded again; all pages together never count more than the launch was open.
+    commit(db, first, body12(session="00:00:30"), 4, at=NOW + 11 * MINUTE)
+    assert first.attempt.total_seconds == 510
+    commit(db, first, body12(session="00:09:00"), 5, at=NOW + 12 * MINUTE)
+    assert first.attempt.total_seconds == 12 * 60 + 60
+    # The next launch counts on from there.
+    second = start(db, scorm12, at=NOW + timedelta(hours=1))
+    commit(db, second, body12(session="00:02:00"), 1, at=NOW + timedelta(hours=1, minutes=3))
+    assert second.attempt.total_seconds == 780 + 120
+
+
+def test_only_a_superseded_launch_is_told_its_data_is_not_kept(db, scorm12):
+    first = start(db, scorm12)
+    assert commit(db, first, body12(location="p2"), 2).stored
+    late = commit(db, first, body12(location="p1"), 1)  # a late beacon: nothing to save
+    assert not late.stored and not late.superseded
+    second = start(db, scorm12, at=NOW + 6 * MINUTE)
+    old_tab = commit(db, first, body12(location="tab-1"), 3, at=NOW + 7 * MINUTE)
+    assert not old_tab.stored and old_tab.superseded
+    assert db.get(PackageAttempt, first.attempt.id).location == "p2"
+    # Once the attempt has ended, an old tab has nothing to save either.
+    passed = body12("passed", raw="90")
+    assert commit(db, second, passed, 1, terminate=True, at=NOW + 8 * MINUTE).ended
+    after_end = commit(db, first, body12(location="tab-1"), 4, at=NOW + 9 * MINUTE)
+    assert not after_end.stored and after_end.ended and not after_end.superseded
+
+
 def test_oversized_values_the_sco_gets_back_are_refused(db, scorm12):
     launched = start(db, scorm12)
     with pytest.raises(runtime.CommitRefused) as refused:

@@ -140,6 +140,7 @@ def test_scorm_12_lesson_status_without_a_mastery_score(status, expected):
         ("incomplete", "95", True, "suspend", ("incomplete", "unknown")),  # coming back
         ("incomplete", "95", True, "", ("completed", "passed")),  # left: LMSFinish decides
         ("passed", "", False, "", ("completed", "passed")),  # no score: the SCO's word
+        ("passed", "1E+999999", False, "", ("completed", "passed")),  # no number: likewise
     ],
 )
 def test_scorm_12_mastery_score_decides_once_the_sco_gives_a_verdict(
@@ -148,6 +149,37 @@ def test_scorm_12_mastery_score_decides_once_the_sco_gives_a_verdict(
     reported = scorm.read_commit("scorm12", commit12(status, raw=raw, exit=exit))
     verdict = scorm.judge(reported, Decimal("0.8"), None, terminating, NOTHING)
     assert (verdict.completion, verdict.success) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "low", "high", "success"),
+    [
+        ("80", "0", "200", "passed"),  # 40 % of its range, but the raw score counts
+        ("79.5", "0", "200", "failed"),
+        ("80", "50", "100", "passed"),
+        ("90", "0", "50", "passed"),  # above its max: still the raw score
+    ],
+)
+def test_scorm_12_mastery_score_is_compared_with_the_raw_score(raw, low, high, success):
+    core = {"lesson_status": "completed", "score": {"raw": raw, "min": low, "max": high}}
+    reported = scorm.read_commit("scorm12", {"cmi": {"core": core}})
+    # An item's passing score is its mastery score / 100 (80 here, RTE 3.4.4).
+    assert scorm.judge(reported, Decimal("0.8"), None, False, NOTHING).success == success
+
+
+def test_scores_too_large_to_keep_or_to_reckon_with_are_left_out():
+    def reported(raw, low="", high=""):
+        core = {"score": {"raw": raw, "min": low, "max": high}}
+        return scorm.read_commit("scorm12", {"cmi": {"core": core}})
+
+    # score_raw is NUMERIC(12, 4): 99999999.99999 would round up to 10⁸.
+    assert reported("99999999.99994").score_raw == Decimal("99999999.9999")
+    assert reported("99999999.99999").score_raw is None
+    assert reported("-123456789").score_raw is None
+    # Exponents far beyond any score would overflow the scaling: left out (0…100).
+    assert reported("50", "-9E+999999", "9E+999999").score_scaled() == Decimal("0.5")
+    assert reported("50", "0", "1E-999999").score_scaled() is None  # max 0: no range
+    assert reported("1E-999999").score_scaled() == Decimal(0)
 
 
 def test_scorm_12_raw_scores_are_scaled_on_their_range():
@@ -170,7 +202,9 @@ def test_scorm_12_raw_scores_are_scaled_on_their_range():
             commit2004("incomplete", "failed", scaled="0.7", progress="0.75"),
             ("completed", "passed"),
         ),
-        (commit2004("completed", "passed"), ("completed", "passed")),  # nothing measured
+        # With a scaled passing score, a success without a score is unknown (RTE 4.2.22).
+        (commit2004("completed", "passed"), ("completed", "unknown")),
+        (commit2004("completed", "failed"), ("completed", "unknown")),
         (commit2004("unknown", "unknown", scaled="0.9"), ("unknown", "passed")),
         (commit2004(progress="1"), ("completed", "unknown")),
         (commit2004("bogus", "bogus"), ("not_attempted", "unknown")),

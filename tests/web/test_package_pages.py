@@ -233,6 +233,60 @@ def test_bad_commits_are_refused(app, client, login, learner):
     assert client.post("/learn/package-commits/unknown", json=body({}, 1)).status_code == 404
 
 
+def test_commits_a_database_cannot_hold_or_python_cannot_read_are_refused(
+    client, db, login, learner
+):
+    login(learner)
+    token = token_of(client, start(client))
+    url = f"/learn/package-commits/{token}"
+    for sequence in (2**31, 2**63, 10**30):  # commit_sequence is an INTEGER
+        assert client.post(url, json=body({"core": {}}, sequence)).status_code == 400
+    nested = '{"cmi": {"core": {}}, "x": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    assert client.post(url, data=nested, content_type="application/json").status_code == 400
+    # PostgreSQL keeps no NUL: refused where the SCO gets the text back, else left out.
+    nul = {"suspend_data": "a\x00b", "core": {}}
+    assert client.post(url, json=body(nul, 1)).status_code == 400
+    interactions = {"0": {"id": "q\x001", "type": "choice", "student_response": "a\x00"}}
+    cmi = {"core": {"exit": "suspend\x00"}, "interactions": interactions}
+    assert client.post(url, json=body(cmi, 1)).get_json()["result"] is True
+    attempt = db.scalar(select(PackageAttempt).where(PackageAttempt.user_id == learner.id))
+    db.refresh(attempt)
+    assert (attempt.commit_sequence, attempt.cmi["exit"]) == (1, "suspend")
+    # Scores beyond what the attempt's NUMERIC columns hold are left out.
+    core = {"lesson_status": "failed", "score": {"raw": "99999999.99999", "max": "1E+999999"}}
+    answer = client.post(url, json=body({"core": core}, 2**31 - 1))
+    assert answer.get_json() == {"result": True, "errorCode": 0}
+    db.refresh(attempt)
+    assert (attempt.success, attempt.score_raw) == ("failed", None)
+
+
+def test_a_launch_the_item_was_launched_again_after_is_told_it_is_not_saved(
+    client, db, login, learner
+):
+    login(learner)
+    first = start(client)
+    old_url = f"/learn/package-commits/{token_of(client, first)}"
+    assert (
+        client.post(old_url, json=body({"core": {"lesson_location": "p2"}}, 2)).status_code == 200
+    )
+    # A late beacon of the same launch: nothing to save, so no error.
+    late = client.post(old_url, json=body({"core": {"lesson_location": "p1"}}, 1))
+    assert late.get_json() == {"result": True, "errorCode": 0}
+    second = start(client)  # another window opens the item again
+    answer = client.post(old_url, json=body({"core": {"lesson_location": "tab-1"}}, 3))
+    assert answer.status_code == 409
+    assert answer.get_json() == {"result": False, "errorCode": 391, "superseded": True}
+    new_url = f"/learn/package-commits/{token_of(client, second)}"
+    cmi = {"core": {"lesson_location": "tab-2"}}
+    assert client.post(new_url, json=body(cmi, 3)).get_json()["result"] is True
+    attempt = db.scalar(select(PackageAttempt).where(PackageAttempt.user_id == learner.id))
+    db.refresh(attempt)
+    assert attempt.location == "tab-2"
+    # The player has a calm text for it.
+    texts = player_config(client.get(second, headers=EN).get_data(as_text=True))["texts"]
+    assert texts["superseded"].startswith("Not saved: this part is open in another window")
+
+
 def test_only_the_owner_may_commit(app, client, db, login, learner, world):
     login(learner)
     token = token_of(client, start(client))
@@ -351,6 +405,8 @@ def test_the_runtime_scripts_go_right_after_head(html, expected):
         ("ftp://pakete.example.org", False, "origin only"),
         ("https://user@pakete.example.org", False, "origin only"),
         ("https://lernwerk.example.org", True, "LMS_BASE_URL"),
+        # Another port of Lernwerk's host: cookies do not tell ports apart.
+        ("https://lernwerk.example.org:8443", True, "LMS_BASE_URL"),
     ],
 )
 def test_the_package_origin_setting_is_checked(origin, production, problem):
@@ -393,3 +449,16 @@ def test_a_cmi5_au_is_framed_with_its_launch_parameters(app, client, db, tmp_pat
     assert query["endpoint"][0].endswith("/xapi/cmi5/")
     assert "fetch" in query and "registration" in query and "actor" in query
     assert "scorm12.min.js" not in page and "cross-frame-lms" not in page
+
+
+def test_a_refused_commit_is_logged_without_the_launch_token(client, login, learner, caplog):
+    # The token is the launch's key for hours: the app's log (a rolled-back request)
+    # names the path with the token masked, as the access log does.
+    import logging
+
+    login(learner)
+    token = token_of(client, start(client))
+    with caplog.at_level(logging.INFO):
+        answer = client.post(f"/learn/package-commits/{token}", json=[1, 2])
+    assert answer.status_code == 400
+    assert "/learn/package-commits/***" in caplog.text and token not in caplog.text

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -102,7 +102,9 @@ def open_au(app: Flask, db: Session, client: FlaskClient, enrollment: Enrollment
     with app.test_request_context():
         unit = learning.unit_of_type(enrollment, UNIT, "package")
         assert unit is not None
-        launched = runtime.launch(db, Actor(user), enrollment, unit, CHECK, datetime.now(UTC))
+        # Launched ten minutes ago: a session's duration counts up to the time it was open.
+        opened = datetime.now(UTC) - timedelta(minutes=10)
+        launched = runtime.launch(db, Actor(user), enrollment, unit, CHECK, opened)
         item = runtime.package_item(unit, CHECK)
         assert item is not None
         url = cmi5.launch_url(
@@ -228,6 +230,14 @@ def test_state_documents_are_kept_merged_listed_and_deleted(
     assert client.put(path, json={"page": 2}, headers=au.headers()).status_code == 204
     assert client.post(path, json={"seen": [1, 2]}, headers=au.headers()).status_code == 204
     assert client.get(path, headers=au.headers()).get_json() == {"page": 2, "seen": [1, 2]}
+    # A document stored as HTML comes back as the AU's bytes, never as a page to run.
+    page = f"{ENDPOINT}/activities/state?" + au.query(stateId="page")
+    html = {**au.headers(), "Content-Type": "text/html"}
+    assert client.put(page, data="<script>alert(1)</script>", headers=html).status_code == 204
+    kept = client.get(page, headers=au.headers())
+    assert kept.headers["Content-Security-Policy"].startswith("sandbox")
+    assert kept.headers["Content-Disposition"] == "attachment"
+    assert client.delete(page, headers=au.headers()).status_code == 204
     listed = client.get(f"{ENDPOINT}/activities/state?" + au.query(), headers=au.headers())
     assert listed.get_json() == [cmi5.LAUNCH_DATA, "bookmark"]
     assert client.delete(path, headers=au.headers()).status_code == 204
@@ -313,3 +323,14 @@ def lrs() -> Any:
     yield make
     for server in servers:
         server.close()
+
+
+def test_a_body_nested_too_deeply_to_read_is_refused(
+    app: Flask, db: Session, client: FlaskClient, enrollment: Enrollment
+) -> None:
+    au = open_au(app, db, client, enrollment)
+    au.fetch()
+    nested = "[" * 100_000 + "]" * 100_000  # json.loads: RecursionError, not ValueError
+    headers = au.headers(**{"Content-Type": "application/json"})
+    answer = client.post(f"{ENDPOINT}/statements", data=nested, headers=headers)
+    assert answer.status_code == 400

@@ -53,6 +53,7 @@
     useAsynchronousCommits: true,
     asyncModeBeaconBehavior: "never",
     fetchMode: "same-origin",
+    responseHandler: readAnswer,
     logLevel: 4
   });
   api.loadFromJSON(config.runtime);
@@ -64,13 +65,18 @@
   // `unsavedAfter` was captured; a successful commit with a higher number saved it.
   var unsavedAfter = null;
   var retryTimer = null;
+  // The item was launched again (another window or device): nothing of this page is
+  // kept any more, so it says so and stops sending.
+  var supersededHere = false;
 
-  function changed() { unsavedAfter = api._commitSequence; }
+  function changed() { if (!supersededHere) { unsavedAfter = api._commitSequence; } }
   function saved(sequence) {
+    if (supersededHere) { return; }
     if (unsavedAfter !== null && sequence > unsavedAfter) { unsavedAfter = null; }
     show(config.texts.saved);
   }
   function failed() {
+    if (supersededHere) { return; }
     show(config.texts.offline);
     if (!retryTimer) { retryTimer = window.setTimeout(retry, RETRY_MS); }
   }
@@ -90,6 +96,7 @@
 
   // Our own commit (a retry, leaving by the back link): works after Terminate too.
   function send() {
+    if (supersededHere) { return Promise.resolve(); }
     var body = commitBody();
     return window.fetch(config.commitUrl, {
       method: "POST",
@@ -98,10 +105,40 @@
       body: JSON.stringify(body),
       keepalive: true
     }).then(function (response) {
-      return response.ok ? response.json() : { result: false };
+      if (response.status === 400) { return { refused: true }; }
+      return response.ok || response.status === 409 ? response.json() : { result: false };
     }).then(function (result) {
+      if (result && result.refused) { refused(); return; }
+      if (result && result.superseded) { superseded(); return; }
       if (result && result.result === true) { saved(body.commitSequence); } else { failed(); }
     }, failed);
+  }
+
+  // The server refused the data itself (e.g. saved state over 64 KiB): sending it again
+  // cannot help, so say so and stop retrying until the package changes something.
+  function refused() {
+    unsavedAfter = null;
+    if (retryTimer) { window.clearTimeout(retryTimer); retryTimer = null; }
+    show(config.texts.refused);
+  }
+
+  function superseded() {
+    supersededHere = true;
+    unsavedAfter = null;
+    if (retryTimer) { window.clearTimeout(retryTimer); retryTimer = null; }
+    show(config.texts.superseded);
+  }
+
+  // scorm-again's own commits: their answer read as scorm-again reads it; a superseded
+  // launch is noticed here, since its CommitError only says 391.
+  function readAnswer(response) {
+    return response.json().then(function (result) {
+      if (!result || typeof result !== "object") { throw new Error("no answer"); }
+      if (response.status === 409 && result.superseded) { superseded(); }
+      return result;
+    }).then(null, function () {
+      return { result: response.ok, errorCode: response.ok ? 0 : 101 };
+    });
   }
 
   api.on(scorm12 ? "LMSSetValue.cmi.*" : "SetValue.cmi.*", changed);
