@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 from types import FrameType
+from typing import Any
 
 import click
 from flask import Flask, current_app
@@ -144,36 +145,33 @@ def _scores_sent(sent: int, failed: int) -> str:
 
 def deliver_all_lti_scores(app: Flask) -> tuple[int, int, list[str]]:
     """Send batches of due LTI scores (lms/lti/grades.py) until none is due."""
-    from lms.db import db
     from lms.lti import grades
+
+    return _until_none_is_due(grades.deliver_due, grades.BATCH)
+
+
+def deliver_all_webhooks(app: Flask) -> tuple[int, int, list[str]]:
+    """Deliver batches of due webhooks until none is due: (delivered, failed, errors)."""
+    from lms.webhooks import delivery
+
+    return _until_none_is_due(delivery.deliver_due, delivery.BATCH)
+
+
+def _until_none_is_due(deliver_due: Any, batch: int) -> tuple[int, int, list[str]]:
+    """Run `deliver_due` (an outbox kind's sender: claims a batch, commits the claim,
+    sends) until it claims less than a whole batch: (sent, failed, errors)."""
+    from lms.db import db
 
     sent = failed = 0
     errors: list[str] = []
     while True:
         with db.begin() as session:
-            run = grades.deliver_due(session, now(), claimed=session.commit)
+            run = deliver_due(session, now(), claimed=session.commit)
         sent += run.sent
         failed += run.failed
         errors += [error for error in run.errors if error not in errors]
-        if run.claimed < grades.BATCH:
+        if run.claimed < batch:
             return sent, failed, errors
-
-
-def deliver_all_webhooks(app: Flask) -> tuple[int, int, list[str]]:
-    """Deliver batches of due webhooks until none is due: (delivered, failed, errors)."""
-    from lms.db import db
-    from lms.webhooks import delivery
-
-    delivered = failed = 0
-    errors: list[str] = []
-    while True:
-        with db.begin() as session:
-            run = delivery.deliver_due(session, now(), claimed=session.commit)
-        delivered += run.sent
-        failed += run.failed
-        errors += [error for error in run.errors if error not in errors]
-        if run.claimed < delivery.BATCH:
-            return delivered, failed, errors
 
 
 def send_all_due(app: Flask) -> tuple[int, int, list[str]]:

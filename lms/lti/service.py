@@ -267,7 +267,8 @@ def person_for(
     the address when a person of another company has it). Raises LaunchRefused:
     "address-taken" when the address is a manager's, a trainer's, an admin's or a
     person's with a second factor (nothing is linked), "second-factor" for a linked
-    person who has one now, "other-company", "deactivated", "company-suspended".
+    person who has one now, "not-a-learner" for one who has more roles now,
+    "other-company", "deactivated", "company-suspended".
     Flushes."""
     company = platform.company
     if not company.is_active:
@@ -311,6 +312,10 @@ def person_for(
         raise LaunchRefused("deactivated")
     if has_second_factor(person):
         raise LaunchRefused("second-factor", f"person {person.id} has a second factor")
+    if person.roles != {Role.LEARNER}:
+        # Linked as a learner, a manager or trainer since: the platform's word must not
+        # open an account with more rights than a learner's.
+        raise LaunchRefused("not-a-learner", f"person {person.id} is not a learner only")
     identity.last_used_at = now
     session.flush()
     return person

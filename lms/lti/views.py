@@ -68,7 +68,7 @@ from lms.forms import Form
 from lms.input_checks import as_id
 from lms.lti import forms, grades, keys, protocol, service
 from lms.lti.protocol import LtiRefused
-from lms.models import Course, User
+from lms.models import Course, Role, User
 from lms.models.lti import LtiPlatform
 from lms.permissions import public
 from lms.security import CONTENT_SECURITY_POLICY, csrf, limiter
@@ -157,12 +157,23 @@ def failure_text(code: str) -> str:
             "Your account is protected by a second factor and cannot be opened from the "
             "learning platform. Please sign in to Lernwerk directly."
         ),
+        "not-a-learner": _(
+            "Your account has more rights than a learner's and cannot be opened from the "
+            "learning platform. Please sign in to Lernwerk directly."
+        ),
     }
     return texts.get(code, _("The launch could not be checked. Please open the activity again."))
 
 
 _REFUSALS = frozenset(
-    {"other-company", "deactivated", "company-suspended", "address-taken", "second-factor"}
+    {
+        "other-company",
+        "deactivated",
+        "company-suspended",
+        "address-taken",
+        "second-factor",
+        "not-a-learner",
+    }
 )
 
 
@@ -448,6 +459,8 @@ def _may_not_continue(person: User) -> str:
         return "company-suspended"
     if service.has_second_factor(person):
         return "second-factor"
+    if person.roles != {Role.LEARNER}:
+        return "not-a-learner"
     return ""
 
 

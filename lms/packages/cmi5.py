@@ -89,6 +89,9 @@ LEARNER_PREFERENCES = "cmi5LearnerPreferences"
 # bookmark, not a file store.
 MAX_STATE_BYTES = 256 * 1024
 MAX_STATES = 100
+# Statements one session (launch) may send: an AU reporting every click of a long
+# module stays far below; a runaway one cannot fill the database.
+MAX_SESSION_STATEMENTS = 2000
 
 
 class StatementRejected(Exception):
@@ -707,6 +710,8 @@ def _receive_one(session: Session, au: AuSession, data: Any, now: datetime) -> s
         raise StatementRejected(403, "the first statement of a session must be initialized")
     if defined:
         _check_defined(au, data, verb or "", context)
+    elif verb != "terminated" and _session_statements(session, au) >= MAX_SESSION_STATEMENTS:
+        raise StatementRejected(403, "too many statements in this session")
     stored = dict(data)
     stored["id"] = statement_id
     stored.setdefault("timestamp", now.isoformat())
@@ -729,6 +734,24 @@ def _receive_one(session: Session, au: AuSession, data: Any, now: datetime) -> s
     session.flush()
     _apply(au, data, verb if defined else None, now)
     return statement_id
+
+
+def _session_statements(session: Session, au: AuSession) -> int:
+    """How many statements the learner's records of this unit hold since the launch."""
+    attempt = au.attempt
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(LearningRecord)
+            .where(
+                LearningRecord.user_id == attempt.user_id,
+                LearningRecord.course == au.course,
+                LearningRecord.unit == attempt.unit_id,
+                LearningRecord.created_at >= au.launch.launched_at,
+            )
+        )
+        or 0
+    )
 
 
 def _statement_id(data: dict[str, Any]) -> str:

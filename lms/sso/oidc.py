@@ -335,37 +335,59 @@ def verify_id_token(
     except (JoseError, ValueError) as exc:
         raise SsoFailure("bad-signature", "the ID token cannot be checked") from exc
     claims: dict[str, Any] = dict(token.claims)
+    problem = claims_problem(claims, issuer=issuer, client_id=client_id, nonce=nonce, now=now)
+    if problem is not None:
+        code, detail = problem
+        raise SsoFailure("bad-token" if code == "not-yet-valid" else code, detail)
+    if not address_verified(claims):
+        raise SsoFailure("unverified-email", "the provider has not verified the address")
+    if not isinstance(claims.get("email"), str) or "@" not in claims["email"]:
+        raise SsoFailure("unverified-email", "the ID token holds no e-mail address")
+    return claims
+
+
+def claims_problem(
+    claims: dict[str, Any],
+    *,
+    issuer: str,
+    client_id: str,
+    nonce: str,
+    now: datetime,
+    issued_at_required: bool = False,
+) -> tuple[str, str] | None:
+    """What is wrong with the claims of an OpenID Connect ID token whose signature was
+    checked (a provider's sign-in, an LTI platform's launch), as (code, detail), or None:
+    issuer, audience (and `azp` when there are several or it is given), expiry (and the
+    issue time) with a minute's leeway, subject and nonce. Codes: "expired",
+    "not-yet-valid", "wrong-issuer", "wrong-audience", "nonce", "bad-token"."""
     registry = jwt.JWTClaimsRegistry(
         now=int(now.timestamp()),
         leeway=LEEWAY_SECONDS,
         iss={"essential": True, "value": issuer},
         aud={"essential": True, "value": client_id},
         exp={"essential": True},
+        iat={"essential": issued_at_required},
         sub={"essential": True},
         nonce={"essential": True, "value": nonce},
     )
     try:
         registry.validate(claims)
-    except ExpiredTokenError as exc:
-        raise SsoFailure("expired", "the ID token has expired") from exc
+    except ExpiredTokenError:
+        return "expired", "the ID token has expired"
     except (InvalidClaimError, MissingClaimError) as exc:
         claim = getattr(exc, "claim", "")
         code = {"iss": "wrong-issuer", "aud": "wrong-audience", "nonce": "nonce"}.get(
             claim, "bad-token"
         )
-        raise SsoFailure(code, f"ID token claim {claim!r} is wrong or missing") from exc
+        return code, f"ID token claim {claim!r} is wrong or missing"
     except JoseError as exc:  # issued in the future, not yet valid
-        raise SsoFailure("bad-token", f"ID token refused: {exc.error}") from exc
+        return "not-yet-valid", f"ID token refused: {exc.error}"
     audience = claims.get("aud")
     if isinstance(audience, list) and len(audience) > 1 and claims.get("azp") != client_id:
-        raise SsoFailure("wrong-audience", "ID token for several audiences, not authorised for us")
+        return "wrong-audience", "ID token for several audiences, not authorised for us"
     if "azp" in claims and claims["azp"] != client_id:
-        raise SsoFailure("wrong-audience", "ID token authorised for another party")
-    if not address_verified(claims):
-        raise SsoFailure("unverified-email", "the provider has not verified the address")
-    if not isinstance(claims.get("email"), str) or "@" not in claims["email"]:
-        raise SsoFailure("unverified-email", "the ID token holds no e-mail address")
-    return claims
+        return "wrong-audience", "ID token authorised for another party"
+    return None
 
 
 def address_verified(claims: dict[str, Any]) -> bool:

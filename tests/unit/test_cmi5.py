@@ -487,3 +487,20 @@ def test_scores_beyond_what_the_attempt_keeps_are_left_out_or_refused(
     later.send("passed", {"success": True, "score": {"scaled": 0.9, "raw": 90.5}})
     db.flush()
     assert later.au.attempt.score_raw == Decimal("90.5")
+
+
+def test_a_session_keeps_a_bounded_number_of_statements(
+    launch: Launch, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A runaway AU cannot fill the database: past the session's limit its own
+    # statements are refused, and it can still terminate.
+    monkeypatch.setattr(cmi5, "MAX_SESSION_STATEMENTS", 4)
+    check = launch(CHECK)
+    check.send("initialized")  # with "launched": two records in this session
+    check.send("experienced", defined=False)
+    check.send("experienced", defined=False)
+    with pytest.raises(StatementRejected) as raised:
+        check.send("experienced", defined=False)
+    assert raised.value.status == 403
+    check.terminated("PT5S")
+    assert check.launched.launch.terminated_at is not None

@@ -597,8 +597,9 @@ def test_a_linked_person_with_a_second_factor_is_not_signed_in(
     _refused(db, response, before, status=403)
     assert "second factor" in response.get_data(as_text=True)
     assert signed_in_as(browser) is None
-    # Nor through a framed launch's ticket made before.
+    # Nor through a framed launch's ticket made before (as a learner only).
     learner.totp_confirmed_at = None
+    learner.revoke(Role.TRAINER)
     db.flush()
     framed, _params, _token = launch(
         browser, platform_server, headers=EN | {"Sec-Fetch-Dest": "iframe"}
@@ -607,6 +608,32 @@ def test_a_linked_person_with_a_second_factor_is_not_signed_in(
     with app.app_context():
         give_second_factor(learner)
     db.flush()
+    assert browser.get(url, headers=EN).status_code == 403
+    assert browser.post(url, headers=EN).status_code == 403
+    assert signed_in_as(browser) is None
+
+
+def test_a_linked_learner_made_a_manager_since_is_not_signed_in(
+    app, client, db, world, platform_server, course
+):
+    # Linked as a learner; a manager since (without a second factor): the platform's
+    # word must not open an account with more rights than a learner's, not even through
+    # a framed launch's ticket made while they were a learner.
+    register(app, db, world, platform_server)
+    learner = world.a.employees[0]
+    assert launch(client, platform_server, email=learner.email)[0].status_code == 302
+    framed, _params, _token = launch(
+        app.test_client(), platform_server, headers=EN | {"Sec-Fetch-Dest": "iframe"}
+    )
+    url = _continue_url(framed.get_data(as_text=True))
+    learner.grant(Role.MANAGER)
+    db.flush()
+    browser = app.test_client()
+    before = counts(db)
+    response, _params, _token = launch(browser, platform_server, email=None)
+    _refused(db, response, before, status=403)
+    assert "more rights than a learner" in response.get_data(as_text=True)
+    assert signed_in_as(browser) is None
     assert browser.get(url, headers=EN).status_code == 403
     assert browser.post(url, headers=EN).status_code == 403
     assert signed_in_as(browser) is None
