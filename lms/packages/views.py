@@ -307,7 +307,9 @@ def commit(token: str) -> ResponseReturnValue:
         # kept, and its player says so instead of "saved".
         return jsonify(result=False, errorCode=391, superseded=True), 409
     # scorm-again's expected answer: anything else counts as a failed commit.
-    return jsonify(result=True, errorCode=0)
+    # Also the commit's number: the player then knows which of its changes are kept
+    # (scorm-again's own success event does not say which commit it was).
+    return jsonify(result=True, errorCode=0, sequence=sequence)
 
 
 # --- The package's side (package origin) -------------------------------------------

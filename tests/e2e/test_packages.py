@@ -297,11 +297,15 @@ def test_leaving_the_page_sends_what_the_sco_did_not_commit(
     log_in(page, live_server, email)
     open_unit(page, live_server, "brandschutz")
     frame = start(page, "sco")
+    status = page.locator("#package-status")
+    expect(status).to_have_attribute("data-unsaved", "false")  # the start is saved
     frame.get_by_label("Notiz").fill("ohne Commit")
     frame.get_by_role("button", name="Notiz merken").click()
     expect(frame.locator("#log")).to_have_text("Notiz gemerkt.")
     (attempt,) = attempts_of(live_server, email, "brandschutz")
     assert attempt.suspend_data == ""  # the SCO did not commit; the next autocommit is far
+    # The note reached the player (by postMessage, a moment after the SCO set it).
+    expect(status).to_have_attribute("data-unsaved", "true")
     # Leaving by any way but the back link (here: another address) hides the page: the
     # player sends the data by beacon.
     page.goto(live_server("/learn/"))

@@ -110,7 +110,7 @@ def test_a_started_item_can_be_resumed_and_a_failed_one_started_again(client, db
     token = token_of(client, player)
     failed = {"completion_status": "completed", "exit": "normal", "score": {"scaled": "0.4"}}
     answer = client.post(f"/learn/package-commits/{token}", json=body(failed, 1, terminate=True))
-    assert answer.get_json() == {"result": True, "errorCode": 0}
+    assert answer.get_json() == {"result": True, "errorCode": 0, "sequence": 1}
     page = client.get(UNIT_2004, headers=EN).get_data(as_text=True)
     assert "not passed" in page and ">Start again</button>" in page
     assert "40\xa0%" in page
@@ -191,7 +191,8 @@ def test_a_commit_is_kept_and_answered_as_scorm_again_expects(client, db, login,
            "suspend_data": "notiz"}  # fmt: skip
     answer = client.post(f"/learn/package-commits/{token}", json=body(cmi, 1))
     assert answer.status_code == 200
-    assert answer.get_json() == {"result": True, "errorCode": 0}
+    # scorm-again's answer, and the commit's number: the player knows what is kept.
+    assert answer.get_json() == {"result": True, "errorCode": 0, "sequence": 1}
     attempt = db.scalar(select(PackageAttempt).where(PackageAttempt.user_id == learner.id))
     db.refresh(attempt)
     assert (attempt.location, attempt.suspend_data) == ("seite-2", "notiz")
@@ -255,7 +256,7 @@ def test_commits_a_database_cannot_hold_or_python_cannot_read_are_refused(
     # Scores beyond what the attempt's NUMERIC columns hold are left out.
     core = {"lesson_status": "failed", "score": {"raw": "99999999.99999", "max": "1E+999999"}}
     answer = client.post(url, json=body({"core": core}, 2**31 - 1))
-    assert answer.get_json() == {"result": True, "errorCode": 0}
+    assert answer.get_json() == {"result": True, "errorCode": 0, "sequence": 2**31 - 1}
     db.refresh(attempt)
     assert (attempt.success, attempt.score_raw) == ("failed", None)
 
@@ -271,7 +272,7 @@ def test_a_launch_the_item_was_launched_again_after_is_told_it_is_not_saved(
     )
     # A late beacon of the same launch: nothing to save, so no error.
     late = client.post(old_url, json=body({"core": {"lesson_location": "p1"}}, 1))
-    assert late.get_json() == {"result": True, "errorCode": 0}
+    assert late.get_json() == {"result": True, "errorCode": 0, "sequence": 1}
     second = start(client)  # another window opens the item again
     answer = client.post(old_url, json=body({"core": {"lesson_location": "tab-1"}}, 3))
     assert answer.status_code == 409

@@ -69,11 +69,20 @@
   // kept any more, so it says so and stops sending.
   var supersededHere = false;
 
-  function changed() { if (!supersededHere) { unsavedAfter = api._commitSequence; } }
+  // The status line also says, as data-unsaved, whether something waits to be sent.
+  function markUnsaved() {
+    if (statusLine) { statusLine.setAttribute("data-unsaved", unsavedAfter === null ? "false" : "true"); }
+  }
+  markUnsaved();
+  function changed() {
+    if (!supersededHere) { unsavedAfter = api._commitSequence; markUnsaved(); }
+  }
+  // The server kept the commit numbered `sequence`: every change made before it was
+  // captured is saved.
   function saved(sequence) {
     if (supersededHere) { return; }
-    if (unsavedAfter !== null && sequence > unsavedAfter) { unsavedAfter = null; }
-    show(config.texts.saved);
+    if (unsavedAfter !== null && sequence > unsavedAfter) { unsavedAfter = null; markUnsaved(); }
+    if (unsavedAfter === null) { show(config.texts.saved); }
   }
   function failed() {
     if (supersededHere) { return; }
@@ -118,6 +127,7 @@
   // cannot help, so say so and stop retrying until the package changes something.
   function refused() {
     unsavedAfter = null;
+    markUnsaved();
     if (retryTimer) { window.clearTimeout(retryTimer); retryTimer = null; }
     show(config.texts.refused);
   }
@@ -125,6 +135,7 @@
   function superseded() {
     supersededHere = true;
     unsavedAfter = null;
+    markUnsaved();
     if (retryTimer) { window.clearTimeout(retryTimer); retryTimer = null; }
     show(config.texts.superseded);
   }
@@ -135,6 +146,7 @@
     return response.json().then(function (result) {
       if (!result || typeof result !== "object") { throw new Error("no answer"); }
       if (response.status === 409 && result.superseded) { superseded(); }
+      if (result.result === true && typeof result.sequence === "number") { saved(result.sequence); }
       return result;
     }).then(null, function () {
       return { result: response.ok, errorCode: response.ok ? 0 : 101 };
@@ -142,7 +154,8 @@
   }
 
   api.on(scorm12 ? "LMSSetValue.cmi.*" : "SetValue.cmi.*", changed);
-  api.on("CommitSuccess", function (context) { saved(context ? context.sequence : Infinity); });
+  // Which commit succeeded is read from the answer (readAnswer, the server echoes its
+  // number); scorm-again's own success event does not say.
   api.on("CommitError", function () { failed(); });
 
   // Status and score are committed at once, not with the next autocommit.
