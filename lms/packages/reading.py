@@ -27,6 +27,7 @@ import hashlib
 import io
 import re
 import zipfile
+from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -196,8 +197,9 @@ def _decimal(value: str, low: Decimal, high: Decimal) -> Decimal | None:
 
 
 @dataclass
-class _Reader:
-    """Reads one manifest; problems are collected in `problems`."""
+class _Reader(ABC):
+    """Reads one manifest; problems are collected in `problems`. `_ScormReader` and
+    `_Cmi5Reader` say how their manifest describes the package (`read`)."""
 
     path: str
     files: dict[str, bytes]
@@ -231,8 +233,9 @@ class _Reader:
             self.problem(error.lineno or 1, "package-xml", detail=error.msg)
             return None
 
+    @abstractmethod
     def read(self) -> tuple[PackageStandard, str, str, str, list[PackageItem]] | None:
-        raise NotImplementedError
+        """The standard, identifier, version, title and items, or None (problems kept)."""
 
     def launch_path(self, href: str, item_id: str, line: int, base: str = "") -> str | None:
         """The launch file's path in the package for `href` (below `base`); checks it is
