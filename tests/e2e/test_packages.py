@@ -295,6 +295,9 @@ def test_leaving_the_page_sends_what_the_sco_did_not_commit(
 ) -> None:
     email = new_learner(live_server)
     log_in(page, live_server, email)
+    # As for every learner after the first page: the service worker controls the player
+    # (a beacon it had to pass was sometimes lost with the page; lms/templates/offline/sw.js).
+    page.wait_for_function("() => Boolean(navigator.serviceWorker.controller)")
     open_unit(page, live_server, "brandschutz")
     frame = start(page, "sco")
     status = page.locator("#package-status")

@@ -14,6 +14,9 @@
  * - A knowledge check's page or a hand-in sent into a network that carries nothing:
  *   "204 No Content" keeps the page and every answer on it; offline.js says why.
  * - Nothing else is kept: no answer to a POST, no knowledge check, no hand-in.
+ * - A learning package's commits bypass this worker entirely (a static route, where the
+ *   browser has them): the last one goes by beacon as the player page closes, and a
+ *   beacon that must first wake a worker is sometimes lost with the page.
  * Every sign-out clears all of it (Clear-Site-Data: "cache", "storage").
  */
 importScripts({{ (workbox ~ "workbox-sw.js")|tojson }});
@@ -35,6 +38,23 @@ const LEARNER_PAGE = /^\/learn\/(?:courses\/[^/]+(?:\/[^/]+)?)?$/;
 const LESSON_DONE = /^\/learn\/courses\/[^/]+\/[^/]+\/done$/;
 const COURSE_FILE = /^\/content\//;
 const LOOK = /^\/(?:static|look)\//;
+
+// A learning package's commits (lms/packages: /learn/package-commits/<token>) go
+// straight to the network, never through this worker, where the browser can be told so
+// (Chromium's static routing): the player's beacon as its page closes is sent by the
+// browser alone then. Other browsers route them through the fetch handler below, which
+// leaves them alone too.
+self.addEventListener("install", (event) => {
+  if (typeof event.addRoutes !== "function" || typeof URLPattern !== "function") return;
+  event.waitUntil(
+    event
+      .addRoutes({
+        condition: { urlPattern: new URLPattern({ pathname: "/learn/package-commits/*" }) },
+        source: "network",
+      })
+      .catch(() => undefined),
+  );
+});
 
 core.setCacheNameDetails({ prefix: "lernwerk", suffix: "", precache: "shell", runtime: "runtime" });
 self.skipWaiting();
