@@ -23,6 +23,9 @@ DE = {"Accept-Language": "de"}
 
 
 def english(day):
+    """A day as an English page writes it; a moment's day is the platform's (Berlin)."""
+    if isinstance(day, datetime):
+        day = today(day)
     return format_date(day, "d MMM yyyy", locale="en")
 
 
