@@ -185,6 +185,10 @@ def _refused(code: str, detail: str = "", platform_id: int | None = None) -> Res
         render_template("lti/failed.html", text=failure_text(code), code=code), status
     )
     response.headers["Cache-Control"] = "no-store"
+    platform = db.session.get(LtiPlatform, platform_id) if platform_id is not None else None
+    if platform is not None and _framed():
+        # The platform shows why in its own frame, not a frame the browser blocked.
+        _framable_by(response, platform)
     return response
 
 
@@ -392,6 +396,15 @@ def _framed_page(
             url=url_for("lti.handoff", token=token, _external=True),
         )
     )
+    _framable_by(response, platform)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _framable_by(response: Response, platform: LtiPlatform) -> None:
+    """Let the platform's pages (its issuer's and login's origins), and only them, frame
+    `response`; every other page of Lernwerk refuses any frame."""
     origins = sorted({o for o in (_origin(platform.issuer), _origin(platform.auth_login_url)) if o})
     policy = CONTENT_SECURITY_POLICY.replace(
         "frame-ancestors 'none'", "frame-ancestors " + (" ".join(origins) or "'none'")
@@ -399,9 +412,6 @@ def _framed_page(
     response.headers["Content-Security-Policy"] = policy
     # Browsers that know frame-ancestors ignore X-Frame-Options beside it.
     response.headers["X-Frame-Options"] = "SAMEORIGIN"
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
 
 
 @bp.route("/continue/<token>", methods=["GET", "POST"])

@@ -376,6 +376,35 @@ def test_a_module_the_company_does_not_see_or_a_foreign_target_is_refused(
     assert "not open to your company" in response.get_data(as_text=True)
 
 
+def test_a_refused_launch_inside_the_platforms_frame_shows_why_there(
+    app, client, db, world, platform_server, course
+):
+    register(app, db, world, platform_server)
+    nowhere = "http://localhost/learn/courses/nichts"
+    framed, _p, _t = launch(
+        app.test_client(),
+        platform_server,
+        target=nowhere,
+        headers=EN | {"Sec-Fetch-Dest": "iframe"},
+    )
+    assert framed.status_code == 400
+    assert "did not work" in framed.get_data(as_text=True)
+    # The platform, and only it, may show the page in its frame; the browser would
+    # block Lernwerk's pages there otherwise.
+    directives = [d.strip() for d in framed.headers["Content-Security-Policy"].split(";")]
+    assert f"frame-ancestors {platform_server.issuer}" in directives
+    # Outside a frame, and with no platform known (a state nobody began), no frame at all.
+    alone, _p, _t = launch(app.test_client(), platform_server, target=nowhere, headers=EN)
+    assert "frame-ancestors 'none'" in alone.headers["Content-Security-Policy"]
+    unknown = app.test_client().post(
+        "/lti/launch",
+        data={"id_token": "x.y.z", "state": "unbekannt"},
+        headers=EN | {"Sec-Fetch-Dest": "iframe"},
+    )
+    assert unknown.status_code == 400
+    assert "frame-ancestors 'none'" in unknown.headers["Content-Security-Policy"]
+
+
 def test_another_companys_platform_cannot_launch_into_this_company(
     app, client, db, world, platform_server, course
 ):
