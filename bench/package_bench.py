@@ -1,4 +1,5 @@
-"""Packages: 100 learners committing SCORM data every 10 s (issue 21).
+"""Packages: 100 learners committing SCORM data every 10 s (issue 21), and a package's
+film seeked by many players at once.
 
 Run from the project root:
 
@@ -23,11 +24,16 @@ What it does, all on 127.0.0.1 and in a throw-away instance folder:
    busy server counts;
 4. saturated: the same commits, `--concurrency` at a time as fast as they are
    answered, for `--burst` seconds: how many commits per second the machine takes;
-5. checks in the servers' environment (`package_bench.py check`) that each attempt
+5. seeking: the package also holds a film of `--film-mib` MiB (random bytes, as
+   incompressible as a real one); `--concurrency` players fetch 1 MiB byte ranges of
+   it at random places, as a video player does while it is seeked, for `--seeks`
+   seconds (each answer must be 206 with exactly the bytes asked for); then the
+   largest peak memory (VmHWM) of a server worker;
+6. checks in the servers' environment (`package_bench.py check`) that each attempt
    holds its learner's last commit (sequence, location and suspend data), and prints
-   the commit times (median, p95, p99, max) and the errors of both phases.
+   the commit times (median, p95, p99, max) and the errors of every phase.
 
-Exit status 0 when no commit failed and every attempt holds its last commit; 1 otherwise.
+Exit status 0 when no request failed and every attempt holds its last commit; 1 otherwise.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ import argparse
 import http.client
 import json
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -64,6 +71,8 @@ from http_bench import (
 COURSE = "brandschutz-unterweisung"
 PACKAGE_UNIT = "brandschutz-paket"
 REQUEST_TIMEOUT_S = 60.0
+FILM = "media/film.mp4"
+SEEK_BYTES = 1024 * 1024
 
 
 @dataclass
@@ -200,24 +209,88 @@ def saturated(port: int, learners: list[Learner], seconds: float, concurrency: i
     return measured
 
 
+def fetch_range(port: int, token: str, start: int, film_size: int) -> str | None:
+    """GET 1 MiB of the film from byte `start`, as a seeking player asks for it; None when
+    the answer is exactly that range, else what went wrong."""
+    stop = min(start + SEEK_BYTES, film_size) - 1
+    connection = http.client.HTTPConnection(HOST, port, timeout=REQUEST_TIMEOUT_S)
+    try:
+        connection.request(
+            "GET", f"/package-files/{token}/{FILM}", headers={"Range": f"bytes={start}-{stop}"}
+        )
+        response = connection.getresponse()
+        answer = response.read()
+    except OSError as exc:
+        return f"{type(exc).__name__}: {exc}"
+    finally:
+        connection.close()
+    if response.status != 206:
+        return f"status {response.status}: {answer[:200]!r}"
+    if len(answer) != stop - start + 1 or response.getheader("Content-Range") != (
+        f"bytes {start}-{stop}/{film_size}"
+    ):
+        return f"wrong range: {len(answer)} bytes, {response.getheader('Content-Range')}"
+    return None
+
+
+def seeking(port: int, tokens: list[str], film_size: int, seconds: float,
+            concurrency: int) -> Measured:  # fmt: skip
+    """`concurrency` players, each fetching 1 MiB ranges at random places of the film."""
+    measured = Measured()
+    stop = time.perf_counter() + seconds
+
+    def player(number: int) -> None:
+        chance = random.Random(number)  # the same places in every run
+        while time.perf_counter() < stop:
+            start = chance.randrange(0, max(1, film_size - SEEK_BYTES))
+            started = time.perf_counter()
+            error = fetch_range(port, tokens[number % len(tokens)], start, film_size)
+            measured.add(time.perf_counter() - started, error)
+
+    threads = [threading.Thread(target=player, args=(n,)) for n in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return measured
+
+
+def peak_worker_memory(port: int) -> int:
+    """The largest peak resident memory (VmHWM, KiB) of the server's processes on `port`."""
+    peak = 0
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            cmdline = (status.parent / "cmdline").read_bytes().split(b"\0")
+            if b"serve" not in cmdline or str(port).encode() not in cmdline:
+                continue
+            for line in status.read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peak = max(peak, int(line.split()[1]))
+        except OSError:
+            continue
+    return peak
+
+
 # --- In the servers' environment ---------------------------------------------------------
 
 
-def seed(count: int) -> None:
-    """Learners with an open package attempt; prints [{cookie, token}, …] as JSON."""
+def seed(count: int, film_mib: int) -> None:
+    """Learners with an open package attempt and a film of `film_mib` MiB in the package;
+    prints {"learners": [{cookie, token}, …], "film": its size} as JSON."""
     sys.path.insert(0, str(PROJECT_DIR))
     import secrets
 
     from flask import session
     from flask_login import login_user
+    from sqlalchemy import select
 
     from lms import create_app
     from lms.audit.service import Actor
     from lms.clock import now
     from lms.content.importer import import_course
     from lms.db import db
-    from lms.models import Company, Role, User
-    from lms.packages import runtime
+    from lms.models import Company, PackageFile, Role, User
+    from lms.packages import runtime, storage
     from lms.services import learning
     from lms.services.passwords import hash_password
 
@@ -231,6 +304,17 @@ def seed(count: int) -> None:
             if outcome.version is None:
                 raise SystemExit(f"{COURSE} does not import: {outcome.problems}")
             course = outcome.version.course
+            film = os.urandom(film_mib * 1024 * 1024)
+            package = s.scalar(
+                select(PackageFile.package).where(PackageFile.version_id == outcome.version.id)
+            )
+            known = s.scalar(
+                select(PackageFile.id).where(
+                    PackageFile.version_id == outcome.version.id, PackageFile.path == FILM
+                )
+            )
+            if film and package and known is None:
+                storage.store_package_files(s, outcome.version, package, {FILM: film})
             company = Company(short_name=f"paket-{suffix}", name=f"Paket-Bench {suffix} GmbH")
             s.add(company)
             users = []
@@ -259,7 +343,7 @@ def seed(count: int) -> None:
                 session.permanent = True
                 serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
                 learners.append({"cookie": serializer.dumps(dict(session)), "token": token})
-    print(json.dumps(learners))
+    print(json.dumps({"learners": learners, "film": film_mib * 1024 * 1024}))
 
 
 def check(expected_path: Path) -> None:
@@ -306,6 +390,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     sub = parser.add_subparsers(dest="command")
     seeding = sub.add_parser("seed", help="(internal) seed in the servers' environment")
     seeding.add_argument("--learners", type=int, required=True)
+    seeding.add_argument("--film-mib", type=int, required=True)
     checking = sub.add_parser("check", help="(internal) check in the servers' environment")
     checking.add_argument("expected", type=Path)
     parser.add_argument("--learners", type=int, default=100, help="learners (100)")
@@ -313,6 +398,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=60.0, help="paced seconds (60)")
     parser.add_argument("--burst", type=float, default=15.0, help="saturated seconds (15)")
     parser.add_argument("--concurrency", type=int, default=8, help="connections at once (8)")
+    parser.add_argument("--film-mib", type=int, default=100, help="the film's size in MiB (100)")
+    parser.add_argument("--seeks", type=float, default=15.0, help="seconds of seeking (15)")
     parser.add_argument(
         "--workers", type=int, default=None, help="gunicorn workers (default 2 × CPU + 1)"
     )
@@ -327,12 +414,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-def _summary(label: str, measured: Measured, seconds: float) -> str:
+def _summary(label: str, measured: Measured, seconds: float, what: str = "commits") -> str:
     times = sorted(t * 1000 for t in measured.times)
     if not times:
-        return f"{label}: no commits"
+        return f"{label}: no {what}"
     return (
-        f"{label}: {len(times)} commits in {seconds:.0f} s ({len(times) / seconds:.1f}/s), "
+        f"{label}: {len(times)} {what} in {seconds:.0f} s ({len(times) / seconds:.1f}/s), "
         f"median {statistics.median(times):.1f} ms, p95 {percentile(times, 95):.1f} ms, "
         f"p99 {percentile(times, 99):.1f} ms, max {times[-1]:.1f} ms; "
         f"{len(measured.errors)} errors"
@@ -348,17 +435,27 @@ def benchmark(args: argparse.Namespace, instance: Path, stack: ExitStack) -> int
         f"{database}; load average {os.getloadavg()[0]:.2f}",
         flush=True,
     )
-    seeded, port = seeded_server(
-        env, instance, stack, [sys.executable, __file__, "seed", "--learners", str(args.learners)],
-        args.workers,
-    )  # fmt: skip
-    learners = [Learner(cookie=s["cookie"], token=s["token"]) for s in seeded]
+    seed_command = [sys.executable, __file__, "seed", "--learners", str(args.learners),
+                    "--film-mib", str(args.film_mib)]  # fmt: skip
+    seeded, port = seeded_server(env, instance, stack, seed_command, args.workers)
+    learners = [Learner(cookie=s["cookie"], token=s["token"]) for s in seeded["learners"]]
     started = time.perf_counter()
     steady = paced(port, learners, args.every, args.duration, args.concurrency)
     print(_summary("paced", steady, time.perf_counter() - started), flush=True)
     started = time.perf_counter()
     burst = saturated(port, learners, args.burst, args.concurrency)
     print(_summary("saturated", burst, time.perf_counter() - started), flush=True)
+    seeks = Measured()
+    if seeded["film"]:
+        started = time.perf_counter()
+        tokens = [learner.token for learner in learners]
+        seeks = seeking(port, tokens, seeded["film"], args.seeks, args.concurrency)
+        print(
+            _summary(f"seeking a {args.film_mib} MiB film, 1 MiB ranges", seeks,
+                     time.perf_counter() - started, "ranges"),
+            flush=True,
+        )  # fmt: skip
+        print(f"largest peak memory of a server worker: {peak_worker_memory(port) / 1024:.0f} MiB")
     expected = instance / "expected.json"
     expected.write_text(json.dumps([{"token": x.token, "sequence": x.sequence} for x in learners]))
     done = subprocess.run(
@@ -368,7 +465,7 @@ def benchmark(args: argparse.Namespace, instance: Path, stack: ExitStack) -> int
     if done.returncode != 0:
         raise BenchError(f"check failed:\n{done.stdout}{done.stderr}")
     wrong = json.loads(done.stdout.strip().splitlines()[-1])["wrong"]
-    problems = steady.errors + burst.errors + wrong
+    problems = steady.errors + burst.errors + seeks.errors + wrong
     print(f"attempts holding their last commit: {len(learners) - len(wrong)} of {len(learners)}")
     print(f"load average at the end {os.getloadavg()[0]:.2f}")
     if problems:
@@ -380,7 +477,7 @@ def benchmark(args: argparse.Namespace, instance: Path, stack: ExitStack) -> int
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.command == "seed":
-        seed(args.learners)
+        seed(args.learners, args.film_mib)
         return 0
     if args.command == "check":
         check(args.expected)

@@ -175,6 +175,19 @@ class AppDatabase:
         finally:
             write_intent.reset(token)
 
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A short reading transaction on a session of its own, begun as a reading
+        request's (DEFERRED on SQLite): for reads after the view has answered (a large
+        file sent part by part), when the request's session is gone. Under
+        `bind_override` it reads on the test's connection."""
+        token = write_intent.set(False)
+        try:
+            with self.begin() as session:
+                yield session
+        finally:
+            write_intent.reset(token)
+
     def probe_write(self) -> None:
         """Raise unless the database accepts a write now (for the readiness check).
 
@@ -214,6 +227,12 @@ class Database:
     @property
     def engine(self) -> Engine:
         return self._state.engine
+
+    @property
+    def app_database(self) -> AppDatabase:
+        """The current app's database itself, for reads that outlive the request (a
+        large file sent part by part after the view has answered)."""
+        return self._state
 
     @property
     def dialect(self) -> str:

@@ -3,16 +3,26 @@
 Each distinct content is stored once as an `AssetBlob` (shared with the course's
 assets and sources); `PackageFile` rows name the files of one package of one
 version, so a version's package never changes.
+
+A large file (a package's video) is read in parts, never whole: `read_part` reads
+one span of its bytes (SQLite's incremental blob I/O, PostgreSQL's `substr` of a
+`bytea`, which reads only the pages it needs of an uncompressed value), and `parts`
+reads a longer span part by part, each in a short reading transaction of its own, so
+a slow download holds no connection between its parts.
 """
 
 from __future__ import annotations
 
 import hashlib
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from sqlalchemy import select
+from sqlalchemy import LargeBinary, func, literal_column, select
 from sqlalchemy.orm import Session
 
+from lms.db import AppDatabase
 from lms.models import AssetBlob, CourseVersion, PackageFile
 
 # What a browser needs to know about the files packages are made of. A fixed table,
@@ -89,18 +99,60 @@ def store_package_files(
     session.flush()
 
 
-def package_file(
-    session: Session, version_id: int, package_path: str, path: str
-) -> tuple[str, bytes] | None:
-    """The content type and bytes of one file of a version's package (one query);
-    None when the package has no such file."""
+# A span of a file up to this size is read at once; a longer one part by part.
+PART_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """What the player needs to know of a package file before reading its bytes."""
+
+    content_type: str
+    sha256: str
+    size: int
+
+
+def file_info(session: Session, version_id: int, package_path: str, path: str) -> StoredFile | None:
+    """The type, content hash and size of one file of a version's package (its bytes
+    are not read); None when the package has no such file."""
     row = session.execute(
-        select(PackageFile.content_type, AssetBlob.data)
-        .join(AssetBlob, AssetBlob.sha256 == PackageFile.sha256)
-        .where(
+        select(PackageFile.content_type, PackageFile.sha256, PackageFile.size).where(
             PackageFile.version_id == version_id,
             PackageFile.package == package_path,
             PackageFile.path == path,
         )
     ).first()
-    return (row[0], row[1]) if row is not None else None
+    return StoredFile(*row) if row is not None else None
+
+
+def read_part(session: Session, sha256: str, start: int, length: int) -> bytes | None:
+    """`length` bytes of the stored content `sha256` from byte `start` (fewer at its
+    end); None when no such content is stored."""
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        rowid = connection.execute(
+            select(literal_column("rowid")).select_from(AssetBlob).where(AssetBlob.sha256 == sha256)
+        ).scalar()
+        if rowid is None:
+            return None
+        driver: sqlite3.Connection = connection.connection.driver_connection  # type: ignore[assignment]
+        with driver.blobopen(AssetBlob.__tablename__, "data", rowid, readonly=True) as blob:
+            blob.seek(start)
+            return blob.read(length)
+    part = func.substr(AssetBlob.data, start + 1, length, type_=LargeBinary)
+    found = connection.execute(select(part).where(AssetBlob.sha256 == sha256)).first()
+    return bytes(found[0]) if found is not None else None
+
+
+def parts(database: AppDatabase, sha256: str, start: int, stop: int) -> Iterator[bytes]:
+    """The bytes `start` to `stop` (exclusive) of the stored content `sha256`, in parts
+    of at most PART_BYTES, each read in a short reading transaction of its own: for
+    sending after the view has answered. Ends early if the content is gone."""
+    at = start
+    while at < stop:
+        with database.reading() as session:
+            part = read_part(session, sha256, at, min(PART_BYTES, stop - at))
+        if not part:
+            return
+        yield part
+        at += len(part)

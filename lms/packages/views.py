@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -42,6 +43,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.datastructures import ContentRange
 
 from lms.audit.trail import current_actor
 from lms.clock import now
@@ -362,21 +364,58 @@ def file(token: str, path: str) -> ResponseReturnValue:
     attempt = db.session.get(PackageAttempt, launch.attempt_id)
     if attempt is None:
         return _not_found()
-    found = storage.package_file(db.session, attempt.version_id, attempt.package, path)
+    found = storage.file_info(db.session, attempt.version_id, attempt.package, path)
     if found is None:
         return _not_found()
-    content_type, data = found
-    if content_type.startswith("text/html"):
-        base = url_for("package_files.runtime_script", token=token, name="")
-        scripts = (
-            f'<script src="{base}cross-frame-api.min.js"></script>'
-            f'<script src="{base}package-api.js" data-lms-origin="{_lms_origin()}"></script>'
-        )
-        data = with_runtime_scripts(data, scripts.encode())
-    response = Response(data, content_type=content_type)
-    # Byte ranges: a package's video or audio can be seeked.
-    response.make_conditional(request, accept_ranges=True, complete_length=len(data))
+    if not found.content_type.startswith("text/html"):
+        return _package_headers(_stored_file(found))
+    data = storage.read_part(db.session, found.sha256, 0, found.size) or b""
+    base = url_for("package_files.runtime_script", token=token, name="")
+    scripts = (
+        f'<script src="{base}cross-frame-api.min.js"></script>'
+        f'<script src="{base}package-api.js" data-lms-origin="{_lms_origin()}"></script>'
+    )
+    response = Response(
+        with_runtime_scripts(data, scripts.encode()), content_type=found.content_type
+    )
+    response.make_conditional(request, accept_ranges=True, complete_length=response.content_length)
     return _package_headers(response)
+
+
+def _stored_file(found: storage.StoredFile) -> Response:
+    """A package file as it is stored, or the byte range asked for (a video or audio is
+    seeked by ranges), with its content hash as ETag. Only the bytes sent are read; a
+    span over storage.PART_BYTES is read part by part while it is sent."""
+    size = found.size
+    if request.if_none_match.contains(found.sha256):
+        response = Response(status=304)
+        response.set_etag(found.sha256)
+        return response
+    start, stop, partial = 0, size, False
+    asked = request.range
+    # If-Range: the range only of the file the browser has part of (no date: no
+    # Last-Modified is sent); several ranges at once get the whole file.
+    same_file = "If-Range" not in request.headers or request.if_range.etag == found.sha256
+    if asked is not None and asked.units == "bytes" and len(asked.ranges) == 1 and same_file:
+        span = asked.range_for_length(size)
+        if span is None:
+            response = Response(status=416, mimetype="text/plain")
+            response.content_range = ContentRange("bytes", None, None, size)
+            return response
+        (start, stop), partial = span, True
+    if stop - start <= storage.PART_BYTES:
+        body: bytes | Iterator[bytes] = (
+            storage.read_part(db.session, found.sha256, start, stop - start) or b""
+        )
+    else:
+        body = storage.parts(db.app_database, found.sha256, start, stop)
+    response = Response(body, status=206 if partial else 200, content_type=found.content_type)
+    response.content_length = stop - start
+    response.accept_ranges = "bytes"
+    if partial:
+        response.content_range = ContentRange("bytes", start, stop, size)
+    response.set_etag(found.sha256)
+    return response
 
 
 @files_bp.get("/package-files/return")

@@ -10,10 +10,12 @@ they find the player's status by the texts in its configuration, not by German w
 
 from __future__ import annotations
 
+import io
 import itertools
 import json
 import re
 import time
+import wave
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -315,6 +317,65 @@ def test_leaving_the_page_sends_what_the_sco_did_not_commit(
     wait_for(
         lambda: attempts_of(live_server, email, "brandschutz")[0].suspend_data == "ohne Commit"
     )
+
+
+def sound(seconds: int) -> bytes:
+    """A WAV file of a plain tone (8 kHz, 8 bit, mono): 8 KB a second."""
+    frames = bytes([128, 176, 128, 80]) * (seconds * 2000)
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(1)
+        out.setframerate(8000)
+        out.writeframes(frames)
+    return buffer.getvalue()
+
+
+def add_to_package(live_server: LiveServer, attempt: Any, path: str, data: bytes) -> None:
+    """Put a file into the package the attempt plays (its course version's copy)."""
+    from lms.models import CourseVersion
+    from lms.packages.storage import store_package_files
+
+    app = live_server.app
+    with app.app_context(), app.extensions["db"].begin() as session:
+        version = session.get(CourseVersion, attempt.version_id)
+        store_package_files(session, version, attempt.package, {path: data})
+
+
+def test_a_long_sound_plays_from_where_the_learner_seeks(
+    page: Page, live_server: LiveServer
+) -> None:
+    email = new_learner(live_server)
+    log_in(page, live_server, email)
+    open_unit(page, live_server, "brandschutz")
+    start(page, "sco")
+    (attempt,) = attempts_of(live_server, email, "brandschutz")
+    # 400 s, 3.2 MB: longer than a part the server reads at a time (storage.PART_BYTES).
+    add_to_package(live_server, attempt, "media/ton.wav", sound(400))
+    frame_src = page.locator("#package-frame").get_attribute("src") or ""
+    player = page.context.new_page()
+    answers: list[tuple[str, int]] = []
+    player.on("response", lambda r: answers.append((r.request.headers.get("range", ""), r.status)))
+    player.goto(frame_src.rsplit("/", 1)[0] + "/media/ton.wav")
+    expect(player.locator("video")).to_be_attached()
+    seeked = player.evaluate(
+        """async () => {
+            const media = document.querySelector("video");
+            if (!(media.duration > 0)) {
+                await new Promise((done) => media.addEventListener("loadedmetadata", done, { once: true }));
+            }
+            const seeked = new Promise((done) => media.addEventListener("seeked", done, { once: true }));
+            media.currentTime = 300;
+            await seeked;
+            return { duration: media.duration, at: media.currentTime, error: media.error };
+        }"""
+    )
+    assert seeked["error"] is None
+    assert round(seeked["duration"]) == 400
+    assert round(seeked["at"]) == 300
+    # The browser's player asked for byte ranges and got them (206), part by part.
+    assert ("bytes=0-", 206) in answers, answers
+    player.close()
 
 
 def _evil_checks(page: Page, live_server: LiveServer, email: str) -> None:

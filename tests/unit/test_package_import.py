@@ -16,11 +16,11 @@ from lms.content.parser import parse_course
 from lms.content.spec import PackageStandard, UnitType
 from lms.models import PackageFile
 from lms.packages import reading
-from lms.packages.storage import package_file
 from tests.unit.test_course_archive import course_zip
 from tests.unit.test_course_parser import write_course
 from tests.unit.test_i18n import german_catalog
 from tests.unit.test_package_reading import SCORM12, make_zip, scorm12_files
+from tests.unit.test_package_storage import package_file
 
 NOW = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
 
@@ -131,7 +131,7 @@ def test_a_course_with_a_package_is_imported_end_to_end(tmp_path, db, ctx):
     assert package_file(db, version.id, "packages/brandschutz.zip", "intro/index.html") == (
         "text/html; charset=utf-8",
         b"<html>Intro</html>",
-    )
+    )  # the player's way (tests/unit/test_package_storage.py)
     stored = version.spec["units"]["de"][1]["package"]
     assert stored["standard"] == "scorm12" and stored["identifier"] == "brandschutz-12"
     assert stored["items"][1]["passing_score"] == "0.8"

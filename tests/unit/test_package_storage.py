@@ -9,10 +9,23 @@ from sqlalchemy import func, select
 
 from lms.content.importer import import_course
 from lms.models import AssetBlob, PackageFile
-from lms.packages.storage import content_type, package_file, store_package_files
+from lms.packages.storage import (
+    content_type,
+    file_info,
+    read_part,
+    store_package_files,
+)
 from tests.unit.test_course_parser import write_course
 
 NOW = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
+
+
+def package_file(db, version_id: int, package: str, path: str) -> tuple[str, bytes] | None:
+    """A stored file's type and bytes, read as the player reads them."""
+    found = file_info(db, version_id, package, path)
+    if found is None:
+        return None
+    return found.content_type, read_part(db, found.sha256, 0, found.size)
 
 
 @pytest.fixture
@@ -44,6 +57,16 @@ def test_files_are_stored_once_per_content_and_read_back(db, version):
         "application/octet-stream",
         b"\x01\x02",
     )
+
+
+def test_a_part_of_a_file_is_read_without_the_rest(db, version):
+    data = bytes(range(256)) * 4096  # 1 MiB
+    store_package_files(db, version, "packages/kurs.zip", {"film.mp4": data})
+    found = file_info(db, version.id, "packages/kurs.zip", "film.mp4")
+    assert found is not None and found.size == len(data)
+    assert read_part(db, found.sha256, 1000, 300) == data[1000:1300]
+    assert read_part(db, found.sha256, len(data) - 2, 10) == data[-2:]  # fewer at the end
+    assert read_part(db, "0" * 64, 0, 10) is None
 
 
 def test_a_file_of_another_package_or_version_is_not_found(db, version):

@@ -15,7 +15,8 @@ from sqlalchemy import select
 
 from config import package_origin_problems
 from lms.content.importer import import_course
-from lms.models import Course, PackageAttempt, PackageLaunch
+from lms.models import Course, CourseVersion, PackageAttempt, PackageLaunch
+from lms.packages.storage import store_package_files
 from lms.packages.views import SESSION_KEY, with_runtime_scripts
 from lms.services import learning
 from tests.package_helpers import courses_with_packages
@@ -337,6 +338,51 @@ def test_files_without_a_package_origin_are_sandboxed_on_lernwerks_host(client, 
     api = client.get(f"/package-files/{token}/__lernwerk__/package-api.js")
     assert api.status_code == 200 and b"CrossFrameAPI" in api.data
     api.close()
+
+
+def test_a_long_file_is_sent_whole_or_by_the_range_a_player_asks_for(
+    client, db, login, learner
+):
+    login(learner)
+    token = token_of(client, start(client))
+    # A film of 2.5 MiB in the launched package: longer than one part
+    # (storage.PART_BYTES), so it is read part by part.
+    film = bytes(range(256)) * (10 * 1024) + b"Ende"
+    attempt = db.scalar(select(PackageAttempt))
+    version = db.get(CourseVersion, attempt.version_id)
+    store_package_files(db, version, attempt.package, {"media/film.mp4": film})
+    url = f"/package-files/{token}/media/film.mp4"
+    whole = client.get(url)
+    assert whole.status_code == 200 and whole.data == film
+    assert whole.headers["Content-Length"] == str(len(film))
+    assert whole.headers["Content-Type"] == "video/mp4"
+    assert whole.headers["Accept-Ranges"] == "bytes"
+    etag = whole.headers["ETag"]
+    assert "sandbox" in whole.headers["Content-Security-Policy"]
+    # A seek into the middle: exactly the bytes asked for, across a part's border.
+    middle = client.get(url, headers={"Range": "bytes=1000000-2200000"})
+    assert middle.status_code == 206 and middle.data == film[1000000:2200001]
+    assert middle.headers["Content-Range"] == f"bytes 1000000-2200000/{len(film)}"
+    # From a point to the end, the last bytes, one byte.
+    rest = client.get(url, headers={"Range": "bytes=2000000-"})
+    assert rest.status_code == 206 and rest.data == film[2000000:]
+    assert client.get(url, headers={"Range": "bytes=-4"}).data == b"Ende"
+    assert client.get(url, headers={"Range": "bytes=5-5"}).data == film[5:6]
+    # Past the end: 416 with the length; several ranges, or a range of a changed file
+    # (If-Range): the whole file.
+    beyond = client.get(url, headers={"Range": f"bytes={len(film)}-"})
+    assert beyond.status_code == 416
+    assert beyond.headers["Content-Range"] == f"bytes */{len(film)}"
+    several = client.get(url, headers={"Range": "bytes=0-1,5-6"})
+    assert several.status_code == 200 and several.data == film
+    other = client.get(url, headers={"Range": "bytes=0-1", "If-Range": '"anders"'})
+    assert other.status_code == 200 and other.data == film
+    same = client.get(url, headers={"Range": "bytes=0-1", "If-Range": etag})
+    assert same.status_code == 206 and same.data == film[:2]
+    # What the browser has is still good.
+    kept = client.get(url, headers={"If-None-Match": etag})
+    assert kept.status_code == 304 and kept.data == b""
+    assert kept.headers["ETag"] == etag
 
 
 def test_files_need_a_valid_token(client, login, learner):
