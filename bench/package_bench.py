@@ -124,26 +124,29 @@ class Measured:
                 self.errors.append(error)
 
 
-def post_commit(port: int, learner: Learner) -> str | None:
-    """Send the learner's next commit; None when the server took it, else what went wrong."""
-    body = learner.body()
+def ask(
+    port: int, method: str, path: str, headers: dict[str, str], body: bytes | None = None
+) -> tuple[http.client.HTTPResponse, bytes] | str:
+    """One request on a connection of its own: the response and its body, or what went
+    wrong."""
     connection = http.client.HTTPConnection(HOST, port, timeout=REQUEST_TIMEOUT_S)
     try:
-        connection.request(
-            "POST",
-            f"/learn/package-commits/{learner.token}",
-            body=body,
-            headers={
-                "Content-Type": "application/json",
-                "Cookie": f"{SESSION_COOKIE}={learner.cookie}",
-            },
-        )
+        connection.request(method, path, body=body, headers=headers)
         response = connection.getresponse()
-        answer = response.read()
+        return response, response.read()
     except OSError as exc:
         return f"{type(exc).__name__}: {exc}"
     finally:
         connection.close()
+
+
+def post_commit(port: int, learner: Learner) -> str | None:
+    """Send the learner's next commit; None when the server took it, else what went wrong."""
+    headers = {"Content-Type": "application/json", "Cookie": f"{SESSION_COOKIE}={learner.cookie}"}
+    asked = ask(port, "POST", f"/learn/package-commits/{learner.token}", headers, learner.body())
+    if isinstance(asked, str):
+        return asked
+    response, answer = asked
     if response.status != 200:
         return f"status {response.status}: {answer[:200]!r}"
     try:
@@ -213,17 +216,10 @@ def fetch_range(port: int, token: str, start: int, film_size: int) -> str | None
     """GET 1 MiB of the film from byte `start`, as a seeking player asks for it; None when
     the answer is exactly that range, else what went wrong."""
     stop = min(start + SEEK_BYTES, film_size) - 1
-    connection = http.client.HTTPConnection(HOST, port, timeout=REQUEST_TIMEOUT_S)
-    try:
-        connection.request(
-            "GET", f"/package-files/{token}/{FILM}", headers={"Range": f"bytes={start}-{stop}"}
-        )
-        response = connection.getresponse()
-        answer = response.read()
-    except OSError as exc:
-        return f"{type(exc).__name__}: {exc}"
-    finally:
-        connection.close()
+    asked = ask(port, "GET", f"/package-files/{token}/{FILM}", {"Range": f"bytes={start}-{stop}"})
+    if isinstance(asked, str):
+        return asked
+    response, answer = asked
     if response.status != 206:
         return f"status {response.status}: {answer[:200]!r}"
     if len(answer) != stop - start + 1 or response.getheader("Content-Range") != (

@@ -168,12 +168,8 @@ class AppDatabase:
         request's (BEGIN IMMEDIATE and the busy wait on SQLite): commit on success,
         roll back on error. Under `bind_override` it is a savepoint of the test's
         connection, so the test sees what it wrote and rolls it back."""
-        token = write_intent.set(True)
-        try:
-            with self.begin() as session:
-                yield session
-        finally:
-            write_intent.reset(token)
+        with self._begun_as(writing=True) as session:
+            yield session
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
@@ -181,7 +177,12 @@ class AppDatabase:
         request's (DEFERRED on SQLite): for reads after the view has answered (a large
         file sent part by part), when the request's session is gone. Under
         `bind_override` it reads on the test's connection."""
-        token = write_intent.set(False)
+        with self._begun_as(writing=False) as session:
+            yield session
+
+    @contextmanager
+    def _begun_as(self, *, writing: bool) -> Iterator[Session]:
+        token = write_intent.set(writing)
         try:
             with self.begin() as session:
                 yield session

@@ -117,6 +117,16 @@ def start(page: Page, item: str) -> FrameLocator:
     return frame
 
 
+def learner_playing(
+    page: Page, live_server: LiveServer, unit_id: str = "brandschutz", item: str = "sco"
+) -> tuple[str, FrameLocator]:
+    """A new learner, signed in, who started an item of a unit: the email and the item."""
+    email = new_learner(live_server)
+    log_in(page, live_server, email)
+    open_unit(page, live_server, unit_id)
+    return email, start(page, item)
+
+
 def texts(page: Page) -> dict[str, str]:
     """The player's status texts (from its configuration)."""
     config = json.loads(page.locator("#package-config").text_content() or "{}")
@@ -142,10 +152,7 @@ def without_package_origin(live_server: LiveServer) -> Iterator[None]:
 def test_scorm12_complete_finishes_the_unit(
     page: Page, live_server: LiveServer, screens: Callable[[Page, str], Path]
 ) -> None:
-    email = new_learner(live_server)
-    log_in(page, live_server, email)
-    open_unit(page, live_server, "brandschutz")
-    frame = start(page, "sco")
+    email, frame = learner_playing(page, live_server)
     # The files come from the package origin; the learner's name from Lernwerk.
     package_origin = live_server.url.replace("127.0.0.1", "localhost")
     src = page.locator("#package-frame").get_attribute("src") or ""
@@ -173,10 +180,7 @@ def test_scorm12_complete_finishes_the_unit(
 
 
 def test_scorm2004_fail_then_pass_then_the_summary(page: Page, live_server: LiveServer) -> None:
-    email = new_learner(live_server)
-    log_in(page, live_server, email)
-    open_unit(page, live_server, "gefahrstoffe")
-    frame = start(page, "check")
+    email, frame = learner_playing(page, live_server, "gefahrstoffe", "check")
     frame.get_by_role("button", name="fail").click()
     expect(frame.locator("#log")).to_have_text("40 Punkte gemeldet.")
     expect_saved(page)
@@ -210,10 +214,7 @@ def test_scorm2004_fail_then_pass_then_the_summary(page: Page, live_server: Live
 def test_leave_and_resume_brings_back_suspend_data_and_location(
     page: Page, live_server: LiveServer
 ) -> None:
-    email = new_learner(live_server)
-    log_in(page, live_server, email)
-    open_unit(page, live_server, "brandschutz")
-    frame = start(page, "sco")
+    email, frame = learner_playing(page, live_server)
     frame.get_by_label("Notiz").fill("Fluchtweg gelesen")
     frame.get_by_role("button", name="Zwischenstand speichern").click()
     expect_saved(page)
@@ -230,10 +231,7 @@ def test_leave_and_resume_brings_back_suspend_data_and_location(
 
 
 def test_a_dropped_connection_loses_nothing_committed(page: Page, live_server: LiveServer) -> None:
-    email = new_learner(live_server)
-    log_in(page, live_server, email)
-    open_unit(page, live_server, "brandschutz")
-    frame = start(page, "sco")
+    email, frame = learner_playing(page, live_server)
     frame.get_by_label("Notiz").fill("vor dem Funkloch")
     frame.get_by_role("button", name="Zwischenstand speichern").click()
     expect_saved(page)
@@ -260,10 +258,7 @@ def test_a_dropped_connection_loses_nothing_committed(page: Page, live_server: L
 def test_a_window_the_item_was_opened_again_in_says_its_data_is_not_saved(
     page: Page, live_server: LiveServer
 ) -> None:
-    email = new_learner(live_server)
-    log_in(page, live_server, email)
-    open_unit(page, live_server, "brandschutz")
-    first = start(page, "sco")
+    email, first = learner_playing(page, live_server)
     first.get_by_label("Notiz").fill("erstes Fenster")
     first.get_by_role("button", name="Zwischenstand speichern").click()
     expect_saved(page)
@@ -345,10 +340,7 @@ def add_to_package(live_server: LiveServer, attempt: Any, path: str, data: bytes
 def test_a_long_sound_plays_from_where_the_learner_seeks(
     page: Page, live_server: LiveServer
 ) -> None:
-    email = new_learner(live_server)
-    log_in(page, live_server, email)
-    open_unit(page, live_server, "brandschutz")
-    start(page, "sco")
+    email, _frame = learner_playing(page, live_server)
     (attempt,) = attempts_of(live_server, email, "brandschutz")
     # 400 s, 3.2 MB: longer than a part the server reads at a time (storage.PART_BYTES).
     add_to_package(live_server, attempt, "media/ton.wav", sound(400))
@@ -399,20 +391,14 @@ def _evil_checks(page: Page, live_server: LiveServer, email: str) -> None:
 def test_a_hostile_package_page_reaches_nothing_of_lernwerk(
     page: Page, live_server: LiveServer
 ) -> None:
-    email = new_learner(live_server)
-    log_in(page, live_server, email)
-    open_unit(page, live_server, "brandschutz")
-    start(page, "sco")
+    email, _frame = learner_playing(page, live_server)
     _evil_checks(page, live_server, email)
 
 
 def test_without_a_package_origin_the_sandbox_plays_and_protects(
     page: Page, live_server: LiveServer, without_package_origin: None
 ) -> None:
-    email = new_learner(live_server)
-    log_in(page, live_server, email)
-    open_unit(page, live_server, "brandschutz")
-    frame = start(page, "sco")
+    email, frame = learner_playing(page, live_server)
     src = page.locator("#package-frame").get_attribute("src") or ""
     assert src.startswith("/package-files/")
     frame.get_by_role("button", name="complete").click()
