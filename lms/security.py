@@ -75,19 +75,28 @@ def policy_with(**directives: str) -> str:
     return "; ".join(f"{name} {value}" for name, value in policy.items())
 
 
-def package_file_policy(lms_origin: str, *, own_origin: bool) -> str:
+def package_file_policy(lms_origin: str, package_origin: str | None) -> str:
     """The policy of every file of a bought package (lms/packages/views.py).
 
     The package runs sandboxed: scripts, forms and pop-ups, but same-origin rights
     only on a package origin of its own (`PACKAGE_ORIGIN`), where they reach nothing
     of Lernwerk's. Without one the sandbox gives it an opaque origin, so it cannot read
     Lernwerk's cookies, pages or CSRF tokens although it is served from the same host.
-    Only Lernwerk's player page may frame it.
+    On a package origin only Lernwerk's player and the package's own pages may frame
+    it; in the sandbox nothing can tell them from other pages (see below).
     """
     sandbox = "sandbox allow-scripts allow-forms allow-popups allow-popups-to-escape-sandbox"
-    if own_origin:
+    if package_origin:
+        # The package's own pages frame one another (a frameset package).
         sandbox += " allow-same-origin"
-    return f"{sandbox}; frame-ancestors {lms_origin}"
+        return f"{sandbox}; frame-ancestors {lms_origin} {package_origin}"
+    # In the sandbox a package page that frames another one has an opaque origin, and
+    # browsers let no frame-ancestors list but none at all match an opaque ancestor:
+    # with one, frameset packages could not play. Framing gives a page elsewhere
+    # nothing: the files are reached by the launch's secret token only, carry no
+    # cookie, run with an opaque origin, and reach the SCORM API only through
+    # Lernwerk's player, which takes messages from its own frame alone.
+    return sandbox
 
 
 def package_host(app: Flask) -> str | None:
@@ -117,8 +126,11 @@ def _set_headers(response: Response) -> Response:
     # One look at the names instead of a `setdefault` each: Werkzeug's scans the
     # headers and raises a KeyError for every missing name (tens of µs per answer).
     present = {name.lower() for name, _value in headers.items()}
-    if "frame-ancestors" in headers.get("Content-Security-Policy", ""):
-        # The view says who may frame it (package files: the player page); a
+    if request.blueprint == "package_files" or "frame-ancestors" in headers.get(
+        "Content-Security-Policy", ""
+    ):
+        # The view says who may frame it (an LTI platform; package files: the player
+        # and the package's own pages, see package_file_policy); a
         # `X-Frame-Options: DENY` would forbid every frame.
         present.add("x-frame-options")
     wanted = (*SECURITY_HEADERS, HSTS) if request.is_secure else SECURITY_HEADERS

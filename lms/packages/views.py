@@ -341,9 +341,8 @@ def _not_found() -> Response:
 
 
 def _package_headers(response: Response) -> Response:
-    own_origin = bool(current_app.config.get("PACKAGE_ORIGIN"))
     response.headers["Content-Security-Policy"] = package_file_policy(
-        _lms_origin(), own_origin=own_origin
+        _lms_origin(), current_app.config.get("PACKAGE_ORIGIN")
     )
     # Sandboxed packages (opaque origin) load their own files by XHR as well.
     response.headers["Access-Control-Allow-Origin"] = "*"

@@ -329,12 +329,13 @@ def sound(seconds: int) -> bytes:
 def add_to_package(live_server: LiveServer, attempt: Any, path: str, data: bytes) -> None:
     """Put a file into the package the attempt plays (its course version's copy)."""
     from lms.models import CourseVersion
-    from lms.packages.storage import store_package_files
+    from lms.packages.storage import file_info, store_package_files
 
     app = live_server.app
     with app.app_context(), app.extensions["db"].begin() as session:
-        version = session.get(CourseVersion, attempt.version_id)
-        store_package_files(session, version, attempt.package, {path: data})
+        if file_info(session, attempt.version_id, attempt.package, path) is None:
+            version = session.get(CourseVersion, attempt.version_id)
+            store_package_files(session, version, attempt.package, {path: data})
 
 
 def test_a_long_sound_plays_from_where_the_learner_seeks(
@@ -404,6 +405,37 @@ def test_without_a_package_origin_the_sandbox_plays_and_protects(
     frame.get_by_role("button", name="complete").click()
     wait_for(lambda: units_done(live_server, email) == {"brandschutz"})
     _evil_checks(page, live_server, email)
+
+
+# A package page that shows its SCO in a frame, as many authoring tools make them.
+FRAMESET = """<!DOCTYPE html>
+<html lang="de">
+<head><meta charset="utf-8"><title>Rahmen</title></head>
+<body><h1>Paket mit Rahmen</h1><iframe src="index.html" title="Inhalt" width="900" height="700"></iframe></body>
+</html>
+"""
+
+
+@pytest.mark.parametrize("origin", ["package-origin", "sandbox"])
+def test_a_sco_in_a_frame_of_the_package_page_finds_the_api(
+    page: Page, live_server: LiveServer, request: pytest.FixtureRequest, origin: str
+) -> None:
+    if origin == "sandbox":
+        request.getfixturevalue("without_package_origin")
+    email, _frame = learner_playing(page, live_server)
+    (attempt,) = attempts_of(live_server, email, "brandschutz")
+    add_to_package(live_server, attempt, "rahmen.html", FRAMESET.encode())
+    page.locator("#package-frame").evaluate(
+        "(frame) => { frame.src = frame.src.replace(/[^/]*$/, 'rahmen.html'); }"
+    )
+    inner = page.frame_locator("#package-frame").frame_locator("iframe")
+    expect(inner.locator("body[data-ready=yes]")).to_be_attached()
+    expect(inner.locator("#learner")).not_to_be_empty()
+    inner.get_by_label("Notiz").fill("aus dem Rahmen")
+    inner.get_by_role("button", name="Zwischenstand speichern").click()
+    wait_for(
+        lambda: attempts_of(live_server, email, "brandschutz")[0].suspend_data == "aus dem Rahmen"
+    )
 
 
 @pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])

@@ -4,15 +4,24 @@
 // Gives the SCO the SCORM API it looks for (window.API for SCORM 1.2,
 // window.API_1484_11 for SCORM 2004): a CrossFrameAPI that forwards every call by
 // postMessage to Lernwerk's player page (whose origin is this script's
-// data-lms-origin), where the real API keeps and commits the data. Frames inside the
-// package's page find it by the usual search through their parents.
+// data-lms-origin), where the real API keeps and commits the data.
+//
+// A frame inside the package's page (a frameset package) finds the API by the usual
+// search through its parents when it shares their origin (a package origin of its
+// own). In the sandbox every page has an opaque origin of its own, and that search
+// cannot look into its parent: such a frame gets an API of its own that talks to
+// the player directly (the player takes messages from every frame inside its own).
 (function () {
   "use strict";
   var script = document.currentScript;
   var lmsOrigin = script && script.getAttribute("data-lms-origin");
   if (!lmsOrigin || typeof window.CrossFrameAPI !== "function") { return; }
-  if (window.parent === window || window.parent !== window.top) { return; }
-  var api = new window.CrossFrameAPI(lmsOrigin, window.parent);
+  if (window.parent === window) { return; }
+  function parentReadable() {
+    try { return Boolean(window.parent.document); } catch (error) { return false; }
+  }
+  if (window.parent !== window.top && parentReadable()) { return; }
+  var api = new window.CrossFrameAPI(lmsOrigin, window.top);
   window.API = api;
   window.API_1484_11 = api;
   // CrossFrameAPI answers GetValue from a cache it fills after Initialize; fill it now

@@ -204,13 +204,26 @@
     });
   }
 
-  // Messages of the frame reach the API only from the frame itself (its window), and
-  // from the package origin when there is one; a sandboxed frame's origin is "null".
+  // Whether `source` is the package's page or a frame inside it (a frameset package
+  // in the sandbox, where each frame talks to the player itself; at most 100 frames
+  // are looked through).
+  function fromThePackage(source) {
+    var windows = [frame.contentWindow];
+    for (var seen = 0; seen < windows.length && seen < 100; seen++) {
+      var each = windows[seen];
+      if (each === source) { return true; }
+      for (var i = 0; i < each.frames.length; i++) { windows.push(each.frames[i]); }
+    }
+    return false;
+  }
+
+  // Messages reach the API only from the package's frame and the frames inside it,
+  // and from the package origin when there is one; a sandboxed frame's origin is "null".
   var bridge = new window.CrossFrameLMS(api, config.packageOrigin);
   window.removeEventListener("message", bridge._boundOnMessage);
   window.addEventListener("message", function (event) {
     if (isReturn(event)) { saveAndGoBack(); return; }
-    if (event.source !== frame.contentWindow) { return; }
+    if (!event.source || !fromThePackage(event.source)) { return; }
     if (config.packageOrigin !== "*" && event.origin !== config.packageOrigin) { return; }
     bridge._onMessage(event);
   });

@@ -4,7 +4,16 @@
 (function () {
   "use strict";
   var scorm12 = document.body.getAttribute("data-standard") === "scorm12";
-  var api = scorm12 ? window.API : window.API_1484_11;
+  // The search SCORM's authoring tools ship (ADL's findAPI): this window, then its
+  // parents, without a try: a parent of another origin would stop it with an error.
+  function findApi(name) {
+    var win = window;
+    for (var depth = 0; !win[name] && win.parent && win.parent !== win && depth < 7; depth++) {
+      win = win.parent;
+    }
+    return win[name] || null;
+  }
+  var api = findApi(scorm12 ? "API" : "API_1484_11");
   var n = scorm12 ? {
     init: "LMSInitialize", get: "LMSGetValue", set: "LMSSetValue", commit: "LMSCommit",
     finish: "LMSFinish", name: "cmi.core.student_name", entry: "cmi.core.entry",
