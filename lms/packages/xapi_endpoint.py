@@ -11,7 +11,7 @@ reaches only that launch's learner, registration and session. Answers allow any
 origin without credentials (CORS `*`): an AU runs on the package origin, or in a
 sandbox whose origin is opaque. When a package origin is configured the endpoint is
 served there (lms/security.py lets it answer on that host), else on Lernwerk's own.
-The rules statements must keep are in `lms/packages/cmi5.py`.
+The rules statements must keep are in `lms/packages/cmi5_statements.py`.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from werkzeug.exceptions import HTTPException
 from lms.clock import now
 from lms.db import db
 from lms.models import User
-from lms.packages import cmi5
+from lms.packages import cmi5, cmi5_statements
 from lms.packages.cmi5 import AuSession, StatementRejected
 from lms.permissions import public
 from lms.security import csrf, limiter
@@ -145,9 +145,11 @@ def statements() -> ResponseReturnValue:
     if request.method == "GET":
         wanted = request.args.get("statementId")
         if wanted is not None:
-            found = cmi5.statement_by_id(db.session, au, wanted)
+            found = cmi5_statements.statement_by_id(db.session, au, wanted)
             return _json(found) if found is not None else _error(404, "no such statement")
-        return _json({"statements": cmi5.registration_statements(db.session, au), "more": ""})
+        return _json(
+            {"statements": cmi5_statements.registration_statements(db.session, au), "more": ""}
+        )
     body = _body_json()
     if request.method == "PUT":
         wanted = request.args.get("statementId")
@@ -155,11 +157,11 @@ def statements() -> ResponseReturnValue:
             raise StatementRejected(400, "PUT needs a statementId and one statement")
         if body.setdefault("id", wanted) != wanted:
             raise StatementRejected(400, "statementId and the statement's id differ")
-        cmi5.receive(db.session, au, [body], now())
+        cmi5_statements.receive(db.session, au, [body], now())
         db.session.commit()
         return Response(status=204)
     batch = body if isinstance(body, list) else [body]
-    ids = cmi5.receive(db.session, au, batch, now())
+    ids = cmi5_statements.receive(db.session, au, batch, now())
     db.session.commit()
     return _json(ids)
 

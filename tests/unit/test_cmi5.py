@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from lms.audit.service import Actor
 from lms.content.importer import import_course
 from lms.models import Course, Enrollment, LearningRecord, UnitProgress, User
-from lms.packages import cmi5, runtime
+from lms.packages import cmi5, cmi5_statements, runtime
 from lms.packages.cmi5 import StatementRejected
 from lms.services import learning
 from tests.unit.test_course_parser import write_course
@@ -97,10 +97,12 @@ class Played:
 
     def send(self, verb: str, result: dict[str, Any] | None = None, **kwargs: Any) -> str:
         when = kwargs.pop("now", datetime.now(UTC))
-        return cmi5.receive(self.db, self.au, [self.statement(verb, result, **kwargs)], when)[0]
+        return cmi5_statements.receive(
+            self.db, self.au, [self.statement(verb, result, **kwargs)], when
+        )[0]
 
     def send_data(self, data: dict[str, Any]) -> str:
-        return cmi5.receive(self.db, self.au, [data], datetime.now(UTC))[0]
+        return cmi5_statements.receive(self.db, self.au, [data], datetime.now(UTC))[0]
 
     def passed(self, score: float) -> str:
         return self.send("passed", {"success": True, "score": {"scaled": score}})
@@ -386,7 +388,7 @@ def test_statements_of_another_learner_registration_or_session_are_refused(
     assert rejected(lambda: check.send_data(elsewhere)) == 403
     assert rejected(lambda: check.send("satisfied")) == 403  # only the LMS says so
     voiding = check.statement("voided")
-    voiding["verb"]["id"] = cmi5.VOIDED
+    voiding["verb"]["id"] = cmi5_statements.VOIDED
     assert rejected(lambda: check.send_data(voiding)) == 403
     assert check.au.attempt.completion == "incomplete"
 
@@ -494,7 +496,7 @@ def test_a_session_keeps_a_bounded_number_of_statements(
 ) -> None:
     # A runaway AU cannot fill the database: past the session's limit its own
     # statements are refused, and it can still terminate.
-    monkeypatch.setattr(cmi5, "MAX_SESSION_STATEMENTS", 4)
+    monkeypatch.setattr(cmi5_statements, "MAX_SESSION_STATEMENTS", 4)
     check = launch(CHECK)
     check.send("initialized")  # with "launched": two records in this session
     check.send("experienced", defined=False)
