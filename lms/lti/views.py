@@ -185,10 +185,11 @@ def _refused(code: str, detail: str = "", platform_id: int | None = None) -> Res
         render_template("lti/failed.html", text=failure_text(code), code=code), status
     )
     response.headers["Cache-Control"] = "no-store"
-    platform = db.session.get(LtiPlatform, platform_id) if platform_id is not None else None
-    if platform is not None and _framed():
-        # The platform shows why in its own frame, not a frame the browser blocked.
-        _framable_by(response, platform)
+    if _framed() and platform_id is not None:
+        platform = db.session.get(LtiPlatform, platform_id)
+        if platform is not None:
+            # The platform shows why in its own frame, not a frame the browser blocked.
+            _framable_by(response, platform)
     return response
 
 

@@ -5,15 +5,18 @@ assets and sources); `PackageFile` rows name the files of one package of one
 version, so a version's package never changes.
 
 A large file (a package's video) is read in parts, never whole: `read_part` reads
-one span of its bytes (SQLite's incremental blob I/O, PostgreSQL's `substr` of a
-`bytea`, which reads only the pages it needs of an uncompressed value), and `parts`
-reads a longer span part by part, each in a short reading transaction of its own, so
-a slow download holds no connection between its parts.
+one span of its bytes (SQLite's incremental blob I/O; PostgreSQL's `substr` of a
+`bytea`, which reads only the pages it needs of a value stored uncompressed, as
+films, sound and images are: it cannot compress them. A large compressible file, a
+WAV say, is decompressed up to the span asked for), and `parts` reads a longer span
+part by part, each in a short reading transaction of its own, so a slow download
+holds no connection between its parts.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -99,6 +102,8 @@ def store_package_files(
     session.flush()
 
 
+log = logging.getLogger(__name__)
+
 # A span of a file up to this size is read at once; a longer one part by part.
 PART_BYTES = 1024 * 1024
 
@@ -153,6 +158,7 @@ def parts(database: AppDatabase, sha256: str, start: int, stop: int) -> Iterator
         with database.reading() as session:
             part = read_part(session, sha256, at, min(PART_BYTES, stop - at))
         if not part:
+            log.warning("stored content %s… ended at byte %d of %d", sha256[:12], at, stop)
             return
         yield part
         at += len(part)

@@ -18,6 +18,7 @@ hours resumes the same launch.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Iterator
@@ -195,8 +196,11 @@ def play(launch_id: int) -> ResponseReturnValue:
         ),
         "sequence": attempt.commit_sequence,
         # With a package origin its messages are checked by origin and source; without
-        # one the sandboxed frame's origin is opaque ("null"): by source alone.
+        # one the sandboxed frame's origin is opaque ("null"): by source alone. Either
+        # way each must carry the launch's API key, which only the package's own pages
+        # are given (a page a package embeds from elsewhere has not).
         "packageOrigin": origin or "*",
+        "apiKey": api_key(token),
         "texts": {
             "saved": _("Saved"),
             "offline": _("Not saved – no connection, trying again"),
@@ -223,6 +227,12 @@ def play(launch_id: int) -> ResponseReturnValue:
     )
     response.headers["Content-Security-Policy"] = policy_with(frame_src=origin or "'self'")
     return response
+
+
+def api_key(token: str) -> str:
+    """The key a launch's package pages send with each call of the SCORM API (set into
+    each page with package-api.js); derived from the launch's secret token."""
+    return hashlib.sha256(b"lernwerk package api\n" + token.encode()).hexdigest()[:32]
 
 
 def _sandbox(origin: str | None) -> str:
@@ -372,7 +382,8 @@ def file(token: str, path: str) -> ResponseReturnValue:
     base = url_for("package_files.runtime_script", token=token, name="")
     scripts = (
         f'<script src="{base}cross-frame-api.min.js"></script>'
-        f'<script src="{base}package-api.js" data-lms-origin="{_lms_origin()}"></script>'
+        f'<script src="{base}package-api.js" data-lms-origin="{_lms_origin()}" '
+        f'data-api-key="{api_key(token)}"></script>'
     )
     response = Response(
         with_runtime_scripts(data, scripts.encode()), content_type=found.content_type
@@ -386,17 +397,21 @@ def _stored_file(found: storage.StoredFile) -> Response:
     seeked by ranges), with its content hash as ETag. Only the bytes sent are read; a
     span over storage.PART_BYTES is read part by part while it is sent."""
     size = found.size
-    if request.if_none_match.contains(found.sha256):
+    # If-None-Match compares weakly (a proxy may have weakened the ETag), If-Range
+    # strongly: the range only of the very file the browser has part of (a date never
+    # matches: no Last-Modified is sent). Several ranges at once get the whole file.
+    if request.if_none_match.contains_weak(found.sha256):
         response = Response(status=304)
         response.set_etag(found.sha256)
         return response
     start, stop, partial = 0, size, False
     asked = request.range
-    # If-Range: the range only of the file the browser has part of (no date: no
-    # Last-Modified is sent); several ranges at once get the whole file.
-    same_file = "If-Range" not in request.headers or request.if_range.etag == found.sha256
+    if_range = request.headers.get("If-Range")
+    same_file = if_range is None or if_range.strip() == f'"{found.sha256}"'
     if asked is not None and asked.units == "bytes" and len(asked.ranges) == 1 and same_file:
-        span = asked.range_for_length(size)
+        suffix = -asked.ranges[0][0]  # "bytes=-500": the last 500 bytes
+        # A suffix longer than the file is the whole file (RFC 9110, 14.1.2).
+        span = (0, size) if suffix >= size > 0 else asked.range_for_length(size)
         if span is None:
             response = Response(status=416, mimetype="text/plain")
             response.content_range = ContentRange("bytes", None, None, size)

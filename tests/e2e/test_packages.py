@@ -438,6 +438,37 @@ def test_a_sco_in_a_frame_of_the_package_page_finds_the_api(
     )
 
 
+# A package page that embeds a page from elsewhere (a data: URL: an origin of its
+# own), which asks the player for the learner's name as a SCO's API would.
+FOREIGN = """<!DOCTYPE html>
+<html lang="de">
+<head><meta charset="utf-8"><title>Fremd</title></head>
+<body><iframe title="fremd" src="data:text/html,%3Cp id=out%3E%3C/p%3E%3Cscript%3E
+const out = document.getElementById('out');
+addEventListener('message', (e) => { out.textContent = 'Antwort'; });
+top.postMessage({ messageId: 'fremd-1', method: 'LMSGetValue',
+  params: ['cmi.core.student_name'] }, '*');
+setTimeout(() => { if (!out.textContent) out.textContent = 'keine Antwort'; }, 1500);
+%3C/script%3E"></iframe></body>
+</html>
+"""
+
+
+def test_a_page_a_package_embeds_from_elsewhere_gets_no_answer_from_the_api(
+    page: Page, live_server: LiveServer, without_package_origin: None
+) -> None:
+    # In the sandbox every frame's origin is "null": the launch's key, which only the
+    # package's own pages have, tells them from a page the package embeds.
+    email, _frame = learner_playing(page, live_server)
+    (attempt,) = attempts_of(live_server, email, "brandschutz")
+    add_to_package(live_server, attempt, "fremd.html", FOREIGN.encode())
+    page.locator("#package-frame").evaluate(
+        "(frame) => { frame.src = frame.src.replace(/[^/]*$/, 'fremd.html'); }"
+    )
+    foreign = page.frame_locator("#package-frame").frame_locator("iframe")
+    expect(foreign.locator("#out")).to_have_text("keine Antwort")
+
+
 @pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
 def test_screens_of_the_unit_page_and_the_player(
     new_page: PageFactory,

@@ -17,7 +17,7 @@ from config import package_origin_problems
 from lms.content.importer import import_course
 from lms.models import Course, CourseVersion, PackageAttempt, PackageLaunch
 from lms.packages.storage import store_package_files
-from lms.packages.views import SESSION_KEY, with_runtime_scripts
+from lms.packages.views import SESSION_KEY, api_key, with_runtime_scripts
 from lms.services import learning
 from tests.package_helpers import courses_with_packages
 from tests.unit.test_course_parser import write_course
@@ -312,7 +312,8 @@ def test_a_commit_every_second_passes_the_rate_limit(client, login, learner):
 
 def test_files_without_a_package_origin_are_sandboxed_on_lernwerks_host(client, login, learner):
     login(learner)
-    token = token_of(client, start(client))
+    player = start(client)
+    token = token_of(client, player)
     response = client.get(f"/package-files/{token}/index.html")
     assert response.status_code == 200
     policy = response.headers["Content-Security-Policy"]
@@ -330,9 +331,11 @@ def test_files_without_a_package_origin_are_sandboxed_on_lernwerks_host(client, 
     shim = (
         f'<head><script src="/package-files/{token}/__lernwerk__/cross-frame-api.min.js">'
         f'</script><script src="/package-files/{token}/__lernwerk__/package-api.js" '
-        'data-lms-origin="http://localhost"></script>'
+        f'data-lms-origin="http://localhost" data-api-key="{api_key(token)}"></script>'
     )
     assert shim in page
+    # The player has the same key: it answers the package's own pages only.
+    assert player_config(client.get(player).get_data(as_text=True))["apiKey"] == api_key(token)
     script = client.get(f"/package-files/{token}/sco.js")
     assert script.status_code == 200 and b"__lernwerk__" not in script.data
     part = client.get(f"/package-files/{token}/sco.js", headers={"Range": "bytes=0-9"})
@@ -370,6 +373,13 @@ def test_a_long_file_is_sent_whole_or_by_the_range_a_player_asks_for(
     assert rest.status_code == 206 and rest.data == film[2000000:]
     assert client.get(url, headers={"Range": "bytes=-4"}).data == b"Ende"
     assert client.get(url, headers={"Range": "bytes=5-5"}).data == film[5:6]
+    longer = client.get(url, headers={"Range": f"bytes=-{len(film) + 10}"})  # all of it
+    assert longer.status_code == 206 and longer.data == film
+    assert longer.headers["Content-Range"] == f"bytes 0-{len(film) - 1}/{len(film)}"
+    # HEAD: the length and type, nothing read or sent.
+    head = client.head(url)
+    assert head.status_code == 200 and head.data == b""
+    assert head.headers["Content-Length"] == str(len(film))
     # Past the end: 416 with the length; several ranges, or a range of a changed file
     # (If-Range): the whole file.
     beyond = client.get(url, headers={"Range": f"bytes={len(film)}-"})
@@ -379,12 +389,16 @@ def test_a_long_file_is_sent_whole_or_by_the_range_a_player_asks_for(
     assert several.status_code == 200 and several.data == film
     other = client.get(url, headers={"Range": "bytes=0-1", "If-Range": '"anders"'})
     assert other.status_code == 200 and other.data == film
+    weak = client.get(url, headers={"Range": "bytes=0-1", "If-Range": f"W/{etag}"})
+    assert weak.status_code == 200 and weak.data == film  # If-Range compares strongly
     same = client.get(url, headers={"Range": "bytes=0-1", "If-Range": etag})
     assert same.status_code == 206 and same.data == film[:2]
     # What the browser has is still good.
     kept = client.get(url, headers={"If-None-Match": etag})
     assert kept.status_code == 304 and kept.data == b""
     assert kept.headers["ETag"] == etag
+    # A proxy that compressed the answer may have weakened the ETag: still good.
+    assert client.get(url, headers={"If-None-Match": f"W/{etag}"}).status_code == 304
 
 
 def test_files_need_a_valid_token(client, login, learner):

@@ -27,8 +27,23 @@
   // The package's return page (/package-files/return) asks to go back to the unit page
   // (cmi5's returnURL): after saving, for SCORM (below); at once for cmi5.
   var goBack = function () { window.location.href = config.unitUrl; };
+
+  // Whether `source` is the package's page or a frame inside it (a frameset package
+  // in the sandbox, where each frame talks to the player itself; at most 100 frames
+  // are looked through).
+  function fromThePackage(source) {
+    var windows = [frame.contentWindow];
+    for (var seen = 0; seen < windows.length && seen < 100; seen++) {
+      var each = windows[seen];
+      if (each === source) { return true; }
+      for (var i = 0; i < each.frames.length; i++) { windows.push(each.frames[i]); }
+    }
+    return false;
+  }
+
   function isReturn(event) {
-    return event.source === frame.contentWindow && event.data && event.data.lernwerk === "return";
+    return Boolean(event.source && fromThePackage(event.source) && event.data &&
+      event.data.lernwerk === "return");
   }
 
   // cmi5: the AU talks to the statement endpoint itself; nothing to bridge.
@@ -204,26 +219,16 @@
     });
   }
 
-  // Whether `source` is the package's page or a frame inside it (a frameset package
-  // in the sandbox, where each frame talks to the player itself; at most 100 frames
-  // are looked through).
-  function fromThePackage(source) {
-    var windows = [frame.contentWindow];
-    for (var seen = 0; seen < windows.length && seen < 100; seen++) {
-      var each = windows[seen];
-      if (each === source) { return true; }
-      for (var i = 0; i < each.frames.length; i++) { windows.push(each.frames[i]); }
-    }
-    return false;
-  }
-
   // Messages reach the API only from the package's frame and the frames inside it,
-  // and from the package origin when there is one; a sandboxed frame's origin is "null".
+  // from the package origin when there is one (a sandboxed frame's origin is "null"),
+  // and with the launch's key, which only the package's own pages have
+  // (package-api.js): a page the package embeds from elsewhere gets no answer.
   var bridge = new window.CrossFrameLMS(api, config.packageOrigin);
   window.removeEventListener("message", bridge._boundOnMessage);
   window.addEventListener("message", function (event) {
     if (isReturn(event)) { saveAndGoBack(); return; }
     if (!event.source || !fromThePackage(event.source)) { return; }
+    if (!event.data || event.data.lernwerkKey !== config.apiKey) { return; }
     if (config.packageOrigin !== "*" && event.origin !== config.packageOrigin) { return; }
     bridge._onMessage(event);
   });
