@@ -407,6 +407,19 @@ def test_without_a_package_origin_the_sandbox_plays_and_protects(
     _evil_checks(page, live_server, email)
 
 
+def open_page_with_a_frame(
+    page: Page, live_server: LiveServer, email: str, name: str, html: str
+) -> FrameLocator:
+    """Put `html` (a page with an iframe) into the learner's package as `name`, show it
+    in the player's frame instead of the SCO; the iframe inside it."""
+    (attempt,) = attempts_of(live_server, email, "brandschutz")
+    add_to_package(live_server, attempt, name, html.encode())
+    page.locator("#package-frame").evaluate(
+        "(frame, name) => { frame.src = frame.src.replace(/[^/]*$/, name); }", name
+    )
+    return page.frame_locator("#package-frame").frame_locator("iframe")
+
+
 # A package page that shows its SCO in a frame, as many authoring tools make them.
 FRAMESET = """<!DOCTYPE html>
 <html lang="de">
@@ -423,12 +436,7 @@ def test_a_sco_in_a_frame_of_the_package_page_finds_the_api(
     if origin == "sandbox":
         request.getfixturevalue("without_package_origin")
     email, _frame = learner_playing(page, live_server)
-    (attempt,) = attempts_of(live_server, email, "brandschutz")
-    add_to_package(live_server, attempt, "rahmen.html", FRAMESET.encode())
-    page.locator("#package-frame").evaluate(
-        "(frame) => { frame.src = frame.src.replace(/[^/]*$/, 'rahmen.html'); }"
-    )
-    inner = page.frame_locator("#package-frame").frame_locator("iframe")
+    inner = open_page_with_a_frame(page, live_server, email, "rahmen.html", FRAMESET)
     expect(inner.locator("body[data-ready=yes]")).to_be_attached()
     expect(inner.locator("#learner")).not_to_be_empty()
     inner.get_by_label("Notiz").fill("aus dem Rahmen")
@@ -460,12 +468,7 @@ def test_a_page_a_package_embeds_from_elsewhere_gets_no_answer_from_the_api(
     # In the sandbox every frame's origin is "null": the launch's key, which only the
     # package's own pages have, tells them from a page the package embeds.
     email, _frame = learner_playing(page, live_server)
-    (attempt,) = attempts_of(live_server, email, "brandschutz")
-    add_to_package(live_server, attempt, "fremd.html", FOREIGN.encode())
-    page.locator("#package-frame").evaluate(
-        "(frame) => { frame.src = frame.src.replace(/[^/]*$/, 'fremd.html'); }"
-    )
-    foreign = page.frame_locator("#package-frame").frame_locator("iframe")
+    foreign = open_page_with_a_frame(page, live_server, email, "fremd.html", FOREIGN)
     expect(foreign.locator("#out")).to_have_text("keine Antwort")
 
 
