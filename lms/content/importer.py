@@ -20,6 +20,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from lms.clock import today
+from lms.content.blobs import keep_blobs
 from lms.content.markdown_checks import ASSET_TYPES
 from lms.content.parser import parse_course
 from lms.content.problems import Problem
@@ -202,15 +203,7 @@ def _store_packages(
 
 def store_sources(session: Session, version: CourseVersion, files: dict[str, bytes]) -> None:
     """Keep the version's source files (each distinct content once, as an `AssetBlob`)."""
-    shas = {path: hashlib.sha256(data).hexdigest() for path, data in files.items()}
-    known = set(
-        session.scalars(select(AssetBlob.sha256).where(AssetBlob.sha256.in_(set(shas.values()))))
-    )
-    for path, sha in shas.items():
-        if sha not in known:
-            session.add(AssetBlob(sha256=sha, size=len(files[path]), data=files[path]))
-            known.add(sha)
-    session.flush()
+    shas = keep_blobs(session, files)
     session.add_all(
         VersionFile(version_id=version.id, path=path, sha256=sha) for path, sha in shas.items()
     )

@@ -15,7 +15,6 @@ holds no connection between its parts.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import sqlite3
 from collections.abc import Iterator
@@ -25,6 +24,7 @@ from pathlib import PurePosixPath
 from sqlalchemy import LargeBinary, func, literal_column, select
 from sqlalchemy.orm import Session
 
+from lms.content.blobs import keep_blobs
 from lms.db import AppDatabase
 from lms.models import AssetBlob, CourseVersion, PackageFile
 
@@ -79,15 +79,7 @@ def store_package_files(
 ) -> None:
     """Keep the files of the package `package_path` (the ZIP's path in the course folder)
     for `version`; `files` by their path inside the ZIP. Flushes, never commits."""
-    shas = {path: hashlib.sha256(data).hexdigest() for path, data in files.items()}
-    known = set(
-        session.scalars(select(AssetBlob.sha256).where(AssetBlob.sha256.in_(set(shas.values()))))
-    )
-    for path, sha in shas.items():
-        if sha not in known:
-            session.add(AssetBlob(sha256=sha, size=len(files[path]), data=files[path]))
-            known.add(sha)
-    session.flush()
+    shas = keep_blobs(session, files)
     session.add_all(
         PackageFile(
             version_id=version.id,
