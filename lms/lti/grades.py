@@ -97,21 +97,15 @@ def deliver_due(
 ) -> SendRun:
     """Send one batch of due scores and record each outcome (flushes; the caller
     commits). `claimed` is called after the claim on SQLite only, as for webhooks."""
-    rows = outbox.claim(session, now, limit, kind=KIND)
-    run = SendRun(claimed=len(rows))
-    if not rows:
-        return run
-    jobs = _prepare(session, rows, now)
-    if claimed is not None and session.get_bind().dialect.name != "postgresql":
-        claimed()
-    http = outbound.session()
-    try:
-        for job in jobs:
-            _send(http, job, now, run)
-    finally:
-        http.close()
-    session.flush()
-    return run
+    return outbox.send_due_over_http(
+        session,
+        now,
+        KIND,
+        lambda rows: _prepare(session, rows, now),
+        lambda http, job, run: _send(http, job, now, run),
+        limit=limit,
+        claimed=claimed,
+    )
 
 
 def _prepare(session: Session, rows: list[OutboxMessage], now: datetime) -> list[_Job]:

@@ -20,9 +20,10 @@ which the caller commits before sending (`claimed`): holding SQLite's single wri
 while mails travel would stop every writer of the app. A sender that dies after its
 claim leaves its rows for the lease; the next sender tries them then.
 
-Webhook deliveries (kind "webhook") are rows of the same outbox, claimed the same way
-(`claim(..., kind="webhook")`) and retried with the same BACKOFF and TRIES by
-`lms.webhooks.delivery`; the platform page's counts and lists are the mails'.
+Webhook deliveries (kind "webhook") and LTI scores (kind "lti_score") are rows of the
+same outbox, claimed the same way and retried with the same BACKOFF and TRIES; both
+are sent by `send_due_over_http` (`lms.webhooks.delivery`, `lms.lti.grades` say how
+each is sent). The platform page's counts and lists are the mails'.
 """
 
 from __future__ import annotations
@@ -32,10 +33,13 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypeVar
 
+import requests
 from sqlalchemy import ColumnElement, and_, delete, func, or_, select
 from sqlalchemy.orm import Session
 
+from lms import outbound
 from lms.audit import service as audit
 from lms.mail import Mail, MailRefused, Transport
 from lms.models import OutboxMessage
@@ -62,6 +66,8 @@ LEASE = timedelta(hours=1)
 KEEP_SENT_DAYS = 7
 # The longest error text kept (the column's length).
 ERROR_LENGTH = 500
+
+Job = TypeVar("Job")  # what a sender reads of a claimed row before it sends it
 
 
 @dataclass
@@ -105,6 +111,38 @@ def claim(
         row.send_after = now + LEASE
     session.flush()
     return rows
+
+
+def send_due_over_http(
+    session: Session,
+    now: datetime,
+    kind: str,
+    prepare: Callable[[list[OutboxMessage]], list[Job]],
+    send: Callable[[requests.Session, Job, SendRun], None],
+    *,
+    limit: int = BATCH,
+    claimed: Callable[[], None] | None = None,
+) -> SendRun:
+    """Send one batch of due rows of `kind` to a company's systems (webhooks, LTI
+    scores) and record each outcome: claim the rows, read what each needs (`prepare`,
+    while the claim is not yet committed), call `claimed` on SQLite only (the command
+    commits there, so no write lock is held while receivers answer), then `send` each
+    over one HTTP session of lms.outbound. Flushes; the caller commits."""
+    rows = claim(session, now, limit, kind=kind)
+    run = SendRun(claimed=len(rows))
+    if not rows:
+        return run
+    jobs = prepare(rows)
+    if claimed is not None and session.get_bind().dialect.name != "postgresql":
+        claimed()
+    http = outbound.session()
+    try:
+        for job in jobs:
+            send(http, job, run)
+    finally:
+        http.close()
+    session.flush()
+    return run
 
 
 def send_due(

@@ -89,21 +89,15 @@ def deliver_due(
     """Deliver one batch of due webhook rows and record each outcome (flushes; the
     caller commits). `claimed` is called after the claim on SQLite only (the command
     commits there, so no write lock is held while receivers answer)."""
-    rows = outbox.claim(session, now, limit, kind=KIND)
-    run = SendRun(claimed=len(rows))
-    if not rows:
-        return run
-    jobs = _prepare(session, rows)
-    if claimed is not None and session.get_bind().dialect.name != "postgresql":
-        claimed()
-    http = outbound.session()
-    try:
-        for job in jobs:
-            _deliver(http, job, now, run)
-    finally:
-        http.close()
-    session.flush()
-    return run
+    return outbox.send_due_over_http(
+        session,
+        now,
+        KIND,
+        lambda rows: _prepare(session, rows),
+        lambda http, job, run: _deliver(http, job, now, run),
+        limit=limit,
+        claimed=claimed,
+    )
 
 
 def _prepare(session: Session, rows: list[OutboxMessage]) -> list[_Job]:
