@@ -12,7 +12,6 @@ with a code the pages turn into a sentence; `detail` is for the log only.
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import secrets
@@ -132,26 +131,10 @@ def _may_read_keys_again(jwks_url: str) -> bool:
 
 
 def header_of(token: str) -> dict[str, Any]:
-    try:
-        first = token.split(".", 1)[0]
-        header = json.loads(base64.urlsafe_b64decode(first + "=" * (-len(first) % 4)))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise LtiRefused("bad-token", "the ID token cannot be read") from exc
-    if not isinstance(header, dict):
+    header = oidc.token_part(token, 0)
+    if header is None:
         raise LtiRefused("bad-token", "the ID token cannot be read")
     return header
-
-
-def unverified_claims(token: str) -> dict[str, Any]:
-    """The token's claims before any check: only to find the platform it names."""
-    try:
-        middle = token.split(".")[1]
-        claims = json.loads(base64.urlsafe_b64decode(middle + "=" * (-len(middle) % 4)))
-    except (ValueError, IndexError, UnicodeDecodeError) as exc:
-        raise LtiRefused("bad-token", "the ID token cannot be read") from exc
-    if not isinstance(claims, dict):
-        raise LtiRefused("bad-token", "the ID token cannot be read")
-    return claims
 
 
 @dataclass(frozen=True)

@@ -299,13 +299,20 @@ def exchange_code(
     return id_token
 
 
-def _header(id_token: str) -> dict[str, Any]:
+def token_part(token: str, index: int) -> dict[str, Any] | None:
+    """Part `index` of a signed token (0: its header) as it reads, before any check;
+    None when that part is no JSON object. Shared with lms/lti."""
     try:
-        first = id_token.split(".", 1)[0]
-        header = json.loads(base64.urlsafe_b64decode(first + "=" * (-len(first) % 4)))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise SsoFailure("bad-token", "the ID token cannot be read") from exc
-    if not isinstance(header, dict):
+        part = token.split(".")[index]
+        data = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    except (ValueError, IndexError, UnicodeDecodeError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _header(id_token: str) -> dict[str, Any]:
+    header = token_part(id_token, 0)
+    if header is None:
         raise SsoFailure("bad-token", "the ID token cannot be read")
     return header
 
