@@ -436,22 +436,12 @@ def add_asset(
     session: Session, draft: CourseDraft, filename: str, data: bytes, by: User, now: datetime
 ) -> str:
     """Put an image or other asset into the draft's assets/ (replacing one of that name)."""
-    name = PurePosixPath(filename.replace("\\", "/")).name.lower()
-    name = re.sub(r"[^a-z0-9._-]+", "-", name).strip("-.")
-    suffix = PurePosixPath(name).suffix
-    if not name or suffix not in ASSET_TYPES:
+    name = _upload_name(filename)
+    if not name or PurePosixPath(name).suffix not in ASSET_TYPES:
         raise DraftError("asset-type")
     if len(data) > MAX_ASSET_BYTES:
         raise DraftError("asset-too-large")
-    path = f"assets/{name}"
-    found = _file(session, draft, path)
-    if found is None:
-        session.add(DraftFile(draft_id=draft.id, path=path, size=len(data), data=data))
-    else:
-        found.data, found.size = data, len(data)
-    _touch(draft, by, now)
-    session.flush()
-    return path
+    return _put_upload(session, draft, f"assets/{name}", data, by, now)
 
 
 def add_package(
@@ -459,14 +449,26 @@ def add_package(
 ) -> str:
     """Put a package ZIP (SCORM, cmi5) into the draft's packages/ (replacing one of that
     name), once `read_package` finds no problem in it (else its `PackageError`)."""
-    name = PurePosixPath(filename.replace("\\", "/")).name.lower()
-    name = re.sub(r"[^a-z0-9._-]+", "-", name).strip("-.")
+    name = _upload_name(filename)
     if not name.endswith(".zip") or name == ".zip":
         raise DraftError("package-type")
     if len(data) > MAX_PACKAGE_BYTES:
         raise DraftError("package-too-large")
     path = f"packages/{name}"
     read_package(data, path)
+    return _put_upload(session, draft, path, data, by, now)
+
+
+def _upload_name(filename: str) -> str:
+    """An uploaded file's name as the draft keeps it: lower case, no folder, only
+    letters, digits, dots, dashes and underscores."""
+    name = PurePosixPath(filename.replace("\\", "/")).name.lower()
+    return re.sub(r"[^a-z0-9._-]+", "-", name).strip("-.")
+
+
+def _put_upload(
+    session: Session, draft: CourseDraft, path: str, data: bytes, by: User, now: datetime
+) -> str:
     found = _file(session, draft, path)
     if found is None:
         session.add(DraftFile(draft_id=draft.id, path=path, size=len(data), data=data))
