@@ -665,19 +665,6 @@ def keep_cmi5_facts(attempt: PackageAttempt, **values: Any) -> None:
     attempt.cmi = cmi
 
 
-def move_on_met(move_on: str | None, attempt: PackageAttempt) -> bool:
-    """Whether the attempt meets the AU's moveOn (spec 13.1.4)."""
-    completed = attempt.completion == "completed"
-    passed = attempt.success == "passed"
-    return {
-        "Passed": passed,
-        "Completed": completed,
-        "CompletedAndPassed": completed and passed,
-        "CompletedOrPassed": completed or passed,
-        "NotApplicable": True,
-    }.get(move_on or "Completed", completed)
-
-
 def record_satisfied(au: AuSession, now: datetime) -> None:
     """When every AU of the unit met its moveOn in this round, the unit is done (the
     runtime's rule for every package: "passed" if each item passed, else "done") and

@@ -32,11 +32,11 @@ from lms.packages.cmi5 import (
     StatementRejected,
     authority,
     keep_cmi5_facts,
-    move_on_met,
     parse_duration,
     record_satisfied,
     same_agent,
 )
+from lms.packages.scorm import meets_move_on
 
 _VERB_NAMES = {iri: name for name, iri in VERBS.items()}
 # Verbs only the LMS may use in cmi5 defined statements.
@@ -280,7 +280,8 @@ def _apply(au: AuSession, data: dict[str, Any], verb: str | None, now: datetime)
         # clocks): a made-up duration never inflates the proof of instruction.
         open_for = int((now - launch.launched_at).total_seconds()) + 60
         attempt.total_seconds += min(parse_duration(result.get("duration")), max(open_for, 0))
-    if attempt.satisfied_at is None and move_on_met(au.item.get("move_on"), attempt):
+    move_on = au.item.get("move_on") or "Completed"  # spec 13.1.4
+    if attempt.satisfied_at is None and meets_move_on(move_on, attempt.completion, attempt.success):
         attempt.satisfied_at = now
         record_satisfied(au, now)
     if verb == "terminated" and attempt.satisfied_at is not None:
